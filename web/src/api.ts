@@ -1,0 +1,94 @@
+// Thin fetch wrapper: same-origin JSON, the API's one error shape, and a signal when the session is gone.
+
+export interface ApiErrorBody {
+  statusCode: number;
+  error?: string;
+  message?: string | string[];
+  [key: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(messageOf(body) || `HTTP ${status}`);
+  }
+
+  /** Every message the API sent, one per line (class-validator answers with a list). */
+  get messages(): string[] {
+    const m = this.body.message;
+    if (Array.isArray(m)) return m.map(String);
+    return m ? [String(m)] : [this.message];
+  }
+}
+
+function messageOf(body: ApiErrorBody): string {
+  const m = body?.message;
+  return Array.isArray(m) ? m.join('; ') : (m ?? body?.error ?? '');
+}
+
+type UnauthorizedListener = () => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Called whenever any request answers 401, so the app can show the login page. */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+export interface ApiResponse<T> {
+  data: T;
+  status: number;
+  headers: Headers;
+}
+
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse<T>> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(`/api/v1${path}`, init);
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { message: text };
+    }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((l) => l());
+    const errBody = (data && typeof data === 'object' ? data : {}) as ApiErrorBody;
+    throw new ApiError(res.status, { ...errBody, statusCode: res.status });
+  }
+  return { data: data as T, status: res.status, headers: res.headers };
+}
+
+export const api = {
+  get: <T>(path: string) => request<T>('GET', path).then((r) => r.data),
+  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}).then((r) => r.data),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, body).then((r) => r.data),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body).then((r) => r.data),
+  del: <T>(path: string) => request<T>('DELETE', path).then((r) => r.data),
+};
+
+/** Path segment escaping for names taken from the config. */
+export const seg = (s: string) => encodeURIComponent(s);
+
+/** One-line explanation of a failure for banners: "denied: …" for 403, the API's message otherwise. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 403) return `denied: ${err.messages.join('; ') || 'your role does not allow this'}`;
+    if (err.status === 412) return 'the configuration changed meanwhile (someone else applied a revision); reload and try again';
+    return err.messages.join('; ');
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,1 @@
+export function Charts() { return <p>todo</p>; }

@@ -1,0 +1,1 @@
+export function ConfigPage() { return <p>todo</p>; }

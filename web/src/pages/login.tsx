@@ -1,0 +1,71 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api } from '../api.js';
+import type { User } from '../types.js';
+
+interface LoginAnswer {
+  user?: User;
+  token?: string;
+  expiresAt?: string | number;
+}
+
+export function Login({ onLogin, reason }: { onLogin: (user: User) => void; reason?: string }) {
+  const [username, setUsername] = useState('admin');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      const answer = await api.post<LoginAnswer>('/auth/login', { username, password });
+      onLogin(answer?.user ?? { username, role: 'viewer' });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) setError('Wrong user name or password.');
+      else if (err instanceof ApiError && err.status === 429) setError('Too many attempts; wait a minute and try again.');
+      else setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main class="login">
+      <form onSubmit={submit} aria-labelledby="login-title">
+        <h1 id="login-title">Tether</h1>
+        {reason && <p class="muted">{reason}</p>}
+        <label>
+          User name
+          <input
+            name="username"
+            autoComplete="username"
+            required
+            value={username}
+            onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            autoFocus
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        {error && (
+          <p class="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,235 @@
+import { useMemo, useState } from 'preact/hooks';
+import { useStore } from '../store.js';
+import { liveEvents, liveStats } from '../live.js';
+import { bytes, count, seconds } from '../format.js';
+import { healthLook } from '../components/badges.js';
+import { ServerRow } from './server-row.js';
+import type { BackendStats, FrontendStats, RuntimeEvent, RuntimeStats } from '../types.js';
+
+// HAProxy's stats page, one table per frontend→backend, with health and admin state as separate badges.
+export function Overview() {
+  const stats = useStore(liveStats);
+  const [scope, setScope] = useState('');
+  const [problemsOnly, setProblemsOnly] = useState(false);
+
+  if (!stats) return <p class="muted">Loading statistics…</p>;
+  const groups = groupByBackend(stats);
+  const q = scope.trim().toLowerCase();
+
+  return (
+    <div class="overview">
+      <Rollup stats={stats} onProblems={() => setProblemsOnly(true)} />
+      <div class="toolbar">
+        <label>
+          Filter{' '}
+          <input
+            type="search"
+            value={scope}
+            placeholder="frontend, backend or server"
+            onInput={(e) => setScope((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={problemsOnly}
+            onChange={(e) => setProblemsOnly((e.target as HTMLInputElement).checked)}
+          />{' '}
+          only servers not UP+READY
+        </label>
+        <a href="/api/v1/stats?format=csv" target="_blank" rel="noopener">
+          CSV
+        </a>{' '}
+        <a href="/api/v1/stats" target="_blank" rel="noopener">
+          JSON
+        </a>
+      </div>
+      <Events />
+      {groups.length === 0 && (
+        <p class="empty">
+          No frontends or backends yet. <a href="#/config">Add one in Config</a>.
+        </p>
+      )}
+      {groups.map(({ backend, frontends }) => {
+        const match =
+          !q ||
+          backend.name.toLowerCase().includes(q) ||
+          frontends.some((f) => f.name.toLowerCase().includes(q)) ||
+          backend.servers.some((s) => s.name.toLowerCase().includes(q));
+        if (!match) return null;
+        const servers = backend.servers.filter(
+          (s) =>
+            (!problemsOnly || s.health !== 'UP' || s.adminState !== 'ready' || /\d\/\d/.test(s.status)) &&
+            (!q || backend.name.toLowerCase().includes(q) || frontends.some((f) => f.name.toLowerCase().includes(q)) || s.name.toLowerCase().includes(q)),
+        );
+        return <ProxyTable key={backend.name} backend={backend} frontends={frontends} servers={servers} />;
+      })}
+    </div>
+  );
+}
+
+function groupByBackend(stats: RuntimeStats): Array<{ backend: BackendStats; frontends: FrontendStats[] }> {
+  return stats.backends.map((backend) => ({
+    backend,
+    frontends: stats.frontends.filter((f) => f.backend === backend.name),
+  }));
+}
+
+function Rollup({ stats, onProblems }: { stats: RuntimeStats; onProblems: () => void }) {
+  const servers = stats.backends.flatMap((b) => b.servers);
+  const down = servers.filter((s) => s.health === 'DOWN').length;
+  const drain = servers.filter((s) => s.adminState === 'drain').length;
+  const maint = servers.filter((s) => s.adminState === 'maint').length;
+  const failed = stats.frontends.filter((f) => f.status === 'FAILED');
+  const sessions = stats.frontends.reduce((n, f) => n + f.scur, 0);
+  return (
+    <div class="rollup" data-testid="rollup">
+      <span>
+        <b>{stats.frontends.filter((f) => f.status === 'OPEN').length}</b>/{stats.frontends.length} frontends open
+      </span>
+      {failed.length > 0 && (
+        <span class="chip chip-bad" title={failed.map((f) => `${f.name}: ${f.error?.message ?? ''}`).join('\n')}>
+          {failed.length} frontend{failed.length > 1 ? 's' : ''} failed to bind
+        </span>
+      )}
+      <span>
+        <b>{servers.length - down}</b>/{servers.length} servers UP
+      </span>
+      {down > 0 && (
+        <button type="button" class="chip chip-bad" onClick={onProblems}>
+          {down} DOWN
+        </button>
+      )}
+      {drain > 0 && <span class="chip a-drain">{drain} DRAIN</span>}
+      {maint > 0 && <span class="chip a-maint">{maint} MAINT</span>}
+      <span>
+        <b>{count(sessions)}</b> sessions
+      </span>
+      <span class="muted">uptime {seconds(stats.uptime)}</span>
+    </div>
+  );
+}
+
+function describeEvent(e: RuntimeEvent): string {
+  switch (e.type) {
+    case 'health':
+      return `${e.backend}/${e.server} ${e.from} → ${e.to}${e.checkStatus ? ` (${e.checkStatus})` : ''}`;
+    case 'admin-state':
+      return `${e.backend}/${e.server} ${e.from.toUpperCase()} → ${e.to.toUpperCase()}`;
+    case 'frontend-error':
+      return `frontend ${e.frontend}: ${e.code} ${e.message}`;
+    case 'sessions-closed':
+      return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
+  }
+}
+
+function Events() {
+  const events = useStore(liveEvents);
+  const recent = useMemo(() => events.slice(0, 3), [events]);
+  if (recent.length === 0) return null;
+  return (
+    <ul class="events" aria-label="Recent events">
+      {recent.map((e, i) => (
+        <li key={`${e.at}-${i}`} class={e.type === 'health' && e.to === 'DOWN' ? 'ev-bad' : ''}>
+          <time>{new Date(e.at).toLocaleTimeString()}</time> {describeEvent(e)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ProxyTable({
+  backend,
+  frontends,
+  servers,
+}: {
+  backend: BackendStats;
+  frontends: FrontendStats[];
+  servers: BackendStats['servers'];
+}) {
+  const title = frontends.length
+    ? frontends.map((f) => `${f.name} ${f.bind.address}:${f.bind.port}`).join(', ')
+    : '(no frontend)';
+  const upCount = backend.servers.filter((s) => healthLook(s).cls === 'h-up').length;
+  return (
+    <section class="proxy" aria-label={`${title} to ${backend.name}`} data-backend={backend.name}>
+      <h2>
+        <span>{title}</span> <span class="arrow">→</span> <span>{backend.name}</span>{' '}
+        <span class="muted small">
+          {backend.balance} · {upCount}/{backend.servers.length} up · act {backend.act} bck {backend.bck}
+        </span>
+      </h2>
+      <div class="table-wrap">
+        <table class="stats">
+          <thead>
+            <tr>
+              <th scope="col">Server</th>
+              <th scope="col">Health</th>
+              <th scope="col">Admin</th>
+              <th scope="col" class="num">Weight</th>
+              <th scope="col" class="num" title="current sessions">Cur</th>
+              <th scope="col" class="num" title="max sessions">Max</th>
+              <th scope="col" class="num" title="total sessions">Total</th>
+              <th scope="col" class="num" title="bytes in (from clients)">In</th>
+              <th scope="col" class="num" title="bytes out (to clients)">Out</th>
+              <th scope="col" class="num" title="connection errors">Econ</th>
+              <th scope="col">Last check</th>
+              <th scope="col" class="num" title="time since last UP/DOWN change">Last chg</th>
+              <th scope="col" class="num">Downtime</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {frontends.map((f) => (
+              <tr key={`fe-${f.name}`} class="fe-row">
+                <th scope="row" data-label="Frontend">
+                  Frontend {f.name}
+                </th>
+                <td data-label="Status" colSpan={2}>
+                  <span class={`badge fe-${f.status.toLowerCase()}`} title={f.error?.message}>
+                    {f.status}
+                  </span>
+                  {f.error && <span class="error-text"> {f.error.code}</span>}
+                </td>
+                <td class="num" data-label="Weight"></td>
+                <td class="num" data-label="Cur">{count(f.scur)}</td>
+                <td class="num" data-label="Max">{count(f.smax)}</td>
+                <td class="num" data-label="Total">{count(f.stot)}</td>
+                <td class="num" data-label="In">{bytes(f.bin)}</td>
+                <td class="num" data-label="Out">{bytes(f.bout)}</td>
+                <td class="num" data-label="Denied" title="denied by allow-list / no usable server">
+                  {f.denied > 0 || f.noServer > 0 ? `${count(f.denied)} / ${count(f.noServer)}` : '0'}
+                </td>
+                <td colSpan={4} class="muted" data-label="">
+                  {f.denied > 0 || f.noServer > 0 ? 'denied / no server' : ''}
+                </td>
+              </tr>
+            ))}
+            {servers.map((s) => (
+              <ServerRow key={s.name} server={s} />
+            ))}
+            <tr class="be-row">
+              <th scope="row" data-label="Backend">
+                Backend {backend.name}
+              </th>
+              <td data-label="Status" colSpan={2}>
+                <span class={`badge ${backend.status === 'UP' ? 'h-up' : 'h-down'}`}>{backend.status}</span>
+              </td>
+              <td class="num" data-label="Weight"></td>
+              <td class="num" data-label="Cur">{count(backend.scur)}</td>
+              <td class="num" data-label="Max">{count(backend.smax)}</td>
+              <td class="num" data-label="Total">{count(backend.stot)}</td>
+              <td class="num" data-label="In">{bytes(backend.bin)}</td>
+              <td class="num" data-label="Out">{bytes(backend.bout)}</td>
+              <td class="num" data-label="Econ">{count(backend.econ)}</td>
+              <td data-label=""></td>
+              <td class="num" data-label="Last chg">{seconds(backend.lastchg)}</td>
+              <td class="num" data-label="Downtime">{seconds(backend.downtime)}</td>
+              <td data-label=""></td>
+            </tr>
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,284 @@
+import { useState } from 'preact/hooks';
+import { api, describeError, seg } from '../api.js';
+import { AdminBadge, HealthBadge } from '../components/badges.js';
+import { showBanner } from '../components/banner.js';
+import { confirmAction } from '../components/confirm.js';
+import { bytes, count, ms, seconds } from '../format.js';
+import { refreshNow } from '../live.js';
+import { can, currentUser } from '../session.js';
+import { useStore } from '../store.js';
+import type { AdminState, ServerStats } from '../types.js';
+
+const ACTIONS: Array<{ state: AdminState; label: string; verb: string; explain: string }> = [
+  { state: 'ready', label: 'Ready', verb: 'Set ready', explain: 'It takes new connections again.' },
+  {
+    state: 'drain',
+    label: 'Drain',
+    verb: 'Drain',
+    explain: 'It takes no new connections; its current sessions are kept until they end.',
+  },
+  {
+    state: 'maint',
+    label: 'Maint',
+    verb: 'Put in maintenance',
+    explain: 'It takes no new connections and its health checks pause; current sessions are kept.',
+  },
+];
+
+interface StateResult {
+  previous?: AdminState;
+  state?: AdminState;
+  sessionsClosed?: number;
+}
+
+export function ServerRow({ server: s }: { server: ServerStats }) {
+  const user = useStore(currentUser);
+  const [busy, setBusy] = useState(false);
+  const [editingWeight, setEditingWeight] = useState(false);
+  const id = `${s.backend}/${s.name}`;
+  const mayOperate = can(user, 'operator');
+  const roleHint = mayOperate ? undefined : 'needs the operator role';
+
+  async function run<T>(work: () => Promise<T>, report: (r: T) => void): Promise<void> {
+    setBusy(true);
+    try {
+      report(await work());
+      refreshNow();
+    } catch (err) {
+      showBanner('error', `${id}: ${describeError(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function setState(target: (typeof ACTIONS)[number]) {
+    if (s.adminState === target.state) {
+      showBanner('same', `${id} is already ${target.state.toUpperCase()}`);
+      return;
+    }
+    const ok = await confirmAction({
+      title: `${target.verb} ${id}?`,
+      body: (
+        <p>
+          {target.explain} It has {count(s.scur)} session{s.scur === 1 ? '' : 's'} now.
+        </p>
+      ),
+      action: `${target.verb} ${s.name}`,
+    });
+    if (!ok) return;
+    const before = s.adminState;
+    await run(
+      () => api.put<StateResult>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/state`, { state: target.state }),
+      (r) => {
+        const previous = r?.previous ?? before;
+        const now = r?.state ?? target.state;
+        if (previous === now) showBanner('same', `${id} was already ${now.toUpperCase()}`);
+        else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}`);
+      },
+    );
+  }
+
+  async function shutdown() {
+    const n = s.scur;
+    const ok = await confirmAction({
+      title: `Cut the sessions of ${id}?`,
+      body: (
+        <p>
+          This closes <b>{count(n)}</b> live session{n === 1 ? '' : 's'} on {id} now. Clients will have to reconnect.
+        </p>
+      ),
+      action: `Cut ${count(n)} session${n === 1 ? '' : 's'}`,
+      danger: true,
+    });
+    if (!ok) return;
+    await run(
+      () => api.post<unknown>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/shutdown-sessions`),
+      (r) => {
+        const closed = closedCount(r);
+        if (closed === 0) showBanner('same', `${id} had no sessions to cut`);
+        else showBanner('done', `${id}: ${closed === undefined ? 'sessions' : count(closed)} session(s) cut`);
+      },
+    );
+  }
+
+  async function saveWeight(weight: number) {
+    setEditingWeight(false);
+    if (weight === s.weight) {
+      showBanner('same', `${id} weight is already ${weight}`);
+      return;
+    }
+    const ok = await confirmAction({
+      title: `Change the weight of ${id}?`,
+      body: (
+        <p>
+          Weight {s.weight} → {weight}. New connections follow it at once; current sessions are untouched. This creates
+          a configuration revision.
+        </p>
+      ),
+      action: `Set weight ${weight}`,
+    });
+    if (!ok) return;
+    await run(
+      () => api.patch<Record<string, unknown>>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}`, { weight }),
+      (r) => {
+        const rev = revisionOf(r);
+        showBanner('done', `${id} weight ${s.weight} → ${weight}${rev ? ` (revision ${rev})` : ''}`);
+      },
+    );
+  }
+
+  const draining = s.adminState === 'drain';
+  return (
+    <tr class={`server-row${s.backup ? ' backup-row' : ''}`} data-server={s.name} aria-busy={busy}>
+      <th scope="row" data-label="Server">
+        <span class="server-name">{s.name}</span>
+        {s.backup && <span class="badge backup">backup</span>}
+        <div class="muted small">
+          {s.address}:{s.port}
+        </div>
+      </th>
+      <td data-label="Health">
+        <HealthBadge server={s} />
+      </td>
+      <td data-label="Admin">
+        <AdminBadge state={s.adminState} />
+        {draining && (
+          <div class="drain-progress small" data-testid="drain-progress">
+            {s.scur === 0 ? (
+              <span>drained — no sessions left</span>
+            ) : (
+              <span>
+                {count(s.scur)} left · oldest {ms(s.oldestSessionAge)}
+              </span>
+            )}
+          </div>
+        )}
+      </td>
+      <td class="num" data-label="Weight">
+        {editingWeight ? (
+          <WeightEditor initial={s.weight} onSave={saveWeight} onCancel={() => setEditingWeight(false)} />
+        ) : (
+          <button
+            type="button"
+            class="link-button"
+            disabled={busy || !can(user, 'operator')}
+            title={roleHint ?? 'edit weight'}
+            aria-label={`Edit weight of ${s.name}, now ${s.weight}`}
+            onClick={() => setEditingWeight(true)}
+          >
+            {s.weight} ✎
+          </button>
+        )}
+      </td>
+      <td class="num" data-label="Cur">{count(s.scur)}</td>
+      <td class="num" data-label="Max">{count(s.smax)}</td>
+      <td class="num" data-label="Total">{count(s.stot)}</td>
+      <td class="num" data-label="In">{bytes(s.bin)}</td>
+      <td class="num" data-label="Out">{bytes(s.bout)}</td>
+      <td class={`num${s.econ > 0 ? ' warn' : ''}`} data-label="Econ">
+        {count(s.econ)}
+      </td>
+      <td data-label="Last check" title={s.check_desc || undefined}>
+        {s.check_status ? (
+          <span>
+            {s.check_status}
+            {s.check_duration >= 0 ? <span class="muted"> in {ms(s.check_duration)}</span> : null}
+          </span>
+        ) : (
+          <span class="muted">–</span>
+        )}
+      </td>
+      <td class="num" data-label="Last chg">{seconds(s.lastchg)}</td>
+      <td class="num" data-label="Downtime">{seconds(s.downtime)}</td>
+      <td data-label="Actions" class="actions">
+        <div class="segmented" role="group" aria-label={`Admin state of ${s.name}`}>
+          {ACTIONS.map((a) => (
+            <button
+              key={a.state}
+              type="button"
+              class={`seg seg-${a.state}`}
+              aria-pressed={s.adminState === a.state}
+              disabled={busy || !mayOperate}
+              title={roleHint ?? a.explain}
+              onClick={() => setState(a)}
+            >
+              {a.label}
+            </button>
+          ))}
+        </div>
+        <button
+          type="button"
+          class="danger-outline"
+          disabled={busy || !mayOperate || s.scur === 0}
+          title={roleHint ?? (s.scur === 0 ? 'no sessions to cut' : `cut ${s.scur} sessions`)}
+          onClick={shutdown}
+        >
+          Cut {s.scur > 0 ? count(s.scur) : ''} sessions
+        </button>
+        {busy && <span class="spinner" aria-label="working" />}
+      </td>
+    </tr>
+  );
+}
+
+function WeightEditor({
+  initial,
+  onSave,
+  onCancel,
+}: {
+  initial: number;
+  onSave: (w: number) => void;
+  onCancel: () => void;
+}) {
+  const [value, setValue] = useState(String(initial));
+  const n = Number(value);
+  const valid = value.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 256;
+  return (
+    <form
+      class="weight-editor"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) onSave(n);
+      }}
+      onKeyDown={(e) => e.key === 'Escape' && onCancel()}
+    >
+      <input
+        type="number"
+        min={0}
+        max={256}
+        value={value}
+        aria-label="weight"
+        aria-invalid={!valid}
+        autoFocus
+        onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" disabled={!valid}>
+        Save
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      {!valid && <div class="field-error">0 to 256</div>}
+    </form>
+  );
+}
+
+function closedCount(r: unknown): number | undefined {
+  if (typeof r === 'number') return r;
+  if (r && typeof r === 'object') {
+    const o = r as Record<string, unknown>;
+    for (const k of ['closed', 'sessionsClosed', 'count']) if (typeof o[k] === 'number') return o[k] as number;
+  }
+  return undefined;
+}
+
+export function revisionOf(r: unknown): number | undefined {
+  if (r && typeof r === 'object') {
+    const o = r as Record<string, unknown>;
+    if (typeof o.revision === 'number') return o.revision;
+    if (typeof o.revisionId === 'number') return o.revisionId;
+    if (o.revision && typeof o.revision === 'object' && typeof (o.revision as { id?: unknown }).id === 'number')
+      return (o.revision as { id: number }).id;
+  }
+  return undefined;
+}
