@@ -30,4 +30,6 @@ export const HAPROXY_26_HEADER = `# ${HAPROXY_26_COLUMNS.join(',')},`;
 
 /** Columns of the stats modules; HAProxy fills them on every row (servers: ssl only). */
 export const SSL_MODULE_COLUMNS = HAPROXY_26_COLUMNS.filter((c) => c.startsWith('ssl_'));
-export const H1_H2_MODULE_COLUMNS = HAPROXY_26_COLUMNS.filter((c) => c.startsWith('h1_') || c.startsWith('h2_'));
+export const H1_H2_MODULE_COLUMNS = HAPROXY_26_COLUMNS.filter(
+  (c) => c.startsWith('h1_') || c.startsWith('h2_'),
+);

@@ -291,7 +291,9 @@ describe('renderShowStat', () => {
   it('brackets IPv6 server addresses and quotes text that contains a comma', () => {
     const stats = haproxyLikeStats();
     Object.assign(stats.backends[0]!.servers[4]!, { address: '::1', check_desc: 'refused, twice' });
-    const line = renderShowStat(stats).split('\n').find((l) => l.startsWith('be1,s5,'))!;
+    const line = renderShowStat(stats)
+      .split('\n')
+      .find((l) => l.startsWith('be1,s5,'))!;
     expect(line).toContain(',[::1]:42005,');
     expect(line).toContain(',"refused, twice",');
   });

@@ -2,7 +2,13 @@
 // Which columns are filled for which row type follows HAProxy 2.6 in TCP mode (src/stats.c, checked
 // against a real haproxy in test/stats/haproxy-csv.test.ts); a column HAProxy leaves empty stays empty.
 import { DEFAULT_CHECK } from '../config/snapshot.js';
-import type { BackendStats, CheckStatus, FrontendStats, RuntimeStats, ServerStats } from '../runtime/types.js';
+import type {
+  BackendStats,
+  CheckStatus,
+  FrontendStats,
+  RuntimeStats,
+  ServerStats,
+} from '../runtime/types.js';
 import {
   H1_H2_MODULE_COLUMNS,
   HAPROXY_26_COLUMNS,
@@ -40,20 +46,23 @@ const CHECK_DESCRIPTIONS: Record<CheckStatus, string> = {
 
 /** Counters a TCP proxy never moves but HAProxy still prints as 0 on that row type. */
 const ZERO_ON_EVERY_ROW: HaproxyColumn[] = ['dresp', 'eint', 'wrew', ...SSL_MODULE_COLUMNS];
+// prettier-ignore
 const ZERO_ON_FRONTEND: HaproxyColumn[] = [
   'dreq', 'ereq', 'rate_lim', 'req_rate', 'req_rate_max', 'req_tot', 'dses',
   'comp_in', 'comp_out', 'comp_byp', 'comp_rsp', ...H1_H2_MODULE_COLUMNS,
-]; // prettier-ignore
+];
+// prettier-ignore
 const ZERO_ON_SERVER: HaproxyColumn[] = [
   'qcur', 'qmax', 'eresp', 'cli_abrt', 'srv_abrt', 'qtime', 'ctime', 'rtime', 'ttime', 'reuse', 'srv_icur',
   'qtime_max', 'ctime_max', 'rtime_max', 'ttime_max', 'idle_conn_cur', 'safe_conn_cur', 'used_conn_cur',
   'need_conn_est',
-]; // prettier-ignore
+];
+// prettier-ignore
 const ZERO_ON_BACKEND: HaproxyColumn[] = [
   'qcur', 'qmax', 'dreq', 'eresp', 'cli_abrt', 'srv_abrt', 'comp_in', 'comp_out', 'comp_byp', 'comp_rsp',
   'qtime', 'ctime', 'rtime', 'ttime', 'reuse', 'qtime_max', 'ctime_max', 'rtime_max', 'ttime_max',
   'agg_server_status', 'agg_server_check_status', 'agg_check_status', ...H1_H2_MODULE_COLUMNS,
-]; // prettier-ignore
+];
 
 /** The whole `show stat` answer: header, then per proxy its FRONTEND row, or its server rows and BACKEND row. */
 export function renderShowStat(stats: RuntimeStats, context: ShowStatContext = {}): string {
@@ -177,7 +186,12 @@ function checkColumns(sv: ServerStats, settings: CheckSettings | undefined): Row
 }
 
 /** HAProxy's health counter: 0 is DOWN, rise+fall-1 is fully UP; 'UP a/fall' and 'DOWN a/rise' are in between. */
-function checkHealth(sv: ServerStats, transition: RegExpExecArray | null, rise: number, fall: number): number {
+function checkHealth(
+  sv: ServerStats,
+  transition: RegExpExecArray | null,
+  rise: number,
+  fall: number,
+): number {
   if (transition) return transition[1] === 'UP' ? Number(transition[2]) + rise - 1 : Number(transition[2]);
   return sv.health === 'UP' ? rise + fall - 1 : 0;
 }
