@@ -1,0 +1,221 @@
+// One health worker per server (gobetween's model, HAProxy's meanings): `fall` consecutive failed
+// checks mark the server DOWN, `rise` consecutive good ones mark it UP again. Servers start UP, as in
+// HAProxy. One timer per checker, re-armed only after a probe completes, so probes never overlap.
+import type { Health } from '../types.js';
+import type { Probe, ProbeResult, ProbeTarget } from './probe.js';
+
+export interface HealthCheckerSettings {
+  inter: number;
+  fall: number;
+  rise: number;
+  timeout: number;
+}
+
+export interface HealthCheckerOptions extends HealthCheckerSettings {
+  target: ProbeTarget;
+  probe: Probe;
+  /** Every counted result, probe or passive. */
+  onResult?: (result: ProbeResult) => void;
+  /** Called after the state changed. */
+  onChange: (health: Health, result: ProbeResult) => void;
+}
+
+export class HealthChecker {
+  private readonly target: ProbeTarget;
+  private readonly probe: Probe;
+  private readonly onResult?: (result: ProbeResult) => void;
+  private readonly onChange: (health: Health, result: ProbeResult) => void;
+  private settings: HealthCheckerSettings;
+
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private inFlight = false;
+  /** Bumped by stop/pause so a probe that was in flight then is ignored when it completes. */
+  private generation = 0;
+
+  private _health: Health = 'UP';
+  private _paused = false;
+  private _consecutiveFailures = 0;
+  private _consecutiveSuccesses = 0;
+  private _lastResult: ProbeResult | undefined;
+  private _lastCheckAt = 0;
+  private _chkfail = 0;
+  private _chkdown = 0;
+  private _lastChangeAt = Date.now();
+  private downtimeBeforeMs = 0;
+
+  constructor(options: HealthCheckerOptions) {
+    this.target = { address: options.target.address, port: options.target.port };
+    this.probe = options.probe;
+    this.onResult = options.onResult;
+    this.onChange = options.onChange;
+    this.settings = normalize(options);
+  }
+
+  get health(): Health {
+    return this._health;
+  }
+  get paused(): boolean {
+    return this._paused;
+  }
+  /** A transition is under way: UP with failures counted, or DOWN with successes counted. */
+  get checking(): boolean {
+    return this._health === 'UP' ? this._consecutiveFailures > 0 : this._consecutiveSuccesses > 0;
+  }
+  get consecutiveFailures(): number {
+    return this._consecutiveFailures;
+  }
+  get consecutiveSuccesses(): number {
+    return this._consecutiveSuccesses;
+  }
+  get lastResult(): ProbeResult | undefined {
+    return this._lastResult;
+  }
+  /** Epoch ms of the last completed probe, 0 when never. */
+  get lastCheckAt(): number {
+    return this._lastCheckAt;
+  }
+  get chkfail(): number {
+    return this._chkfail;
+  }
+  get chkdown(): number {
+    return this._chkdown;
+  }
+  get lastChangeAt(): number {
+    return this._lastChangeAt;
+  }
+  /** Total time spent DOWN, the current DOWN period included. */
+  get downtimeMs(): number {
+    return this.downtimeBeforeMs + (this._health === 'DOWN' ? Date.now() - this._lastChangeAt : 0);
+  }
+  get inter(): number {
+    return this.settings.inter;
+  }
+  get fall(): number {
+    return this.settings.fall;
+  }
+  get rise(): number {
+    return this.settings.rise;
+  }
+  get timeout(): number {
+    return this.settings.timeout;
+  }
+
+  /** Starts checking; the first probe runs at once. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (!this._paused) this.schedule(0);
+  }
+
+  /** Stops checking; state and counters are kept. A probe in flight is ignored. */
+  stop(): void {
+    this.running = false;
+    this.cancel();
+  }
+
+  /** Admin `maint`: no probes and no passive results until resume(); the state is frozen. */
+  pause(): void {
+    if (this._paused) return;
+    this._paused = true;
+    this.cancel();
+  }
+
+  resume(): void {
+    if (!this._paused) return;
+    this._paused = false;
+    if (this.running) this.schedule(0);
+  }
+
+  /** A failure seen on live traffic (HAProxy `observe layer4`): counts toward `fall` like a failed check. */
+  reportPassiveFailure(result: ProbeResult): void {
+    if (this._paused) return;
+    this.record(result.ok ? { ...result, ok: false } : result);
+  }
+
+  /** New check settings apply from the next probe; a pending wait is re-armed with the new interval. */
+  update(settings: Partial<HealthCheckerSettings>): void {
+    this.settings = normalize({ ...this.settings, ...settings });
+    if (this.timer) {
+      this.cancel();
+      this.schedule(this.settings.inter);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.inFlight) return;
+    const generation = this.generation;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.run(generation);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private cancel(): void {
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async run(generation: number): Promise<void> {
+    this.inFlight = true;
+    let result: ProbeResult;
+    try {
+      result = await this.probe(this.target, this.settings.timeout);
+    } catch (err) {
+      // Probes promise never to throw; a broken one still must not kill the checker.
+      result = { ok: false, status: 'SOCKERR', durationMs: 0, description: String(err) };
+    }
+    this.inFlight = false;
+    if (generation === this.generation) {
+      this._lastCheckAt = Date.now();
+      try {
+        this.record(result);
+      } catch (err) {
+        // A throwing listener is a bug in the caller; report it without stopping the checks.
+        process.emitWarning(`health check listener failed: ${String(err)}`);
+      }
+    }
+    // A stale result (stopped or paused meanwhile) is dropped; a start/resume that waited for it goes on now.
+    if (this.running && !this._paused)
+      this.schedule(generation === this.generation ? this.settings.inter : 0);
+  }
+
+  private record(result: ProbeResult): void {
+    this._lastResult = result;
+    if (result.ok) {
+      this._consecutiveSuccesses++;
+      this._consecutiveFailures = 0;
+    } else {
+      this._chkfail++;
+      this._consecutiveFailures++;
+      this._consecutiveSuccesses = 0;
+    }
+    this.onResult?.(result);
+    if (this._health === 'UP' && this._consecutiveFailures >= this.settings.fall)
+      this.transition('DOWN', result);
+    else if (this._health === 'DOWN' && this._consecutiveSuccesses >= this.settings.rise)
+      this.transition('UP', result);
+  }
+
+  private transition(to: Health, result: ProbeResult): void {
+    const now = Date.now();
+    if (to === 'UP') this.downtimeBeforeMs += now - this._lastChangeAt;
+    else this._chkdown++;
+    this._health = to;
+    this._lastChangeAt = now;
+    this._consecutiveFailures = 0;
+    this._consecutiveSuccesses = 0;
+    this.onChange(to, result);
+  }
+}
+
+function normalize(settings: HealthCheckerSettings): HealthCheckerSettings {
+  return {
+    inter: Math.max(1, settings.inter),
+    fall: Math.max(1, Math.floor(settings.fall)),
+    rise: Math.max(1, Math.floor(settings.rise)),
+    timeout: Math.max(1, settings.timeout),
+  };
+}

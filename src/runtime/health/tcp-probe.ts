@@ -1,0 +1,54 @@
+// `check type tcp`: the server is healthy if a TCP connection opens within the timeout (HAProxy's
+// plain layer-4 check). The socket is closed at once; nothing is sent.
+import net from 'node:net';
+import type { Probe, ProbeResult } from './probe.js';
+
+// Errors that mean "reached the network, the server said no or wasn't there": HAProxy's L4CON.
+const CONNECTION_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EHOSTDOWN: 'Host is down',
+  ENETDOWN: 'Network is down',
+  EPIPE: 'Broken pipe',
+};
+
+export const tcpProbe: Probe = (target, timeoutMs) =>
+  new Promise<ProbeResult>((resolve) => {
+    const started = performance.now();
+    let socket: net.Socket | undefined;
+    let settled = false;
+    const timer = setTimeout(() => finish(false, 'L4TOUT', 'Layer4 timeout'), Math.max(1, timeoutMs));
+    timer.unref();
+    const finish = (ok: boolean, status: ProbeResult['status'], description: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (socket) {
+        socket.removeAllListeners();
+        socket.on('error', () => {}); // late errors after destroy must not become uncaught
+        socket.destroy();
+      }
+      resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
+    };
+
+    try {
+      socket = net.connect({ host: target.address, port: target.port });
+    } catch (err) {
+      // Synchronous failures: bad port, bad address family and the like.
+      finish(false, 'SOCKERR', describe(err));
+      return;
+    }
+    socket.once('connect', () => finish(true, 'L4OK', 'Layer4 check passed'));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? '';
+      if (code === 'ETIMEDOUT') finish(false, 'L4TOUT', 'Layer4 timeout');
+      else if (code in CONNECTION_ERRORS) finish(false, 'L4CON', CONNECTION_ERRORS[code]);
+      else finish(false, 'SOCKERR', describe(err));
+    });
+  });
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
