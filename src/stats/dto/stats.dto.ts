@@ -1,0 +1,176 @@
+// Response and query DTOs of /stats. The response classes describe the runtime's plain stats objects
+// for OpenAPI; the runtime's data is returned as it is (it already has exactly these fields).
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import type {
+  AdminState,
+  BackendStats,
+  CheckStatus,
+  FrontendFailure,
+  FrontendStats,
+  Health,
+  RuntimeStats,
+  ServerStats,
+  StatsSample,
+} from '../../runtime/types.js';
+
+const CHECK_STATUSES = ['', 'INI', 'L4OK', 'L4TOUT', 'L4CON', 'L7OK', 'L7RSP', 'L7TOUT', 'L7STS', 'SOCKERR'];
+
+export class StatsQueryDto {
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    default: 'json',
+    description: "csv: HAProxy 2.6 `show stat` format (text/csv), columns and order exactly as HAProxy's",
+  })
+  @IsOptional()
+  @IsIn(['json', 'csv'])
+  format?: 'json' | 'csv';
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional({
+    description: 'Only samples taken after this time (epoch ms)',
+    example: 1_700_000_000_000,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  since?: number;
+}
+
+export class FrontendFailureDto implements FrontendFailure {
+  @ApiProperty() frontend: string;
+  @ApiProperty({ example: 'EADDRINUSE', description: 'errno code' }) code: string;
+  @ApiProperty() message: string;
+}
+
+export class BindDto {
+  @ApiProperty({ example: '0.0.0.0' }) address: string;
+  @ApiProperty({ example: 9999 }) port: number;
+}
+
+export class FrontendStatsDto implements FrontendStats {
+  @ApiProperty() name: string;
+  @ApiProperty() backend: string;
+  @ApiProperty({
+    enum: ['OPEN', 'STOP', 'FAILED'],
+    description: 'OPEN listening, STOP disabled, FAILED could not bind',
+  })
+  status: 'OPEN' | 'STOP' | 'FAILED';
+  @ApiPropertyOptional({ type: FrontendFailureDto, description: 'Why the frontend could not bind' })
+  error?: FrontendFailureDto;
+  @ApiProperty({ type: BindDto }) bind: BindDto;
+  @ApiProperty({ description: 'Current sessions' }) scur: number;
+  @ApiProperty({ description: 'Most sessions at once' }) smax: number;
+  @ApiProperty({ description: 'Session limit (maxconn)' }) slim: number;
+  @ApiProperty({ description: 'Sessions since start' }) stot: number;
+  @ApiProperty({ description: 'Bytes from clients' }) bin: number;
+  @ApiProperty({ description: 'Bytes to clients' }) bout: number;
+  @ApiProperty({ description: 'Connections refused by the allow-list (HAProxy dcon)' }) denied: number;
+  @ApiProperty({ description: 'Connections closed because no server was usable' }) noServer: number;
+  @ApiProperty({ description: 'Sessions per second over the last second' }) rate: number;
+  @ApiProperty({ description: 'Highest rate seen' }) rate_max: number;
+}
+
+export class ServerStatsDto implements ServerStats {
+  @ApiProperty() backend: string;
+  @ApiProperty() name: string;
+  @ApiProperty() address: string;
+  @ApiProperty() port: number;
+  @ApiProperty({
+    example: 'UP',
+    description:
+      "HAProxy's combined word: UP, DOWN, MAINT, DRAIN, 'UP 1/3' (going down), 'DOWN 1/2' (going up), 'no check'",
+  })
+  status: string;
+  @ApiProperty({ enum: ['UP', 'DOWN'], description: 'What the checks say, regardless of admin state' })
+  health: Health;
+  @ApiProperty({ enum: ['ready', 'drain', 'maint'], description: "The operator's admin state" })
+  adminState: AdminState;
+  @ApiProperty({ description: 'Whether health checks run for this server' }) checked: boolean;
+  @ApiProperty() weight: number;
+  @ApiProperty() backup: boolean;
+  @ApiProperty() scur: number;
+  @ApiProperty() smax: number;
+  @ApiProperty({ description: 'maxconn, 0 = no limit' }) slim: number;
+  @ApiProperty() stot: number;
+  @ApiProperty() bin: number;
+  @ApiProperty() bout: number;
+  @ApiProperty({ description: 'Failed connections to the server' }) econ: number;
+  @ApiProperty({ description: 'Connection retries' }) wretr: number;
+  @ApiProperty({ description: 'Redispatches to another server' }) wredis: number;
+  @ApiProperty({ description: 'Times chosen by the balancer' }) lbtot: number;
+  @ApiProperty({ description: 'Failed checks' }) chkfail: number;
+  @ApiProperty({ description: 'UP to DOWN transitions' }) chkdown: number;
+  @ApiProperty({ description: 'Seconds since the last state change' }) lastchg: number;
+  @ApiProperty({ description: 'Epoch ms of the last state change' }) lastChangeAt: number;
+  @ApiProperty({ description: 'Seconds spent DOWN' }) downtime: number;
+  @ApiProperty() rate: number;
+  @ApiProperty() rate_max: number;
+  @ApiProperty({ enum: CHECK_STATUSES, example: 'L4OK' }) check_status: CheckStatus | '';
+  @ApiProperty({ description: 'ms, -1 when unknown' }) check_duration: number;
+  @ApiProperty({ example: 'Connection refused' }) check_desc: string;
+  @ApiProperty({ description: 'Epoch ms of the last check, 0 when never' }) lastCheckAt: number;
+  @ApiProperty({ description: "Age in ms of the server's oldest live session (drain progress)" })
+  oldestSessionAge: number;
+}
+
+export class BackendStatsDto implements BackendStats {
+  @ApiProperty() name: string;
+  @ApiProperty({ example: 'source' }) balance: string;
+  @ApiProperty({ enum: ['UP', 'DOWN'] }) status: 'UP' | 'DOWN';
+  @ApiProperty() scur: number;
+  @ApiProperty() smax: number;
+  @ApiProperty() stot: number;
+  @ApiProperty() bin: number;
+  @ApiProperty() bout: number;
+  @ApiProperty() econ: number;
+  @ApiProperty() wretr: number;
+  @ApiProperty() wredis: number;
+  @ApiProperty() lbtot: number;
+  @ApiProperty() chkdown: number;
+  @ApiProperty() lastchg: number;
+  @ApiProperty() downtime: number;
+  @ApiProperty() rate: number;
+  @ApiProperty() rate_max: number;
+  @ApiProperty({ description: 'Usable active servers' }) act: number;
+  @ApiProperty({ description: 'Usable backup servers' }) bck: number;
+  @ApiProperty({ type: [ServerStatsDto] }) servers: ServerStatsDto[];
+}
+
+export class StatsResponseDto implements RuntimeStats {
+  @ApiProperty({ description: 'When the runtime took these numbers (epoch ms)' }) at: number;
+  @ApiProperty({ description: 'Runtime uptime in seconds' }) uptime: number;
+  @ApiProperty({ type: [FrontendStatsDto] }) frontends: FrontendStatsDto[];
+  @ApiProperty({ type: [BackendStatsDto] }) backends: BackendStatsDto[];
+}
+
+/** Data of the SSE `stats` event: GET /stats plus the server's clock. */
+export class StatsEventDto extends StatsResponseDto {
+  @ApiProperty({ description: "The server's clock when the event was sent (epoch ms)" }) serverTime: number;
+}
+
+export class SampleTotalsDto {
+  @ApiProperty() scur: number;
+  @ApiProperty() stot: number;
+  @ApiProperty() bin: number;
+  @ApiProperty() bout: number;
+}
+
+export class StatsSampleDto implements StatsSample {
+  @ApiProperty({ description: 'Epoch ms' }) t: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/SampleTotalsDto' },
+    description: 'Keyed by frontend name',
+  })
+  frontends: Record<string, SampleTotalsDto>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/SampleTotalsDto' },
+    description: 'Keyed "backend/server"',
+  })
+  servers: Record<string, SampleTotalsDto>;
+}

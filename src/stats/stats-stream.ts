@@ -1,0 +1,22 @@
+// GET /stats/stream: a `stats` event at once and then every second, and each runtime event under its own
+// type (health, admin-state, frontend-error, sessions-closed) the moment it happens.
+import type { MessageEvent } from '@nestjs/common';
+import { defer, exhaustMap, map, merge, type Observable, timer } from 'rxjs';
+import type { RuntimeEvent, RuntimeStats } from '../runtime/types.js';
+
+export const STATS_INTERVAL_MS = 1000;
+
+export interface StatsStreamSource {
+  stats(): Promise<RuntimeStats>;
+  events(): Observable<RuntimeEvent>;
+}
+
+export function statsStream(source: StatsStreamSource): Observable<MessageEvent> {
+  // exhaustMap: a slow stats() call skips a tick instead of piling calls up.
+  const ticks = timer(0, STATS_INTERVAL_MS).pipe(
+    exhaustMap(() => defer(() => source.stats())),
+    map((stats): MessageEvent => ({ type: 'stats', data: { ...stats, serverTime: Date.now() } })),
+  );
+  const events = source.events().pipe(map((event): MessageEvent => ({ type: event.type, data: event })));
+  return merge(ticks, events);
+}
