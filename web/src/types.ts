@@ -31,28 +31,23 @@ export interface SnapshotDiff {
 
 export interface Revision {
   id: number;
-  createdAt: string | number;
-  author?: string;
-  user?: string;
-  actor?: string;
-  kind?: string;
-  message?: string | null;
-  current?: boolean;
   parentId?: number | null;
+  kind: string; // 'change' | 'rollback' | 'import' | 'replace'
+  author: string;
+  message: string;
+  createdAt: string | number;
+  current?: boolean;
 }
 
 export interface AuditEntry {
   id: number;
-  at?: string | number;
-  createdAt?: string | number;
-  username?: string;
-  user?: string;
+  at: string | number;
+  actor: string;
   role?: string;
-  source?: string;
-  sourceAddress?: string;
+  sourceAddress?: string | null;
   action: string;
-  target?: string;
-  result?: string;
+  target?: string | null;
+  result: string; // 'ok' | 'failed' | 'denied'
   detail?: string | Record<string, unknown> | null;
   revisionId?: number | null;
 }

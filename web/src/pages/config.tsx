@@ -1,1 +1,295 @@
-export function ConfigPage() { return <p>todo</p>; }
+import { useEffect, useState } from 'preact/hooks';
+import { describeError } from '../api.js';
+import { showBanner } from '../components/banner.js';
+import { confirmAction } from '../components/confirm.js';
+import { applyCandidate, loadConfig, validateCandidate, type CurrentConfig, type Validation } from '../config-api.js';
+import { fieldErrorsOf, scoped, type FieldErrors } from '../field-errors.js';
+import { refreshNow } from '../live.js';
+import { can, currentUser } from '../session.js';
+import { useStore } from '../store.js';
+import type { Backend, Frontend, Snapshot } from '../types.js';
+import { BackendForm } from './backend-form.js';
+import { FrontendForm } from './frontend-form.js';
+import { Review } from './review.js';
+
+type Editing =
+  | { kind: 'frontend'; original: string | null; draft?: Frontend }
+  | { kind: 'backend'; original: string | null; draft?: Backend };
+
+interface Reviewing {
+  candidate: Snapshot;
+  summary: string;
+  validation: Validation;
+  back?: Editing;
+  prefixes: string[];
+}
+
+/** Frontends, backends and servers: edit a copy, review its diff and impact, then apply it as one revision. */
+export function ConfigPage() {
+  const user = useStore(currentUser);
+  const [config, setConfig] = useState<CurrentConfig | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const [reviewing, setReviewing] = useState<Reviewing | null>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [busy, setBusy] = useState(false);
+  const mayEdit = can(user, 'admin');
+
+  const reload = () =>
+    loadConfig()
+      .then((c) => {
+        setConfig(c);
+        setLoadError('');
+      })
+      .catch((e) => setLoadError(describeError(e)));
+  useEffect(() => {
+    void reload();
+  }, []);
+
+  if (loadError) return <p class="form-error">Cannot load the configuration: {loadError}</p>;
+  if (!config) return <p class="muted">Loading configuration…</p>;
+  const snap = config.snapshot;
+
+  /** Dry run; on failure stay on the form with the API's messages beside the fields. */
+  async function review(candidate: Snapshot, summary: string, back: Editing | undefined, prefixes: string[]) {
+    setBusy(true);
+    setErrors({});
+    try {
+      const validation = await validateCandidate(candidate);
+      setReviewing({ candidate, summary, validation, back, prefixes });
+      setEditing(null);
+    } catch (err) {
+      const fe = scoped(fieldErrorsOf(err), prefixes);
+      setErrors(fe);
+      if (!back) showBanner('error', describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function apply(message: string) {
+    if (!reviewing) return;
+    setBusy(true);
+    try {
+      const r = await applyCandidate(reviewing.candidate, config?.revision, message);
+      showBanner('done', `${reviewing.summary}${r.revision !== undefined ? ` — revision ${r.revision}` : ''}`);
+      setReviewing(null);
+      setErrors({});
+      await reload();
+      refreshNow();
+    } catch (err) {
+      showBanner('error', describeError(err));
+      if (reviewing.back) {
+        setErrors(scoped(fieldErrorsOf(err), reviewing.prefixes));
+        setEditing(reviewing.back);
+        setReviewing(null);
+      }
+      await reload();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (reviewing) {
+    return (
+      <Review
+        current={snap}
+        revision={config.revision}
+        candidate={reviewing.candidate}
+        summary={reviewing.summary}
+        validation={reviewing.validation}
+        busy={busy}
+        onBack={() => {
+          setEditing(reviewing.back ?? null);
+          setReviewing(null);
+        }}
+        onApply={apply}
+      />
+    );
+  }
+
+  if (editing?.kind === 'frontend') {
+    const index = editing.original === null ? snap.frontends.length : snap.frontends.findIndex((f) => f.name === editing.original);
+    return (
+      <FrontendForm
+        initial={editing.draft ?? snap.frontends[index]}
+        backends={snap.backends.map((b) => b.name)}
+        errors={errors}
+        busy={busy}
+        onCancel={() => {
+          setEditing(null);
+          setErrors({});
+        }}
+        onReview={(fe) => {
+          const frontends = [...snap.frontends];
+          frontends.splice(index, editing.original === null ? 0 : 1, fe);
+          const back = { ...editing, draft: fe };
+          void review({ ...snap, frontends }, editing.original === null ? `frontend ${fe.name} added` : `frontend ${fe.name} changed`, back, [`frontends[${index}].`]);
+        }}
+      />
+    );
+  }
+
+  if (editing?.kind === 'backend') {
+    const index = editing.original === null ? snap.backends.length : snap.backends.findIndex((b) => b.name === editing.original);
+    return (
+      <BackendForm
+        initial={editing.draft ?? snap.backends[index]}
+        errors={errors}
+        busy={busy}
+        onCancel={() => {
+          setEditing(null);
+          setErrors({});
+        }}
+        onReview={(be) => {
+          const backends = [...snap.backends];
+          backends.splice(index, editing.original === null ? 0 : 1, be);
+          // A renamed backend keeps its frontends.
+          const frontends =
+            editing.original && editing.original !== be.name
+              ? snap.frontends.map((f) => (f.backend === editing.original ? { ...f, backend: be.name } : f))
+              : snap.frontends;
+          const back = { ...editing, draft: be };
+          void review({ ...snap, frontends, backends }, editing.original === null ? `backend ${be.name} added` : `backend ${be.name} changed`, back, [`backends[${index}].`]);
+        }}
+      />
+    );
+  }
+
+  async function remove(kind: 'frontend' | 'backend', name: string) {
+    const users = kind === 'backend' ? snap.frontends.filter((f) => f.backend === name).map((f) => f.name) : [];
+    const ok = await confirmAction({
+      title: `Remove ${kind} ${name}?`,
+      body: (
+        <p>
+          You will see the change and its impact on live traffic before anything is applied.
+          {users.length > 0 && ` Frontends ${users.join(', ')} use it: the API will refuse until they point elsewhere.`}
+        </p>
+      ),
+      action: `Review removal of ${name}`,
+    });
+    if (!ok) return;
+    const candidate =
+      kind === 'frontend'
+        ? { ...snap, frontends: snap.frontends.filter((f) => f.name !== name) }
+        : { ...snap, backends: snap.backends.filter((b) => b.name !== name) };
+    await review(candidate, `${kind} ${name} removed`, undefined, []);
+  }
+
+  return (
+    <div class="config">
+      <p class="muted small">
+        Current revision: <b>{config.revision ?? '–'}</b>. Every change is reviewed (diff and impact on live traffic) before it
+        is applied as a new revision; a config change never cuts a connection.
+        {!mayEdit && ' Your role can read the configuration; changes need the admin role.'}
+      </p>
+      <section class="panel">
+        <h2>Frontends</h2>
+        <div class="table-wrap">
+          <table class="cards">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Bind</th>
+                <th scope="col">Backend</th>
+                <th scope="col" class="num">Max conn</th>
+                <th scope="col">Allow</th>
+                <th scope="col">Inspect</th>
+                <th scope="col">Enabled</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {snap.frontends.map((f) => (
+                <tr key={f.name} data-frontend={f.name}>
+                  <th scope="row">{f.name}</th>
+                  <td data-label="Bind" class="mono">
+                    {f.bind.address}:{f.bind.port}
+                  </td>
+                  <td data-label="Backend">{f.backend}</td>
+                  <td data-label="Max conn" class="num">
+                    {f.maxconn ?? <span class="muted">default</span>}
+                  </td>
+                  <td data-label="Allow" class="mono small">
+                    {f.allow?.length ? f.allow.join(', ') : <span class="muted">everyone</span>}
+                  </td>
+                  <td data-label="Inspect">{f.inspect ?? 'none'}</td>
+                  <td data-label="Enabled">{f.enabled ? 'yes' : <b>disabled</b>}</td>
+                  <td data-label="Actions">
+                    <button type="button" disabled={!mayEdit} onClick={() => setEditing({ kind: 'frontend', original: f.name })}>
+                      Edit
+                    </button>{' '}
+                    <button type="button" class="danger-outline" disabled={!mayEdit || busy} onClick={() => remove('frontend', f.name)}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <button type="button" class="primary" disabled={!mayEdit || snap.backends.length === 0} onClick={() => setEditing({ kind: 'frontend', original: null })}>
+          Add frontend
+        </button>
+        {snap.backends.length === 0 && <span class="muted small"> (add a backend first)</span>}
+      </section>
+      <section class="panel">
+        <h2>Backends and servers</h2>
+        {snap.backends.map((b) => (
+          <div key={b.name} class="backend-summary" data-backend={b.name}>
+            <h3>
+              {b.name}{' '}
+              <span class="muted small">
+                {b.balance}
+                {b.balance === 'source' || b.balance === 'cmpp-account' ? ` (${b.hashType})` : ''} · check {b.check.type}
+                {b.check.type !== 'none' ? ` every ${b.check.inter} ms, fall ${b.check.fall}, rise ${b.check.rise}` : ''} · proxy {b.sendProxy} · on
+                down: {b.onMarkedDown}
+              </span>{' '}
+              <button type="button" disabled={!mayEdit} onClick={() => setEditing({ kind: 'backend', original: b.name })}>
+                Edit
+              </button>{' '}
+              <button type="button" class="danger-outline" disabled={!mayEdit || busy} onClick={() => remove('backend', b.name)}>
+                Remove
+              </button>
+            </h3>
+            <div class="table-wrap">
+              <table class="cards">
+                <thead>
+                  <tr>
+                    <th scope="col">Server</th>
+                    <th scope="col">Address</th>
+                    <th scope="col" class="num">Weight</th>
+                    <th scope="col" class="num">Max conn</th>
+                    <th scope="col">Backup</th>
+                    <th scope="col">Checked</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {b.servers.map((s) => (
+                    <tr key={s.name}>
+                      <th scope="row">{s.name}</th>
+                      <td data-label="Address" class="mono">
+                        {s.address}:{s.port}
+                      </td>
+                      <td data-label="Weight" class="num">
+                        {s.weight}
+                      </td>
+                      <td data-label="Max conn" class="num">
+                        {s.maxconn ?? <span class="muted">–</span>}
+                      </td>
+                      <td data-label="Backup">{s.backup ? 'backup' : 'no'}</td>
+                      <td data-label="Checked">{s.check ? 'yes' : 'no'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        ))}
+        <button type="button" class="primary" disabled={!mayEdit} onClick={() => setEditing({ kind: 'backend', original: null })}>
+          Add backend
+        </button>
+      </section>
+    </div>
+  );
+}

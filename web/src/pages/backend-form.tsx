@@ -1,0 +1,255 @@
+import { useState } from 'preact/hooks';
+import { Field } from '../components/field.js';
+import { errorsFor, type FieldErrors } from '../field-errors.js';
+import type { Backend, BackendCheck, Server } from '../types.js';
+import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
+
+interface ServerDraft {
+  key: number;
+  name: string;
+  address: string;
+  port: string;
+  weight: string;
+  maxconn: string;
+  backup: boolean;
+  check: boolean;
+}
+
+let nextKey = 1;
+const toDraft = (s: Server): ServerDraft => ({
+  key: nextKey++,
+  name: s.name,
+  address: s.address,
+  port: str(s.port),
+  weight: str(s.weight),
+  maxconn: str(s.maxconn),
+  backup: s.backup,
+  check: s.check,
+});
+
+const BACKEND_FIELDS = ['name', 'balance', 'hashType', 'sendProxy', 'onMarkedDown', 'servers'];
+
+export function BackendForm({
+  initial,
+  errors,
+  busy,
+  onReview,
+  onCancel,
+}: {
+  initial?: Backend;
+  errors: FieldErrors;
+  busy: boolean;
+  onReview: (be: Backend) => void;
+  onCancel: () => void;
+}) {
+  const [name, setName] = useState(initial?.name ?? '');
+  const [balance, setBalance] = useState<string>(initial?.balance ?? 'source');
+  const [hashType, setHashType] = useState<string>(initial?.hashType ?? 'consistent');
+  const [checkType, setCheckType] = useState<string>(initial?.check.type ?? 'tcp');
+  const [inter, setInter] = useState(str(initial?.check.inter ?? 5000));
+  const [fall, setFall] = useState(str(initial?.check.fall ?? 3));
+  const [rise, setRise] = useState(str(initial?.check.rise ?? 2));
+  const [timeout, setTimeout_] = useState(str(initial?.check.timeout));
+  const [sourceAddr, setSourceAddr] = useState(initial?.check.cmpp?.sourceAddr ?? '');
+  const [secret, setSecret] = useState(initial?.check.cmpp?.secret ?? '');
+  const [version, setVersion] = useState<string>(initial?.check.cmpp?.version ?? '2.0');
+  const [sendProxy, setSendProxy] = useState<string>(initial?.sendProxy ?? 'none');
+  const [onMarkedDown, setOnMarkedDown] = useState<string>(initial?.onMarkedDown ?? 'keep');
+  const [servers, setServers] = useState<ServerDraft[]>((initial?.servers ?? []).map(toDraft));
+
+  const update = (key: number, patch: Partial<ServerDraft>) =>
+    setServers((list) => list.map((s) => (s.key === key ? { ...s, ...patch } : s)));
+
+  function submit(e: Event) {
+    e.preventDefault();
+    const check: Record<string, unknown> = { type: checkType, inter: num(inter), fall: num(fall), rise: num(rise) };
+    if (optionalNum(timeout) !== undefined) check.timeout = optionalNum(timeout);
+    if (checkType === 'cmpp') check.cmpp = { sourceAddr, secret, version };
+    const be = {
+      name: name.trim(),
+      balance,
+      hashType,
+      check: check as unknown as BackendCheck,
+      sendProxy,
+      onMarkedDown,
+      servers: servers.map((s) => ({
+        name: s.name.trim(),
+        address: s.address.trim(),
+        port: num(s.port),
+        weight: num(s.weight),
+        ...(optionalNum(s.maxconn) !== undefined ? { maxconn: optionalNum(s.maxconn) } : {}),
+        backup: s.backup,
+        check: s.check,
+      })),
+    } as unknown as Backend;
+    onReview(be);
+  }
+
+  const claimed = new Set([...BACKEND_FIELDS, 'check.type', 'check.inter', 'check.fall', 'check.rise', 'check.timeout', 'check.cmpp.sourceAddr', 'check.cmpp.secret', 'check.cmpp.version']);
+  const general = Object.entries(errors)
+    .filter(([k]) => !claimed.has(k) && !/^servers\[\d+\]\.(name|address|port|weight|maxconn|backup|check)$/.test(k))
+    .flatMap(([, m]) => m);
+  const hashed = balance === 'source' || balance === 'cmpp-account';
+
+  return (
+    <form class="panel editor" onSubmit={submit} noValidate aria-labelledby="be-form-title">
+      <h2 id="be-form-title">{initial ? `Edit backend ${initial.name}` : 'Add backend'}</h2>
+      {general.length > 0 && (
+        <div class="form-error" role="alert">
+          {general.map((m) => (
+            <div key={m}>{m}</div>
+          ))}
+        </div>
+      )}
+      <div class="form-grid">
+        <Field label="Name" errors={errorsFor(errors, 'name')} hint="letters, digits, _ . - (up to 64)">
+          {(p) => <input {...p} name="name" value={name} placeholder="eg: smsc" onInput={(e) => setName(inputValue(e))} />}
+        </Field>
+        <Field label="Balance" errors={errorsFor(errors, 'balance')}>
+          {(p) => (
+            <select {...p} name="balance" value={balance} onChange={(e) => setBalance(inputValue(e))}>
+              <option value="source">source (client IP hash)</option>
+              <option value="cmpp-account">cmpp-account (SP account hash)</option>
+              <option value="roundrobin">roundrobin</option>
+              <option value="leastconn">leastconn</option>
+              <option value="first">first</option>
+            </select>
+          )}
+        </Field>
+        <Field label="Hash type" errors={errorsFor(errors, 'hashType')} hint={hashed ? 'consistent: a server change moves only its share' : 'only used by hashed balancing'}>
+          {(p) => (
+            <select {...p} name="hashType" value={hashType} disabled={!hashed} onChange={(e) => setHashType(inputValue(e))}>
+              <option value="consistent">consistent</option>
+              <option value="map-based">map-based</option>
+            </select>
+          )}
+        </Field>
+        <Field label="PROXY protocol to servers" errors={errorsFor(errors, 'sendProxy')}>
+          {(p) => (
+            <select {...p} name="sendProxy" value={sendProxy} onChange={(e) => setSendProxy(inputValue(e))}>
+              <option value="none">none</option>
+              <option value="v1">v1</option>
+              <option value="v2">v2</option>
+            </select>
+          )}
+        </Field>
+        <Field label="When a server is marked DOWN" errors={errorsFor(errors, 'onMarkedDown')}>
+          {(p) => (
+            <select {...p} name="onMarkedDown" value={onMarkedDown} onChange={(e) => setOnMarkedDown(inputValue(e))}>
+              <option value="keep">keep its sessions</option>
+              <option value="shutdown-sessions">shut its sessions down</option>
+            </select>
+          )}
+        </Field>
+      </div>
+      <fieldset>
+        <legend>Health check</legend>
+        <div class="form-grid">
+          <Field label="Type" errors={errorsFor(errors, 'check.type')}>
+            {(p) => (
+              <select {...p} name="check.type" value={checkType} onChange={(e) => setCheckType(inputValue(e))}>
+                <option value="tcp">tcp (connect)</option>
+                <option value="cmpp">cmpp (CMPP_CONNECT)</option>
+                <option value="none">none</option>
+              </select>
+            )}
+          </Field>
+          <Field label="Interval (ms)" errors={errorsFor(errors, 'check.inter')}>
+            {(p) => <input {...p} name="check.inter" inputMode="numeric" value={inter} onInput={(e) => setInter(inputValue(e))} />}
+          </Field>
+          <Field label="Fall (failures to DOWN)" errors={errorsFor(errors, 'check.fall')}>
+            {(p) => <input {...p} name="check.fall" inputMode="numeric" value={fall} onInput={(e) => setFall(inputValue(e))} />}
+          </Field>
+          <Field label="Rise (successes to UP)" errors={errorsFor(errors, 'check.rise')}>
+            {(p) => <input {...p} name="check.rise" inputMode="numeric" value={rise} onInput={(e) => setRise(inputValue(e))} />}
+          </Field>
+          <Field label="Timeout (ms)" errors={errorsFor(errors, 'check.timeout')} hint="empty: defaults.timeouts.check">
+            {(p) => <input {...p} name="check.timeout" inputMode="numeric" value={timeout} onInput={(e) => setTimeout_(inputValue(e))} />}
+          </Field>
+          {checkType === 'cmpp' && [
+            <Field key="sa" label="CMPP Source_Addr" errors={errorsFor(errors, 'check.cmpp.sourceAddr')}>
+              {(p) => <input {...p} name="check.cmpp.sourceAddr" value={sourceAddr} placeholder="eg: 901234" onInput={(e) => setSourceAddr(inputValue(e))} />}
+            </Field>,
+            <Field key="se" label="CMPP secret" errors={errorsFor(errors, 'check.cmpp.secret')} hint="shown masked; leave the mask to keep it">
+              {(p) => <input {...p} type="password" autoComplete="off" name="check.cmpp.secret" value={secret} onInput={(e) => setSecret(inputValue(e))} />}
+            </Field>,
+            <Field key="ve" label="CMPP version" errors={errorsFor(errors, 'check.cmpp.version')}>
+              {(p) => (
+                <select {...p} name="check.cmpp.version" value={version} onChange={(e) => setVersion(inputValue(e))}>
+                  <option value="2.0">2.0</option>
+                  <option value="3.0">3.0</option>
+                </select>
+              )}
+            </Field>,
+          ]}
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>Servers</legend>
+        {errorsFor(errors, 'servers').length > 0 && <p class="field-error">{errorsFor(errors, 'servers').join('; ')}</p>}
+        {servers.length === 0 && <p class="muted">No servers yet.</p>}
+        {servers.map((s, i) => {
+          const e = (f: string) => errorsFor(errors, `servers[${i}].${f}`);
+          return (
+            <div key={s.key} class="server-editor form-grid" role="group" aria-label={`Server ${s.name || i + 1}`} data-server-index={i}>
+              <Field label="Server name" errors={e('name')}>
+                {(p) => <input {...p} name={`servers[${i}].name`} value={s.name} placeholder="eg: smsc1" onInput={(ev) => update(s.key, { name: inputValue(ev) })} />}
+              </Field>
+              <Field label="Address" errors={e('address')}>
+                {(p) => <input {...p} name={`servers[${i}].address`} value={s.address} placeholder="eg: 10.0.0.5 or 2001:db8::5" onInput={(ev) => update(s.key, { address: inputValue(ev) })} />}
+              </Field>
+              <Field label="Port" errors={e('port')} hint="1–65535">
+                {(p) => <input {...p} name={`servers[${i}].port`} inputMode="numeric" value={s.port} placeholder="eg: 7890" onInput={(ev) => update(s.key, { port: inputValue(ev) })} />}
+              </Field>
+              <Field label="Weight" errors={e('weight')} hint="0–256; 0 takes no new connections">
+                {(p) => <input {...p} name={`servers[${i}].weight`} inputMode="numeric" value={s.weight} onInput={(ev) => update(s.key, { weight: inputValue(ev) })} />}
+              </Field>
+              <Field label="Max connections" errors={e('maxconn')} hint="empty: no limit">
+                {(p) => <input {...p} name={`servers[${i}].maxconn`} inputMode="numeric" value={s.maxconn} onInput={(ev) => update(s.key, { maxconn: inputValue(ev) })} />}
+              </Field>
+              <div class="field">
+                <span>Options</span>
+                <label class="check">
+                  <input type="checkbox" checked={s.backup} onChange={(ev) => update(s.key, { backup: inputChecked(ev) })} /> backup
+                </label>
+                <label class="check">
+                  <input type="checkbox" checked={s.check} onChange={(ev) => update(s.key, { check: inputChecked(ev) })} /> health-checked
+                </label>
+                {[...e('backup'), ...e('check')].map((m) => (
+                  <p key={m} class="field-error">
+                    {m}
+                  </p>
+                ))}
+              </div>
+              <div class="field">
+                <span>&nbsp;</span>
+                <button type="button" class="danger-outline" onClick={() => setServers((list) => list.filter((x) => x.key !== s.key))}>
+                  Remove {s.name || 'server'}
+                </button>
+              </div>
+            </div>
+          );
+        })}
+        <button
+          type="button"
+          onClick={() =>
+            setServers((list) => [
+              ...list,
+              { key: nextKey++, name: `s${list.length + 1}`, address: '', port: '', weight: '1', maxconn: '', backup: false, check: true },
+            ])
+          }
+        >
+          Add server
+        </button>
+      </fieldset>
+      <div class="row-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Checking…' : 'Review changes'}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,111 @@
+import { useState } from 'preact/hooks';
+import { Field } from '../components/field.js';
+import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
+import type { Frontend } from '../types.js';
+import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
+
+const CLAIMED = ['name', 'bind.address', 'bind.port', 'bind', 'backend', 'maxconn', 'allow', 'inspect', 'enabled'];
+
+export function FrontendForm({
+  initial,
+  backends,
+  errors,
+  busy,
+  onReview,
+  onCancel,
+}: {
+  initial?: Frontend;
+  backends: string[];
+  errors: FieldErrors;
+  busy: boolean;
+  onReview: (fe: Frontend) => void;
+  onCancel: () => void;
+}) {
+  const [name, setName] = useState(initial?.name ?? '');
+  const [address, setAddress] = useState(initial?.bind.address ?? '0.0.0.0');
+  const [port, setPort] = useState(str(initial?.bind.port));
+  const [backend, setBackend] = useState(initial?.backend ?? backends[0] ?? '');
+  const [maxconn, setMaxconn] = useState(str(initial?.maxconn));
+  const [allow, setAllow] = useState((initial?.allow ?? []).join('\n'));
+  const [inspect, setInspect] = useState(initial?.inspect ?? 'none');
+  const [enabled, setEnabled] = useState(initial?.enabled ?? true);
+
+  function submit(e: Event) {
+    e.preventDefault();
+    const allowList = allow
+      .split(/[\s,]+/)
+      .map((x) => x.trim())
+      .filter(Boolean);
+    const fe = {
+      name: name.trim(),
+      bind: { address: address.trim(), port: num(port) },
+      backend,
+      ...(optionalNum(maxconn) !== undefined ? { maxconn: optionalNum(maxconn) } : {}),
+      ...(allowList.length ? { allow: allowList } : {}),
+      inspect,
+      enabled,
+    } as unknown as Frontend;
+    onReview(fe);
+  }
+
+  const general = unclaimed(errors, CLAIMED);
+  return (
+    <form class="panel editor" onSubmit={submit} noValidate aria-labelledby="fe-form-title">
+      <h2 id="fe-form-title">{initial ? `Edit frontend ${initial.name}` : 'Add frontend'}</h2>
+      {general.length > 0 && (
+        <div class="form-error" role="alert">
+          {general.map((m) => (
+            <div key={m}>{m}</div>
+          ))}
+        </div>
+      )}
+      <div class="form-grid">
+        <Field label="Name" errors={errorsFor(errors, 'name')} hint="letters, digits, _ . - (up to 64)">
+          {(p) => <input {...p} name="name" value={name} placeholder="eg: cmpp-in" onInput={(e) => setName(inputValue(e))} />}
+        </Field>
+        <Field label="Bind address" errors={[...errorsFor(errors, 'bind.address'), ...errorsFor(errors, 'bind')]} hint="0.0.0.0, :: or one IP of this host">
+          {(p) => <input {...p} name="bind.address" value={address} placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::" onInput={(e) => setAddress(inputValue(e))} />}
+        </Field>
+        <Field label="Port" errors={errorsFor(errors, 'bind.port')} hint="1–65535">
+          {(p) => <input {...p} name="bind.port" inputMode="numeric" value={port} placeholder="eg: 7890" onInput={(e) => setPort(inputValue(e))} />}
+        </Field>
+        <Field label="Backend" errors={errorsFor(errors, 'backend')}>
+          {(p) => (
+            <select {...p} name="backend" value={backend} onChange={(e) => setBackend(inputValue(e))}>
+              {backends.map((b) => (
+                <option key={b} value={b}>
+                  {b}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Max connections" errors={errorsFor(errors, 'maxconn')} hint="empty: the global default">
+          {(p) => <input {...p} name="maxconn" inputMode="numeric" value={maxconn} placeholder="eg: 10000" onInput={(e) => setMaxconn(inputValue(e))} />}
+        </Field>
+        <Field label="Inspect" errors={errorsFor(errors, 'inspect')} hint="cmpp: per-account statistics">
+          {(p) => (
+            <select {...p} name="inspect" value={inspect} onChange={(e) => setInspect(inputValue(e) as Frontend['inspect'] & string)}>
+              <option value="none">none</option>
+              <option value="cmpp">cmpp</option>
+            </select>
+          )}
+        </Field>
+        <Field label="Allow (CIDR, one per line)" errors={errorsFor(errors, 'allow')} hint="empty: everyone">
+          {(p) => <textarea {...p} name="allow" rows={3} value={allow} placeholder="eg: 10.0.0.0/8" onInput={(e) => setAllow(inputValue(e))} />}
+        </Field>
+        <Field label="Enabled" errors={errorsFor(errors, 'enabled')} hint="disabled: the listener closes, sessions are kept">
+          {(p) => <input {...p} type="checkbox" name="enabled" checked={enabled} onChange={(e) => setEnabled(inputChecked(e))} />}
+        </Field>
+      </div>
+      <div class="row-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Checking…' : 'Review changes'}
+        </button>
+      </div>
+    </form>
+  );
+}
