@@ -1,0 +1,200 @@
+// One measurement of one target. The parent reads the proxy's CPU and memory from /proc at the
+// edges of the window the load client counts.
+import { performance } from 'node:perf_hooks';
+import { NodeChild, sleep } from './children.js';
+import { Histogram } from './histogram.js';
+import type { ConnRateResult, HoldResult, LoadResult } from './load-client.js';
+import { cpuMs, rssKb } from './procfs.js';
+import { startProxy, type ProxyName } from './proxies.js';
+import { settings, type TargetName } from './settings.js';
+
+export interface Target {
+  name: TargetName;
+  ports: number[];
+  /** The proxy's pid; undefined for direct. */
+  pid?: number;
+}
+
+export interface LoadMeasurement {
+  target: TargetName;
+  round: number;
+  connections: number;
+  inflight: number;
+  messages: number;
+  elapsedMs: number;
+  rate: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  proxyCpuMs: number | null;
+  proxyCpuUsPerMessage: number | null;
+  proxyCpuPercent: number | null;
+  clientCpuPercent: number;
+  errors: Record<string, number>;
+}
+
+export interface ConnRateMeasurement {
+  target: TargetName;
+  round: number;
+  completed: number;
+  attempts: number;
+  elapsedMs: number;
+  rate: number;
+  p50Us: number;
+  p99Us: number;
+  proxyCpuUsPerConnection: number | null;
+  errors: Record<string, number>;
+}
+
+export interface IdleMeasurement {
+  target: ProxyName;
+  round: number;
+  requested: number;
+  established: number;
+  openAtMeasure: number;
+  backendConnections: number;
+  rssBeforeKb: number;
+  rssAfterKb: number;
+  kbPerConnection: number;
+  connectMs: number;
+  errors: Record<string, number>;
+}
+
+export class Bench {
+  constructor(
+    readonly client: NodeChild,
+    readonly backend: NodeChild,
+  ) {}
+
+  async load(target: Target, round: number, shape: { connections: number; inflight: number }, windowMs: number) {
+    await this.client.request('loadOpen', {
+      host: '127.0.0.1',
+      ports: target.ports,
+      connections: shape.connections,
+      inflight: shape.inflight,
+      sources: settings.sources,
+      timeoutMs: 15_000,
+    });
+    let result: LoadResult;
+    let proxyCpu: number | null = null;
+    let clientCpu = 0;
+    let wallMs = 0;
+    try {
+      await sleep(settings.rampMs);
+      const proxy0 = target.pid ? cpuMs(target.pid) : 0;
+      const client0 = cpuMs(this.client.pid);
+      const t0 = performance.now();
+      await this.client.request('mark');
+      await sleep(windowMs);
+      const proxy1 = target.pid ? cpuMs(target.pid) : 0;
+      const client1 = cpuMs(this.client.pid);
+      wallMs = performance.now() - t0;
+      proxyCpu = target.pid ? proxy1 - proxy0 : null;
+      clientCpu = client1 - client0;
+    } finally {
+      result = await this.client.request<LoadResult>('loadClose', undefined, 30_000);
+    }
+    const histogram = new Histogram();
+    histogram.add(result.histogram, result.max);
+    const measurement: LoadMeasurement = {
+      target: target.name,
+      round,
+      connections: shape.connections,
+      inflight: shape.inflight,
+      messages: result.messages,
+      elapsedMs: result.elapsedMs,
+      rate: (result.messages * 1000) / result.elapsedMs,
+      p50Us: histogram.percentile(0.5),
+      p99Us: histogram.percentile(0.99),
+      maxUs: histogram.max,
+      proxyCpuMs: proxyCpu,
+      proxyCpuUsPerMessage: proxyCpu === null || result.messages === 0 ? null : (proxyCpu * 1000) / result.messages,
+      proxyCpuPercent: proxyCpu === null ? null : (proxyCpu / wallMs) * 100,
+      clientCpuPercent: (clientCpu / wallMs) * 100,
+      errors: result.errors,
+    };
+    return measurement;
+  }
+
+  async connRate(target: Target, round: number): Promise<ConnRateMeasurement> {
+    const proxy0 = target.pid ? cpuMs(target.pid) : 0;
+    const result = await this.client.request<ConnRateResult>(
+      'connRate',
+      { host: '127.0.0.1', ports: target.ports, sources: settings.sources, ...settings.connRate },
+      settings.connRate.durationMs + 30_000,
+    );
+    const proxyCpu = target.pid ? cpuMs(target.pid) - proxy0 : null;
+    const histogram = new Histogram();
+    histogram.add(result.histogram, result.max);
+    return {
+      target: target.name,
+      round,
+      completed: result.completed,
+      attempts: result.attempts,
+      elapsedMs: result.elapsedMs,
+      rate: (result.completed * 1000) / result.elapsedMs,
+      p50Us: histogram.percentile(0.5),
+      p99Us: histogram.percentile(0.99),
+      proxyCpuUsPerConnection: proxyCpu === null || result.completed === 0 ? null : (proxyCpu * 1000) / result.completed,
+      errors: result.errors,
+    };
+  }
+
+  /**
+   * RSS growth per idle connection, on a fresh proxy process: memory a process once grew and freed
+   * is often kept, so a proxy that already carried the load rounds would look cheaper than it is.
+   */
+  async idle(name: ProxyName, backendPorts: number[], round: number): Promise<IdleMeasurement> {
+    const proxy = await startProxy(name, backendPorts);
+    const target = { host: '127.0.0.1', ports: [proxy.port], sources: settings.sources, timeoutMs: 90_000 };
+    try {
+      // The same path once at small scale first, so one-time costs (code, pools) are in the baseline.
+      await this.client.request('holdOpen', {
+        ...target,
+        connections: settings.idle.warmupConnections,
+        concurrency: settings.idle.concurrency,
+      });
+      await this.client.request('holdClose');
+      await this.waitBackendIdle();
+      await sleep(settings.idle.settleMs);
+      const rssBeforeKb = rssKb(proxy.pid);
+      const hold = await this.client.request<HoldResult>(
+        'holdOpen',
+        { ...target, connections: settings.idle.connections, concurrency: settings.idle.concurrency },
+        120_000,
+      );
+      await sleep(settings.idle.settleMs);
+      const rssAfterKb = rssKb(proxy.pid);
+      const { open } = await this.client.request<{ open: number }>('holdStatus');
+      const { current } = await this.backend.request<{ current: number }>('stats');
+      await this.client.request('holdClose', undefined, 30_000);
+      return {
+        target: name,
+        round,
+        requested: settings.idle.connections,
+        established: hold.established,
+        openAtMeasure: open,
+        backendConnections: current,
+        rssBeforeKb,
+        rssAfterKb,
+        kbPerConnection: hold.established > 0 ? (rssAfterKb - rssBeforeKb) / hold.established : NaN,
+        connectMs: hold.elapsedMs,
+        errors: hold.errors,
+      };
+    } finally {
+      await this.client.request('holdClose').catch(() => undefined);
+      await proxy.stop();
+      await this.waitBackendIdle();
+    }
+  }
+
+  /** Bounded wait until the backends have seen every connection of the previous phase close. */
+  async waitBackendIdle(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { current } = await this.backend.request<{ current: number }>('stats');
+      if (current === 0 || Date.now() > deadline) return current;
+      await sleep(100);
+    }
+  }
+}

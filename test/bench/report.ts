@@ -1,0 +1,153 @@
+// Medians, the printed table and the issue's bars.
+import type { ConnRateMeasurement, IdleMeasurement, LoadMeasurement } from './measure.js';
+import type { TargetName } from './settings.js';
+
+export interface Row {
+  section: string;
+  label: string;
+  values: Partial<Record<TargetName, number | null>>;
+  /** Per-round values, for the spread line under the table. */
+  rounds: Partial<Record<TargetName, number[]>>;
+  digits: number;
+}
+
+export interface Bar {
+  name: string;
+  limit: number;
+  ratio: number | null;
+  pass: boolean | null;
+}
+
+export function median(values: number[]): number | null {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return null;
+  const mid = finite.length >> 1;
+  return finite.length % 2 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2;
+}
+
+function row<M extends { target: TargetName | string }>(
+  section: string,
+  label: string,
+  measurements: M[],
+  pick: (m: M) => number | null,
+  targets: TargetName[],
+  digits: number,
+): Row {
+  const values: Row['values'] = {};
+  const rounds: Row['rounds'] = {};
+  for (const target of targets) {
+    const mine = measurements.filter((m) => m.target === target).map(pick);
+    if (mine.length === 0 || mine.every((v) => v === null)) {
+      values[target] = null;
+      continue;
+    }
+    const numbers = mine.filter((v): v is number => v !== null);
+    rounds[target] = numbers;
+    values[target] = median(numbers);
+  }
+  return { section, label, values, rounds, digits };
+}
+
+export function buildRows(
+  loads: LoadMeasurement[],
+  connRates: ConnRateMeasurement[],
+  idles: IdleMeasurement[],
+  targets: TargetName[],
+  shapes: Array<{ connections: number; inflight: number }>,
+): Row[] {
+  const rows: Row[] = [];
+  for (const shape of shapes) {
+    const section = `${shape.connections} connections × ${shape.inflight} SUBMIT in flight`;
+    const mine = loads.filter((m) => m.inflight === shape.inflight && m.connections === shape.connections);
+    rows.push(row(section, 'messages/s', mine, (m) => m.rate, targets, 0));
+    rows.push(row(section, 'round trip p50 (µs)', mine, (m) => m.p50Us, targets, 0));
+    rows.push(row(section, 'round trip p99 (µs)', mine, (m) => m.p99Us, targets, 0));
+    rows.push(row(section, 'proxy CPU per message (µs)', mine, (m) => m.proxyCpuUsPerMessage, targets, 2));
+    rows.push(row(section, 'proxy CPU (% of a core)', mine, (m) => m.proxyCpuPercent, targets, 0));
+    rows.push(row(section, 'load client CPU (% of a core)', mine, (m) => m.clientCpuPercent, targets, 0));
+  }
+  const idleSection = `idle connections held (${idles[0]?.requested ?? 0} from 40 source IPs)`;
+  rows.push(row(idleSection, 'proxy RSS growth per connection (KB)', idles, (m) => m.kbPerConnection, targets, 2));
+  rows.push(row(idleSection, 'proxy RSS before (MB)', idles, (m) => m.rssBeforeKb / 1024, targets, 1));
+  rows.push(row(idleSection, 'proxy RSS with all held (MB)', idles, (m) => m.rssAfterKb / 1024, targets, 1));
+  rows.push(row(idleSection, 'time to open all (ms)', idles, (m) => m.connectMs, targets, 0));
+  const rateSection = 'new connections (connect, one SUBMIT round trip, close; 8 loops)';
+  rows.push(row(rateSection, 'connections/s', connRates, (m) => m.rate, targets, 0));
+  rows.push(row(rateSection, 'connect + round trip p50 (µs)', connRates, (m) => m.p50Us, targets, 0));
+  rows.push(row(rateSection, 'connect + round trip p99 (µs)', connRates, (m) => m.p99Us, targets, 0));
+  rows.push(row(rateSection, 'proxy CPU per connection (µs)', connRates, (m) => m.proxyCpuUsPerConnection, targets, 1));
+  return rows;
+}
+
+export function ratio(r: Row | undefined): number | null {
+  const t = r?.values.tether;
+  const h = r?.values.haproxy;
+  return typeof t === 'number' && typeof h === 'number' && h > 0 ? t / h : null;
+}
+
+export function buildBars(rows: Row[], busyInflight: number): Bar[] {
+  const cpu = rows.find((r) => r.label === 'proxy CPU per message (µs)' && r.section.includes(`× ${busyInflight} SUBMIT`));
+  const rss = rows.find((r) => r.label === 'proxy RSS growth per connection (KB)');
+  const bar = (name: string, limit: number, value: number | null): Bar => ({
+    name,
+    limit,
+    ratio: value,
+    pass: value === null ? null : value <= limit,
+  });
+  return [
+    bar(`CPU per message at ${busyInflight} in flight, Tether/HAProxy`, 1.2, ratio(cpu)),
+    bar('RSS per idle connection, Tether/HAProxy', 3, ratio(rss)),
+  ];
+}
+
+function fmt(value: number | null | undefined, digits: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function renderTable(rows: Row[], targets: TargetName[]): string {
+  const header = ['', ...targets, 'tether/haproxy'];
+  const lines: string[][] = [];
+  let section = '';
+  const sectionLines = new Set<number>();
+  for (const r of rows) {
+    if (r.section !== section) {
+      section = r.section;
+      sectionLines.add(lines.length);
+      lines.push([section]);
+    }
+    const t = ratio(r);
+    lines.push([`  ${r.label}`, ...targets.map((name) => fmt(r.values[name], r.digits)), t === null ? '—' : `${t.toFixed(2)}×`]);
+  }
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...lines.filter((_, n) => !sectionLines.has(n)).map((l) => (l[i] ?? '').length)),
+  );
+  const out: string[] = [];
+  const render = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[0]) : c.padStart(widths[i]))).join('  ');
+  out.push(render(header));
+  out.push('-'.repeat(widths.reduce((a, b) => a + b + 2, -2)));
+  lines.forEach((l, n) => out.push(sectionLines.has(n) ? l[0] : render(l)));
+  return out.join('\n');
+}
+
+export function renderSpread(rows: Row[], labels: string[], targets: TargetName[]): string {
+  const out: string[] = [];
+  for (const r of rows.filter((x) => labels.includes(x.label))) {
+    const parts = targets
+      .filter((t) => r.rounds[t]?.length)
+      .map((t) => `${t} ${r.rounds[t]!.map((v) => fmt(v, r.digits)).join(' / ')}`);
+    if (parts.length) out.push(`  ${r.section.split(' (')[0]} · ${r.label}: ${parts.join(' | ')}`);
+  }
+  return out.join('\n');
+}
+
+export function renderBars(bars: Bar[]): string {
+  return bars
+    .map((b) => {
+      const verdict = b.pass === null ? 'n/a ' : b.pass ? 'PASS' : 'FAIL';
+      const value = b.ratio === null ? 'not measured' : `${b.ratio.toFixed(2)}×`;
+      return `  [${verdict}] ${b.name}: ${value} (bar ≤ ${b.limit}×)`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,221 @@
+// `npm run bench`: direct vs Tether's runtime vs HAProxy 2.6 (and a bare socket.pipe proxy), each
+// in its own process, measured in one run with interleaved rounds. See README.md in this folder.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { NodeChild, killAll, repoRoot, setScriptArgs } from './children.js';
+import { describe } from './ipc.js';
+import { prepareLauncher, type Launcher } from './launcher.js';
+import { Bench, type ConnRateMeasurement, type IdleMeasurement, type LoadMeasurement, type Target } from './measure.js';
+import { clockTicksPerSecond } from './procfs.js';
+import {
+  MAXCONN,
+  NODE_PROXY_FLAGS,
+  haproxyMissing,
+  haproxyVersion,
+  setRuntimeModule,
+  startProxy,
+  type ProxyName,
+  type RunningProxy,
+} from './proxies.js';
+import { buildBars, buildRows, renderBars, renderSpread, renderTable } from './report.js';
+import { settings, type TargetName } from './settings.js';
+
+const log = (line: string) => console.log(line);
+const fixed = (v: number | null, d = 0) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(d));
+
+function installCleanup(): void {
+  const bail = (signal: string) => {
+    console.error(`\n${signal}: stopping every child process`);
+    killAll();
+    process.exit(130);
+  };
+  process.once('SIGINT', () => bail('SIGINT'));
+  process.once('SIGTERM', () => bail('SIGTERM'));
+  process.once('exit', () => {
+    killAll();
+    launcher?.dispose();
+  });
+  setTimeout(() => {
+    console.error(`watchdog: the run exceeded ${settings.watchdogMs / 1000} s, giving up`);
+    killAll();
+    process.exit(2);
+  }, settings.watchdogMs).unref();
+}
+
+let launcher: Launcher | undefined;
+
+async function main(): Promise<void> {
+  installCleanup();
+  launcher = await prepareLauncher();
+  setScriptArgs(launcher.args);
+  setRuntimeModule(launcher.runtimeModule);
+  const startedAt = new Date();
+  const skipped: Partial<Record<TargetName, string>> = {};
+  const environment = {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    loadavgAtStart: loadavg(),
+    loadavgAtEnd: [] as number[],
+    clockTicks: clockTicksPerSecond(),
+    haproxy: haproxyVersion(),
+    nodeProxyFlags: NODE_PROXY_FLAGS,
+    childMode: launcher.mode,
+    maxconn: MAXCONN,
+  };
+  log(`Tether benchmark${settings.quick ? ' (quick mode)' : ''} — ${startedAt.toISOString()}`);
+  log(`node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  log(`${environment.haproxy}; proxies: nbthread 1 / one Node process each, Node proxies run with ${NODE_PROXY_FLAGS.join(' ')}`);
+  log(`children: ${launcher.mode}`);
+  log(`same settings for every proxy: roundrobin over ${settings.backendServers} servers, no health checks, connect 5 s, client/server 1 h, maxconn ${MAXCONN} (HAProxy's ceiling under a 20,000-fd limit)`);
+  log(`${settings.rounds} interleaved rounds of ${settings.loadMs / 1000} s per load shape; figures are medians over rounds`);
+
+  const missing = haproxyMissing();
+  if (missing && settings.targets.includes('haproxy')) skipped.haproxy = missing;
+
+  const backend = NodeChild.start('backend', 'backend-server.ts', {
+    env: { BENCH_SERVER_COUNT: String(settings.backendServers) },
+  });
+  const client = NodeChild.start('load client', 'load-client.ts');
+  const [backendInfo] = await Promise.all([backend.ready(), client.ready()]);
+  const backendPorts = backendInfo.ports as number[];
+  const bench = new Bench(client, backend);
+
+  const targets: Target[] = [];
+  const proxies = new Map<ProxyName, RunningProxy>();
+  for (const name of settings.targets) {
+    if (skipped[name]) continue;
+    if (name === 'direct') {
+      targets.push({ name, ports: backendPorts });
+      continue;
+    }
+    try {
+      const proxy = await startProxy(name, backendPorts);
+      proxies.set(name, proxy);
+      targets.push({ name, ports: [proxy.port], pid: proxy.pid });
+    } catch (err) {
+      skipped[name] = describe(err);
+    }
+  }
+  for (const [name, reason] of Object.entries(skipped)) log(`!! ${name} not measured: ${reason}`);
+
+  const loads: LoadMeasurement[] = [];
+  const connRates: ConnRateMeasurement[] = [];
+  const idles: IdleMeasurement[] = [];
+  const failures: Array<{ target: string; phase: string; round: number; error: string }> = [];
+  const attempt = async <T>(target: string, phase: string, round: number, run: () => Promise<T>) => {
+    try {
+      return await run();
+    } catch (err) {
+      failures.push({ target, phase, round, error: describe(err) });
+      log(`!! ${target} ${phase} round ${round}: ${describe(err)}`);
+      await bench.waitBackendIdle().catch(() => undefined);
+      return undefined;
+    }
+  };
+
+  log('\nwarming up each target …');
+  for (const target of targets) {
+    await attempt(target.name, 'warm-up', 0, () => bench.load(target, 0, settings.busy, settings.warmupMs));
+  }
+
+  const shapes = [settings.busy, settings.light];
+  for (let round = 1; round <= settings.rounds; round++) {
+    log(`\nround ${round}/${settings.rounds}`);
+    for (const target of targets) {
+      for (const shape of shapes) {
+        const m = await attempt(target.name, `load ${shape.connections}×${shape.inflight}`, round, () =>
+          bench.load(target, round, shape, settings.loadMs),
+        );
+        if (!m) continue;
+        loads.push(m);
+        const errors = Object.keys(m.errors).length ? ` ERRORS ${JSON.stringify(m.errors)}` : '';
+        log(
+          `  ${target.name.padEnd(8)} ${String(shape.connections).padStart(3)}×${String(shape.inflight).padEnd(2)} ` +
+            `${fixed(m.rate).padStart(7)} msg/s  p50 ${fixed(m.p50Us).padStart(6)} µs  p99 ${fixed(m.p99Us).padStart(6)} µs  ` +
+            `proxy ${fixed(m.proxyCpuUsPerMessage, 2).padStart(5)} µs/msg (${fixed(m.proxyCpuPercent)} %)  client ${fixed(m.clientCpuPercent)} %${errors}`,
+        );
+      }
+      const c = await attempt(target.name, 'new connections', round, () => bench.connRate(target, round));
+      if (c) {
+        connRates.push(c);
+        const errors = Object.keys(c.errors).length ? ` ERRORS ${JSON.stringify(c.errors)}` : '';
+        log(
+          `  ${target.name.padEnd(8)} new conn ${fixed(c.rate).padStart(7)} conn/s  p50 ${fixed(c.p50Us).padStart(6)} µs  ` +
+            `proxy ${fixed(c.proxyCpuUsPerConnection, 1)} µs/conn${errors}`,
+        );
+      }
+      await bench.waitBackendIdle();
+    }
+  }
+
+  for (const proxy of proxies.values()) await proxy.stop();
+  proxies.clear();
+
+  const idleTargets = targets.map((t) => t.name).filter((n): n is ProxyName => n !== 'direct');
+  log(`\nidle connections: ${settings.idle.connections} per proxy from 40 source IPs, fresh proxy process each round`);
+  for (let round = 1; round <= settings.idle.rounds; round++) {
+    for (const name of idleTargets) {
+      const m = await attempt(name, 'idle', round, () => bench.idle(name, backendPorts, round));
+      if (!m) continue;
+      idles.push(m);
+      const short = m.established < m.requested || m.openAtMeasure < m.established || m.backendConnections < m.established;
+      log(
+        `  ${name.padEnd(8)} round ${round}: ${m.established}/${m.requested} held (backends saw ${m.backendConnections}), ` +
+          `RSS ${(m.rssBeforeKb / 1024).toFixed(1)} → ${(m.rssAfterKb / 1024).toFixed(1)} MB = ${m.kbPerConnection.toFixed(2)} KB/conn` +
+          (short ? `  !! not all connections held ${JSON.stringify(m.errors)}` : ''),
+      );
+    }
+  }
+
+  environment.loadavgAtEnd = loadavg();
+  const names = settings.targets.filter((t) => !skipped[t]);
+  const rows = buildRows(loads, connRates, idles, names, shapes);
+  const bars = buildBars(rows, settings.busy.inflight);
+
+  log('\n' + renderTable(rows, names));
+  log('\nper round (spread):');
+  log(renderSpread(rows, ['proxy CPU per message (µs)', 'proxy RSS growth per connection (KB)', 'messages/s'], names));
+  log('\nissue #2 bars:');
+  log(renderBars(bars));
+  if (Object.keys(skipped).length) {
+    log('\nnot measured:');
+    for (const [name, reason] of Object.entries(skipped)) log(`  ${name}: ${reason}`);
+  }
+  const errorRounds = [...loads, ...connRates].filter((m) => Object.keys(m.errors).length > 0);
+  if (errorRounds.length || failures.length) {
+    log(`\n!! ${errorRounds.length} measurement(s) saw client errors and ${failures.length} failed; see the JSON`);
+  }
+  log(
+    `\nnotes: "proxy CPU" is Δ(utime+stime) of the proxy process from /proc/<pid>/stat (all threads, ${environment.clockTicks} ticks/s) over the measured window;` +
+      ` "pipe" is a bare socket.pipe relay (the issue's baseline) with the same Node flags as Tether.` +
+      ` Load average ${environment.loadavgAtStart[0].toFixed(2)} at start, ${environment.loadavgAtEnd[0].toFixed(2)} at end: on a busy machine read ratios, not absolute values.`,
+  );
+
+  const dir = join(repoRoot, 'test', 'artifacts');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { startedAt, finishedAt: new Date(), settings, environment, skipped, bars, summary: rows, loads, connRates, idles, failures },
+      null,
+      2,
+    ),
+  );
+  log(`\nresults written to ${file}`);
+
+  await Promise.all([client.stop(), backend.stop()]);
+}
+
+main()
+  .then(() => {
+    killAll();
+    process.exit(0);
+  })
+  .catch((err: unknown) => {
+    console.error('benchmark failed:', err instanceof Error ? (err.stack ?? err.message) : err);
+    killAll();
+    process.exit(1);
+  });
