@@ -1,0 +1,34 @@
+// Live state of one frontend, keyed by name: its current config (swapped by apply), counters,
+// compiled allow-list and listener.
+import type { Frontend } from '../config/snapshot.js';
+import { AllowList } from './cidr.js';
+import type { Listener } from './listener.js';
+import { Counters } from './stats.js';
+import type { FrontendFailure } from './types.js';
+
+export class FrontendRuntime {
+  readonly counters = new Counters();
+  allow: AllowList | null = null;
+  private allowSignature = '';
+  listener: Listener | null = null;
+  error: FrontendFailure | undefined;
+  /** Removed from the snapshot; kept only while sessions remain. */
+  retired = false;
+
+  constructor(public config: Frontend) {
+    this.update(config);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  update(config: Frontend): void {
+    this.config = config;
+    const signature = config.allow === undefined ? '' : JSON.stringify(config.allow);
+    if (signature !== this.allowSignature) {
+      this.allowSignature = signature;
+      this.allow = config.allow === undefined ? null : new AllowList(config.allow);
+    }
+  }
+}

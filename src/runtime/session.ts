@@ -1,0 +1,315 @@
+// One proxied connection: the relay between a client socket and a server socket.
+//
+// Hot path rules (PERFORMANCE.md): the handlers below are shared module-level functions; each socket
+// carries its session on a symbol property, so no closure is allocated per connection. One write()
+// per read, pause() when a write reports a full buffer, resume() on the other side's 'drain'.
+// Byte counts are plain adds on the session; the runtime folds them into counters when it needs them.
+import net, { type Socket } from 'node:net';
+import type { BackendRuntime, ServerRuntime } from './backend.js';
+import type { FrontendRuntime } from './frontend.js';
+import type { SessionInfo } from './types.js';
+
+export const SESSION = Symbol('tether.session');
+type RelaySocket = Socket & { [SESSION]?: Session };
+
+/** Client bytes held while the server connection is being made; past this the client is paused. */
+export const PENDING_LIMIT = 256 * 1024;
+
+export type ConnectFailure = 'ECONNREFUSED' | 'ETIMEDOUT' | string;
+
+/** What a session needs from the runtime; kept narrow so the relay can be read on its own. */
+export interface SessionHost {
+  connectTimeout(): number;
+  /** The account wait for cmpp-account backends; the first client bytes (or none) decide the server. */
+  electFirst(session: Session, account: string | undefined): ServerRuntime | undefined;
+  /** A connection attempt failed; returns the server to retry on, or undefined to give up. */
+  connectFailed(
+    session: Session,
+    server: ServerRuntime,
+    code: ConnectFailure,
+    durationMs: number,
+  ): ServerRuntime | undefined;
+  proxyHeader(session: Session): Buffer | undefined;
+  sessionClosed(session: Session): void;
+}
+
+export class Session {
+  upstream: RelaySocket | null = null;
+  server: ServerRuntime | null = null;
+  state: SessionInfo['state'] = 'connecting';
+  readonly startedAt: number;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Activity is detected by the sweep comparing byte totals, so the data path never reads a clock. */
+  lastActiveAt: number;
+  seenBytes = 0;
+  pending: Buffer[] | null = [];
+  pendingBytes = 0;
+  attempts = 0;
+  connectStartedAt = 0;
+  timer: NodeJS.Timeout | null = null;
+  clientEnded = false;
+  upstreamEnded = false;
+  clientClosed = false;
+  upstreamClosed = true;
+  /** Waiting for the first client bytes to read a CMPP account before choosing a server. */
+  awaitingAccount = false;
+  closeReason = '';
+  readonly clientAddress: string;
+  readonly clientPort: number;
+
+  constructor(
+    readonly id: string,
+    readonly host: SessionHost,
+    readonly frontend: FrontendRuntime,
+    readonly backend: BackendRuntime,
+    readonly client: RelaySocket,
+    clientAddress: string,
+    now: number,
+  ) {
+    this.clientAddress = clientAddress;
+    this.clientPort = client.remotePort ?? 0;
+    this.startedAt = now;
+    this.lastActiveAt = now;
+    client[SESSION] = this;
+    client.on('data', onClientData);
+    client.on('end', onClientEnd);
+    client.on('drain', onClientDrain);
+    client.on('error', onSocketError);
+    client.on('close', onClientClose);
+  }
+
+  /** cmpp-account: decide when the first bytes arrive (or when the wait runs out). */
+  awaitAccount(waitMs: number): void {
+    this.awaitingAccount = true;
+    this.timer = setTimeout(onAccountWaitOver, waitMs, this);
+    this.timer.unref();
+  }
+
+  connect(server: ServerRuntime): void {
+    this.server = server;
+    this.attempts++;
+    this.connectStartedAt = Date.now();
+    const upstream = net.connect({
+      host: server.config.address,
+      port: server.config.port,
+      noDelay: true,
+      keepAlive: true,
+      allowHalfOpen: true,
+    }) as RelaySocket;
+    upstream[SESSION] = this;
+    this.upstream = upstream;
+    this.upstreamClosed = false;
+    upstream.on('connect', onUpstreamConnect);
+    upstream.on('data', onUpstreamData);
+    upstream.on('end', onUpstreamEnd);
+    upstream.on('drain', onUpstreamDrain);
+    upstream.on('error', onUpstreamError);
+    upstream.on('close', onUpstreamClose);
+    this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(), this);
+    this.timer.unref();
+  }
+
+  /** Cuts both sides now. Returns false when the session was already closing. */
+  destroy(reason: string): boolean {
+    if (this.closeReason !== '') return false;
+    this.closeReason = reason;
+    this.state = 'closing';
+    this.clearTimer();
+    this.client.destroy();
+    this.upstream?.destroy();
+    return true;
+  }
+
+  clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  info(): SessionInfo {
+    return {
+      id: this.id,
+      frontend: this.frontend.name,
+      backend: this.backend.name,
+      server: this.state === 'connecting' ? null : (this.server?.config.name ?? null),
+      clientAddress: this.clientAddress,
+      clientPort: this.clientPort,
+      startedAt: this.startedAt,
+      lastActiveAt: this.lastActiveAt,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      state: this.state,
+    };
+  }
+
+  /** Attempt failed: forget that socket and try the next server, or give up. */
+  failAttempt(code: ConnectFailure): void {
+    const server = this.server!;
+    const upstream = this.upstream!;
+    this.clearTimer();
+    upstream[SESSION] = undefined;
+    upstream.destroy();
+    this.upstream = null;
+    this.upstreamClosed = true;
+    const next = this.host.connectFailed(this, server, code, Date.now() - this.connectStartedAt);
+    if (next !== undefined && !this.clientClosed) {
+      this.connect(next);
+    } else {
+      this.server = null;
+      this.destroy(`connect failed: ${code}`);
+      this.maybeFinished();
+    }
+  }
+
+  maybeFinished(): void {
+    if (this.clientClosed && this.upstreamClosed) {
+      this.clearTimer();
+      this.state = 'closing';
+      this.host.sessionClosed(this);
+    }
+  }
+}
+
+function onClientData(this: RelaySocket, chunk: Buffer): void {
+  const s = this[SESSION]!;
+  s.bytesIn += chunk.length;
+  if (s.state === 'established') {
+    if (!s.upstream!.write(chunk)) this.pause();
+    return;
+  }
+  if (s.pending === null) return; // closing
+  s.pending.push(chunk);
+  s.pendingBytes += chunk.length;
+  if (s.pendingBytes >= PENDING_LIMIT) this.pause();
+  if (s.awaitingAccount) startAfterAccount(s, chunk);
+}
+
+function onUpstreamData(this: RelaySocket, chunk: Buffer): void {
+  const s = this[SESSION]!;
+  s.bytesOut += chunk.length;
+  if (!s.client.write(chunk)) this.pause();
+}
+
+function onUpstreamDrain(this: RelaySocket): void {
+  this[SESSION]!.client.resume();
+}
+
+function onClientDrain(this: RelaySocket): void {
+  this[SESSION]!.upstream?.resume();
+}
+
+function onClientEnd(this: RelaySocket): void {
+  const s = this[SESSION]!;
+  s.clientEnded = true;
+  // While connecting, the end is forwarded after the buffered bytes (onUpstreamConnect).
+  if (s.state === 'established') s.upstream!.end();
+}
+
+function onUpstreamEnd(this: RelaySocket): void {
+  const s = this[SESSION]!;
+  s.upstreamEnded = true;
+  if (s.state === 'established') s.state = s.clientEnded ? 'closing' : s.state;
+  // end() sends FIN only after everything already written to the client has been flushed.
+  s.client.end();
+}
+
+function onSocketError(): void {
+  // 'close' follows with hadError = true; that is where the other side is dealt with.
+}
+
+function onClientClose(this: RelaySocket, hadError: boolean): void {
+  const s = this[SESSION]!;
+  s.clientClosed = true;
+  const upstream = s.upstream;
+  if (upstream !== null) {
+    if (s.state !== 'established') {
+      // Still connecting: nobody to deliver to.
+      s.clearTimer();
+      upstream.destroy();
+    } else if (hadError || !s.clientEnded) {
+      upstream.destroy();
+    } else {
+      upstream.end();
+    }
+  } else {
+    s.clearTimer();
+  }
+  s.maybeFinished();
+}
+
+function onUpstreamError(this: RelaySocket, error: NodeJS.ErrnoException): void {
+  const s = this[SESSION];
+  if (s === undefined || s.upstream !== this) return;
+  if (s.state === 'connecting' && s.closeReason === '' && !s.clientClosed)
+    s.failAttempt(error.code ?? 'ERROR');
+}
+
+function onUpstreamClose(this: RelaySocket, hadError: boolean): void {
+  const s = this[SESSION];
+  if (s === undefined || s.upstream !== this) return; // an abandoned attempt
+  s.upstreamClosed = true;
+  s.clearTimer();
+  if (hadError || !s.upstreamEnded) s.client.destroy();
+  else s.client.end();
+  s.maybeFinished();
+}
+
+function onConnectTimeout(s: Session): void {
+  s.timer = null;
+  if (s.state === 'connecting' && s.upstream !== null) s.failAttempt('ETIMEDOUT');
+}
+
+function onUpstreamConnect(this: RelaySocket): void {
+  const s = this[SESSION];
+  if (s === undefined || s.upstream !== this) return;
+  s.clearTimer();
+  s.state = 'established';
+  const header = s.host.proxyHeader(s);
+  const pending = s.pending!;
+  s.pending = null;
+  // Header and held bytes leave in one writev.
+  this.cork();
+  if (header !== undefined) this.write(header);
+  let flowing = true;
+  for (const chunk of pending) flowing = this.write(chunk);
+  this.uncork();
+  if (s.clientEnded) this.end();
+  else if (s.pendingBytes >= PENDING_LIMIT && flowing) s.client.resume();
+  else if (!flowing) s.client.pause();
+  s.pendingBytes = 0;
+}
+
+/** cmpp-account: the first client bytes (a CMPP_CONNECT, normally) name the account. */
+function startAfterAccount(s: Session, first: Buffer): void {
+  s.awaitingAccount = false;
+  s.clearTimer();
+  const account = readCmppAccount(first);
+  const server = s.host.electFirst(s, account);
+  if (server === undefined) {
+    s.destroy('no server');
+    return;
+  }
+  s.connect(server);
+}
+
+function onAccountWaitOver(s: Session): void {
+  s.timer = null;
+  if (!s.awaitingAccount) return;
+  s.awaitingAccount = false;
+  const server = s.host.electFirst(s, undefined);
+  if (server === undefined) s.destroy('no server');
+  else s.connect(server);
+}
+
+/** Source_Addr of a CMPP_CONNECT (Total_Length 39, Command_Id 1), or undefined. */
+export function readCmppAccount(chunk: Buffer): string | undefined {
+  if (chunk.length < 18 || chunk.readUInt32BE(4) !== 0x00000001) return undefined;
+  const length = chunk.readUInt32BE(0);
+  if (length < 18 || length > 4096) return undefined;
+  const raw = chunk.subarray(12, 18);
+  const end = raw.indexOf(0);
+  const account = raw.subarray(0, end === -1 ? 6 : end).toString('latin1');
+  return account.length > 0 ? account : undefined;
+}

@@ -1,0 +1,182 @@
+// Builds the plain-data stats views from live state: finished sessions' totals from the counters
+// plus what live sessions have moved so far.
+import { countUsable } from './availability.js';
+import type { BackendRuntime, ServerRuntime } from './backend.js';
+import type { FrontendRuntime } from './frontend.js';
+import type { Session } from './session.js';
+import type { BackendStats, FrontendStats, RuntimeStats, ServerStats, StatsSample } from './types.js';
+import type { Snapshot } from '../config/snapshot.js';
+
+export interface StatsSource {
+  readonly frontends: ReadonlyMap<string, FrontendRuntime>;
+  readonly backends: ReadonlyMap<string, BackendRuntime>;
+  readonly sessionMap: ReadonlyMap<string, Session>;
+  readonly currentSnapshot: Snapshot;
+}
+
+interface Live {
+  bin: number;
+  bout: number;
+  oldest: number;
+}
+
+function liveBytes(source: StatsSource): Map<object, Live> {
+  const live = new Map<object, Live>();
+  const add = (key: object, session: Session) => {
+    const entry = live.get(key);
+    if (entry === undefined) {
+      live.set(key, { bin: session.bytesIn, bout: session.bytesOut, oldest: session.startedAt });
+    } else {
+      entry.bin += session.bytesIn;
+      entry.bout += session.bytesOut;
+      if (session.startedAt < entry.oldest) entry.oldest = session.startedAt;
+    }
+  };
+  for (const session of source.sessionMap.values()) {
+    add(session.frontend, session);
+    add(session.backend, session);
+    if (session.server !== null && session.server.sessions.has(session)) add(session.server, session);
+  }
+  return live;
+}
+
+const NONE: Live = { bin: 0, bout: 0, oldest: 0 };
+
+export function buildStats(source: StatsSource, now: number, startedAt: number): RuntimeStats {
+  const live = liveBytes(source);
+  const defaults = source.currentSnapshot.defaults;
+  const frontends: FrontendStats[] = [];
+  for (const frontend of source.frontends.values()) {
+    const c = frontend.counters;
+    const l = live.get(frontend) ?? NONE;
+    const config = frontend.config;
+    frontends.push({
+      name: config.name,
+      backend: config.backend,
+      status: !config.enabled ? 'STOP' : frontend.listener !== null ? 'OPEN' : 'FAILED',
+      ...(frontend.error ? { error: frontend.error } : {}),
+      bind: { address: config.bind.address, port: config.bind.port },
+      scur: c.scur,
+      smax: c.smax,
+      slim: config.maxconn ?? defaults.maxconn,
+      stot: c.stot,
+      bin: c.bin + l.bin,
+      bout: c.bout + l.bout,
+      denied: c.denied,
+      noServer: c.noServer,
+      rate: c.rate.rate(now),
+      rate_max: c.rate.max,
+    });
+  }
+  const backends: BackendStats[] = [];
+  for (const backend of source.backends.values()) {
+    const servers = backend.servers.map((s) => serverStats(backend, s, live.get(s) ?? NONE, now));
+    const c = backend.counters;
+    const l = live.get(backend) ?? NONE;
+    const sum = (field: 'econ' | 'wretr' | 'wredis' | 'lbtot' | 'chkdown') =>
+      servers.reduce((total, s) => total + s[field], 0);
+    backends.push({
+      name: backend.name,
+      balance: backend.config.balance,
+      status: backend.up ? 'UP' : 'DOWN',
+      scur: c.scur,
+      smax: c.smax,
+      stot: c.stot,
+      bin: c.bin + l.bin,
+      bout: c.bout + l.bout,
+      econ: sum('econ'),
+      wretr: sum('wretr'),
+      wredis: sum('wredis'),
+      lbtot: sum('lbtot'),
+      chkdown: sum('chkdown'),
+      lastchg: Math.floor((now - backend.lastChangeAt) / 1000),
+      downtime: Math.floor(backend.downtime(now) / 1000),
+      rate: c.rate.rate(now),
+      rate_max: c.rate.max,
+      ...countUsable(backend),
+      servers,
+    });
+  }
+  return { at: now, uptime: Math.floor((now - startedAt) / 1000), frontends, backends };
+}
+
+function serverStatus(backend: BackendRuntime, server: ServerRuntime): string {
+  if (server.adminState === 'maint') return 'MAINT';
+  const checker = server.checker;
+  if (server.health === 'DOWN') {
+    const rising = checker?.consecutiveSuccesses ?? 0;
+    return rising > 0 ? `DOWN ${rising}/${checker!.rise}` : 'DOWN';
+  }
+  if (server.adminState === 'drain') return 'DRAIN';
+  if (!checker) return 'no check';
+  const falling = checker.consecutiveFailures;
+  return falling > 0 ? `UP ${falling}/${checker.fall}` : 'UP';
+}
+
+function serverStats(backend: BackendRuntime, server: ServerRuntime, live: Live, now: number): ServerStats {
+  const c = server.counters;
+  const checker = server.checker;
+  const result = checker?.lastResult;
+  return {
+    backend: backend.name,
+    name: server.config.name,
+    address: server.config.address,
+    port: server.config.port,
+    status: serverStatus(backend, server),
+    health: server.health,
+    adminState: server.adminState,
+    checked: checker !== undefined,
+    weight: server.config.weight,
+    backup: server.config.backup,
+    scur: server.sessions.size,
+    smax: c.smax,
+    slim: server.config.maxconn ?? 0,
+    stot: c.stot,
+    bin: c.bin + live.bin,
+    bout: c.bout + live.bout,
+    econ: c.econ,
+    wretr: c.wretr,
+    wredis: c.wredis,
+    lbtot: c.lbtot,
+    chkfail: server.chkfailBase + (checker?.chkfail ?? 0),
+    chkdown: server.chkdownBase + (checker?.chkdown ?? 0),
+    lastchg: Math.floor((now - server.lastChangeAt) / 1000),
+    lastChangeAt: server.lastChangeAt,
+    downtime: Math.floor((server.downtimeBaseMs + (checker?.downtimeMs ?? 0)) / 1000),
+    rate: c.rate.rate(now),
+    rate_max: c.rate.max,
+    check_status: checker ? (result?.status ?? 'INI') : '',
+    check_duration: result?.durationMs ?? -1,
+    check_desc: result?.description ?? '',
+    lastCheckAt: checker?.lastCheckAt ?? 0,
+    oldestSessionAge: server.sessions.size > 0 && live.oldest > 0 ? now - live.oldest : 0,
+  };
+}
+
+export function takeSample(source: StatsSource, now: number): StatsSample {
+  const live = liveBytes(source);
+  const sample: StatsSample = { t: now, frontends: {}, servers: {} };
+  for (const frontend of source.frontends.values()) {
+    const c = frontend.counters;
+    const l = live.get(frontend) ?? NONE;
+    sample.frontends[frontend.name] = {
+      scur: c.scur,
+      stot: c.stot,
+      bin: c.bin + l.bin,
+      bout: c.bout + l.bout,
+    };
+  }
+  for (const backend of source.backends.values()) {
+    for (const server of backend.servers) {
+      const c = server.counters;
+      const l = live.get(server) ?? NONE;
+      sample.servers[server.key] = {
+        scur: server.sessions.size,
+        stot: c.stot,
+        bin: c.bin + l.bin,
+        bout: c.bout + l.bout,
+      };
+    }
+  }
+  return sample;
+}

@@ -1,0 +1,206 @@
+// Loopback building blocks for runtime tests: servers, clients, snapshot builders, polling.
+import net, { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import {
+  DEFAULT_DEFAULTS,
+  type Backend,
+  type Frontend,
+  type Server,
+  type Snapshot,
+} from '../../src/config/snapshot.js';
+
+export interface TestServer {
+  server: NetServer;
+  port: number;
+  /** Sockets accepted so far (closed ones included). */
+  accepted: Socket[];
+  close(): Promise<void>;
+}
+
+/** A loopback server; `onSocket` decides what it does with each connection. */
+export async function listen(
+  onSocket: (socket: Socket) => void = () => {},
+  host = '127.0.0.1',
+): Promise<TestServer> {
+  const accepted: Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    accepted.push(socket);
+    socket.on('error', () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of accepted) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Echoes everything; ends its side when the client ends. */
+export function echo(socket: Socket): void {
+  socket.on('data', (chunk) => socket.write(chunk));
+  socket.on('end', () => socket.end());
+}
+
+/** Answers each connection with its name first, then echoes. */
+export function named(name: string): (socket: Socket) => void {
+  return (socket) => {
+    socket.write(`${name}\n`);
+    echo(socket);
+  };
+}
+
+export async function connect(
+  port: number,
+  options: { host?: string; localAddress?: string } = {},
+): Promise<Socket> {
+  const socket = net.connect({
+    host: options.host ?? '127.0.0.1',
+    port,
+    localAddress: options.localAddress,
+    allowHalfOpen: true,
+  });
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/** Reads until `n` bytes arrived (or the socket ends/closes). */
+export function readBytes(socket: Socket, n: number, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let have = 0;
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      have += chunk.length;
+      if (have >= n) done();
+    };
+    const onClose = () => done();
+    const timer = setTimeout(() => done(new Error(`timeout: ${have}/${n} bytes`)), timeoutMs);
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+/** Reads one line (the name a `named` server sends). */
+export async function readLine(socket: Socket, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => finish(new Error(`timeout reading line (got "${text}")`)), timeoutMs);
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (error) reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const nl = text.indexOf('\n');
+      if (nl !== -1) {
+        finish();
+        const rest = text.slice(nl + 1);
+        if (rest.length > 0) socket.unshift(Buffer.from(rest, 'latin1'));
+        resolve(text.slice(0, nl));
+      }
+    };
+    const onClose = () => finish(new Error(`closed before a line (got "${text}")`));
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+/** Resolves when the peer has closed its side (end or close); with whatever arrived meanwhile. */
+export function closed(socket: Socket, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    if (socket.destroyed || socket.readableEnded) return resolve(Buffer.alloc(0));
+    const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    const done = () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(Buffer.concat(chunks));
+    };
+    socket.once('end', done);
+    socket.once('close', done);
+  });
+}
+
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A port that was free a moment ago. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen({ host, port: 0 }, () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function server(name: string, port: number, overrides: Partial<Server> = {}): Server {
+  return { name, address: '127.0.0.1', port, weight: 1, backup: false, check: false, ...overrides };
+}
+
+export function backend(name: string, servers: Server[], overrides: Partial<Backend> = {}): Backend {
+  return {
+    name,
+    balance: 'roundrobin',
+    hashType: 'consistent',
+    check: { type: 'none', inter: 5000, fall: 3, rise: 2 },
+    sendProxy: 'none',
+    onMarkedDown: 'keep',
+    servers,
+    ...overrides,
+  };
+}
+
+export function frontend(
+  name: string,
+  port: number,
+  backendName: string,
+  overrides: Partial<Frontend> = {},
+): Frontend {
+  return { name, bind: { address: '127.0.0.1', port }, backend: backendName, enabled: true, ...overrides };
+}
+
+export function snapshot(
+  frontends: Frontend[],
+  backends: Backend[],
+  defaults: Partial<Snapshot['defaults']> = {},
+): Snapshot {
+  return {
+    defaults: { ...structuredClone(DEFAULT_DEFAULTS), ...defaults },
+    frontends,
+    backends,
+  };
+}
