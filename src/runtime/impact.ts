@@ -1,0 +1,112 @@
+// What applying a candidate snapshot would do to live traffic, computed without applying it:
+// listeners bound and closed, servers leaving with their sessions, and for hashed backends how many
+// of today's clients would land on a different server on their next connection.
+import type { Backend, Frontend, Snapshot } from '../config/snapshot.js';
+import type { BalancedServer } from './balancers/balancer.js';
+import { createBalancer, isHashed } from './balancers/registry.js';
+import type { ImpactReport, SessionInfo } from './types.js';
+
+export function computeImpact(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[]): ImpactReport {
+  return {
+    listenersOpened: listenersOpened(current, candidate),
+    listenersClosed: listenersClosed(current, candidate, sessions),
+    serversRemoved: serversRemoved(current, candidate, sessions),
+    rehashed: rehashed(current, candidate, sessions),
+  };
+}
+
+function sameBind(a: Frontend, b: Frontend): boolean {
+  return a.bind.address === b.bind.address && a.bind.port === b.bind.port;
+}
+
+/** Enabled frontends that are new, newly enabled, or bound elsewhere. */
+function listenersOpened(current: Snapshot, candidate: Snapshot): ImpactReport['listenersOpened'] {
+  const before = new Map(current.frontends.map((f) => [f.name, f]));
+  return candidate.frontends
+    .filter((f) => {
+      if (!f.enabled) return false;
+      const old = before.get(f.name);
+      return !old || !old.enabled || !sameBind(old, f);
+    })
+    .map((f) => ({ frontend: f.name, address: f.bind.address, port: f.bind.port }));
+}
+
+/** Listening frontends that go away, get disabled or move; their sessions are kept until they end. */
+function listenersClosed(
+  current: Snapshot,
+  candidate: Snapshot,
+  sessions: SessionInfo[],
+): ImpactReport['listenersClosed'] {
+  const after = new Map(candidate.frontends.map((f) => [f.name, f]));
+  return current.frontends
+    .filter((f) => {
+      if (!f.enabled) return false;
+      const next = after.get(f.name);
+      return !next || !next.enabled || !sameBind(f, next);
+    })
+    .map((f) => ({
+      frontend: f.name,
+      address: f.bind.address,
+      port: f.bind.port,
+      sessions: sessions.filter((s) => s.frontend === f.name).length,
+    }));
+}
+
+/** Servers no longer in the config (their whole backend removed included). */
+function serversRemoved(
+  current: Snapshot,
+  candidate: Snapshot,
+  sessions: SessionInfo[],
+): ImpactReport['serversRemoved'] {
+  const after = new Map(candidate.backends.map((b) => [b.name, new Set(b.servers.map((s) => s.name))]));
+  const removed: ImpactReport['serversRemoved'] = [];
+  for (const backend of current.backends) {
+    const kept = after.get(backend.name);
+    for (const server of backend.servers) {
+      if (kept?.has(server.name)) continue;
+      const count = sessions.filter((s) => s.backend === backend.name && s.server === server.name).length;
+      removed.push({ backend: backend.name, server: server.name, sessions: count });
+    }
+  }
+  return removed;
+}
+
+/**
+ * For backends hashed in both configs: the distinct client addresses among the backend's sessions,
+ * and how many the candidate would send to another server than the current config does. Both sides
+ * are elected over every active server with weight > 0, so health and admin state (runtime facts, not
+ * config) don't blur what the config change itself does.
+ */
+function rehashed(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[]): ImpactReport['rehashed'] {
+  const after = new Map(candidate.backends.map((b) => [b.name, b]));
+  const result: ImpactReport['rehashed'] = [];
+  for (const before of current.backends) {
+    const next = after.get(before.name);
+    if (!next || !isHashed(before.balance) || !isHashed(next.balance)) continue;
+    const clients = new Set(sessions.filter((s) => s.backend === before.name).map((s) => s.clientAddress));
+    const electBefore = elector(before);
+    const electAfter = elector(next);
+    let moved = 0;
+    for (const clientAddress of clients)
+      if (electBefore(clientAddress) !== electAfter(clientAddress)) moved++;
+    result.push({
+      backend: before.name,
+      clients: clients.size,
+      moved,
+      share: clients.size ? moved / clients.size : 0,
+    });
+  }
+  return result;
+}
+
+/** Name of the server a fresh connection from `clientAddress` would get (undefined: none usable). */
+function elector(backend: Backend): (clientAddress: string) => string | undefined {
+  // Same construction as the runtime: index is the position in the backend's whole server list.
+  const active = backend.servers
+    .map((s, index) => ({ name: s.name, weight: s.weight, index, backup: s.backup }))
+    .filter((s) => !s.backup)
+    .map(({ name, weight, index }) => ({ name, weight, index }));
+  const balancer = createBalancer(backend.balance, { hashType: backend.hashType, servers: active });
+  const candidates: BalancedServer[] = active.filter((s) => s.weight > 0).map((s) => ({ ...s, sessions: 0 }));
+  return (clientAddress) => balancer.elect(candidates, { clientAddress })?.name;
+}
