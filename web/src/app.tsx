@@ -12,6 +12,7 @@ import { History } from './pages/history.js';
 import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
 import { Sessions } from './pages/sessions.js';
+import { parseHash } from './route.js';
 import { currentUser } from './session.js';
 import { useStore } from './store.js';
 import type { User } from './types.js';
@@ -25,11 +26,6 @@ const PAGES = [
   { path: 'audit', label: 'Audit', render: () => <Audit /> },
 ];
 
-/** "#/history?rev=3" → { page: 'history', params }. */
-export function parseHash(hash: string): { page: string; params: URLSearchParams } {
-  const [path, query] = hash.replace(/^#\/?/, '').split('?');
-  return { page: path || 'overview', params: new URLSearchParams(query ?? '') };
-}
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -110,7 +106,7 @@ export function App() {
         )}
       </header>
       <Banners />
-      <main class="page" id={`page-${current.path}`}>
+      <main class="page" id={`page-${current.path}`} key={current.path === 'history' ? hash : current.path}>
         {current.render()}
       </main>
       <Legend />

@@ -1,1 +1,160 @@
-export function History() { return <p>todo</p>; }
+import { useEffect, useState } from 'preact/hooks';
+import { describeError } from '../api.js';
+import { showBanner } from '../components/banner.js';
+import { confirmAction } from '../components/confirm.js';
+import { RevisionDiff } from '../components/revision-diff.js';
+import { loadConfig } from '../config-api.js';
+import { ago, dateTime } from '../format.js';
+import { refreshNow } from '../live.js';
+import { listRevisions, revisionDiff, rollback } from '../revisions-api.js';
+import { can, currentUser } from '../session.js';
+import { useStore } from '../store.js';
+import type { Revision } from '../types.js';
+import { parseHash } from '../route.js';
+
+/** Every accepted change, newest first; compare any two; roll back to any one (as a new revision). */
+export function History() {
+  const user = useStore(currentUser);
+  const [revisions, setRevisions] = useState<Revision[] | null>(null);
+  const [head, setHead] = useState<number | undefined>();
+  const [error, setError] = useState('');
+  const [a, setA] = useState<number | undefined>();
+  const [b, setB] = useState<number | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  async function reload() {
+    try {
+      const [list, config] = await Promise.all([listRevisions(), loadConfig().catch(() => undefined)]);
+      setRevisions(list);
+      const current = list.find((r) => r.current)?.id ?? config?.revision ?? list[0]?.id;
+      setHead(current);
+      return { list, current };
+    } catch (e) {
+      setError(describeError(e));
+      return undefined;
+    }
+  }
+
+  useEffect(() => {
+    void reload().then((loaded) => {
+      if (!loaded) return;
+      const { params } = parseHash(location.hash);
+      const rev = Number(params.get('rev'));
+      const target = loaded.list.find((r) => r.id === rev) ?? loaded.list[0];
+      if (!target) return;
+      const parent = target.parentId ?? loaded.list.find((r) => r.id < target.id)?.id;
+      setB(target.id);
+      setA(parent ?? undefined);
+    });
+  }, []);
+
+  async function doRollback(r: Revision) {
+    let changes = '';
+    if (head !== undefined && head !== r.id) {
+      try {
+        const d = await revisionDiff(r.id, head);
+        changes = `${d.changes.length} field${d.changes.length === 1 ? '' : 's'} change back.`;
+      } catch {
+        // The confirmation still names the action.
+      }
+    }
+    const ok = await confirmAction({
+      title: `Roll back to revision ${r.id}?`,
+      body: (
+        <p>
+          The configuration of revision {r.id} ({dateTime(r.createdAt)}, by {r.author}) becomes a new revision. {changes} Server admin states
+          and live sessions are not changed by a rollback.
+        </p>
+      ),
+      action: `Roll back to revision ${r.id}`,
+      danger: true,
+    });
+    if (!ok) return;
+    setBusy(true);
+    try {
+      const res = await rollback(r.id);
+      const newRev = res?.revision ?? res?.id;
+      if (res && res.changed === false) showBanner('same', `revision ${r.id} is what runs already`);
+      else showBanner('done', `rolled back to revision ${r.id}${newRev !== undefined ? ` as revision ${newRev}` : ''}`);
+      const loaded = await reload();
+      if (loaded?.current !== undefined) {
+        setB(loaded.current);
+        setA(head);
+      }
+      refreshNow();
+    } catch (e) {
+      showBanner('error', describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (error) return <p class="form-error">Cannot load the history: {error}</p>;
+  if (!revisions) return <p class="muted">Loading history…</p>;
+  if (revisions.length === 0) return <p class="empty">No revisions yet: the first configuration change creates revision 1.</p>;
+  const mayRollback = can(user, 'admin');
+
+  return (
+    <div class="history">
+      <section class="panel">
+        <h2>Revisions</h2>
+        <p class="muted small">Pick two revisions (A = before, B = after) to compare them side by side.</p>
+        <div class="table-wrap">
+          <table class="cards revisions">
+            <thead>
+              <tr>
+                <th scope="col">A</th>
+                <th scope="col">B</th>
+                <th scope="col" class="num">Revision</th>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Message</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {revisions.map((r) => (
+                <tr key={r.id} data-revision={r.id} class={r.id === head ? 'current' : ''}>
+                  <td data-label="A (before)">
+                    <input type="radio" name="rev-a" aria-label={`Compare from revision ${r.id}`} checked={a === r.id} onChange={() => setA(r.id)} />
+                  </td>
+                  <td data-label="B (after)">
+                    <input type="radio" name="rev-b" aria-label={`Compare to revision ${r.id}`} checked={b === r.id} onChange={() => setB(r.id)} />
+                  </td>
+                  <th scope="row" class="num">
+                    #{r.id}
+                    {r.id === head && <span class="current-mark">current</span>}
+                  </th>
+                  <td data-label="When" title={ago(r.createdAt)}>
+                    {dateTime(r.createdAt)}
+                  </td>
+                  <td data-label="Who">{r.author}</td>
+                  <td data-label="Kind">{r.kind}</td>
+                  <td data-label="Message">{r.message || <span class="muted">–</span>}</td>
+                  <td data-label="Actions">
+                    {r.id !== head && (
+                      <button type="button" class="danger-outline" disabled={busy || !mayRollback} title={mayRollback ? undefined : 'needs the admin role'} onClick={() => doRollback(r)}>
+                        Roll back to #{r.id}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section class="panel">
+        <h2>
+          {a !== undefined && b !== undefined ? `Revision ${a} → revision ${b}` : 'Compare'}
+        </h2>
+        {a !== undefined && b !== undefined && a !== b ? (
+          <RevisionDiff before={a} after={b} />
+        ) : (
+          <p class="muted">Pick two different revisions.</p>
+        )}
+      </section>
+    </div>
+  );
+}
