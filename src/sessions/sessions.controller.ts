@@ -1,0 +1,38 @@
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import {
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Audited } from '../audit/audited.decorator.js';
+import { CurrentCaller, type Caller } from '../auth/caller.js';
+import { RequireRole } from '../auth/roles.js';
+import { SessionResponseDto, SessionsQueryDto } from './dto/session.dto.js';
+import { SessionsService } from './sessions.service.js';
+
+@ApiTags('sessions')
+@Controller('sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOperation({ summary: 'Live connections, oldest first' })
+  @ApiOkResponse({ type: [SessionResponseDto] })
+  list(@Query() query: SessionsQueryDto): Promise<SessionResponseDto[]> {
+    return this.sessions.list(query);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireRole('operator')
+  @Audited('session.kill')
+  @ApiOperation({ summary: 'Close one live connection (client and server side)' })
+  @ApiNoContentResponse({ description: 'Closed' })
+  @ApiNotFoundResponse({ description: 'No live session with this id' })
+  kill(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    return this.sessions.kill(id, caller);
+  }
+}

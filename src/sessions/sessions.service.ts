@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { Caller } from '../auth/caller.js';
+import { NotFoundError } from '../common/errors.js';
+import { RUNTIME } from '../runtime/runtime.module.js';
+import type { ProxyRuntimeApi, SessionInfo } from '../runtime/types.js';
+import type { SessionResponseDto, SessionsQueryDto } from './dto/session.dto.js';
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Live sessions, oldest first, with their age and idle time. */
+  async list(filter: SessionsQueryDto = {}): Promise<SessionResponseDto[]> {
+    const now = Date.now();
+    return (await this.runtime.sessions())
+      .filter(
+        (s) =>
+          (filter.backend === undefined || s.backend === filter.backend) &&
+          (filter.server === undefined || s.server === filter.server) &&
+          (filter.frontend === undefined || s.frontend === filter.frontend),
+      )
+      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
+      .map((s) => toResponse(s, now));
+  }
+
+  /** Closes one session (client and server side). Unknown or already gone: NotFoundError, which the
+   *  @Audited route records as failed; success is recorded here, where the session's details are known. */
+  async kill(id: string, caller: Caller): Promise<void> {
+    const session = (await this.runtime.sessions()).find((s) => s.id === id);
+    if (!(await this.runtime.killSession(id))) throw new NotFoundError('session', id);
+    await this.audit.record({
+      actor: caller.actor,
+      sourceAddress: caller.sourceAddress,
+      action: 'session.kill',
+      target: id,
+      result: 'ok',
+      detail: session
+        ? `${session.clientAddress}:${session.clientPort} via ${session.frontend} to ${session.backend}/${session.server ?? '-'}`
+        : undefined,
+    });
+  }
+}
+
+function toResponse(session: SessionInfo, now: number): SessionResponseDto {
+  return {
+    ...session,
+    ageMs: Math.max(0, now - session.startedAt),
+    idleMs: Math.max(0, now - session.lastActiveAt),
+  };
+}

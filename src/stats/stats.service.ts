@@ -1,0 +1,54 @@
+import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
+import { defer, finalize, Observable } from 'rxjs';
+import { RUNTIME } from '../runtime/runtime.module.js';
+import type { ProxyRuntimeApi, RuntimeEvent, RuntimeStats, StatsSample } from '../runtime/types.js';
+import { renderShowStat, type CheckSettings } from './haproxy-csv.js';
+import { lastSessionTimes } from './last-session.js';
+import { statsStream } from './stats-stream.js';
+
+@Injectable()
+export class StatsService {
+  private streams = 0;
+
+  constructor(@Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi) {}
+
+  stats(): Promise<RuntimeStats> {
+    return this.runtime.stats();
+  }
+
+  /** HAProxy 2.6 `show stat` CSV. */
+  async csv(checks?: ReadonlyMap<string, CheckSettings>): Promise<string> {
+    const [stats, sessions, history] = await Promise.all([
+      this.runtime.stats(),
+      this.runtime.sessions(),
+      this.runtime.history(),
+    ]);
+    return renderShowStat(stats, { checks, lastSessionAt: lastSessionTimes(stats, sessions, history) });
+  }
+
+  /** Once-a-second samples, oldest first; only those taken after `since` (epoch ms) when given. */
+  async history(since?: number): Promise<StatsSample[]> {
+    const samples = await this.runtime.history();
+    return since === undefined ? samples : samples.filter((s) => s.t > since);
+  }
+
+  /** Runtime events (health, admin state, ...) as they happen; unsubscribing detaches the listener. */
+  events(): Observable<RuntimeEvent> {
+    return new Observable<RuntimeEvent>((subscriber) =>
+      this.runtime.onEvent((event) => subscriber.next(event)),
+    );
+  }
+
+  /** The SSE stream of one client; it ends (timer and runtime listener released) when the client goes. */
+  stream(): Observable<MessageEvent> {
+    return defer(() => {
+      this.streams++;
+      return statsStream(this).pipe(finalize(() => this.streams--));
+    });
+  }
+
+  /** Streams currently open: lets tests and diagnostics see that closed clients leave nothing behind. */
+  get openStreams(): number {
+    return this.streams;
+  }
+}
