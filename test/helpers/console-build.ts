@@ -1,0 +1,22 @@
+// The production console bundle, built once when a test needs it and web/dist is missing.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const WEB_DIST = join(PROJECT_ROOT, 'web', 'dist');
+
+export function ensureConsoleBuilt(): void {
+  if (!existsSync(join(WEB_DIST, 'index.html'))) buildConsole();
+}
+
+/** vite build of web/ into `outDir` (absolute; default web/dist). */
+export function buildConsole(outDir?: string): void {
+  const vite = join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const args = [vite, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'];
+  if (outDir) args.push('--outDir', outDir, '--emptyOutDir');
+  // Vitest runs with NODE_ENV=test, which would make vite keep development-only code in the bundle.
+  const env = { ...process.env, NODE_ENV: 'production' };
+  execFileSync(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: 'inherit', timeout: 120_000 });
+}
