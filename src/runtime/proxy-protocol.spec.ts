@@ -102,8 +102,8 @@ describe('PROXY protocol v2', () => {
     );
   });
 
-  it('uses AF_UNSPEC with no address block for unparseable addresses', () => {
+  it('sends LOCAL with AF_UNSPEC and no address block for unparseable addresses', () => {
     const header = encodeProxyV2({ address: 'localhost', port: 1 }, { address: '127.0.0.1', port: 2 });
-    expect(header.toString('hex')).toBe(SIG + '21000000');
+    expect(header.toString('hex')).toBe(SIG + '20000000');
   });
 });

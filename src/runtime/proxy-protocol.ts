@@ -21,6 +21,7 @@ export function encodeProxyV1(src: Endpoint, dst: Endpoint): Buffer {
 
 const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 const V2_PROXY = 0x21; // version 2, command PROXY
+const V2_LOCAL = 0x20; // version 2, command LOCAL: "use the real connection endpoints"
 const AF_UNSPEC = 0x00;
 const TCP4 = 0x11;
 const TCP6 = 0x21;
@@ -30,9 +31,10 @@ export function encodeProxyV2(src: Endpoint, dst: Endpoint): Buffer {
   const from = parseAddress(src.address);
   const to = parseAddress(dst.address);
   if (!from || !to || !validPort(src.port) || !validPort(dst.port)) {
+    // As HAProxy sends it: receivers may reject PROXY with AF_UNSPEC (HAProxy 2.6 does), never LOCAL.
     const header = Buffer.alloc(16);
     V2_SIGNATURE.copy(header, 0);
-    header[12] = V2_PROXY;
+    header[12] = V2_LOCAL;
     header[13] = AF_UNSPEC;
     header.writeUInt16BE(0, 14);
     return header;
