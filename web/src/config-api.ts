@@ -41,9 +41,17 @@ export async function validateCandidate(candidate: Snapshot): Promise<Validation
   return { impact: d.impact as ImpactReport | undefined, diff, raw: d };
 }
 
-export async function applyCandidate(candidate: Snapshot, revision: number | undefined, message: string) {
+/** The request that makes a reviewed change: the resource's own endpoint, so audit and history name it. */
+export interface ChangeRequest {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+}
+
+/** Applies under If-Match (the revision the review was based on: 412 if someone changed the config meanwhile). */
+export async function applyChange(change: ChangeRequest, revision: number | undefined, message: string) {
   const query = message.trim() ? `?message=${encodeURIComponent(message.trim())}` : '';
   const headers: Record<string, string> = revision !== undefined ? { 'If-Match': `"${revision}"` } : {};
-  const r = await request<unknown>('PUT', `/config${query}`, candidate, headers);
-  return { revision: revisionFromEtag(r.headers) ?? (r.data as { revision?: number })?.revision, data: r.data };
+  const r = await request<{ revision?: number; changed?: boolean }>(change.method, `${change.path}${query}`, change.body, headers);
+  return { revision: r.data?.revision ?? revisionFromEtag(r.headers), changed: r.data?.changed !== false };
 }

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { describeError } from '../api.js';
+import { describeError, seg } from '../api.js';
 import { showBanner } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
-import { applyCandidate, loadConfig, validateCandidate, type CurrentConfig, type Validation } from '../config-api.js';
+import { applyChange, loadConfig, validateCandidate, type ChangeRequest, type CurrentConfig, type Validation } from '../config-api.js';
 import { fieldErrorsOf, scoped, type FieldErrors } from '../field-errors.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
@@ -22,6 +22,7 @@ interface Reviewing {
   validation: Validation;
   back?: Editing;
   prefixes: string[];
+  change: ChangeRequest;
 }
 
 /** Frontends, backends and servers: edit a copy, review its diff and impact, then apply it as one revision. */
@@ -51,12 +52,12 @@ export function ConfigPage() {
   const snap = config.snapshot;
 
   /** Dry run; on failure stay on the form with the API's messages beside the fields. */
-  async function review(candidate: Snapshot, summary: string, back: Editing | undefined, prefixes: string[]) {
+  async function review(candidate: Snapshot, summary: string, change: ChangeRequest, back: Editing | undefined, prefixes: string[]) {
     setBusy(true);
     setErrors({});
     try {
       const validation = await validateCandidate(candidate);
-      setReviewing({ candidate, summary, validation, back, prefixes });
+      setReviewing({ candidate, summary, validation, back, prefixes, change });
       setEditing(null);
     } catch (err) {
       const fe = scoped(fieldErrorsOf(err), prefixes);
@@ -71,8 +72,9 @@ export function ConfigPage() {
     if (!reviewing) return;
     setBusy(true);
     try {
-      const r = await applyCandidate(reviewing.candidate, config?.revision, message);
-      showBanner('done', `${reviewing.summary}${r.revision !== undefined ? ` — revision ${r.revision}` : ''}`);
+      const r = await applyChange(reviewing.change, config?.revision, message);
+      if (r.changed) showBanner('done', `${reviewing.summary}${r.revision !== undefined ? ` — revision ${r.revision}` : ''}`);
+      else showBanner('same', `${reviewing.summary}: the configuration already said so; no new revision`);
       setReviewing(null);
       setErrors({});
       await reload();
@@ -124,7 +126,11 @@ export function ConfigPage() {
           const frontends = [...snap.frontends];
           frontends.splice(index, editing.original === null ? 0 : 1, fe);
           const back = { ...editing, draft: fe };
-          void review({ ...snap, frontends }, editing.original === null ? `frontend ${fe.name} added` : `frontend ${fe.name} changed`, back, [`frontends[${index}].`]);
+          const change: ChangeRequest =
+            editing.original === null
+              ? { method: 'POST', path: '/frontends', body: fe }
+              : { method: 'PUT', path: `/frontends/${seg(editing.original)}`, body: fe };
+          void review({ ...snap, frontends }, editing.original === null ? `frontend ${fe.name} added` : `frontend ${fe.name} changed`, change, back, [`frontends[${index}].`]);
         }}
       />
     );
@@ -150,7 +156,11 @@ export function ConfigPage() {
               ? snap.frontends.map((f) => (f.backend === editing.original ? { ...f, backend: be.name } : f))
               : snap.frontends;
           const back = { ...editing, draft: be };
-          void review({ ...snap, frontends, backends }, editing.original === null ? `backend ${be.name} added` : `backend ${be.name} changed`, back, [`backends[${index}].`]);
+          const change: ChangeRequest =
+            editing.original === null
+              ? { method: 'POST', path: '/backends', body: be }
+              : { method: 'PUT', path: `/backends/${seg(editing.original)}`, body: be };
+          void review({ ...snap, frontends, backends }, editing.original === null ? `backend ${be.name} added` : `backend ${be.name} changed`, change, back, [`backends[${index}].`]);
         }}
       />
     );
@@ -173,7 +183,7 @@ export function ConfigPage() {
       kind === 'frontend'
         ? { ...snap, frontends: snap.frontends.filter((f) => f.name !== name) }
         : { ...snap, backends: snap.backends.filter((b) => b.name !== name) };
-    await review(candidate, `${kind} ${name} removed`, undefined, []);
+    await review(candidate, `${kind} ${name} removed`, { method: 'DELETE', path: `/${kind}s/${seg(name)}` }, undefined, []);
   }
 
   return (

@@ -29,6 +29,7 @@ interface StateResult {
   previous?: AdminState;
   state?: AdminState;
   sessionsClosed?: number;
+  changed?: boolean;
 }
 
 export function ServerRow({ server: s }: { server: ServerStats }) {
@@ -72,7 +73,7 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
       (r) => {
         const previous = r?.previous ?? before;
         const now = r?.state ?? target.state;
-        if (previous === now) showBanner('same', `${id} was already ${now.toUpperCase()}`);
+        if (r?.changed === false || previous === now) showBanner('same', `${id} was already ${now.toUpperCase()}`);
         else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}`);
       },
     );
@@ -122,7 +123,8 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
       () => api.patch<Record<string, unknown>>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}`, { weight }),
       (r) => {
         const rev = revisionOf(r);
-        showBanner('done', `${id} weight ${s.weight} → ${weight}${rev ? ` (revision ${rev})` : ''}`);
+        if (r?.changed === false) showBanner('same', `${id} weight was already ${weight}`);
+        else showBanner('done', `${id} weight ${s.weight} → ${weight}${rev ? ` (revision ${rev})` : ''}`);
       },
     );
   }
