@@ -204,3 +204,52 @@ export function snapshot(
     backends,
   };
 }
+
+interface RawTcp {
+  bind(address: string, port: number): number;
+  open(fd: number): number;
+  listen(backlog: number): number;
+  readStart(): number;
+  readStop(): number;
+  getsockname(out: { port?: number }): number;
+  close(): void;
+  fd: number;
+  onconnection: unknown;
+}
+
+/**
+ * A port that completes no handshake: a listening socket that is never polled, with its tiny accept
+ * queue filled, so further SYNs are dropped and connects time out (like a dead host, on loopback).
+ */
+export async function blackhole(): Promise<{ port: number; close(): void }> {
+  const binding = (
+    process as unknown as {
+      binding(name: string): { TCP: new (t: number) => RawTcp; constants: { SERVER: number } };
+    }
+  ).binding('tcp_wrap');
+  const handle = new binding.TCP(binding.constants.SERVER);
+  if (handle.bind('127.0.0.1', 0) !== 0) throw new Error('bind failed');
+  handle.open(handle.fd);
+  handle.onconnection = () => {};
+  if (handle.listen(0) !== 0) throw new Error('listen failed');
+  handle.readStart();
+  handle.readStop();
+  const out: { port?: number } = {};
+  handle.getsockname(out);
+  const port = out.port!;
+  // Fill the accept queue (backlog 0 still admits one or two).
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.on('error', () => {});
+    fillers.push(s);
+  }
+  await sleep(100);
+  return {
+    port,
+    close: () => {
+      for (const s of fillers) s.destroy();
+      handle.close();
+    },
+  };
+}

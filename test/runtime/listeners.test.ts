@@ -1,0 +1,318 @@
+// Listeners: enabled, maxconn (kernel backlog), allow-lists, bind failures and atomic apply.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyRuntime } from '../../src/runtime/runtime.js';
+import type { RuntimeEvent, RuntimeStats } from '../../src/runtime/types.js';
+import {
+  backend,
+  closed,
+  connect,
+  echo,
+  freePort,
+  frontend,
+  listen,
+  named,
+  readBytes,
+  readLine,
+  server,
+  sleep,
+  snapshot,
+  waitFor,
+  type TestServer,
+} from '../helpers/net.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Stats without the fields that move with the clock. */
+function stable(stats: RuntimeStats): unknown {
+  return JSON.parse(JSON.stringify({ ...stats, at: 0, uptime: 0 }), (key, value: unknown) =>
+    ['oldestSessionAge', 'lastchg', 'rate', 'lastChangeAt'].includes(key) ? 0 : value,
+  );
+}
+
+function runtime(): ProxyRuntime {
+  const rt = new ProxyRuntime();
+  cleanups.push(() => rt.close());
+  return rt;
+}
+
+async function start(onSocket = named('s1')): Promise<TestServer> {
+  const s = await listen(onSocket);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+describe('listeners', () => {
+  it('binds enabled frontends only and reports disabled ones as STOP', async () => {
+    const s1 = await start();
+    const [p1, p2] = [await freePort(), await freePort()];
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [frontend('on', p1, 'be'), frontend('off', p2, 'be', { enabled: false })],
+        [backend('be', [server('s1', s1.port)])],
+      ),
+    );
+    const client = await connect(p1);
+    expect(await readLine(client)).toBe('s1');
+    await expect(connect(p2)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const stats = await rt.stats();
+    expect(stats.frontends.map((f) => [f.name, f.status])).toEqual([
+      ['on', 'OPEN'],
+      ['off', 'STOP'],
+    ]);
+    client.destroy();
+  });
+
+  it('binds to 0.0.0.0 and :: and reaches the backend from IPv4 and IPv6 clients', async () => {
+    const s1 = await start();
+    const [p4, p6] = [await freePort(), await freePort('::1')];
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [
+          frontend('any4', p4, 'be', { bind: { address: '0.0.0.0', port: p4 } }),
+          frontend('any6', p6, 'be', { bind: { address: '::', port: p6 } }),
+        ],
+        [backend('be', [server('s1', s1.port)])],
+      ),
+    );
+    const c4 = await connect(p4);
+    expect(await readLine(c4)).toBe('s1');
+    const c6 = await connect(p6, { host: '::1' });
+    expect(await readLine(c6)).toBe('s1');
+    const via4on6 = await connect(p6, { host: '127.0.0.1' });
+    expect(await readLine(via4on6)).toBe('s1');
+    const clients = (await rt.sessions()).map((s) => s.clientAddress).sort();
+    // IPv4-mapped addresses are unwrapped.
+    expect(clients).toEqual(['127.0.0.1', '127.0.0.1', '::1']);
+    for (const c of [c4, c6, via4on6]) c.destroy();
+  });
+
+  it('holds connections over frontend maxconn in the kernel backlog and serves them when a slot frees', async () => {
+    const s1 = await start(echo);
+    const port = await freePort();
+    const rt = runtime();
+    await rt.apply(
+      snapshot([frontend('fe', port, 'be', { maxconn: 2 })], [backend('be', [server('s1', s1.port)])]),
+    );
+    const a = await connect(port);
+    const b = await connect(port);
+    await waitFor(async () => (await rt.stats()).frontends[0].scur === 2, 2000, 'two sessions');
+    // The third completes the TCP handshake (kernel backlog) but is not served yet.
+    const c = await connect(port);
+    c.write('queued bytes');
+    await sleep(150);
+    let stats = await rt.stats();
+    expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 2, slim: 2 });
+    expect(s1.accepted).toHaveLength(2);
+    a.destroy();
+    expect((await readBytes(c, 12)).toString()).toBe('queued bytes');
+    stats = await rt.stats();
+    expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 3, smax: 2 });
+    b.destroy();
+    c.destroy();
+  });
+
+  it('applies defaults.maxconn as a global cap across frontends', async () => {
+    const s1 = await start(echo);
+    const [p1, p2] = [await freePort(), await freePort()];
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [frontend('f1', p1, 'be'), frontend('f2', p2, 'be')],
+        [backend('be', [server('s1', s1.port)])],
+        { maxconn: 1 },
+      ),
+    );
+    const a = await connect(p1);
+    await waitFor(async () => (await rt.stats()).frontends[0].scur === 1, 2000, 'one session');
+    const b = await connect(p2);
+    b.write('hi');
+    await sleep(150);
+    expect((await rt.stats()).frontends[1].stot).toBe(0);
+    a.destroy();
+    expect((await readBytes(b, 2)).toString()).toBe('hi');
+    expect((await rt.stats()).frontends[1].stot).toBe(1);
+    b.destroy();
+  });
+
+  it('closes clients outside the allow-list at once and counts them as denied', async () => {
+    const s1 = await start();
+    const port = await freePort();
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be', { allow: ['127.0.0.2/32', '127.0.1.0/24'] })],
+        [backend('be', [server('s1', s1.port)])],
+      ),
+    );
+    const allowed = await connect(port, { localAddress: '127.0.0.2' });
+    expect(await readLine(allowed)).toBe('s1');
+    const allowed2 = await connect(port, { localAddress: '127.0.1.9' });
+    expect(await readLine(allowed2)).toBe('s1');
+    const denied = await connect(port, { localAddress: '127.0.0.3' });
+    expect((await closed(denied, 1000)).length).toBe(0);
+    const stats = await rt.stats();
+    expect(stats.frontends[0]).toMatchObject({ denied: 1, stot: 2 });
+    expect(s1.accepted).toHaveLength(2);
+
+    // An allow-list change applies to the next connection.
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be', { allow: ['127.0.0.3'] })],
+        [backend('be', [server('s1', s1.port)])],
+      ),
+    );
+    const nowAllowed = await connect(port, { localAddress: '127.0.0.3' });
+    expect(await readLine(nowAllowed)).toBe('s1');
+    // The already-established sessions were not cut.
+    allowed.write('x');
+    expect((await readBytes(allowed, 1)).toString()).toBe('x');
+    for (const c of [allowed, allowed2, nowAllowed]) c.destroy();
+  });
+
+  it('matches IPv6 allow-lists and IPv4 clients on a dual-stack listener', async () => {
+    const s1 = await start();
+    const port = await freePort('::1');
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be', { bind: { address: '::', port }, allow: ['::1/128'] })],
+        [backend('be', [server('s1', s1.port)])],
+      ),
+    );
+    const v6 = await connect(port, { host: '::1' });
+    expect(await readLine(v6)).toBe('s1');
+    const v4 = await connect(port, { host: '127.0.0.1' });
+    await closed(v4, 1000);
+    expect((await rt.stats()).frontends[0].denied).toBe(1);
+    v6.destroy();
+  });
+
+  it('fails atomically when a port is taken: BIND_FAILED naming the frontend, old listeners serve, stats unchanged', async () => {
+    const s1 = await start();
+    const [p1, taken] = [await freePort(), await freePort()];
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) =>
+      squatter.listen({ host: '127.0.0.1', port: taken }, () => resolve()),
+    );
+    cleanups.push(() => new Promise((resolve) => squatter.close(resolve)));
+    const rt = runtime();
+    const good = snapshot([frontend('fe', p1, 'be')], [backend('be', [server('s1', s1.port)])]);
+    await rt.apply(good);
+    const c1 = await connect(p1);
+    expect(await readLine(c1)).toBe('s1');
+    const before = await rt.stats();
+    const p3 = await freePort();
+
+    const bad = snapshot(
+      [frontend('fe', p1, 'be'), frontend('fresh', p3, 'be'), frontend('clash', taken, 'be')],
+      [backend('be', [server('s1', s1.port, { weight: 5 })])],
+    );
+    const error = await rt.apply(bad).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'BIND_FAILED',
+      subject: { frontend: 'clash' },
+      cause_code: 'EADDRINUSE',
+    });
+    expect((error as Error).message).toContain('clash');
+    expect((error as Error).message).toContain('EADDRINUSE');
+    // The listener bound for "fresh" in the failed apply was closed again.
+    await expect(connect(p3)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const after = await rt.stats();
+    expect(after.frontends.map((f) => f.name)).toEqual(['fe']);
+    expect(after.backends[0].servers[0].weight).toBe(1);
+    expect(stable(after)).toEqual(stable(before));
+    // Old listener and session still serve.
+    c1.write('ok');
+    expect((await readBytes(c1, 2)).toString()).toBe('ok');
+    const c2 = await connect(p1);
+    expect(await readLine(c2)).toBe('s1');
+    c1.destroy();
+    c2.destroy();
+  });
+
+  it('surfaces an unassignable address as BIND_FAILED EADDRNOTAVAIL', async () => {
+    const s1 = await start();
+    const rt = runtime();
+    const error = await rt
+      .apply(
+        snapshot(
+          [frontend('far', 4444, 'be', { bind: { address: '192.0.2.1', port: 4444 } })],
+          [backend('be', [server('s1', s1.port)])],
+        ),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'BIND_FAILED',
+      subject: { frontend: 'far' },
+      cause_code: 'EADDRNOTAVAIL',
+    });
+  });
+
+  it('rejects an invalid snapshot naming the field, changing nothing', async () => {
+    const s1 = await start();
+    const port = await freePort();
+    const rt = runtime();
+    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
+    const bad = snapshot([frontend('fe', port, 'missing')], [backend('be', [server('s1', s1.port)])]);
+    await expect(rt.apply(bad)).rejects.toMatchObject({
+      code: 'INVALID_SNAPSHOT',
+      subject: { field: 'frontends[0].backend' },
+    });
+    const dns = snapshot(
+      [frontend('fe', port, 'be')],
+      [backend('be', [server('s1', s1.port, { address: 'localhost' })])],
+    );
+    await expect(rt.apply(dns)).rejects.toMatchObject({
+      code: 'INVALID_SNAPSHOT',
+      subject: { field: 'backends[0].servers[0].address' },
+    });
+    const c = await connect(port);
+    expect(await readLine(c)).toBe('s1');
+    c.destroy();
+  });
+
+  it('with tolerateBindErrors serves the frontends that bound and reports the others as FAILED', async () => {
+    const s1 = await start();
+    const [p1, taken] = [await freePort(), await freePort()];
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) =>
+      squatter.listen({ host: '127.0.0.1', port: taken }, () => resolve()),
+    );
+    const rt = runtime();
+    const events: RuntimeEvent[] = [];
+    rt.onEvent((e) => events.push(e));
+    const snap = snapshot(
+      [frontend('ok', p1, 'be'), frontend('clash', taken, 'be')],
+      [backend('be', [server('s1', s1.port)])],
+    );
+    const result = await rt.apply(snap, { tolerateBindErrors: true });
+    expect(result.failedFrontends).toEqual([
+      expect.objectContaining({ frontend: 'clash', code: 'EADDRINUSE' }),
+    ]);
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'frontend-error', frontend: 'clash', code: 'EADDRINUSE' }),
+    ]);
+    const c = await connect(p1);
+    expect(await readLine(c)).toBe('s1');
+    const stats = await rt.stats();
+    expect(stats.frontends.find((f) => f.name === 'clash')).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'EADDRINUSE' },
+    });
+
+    // Once the port is free, the next apply binds it.
+    await new Promise((resolve) => squatter.close(resolve));
+    expect((await rt.apply(snap)).failedFrontends).toEqual([]);
+    const c2 = await connect(taken);
+    expect(await readLine(c2)).toBe('s1');
+    expect((await rt.stats()).frontends.find((f) => f.name === 'clash')).toMatchObject({ status: 'OPEN' });
+    c.destroy();
+    c2.destroy();
+  });
+});
