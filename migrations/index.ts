@@ -1,0 +1,5 @@
+// Every migration, oldest first. TypeORM runs the ones not yet recorded at boot (synchronize is off).
+// Append new migrations at the end.
+import { InitialSchema1795700000000 } from './1795700000000-InitialSchema.js';
+
+export const migrations = [InitialSchema1795700000000];

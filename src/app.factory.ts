@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { createValidationPipe } from './common/validation.js';
+import { DEFAULT_SETTINGS, logLevelsUpTo, type Settings } from './settings.js';
+
+export const API_PREFIX = 'api/v1';
+export const DOCS_PATH = 'api/docs';
+
+/** Largest accepted JSON body: a whole snapshot of a big installation fits many times over. */
+const BODY_LIMIT = '2mb';
+
+/**
+ * Builds the whole application, configured exactly as it runs in production; main.ts and the tests
+ * both use it and only differ in where they listen.
+ */
+export async function createApp(overrides: Partial<Settings> = {}): Promise<INestApplication> {
+  const settings: Settings = { ...DEFAULT_SETTINGS, ...overrides };
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
+    logger: logLevelsUpTo(settings.logLevel),
+    // Long-lived responses (the SSE stats stream) must not hold up a shutdown.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: true });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: '/', method: RequestMethod.ALL },
+      { path: 'healthz', method: RequestMethod.ALL },
+      { path: 'metrics', method: RequestMethod.ALL },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Tether')
+      .setDescription(
+        'TCP load balancer for CMPP/SMPP gateways. Errors: `{ statusCode, error, message }` naming the field. ' +
+          'Every config change is applied live, then stored as one revision (also the ETag); `If-Match: "<revision>"` ' +
+          'refuses a change made on a stale revision (412).',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup(DOCS_PATH, app, document, { useGlobalPrefix: false });
+  return app;
+}

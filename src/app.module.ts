@@ -1,0 +1,40 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module.js';
+import { BackendsModule } from './backends/backends.module.js';
+import { ConfigModule } from './config/config.module.js';
+import { ConsoleModule } from './console/console.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { FrontendsModule } from './frontends/frontends.module.js';
+import { HealthModule } from './health/health.module.js';
+import { RevisionsModule } from './revisions/revisions.module.js';
+import { RuntimeModule } from './runtime/runtime.module.js';
+import { SETTINGS, type Settings } from './settings.js';
+
+/** Makes the app's Settings injectable everywhere: `@Inject(SETTINGS) settings: Settings`. */
+@Global()
+@Module({})
+class SettingsModule {
+  static forRoot(settings: Settings): DynamicModule {
+    return { module: SettingsModule, providers: [{ provide: SETTINGS, useValue: settings }], exports: [SETTINGS] };
+  }
+}
+
+/** Every feature module of the app, one per line: append yours. */
+const FEATURE_MODULES = [
+  DatabaseModule,
+  RuntimeModule,
+  AuditModule,
+  ConfigModule,
+  FrontendsModule,
+  BackendsModule,
+  RevisionsModule,
+  HealthModule,
+  ConsoleModule,
+];
+
+@Module({})
+export class AppModule {
+  static forRoot(settings: Settings): DynamicModule {
+    return { module: AppModule, imports: [SettingsModule.forRoot(settings), ...FEATURE_MODULES] };
+  }
+}

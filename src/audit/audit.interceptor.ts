@@ -1,0 +1,59 @@
+import { HttpException, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { catchError, from, mergeMap, throwError, type Observable } from 'rxjs';
+import { actorOf, type Actor } from '../auth/roles.js';
+import { sourceAddressOf } from '../common/change-context.js';
+import { DomainError, ForbiddenError } from '../common/errors.js';
+import { AUDIT_ACTION } from './audited.decorator.js';
+import { AuditService } from './audit.service.js';
+
+/** Records every failed call of an @Audited route, including requests refused by validation. */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly audit: AuditService,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const action = this.reflector.get<string | undefined>(AUDIT_ACTION, context.getHandler());
+    if (!action || context.getType() !== 'http') return next.handle();
+    const request = context.switchToHttp().getRequest<Request & { user?: Actor }>();
+    return next.handle().pipe(
+      catchError((error: unknown) =>
+        from(
+          this.audit.record({
+            actor: actorOf(request),
+            sourceAddress: sourceAddressOf(request),
+            action,
+            target: auditTargetOf(request),
+            result: isDenial(error) ? 'denied' : 'failed',
+            detail: describe(error),
+          }),
+        ).pipe(mergeMap(() => throwError(() => error))),
+      ),
+    );
+  }
+}
+
+/** `sms`, `ismg/gw1`, `12`: the route's parameters, else the name in the body. */
+export function auditTargetOf(request: Request): string | undefined {
+  const params = Object.values(request.params ?? {}).filter((v) => typeof v === 'string' && v !== '');
+  if (params.length > 0) return params.join('/');
+  const name = (request.body as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function isDenial(error: unknown): boolean {
+  if (error instanceof ForbiddenError) return true;
+  return error instanceof HttpException && (error.getStatus() === 401 || error.getStatus() === 403);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof DomainError || error instanceof HttpException) {
+    const status = error instanceof DomainError ? error.status : error.getStatus();
+    return `${status} ${error.message}`;
+  }
+  return error instanceof Error ? `500 ${error.message}` : '500 unknown error';
+}

@@ -1,0 +1,34 @@
+import { Column, Entity, OneToMany, Unique, type Relation } from 'typeorm';
+import type { BackendCheck, BalanceAlgorithm, HashType, OnMarkedDown, SendProxy } from '../config/snapshot.js';
+import { TetherEntity } from '../database/tether.entity.js';
+import { ServerEntity } from './server.entity.js';
+
+/** A backend of the head snapshot, normalised; written by the config pipeline only. */
+@Entity('backends')
+@Unique('UQ_backends_name', ['name'])
+export class BackendEntity extends TetherEntity {
+  @Column({ type: 'varchar' })
+  name: string;
+
+  @Column({ type: 'varchar' })
+  balance: BalanceAlgorithm;
+
+  @Column({ type: 'varchar' })
+  hashType: HashType;
+
+  /** Check settings, secret included (never returned by the API in clear). */
+  @Column({ type: 'simple-json' })
+  check: BackendCheck;
+
+  @Column({ type: 'varchar' })
+  sendProxy: SendProxy;
+
+  @Column({ type: 'varchar' })
+  onMarkedDown: OnMarkedDown;
+
+  @Column({ type: 'integer' })
+  position: number;
+
+  @OneToMany(() => ServerEntity, (server) => server.backend, { cascade: true })
+  servers: Relation<ServerEntity>[];
+}

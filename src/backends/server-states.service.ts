@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Not, type Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ChangeContext } from '../common/change-context.js';
+import { CommitError, NotFoundError, ValidationError } from '../common/errors.js';
+import { ConfigService, type AppliedChange } from '../config/config.service.js';
+import { RUNTIME } from '../runtime/runtime.module.js';
+import type { ProxyRuntimeApi } from '../runtime/types.js';
+import type { ServerStateDto, ServerStateResponseDto, ShutdownSessionsResponseDto } from './backend.dto.js';
+import { ServerStateEntity } from './server-state.entity.js';
+
+/**
+ * Admin states (ready / drain / maint): runtime state, persisted and audited but not part of any
+ * snapshot, so no revision is made and a rollback never touches them. Restored at boot, and re-applied
+ * when a server with a stored state comes back into the config.
+ */
+@Injectable()
+export class ServerStatesService implements OnModuleInit {
+  private readonly logger = new Logger('ServerStates');
+
+  constructor(
+    @InjectRepository(ServerStateEntity) private readonly states: Repository<ServerStateEntity>,
+    @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
+    private readonly config: ConfigService,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  onModuleInit(): void {
+    this.config.afterApply((change) => this.restore(change));
+  }
+
+  async setState(backend: string, server: string, dto: ServerStateDto, context: ChangeContext): Promise<ServerStateResponseDto> {
+    if (dto.shutdownSessions && dto.state !== 'maint') {
+      throw new ValidationError(`shutdownSessions is only allowed with state maint, not ${dto.state}`, 'shutdownSessions');
+    }
+    return this.config.serialize(async () => {
+      this.assertServer(backend, server);
+      const result = await this.runtime.setServerState(backend, server, dto.state, {
+        shutdownSessions: dto.shutdownSessions ?? false,
+      });
+      const detail =
+        `${result.previous} → ${result.state}` + (dto.shutdownSessions ? `, ${result.sessionsClosed} session(s) closed` : '');
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          await manager.getRepository(ServerStateEntity).save({
+            backend,
+            server,
+            state: dto.state,
+            updatedAt: new Date(),
+            updatedBy: context.actor.username,
+          });
+          await this.audit.recordWith(manager, {
+            actor: context.actor,
+            sourceAddress: context.sourceAddress,
+            action: 'server.state',
+            target: `${backend}/${server}`,
+            result: 'ok',
+            detail,
+          });
+        });
+      } catch (error) {
+        this.logger.error(`could not store the admin state of ${backend}/${server}: ${(error as Error).message}`);
+        await this.runtime.setServerState(backend, server, result.previous).catch(() => undefined);
+        throw new CommitError(`the admin state could not be stored; ${backend}/${server} is back to ${result.previous}`);
+      }
+      return { ...result, changed: result.previous !== result.state };
+    });
+  }
+
+  async shutdownSessions(backend: string, server: string, context: ChangeContext): Promise<ShutdownSessionsResponseDto> {
+    this.assertServer(backend, server);
+    const closed = await this.runtime.shutdownSessions(backend, server);
+    await this.audit.record({
+      actor: context.actor,
+      sourceAddress: context.sourceAddress,
+      action: 'server.shutdown-sessions',
+      target: `${backend}/${server}`,
+      result: 'ok',
+      detail: `${closed} session(s) closed`,
+    });
+    return { closed };
+  }
+
+  /** At boot every stored state; after a change the states of servers that (re)appeared. */
+  private async restore({ previous, current, boot }: AppliedChange): Promise<void> {
+    const rows = await this.states.find({ where: { state: Not('ready') } });
+    for (const row of rows) {
+      const present = (snapshot: typeof current) =>
+        snapshot.backends.some((b) => b.name === row.backend && b.servers.some((s) => s.name === row.server));
+      if (!present(current) || (!boot && present(previous))) continue;
+      try {
+        await this.runtime.setServerState(row.backend, row.server, row.state);
+        this.logger.log(`${row.backend}/${row.server} restored to ${row.state} (set by ${row.updatedBy})`);
+      } catch (error) {
+        this.logger.error(`could not restore ${row.backend}/${row.server} to ${row.state}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private assertServer(backend: string, server: string): void {
+    const found = this.config.snapshot.backends.find((b) => b.name === backend);
+    if (!found) throw new NotFoundError('backend', backend);
+    if (!found.servers.some((s) => s.name === server)) throw new NotFoundError('server', `${backend}/${server}`);
+  }
+}

@@ -1,0 +1,38 @@
+import { ValidationPipe } from '@nestjs/common';
+import type { ValidationError as ClassValidatorError } from 'class-validator';
+import { ValidationError } from './errors.js';
+
+/** The one global pipe: unknown fields are refused, and the error names the first bad field by its path. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    exceptionFactory: (errors) => toValidationError(errors),
+  });
+}
+
+export function toValidationError(errors: ClassValidatorError[]): ValidationError {
+  const problems = errors.flatMap((error) => flatten(error, ''));
+  const first = problems[0] ?? { field: undefined, message: 'invalid request' };
+  return new ValidationError(problems.map((p) => p.message).join('; '), first.field);
+}
+
+function flatten(error: ClassValidatorError, parent: string): Array<{ field: string; message: string }> {
+  const field = joinPath(parent, error.property);
+  const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+    field,
+    message:
+      constraint === 'whitelistValidation'
+        ? `property ${field} should not exist`
+        : message.startsWith(`${error.property} `)
+          ? field + message.slice(error.property.length)
+          : `${field}: ${message}`,
+  }));
+  return [...own, ...(error.children ?? []).flatMap((child) => flatten(child, field))];
+}
+
+export function joinPath(parent: string, property: string): string {
+  if (/^\d+$/.test(property)) return `${parent}[${property}]`;
+  return parent ? `${parent}.${property}` : property;
+}

@@ -1,0 +1,181 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsArray, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { BackendCheckResponseDto, CreateBackendDto, CreateServerDto } from '../backends/backend.dto.js';
+import { BindDto, CreateFrontendDto } from '../frontends/frontend.dto.js';
+import type { ImpactReport } from '../runtime/types.js';
+import type { ChangeKind } from './snapshot-diff.js';
+
+export class TimeoutsDto {
+  @ApiPropertyOptional({ description: 'ms', default: 5000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  connect?: number;
+
+  @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  client?: number;
+
+  @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  server?: number;
+
+  @ApiPropertyOptional({ description: 'ms', default: 5000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  check?: number;
+}
+
+export class DefaultsDto {
+  @ApiPropertyOptional({ default: 50000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  maxconn?: number;
+
+  @ApiPropertyOptional({ type: TimeoutsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TimeoutsDto)
+  timeouts?: TimeoutsDto;
+}
+
+/** PUT /config and POST /config/validate: a whole snapshot. */
+export class ConfigDto {
+  @ApiPropertyOptional({
+    description: 'Revision this document is based on (as read from GET /config); acts like If-Match: stale → 412',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  revision?: number;
+
+  @ApiPropertyOptional({ type: DefaultsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DefaultsDto)
+  defaults?: DefaultsDto;
+
+  @ApiProperty({ type: [CreateFrontendDto] })
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => CreateFrontendDto)
+  frontends: CreateFrontendDto[];
+
+  @ApiProperty({ type: [CreateBackendDto] })
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => CreateBackendDto)
+  backends: CreateBackendDto[];
+}
+
+// ---- responses ----
+
+class TimeoutsResponseDto {
+  @ApiProperty() connect: number;
+  @ApiProperty() client: number;
+  @ApiProperty() server: number;
+  @ApiProperty() check: number;
+}
+
+class DefaultsResponseDto {
+  @ApiProperty() maxconn: number;
+  @ApiProperty({ type: TimeoutsResponseDto }) timeouts: TimeoutsResponseDto;
+}
+
+class SnapshotFrontendDto {
+  @ApiProperty() name: string;
+  @ApiProperty({ type: BindDto }) bind: { address: string; port: number };
+  @ApiProperty() backend: string;
+  @ApiPropertyOptional() maxconn?: number;
+  @ApiPropertyOptional({ type: [String] }) allow?: string[];
+  @ApiPropertyOptional({ enum: ['none', 'cmpp'] }) inspect?: 'none' | 'cmpp';
+  @ApiProperty() enabled: boolean;
+}
+
+class SnapshotBackendDto {
+  @ApiProperty() name: string;
+  @ApiProperty() balance: string;
+  @ApiProperty() hashType: string;
+  @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
+  @ApiProperty() sendProxy: string;
+  @ApiProperty() onMarkedDown: string;
+  @ApiProperty({ type: [CreateServerDto] }) servers: CreateServerDto[];
+}
+
+/** A whole snapshot as the API shows it (secrets masked). */
+export class SnapshotDto {
+  @ApiProperty({ type: DefaultsResponseDto }) defaults: DefaultsResponseDto;
+  @ApiProperty({ type: [SnapshotFrontendDto] }) frontends: SnapshotFrontendDto[];
+  @ApiProperty({ type: [SnapshotBackendDto] }) backends: SnapshotBackendDto[];
+}
+
+export class ConfigResponseDto extends SnapshotDto {
+  @ApiProperty({ description: 'Current revision (0 before the first change); also the ETag' }) revision: number;
+}
+
+export class ConfigChangeResponseDto extends ConfigResponseDto {
+  @ApiProperty({ description: 'false when the document equalled the current config (no new revision)' })
+  changed: boolean;
+}
+
+/** Result of DELETE and other changes that return no resource. */
+export class CommitResultDto {
+  @ApiProperty({ description: 'Revision now in effect (also the ETag)' }) revision: number;
+  @ApiProperty({ description: 'false when nothing changed (no new revision)' }) changed: boolean;
+}
+
+export class SnapshotChangeDto {
+  @ApiProperty({ example: 'backends[ismg].servers[gw1].weight' }) path: string;
+  @ApiProperty({ enum: ['added', 'removed', 'changed'] }) kind: ChangeKind;
+  @ApiPropertyOptional({ description: 'Value before (absent when added)' }) before?: unknown;
+  @ApiPropertyOptional({ description: 'Value after (absent when removed)' }) after?: unknown;
+}
+
+class ListenerImpactDto {
+  @ApiProperty() frontend: string;
+  @ApiProperty() address: string;
+  @ApiProperty() port: number;
+  @ApiPropertyOptional({ description: 'Live sessions on it (kept until they end)' }) sessions?: number;
+}
+
+class ServerRemovedImpactDto {
+  @ApiProperty() backend: string;
+  @ApiProperty() server: string;
+  @ApiProperty({ description: 'Live sessions (kept until they end)' }) sessions: number;
+}
+
+class RehashImpactDto {
+  @ApiProperty() backend: string;
+  @ApiProperty({ description: 'Distinct current client keys' }) clients: number;
+  @ApiProperty({ description: 'How many of them would go to a different server next time' }) moved: number;
+  @ApiProperty({ description: 'moved / clients, 0..1' }) share: number;
+}
+
+export class ImpactDto implements ImpactReport {
+  @ApiProperty({ type: [ListenerImpactDto] }) listenersOpened: ImpactReport['listenersOpened'];
+  @ApiProperty({ type: [ListenerImpactDto] }) listenersClosed: ImpactReport['listenersClosed'];
+  @ApiProperty({ type: [ServerRemovedImpactDto] }) serversRemoved: ImpactReport['serversRemoved'];
+  @ApiProperty({ type: [RehashImpactDto] }) rehashed: ImpactReport['rehashed'];
+}
+
+export class ValidateResponseDto {
+  @ApiProperty({ description: 'Always true: an invalid document answers 400/409/422 like PUT /config' })
+  valid: boolean;
+  @ApiProperty({ description: 'Revision the document was compared with' }) revision: number;
+  @ApiProperty({ description: 'false when the document equals the current config' }) changed: boolean;
+  @ApiProperty({ type: [SnapshotChangeDto] }) changes: SnapshotChangeDto[];
+  @ApiProperty({ description: 'Unified diff of the pretty-printed snapshots (secrets masked)' }) text: string;
+  @ApiProperty({ type: ImpactDto }) impact: ImpactDto;
+}

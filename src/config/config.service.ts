@@ -1,0 +1,292 @@
+// The single pipeline every config change goes through (DESIGN.md, "Changing the config: apply, then
+// commit"; Caddy's admin pipeline): build the candidate from the head and the change, check it, check
+// If-Match, skip if nothing changed, apply it to the runtime, then write tables + revision + audit in
+// one transaction, putting the runtime back if that write fails. One change at a time (a mutex).
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import type { ChangeContext } from '../common/change-context.js';
+import {
+  ApplyError,
+  CommitError,
+  ConflictError,
+  StaleRevisionError,
+  UnavailableError,
+  UnknownReferenceError,
+  ValidationError,
+  type DomainError,
+} from '../common/errors.js';
+import { Mutex } from '../common/mutex.js';
+import { RevisionEntity, type RevisionKind } from '../revisions/revision.entity.js';
+import { RuntimeError } from '../runtime/errors.js';
+import { RUNTIME } from '../runtime/runtime.module.js';
+import type { ImpactReport, ProxyRuntimeApi } from '../runtime/types.js';
+import { normalizeSnapshot, sameSnapshot, snapshotJson, type SnapshotInput } from './normalize.js';
+import { keepStoredSecrets } from './secrets.js';
+import { checkSnapshot, type SnapshotIssue } from './snapshot-checks.js';
+import { diffSnapshots, type SnapshotDiff } from './snapshot-diff.js';
+import { writeSnapshotTables } from './snapshot-tables.js';
+import { emptySnapshot, type Snapshot } from './snapshot.js';
+
+export interface ChangeRequest {
+  context: ChangeContext;
+  /** Audit action, e.g. `frontend.create`. */
+  action: string;
+  /** Audit target, e.g. `sms` or `ismg/gw1`. */
+  target: string;
+  kind: RevisionKind;
+  /** Revision message when the caller gave none. */
+  message: string;
+  /** Revision named in the body (PUT /config `revision`): a second If-Match. */
+  basedOn?: number;
+}
+
+/** What an edit did to the draft: a whole new snapshot, and/or the path of the item it edited. */
+export interface EditOutcome {
+  snapshot?: SnapshotInput;
+  /** e.g. `frontends[2]`: errors under it name fields relative to the request (`bind.port`). */
+  focus?: string;
+}
+
+export type Edit = (draft: Snapshot) => EditOutcome | void;
+
+export interface CommitResult {
+  /** The revision now in effect. */
+  revision: number;
+  changed: boolean;
+  snapshot: Snapshot;
+}
+
+export interface AppliedChange {
+  previous: Snapshot;
+  current: Snapshot;
+  /** true for the apply of the head revision at boot. */
+  boot: boolean;
+}
+
+export interface ValidationResult extends SnapshotDiff {
+  revision: number;
+  changed: boolean;
+  impact: ImpactReport;
+}
+
+@Injectable()
+export class ConfigService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Config');
+  private readonly mutex = new Mutex();
+  private readonly appliedHooks: Array<(change: AppliedChange) => Promise<void>> = [];
+  private head: { revision: number; snapshot: Snapshot } = { revision: 0, snapshot: emptySnapshot() };
+  private closing = false;
+
+  constructor(
+    @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The revision in effect (0 before the first change). */
+  get revision(): number {
+    return this.head.revision;
+  }
+
+  /** The snapshot in effect, secrets in clear: never hand it out of the API unmasked. */
+  get snapshot(): Snapshot {
+    return this.head.snapshot;
+  }
+
+  /** Called after every successful apply (and after the boot apply), inside the change's turn. */
+  afterApply(hook: (change: AppliedChange) => Promise<void>): void {
+    this.appliedHooks.push(hook);
+  }
+
+  /** Runs `task` in the config's turn: no config change runs concurrently with it. */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      if (this.closing) throw new UnavailableError('Tether is shutting down');
+      return task();
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const row = await this.dataSource.getRepository(RevisionEntity).findOne({ where: {}, order: { id: 'DESC' } });
+    const snapshot = row ? normalizeSnapshot(JSON.parse(row.snapshot) as SnapshotInput) : emptySnapshot();
+    const result = await this.runtime.apply(snapshot, { tolerateBindErrors: true });
+    this.head = { revision: row?.id ?? 0, snapshot };
+    for (const failure of result.failedFrontends) {
+      this.logger.error(`frontend "${failure.frontend}" is not listening: ${failure.code} ${failure.message}`);
+    }
+    this.logger.log(
+      `revision ${this.head.revision} applied: ${snapshot.frontends.length} frontend(s), ${snapshot.backends.length} backend(s)`,
+    );
+    await this.runAppliedHooks({ previous: emptySnapshot(), current: snapshot, boot: true });
+  }
+
+  /** Lets the change in progress finish, then refuses new ones, so the database closes consistent. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    await this.mutex.idle();
+  }
+
+  /** The pipeline. Every accepted change makes exactly one revision and is live when this resolves. */
+  commit(request: ChangeRequest, edit: Edit): Promise<CommitResult> {
+    return this.serialize(async () => {
+      const previous = this.head;
+      const draft = structuredClone(previous.snapshot);
+      const outcome = edit(draft) ?? {};
+      const candidate = normalizeSnapshot(outcome.snapshot ?? draft);
+      this.check(candidate, previous.snapshot, outcome.focus);
+      this.checkPrecondition(request);
+
+      if (sameSnapshot(candidate, previous.snapshot)) {
+        await this.audit.record({
+          ...this.auditBase(request),
+          result: 'ok',
+          detail: 'nothing changed',
+          revisionId: previous.revision || undefined,
+        });
+        return { revision: previous.revision, changed: false, snapshot: previous.snapshot };
+      }
+
+      try {
+        await this.runtime.apply(candidate);
+      } catch (error) {
+        throw this.toDomainError(error, candidate, outcome.focus);
+      }
+
+      const revision = await this.store(request, previous, candidate);
+      this.head = { revision, snapshot: candidate };
+      await this.runAppliedHooks({ previous: previous.snapshot, current: candidate, boot: false });
+      return { revision, changed: true, snapshot: candidate };
+    });
+  }
+
+  /** Dry run of a whole snapshot: the same checks as PUT /config, the diff against the head and the live impact. */
+  async validate(input: SnapshotInput): Promise<ValidationResult> {
+    const head = this.head;
+    const candidate = normalizeSnapshot(input);
+    this.check(candidate, head.snapshot);
+    const diff = diffSnapshots(head.snapshot, candidate, { before: `revision ${head.revision}`, after: 'candidate' });
+    return {
+      revision: head.revision,
+      changed: diff.changes.length > 0,
+      ...diff,
+      impact: await this.runtime.impact(candidate),
+    };
+  }
+
+  private check(candidate: Snapshot, stored: Snapshot, focus?: string): void {
+    try {
+      keepStoredSecrets(candidate, stored);
+    } catch (error) {
+      const e = error as ValidationError;
+      throw toDomainError({ kind: 'invalid', field: e.field ?? '', message: e.message }, focus);
+    }
+    const issues = checkSnapshot(candidate);
+    if (issues.length === 0) return;
+    const under = focus ? issues.find((i) => i.field.startsWith(`${focus}.`)) : undefined;
+    const issue = under ?? issues[0];
+    const error = toDomainError(issue, focus);
+    if (issues.length > 1) error.message += ` (and ${issues.length - 1} more problem(s))`;
+    throw error;
+  }
+
+  private checkPrecondition(request: ChangeRequest): void {
+    for (const expected of [request.context.ifMatch, request.basedOn]) {
+      if (expected !== undefined && expected !== this.head.revision) {
+        throw new StaleRevisionError(expected, this.head.revision);
+      }
+    }
+  }
+
+  /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
+  private async store(request: ChangeRequest, previous: typeof this.head, candidate: Snapshot): Promise<number> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await writeSnapshotTables(manager, candidate);
+        const row = await manager.getRepository(RevisionEntity).save(
+          manager.getRepository(RevisionEntity).create({
+            parentId: previous.revision || null,
+            kind: request.kind,
+            author: request.context.actor.username,
+            message: request.context.message ?? request.message,
+            snapshot: snapshotJson(candidate),
+          }),
+        );
+        await this.audit.recordWith(manager, {
+          ...this.auditBase(request),
+          result: 'ok',
+          detail: `revision ${row.id} (${request.kind})`,
+          revisionId: row.id,
+        });
+        return row.id;
+      });
+    } catch (error) {
+      this.logger.error(`could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`);
+      try {
+        await this.runtime.apply(previous.snapshot);
+      } catch (restoreError) {
+        this.logger.error(`could not put revision ${previous.revision} back: ${(restoreError as Error).message}`);
+      }
+      throw new CommitError(`the change could not be stored; revision ${previous.revision} is still in effect`);
+    }
+  }
+
+  private auditBase(request: ChangeRequest) {
+    return {
+      actor: request.context.actor,
+      sourceAddress: request.context.sourceAddress,
+      action: request.action,
+      target: request.target,
+    };
+  }
+
+  private async runAppliedHooks(change: AppliedChange): Promise<void> {
+    for (const hook of this.appliedHooks) {
+      try {
+        await hook(change);
+      } catch (error) {
+        this.logger.error(`after-apply hook failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private toDomainError(error: unknown, candidate: Snapshot, focus?: string): Error {
+    if (!(error instanceof RuntimeError)) return error as Error;
+    const { subject } = error;
+    const index = subject.frontend ? candidate.frontends.findIndex((f) => f.name === subject.frontend) : -1;
+    if (error.code === 'BIND_FAILED') {
+      const field = relativeField(index >= 0 ? `frontends[${index}].bind` : 'bind', focus);
+      return new ApplyError(`${field}: ${error.message}`, field, error.cause_code);
+    }
+    if (error.code === 'INVALID_SNAPSHOT' || error.code === 'UNKNOWN_BACKEND') {
+      const field = subject.field ?? 'snapshot';
+      const kind = error.code === 'INVALID_SNAPSHOT' ? 'invalid' : 'unknown-reference';
+      return toDomainError({ kind, field, message: error.message.startsWith(field) ? error.message : `${field}: ${error.message}` }, focus);
+    }
+    return error;
+  }
+}
+
+function relativeField(field: string, focus?: string): string {
+  return focus && field.startsWith(`${focus}.`) ? field.slice(focus.length + 1) : field;
+}
+
+/** An issue as the typed error of its kind, its field named relative to the edited item when inside it. */
+function toDomainError(issue: SnapshotIssue, focus?: string): DomainError {
+  const field = relativeField(issue.field, focus);
+  const message = issue.message.startsWith(issue.field) ? field + issue.message.slice(issue.field.length) : issue.message;
+  switch (issue.kind) {
+    case 'conflict':
+      return new ConflictError(message, field);
+    case 'unknown-reference':
+      return new UnknownReferenceError(message, field);
+    default:
+      return new ValidationError(message, field);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Server } from 'node:http';
+import { isIPv6, type AddressInfo } from 'node:net';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { API_PREFIX, createApp, DOCS_PATH } from './app.factory.js';
+import { settingsFromEnv } from './settings.js';
+
+/** A shutdown that has not finished by then is cut short (DESIGN: exit within 10 s). */
+const SHUTDOWN_DEADLINE_MS = 9_500;
+
+async function main(): Promise<void> {
+  const settings = settingsFromEnv(process.env);
+  const app = await createApp(settings);
+  const logger = new Logger('Tether');
+
+  // createApp wires SIGTERM/SIGINT to app.close(): stop accepting, close HTTP, close the runtime
+  // (counting the client connections it closes), close the database, exit 0. This only bounds it.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: shutting down`);
+      setTimeout(() => {
+        logger.error('shutdown did not finish in time; exiting');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
+
+  await app.listen(settings.httpPort, settings.httpHost);
+  const origin = originOf(settings.httpHost, (app.getHttpServer() as Server).address() as AddressInfo, app);
+  logger.log(`Console  ${origin}/`);
+  logger.log(`REST API ${origin}/${API_PREFIX}`);
+  logger.log(`API docs ${origin}/${DOCS_PATH}`);
+}
+
+function originOf(host: string, address: AddressInfo, app: INestApplication): string {
+  const scheme = app.getHttpAdapter().getType() === 'express' && (app.getHttpServer() as { cert?: unknown }).cert ? 'https' : 'http';
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : isIPv6(host) ? `[${host}]` : host;
+  return `${scheme}://${shown}:${address.port}`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Audited } from '../audit/audited.decorator.js';
+import { RequireRole } from '../auth/roles.js';
+import { Change, type ChangeContext } from '../common/change-context.js';
+import { ValidationError } from '../common/errors.js';
+import { ConfigChangeResponseDto } from '../config/config.dto.js';
+import { RevisionTagInterceptor } from '../config/revision-tag.interceptor.js';
+import { DiffQueryDto, ListRevisionsQueryDto, RevisionDiffDto, RevisionDto, RevisionListDto } from './revision.dto.js';
+import { RevisionsService } from './revisions.service.js';
+
+const revisionId = new ParseIntPipe({
+  exceptionFactory: () => new ValidationError('id must be a revision number', 'id'),
+});
+
+@ApiTags('revisions')
+@Controller('revisions')
+export class RevisionsController {
+  constructor(private readonly revisions: RevisionsService) {}
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: RevisionListDto })
+  list(@Query() query: ListRevisionsQueryDto): Promise<RevisionListDto> {
+    return this.revisions.list(query);
+  }
+
+  @Get(':id')
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: RevisionDto })
+  get(@Param('id', revisionId) id: number): Promise<RevisionDto> {
+    return this.revisions.get(id);
+  }
+
+  @Get(':id/diff')
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: RevisionDiffDto })
+  diff(@Param('id', revisionId) id: number, @Query() query: DiffQueryDto): Promise<RevisionDiffDto> {
+    return this.revisions.diff(id, query);
+  }
+
+  @Post(':id/rollback')
+  @HttpCode(200)
+  @RequireRole('admin')
+  @Audited('revision.rollback')
+  @UseInterceptors(RevisionTagInterceptor)
+  @ApiOperation({ summary: 'New revision (kind rollback) with the snapshot of revision :id, applied live' })
+  @ApiHeader({ name: 'If-Match', required: false, description: '"<revision id>"; stale → 412' })
+  @ApiQuery({ name: 'message', required: false })
+  @ApiOkResponse({ type: ConfigChangeResponseDto })
+  rollback(@Param('id', revisionId) id: number, @Change() change: ChangeContext): Promise<ConfigChangeResponseDto> {
+    return this.revisions.rollback(id, change);
+  }
+}

@@ -1,0 +1,36 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ProxyRuntime } from './runtime.js';
+import type { ProxyRuntimeApi } from './types.js';
+
+/** Injection token of the data plane, typed ProxyRuntimeApi: `@Inject(RUNTIME) runtime: ProxyRuntimeApi`. */
+export const RUNTIME = Symbol('tether:runtime');
+
+const logger = new Logger('Runtime');
+
+/** Adapts the data plane to Nest: one ProxyRuntime for the whole app, closed on shutdown. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: RUNTIME,
+      useFactory: (): ProxyRuntimeApi =>
+        new ProxyRuntime({
+          log: (level, message, data) => {
+            const text = data ? `${message} ${JSON.stringify(data)}` : message;
+            if (level === 'error') logger.error(text);
+            else if (level === 'warn') logger.warn(text);
+            else logger.log(text);
+          },
+        }),
+    },
+  ],
+  exports: [RUNTIME],
+})
+export class RuntimeModule implements OnApplicationShutdown {
+  constructor(@Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    const closed = await this.runtime.close();
+    logger.log(`Listeners and checks stopped; ${closed} client connection(s) closed`);
+  }
+}

@@ -1,0 +1,57 @@
+// Settings come from the environment (DESIGN.md, "Settings"); createApp takes them as plain data so
+// main.ts and the tests build the very same application.
+import type { LogLevel } from '@nestjs/common';
+
+export interface Settings {
+  httpHost: string;
+  httpPort: number;
+  /** SQLite file; its directory is created when missing. */
+  dbPath: string;
+  /** HAProxy-style runtime socket. */
+  socketPath: string;
+  /** Password of the first user `admin`; generated and printed once when absent. */
+  adminPassword?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Most verbose Nest log level printed: error, warn, log, debug, verbose. */
+  logLevel: LogLevel;
+}
+
+/** Injection token for the app's Settings. */
+export const SETTINGS = Symbol('tether:settings');
+
+export const DEFAULT_SETTINGS: Settings = {
+  httpHost: '127.0.0.1',
+  httpPort: 8080,
+  dbPath: 'data/tether.db',
+  socketPath: 'data/tether.sock',
+  logLevel: 'log',
+};
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+export function settingsFromEnv(env: Record<string, string | undefined> = process.env): Settings {
+  const port = env.TETHER_HTTP_PORT === undefined ? DEFAULT_SETTINGS.httpPort : Number(env.TETHER_HTTP_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`TETHER_HTTP_PORT must be a port number, got "${env.TETHER_HTTP_PORT}"`);
+  }
+  const logLevel = (env.TETHER_LOG_LEVEL ?? DEFAULT_SETTINGS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(`TETHER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  return {
+    httpHost: env.TETHER_HTTP_HOST || DEFAULT_SETTINGS.httpHost,
+    httpPort: port,
+    dbPath: env.TETHER_DB || DEFAULT_SETTINGS.dbPath,
+    socketPath: env.TETHER_SOCKET || DEFAULT_SETTINGS.socketPath,
+    adminPassword: env.TETHER_ADMIN_PASSWORD || undefined,
+    tlsCert: env.TETHER_TLS_CERT || undefined,
+    tlsKey: env.TETHER_TLS_KEY || undefined,
+    logLevel,
+  };
+}
+
+/** The levels Nest's logger should print for a most-verbose level. */
+export function logLevelsUpTo(level: LogLevel): LogLevel[] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
