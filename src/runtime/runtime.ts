@@ -12,6 +12,7 @@ import { unwrapMappedIPv4 } from './cidr.js';
 import { RuntimeError } from './errors.js';
 import { FrontendRuntime } from './frontend.js';
 import { HealthChecker } from './health/checker.js';
+import { computeImpact } from './impact.js';
 import type { Probe, ProbeResult } from './health/probe.js';
 import { tcpProbe } from './health/tcp-probe.js';
 import { BindError, Listener, type ListenerHost } from './listener.js';
@@ -663,11 +664,6 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   }
 
   async impact(candidate: Snapshot): Promise<ImpactReport> {
-    // TEMPORARY: impact.ts is written by another helper; bound statically once it lands.
-    const module = './impact.js';
-    const { computeImpact } = (await import(module)) as {
-      computeImpact(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[]): ImpactReport;
-    };
     return computeImpact(this.snapshot, candidate, await this.sessions());
   }
 

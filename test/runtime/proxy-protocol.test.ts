@@ -1,0 +1,186 @@
+// PROXY protocol toward servers: the header arrives first, then the client's bytes. The server side
+// parses what arrives per the spec (haproxy.org/download/2.6/doc/proxy-protocol.txt), independently
+// of our encoder.
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SendProxy } from '../../src/config/snapshot.js';
+import { ProxyRuntime } from '../../src/runtime/runtime.js';
+import {
+  backend,
+  connect,
+  freePort,
+  frontend,
+  listen,
+  readBytes,
+  server,
+  snapshot,
+  type TestServer,
+} from '../helpers/net.js';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+
+interface Parsed {
+  family: string;
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  rest: Buffer;
+}
+
+function parseV1(data: Buffer): Parsed {
+  const end = data.indexOf('\r\n');
+  expect(end).toBeGreaterThan(0);
+  expect(end + 2).toBeLessThanOrEqual(107); // the spec's maximum line length
+  const fields = data.subarray(0, end).toString('ascii').split(' ');
+  expect(fields).toHaveLength(6);
+  expect(fields[0]).toBe('PROXY');
+  return {
+    family: fields[1],
+    src: fields[2],
+    dst: fields[3],
+    srcPort: Number(fields[4]),
+    dstPort: Number(fields[5]),
+    rest: data.subarray(end + 2),
+  };
+}
+
+function ipv6(bytes: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  return groups.join(':');
+}
+
+function parseV2(data: Buffer): Parsed {
+  expect(data.subarray(0, 12).equals(V2_SIGNATURE)).toBe(true);
+  expect(data[12]).toBe(0x21); // version 2, command PROXY
+  const famByte = data[13];
+  const length = data.readUInt16BE(14);
+  const body = data.subarray(16, 16 + length);
+  const rest = data.subarray(16 + length);
+  if (famByte === 0x11) {
+    expect(length).toBe(12);
+    return {
+      family: 'TCP4',
+      src: [...body.subarray(0, 4)].join('.'),
+      dst: [...body.subarray(4, 8)].join('.'),
+      srcPort: body.readUInt16BE(8),
+      dstPort: body.readUInt16BE(10),
+      rest,
+    };
+  }
+  expect(famByte).toBe(0x21);
+  expect(length).toBe(36);
+  return {
+    family: 'TCP6',
+    src: ipv6(body.subarray(0, 16)),
+    dst: ipv6(body.subarray(16, 32)),
+    srcPort: body.readUInt16BE(32),
+    dstPort: body.readUInt16BE(34),
+    rest,
+  };
+}
+
+/** A server that records the first bytes each connection sends. */
+async function recorder(): Promise<{ server: TestServer; first: Promise<Buffer> }> {
+  let resolveFirst: (b: Buffer) => void = () => {};
+  const first = new Promise<Buffer>((resolve) => (resolveFirst = resolve));
+  const server = await listen((socket: Socket) => {
+    void readBytes(socket, 1).then(async (start) => {
+      // Give the rest of the header and payload a moment to arrive, then hand everything over.
+      const more = await readBytes(socket, 1_000_000, 150).catch(() => Buffer.alloc(0));
+      resolveFirst(Buffer.concat([start, more]));
+    });
+  });
+  cleanups.push(() => server.close());
+  return { server, first };
+}
+
+async function through(
+  mode: SendProxy,
+  family: 4 | 6,
+): Promise<{ parsed: Parsed; client: Socket; port: number }> {
+  const { server: target, first } = await recorder();
+  const bindAddress = family === 4 ? '127.0.0.1' : '::1';
+  const port = await freePort(bindAddress);
+  const rt = new ProxyRuntime();
+  cleanups.push(() => rt.close());
+  await rt.apply(
+    snapshot(
+      [frontend('fe', port, 'be', { bind: { address: bindAddress, port } })],
+      [backend('be', [server('s1', target.port)], { sendProxy: mode })],
+    ),
+  );
+  const client = await connect(port, family === 4 ? { localAddress: '127.0.0.2' } : { host: '::1' });
+  cleanups.push(() => client.destroy());
+  client.write('payload after the header');
+  const data = await first;
+  return { parsed: mode === 'v1' ? parseV1(data) : parseV2(data), client, port };
+}
+
+describe('PROXY protocol toward servers', () => {
+  it('sends a v1 header for an IPv4 client first, then the client bytes', async () => {
+    const { parsed, client, port } = await through('v1', 4);
+    expect(parsed).toMatchObject({
+      family: 'TCP4',
+      src: '127.0.0.2',
+      dst: '127.0.0.1',
+      srcPort: client.localPort,
+      dstPort: port,
+    });
+    expect(parsed.rest.toString()).toBe('payload after the header');
+  });
+
+  it('sends a v1 header for an IPv6 client', async () => {
+    const { parsed, client, port } = await through('v1', 6);
+    expect(parsed).toMatchObject({
+      family: 'TCP6',
+      src: '::1',
+      dst: '::1',
+      srcPort: client.localPort,
+      dstPort: port,
+    });
+    expect(parsed.rest.toString()).toBe('payload after the header');
+  });
+
+  it('sends a v2 header for an IPv4 client', async () => {
+    const { parsed, client, port } = await through('v2', 4);
+    expect(parsed).toMatchObject({
+      family: 'TCP4',
+      src: '127.0.0.2',
+      dst: '127.0.0.1',
+      srcPort: client.localPort,
+      dstPort: port,
+    });
+    expect(parsed.rest.toString()).toBe('payload after the header');
+  });
+
+  it('sends a v2 header for an IPv6 client', async () => {
+    const { parsed, client, port } = await through('v2', 6);
+    expect(parsed).toMatchObject({
+      family: 'TCP6',
+      src: '0:0:0:0:0:0:0:1',
+      dst: '0:0:0:0:0:0:0:1',
+      srcPort: client.localPort,
+      dstPort: port,
+    });
+    expect(parsed.rest.toString()).toBe('payload after the header');
+  });
+
+  it('sends nothing extra with sendProxy none', async () => {
+    const { server: target, first } = await recorder();
+    const port = await freePort();
+    const rt = new ProxyRuntime();
+    cleanups.push(() => rt.close());
+    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', target.port)])]));
+    const client = await connect(port);
+    cleanups.push(() => client.destroy());
+    client.write('plain');
+    expect((await first).toString()).toBe('plain');
+  });
+});
