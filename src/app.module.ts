@@ -8,7 +8,9 @@ import { FrontendsModule } from './frontends/frontends.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { SETTINGS, type Settings } from './settings.js';
+import { StatsModule } from './stats/stats.module.js';
 
 /** Makes the app's Settings injectable everywhere: `@Inject(SETTINGS) settings: Settings`. */
 @Global()
@@ -30,6 +32,8 @@ const FEATURE_MODULES = [
   RevisionsModule,
   HealthModule,
   ConsoleModule,
+  StatsModule,
+  SessionsModule,
 ];
 
 @Module({})
