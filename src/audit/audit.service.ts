@@ -45,12 +45,10 @@ export class AuditService {
     if (query.from && query.to) where.at = Between(new Date(query.from), new Date(query.to));
     else if (query.from) where.at = MoreThanOrEqual(new Date(query.from));
     else if (query.to) where.at = LessThanOrEqual(new Date(query.to));
-    const [rows, total] = await this.events.findAndCount({
-      where,
-      order: { id: 'DESC' },
-      take: query.limit ?? 100,
-      skip: query.offset ?? 0,
-    });
+    const [rows, total] = await Promise.all([
+      this.events.find({ where, order: { id: 'DESC' }, take: query.limit ?? 100, skip: query.offset ?? 0 }),
+      this.events.count({ where }),
+    ]);
     return { items: rows.map(toDto), total };
   }
 }

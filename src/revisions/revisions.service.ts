@@ -22,12 +22,15 @@ export class RevisionsService {
   async list(query: ListRevisionsQueryDto): Promise<RevisionListDto> {
     const limit = query.limit ?? 50;
     const offset = query.offset ?? 0;
-    const [rows, total] = await this.revisions.findAndCount({
-      select: { id: true, parentId: true, kind: true, author: true, message: true, createdAt: true },
-      order: { id: 'DESC' },
-      take: limit,
-      skip: offset,
-    });
+    const [rows, total] = await Promise.all([
+      this.revisions.find({
+        select: { id: true, parentId: true, kind: true, author: true, message: true, createdAt: true },
+        order: { id: 'DESC' },
+        take: limit,
+        skip: offset,
+      }),
+      this.revisions.count(),
+    ]);
     return { items: rows.map((row) => this.toSummary(row)), total, head: this.config.revision, limit, offset };
   }
 
