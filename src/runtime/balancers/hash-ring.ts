@@ -2,7 +2,9 @@
 // Built once per balancer over every configured server, usable or not: a server that goes DOWN or
 // is removed takes only its own points away, so only its clients move.
 import type { BalancedServer, BalancerOptions } from './balancer.js';
-import { hash32 } from './hash.js';
+import { murmur3 } from './hash.js';
+
+const encoder = new TextEncoder();
 
 /** Virtual nodes per unit of weight: enough points that weight-1 servers get a share within ~10 %. */
 export const POINTS_PER_WEIGHT = 100;
@@ -19,16 +21,31 @@ export class HashRing {
   private epoch = 0;
 
   constructor(servers: BalancerOptions['servers']) {
-    const entries: Array<{ hash: number; slot: number }> = [];
+    let total = 0;
+    for (const server of servers) total += pointCount(server.weight);
+    // Each point packed as hash * 2^16 + slot (< 2^48, exact in a double), so one native numeric sort
+    // orders by hash and breaks the rare collision by configured position: no allocation per point.
+    const packed = new Float64Array(total);
+    let at = 0;
     servers.forEach((server, slot) => {
       this.slotByName.set(server.name, slot);
-      const count = Math.max(0, Math.floor(server.weight)) * POINTS_PER_WEIGHT;
-      for (let i = 0; i < count; i++) entries.push({ hash: hash32(`${server.name}#${i}`), slot });
+      const count = pointCount(server.weight);
+      const prefix = encoder.encode(`${server.name}#`);
+      const key = new Uint8Array(prefix.length + 10);
+      key.set(prefix);
+      for (let i = 0; i < count; i++) {
+        // Same bytes as hash32(`${name}#${i}`), without building a string per point.
+        const length = prefix.length + writeDecimal(key, prefix.length, i);
+        packed[at++] = murmur3(key, length) * 65536 + slot;
+      }
     });
-    // Ties (hash collisions) are broken by configured position, so the order never depends on input timing.
-    entries.sort((a, b) => a.hash - b.hash || servers[a.slot].index - servers[b.slot].index);
-    this.points = Uint32Array.from(entries, (e) => e.hash);
-    this.owners = Uint16Array.from(entries, (e) => e.slot);
+    packed.sort();
+    this.points = new Uint32Array(total);
+    this.owners = new Uint16Array(total);
+    for (let i = 0; i < total; i++) {
+      this.points[i] = Math.floor(packed[i] / 65536);
+      this.owners[i] = packed[i] % 65536;
+    }
     this.stamps = new Uint32Array(servers.length);
     this.candidateBySlot = new Array(servers.length);
   }
@@ -60,17 +77,21 @@ export class HashRing {
 
     const n = this.points.length;
     const start = this.firstAtOrAfter(hash);
+    let chosen: BalancedServer | undefined;
     for (let step = 0; step < n; step++) {
       const slot = this.owners[(start + step) % n];
       if (this.stamps[slot] === this.epoch) {
-        const chosen = this.candidateBySlot[slot];
-        this.candidateBySlot.fill(undefined);
-        return chosen;
+        chosen = this.candidateBySlot[slot];
+        break;
       }
     }
-    // Marked candidates with weight 0 in the options own no point.
-    this.candidateBySlot.fill(undefined);
-    return undefined;
+    // Drop the references so the ring never keeps old server objects alive. Undefined here means the
+    // marked candidates have weight 0 in the options and so own no point.
+    for (const candidate of candidates) {
+      const slot = this.slotByName.get(candidate.name);
+      if (slot !== undefined) this.candidateBySlot[slot] = undefined;
+    }
+    return chosen;
   }
 
   /** Index of the first point >= hash, wrapping to 0 past the end. */
@@ -84,4 +105,16 @@ export class HashRing {
     }
     return lo === this.points.length ? 0 : lo;
   }
+}
+
+function pointCount(weight: number): number {
+  return Math.max(0, Math.floor(weight)) * POINTS_PER_WEIGHT;
+}
+
+/** Writes `value` (a non-negative integer) in decimal ASCII at `offset`; returns the digit count. */
+function writeDecimal(into: Uint8Array, offset: number, value: number): number {
+  let digits = 1;
+  for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++;
+  for (let i = digits - 1, v = value; i >= 0; i--, v = Math.floor(v / 10)) into[offset + i] = 48 + (v % 10);
+  return digits;
 }
