@@ -36,7 +36,8 @@ export function Audit() {
 
   const revisions = data?.revisions ?? [];
   const head = revisions.find((r) => r.current)?.id ?? revisions[0]?.id;
-  const parentOf = (id: number) => revisions.find((r) => r.id === id)?.parentId ?? revisions.find((r) => r.id < id)?.id;
+  // Revision 0 is the empty config before the first change.
+  const parentOf = (id: number) => revisions.find((r) => r.id === id)?.parentId ?? revisions.find((r) => r.id < id)?.id ?? 0;
 
   async function doRollback(id: number) {
     const ok = await confirmAction({
@@ -125,7 +126,7 @@ export function Audit() {
                   open === e.id && rev !== undefined && (
                     <tr key={`${e.id}-diff`} class="diff-row">
                       <td colSpan={7}>
-                        {parent !== undefined ? <RevisionDiff before={parent} after={rev} /> : <p class="muted">Revision {rev} is the first one: it has nothing before it.</p>}
+                        <RevisionDiff before={parent ?? 0} after={rev} />
                         {rev !== head && (
                           <button type="button" class="danger-outline" disabled={busy || !can(user, 'admin')} onClick={() => doRollback(rev)}>
                             Roll back to revision {rev}

@@ -42,9 +42,10 @@ export function History() {
       const rev = Number(params.get('rev'));
       const target = loaded.list.find((r) => r.id === rev) ?? loaded.list[0];
       if (!target) return;
-      const parent = target.parentId ?? loaded.list.find((r) => r.id < target.id)?.id;
+      // Revision 0 is the empty config before the first change.
+      const parent = target.parentId ?? loaded.list.find((r) => r.id < target.id)?.id ?? 0;
       setB(target.id);
-      setA(parent ?? undefined);
+      setA(parent);
     });
   }, []);
 

@@ -1,0 +1,261 @@
+// The web console in Debian's Chromium against the real app: real HTTP, real SQLite, real loopback backends.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import supertest from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.factory.js';
+import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
+import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
+import { connect, echo, listen, type TestServer } from '../helpers/net.js';
+
+const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
+const missing = chromiumMissing();
+if (missing) console.log(`skipping console browser tests: ${missing}`);
+
+/** Runs in the page: how wide the document is (wider than the viewport = a horizontal scrollbar). */
+const pageWidth = '(() => document.documentElement.scrollWidth)()';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe.skipIf(missing)('web console in Chromium', () => {
+  let dir: string;
+  let app: INestApplication;
+  let url: string;
+  let api: ReturnType<typeof supertest.agent>;
+  let backends: TestServer[] = [];
+  let clients: Socket[] = [];
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let frontendPort: number;
+  let firstRevision: number;
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'tether-console-'));
+    app = await createApp({
+      dbPath: join(dir, 'tether.db'),
+      socketPath: join(dir, 'tether.sock'),
+      adminPassword: TEST_ADMIN_PASSWORD,
+      logLevel: 'error',
+    });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+
+    api = supertest.agent(url);
+    const login = await api.post('/api/v1/auth/login').send({ username: 'admin', password: TEST_ADMIN_PASSWORD });
+    if (login.status === 200) api.set('Authorization', `Bearer ${login.body.token}`);
+
+    backends = [await listen(echo), await listen(echo)];
+    frontendPort = await freePort();
+    const backend = await api.post('/api/v1/backends').send({
+      name: 'gw',
+      balance: 'roundrobin',
+      check: { type: 'tcp', inter: 500, fall: 2, rise: 1 },
+      servers: backends.map((b, i) => ({ name: `s${i + 1}`, address: '127.0.0.1', port: b.port, weight: 1 })),
+    });
+    expect(backend.status, JSON.stringify(backend.body)).toBe(201);
+    const frontend = await api
+      .post('/api/v1/frontends')
+      .send({ name: 'sms', bind: { address: '127.0.0.1', port: frontendPort }, backend: 'gw', enabled: true });
+    expect(frontend.status, JSON.stringify(frontend.body)).toBe(201);
+    firstRevision = frontend.body.revision;
+    // Live sessions, so drain progress and the sessions page have something to show.
+    for (let i = 2; i <= 5; i++) clients.push(await connect(frontendPort, { localAddress: `127.0.0.${i}` }));
+
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (err) => console.log(`page error: ${err.message}`));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    for (const c of clients) c.destroy();
+    await app?.close();
+    await Promise.all(backends.map((b) => b.close()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+  const serverRow = (name: string) => page.locator(`tr.server-row[data-server="${name}"]`);
+
+  async function confirmDialog(action: string | RegExp) {
+    const dialog = page.locator('dialog.confirm');
+    await dialog.waitFor({ state: 'visible' });
+    await dialog.getByRole('button', { name: action }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  async function serverStats(name: string) {
+    const res = await api.get('/api/v1/stats');
+    return res.body.backends.flatMap((b: { servers: unknown[] }) => b.servers).find((s: { name: string }) => s.name === name);
+  }
+
+  it('logs in and shows every server with its health and admin state', async () => {
+    await page.goto(`${url}/`);
+    const form = page.locator('main.login form');
+    const overview = page.locator('section.proxy');
+    await Promise.race([form.waitFor(), overview.first().waitFor()]);
+    if (await form.isVisible()) {
+      await shot('login');
+      await form.getByLabel('Password').fill('wrong password');
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => form.locator('.field-error').textContent(), { timeout: 5000 }).toContain('Wrong user name or password');
+      await form.getByLabel('User name').fill('admin');
+      await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+    }
+    await overview.first().waitFor();
+    await expect.poll(() => serverRow('s1').locator('[data-testid=health]').textContent(), { timeout: 10_000 }).toBe('UP');
+    await expect.poll(() => serverRow('s2').locator('[data-testid=health]').textContent(), { timeout: 10_000 }).toBe('UP');
+    expect(await serverRow('s1').locator('[data-testid=admin]').textContent()).toBe('READY');
+    expect(await serverRow('s1').getByRole('button', { name: 'Ready' }).getAttribute('aria-pressed')).toBe('true');
+    // The legend is on screen without scrolling.
+    await expect.poll(() => page.locator('footer.legend').isVisible()).toBe(true);
+    const legend = await page.locator('footer.legend').boundingBox();
+    expect(legend!.y + legend!.height).toBeLessThanOrEqual(800);
+    await shot('overview');
+  });
+
+  it('drains a server with its button: DRAIN in the table and in GET /stats', async () => {
+    await serverRow('s2').getByRole('button', { name: 'Drain' }).click();
+    expect(await page.locator('dialog.confirm h2').textContent()).toContain('Drain gw/s2');
+    await confirmDialog('Drain s2');
+    await expect.poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 }).toBe('DRAIN');
+    expect(await serverRow('s2').getByRole('button', { name: 'Drain' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.locator('.banner-done').first().textContent()).toContain('gw/s2 READY → DRAIN');
+    expect((await serverStats('s2')).adminState).toBe('drain');
+    expect((await serverStats('s2')).status).toContain('DRAIN');
+    // Drain progress: its sessions left (roundrobin spread the four clients over both servers).
+    await expect.poll(() => serverRow('s2').locator('[data-testid=drain-progress]').textContent()).toMatch(/2 left · oldest \d/);
+    await shot('overview-drain');
+  });
+
+  it('reports "nothing changed" and keeps buttons disabled while a request is in flight', async () => {
+    await serverRow('s1').getByRole('button', { name: 'Ready' }).click();
+    await expect.poll(() => page.locator('.banner-same').first().textContent()).toContain('already READY');
+    // Put s2 back; the answer is held for a moment, and the row's buttons stay disabled until it arrives.
+    await page.route('**/servers/s2/state', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await route.continue();
+    });
+    await serverRow('s2').getByRole('button', { name: 'Ready' }).click();
+    await page.locator('dialog.confirm').getByRole('button', { name: 'Set ready s2' }).click();
+    await expect.poll(() => serverRow('s2').getByRole('button', { name: 'Drain' }).isDisabled()).toBe(true);
+    expect(await serverRow('s2').getByRole('button', { name: 'Ready' }).isDisabled()).toBe(true);
+    await expect.poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 }).toBe('READY');
+    await expect.poll(() => serverRow('s2').getByRole('button', { name: 'Drain' }).isEnabled()).toBe(true);
+    await page.unroute('**/servers/s2/state');
+  });
+
+  it('edits a weight through the form', async () => {
+    await serverRow('s1').getByRole('button', { name: /Edit weight of s1/ }).click();
+    const input = serverRow('s1').getByLabel('weight');
+    await input.fill('5');
+    await input.press('Enter');
+    await confirmDialog('Set weight 5');
+    await expect.poll(async () => (await api.get('/api/v1/backends/gw/servers/s1')).body.weight, { timeout: 3000 }).toBe(5);
+    await expect.poll(() => serverRow('s1').locator('td[data-label=Weight]').textContent(), { timeout: 3000 }).toContain('5');
+    await expect.poll(() => page.locator('.banner-done').first().textContent()).toContain('weight 1 → 5');
+  });
+
+  it('shows the API validation message beside a bad port, then reviews and applies a good one', async () => {
+    await page.goto(`${url}/#/config`);
+    await page.locator('tr[data-frontend=sms]').getByRole('button', { name: 'Edit' }).click();
+    const port = page.getByLabel('Port', { exact: true });
+    await port.fill('70000');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const error = page.locator('.field:has(input[name="bind.port"]) [data-testid=field-error]');
+    await expect.poll(() => error.textContent(), { timeout: 5000 }).toMatch(/port/);
+    expect(await port.getAttribute('aria-invalid')).toBe('true');
+    await shot('config-validation');
+
+    const newPort = await freePort();
+    await port.fill(String(newPort));
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const review = page.locator('form.review');
+    await review.waitFor();
+    await expect.poll(() => review.locator('[data-testid=impact]').textContent()).toContain(`Opens listener sms`);
+    expect(await review.locator('[data-testid=impact]').textContent()).toMatch(/Closes listener sms .*4 current sessions kept/);
+    expect(await review.locator('table.changes').textContent()).toContain('frontends[sms].bind.port');
+    await review.getByLabel(/Change message/).fill('move sms to a new port');
+    await shot('config-review');
+    await review.getByRole('button', { name: 'Apply change' }).click();
+    await expect.poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 }).toContain('frontend sms changed');
+    const config = await api.get('/api/v1/config');
+    expect(config.body.frontends[0].bind.port).toBe(newPort);
+  });
+
+  it('rolls back from the history page', async () => {
+    await page.goto(`${url}/#/history`);
+    const current = page.locator('tr.current');
+    await current.waitFor();
+    expect(await current.textContent()).toContain('move sms to a new port');
+    await expect.poll(() => page.locator('[data-testid=diff]').textContent(), { timeout: 5000 }).toContain(String(frontendPort));
+    await shot('history');
+    await page.locator(`tr[data-revision="${firstRevision}"]`).getByRole('button', { name: `Roll back to #${firstRevision}` }).click();
+    expect(await page.locator('dialog.confirm').textContent()).toContain(`Roll back to revision ${firstRevision}`);
+    await confirmDialog(`Roll back to revision ${firstRevision}`);
+    await expect.poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 }).toContain(
+      `rolled back to revision ${firstRevision}`,
+    );
+    const config = await api.get('/api/v1/config');
+    expect(config.body.frontends[0].bind.port).toBe(frontendPort);
+    await expect.poll(() => page.locator('tr.current').textContent()).toContain('rollback');
+  });
+
+  it('lists sessions oldest first and opens an audit entry with its diff', async () => {
+    await page.goto(`${url}/#/sessions`);
+    await expect.poll(() => page.locator('tr[data-session]').count(), { timeout: 5000 }).toBe(4);
+    const clientsShown = await page.locator('tr[data-session] th').allTextContents();
+    expect(clientsShown[0]).toContain('127.0.0.2');
+    await shot('sessions');
+
+    await page.goto(`${url}/#/audit`);
+    const entry = page.locator('tr[data-audit]', { hasText: 'revision.rollback' }).first();
+    await entry.waitFor({ timeout: 5000 });
+    await entry.getByRole('button', { name: 'diff' }).click();
+    await expect.poll(() => page.locator('tr.diff-row [data-testid=diff]').textContent(), { timeout: 5000 }).toContain(String(frontendPort));
+    await shot('audit');
+
+    await page.goto(`${url}/#/charts`);
+    await page.locator('.chart-box .uplot').first().waitFor({ timeout: 10_000 });
+    await shot('charts');
+  });
+
+  it('fits a 390 px phone screen and works from the keyboard', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(`${url}/#/overview`);
+    await phone.locator('tr.server-row[data-server=s1]').waitFor();
+    expect(await phone.evaluate(pageWidth)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(ARTIFACTS, 'console-phone-overview.png'), fullPage: true });
+    // Keyboard: focus the Maint button, open its confirmation with Enter, cancel with Escape.
+    await phone.locator('tr.server-row[data-server=s1]').getByRole('button', { name: 'Maint' }).focus();
+    await phone.keyboard.press('Enter');
+    await phone.locator('dialog.confirm').waitFor({ state: 'visible' });
+    await phone.screenshot({ path: join(ARTIFACTS, 'console-phone-confirm.png') });
+    await phone.keyboard.press('Escape');
+    await phone.locator('dialog.confirm').waitFor({ state: 'hidden' });
+    expect((await serverStats('s1')).adminState).toBe('ready');
+    await phone.goto(`${url}/#/config`);
+    await phone.locator('tr[data-frontend=sms]').waitFor();
+    expect(await phone.evaluate(pageWidth)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(ARTIFACTS, 'console-phone-config.png'), fullPage: true });
+    await phone.close();
+  });
+});
