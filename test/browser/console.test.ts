@@ -74,6 +74,12 @@ describe.skipIf(missing)('web console in Chromium', () => {
     firstRevision = frontend.body.revision;
     // Live sessions, so drain progress and the sessions page have something to show.
     for (let i = 2; i <= 5; i++) clients.push(await connect(frontendPort, { localAddress: `127.0.0.${i}` }));
+    // Some traffic both ways, so byte counters show units.
+    clients[0].write(Buffer.alloc(300 * 1024, 1));
+    await new Promise<void>((resolve) => {
+      let echoed = 0;
+      clients[0].on('data', (chunk: Buffer) => (echoed += chunk.length) >= 300 * 1024 && resolve());
+    });
 
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -14,8 +14,8 @@ let nextId = 1;
 export function showBanner(kind: BannerKind, text: string): void {
   const banner = { id: nextId++, kind, text };
   // Newest first; keep only a handful so an incident's clicks don't push the table off screen.
-  banners.set([banner, ...banners.get()].slice(0, 4));
-  if (kind !== 'error') setTimeout(() => dismiss(banner.id), 20_000);
+  banners.set([banner, ...banners.get()].slice(0, 3));
+  if (kind !== 'error') setTimeout(() => dismiss(banner.id), 10_000);
 }
 
 function dismiss(id: number): void {

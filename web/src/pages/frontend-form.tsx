@@ -42,7 +42,8 @@ export function FrontendForm({
       backend,
       ...(optionalNum(maxconn) !== undefined ? { maxconn: optionalNum(maxconn) } : {}),
       ...(allowList.length ? { allow: allowList } : {}),
-      inspect,
+      // Only sent when set, so an untouched form does not add `inspect: none` to the revision.
+      ...(inspect !== 'none' || initial?.inspect ? { inspect } : {}),
       enabled,
     } as unknown as Frontend;
     onReview(fe);

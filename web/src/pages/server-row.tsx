@@ -143,18 +143,20 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
         <HealthBadge server={s} />
       </td>
       <td data-label="Admin">
-        <AdminBadge state={s.adminState} />
-        {draining && (
-          <div class="drain-progress small" data-testid="drain-progress">
-            {s.scur === 0 ? (
-              <span>drained — no sessions left</span>
-            ) : (
-              <span>
-                {count(s.scur)} left · oldest {ms(s.oldestSessionAge)}
-              </span>
-            )}
-          </div>
-        )}
+        <div class="admin-cell">
+          <AdminBadge state={s.adminState} />
+          {draining && (
+            <div class="drain-progress small" data-testid="drain-progress">
+              {s.scur === 0 ? (
+                <span>drained — no sessions left</span>
+              ) : (
+                <span>
+                  {count(s.scur)} left · oldest {ms(s.oldestSessionAge)}
+                </span>
+              )}
+            </div>
+          )}
+        </div>
       </td>
       <td class="num" data-label="Weight">
         {editingWeight ? (
