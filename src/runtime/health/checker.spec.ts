@@ -220,6 +220,28 @@ describe('HealthChecker', () => {
     await until(() => c.health === 'DOWN');
   });
 
+  it('is not postponed by frequent updates, and a shorter inter shortens the pending wait', async () => {
+    const server = await listeningServer();
+    servers.push(server);
+    const { checker: c, results } = checker(portOf(server), { inter: 150 });
+    c.start();
+    await until(() => results.length === 1);
+    // Applies every 20 ms with unchanged settings (as a runtime re-applying a snapshot does).
+    const started = Date.now();
+    while (results.length < 3 && Date.now() - started < 2000) {
+      c.update({ inter: 150, fall: 2, rise: 2, timeout: 500 });
+      await sleep(20);
+    }
+    expect(results.length).toBe(3);
+    expect(Date.now() - started).toBeLessThan(600);
+    // A long wait cut short: the next probe comes after the new, shorter interval counted from the last probe.
+    c.update({ inter: 60_000 });
+    await sleep(50);
+    const count = results.length;
+    c.update({ inter: 80 });
+    await until(() => results.length > count, 1000);
+  });
+
   it('keeps checking when a listener throws', async () => {
     const server = await listeningServer();
     servers.push(server);

@@ -28,6 +28,7 @@ export class HealthChecker {
   private settings: HealthCheckerSettings;
 
   private timer: NodeJS.Timeout | undefined;
+  private scheduledAt = 0;
   private running = false;
   private inFlight = false;
   /** Bumped by stop/pause so a probe that was in flight then is ignored when it completes. */
@@ -133,18 +134,24 @@ export class HealthChecker {
     this.record(result.ok ? { ...result, ok: false } : result);
   }
 
-  /** New check settings apply from the next probe; a pending wait is re-armed with the new interval. */
+  /**
+   * New check settings apply from the next probe. Only a changed `inter` touches a pending wait, and it
+   * keeps the time already waited: frequent applies that don't change it must never postpone a check.
+   */
   update(settings: Partial<HealthCheckerSettings>): void {
+    const previousInter = this.settings.inter;
     this.settings = normalize({ ...this.settings, ...settings });
-    if (this.timer) {
+    if (this.timer && this.settings.inter !== previousInter) {
+      const waitStartedAt = this.scheduledAt;
       this.cancel();
-      this.schedule(this.settings.inter);
+      this.schedule(Math.max(0, waitStartedAt + this.settings.inter - Date.now()), waitStartedAt);
     }
   }
 
-  private schedule(delayMs: number): void {
+  private schedule(delayMs: number, waitStartedAt = Date.now()): void {
     if (this.timer || this.inFlight) return;
     const generation = this.generation;
+    this.scheduledAt = waitStartedAt;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.run(generation);
