@@ -35,7 +35,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       body.code = exception.code;
       if (exception.field) body.field = exception.field;
       if (exception instanceof ApplyError && exception.cause_code) body.cause = exception.cause_code;
-      if (exception.status >= 500) this.logger.error(exception.message, exception.stack);
+      // Domain errors are expected outcomes; the service that threw a 5xx one has logged its cause.
       return body;
     }
     if (exception instanceof HttpException) {
