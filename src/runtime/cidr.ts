@@ -27,15 +27,16 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   const address = unwrapMappedIPv4(rawAddress);
   const family = isIP(address);
   if (family !== 4 && family !== 6) return undefined;
-  const max = family === 4 ? 32 : 128;
-  let prefix = max;
+  const mapped = rawAddress !== address;
+  const max = family === 4 && !mapped ? 32 : 128;
+  let prefix = family === 4 ? 32 : 128;
   if (slash !== -1) {
     const p = text.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p)) return undefined;
     prefix = Number(p);
     if (prefix > max) return undefined;
     // A mapped address was written with an IPv6 prefix length.
-    if (rawAddress !== address) {
+    if (mapped) {
       if (prefix < 96) return undefined;
       prefix -= 96;
     }
