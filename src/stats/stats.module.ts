@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ConfigModule } from '../config/config.module.js';
 import { StatsController } from './stats.controller.js';
 import { StatsService } from './stats.service.js';
 
 @Module({
+  imports: [ConfigModule],
   controllers: [StatsController],
   providers: [StatsService],
   exports: [StatsService],

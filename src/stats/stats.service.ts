@@ -1,5 +1,6 @@
 import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
 import { defer, finalize, Observable } from 'rxjs';
+import { ConfigService } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi, RuntimeEvent, RuntimeStats, StatsSample } from '../runtime/types.js';
 import { renderShowStat, type CheckSettings } from './haproxy-csv.js';
@@ -10,19 +11,26 @@ import { statsStream } from './stats-stream.js';
 export class StatsService {
   private streams = 0;
 
-  constructor(@Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi) {}
+  constructor(
+    @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
+    private readonly config: ConfigService,
+  ) {}
 
   stats(): Promise<RuntimeStats> {
     return this.runtime.stats();
   }
 
   /** HAProxy 2.6 `show stat` CSV. */
-  async csv(checks?: ReadonlyMap<string, CheckSettings>): Promise<string> {
+  async csv(): Promise<string> {
     const [stats, sessions, history] = await Promise.all([
       this.runtime.stats(),
       this.runtime.sessions(),
       this.runtime.history(),
     ]);
+    // rise and fall are config, not stats: they come from the snapshot in effect.
+    const checks = new Map<string, CheckSettings>(
+      this.config.snapshot.backends.map((b) => [b.name, { rise: b.check.rise, fall: b.check.fall }]),
+    );
     return renderShowStat(stats, { checks, lastSessionAt: lastSessionTimes(stats, sessions, history) });
   }
 
