@@ -3,11 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.factory.js';
+import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
@@ -30,9 +28,9 @@ async function freePort(): Promise<number> {
 
 describe.skipIf(missing)('web console in Chromium', () => {
   let dir: string;
-  let app: INestApplication;
+  let tether: StartedApp;
   let url: string;
-  let api: ReturnType<typeof supertest.agent>;
+  let api: StartedApp['request'];
   let backends: TestServer[] = [];
   let clients: Socket[] = [];
   let browser: Browser;
@@ -45,18 +43,9 @@ describe.skipIf(missing)('web console in Chromium', () => {
     ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'tether-console-'));
-    app = await createApp({
-      dbPath: join(dir, 'tether.db'),
-      socketPath: join(dir, 'tether.sock'),
-      adminPassword: TEST_ADMIN_PASSWORD,
-      logLevel: 'error',
-    });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-
-    api = supertest.agent(url);
-    const login = await api.post('/api/v1/auth/login').send({ username: 'admin', password: TEST_ADMIN_PASSWORD });
-    if (login.status === 200) api.set('Authorization', `Bearer ${login.body.token}`);
+    tether = await startApp({ dbPath: join(dir, 'tether.db'), env: { TETHER_SOCKET: join(dir, 'tether.sock') } });
+    url = tether.url;
+    api = tether.request; // the API as admin, to set up and to check what the console did
 
     backends = [await listen(echo), await listen(echo)];
     frontendPort = await freePort();
@@ -91,7 +80,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await context?.close();
     await browser?.close();
     for (const c of clients) c.destroy();
-    await app?.close();
+    await tether?.close();
     await Promise.all(backends.map((b) => b.close()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -115,8 +104,10 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.goto(`${url}/`);
     const form = page.locator('main.login form');
     const overview = page.locator('section.proxy');
-    await Promise.race([form.waitFor(), overview.first().waitFor()]);
-    if (await form.isVisible()) {
+    // With access control on (the API answers 401 without credentials) the console must ask for a login first.
+    const authOn = (await tether.anonymous.get('/api/v1/auth/me')).status === 401;
+    if (authOn) {
+      await form.waitFor();
       await shot('login');
       await form.getByLabel('Password').fill('wrong password');
       await form.getByRole('button', { name: 'Sign in' }).click();
@@ -124,7 +115,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
       await form.getByLabel('User name').fill('admin');
       await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
       await form.getByRole('button', { name: 'Sign in' }).click();
-    }
+    } else console.log('access control is not wired in: no login step');
     await overview.first().waitFor();
     await expect.poll(() => serverRow('s1').locator('[data-testid=health]').textContent(), { timeout: 10_000 }).toBe('UP');
     await expect.poll(() => serverRow('s2').locator('[data-testid=health]').textContent(), { timeout: 10_000 }).toBe('UP');

@@ -1,6 +1,6 @@
 // The production console bundle, built once when a test needs it and web/dist is missing.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -8,7 +8,15 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const WEB_DIST = join(PROJECT_ROOT, 'web', 'dist');
 
 export function ensureConsoleBuilt(): void {
-  if (!existsSync(join(WEB_DIST, 'index.html'))) buildConsole();
+  if (existsSync(join(WEB_DIST, 'index.html'))) return;
+  // Test files run in parallel: build aside, then move into place in one step; whoever is second drops theirs.
+  const aside = `${WEB_DIST}.build-${process.pid}`;
+  buildConsole(aside);
+  try {
+    renameSync(aside, WEB_DIST);
+  } catch {
+    rmSync(aside, { recursive: true, force: true });
+  }
 }
 
 /** vite build of web/ into `outDir` (absolute; default web/dist). */
