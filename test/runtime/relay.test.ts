@@ -230,3 +230,47 @@ describe('relay', () => {
     await sleep(10);
   });
 });
+
+describe('cmpp-account balancing', () => {
+  function cmppConnect(account: string): Buffer {
+    const b = Buffer.alloc(39);
+    b.writeUInt32BE(39, 0);
+    b.writeUInt32BE(1, 4);
+    b.writeUInt32BE(1, 8);
+    b.write(account, 12, 'latin1');
+    b[34] = 0x30;
+    return b;
+  }
+
+  it('sends every connection of one SP account to the same server whatever its source IP', async () => {
+    const servers = await Promise.all(['s1', 's2', 's3'].map((n) => listen(named(n))));
+    for (const s of servers) cleanups.push(() => s.close());
+    const port = await freePort();
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be')],
+        [
+          backend(
+            'be',
+            servers.map((s, i) => server(`s${i + 1}`, s.port)),
+            { balance: 'cmpp-account' },
+          ),
+        ],
+      ),
+    );
+    for (const account of ['900001', '900002', '123456']) {
+      const picks = new Set<string>();
+      for (let i = 1; i <= 5; i++) {
+        const c = await connect(port, { localAddress: `127.0.5.${i}` });
+        c.write(cmppConnect(account));
+        // The name line, then the CONNECT itself echoed back intact.
+        const got = await readBytes(c, 3 + 39);
+        picks.add(got.subarray(0, 2).toString());
+        expect(got.subarray(3).equals(cmppConnect(account))).toBe(true);
+        c.destroy();
+      }
+      expect(picks.size).toBe(1);
+    }
+  });
+});
