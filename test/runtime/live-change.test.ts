@@ -54,7 +54,10 @@ describe('live changes', () => {
     const [s1] = await servers('s1');
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
     const rt = runtime();
-    const base = snapshot([frontend('a', p1, 'be'), frontend('c', p3, 'be', { enabled: false })], [backend('be', [server('s1', s1.port)])]);
+    const base = snapshot(
+      [frontend('a', p1, 'be'), frontend('c', p3, 'be', { enabled: false })],
+      [backend('be', [server('s1', s1.port)])],
+    );
     await rt.apply(base);
     const next = structuredClone(base);
     next.frontends.push(frontend('b', p2, 'be'));
@@ -69,12 +72,18 @@ describe('live changes', () => {
     const [p1, p2, p3, p3b] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const rt = runtime();
     await rt.apply(
-      snapshot([frontend('gone', p1, 'be'), frontend('off', p2, 'be'), frontend('moved', p3, 'be')], [backend('be', [server('s1', s1.port)])]),
+      snapshot(
+        [frontend('gone', p1, 'be'), frontend('off', p2, 'be'), frontend('moved', p3, 'be')],
+        [backend('be', [server('s1', s1.port)])],
+      ),
     );
     const held = await Promise.all([client(p1), client(p2), client(p3)]);
     for (const c of held) expect(await readLine(c)).toBe('s1');
     await rt.apply(
-      snapshot([frontend('off', p2, 'be', { enabled: false }), frontend('moved', p3b, 'be')], [backend('be', [server('s1', s1.port)])]),
+      snapshot(
+        [frontend('off', p2, 'be', { enabled: false }), frontend('moved', p3b, 'be')],
+        [backend('be', [server('s1', s1.port)])],
+      ),
     );
     for (const p of [p1, p2, p3]) await expect(connect(p)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(await readLine(await client(p3b))).toBe('s1');
@@ -86,10 +95,20 @@ describe('live changes', () => {
     const [s1, s2] = await servers('s1', 's2');
     const port = await freePort();
     const rt = runtime();
-    await rt.apply(snapshot([frontend('old', port, 'b1')], [backend('b1', [server('s1', s1.port)]), backend('b2', [server('s2', s2.port)])]));
+    await rt.apply(
+      snapshot(
+        [frontend('old', port, 'b1')],
+        [backend('b1', [server('s1', s1.port)]), backend('b2', [server('s2', s2.port)])],
+      ),
+    );
     const before = await client(port);
     expect(await readLine(before)).toBe('s1');
-    await rt.apply(snapshot([frontend('new', port, 'b2')], [backend('b1', [server('s1', s1.port)]), backend('b2', [server('s2', s2.port)])]));
+    await rt.apply(
+      snapshot(
+        [frontend('new', port, 'b2')],
+        [backend('b1', [server('s1', s1.port)]), backend('b2', [server('s2', s2.port)])],
+      ),
+    );
     expect(await readLine(await client(port))).toBe('s2');
     await alive(before);
   });
@@ -111,7 +130,10 @@ describe('live changes', () => {
     const [s1, s2, s3] = await servers('s1', 's2', 's3');
     const port = await freePort();
     const rt = runtime();
-    const two = snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port), server('s2', s2.port)], { balance: 'source' })]);
+    const two = snapshot(
+      [frontend('fe', port, 'be')],
+      [backend('be', [server('s1', s1.port), server('s2', s2.port)], { balance: 'source' })],
+    );
     await rt.apply(two);
     const ips = Array.from({ length: 30 }, (_, i) => `127.0.2.${i + 1}`);
     const choose = async () => {
@@ -142,10 +164,17 @@ describe('live changes', () => {
     const [s1, s2] = await servers('s1', 's2');
     const port = await freePort();
     const rt = runtime();
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port), server('s2', s2.port)], { balance: 'first' })]));
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be')],
+        [backend('be', [server('s1', s1.port), server('s2', s2.port)], { balance: 'first' })],
+      ),
+    );
     const onS1 = await client(port);
     expect(await readLine(onS1)).toBe('s1');
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s2', s2.port)], { balance: 'first' })]));
+    await rt.apply(
+      snapshot([frontend('fe', port, 'be')], [backend('be', [server('s2', s2.port)], { balance: 'first' })]),
+    );
     expect(await readLine(await client(port))).toBe('s2');
     await alive(onS1);
     expect((await rt.stats()).backends[0].servers.map((s) => s.name)).toEqual(['s2']);
@@ -157,7 +186,16 @@ describe('live changes', () => {
     const port = await freePort();
     const rt = runtime();
     const snap = (overrides: Parameters<typeof backend>[2], w1 = 1, w2 = 1): Snapshot =>
-      snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port, { weight: w1 }), server('s2', s2.port, { weight: w2 })], overrides)]);
+      snapshot(
+        [frontend('fe', port, 'be')],
+        [
+          backend(
+            'be',
+            [server('s1', s1.port, { weight: w1 }), server('s2', s2.port, { weight: w2 })],
+            overrides,
+          ),
+        ],
+      );
     await rt.apply(snap({ balance: 'first' }));
     const held = await client(port);
     expect(await readLine(held)).toBe('s1');
@@ -184,7 +222,9 @@ describe('live changes', () => {
   it('two runtimes given the same snapshot choose the same server for the same client', async () => {
     const [s1, s2, s3] = await servers('s1', 's2', 's3');
     const [pa, pb] = [await freePort(), await freePort()];
-    const be = backend('be', [server('s1', s1.port), server('s2', s2.port), server('s3', s3.port)], { balance: 'source' });
+    const be = backend('be', [server('s1', s1.port), server('s2', s2.port), server('s3', s3.port)], {
+      balance: 'source',
+    });
     const a = runtime();
     const b = runtime();
     await a.apply(snapshot([frontend('fe', pa, 'be')], [be]));
@@ -210,8 +250,13 @@ describe('live changes', () => {
         [
           backend(
             'be',
-            echoes.slice(0, 2 + (i % 2)).map((e, j) => server(`e${j}`, e.port, { weight: 1 + ((i + j) % 5) })),
-            { balance: (['roundrobin', 'leastconn', 'source', 'first'] as const)[i % 4], hashType: i % 3 === 0 ? 'map-based' : 'consistent' },
+            echoes
+              .slice(0, 2 + (i % 2))
+              .map((e, j) => server(`e${j}`, e.port, { weight: 1 + ((i + j) % 5) })),
+            {
+              balance: (['roundrobin', 'leastconn', 'source', 'first'] as const)[i % 4],
+              hashType: i % 3 === 0 ? 'map-based' : 'consistent',
+            },
           ),
         ],
       );
