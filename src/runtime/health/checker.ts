@@ -14,7 +14,7 @@ export interface HealthCheckerSettings {
 export interface HealthCheckerOptions extends HealthCheckerSettings {
   target: ProbeTarget;
   probe: Probe;
-  /** Every counted result, probe or passive. */
+  /** Every counted result, probe or passive, once the state it leads to is in place. */
   onResult?: (result: ProbeResult) => void;
   /** Called after the state changed. */
   onChange: (health: Health, result: ProbeResult) => void;
@@ -199,11 +199,11 @@ export class HealthChecker {
       this._consecutiveFailures++;
       this._consecutiveSuccesses = 0;
     }
+    const { fall, rise } = this.settings;
+    if (this._health === 'UP' && this._consecutiveFailures >= fall) this.transition('DOWN', result);
+    else if (this._health === 'DOWN' && this._consecutiveSuccesses >= rise) this.transition('UP', result);
+    // After the transition, so a listener reading the getters sees the state this result led to.
     this.onResult?.(result);
-    if (this._health === 'UP' && this._consecutiveFailures >= this.settings.fall)
-      this.transition('DOWN', result);
-    else if (this._health === 'DOWN' && this._consecutiveSuccesses >= this.settings.rise)
-      this.transition('UP', result);
   }
 
   private transition(to: Health, result: ProbeResult): void {
