@@ -1,5 +1,6 @@
 // Every migration, oldest first. TypeORM runs the ones not yet recorded at boot (synchronize is off).
 // Append new migrations at the end.
 import { InitialSchema1795700000000 } from './1795700000000-InitialSchema.js';
+import { AccessControl1795800000000 } from './1795800000000-AccessControl.js';
 
-export const migrations = [InitialSchema1795700000000];
+export const migrations = [InitialSchema1795700000000, AccessControl1795800000000];

@@ -4,6 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
+import { protectApiDocs } from './auth/api-docs-access.js';
+import { securityHeaders } from './auth/security-headers.js';
+import { httpsOptionsOf } from './auth/tls.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { DEFAULT_SETTINGS, logLevelsUpTo, type Settings } from './settings.js';
@@ -26,7 +29,9 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
     forceCloseConnections: true,
     return503OnClosing: true,
     bodyParser: false,
+    httpsOptions: httpsOptionsOf(settings),
   });
+  app.use(securityHeaders(Boolean(settings.tlsCert)));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: true });
   app.setGlobalPrefix(API_PREFIX, {
@@ -53,6 +58,7 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
       .addBearerAuth()
       .build(),
   );
+  protectApiDocs(app, DOCS_PATH);
   SwaggerModule.setup(DOCS_PATH, app, document, { useGlobalPrefix: false });
   return app;
 }

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { BackendsModule } from './backends/backends.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -32,6 +33,7 @@ const FEATURE_MODULES = [
   RevisionsModule,
   HealthModule,
   ConsoleModule,
+  AuthModule,
   StatsModule,
   SessionsModule,
 ];

@@ -13,6 +13,12 @@ export interface Settings {
   adminPassword?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** Access control (src/auth/auth-settings.ts holds the defaults): console login idle and absolute expiry,
+   *  lifetime of the login bearer token, login attempts per source address per minute. */
+  sessionIdleMs?: number;
+  sessionMaxMs?: number;
+  loginTokenTtlMs?: number;
+  loginAttemptsPerMinute?: number;
   /** Most verbose Nest log level printed: error, warn, log, debug, verbose. */
   logLevel: LogLevel;
 }
@@ -47,8 +53,27 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     adminPassword: env.TETHER_ADMIN_PASSWORD || undefined,
     tlsCert: env.TETHER_TLS_CERT || undefined,
     tlsKey: env.TETHER_TLS_KEY || undefined,
+    sessionIdleMs: secondsOf(env, 'TETHER_SESSION_IDLE_SECONDS'),
+    sessionMaxMs: secondsOf(env, 'TETHER_SESSION_MAX_SECONDS'),
+    loginTokenTtlMs: secondsOf(env, 'TETHER_LOGIN_TOKEN_SECONDS'),
+    loginAttemptsPerMinute: positiveIntOf(env, 'TETHER_LOGIN_ATTEMPTS_PER_MINUTE'),
     logLevel,
   };
+}
+
+function positiveIntOf(env: Record<string, string | undefined>, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive whole number, got "${text}"`);
+  }
+  return value;
+}
+
+function secondsOf(env: Record<string, string | undefined>, name: string): number | undefined {
+  const seconds = positiveIntOf(env, name);
+  return seconds === undefined ? undefined : seconds * 1000;
 }
 
 /** The levels Nest's logger should print for a most-verbose level. */

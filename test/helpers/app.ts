@@ -8,23 +8,38 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.factory.js';
+import type { Role } from '../../src/auth/roles.js';
 import { settingsFromEnv } from '../../src/settings.js';
+import { loginToken, roleTokens, TEST_ADMIN_PASSWORD, withBearer, type Client } from './auth.js';
 
 export interface StartedApp {
   app: INestApplication;
   /** e.g. http://127.0.0.1:41234 */
   url: string;
+  /** Sends `Authorization: Bearer <token>` of the user admin (logged in by startApp) with every request. */
   request: ReturnType<typeof supertest>;
+  /** No credentials at all. */
+  anonymous: ReturnType<typeof supertest>;
+  /** An API token of that role (created once through POST /api/v1/tokens), and a client sending it. */
+  tokenFor(role: Role): Promise<string>;
+  as(role: Role): Promise<Client>;
   dbPath: string;
   /** Closes the app (runtime and database included). The temp directory is removed only if startApp made it. */
   close(): Promise<void>;
 }
 
-export async function startApp(opts: { dbPath?: string; env?: Record<string, string> } = {}): Promise<StartedApp> {
+/**
+ * `env.TETHER_ADMIN_PASSWORD` defaults to TEST_ADMIN_PASSWORD; `login: false` skips logging in (for tests of the
+ * first start, where the password may be generated), leaving `request` without credentials.
+ */
+export async function startApp(
+  opts: { dbPath?: string; env?: Record<string, string>; login?: boolean } = {},
+): Promise<StartedApp> {
   const tempDir = opts.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'tether-test-'));
   const dbPath = opts.dbPath ?? join(tempDir as string, 'tether.db');
   const settings = settingsFromEnv({
     TETHER_LOG_LEVEL: 'warn',
+    TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     ...opts.env,
     TETHER_DB: dbPath,
     TETHER_HTTP_HOST: '127.0.0.1',
@@ -33,12 +48,19 @@ export async function startApp(opts: { dbPath?: string; env?: Record<string, str
   const app = await createApp(settings);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${settings.tlsCert ? 'https' : 'http'}://127.0.0.1:${port}`;
   let closed = false;
+  const login = opts.login !== false && !settings.tlsCert;
+  const request = login
+    ? withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD))
+    : supertest(url);
+  const tokens = roleTokens(url, request);
   return {
     app,
     url,
-    request: supertest(url),
+    request,
+    anonymous: supertest(url),
+    ...tokens,
     dbPath,
     close: async () => {
       if (closed) return;

@@ -1,0 +1,114 @@
+import {
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { AuditService } from '../audit/audit.service.js';
+import { sourceAddressOf } from './caller.js';
+import { AuthService } from './auth.service.js';
+import { PUBLIC_ROUTE, REQUIRED_ROLE, roleAllows, type Actor, type Role } from './roles.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+type AuthenticatedRequest = Request & { user?: Actor; loginSessionId?: number };
+
+/**
+ * The one gate for every route: @Public routes pass, @RequireRole routes need credentials of at least that role,
+ * and a route with neither is closed, so a forgotten decorator fails safe. The console's static files are the only
+ * undecorated routes let through.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
+      if (request.path.endsWith('/auth/login')) refuseCrossSite(request);
+      return true;
+    }
+    const needed = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
+    if (!needed) {
+      if (isConsoleAsset(request)) return true;
+      throw new ForbiddenException(`${request.method} ${request.path} has no access rule, so it is closed`);
+    }
+
+    const found = await this.auth.authenticate(request).catch((error: unknown) => {
+      if (error instanceof UnauthorizedException) challenge(context);
+      throw error;
+    });
+    if (!found) {
+      challenge(context);
+      throw new UnauthorizedException(
+        'authentication required: log in (POST /api/v1/auth/login) or send "Authorization: Bearer <token>"',
+      );
+    }
+    request.user = found.actor;
+    request.loginSessionId = found.loginSessionId;
+    // A cookie rides along on any request the browser makes; make sure a state change comes from our own pages.
+    if (found.loginSessionId !== undefined && !request.headers.authorization) refuseCrossSite(request);
+
+    if (!roleAllows(found.actor.role, needed)) {
+      if (!SAFE_METHODS.has(request.method)) {
+        await this.audit.record({
+          actor: found.actor,
+          sourceAddress: sourceAddressOf(request),
+          action: `${request.method} ${request.path}`,
+          result: 'denied',
+          detail: `needs role ${needed}`,
+        });
+      }
+      throw new ForbiddenException(
+        `this needs the ${needed} role; ${found.actor.username} has ${found.actor.role}`,
+      );
+    }
+    return true;
+  }
+}
+
+/** GET/HEAD outside the API and /metrics: the console's files, served without credentials so the login page loads. */
+function isConsoleAsset(request: Request): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const path = request.path;
+  return !(
+    path === '/api' ||
+    path.startsWith('/api/') ||
+    path === '/metrics' ||
+    path.startsWith('/metrics/')
+  );
+}
+
+function refuseCrossSite(request: Request): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') {
+    throw new ForbiddenException('cross-site request refused');
+  }
+  const origin = request.headers.origin;
+  if (origin && origin !== 'null') {
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host !== request.headers.host)
+      throw new ForbiddenException('cross-site request refused: Origin does not match Host');
+  } else if (origin === 'null') {
+    throw new ForbiddenException('cross-site request refused: opaque Origin');
+  }
+}
+
+function challenge(context: ExecutionContext): void {
+  context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="tether"');
+}

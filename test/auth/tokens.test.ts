@@ -1,0 +1,140 @@
+// API tokens (issue 4, points 1, 3 and 8): shown once, stored as scrypt hashes, revocable at once, last use recorded,
+// and a token's role is all it can do.
+import supertest from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME } from '../../src/runtime/runtime.module.js';
+import type { ProxyRuntimeApi } from '../../src/runtime/types.js';
+import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
+import { startApp, type StartedApp } from '../helpers/app.js';
+import { readDatabase } from '../helpers/sqlite.js';
+
+describe('API tokens', () => {
+  let t: StartedApp;
+
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t?.close());
+
+  it('shows a token once, lists it without its secret, and stores only a scrypt hash', async () => {
+    const created = await t.request.post('/api/v1/tokens').send({ name: 'ci deploy', role: 'operator' });
+    expect(created.status).toBe(201);
+    const { id, token } = created.body as { id: number; token: string };
+    expect(token).toMatch(new RegExp(`^tth_${id}_[A-Za-z0-9_-]{43}$`));
+    expect(created.body).toMatchObject({
+      name: 'ci deploy',
+      role: 'operator',
+      createdBy: 'admin',
+      lastUsedAt: null,
+    });
+
+    const list = await t.request.get('/api/v1/tokens').expect(200);
+    const listed = (list.body as Record<string, unknown>[]).find((x) => x.id === id)!;
+    expect(Object.keys(listed).sort()).toEqual([
+      'createdAt',
+      'createdBy',
+      'id',
+      'lastUsedAt',
+      'name',
+      'role',
+    ]);
+    expect(JSON.stringify(list.body)).not.toContain(token.slice(-43));
+
+    const secret = token.slice(-43);
+    readDatabase(t.dbPath, (db) => {
+      const row = db.prepare('SELECT secretHash FROM api_tokens WHERE id = ?').get(id) as {
+        secretHash: string;
+      };
+      expect(row.secretHash).toMatch(/^scrypt\$/);
+      // Neither the token nor the admin password appears anywhere in the database file's tables.
+      for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
+        name: string;
+      }[]) {
+        const dump = JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all());
+        expect(dump, name).not.toContain(secret);
+        expect(dump, name).not.toContain(TEST_ADMIN_PASSWORD);
+      }
+    });
+  });
+
+  it('stops accepting a revoked token on the very next request', async () => {
+    const { id, token } = (
+      await t.request.post('/api/v1/tokens').send({ name: 'short-lived', role: 'viewer' })
+    ).body;
+    const asToken = () => supertest(t.url).get('/api/v1/frontends').set('Authorization', `Bearer ${token}`);
+    expect((await asToken()).status).toBe(200);
+    await t.request.delete(`/api/v1/tokens/${id}`).expect(204);
+    const refused = await asToken();
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toMatch(/revoked|not valid/);
+    expect((await t.request.get('/api/v1/tokens')).body.map((x: { id: number }) => x.id)).not.toContain(id);
+    await t.request.delete(`/api/v1/tokens/${id}`).expect(404);
+  });
+
+  it('refuses a token whose secret is wrong, even with a valid id', async () => {
+    const { token } = (await t.request.post('/api/v1/tokens').send({ name: 'tampered', role: 'admin' })).body;
+    const last = token.at(-1) === 'A' ? 'B' : 'A';
+    const res = await supertest(t.url)
+      .get('/api/v1/frontends')
+      .set('Authorization', `Bearer ${token.slice(0, -1)}${last}`);
+    expect(res.status).toBe(401);
+  });
+
+  it('records when a token was last used', async () => {
+    const { id, token } = (await t.request.post('/api/v1/tokens').send({ name: 'poller', role: 'viewer' }))
+      .body;
+    const lastUsed = async () =>
+      ((await t.request.get('/api/v1/tokens')).body as { id: number; lastUsedAt: string | null }[]).find(
+        (x) => x.id === id,
+      )!.lastUsedAt;
+    expect(await lastUsed()).toBeNull();
+    const before = Date.now();
+    await supertest(t.url).get('/api/v1/stats').set('Authorization', `Bearer ${token}`).expect(200);
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    expect(Date.parse(first!)).toBeGreaterThanOrEqual(before - 1000);
+    await new Promise((r) => setTimeout(r, 20));
+    await supertest(t.url).get('/api/v1/stats').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(Date.parse((await lastUsed())!)).toBeGreaterThan(Date.parse(first!));
+  });
+
+  it('does not let a viewer token drain a server: 403, and the runtime state is unchanged', async () => {
+    await t.request
+      .post('/api/v1/backends')
+      .send({
+        name: 'ismg',
+        check: { type: 'none' },
+        servers: [{ name: 'gw1', address: '127.0.0.1', port: 9315 }],
+      })
+      .expect(201);
+    const viewer = await t.as('viewer');
+    const denied = await viewer.put('/api/v1/backends/ismg/servers/gw1/state').send({ state: 'drain' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.message).toMatch(/operator/);
+
+    const runtime = t.app.get<ProxyRuntimeApi>(RUNTIME);
+    const server = (await runtime.stats()).backends.find((b) => b.name === 'ismg')!.servers[0];
+    expect(server.adminState).toBe('ready');
+    expect((await t.request.get('/api/v1/backends/ismg/servers/gw1')).body.adminState).toBe('ready');
+
+    const audit = await t.request.get('/api/v1/audit').query({ result: 'denied', user: 'token:test-viewer' });
+    expect(audit.body.items[0]).toMatchObject({ role: 'viewer', result: 'denied' });
+    expect(audit.body.items[0].action).toContain('/state');
+
+    // The same call with an operator token works, so the 403 was about the role.
+    const operator = await t.as('operator');
+    await operator.put('/api/v1/backends/ismg/servers/gw1/state').send({ state: 'drain' }).expect(200);
+    const drained = (await runtime.stats()).backends.find((b) => b.name === 'ismg')!.servers[0];
+    expect(drained.adminState).toBe('drain');
+  });
+
+  it('validates token creation and needs admin for it', async () => {
+    const bad = await t.request.post('/api/v1/tokens').send({ name: 'x', role: 'root' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.message)).toContain('role');
+    const operator = await t.as('operator');
+    expect((await operator.post('/api/v1/tokens').send({ name: 'escalate', role: 'admin' })).status).toBe(
+      403,
+    );
+  });
+});
