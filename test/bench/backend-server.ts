@@ -50,7 +50,8 @@ function onData(this: BackendSocket, chunk: Buffer): void {
     const sequence = input.readUInt32BE(offset + 8);
     totals.frames++;
     if (command === SUBMIT) used = answer(out, used, SUBMIT_RESP_LENGTH, SUBMIT_RESP, sequence);
-    else if (command === ACTIVE_TEST) used = answer(out, used, ACTIVE_TEST_RESP_LENGTH, ACTIVE_TEST_RESP, sequence);
+    else if (command === ACTIVE_TEST)
+      used = answer(out, used, ACTIVE_TEST_RESP_LENGTH, ACTIVE_TEST_RESP, sequence);
     else if (command === CONNECT) used = answer(out, used, CONNECT_RESP_LENGTH, CONNECT_RESP, sequence);
     else if (command === TERMINATE) {
       used = answer(out, used, HEADER_LENGTH, TERMINATE_RESP, sequence);

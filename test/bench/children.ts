@@ -46,12 +46,28 @@ export function track(child: ChildProcess): void {
   child.once('exit', () => live.delete(child));
 }
 
-/** Kills every child this process started (each by its own handle, never by name). */
+const cleanups = new Set<() => void>();
+
+/** Registers synchronous clean-up (temp files) for killAll; returns the function that unregisters it. */
+export function atCleanup(fn: () => void): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+/** Kills every child this process started (each by its own handle, never by name), then cleans up. */
 export function killAll(): void {
   for (const child of live) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   live.clear();
+  for (const fn of cleanups) {
+    try {
+      fn();
+    } catch {
+      // best effort
+    }
+  }
+  cleanups.clear();
 }
 
 export async function stop(child: ChildProcess, timeoutMs = 3000): Promise<void> {
@@ -108,7 +124,11 @@ export class NodeChild {
   }
 
   /** Starts `node [nodeFlags] <script>` (see launcher.ts) with the fd limit raised. */
-  static start(name: string, script: string, options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+  static start(
+    name: string,
+    script: string,
+    options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {},
+  ) {
     const args = [...(options.nodeFlags ?? []), ...scriptArgs(script)];
     return new NodeChild(name, spawnWithFdLimit(process.execPath, args, { ipc: true, env: options.env }));
   }
@@ -122,9 +142,12 @@ export class NodeChild {
     const answer = new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
     });
-    if (!this.process.connected) return Promise.reject(new Error(`${this.name} is not running ${this.tail()}`));
+    if (!this.process.connected)
+      return Promise.reject(new Error(`${this.name} is not running ${this.tail()}`));
     this.process.send({ id, cmd, args });
-    return withTimeout(answer, timeoutMs, `${this.name}: ${cmd} timed out`).finally(() => this.pending.delete(id));
+    return withTimeout(answer, timeoutMs, `${this.name}: ${cmd} timed out`).finally(() =>
+      this.pending.delete(id),
+    );
   }
 
   stop(): Promise<void> {

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from './ipc.js';
-import { benchFile, repoRoot } from './children.js';
+import { atCleanup, benchFile, repoRoot } from './children.js';
 
 export const CHILD_SCRIPTS = ['backend-server.ts', 'load-client.ts', 'pipe-proxy.ts', 'tether-proxy.ts'];
 const RUNTIME_SOURCE = 'src/runtime/runtime.ts';
@@ -31,7 +31,10 @@ export async function prepareLauncher(): Promise<Launcher> {
     const esbuild = await import('esbuild');
     mkdirSync(outdir, { recursive: true });
     await esbuild.build({
-      entryPoints: [...CHILD_SCRIPTS.map((s) => join(repoRoot, 'test', 'bench', s)), join(repoRoot, RUNTIME_SOURCE)],
+      entryPoints: [
+        ...CHILD_SCRIPTS.map((s) => join(repoRoot, 'test', 'bench', s)),
+        join(repoRoot, RUNTIME_SOURCE),
+      ],
       outbase: repoRoot,
       outdir,
       outExtension: { '.js': '.mjs' },
@@ -42,11 +45,13 @@ export async function prepareLauncher(): Promise<Launcher> {
       target: 'node20',
       logLevel: 'silent',
     });
+    const dispose = () => rmSync(outdir, { recursive: true, force: true });
+    atCleanup(dispose);
     return {
       mode: 'esbuild bundle run by plain node',
       args: (script) => [join(outdir, 'test', 'bench', script.replace(/\.ts$/, '.mjs'))],
       runtimeModule: join(outdir, RUNTIME_SOURCE.replace(/\.ts$/, '.mjs')),
-      dispose: () => rmSync(outdir, { recursive: true, force: true }),
+      dispose,
     };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });

@@ -31,6 +31,8 @@ export interface LoadOpenArgs extends Target {
 
 export interface LoadResult {
   messages: number;
+  /** SUBMITs per client write(): how much batching the proxy's reads can get at most. */
+  framesPerWrite: number;
   elapsedMs: number;
   histogram: SparseHistogram;
   max: number;
@@ -75,6 +77,8 @@ const SEQ_RING = 64; // > any window we use: send times indexed by sequence id
 const histogram = new Histogram();
 let errors: Record<string, number> = {};
 let messages = 0;
+let writes = 0;
+let framesWritten = 0;
 let markedAt = 0;
 let running = false;
 let loadSockets: LoadConnection[] = [];
@@ -106,6 +110,8 @@ class LoadConnection {
       this.sentAt[seq % SEQ_RING] = now;
     }
     this.socket.write(batch);
+    writes++;
+    framesWritten += n;
   }
 
   onData(chunk: Buffer): void {
@@ -171,7 +177,10 @@ async function loadOpen(args: LoadOpenArgs): Promise<{ connected: number; ms: nu
   const all = Promise.all(Array.from({ length: args.connections }, (_, i) => connect(i)));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`connections not open after ${args.timeoutMs} ms`)), args.timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`connections not open after ${args.timeoutMs} ms`)),
+      args.timeoutMs,
+    );
   });
   try {
     loadSockets = await Promise.race([all, timeout]);
@@ -188,6 +197,8 @@ async function loadOpen(args: LoadOpenArgs): Promise<{ connected: number; ms: nu
 function mark(): null {
   histogram.reset();
   messages = 0;
+  writes = 0;
+  framesWritten = 0;
   errors = {};
   markedAt = performance.now();
   return null;
@@ -196,6 +207,7 @@ function mark(): null {
 async function loadClose(): Promise<LoadResult> {
   const result: LoadResult = {
     messages,
+    framesPerWrite: writes > 0 ? framesWritten / writes : 0,
     elapsedMs: performance.now() - markedAt,
     histogram: histogram.toSparse(),
     max: histogram.max,
@@ -226,21 +238,23 @@ async function holdOpen(args: HoldArgs): Promise<HoldResult> {
       while (active < args.concurrency && next < args.connections && performance.now() < deadline) {
         const i = next++;
         active++;
-        openIdle(args, i).then(
-          (socket) => {
-            held.push(socket);
-            established++;
-          },
-          (err: unknown) => {
-            failed++;
-            const kind = describe(err);
-            holdErrors[kind] = (holdErrors[kind] ?? 0) + 1;
-          },
-        ).finally(() => {
-          active--;
-          if (active === 0 && (next >= args.connections || performance.now() >= deadline)) resolve();
-          else launch();
-        });
+        openIdle(args, i)
+          .then(
+            (socket) => {
+              held.push(socket);
+              established++;
+            },
+            (err: unknown) => {
+              failed++;
+              const kind = describe(err);
+              holdErrors[kind] = (holdErrors[kind] ?? 0) + 1;
+            },
+          )
+          .finally(() => {
+            active--;
+            if (active === 0 && (next >= args.connections || performance.now() >= deadline)) resolve();
+            else launch();
+          });
       }
     };
     launch();
@@ -335,7 +349,8 @@ async function connRate(args: ConnRateArgs): Promise<ConnRateResult> {
       if (answered || received.length < HEADER_LENGTH) return;
       const length = received.readUInt32BE(0);
       if (received.length < length) return;
-      if (received.readUInt32BE(4) !== SUBMIT_RESP || received.readUInt32BE(8) !== i + 1) count('bad SUBMIT_RESP');
+      if (received.readUInt32BE(4) !== SUBMIT_RESP || received.readUInt32BE(8) !== i + 1)
+        count('bad SUBMIT_RESP');
       else {
         answered = true;
         completed++;

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { NodeChild, sleep } from './children.js';
 import { Histogram } from './histogram.js';
 import type { ConnRateResult, HoldResult, LoadResult } from './load-client.js';
-import { cpuMs, rssKb } from './procfs.js';
+import { cpuMs, cpuTime, rssKb, type CpuTime } from './procfs.js';
 import { startProxy, type ProxyName } from './proxies.js';
 import { settings, type TargetName } from './settings.js';
 
@@ -13,6 +13,8 @@ export interface Target {
   ports: number[];
   /** The proxy's pid; undefined for direct. */
   pid?: number;
+  /** Sessions the proxy still holds, when it can tell (Tether's stats). */
+  liveSessions?: () => Promise<number>;
 }
 
 export interface LoadMeasurement {
@@ -21,6 +23,7 @@ export interface LoadMeasurement {
   connections: number;
   inflight: number;
   messages: number;
+  framesPerWrite: number;
   elapsedMs: number;
   rate: number;
   p50Us: number;
@@ -28,6 +31,8 @@ export interface LoadMeasurement {
   maxUs: number;
   proxyCpuMs: number | null;
   proxyCpuUsPerMessage: number | null;
+  proxyUserUsPerMessage: number | null;
+  proxySystemUsPerMessage: number | null;
   proxyCpuPercent: number | null;
   clientCpuPercent: number;
   errors: Record<string, number>;
@@ -57,6 +62,8 @@ export interface IdleMeasurement {
   rssAfterKb: number;
   kbPerConnection: number;
   connectMs: number;
+  /** Tether only: sessions its stats still count once every client has closed (should be 0). */
+  sessionsLeftAfterClose: number | null;
   errors: Record<string, number>;
 }
 
@@ -66,7 +73,12 @@ export class Bench {
     readonly backend: NodeChild,
   ) {}
 
-  async load(target: Target, round: number, shape: { connections: number; inflight: number }, windowMs: number) {
+  async load(
+    target: Target,
+    round: number,
+    shape: { connections: number; inflight: number },
+    windowMs: number,
+  ) {
     await this.client.request('loadOpen', {
       host: '127.0.0.1',
       ports: target.ports,
@@ -76,40 +88,47 @@ export class Bench {
       timeoutMs: 15_000,
     });
     let result: LoadResult;
-    let proxyCpu: number | null = null;
+    let proxyCpu: CpuTime | null = null;
     let clientCpu = 0;
     let wallMs = 0;
     try {
       await sleep(settings.rampMs);
-      const proxy0 = target.pid ? cpuMs(target.pid) : 0;
+      const proxy0 = target.pid ? cpuTime(target.pid) : null;
       const client0 = cpuMs(this.client.pid);
       const t0 = performance.now();
       await this.client.request('mark');
       await sleep(windowMs);
-      const proxy1 = target.pid ? cpuMs(target.pid) : 0;
+      const proxy1 = target.pid ? cpuTime(target.pid) : null;
       const client1 = cpuMs(this.client.pid);
       wallMs = performance.now() - t0;
-      proxyCpu = target.pid ? proxy1 - proxy0 : null;
+      if (proxy0 && proxy1) {
+        proxyCpu = { userMs: proxy1.userMs - proxy0.userMs, systemMs: proxy1.systemMs - proxy0.systemMs };
+      }
       clientCpu = client1 - client0;
     } finally {
       result = await this.client.request<LoadResult>('loadClose', undefined, 30_000);
     }
     const histogram = new Histogram();
     histogram.add(result.histogram, result.max);
+    const perMessage = (ms: number | null) =>
+      ms === null || result.messages === 0 ? null : (ms * 1000) / result.messages;
     const measurement: LoadMeasurement = {
       target: target.name,
       round,
       connections: shape.connections,
       inflight: shape.inflight,
       messages: result.messages,
+      framesPerWrite: result.framesPerWrite,
       elapsedMs: result.elapsedMs,
       rate: (result.messages * 1000) / result.elapsedMs,
       p50Us: histogram.percentile(0.5),
       p99Us: histogram.percentile(0.99),
       maxUs: histogram.max,
-      proxyCpuMs: proxyCpu,
-      proxyCpuUsPerMessage: proxyCpu === null || result.messages === 0 ? null : (proxyCpu * 1000) / result.messages,
-      proxyCpuPercent: proxyCpu === null ? null : (proxyCpu / wallMs) * 100,
+      proxyCpuMs: proxyCpu && proxyCpu.userMs + proxyCpu.systemMs,
+      proxyCpuUsPerMessage: perMessage(proxyCpu && proxyCpu.userMs + proxyCpu.systemMs),
+      proxyUserUsPerMessage: perMessage(proxyCpu && proxyCpu.userMs),
+      proxySystemUsPerMessage: perMessage(proxyCpu && proxyCpu.systemMs),
+      proxyCpuPercent: proxyCpu && ((proxyCpu.userMs + proxyCpu.systemMs) / wallMs) * 100,
       clientCpuPercent: (clientCpu / wallMs) * 100,
       errors: result.errors,
     };
@@ -135,7 +154,8 @@ export class Bench {
       rate: (result.completed * 1000) / result.elapsedMs,
       p50Us: histogram.percentile(0.5),
       p99Us: histogram.percentile(0.99),
-      proxyCpuUsPerConnection: proxyCpu === null || result.completed === 0 ? null : (proxyCpu * 1000) / result.completed,
+      proxyCpuUsPerConnection:
+        proxyCpu === null || result.completed === 0 ? null : (proxyCpu * 1000) / result.completed,
       errors: result.errors,
     };
   }
@@ -168,6 +188,7 @@ export class Bench {
       const { open } = await this.client.request<{ open: number }>('holdStatus');
       const { current } = await this.backend.request<{ current: number }>('stats');
       await this.client.request('holdClose', undefined, 30_000);
+      const sessionsLeftAfterClose = proxy.liveSessions ? await waitSessionsGone(proxy.liveSessions) : null;
       return {
         target: name,
         round,
@@ -179,6 +200,7 @@ export class Bench {
         rssAfterKb,
         kbPerConnection: hold.established > 0 ? (rssAfterKb - rssBeforeKb) / hold.established : NaN,
         connectMs: hold.elapsedMs,
+        sessionsLeftAfterClose,
         errors: hold.errors,
       };
     } finally {
@@ -196,5 +218,18 @@ export class Bench {
       if (current === 0 || Date.now() > deadline) return current;
       await sleep(100);
     }
+  }
+}
+
+/** Bounded wait for a proxy to drop its sessions after the clients closed; returns how many remain. */
+export async function waitSessionsGone(
+  liveSessions: () => Promise<number>,
+  timeoutMs = 5000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await liveSessions();
+    if (left === 0 || Date.now() > deadline) return left;
+    await sleep(100);
   }
 }

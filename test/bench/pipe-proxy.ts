@@ -5,7 +5,11 @@ import { announce, serve } from './ipc.js';
 const upstreams: number[] = JSON.parse(process.env.BENCH_UPSTREAM_PORTS ?? '[]');
 let turn = 0;
 const server = net.createServer({ noDelay: true }, (client) => {
-  const upstream = net.connect({ host: '127.0.0.1', port: upstreams[turn++ % upstreams.length], noDelay: true });
+  const upstream = net.connect({
+    host: '127.0.0.1',
+    port: upstreams[turn++ % upstreams.length],
+    noDelay: true,
+  });
   client.pipe(upstream).pipe(client);
   client.on('error', () => upstream.destroy());
   upstream.on('error', () => client.destroy());

@@ -16,14 +16,27 @@ export function clockTicksPerSecond(): number {
   return clockTicks;
 }
 
-/** utime + stime of every thread of the process, in milliseconds. */
-export function cpuMs(pid: number): number {
+export interface CpuTime {
+  userMs: number;
+  systemMs: number;
+}
+
+/** utime and stime of every thread of the process, in milliseconds. */
+export function cpuTime(pid: number): CpuTime {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm (field 2) may contain spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]); // field 14
-  const stime = Number(fields[12]); // field 15
-  return ((utime + stime) * 1000) / clockTicksPerSecond();
+  const ticks = clockTicksPerSecond();
+  return {
+    userMs: (Number(fields[11]) * 1000) / ticks, // field 14, utime
+    systemMs: (Number(fields[12]) * 1000) / ticks, // field 15, stime
+  };
+}
+
+/** utime + stime in milliseconds. */
+export function cpuMs(pid: number): number {
+  const { userMs, systemMs } = cpuTime(pid);
+  return userMs + systemMs;
 }
 
 /** Resident set size in KB (VmRSS). */

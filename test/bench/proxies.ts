@@ -7,7 +7,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/config/snapshot.js';
-import { FD_LIMIT, NodeChild, sleep, spawnWithFdLimit, stderrTail, stop } from './children.js';
+import type { RuntimeStats } from '../../src/runtime/types.js';
+import { FD_LIMIT, NodeChild, atCleanup, sleep, spawnWithFdLimit, stderrTail, stop } from './children.js';
 
 export type ProxyName = 'pipe' | 'tether' | 'haproxy';
 
@@ -15,6 +16,8 @@ export interface RunningProxy {
   name: ProxyName;
   pid: number;
   port: number;
+  /** Sessions the proxy still holds, when it can tell (Tether's stats: scur summed over frontends). */
+  liveSessions?: () => Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -135,7 +138,11 @@ export async function startProxy(name: ProxyName, serverPorts: number[]): Promis
     await child.stop();
     throw err;
   }
-  return { name, pid: child.pid, port, stop: () => child.stop() };
+  const liveSessions = async () => {
+    const stats = await child.request<RuntimeStats>('stats');
+    return stats.frontends.reduce((sum, f) => sum + f.scur, 0);
+  };
+  return { name, pid: child.pid, port, liveSessions, stop: () => child.stop() };
 }
 
 async function startHaproxy(serverPorts: number[]): Promise<RunningProxy> {
@@ -143,6 +150,8 @@ async function startHaproxy(serverPorts: number[]): Promise<RunningProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-bench-haproxy-'));
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(cfg, haproxyConfig(port, serverPorts));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const forget = atCleanup(removeDir);
   const child = spawnWithFdLimit('haproxy', ['-f', cfg, '-db'], { ipc: false });
   const tail = stderrTail(child, false);
   const exited = new Promise<never>((_, reject) =>
@@ -153,7 +162,8 @@ async function startHaproxy(serverPorts: number[]): Promise<RunningProxy> {
     await Promise.race([waitListening(port, 10_000), exited]);
   } catch (err) {
     await stop(child);
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    forget();
     throw err;
   }
   return {
@@ -162,7 +172,8 @@ async function startHaproxy(serverPorts: number[]): Promise<RunningProxy> {
     port,
     stop: async () => {
       await stop(child);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
+      forget();
     },
   };
 }

@@ -63,11 +63,16 @@ export function buildRows(
     rows.push(row(section, 'round trip p50 (µs)', mine, (m) => m.p50Us, targets, 0));
     rows.push(row(section, 'round trip p99 (µs)', mine, (m) => m.p99Us, targets, 0));
     rows.push(row(section, 'proxy CPU per message (µs)', mine, (m) => m.proxyCpuUsPerMessage, targets, 2));
+    rows.push(row(section, '  of which user (µs)', mine, (m) => m.proxyUserUsPerMessage, targets, 2));
+    rows.push(row(section, '  of which system (µs)', mine, (m) => m.proxySystemUsPerMessage, targets, 2));
     rows.push(row(section, 'proxy CPU (% of a core)', mine, (m) => m.proxyCpuPercent, targets, 0));
     rows.push(row(section, 'load client CPU (% of a core)', mine, (m) => m.clientCpuPercent, targets, 0));
+    rows.push(row(section, 'SUBMITs per client write', mine, (m) => m.framesPerWrite, targets, 1));
   }
   const idleSection = `idle connections held (${idles[0]?.requested ?? 0} from 40 source IPs)`;
-  rows.push(row(idleSection, 'proxy RSS growth per connection (KB)', idles, (m) => m.kbPerConnection, targets, 2));
+  rows.push(
+    row(idleSection, 'proxy RSS growth per connection (KB)', idles, (m) => m.kbPerConnection, targets, 2),
+  );
   rows.push(row(idleSection, 'proxy RSS before (MB)', idles, (m) => m.rssBeforeKb / 1024, targets, 1));
   rows.push(row(idleSection, 'proxy RSS with all held (MB)', idles, (m) => m.rssAfterKb / 1024, targets, 1));
   rows.push(row(idleSection, 'time to open all (ms)', idles, (m) => m.connectMs, targets, 0));
@@ -75,18 +80,33 @@ export function buildRows(
   rows.push(row(rateSection, 'connections/s', connRates, (m) => m.rate, targets, 0));
   rows.push(row(rateSection, 'connect + round trip p50 (µs)', connRates, (m) => m.p50Us, targets, 0));
   rows.push(row(rateSection, 'connect + round trip p99 (µs)', connRates, (m) => m.p99Us, targets, 0));
-  rows.push(row(rateSection, 'proxy CPU per connection (µs)', connRates, (m) => m.proxyCpuUsPerConnection, targets, 1));
+  rows.push(
+    row(
+      rateSection,
+      'proxy CPU per connection (µs)',
+      connRates,
+      (m) => m.proxyCpuUsPerConnection,
+      targets,
+      1,
+    ),
+  );
   return rows;
 }
 
-export function ratio(r: Row | undefined): number | null {
-  const t = r?.values.tether;
-  const h = r?.values.haproxy;
-  return typeof t === 'number' && typeof h === 'number' && h > 0 ? t / h : null;
+export function ratio(
+  r: Row | undefined,
+  of: TargetName = 'tether',
+  to: TargetName = 'haproxy',
+): number | null {
+  const a = r?.values[of];
+  const b = r?.values[to];
+  return typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null;
 }
 
 export function buildBars(rows: Row[], busyInflight: number): Bar[] {
-  const cpu = rows.find((r) => r.label === 'proxy CPU per message (µs)' && r.section.includes(`× ${busyInflight} SUBMIT`));
+  const cpu = rows.find(
+    (r) => r.label === 'proxy CPU per message (µs)' && r.section.includes(`× ${busyInflight} SUBMIT`),
+  );
   const rss = rows.find((r) => r.label === 'proxy RSS growth per connection (KB)');
   const bar = (name: string, limit: number, value: number | null): Bar => ({
     name,
@@ -106,7 +126,10 @@ function fmt(value: number | null | undefined, digits: number): string {
 }
 
 export function renderTable(rows: Row[], targets: TargetName[]): string {
-  const header = ['', ...targets, 'tether/haproxy'];
+  // Tether/pipe: what the runtime's features cost over a bare relay on this machine, today.
+  const ratios: Array<[TargetName, TargetName]> = [['tether', 'haproxy']];
+  if (targets.includes('pipe')) ratios.push(['tether', 'pipe']);
+  const header = ['', ...targets, ...ratios.map(([a, b]) => `${a}/${b}`)];
   const lines: string[][] = [];
   let section = '';
   const sectionLines = new Set<number>();
@@ -116,8 +139,14 @@ export function renderTable(rows: Row[], targets: TargetName[]): string {
       sectionLines.add(lines.length);
       lines.push([section]);
     }
-    const t = ratio(r);
-    lines.push([`  ${r.label}`, ...targets.map((name) => fmt(r.values[name], r.digits)), t === null ? '—' : `${t.toFixed(2)}×`]);
+    lines.push([
+      `  ${r.label}`,
+      ...targets.map((name) => fmt(r.values[name], r.digits)),
+      ...ratios.map(([a, b]) => {
+        const value = ratio(r, a, b);
+        return value === null ? '—' : `${value.toFixed(2)}×`;
+      }),
+    ]);
   }
   const widths = header.map((h, i) =>
     Math.max(h.length, ...lines.filter((_, n) => !sectionLines.has(n)).map((l) => (l[i] ?? '').length)),

@@ -5,9 +5,16 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { NodeChild, killAll, repoRoot, setScriptArgs } from './children.js';
 import { describe } from './ipc.js';
-import { prepareLauncher, type Launcher } from './launcher.js';
-import { Bench, type ConnRateMeasurement, type IdleMeasurement, type LoadMeasurement, type Target } from './measure.js';
-import { clockTicksPerSecond } from './procfs.js';
+import { prepareLauncher } from './launcher.js';
+import {
+  Bench,
+  waitSessionsGone,
+  type ConnRateMeasurement,
+  type IdleMeasurement,
+  type LoadMeasurement,
+  type Target,
+} from './measure.js';
+import { clockTicksPerSecond, rssKb } from './procfs.js';
 import {
   MAXCONN,
   NODE_PROXY_FLAGS,
@@ -32,10 +39,7 @@ function installCleanup(): void {
   };
   process.once('SIGINT', () => bail('SIGINT'));
   process.once('SIGTERM', () => bail('SIGTERM'));
-  process.once('exit', () => {
-    killAll();
-    launcher?.dispose();
-  });
+  process.once('exit', () => killAll());
   setTimeout(() => {
     console.error(`watchdog: the run exceeded ${settings.watchdogMs / 1000} s, giving up`);
     killAll();
@@ -43,11 +47,9 @@ function installCleanup(): void {
   }, settings.watchdogMs).unref();
 }
 
-let launcher: Launcher | undefined;
-
 async function main(): Promise<void> {
   installCleanup();
-  launcher = await prepareLauncher();
+  const launcher = await prepareLauncher();
   setScriptArgs(launcher.args);
   setRuntimeModule(launcher.runtimeModule);
   const startedAt = new Date();
@@ -65,11 +67,19 @@ async function main(): Promise<void> {
     maxconn: MAXCONN,
   };
   log(`Tether benchmark${settings.quick ? ' (quick mode)' : ''} — ${startedAt.toISOString()}`);
-  log(`node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
-  log(`${environment.haproxy}; proxies: nbthread 1 / one Node process each, Node proxies run with ${NODE_PROXY_FLAGS.join(' ')}`);
+  log(
+    `node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  log(
+    `${environment.haproxy}; proxies: nbthread 1 / one Node process each, Node proxies run with ${NODE_PROXY_FLAGS.join(' ')}`,
+  );
   log(`children: ${launcher.mode}`);
-  log(`same settings for every proxy: roundrobin over ${settings.backendServers} servers, no health checks, connect 5 s, client/server 1 h, maxconn ${MAXCONN} (HAProxy's ceiling under a 20,000-fd limit)`);
-  log(`${settings.rounds} interleaved rounds of ${settings.loadMs / 1000} s per load shape; figures are medians over rounds`);
+  log(
+    `same settings for every proxy: roundrobin over ${settings.backendServers} servers, no health checks, connect 5 s, client/server 1 h, maxconn ${MAXCONN} (HAProxy's ceiling under a 20,000-fd limit)`,
+  );
+  log(
+    `${settings.rounds} interleaved rounds of ${settings.loadMs / 1000} s per load shape; figures are medians over rounds`,
+  );
 
   const missing = haproxyMissing();
   if (missing && settings.targets.includes('haproxy')) skipped.haproxy = missing;
@@ -93,7 +103,7 @@ async function main(): Promise<void> {
     try {
       const proxy = await startProxy(name, backendPorts);
       proxies.set(name, proxy);
-      targets.push({ name, ports: [proxy.port], pid: proxy.pid });
+      targets.push({ name, ports: [proxy.port], pid: proxy.pid, liveSessions: proxy.liveSessions });
     } catch (err) {
       skipped[name] = describe(err);
     }
@@ -103,6 +113,12 @@ async function main(): Promise<void> {
   const loads: LoadMeasurement[] = [];
   const connRates: ConnRateMeasurement[] = [];
   const idles: IdleMeasurement[] = [];
+  const proxyMemory: Array<{
+    target: TargetName;
+    round: number;
+    rssKb: number;
+    sessionsLeft: number | null;
+  }> = [];
   const failures: Array<{ target: string; phase: string; round: number; error: string }> = [];
   const attempt = async <T>(target: string, phase: string, round: number, run: () => Promise<T>) => {
     try {
@@ -148,22 +164,49 @@ async function main(): Promise<void> {
       }
       await bench.waitBackendIdle();
     }
+    // Memory of the long-lived proxies after each round: steady growth round over round hints at a leak.
+    const memory: string[] = [];
+    for (const target of targets) {
+      if (!target.pid) continue;
+      const sample = {
+        target: target.name,
+        round,
+        rssKb: rssKb(target.pid),
+        sessionsLeft: null as number | null,
+      };
+      if (target.liveSessions)
+        sample.sessionsLeft = await waitSessionsGone(target.liveSessions).catch(() => -1);
+      proxyMemory.push(sample);
+      memory.push(
+        `${target.name} ${(sample.rssKb / 1024).toFixed(1)} MB` +
+          (sample.sessionsLeft === null ? '' : ` (${sample.sessionsLeft} sessions left)`),
+      );
+    }
+    log(`  proxy RSS after the round: ${memory.join(', ')}`);
   }
 
   for (const proxy of proxies.values()) await proxy.stop();
   proxies.clear();
 
   const idleTargets = targets.map((t) => t.name).filter((n): n is ProxyName => n !== 'direct');
-  log(`\nidle connections: ${settings.idle.connections} per proxy from 40 source IPs, fresh proxy process each round`);
+  log(
+    `\nidle connections: ${settings.idle.connections} per proxy from 40 source IPs, fresh proxy process each round`,
+  );
   for (let round = 1; round <= settings.idle.rounds; round++) {
     for (const name of idleTargets) {
       const m = await attempt(name, 'idle', round, () => bench.idle(name, backendPorts, round));
       if (!m) continue;
       idles.push(m);
-      const short = m.established < m.requested || m.openAtMeasure < m.established || m.backendConnections < m.established;
+      const short =
+        m.established < m.requested ||
+        m.openAtMeasure < m.established ||
+        m.backendConnections < m.established;
       log(
         `  ${name.padEnd(8)} round ${round}: ${m.established}/${m.requested} held (backends saw ${m.backendConnections}), ` +
           `RSS ${(m.rssBeforeKb / 1024).toFixed(1)} → ${(m.rssAfterKb / 1024).toFixed(1)} MB = ${m.kbPerConnection.toFixed(2)} KB/conn` +
+          (m.sessionsLeftAfterClose
+            ? `  !! ${m.sessionsLeftAfterClose} sessions left after all closed`
+            : '') +
           (short ? `  !! not all connections held ${JSON.stringify(m.errors)}` : ''),
       );
     }
@@ -176,7 +219,13 @@ async function main(): Promise<void> {
 
   log('\n' + renderTable(rows, names));
   log('\nper round (spread):');
-  log(renderSpread(rows, ['proxy CPU per message (µs)', 'proxy RSS growth per connection (KB)', 'messages/s'], names));
+  log(
+    renderSpread(
+      rows,
+      ['proxy CPU per message (µs)', 'proxy RSS growth per connection (KB)', 'messages/s'],
+      names,
+    ),
+  );
   log('\nissue #2 bars:');
   log(renderBars(bars));
   if (Object.keys(skipped).length) {
@@ -185,7 +234,9 @@ async function main(): Promise<void> {
   }
   const errorRounds = [...loads, ...connRates].filter((m) => Object.keys(m.errors).length > 0);
   if (errorRounds.length || failures.length) {
-    log(`\n!! ${errorRounds.length} measurement(s) saw client errors and ${failures.length} failed; see the JSON`);
+    log(
+      `\n!! ${errorRounds.length} measurement(s) saw client errors and ${failures.length} failed; see the JSON`,
+    );
   }
   log(
     `\nnotes: "proxy CPU" is Δ(utime+stime) of the proxy process from /proc/<pid>/stat (all threads, ${environment.clockTicks} ticks/s) over the measured window;` +
@@ -199,7 +250,20 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { startedAt, finishedAt: new Date(), settings, environment, skipped, bars, summary: rows, loads, connRates, idles, failures },
+      {
+        startedAt,
+        finishedAt: new Date(),
+        settings,
+        environment,
+        skipped,
+        bars,
+        summary: rows,
+        loads,
+        connRates,
+        idles,
+        proxyMemory,
+        failures,
+      },
       null,
       2,
     ),

@@ -17,8 +17,8 @@ const allTargets: TargetName[] = ['direct', 'pipe', 'tether', 'haproxy'];
 
 export const settings = {
   quick,
-  targets: (process.env.BENCH_TARGETS?.split(',').map((t) => t.trim()) ?? allTargets).filter((t): t is TargetName =>
-    allTargets.includes(t as TargetName),
+  targets: (process.env.BENCH_TARGETS?.split(',').map((t) => t.trim()) ?? allTargets).filter(
+    (t): t is TargetName => allTargets.includes(t as TargetName),
   ),
   /** Interleaved rounds; every figure is the median over rounds. */
   rounds: num('BENCH_ROUNDS', 3),
@@ -30,7 +30,11 @@ export const settings = {
   warmupMs: quick ? 300 : 1500,
   busy: { connections: 100, inflight: 16 },
   light: { connections: 50, inflight: 1 },
-  connRate: { loops: 8, durationMs: num('BENCH_CONNRATE_SECONDS', quick ? 1 : 3) * 1000, maxConnections: 30_000 },
+  connRate: {
+    loops: 8,
+    durationMs: num('BENCH_CONNRATE_SECONDS', quick ? 1 : 3) * 1000,
+    maxConnections: 30_000,
+  },
   idle: {
     connections: num('BENCH_IDLE_CONNECTIONS', quick ? 2000 : 9000),
     rounds: num('BENCH_IDLE_ROUNDS', quick ? 1 : 3),
