@@ -15,7 +15,10 @@ import { CONSOLE_EXCLUDE, consoleRoot } from './console-root.js';
         index: 'index.html',
         // Hashed asset names never change content; index.html must always be revalidated.
         setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) =>
-          res.setHeader('Cache-Control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+          res.setHeader(
+            'Cache-Control',
+            /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+          ),
       },
     }),
   ],

@@ -31,8 +31,15 @@ describe('console production bundle', () => {
     for (const f of files(out).filter((x) => /\.(html|css|js)$/.test(x))) {
       const text = readFileSync(f, 'utf8');
       // URLs a browser would fetch: src/href attributes, CSS url(), @import. Plain strings in code don't count.
-      const fetched = [...text.matchAll(/(?:src|href)=["'](https?:)?\/\/[^"']+|url\(\s*["']?(https?:)?\/\/[^)]+\)|@import\s+["']?(https?:)?\/\//g)];
-      expect(fetched.map((m) => m[0]), f).toEqual([]);
+      const fetched = [
+        ...text.matchAll(
+          /(?:src|href)=["'](https?:)?\/\/[^"']+|url\(\s*["']?(https?:)?\/\/[^)]+\)|@import\s+["']?(https?:)?\/\//g,
+        ),
+      ];
+      expect(
+        fetched.map((m) => m[0]),
+        f,
+      ).toEqual([]);
     }
   });
 });

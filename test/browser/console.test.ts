@@ -32,7 +32,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
   let url: string;
   let api: StartedApp['request'];
   let backends: TestServer[] = [];
-  let clients: Socket[] = [];
+  const clients: Socket[] = [];
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -43,7 +43,10 @@ describe.skipIf(missing)('web console in Chromium', () => {
     ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'tether-console-'));
-    tether = await startApp({ dbPath: join(dir, 'tether.db'), env: { TETHER_SOCKET: join(dir, 'tether.sock') } });
+    tether = await startApp({
+      dbPath: join(dir, 'tether.db'),
+      env: { TETHER_SOCKET: join(dir, 'tether.sock') },
+    });
     url = tether.url;
     api = tether.request; // the API as admin, to set up and to check what the console did
 
@@ -56,9 +59,12 @@ describe.skipIf(missing)('web console in Chromium', () => {
       servers: backends.map((b, i) => ({ name: `s${i + 1}`, address: '127.0.0.1', port: b.port, weight: 1 })),
     });
     expect(backend.status, JSON.stringify(backend.body)).toBe(201);
-    const frontend = await api
-      .post('/api/v1/frontends')
-      .send({ name: 'sms', bind: { address: '127.0.0.1', port: frontendPort }, backend: 'gw', enabled: true });
+    const frontend = await api.post('/api/v1/frontends').send({
+      name: 'sms',
+      bind: { address: '127.0.0.1', port: frontendPort },
+      backend: 'gw',
+      enabled: true,
+    });
     expect(frontend.status, JSON.stringify(frontend.body)).toBe(201);
     firstRevision = frontend.body.revision;
     // Live sessions, so drain progress and the sessions page have something to show.
@@ -85,7 +91,8 @@ describe.skipIf(missing)('web console in Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+  const shot = (name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
   const serverRow = (name: string) => page.locator(`tr.server-row[data-server="${name}"]`);
 
   async function confirmDialog(action: string | RegExp) {
@@ -97,7 +104,9 @@ describe.skipIf(missing)('web console in Chromium', () => {
 
   async function serverStats(name: string) {
     const res = await api.get('/api/v1/stats');
-    return res.body.backends.flatMap((b: { servers: unknown[] }) => b.servers).find((s: { name: string }) => s.name === name);
+    return res.body.backends
+      .flatMap((b: { servers: unknown[] }) => b.servers)
+      .find((s: { name: string }) => s.name === name);
   }
 
   it('logs in and shows every server with its health and admin state', async () => {
@@ -111,16 +120,24 @@ describe.skipIf(missing)('web console in Chromium', () => {
       await shot('login');
       await form.getByLabel('Password').fill('wrong password');
       await form.getByRole('button', { name: 'Sign in' }).click();
-      await expect.poll(() => form.locator('.field-error').textContent(), { timeout: 5000 }).toContain('Wrong user name or password');
+      await expect
+        .poll(() => form.locator('.field-error').textContent(), { timeout: 5000 })
+        .toContain('Wrong user name or password');
       await form.getByLabel('User name').fill('admin');
       await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
       await form.getByRole('button', { name: 'Sign in' }).click();
     } else console.log('access control is not wired in: no login step');
     await overview.first().waitFor();
-    await expect.poll(() => serverRow('s1').locator('[data-testid=health]').textContent(), { timeout: 10_000 }).toBe('UP');
-    await expect.poll(() => serverRow('s2').locator('[data-testid=health]').textContent(), { timeout: 10_000 }).toBe('UP');
+    await expect
+      .poll(() => serverRow('s1').locator('[data-testid=health]').textContent(), { timeout: 10_000 })
+      .toBe('UP');
+    await expect
+      .poll(() => serverRow('s2').locator('[data-testid=health]').textContent(), { timeout: 10_000 })
+      .toBe('UP');
     expect(await serverRow('s1').locator('[data-testid=admin]').textContent()).toBe('READY');
-    expect(await serverRow('s1').getByRole('button', { name: 'Ready' }).getAttribute('aria-pressed')).toBe('true');
+    expect(await serverRow('s1').getByRole('button', { name: 'Ready' }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
     // The legend is on screen without scrolling.
     await expect.poll(() => page.locator('footer.legend').isVisible()).toBe(true);
     const legend = await page.locator('footer.legend').boundingBox();
@@ -132,13 +149,21 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await serverRow('s2').getByRole('button', { name: 'Drain' }).click();
     expect(await page.locator('dialog.confirm h2').textContent()).toContain('Drain gw/s2');
     await confirmDialog('Drain s2');
-    await expect.poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 }).toBe('DRAIN');
-    expect(await serverRow('s2').getByRole('button', { name: 'Drain' }).getAttribute('aria-pressed')).toBe('true');
-    await expect.poll(() => page.locator('.banner-done').first().textContent()).toContain('gw/s2 READY → DRAIN');
+    await expect
+      .poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 })
+      .toBe('DRAIN');
+    expect(await serverRow('s2').getByRole('button', { name: 'Drain' }).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
+    await expect
+      .poll(() => page.locator('.banner-done').first().textContent())
+      .toContain('gw/s2 READY → DRAIN');
     expect((await serverStats('s2')).adminState).toBe('drain');
     expect((await serverStats('s2')).status).toContain('DRAIN');
     // Drain progress: its sessions left (roundrobin spread the four clients over both servers).
-    await expect.poll(() => serverRow('s2').locator('[data-testid=drain-progress]').textContent()).toMatch(/2 left · oldest \d/);
+    await expect
+      .poll(() => serverRow('s2').locator('[data-testid=drain-progress]').textContent())
+      .toMatch(/2 left · oldest \d/);
     await shot('overview-drain');
   });
 
@@ -154,19 +179,27 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.locator('dialog.confirm').getByRole('button', { name: 'Set ready s2' }).click();
     await expect.poll(() => serverRow('s2').getByRole('button', { name: 'Drain' }).isDisabled()).toBe(true);
     expect(await serverRow('s2').getByRole('button', { name: 'Ready' }).isDisabled()).toBe(true);
-    await expect.poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 }).toBe('READY');
+    await expect
+      .poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 })
+      .toBe('READY');
     await expect.poll(() => serverRow('s2').getByRole('button', { name: 'Drain' }).isEnabled()).toBe(true);
     await page.unroute('**/servers/s2/state');
   });
 
   it('edits a weight through the form', async () => {
-    await serverRow('s1').getByRole('button', { name: /Edit weight of s1/ }).click();
+    await serverRow('s1')
+      .getByRole('button', { name: /Edit weight of s1/ })
+      .click();
     const input = serverRow('s1').getByLabel('weight');
     await input.fill('5');
     await input.press('Enter');
     await confirmDialog('Set weight 5');
-    await expect.poll(async () => (await api.get('/api/v1/backends/gw/servers/s1')).body.weight, { timeout: 3000 }).toBe(5);
-    await expect.poll(() => serverRow('s1').locator('td[data-label=Weight]').textContent(), { timeout: 3000 }).toContain('5');
+    await expect
+      .poll(async () => (await api.get('/api/v1/backends/gw/servers/s1')).body.weight, { timeout: 3000 })
+      .toBe(5);
+    await expect
+      .poll(() => serverRow('s1').locator('td[data-label=Weight]').textContent(), { timeout: 3000 })
+      .toContain('5');
     await expect.poll(() => page.locator('.banner-done').first().textContent()).toContain('weight 1 → 5');
   });
 
@@ -186,13 +219,19 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Review changes' }).click();
     const review = page.locator('form.review');
     await review.waitFor();
-    await expect.poll(() => review.locator('[data-testid=impact]').textContent()).toContain(`Opens listener sms`);
-    expect(await review.locator('[data-testid=impact]').textContent()).toMatch(/Closes listener sms .*4 current sessions kept/);
+    await expect
+      .poll(() => review.locator('[data-testid=impact]').textContent())
+      .toContain(`Opens listener sms`);
+    expect(await review.locator('[data-testid=impact]').textContent()).toMatch(
+      /Closes listener sms .*4 current sessions kept/,
+    );
     expect(await review.locator('table.changes').textContent()).toContain('frontends[sms].bind.port');
     await review.getByLabel(/Change message/).fill('move sms to a new port');
     await shot('config-review');
     await review.getByRole('button', { name: 'Apply change' }).click();
-    await expect.poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 }).toContain('frontend sms changed');
+    await expect
+      .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
+      .toContain('frontend sms changed');
     const config = await api.get('/api/v1/config');
     expect(config.body.frontends[0].bind.port).toBe(newPort);
   });
@@ -202,14 +241,21 @@ describe.skipIf(missing)('web console in Chromium', () => {
     const current = page.locator('tr.current');
     await current.waitFor();
     expect(await current.textContent()).toContain('move sms to a new port');
-    await expect.poll(() => page.locator('[data-testid=diff]').textContent(), { timeout: 5000 }).toContain(String(frontendPort));
+    await expect
+      .poll(() => page.locator('[data-testid=diff]').textContent(), { timeout: 5000 })
+      .toContain(String(frontendPort));
     await shot('history');
-    await page.locator(`tr[data-revision="${firstRevision}"]`).getByRole('button', { name: `Roll back to #${firstRevision}` }).click();
-    expect(await page.locator('dialog.confirm').textContent()).toContain(`Roll back to revision ${firstRevision}`);
-    await confirmDialog(`Roll back to revision ${firstRevision}`);
-    await expect.poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 }).toContain(
-      `rolled back to revision ${firstRevision}`,
+    await page
+      .locator(`tr[data-revision="${firstRevision}"]`)
+      .getByRole('button', { name: `Roll back to #${firstRevision}` })
+      .click();
+    expect(await page.locator('dialog.confirm').textContent()).toContain(
+      `Roll back to revision ${firstRevision}`,
     );
+    await confirmDialog(`Roll back to revision ${firstRevision}`);
+    await expect
+      .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
+      .toContain(`rolled back to revision ${firstRevision}`);
     const config = await api.get('/api/v1/config');
     expect(config.body.frontends[0].bind.port).toBe(frontendPort);
     await expect.poll(() => page.locator('tr.current').textContent()).toContain('rollback');
@@ -226,7 +272,9 @@ describe.skipIf(missing)('web console in Chromium', () => {
     const entry = page.locator('tr[data-audit]', { hasText: 'revision.rollback' }).first();
     await entry.waitFor({ timeout: 5000 });
     await entry.getByRole('button', { name: 'diff' }).click();
-    await expect.poll(() => page.locator('tr.diff-row [data-testid=diff]').textContent(), { timeout: 5000 }).toContain(String(frontendPort));
+    await expect
+      .poll(() => page.locator('tr.diff-row [data-testid=diff]').textContent(), { timeout: 5000 })
+      .toContain(String(frontendPort));
     await shot('audit');
 
     await page.goto(`${url}/#/charts`);
@@ -254,5 +302,35 @@ describe.skipIf(missing)('web console in Chromium', () => {
     expect(await phone.evaluate(pageWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'console-phone-config.png'), fullPage: true });
     await phone.close();
+  });
+  it('cuts sessions only after a confirmation naming how many, and can cut them when entering maintenance', async () => {
+    await page.goto(`${url}/#/overview`);
+    await serverRow('s1').waitFor();
+    await serverRow('s1').getByRole('button', { name: 'Cut 2 sessions' }).click();
+    expect(await page.locator('dialog.confirm').textContent()).toContain(
+      'This closes 2 live sessions on gw/s1',
+    );
+    await confirmDialog('Cut 2 sessions');
+    await expect.poll(async () => (await serverStats('s1')).scur, { timeout: 3000 }).toBe(0);
+    await expect
+      .poll(() => page.locator('.banner-done').first().textContent())
+      .toContain('gw/s1: 2 session(s) cut');
+
+    await serverRow('s2').getByRole('button', { name: 'Maint' }).click();
+    await page
+      .locator('dialog.confirm')
+      .getByLabel(/also cut its 2 sessions now/)
+      .check();
+    await confirmDialog('Put in maintenance s2');
+    await expect
+      .poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 })
+      .toBe('MAINT');
+    const s2 = await serverStats('s2');
+    expect(s2.adminState).toBe('maint');
+    expect(s2.scur).toBe(0);
+    await expect
+      .poll(() => page.locator('.banner-done').first().textContent())
+      .toContain('READY → MAINT, 2 session(s) cut');
+    await shot('overview-maint');
   });
 });

@@ -49,7 +49,11 @@ export async function request<T>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<ApiResponse<T>> {
-  const init: RequestInit = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
+  const init: RequestInit = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', ...headers },
+  };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
@@ -87,7 +91,8 @@ export const seg = (s: string) => encodeURIComponent(s);
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 403) return `denied: ${err.messages.join('; ') || 'your role does not allow this'}`;
-    if (err.status === 412) return 'the configuration changed meanwhile (someone else applied a revision); reload and try again';
+    if (err.status === 412)
+      return 'the configuration changed meanwhile (someone else applied a revision); reload and try again';
     return err.messages.join('; ');
   }
   return err instanceof Error ? err.message : String(err);

@@ -26,7 +26,6 @@ const PAGES = [
   { path: 'audit', label: 'Audit', render: () => <Audit /> },
 ];
 
-
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
   useEffect(() => {
@@ -37,7 +36,8 @@ function useHash(): string {
   return hash;
 }
 
-type AuthState = { phase: 'checking' } | { phase: 'login'; reason?: string } | { phase: 'in'; user: User | null };
+type AuthState =
+  { phase: 'checking' } | { phase: 'login'; reason?: string } | { phase: 'in'; user: User | null };
 
 export function App() {
   const [auth, setAuth] = useState<AuthState>({ phase: 'checking' });
@@ -127,7 +127,11 @@ function LiveIndicator() {
   const stale = age > 3;
   const label = mode === 'offline' ? 'offline' : stale ? `stale ${last ? seconds(age) : ''}` : mode;
   return (
-    <span class={`live live-${stale || mode === 'offline' ? 'stale' : mode}`} role="status" title="statistics feed">
+    <span
+      class={`live live-${stale || mode === 'offline' ? 'stale' : mode}`}
+      role="status"
+      title="statistics feed"
+    >
       ● {label}
     </span>
   );

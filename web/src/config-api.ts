@@ -22,7 +22,11 @@ export async function loadConfig(): Promise<CurrentConfig> {
   const r = await request<unknown>('GET', '/config');
   const snapshot = unwrapSnapshot(r.data);
   return {
-    snapshot: { defaults: snapshot.defaults, frontends: snapshot.frontends ?? [], backends: snapshot.backends ?? [] },
+    snapshot: {
+      defaults: snapshot.defaults,
+      frontends: snapshot.frontends ?? [],
+      backends: snapshot.backends ?? [],
+    },
     revision: revisionFromEtag(r.headers) ?? (r.data as { revision?: number })?.revision,
   };
 }
@@ -36,8 +40,11 @@ export interface Validation {
 export async function validateCandidate(candidate: Snapshot): Promise<Validation> {
   const r = await request<Record<string, unknown>>('POST', '/config/validate', candidate);
   const d = r.data ?? {};
-  const diff = (d.diff as SnapshotDiff | undefined) ??
-    (Array.isArray(d.changes) ? { changes: d.changes as SnapshotDiff['changes'], text: String(d.text ?? '') } : undefined);
+  const diff =
+    (d.diff as SnapshotDiff | undefined) ??
+    (Array.isArray(d.changes)
+      ? { changes: d.changes as SnapshotDiff['changes'], text: String(d.text ?? '') }
+      : undefined);
   return { impact: d.impact as ImpactReport | undefined, diff, raw: d };
 }
 
@@ -52,6 +59,11 @@ export interface ChangeRequest {
 export async function applyChange(change: ChangeRequest, revision: number | undefined, message: string) {
   const query = message.trim() ? `?message=${encodeURIComponent(message.trim())}` : '';
   const headers: Record<string, string> = revision !== undefined ? { 'If-Match': `"${revision}"` } : {};
-  const r = await request<{ revision?: number; changed?: boolean }>(change.method, `${change.path}${query}`, change.body, headers);
+  const r = await request<{ revision?: number; changed?: boolean }>(
+    change.method,
+    `${change.path}${query}`,
+    change.body,
+    headers,
+  );
   return { revision: r.data?.revision ?? revisionFromEtag(r.headers), changed: r.data?.changed !== false };
 }

@@ -32,7 +32,13 @@ export function lineDiff(a: string[], b: string[]): LineOp[] {
 export function parseUnified(text: string): LineOp[] {
   const ops: LineOp[] = [];
   for (const line of text.split('\n')) {
-    if (line.startsWith('---') || line.startsWith('+++') || line.startsWith('Index:') || line.startsWith('====')) continue;
+    if (
+      line.startsWith('---') ||
+      line.startsWith('+++') ||
+      line.startsWith('Index:') ||
+      line.startsWith('====')
+    )
+      continue;
     if (line.startsWith('@@')) ops.push({ op: '@', text: line });
     else if (line.startsWith('-')) ops.push({ op: '-', text: line.slice(1) });
     else if (line.startsWith('+')) ops.push({ op: '+', text: line.slice(1) });
@@ -69,7 +75,11 @@ export function sideBySide(ops: LineOp[], context = 3): SideRow[] {
       for (let x = 0; x < Math.max(dels.length, adds.length); x++) {
         const left = dels[x];
         const right = adds[x];
-        rows.push({ left, right, kind: left !== undefined && right !== undefined ? 'change' : left !== undefined ? 'del' : 'add' });
+        rows.push({
+          left,
+          right,
+          kind: left !== undefined && right !== undefined ? 'change' : left !== undefined ? 'del' : 'add',
+        });
       }
     }
   }
@@ -112,7 +122,8 @@ export function changesOf(before: unknown, after: unknown, path = ''): DiffChang
       if (!a.has(name)) out.push({ path: p, kind: 'removed', before: value });
       else out.push(...changesOf(value, a.get(name), p));
     }
-    for (const [name, value] of a) if (!b.has(name)) out.push({ path: `${path}[${name}]`, kind: 'added', after: value });
+    for (const [name, value] of a)
+      if (!b.has(name)) out.push({ path: `${path}[${name}]`, kind: 'added', after: value });
     return out;
   }
   if (isObject(before) && isObject(after)) {

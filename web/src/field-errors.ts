@@ -13,14 +13,36 @@ export function fieldErrorsOf(err: unknown): FieldErrors {
   const parts = err.messages.flatMap((m) => m.split('; ')).filter(Boolean);
   for (const part of parts) {
     const match = PATH.exec(part);
-    const path = match && (match[1] === field || match[1].includes('.') || match[1].includes('[') || KNOWN.has(match[1])) ? match[1] : field ?? '';
+    const path =
+      match && (match[1] === field || match[1].includes('.') || match[1].includes('[') || KNOWN.has(match[1]))
+        ? match[1]
+        : (field ?? '');
     (out[path] ??= []).push(part);
   }
   if (parts.length === 0) out[field ?? ''] = [err.message];
   return out;
 }
 
-const KNOWN = new Set(['name', 'backend', 'maxconn', 'allow', 'inspect', 'enabled', 'balance', 'hashType', 'sendProxy', 'onMarkedDown', 'servers', 'address', 'port', 'weight', 'backup', 'check', 'bind', 'message']);
+const KNOWN = new Set([
+  'name',
+  'backend',
+  'maxconn',
+  'allow',
+  'inspect',
+  'enabled',
+  'balance',
+  'hashType',
+  'sendProxy',
+  'onMarkedDown',
+  'servers',
+  'address',
+  'port',
+  'weight',
+  'backup',
+  'check',
+  'bind',
+  'message',
+]);
 
 /** Errors under `prefix` (e.g. "frontends[2]."), re-keyed relative to it; the rest stays under ''. */
 export function scoped(errors: FieldErrors, prefixes: string[]): FieldErrors {

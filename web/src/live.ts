@@ -50,7 +50,15 @@ function handle(raw: string): void {
   else if (d.event && typeof d.event === 'object') receiveEvent(d.event as RuntimeEvent);
 }
 
-const EVENT_NAMES = ['stats', 'runtime', 'event', 'health', 'admin-state', 'frontend-error', 'sessions-closed'];
+const EVENT_NAMES = [
+  'stats',
+  'runtime',
+  'event',
+  'health',
+  'admin-state',
+  'frontend-error',
+  'sessions-closed',
+];
 
 function openStream(): void {
   if (!running) return;

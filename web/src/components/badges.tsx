@@ -4,8 +4,11 @@ import type { ServerStats } from '../types.js';
 export type HealthLook = { cls: string; label: string; title: string };
 
 export function healthLook(s: ServerStats): HealthLook {
-  const last = s.check_status ? `last check ${s.check_status}${s.check_desc ? ` (${s.check_desc})` : ''}` : '';
-  if (!s.checked || s.status === 'no check') return { cls: 'h-nocheck', label: 'no check', title: 'health checks disabled' };
+  const last = s.check_status
+    ? `last check ${s.check_status}${s.check_desc ? ` (${s.check_desc})` : ''}`
+    : '';
+  if (!s.checked || s.status === 'no check')
+    return { cls: 'h-nocheck', label: 'no check', title: 'health checks disabled' };
   if (s.check_status === 'INI' || (s.lastCheckAt === 0 && s.check_status === ''))
     return { cls: 'h-checking', label: 'checking', title: 'first check in progress' };
   const transitional = /^(UP|DOWN)\s+(\d+\/\d+)/.exec(s.status);

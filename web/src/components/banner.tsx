@@ -31,7 +31,8 @@ export function Banners() {
       {list.map((b) => (
         <div key={b.id} class={`banner banner-${b.kind}`} role={b.kind === 'error' ? 'alert' : 'status'}>
           <span>
-            <b>{b.text.startsWith('denied') ? 'Denied' : PREFIX[b.kind]}:</b> {b.text.replace(/^denied: /, '')}
+            <b>{b.text.startsWith('denied') ? 'Denied' : PREFIX[b.kind]}:</b>{' '}
+            {b.text.replace(/^denied: /, '')}
           </span>
           <button type="button" class="dismiss" aria-label="Dismiss" onClick={() => dismiss(b.id)}>
             ×

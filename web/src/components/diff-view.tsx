@@ -5,7 +5,12 @@ export function SideBySide({ ops, left, right }: { ops: LineOp[]; left: string; 
   const rows = sideBySide(ops);
   if (rows.length === 0) return <p class="muted">No differences.</p>;
   return (
-    <div class="diff-side" role="table" aria-label={`Differences between ${left} and ${right}`} data-testid="diff">
+    <div
+      class="diff-side"
+      role="table"
+      aria-label={`Differences between ${left} and ${right}`}
+      data-testid="diff"
+    >
       <div class="col-head" role="columnheader">
         {left}
       </div>
@@ -13,10 +18,32 @@ export function SideBySide({ ops, left, right }: { ops: LineOp[]; left: string; 
         {right}
       </div>
       {rows.map((r, i) => [
-        <pre key={`l${i}`} class={r.kind === 'del' || r.kind === 'change' ? 'del' : r.kind === 'add' ? 'blank' : r.kind === 'hunk' ? 'blank muted' : ''}>
+        <pre
+          key={`l${i}`}
+          class={
+            r.kind === 'del' || r.kind === 'change'
+              ? 'del'
+              : r.kind === 'add'
+                ? 'blank'
+                : r.kind === 'hunk'
+                  ? 'blank muted'
+                  : ''
+          }
+        >
           {r.left ?? ''}
         </pre>,
-        <pre key={`r${i}`} class={r.kind === 'add' || r.kind === 'change' ? 'add' : r.kind === 'del' ? 'blank' : r.kind === 'hunk' ? 'blank muted' : ''}>
+        <pre
+          key={`r${i}`}
+          class={
+            r.kind === 'add' || r.kind === 'change'
+              ? 'add'
+              : r.kind === 'del'
+                ? 'blank'
+                : r.kind === 'hunk'
+                  ? 'blank muted'
+                  : ''
+          }
+        >
           {r.right ?? ''}
         </pre>,
       ])}

@@ -11,7 +11,11 @@ export function Field({
   label: string;
   errors?: string[];
   hint?: string;
-  children: (props: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => ComponentChildren;
+  children: (props: {
+    id: string;
+    'aria-invalid': boolean;
+    'aria-describedby'?: string;
+  }) => ComponentChildren;
 }) {
   const id = useId();
   const errId = errors.length ? `${id}-err` : undefined;

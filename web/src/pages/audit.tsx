@@ -37,12 +37,18 @@ export function Audit() {
   const revisions = data?.revisions ?? [];
   const head = revisions.find((r) => r.current)?.id ?? revisions[0]?.id;
   // Revision 0 is the empty config before the first change.
-  const parentOf = (id: number) => revisions.find((r) => r.id === id)?.parentId ?? revisions.find((r) => r.id < id)?.id ?? 0;
+  const parentOf = (id: number) =>
+    revisions.find((r) => r.id === id)?.parentId ?? revisions.find((r) => r.id < id)?.id ?? 0;
 
   async function doRollback(id: number) {
     const ok = await confirmAction({
       title: `Roll back to revision ${id}?`,
-      body: <p>The configuration of revision {id} becomes a new revision. Admin states and live sessions are not changed.</p>,
+      body: (
+        <p>
+          The configuration of revision {id} becomes a new revision. Admin states and live sessions are not
+          changed.
+        </p>
+      ),
       action: `Roll back to revision ${id}`,
       danger: true,
     });
@@ -50,7 +56,10 @@ export function Audit() {
     setBusy(true);
     try {
       const r = await rollback(id);
-      showBanner(r?.changed === false ? 'same' : 'done', `rolled back to revision ${id}${r?.revision !== undefined ? ` as revision ${r.revision}` : ''}`);
+      showBanner(
+        r?.changed === false ? 'same' : 'done',
+        `rolled back to revision ${id}${r?.revision !== undefined ? ` as revision ${r.revision}` : ''}`,
+      );
       refreshNow();
       reload();
     } catch (e) {
@@ -65,10 +74,22 @@ export function Audit() {
     <div class="audit">
       <form class="toolbar" onSubmit={(e) => e.preventDefault()}>
         <label>
-          User <input type="search" value={who} onChange={(e) => setWho((e.target as HTMLInputElement).value)} placeholder="eg: admin" />
+          User{' '}
+          <input
+            type="search"
+            value={who}
+            onChange={(e) => setWho((e.target as HTMLInputElement).value)}
+            placeholder="eg: admin"
+          />
         </label>
         <label>
-          Action <input type="search" value={action} onChange={(e) => setAction((e.target as HTMLInputElement).value)} placeholder="eg: server.state" />
+          Action{' '}
+          <input
+            type="search"
+            value={action}
+            onChange={(e) => setAction((e.target as HTMLInputElement).value)}
+            placeholder="eg: server.state"
+          />
         </label>
         {error !== undefined && <span class="field-error">{describeError(error)}</span>}
       </form>
@@ -108,13 +129,22 @@ export function Audit() {
                     </td>
                     <td data-label="Target">{e.target ?? '–'}</td>
                     <td data-label="Result">
-                      <span class={`badge ${e.result === 'ok' ? 'h-up' : e.result === 'denied' ? 'h-goingup' : 'h-down'}`}>{e.result}</span>
+                      <span
+                        class={`badge ${e.result === 'ok' ? 'h-up' : e.result === 'denied' ? 'h-goingup' : 'h-down'}`}
+                      >
+                        {e.result}
+                      </span>
                     </td>
                     <td data-label="Revision">
                       {rev !== undefined ? (
                         <span>
                           <a href={`#/history?rev=${rev}`}>#{rev}</a>{' '}
-                          <button type="button" class="link-button" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? null : e.id)}>
+                          <button
+                            type="button"
+                            class="link-button"
+                            aria-expanded={open === e.id}
+                            onClick={() => setOpen(open === e.id ? null : e.id)}
+                          >
                             {open === e.id ? 'hide diff' : 'diff'}
                           </button>
                         </span>
@@ -128,7 +158,12 @@ export function Audit() {
                       <td colSpan={7}>
                         <RevisionDiff before={parent ?? 0} after={rev} />
                         {rev !== head && (
-                          <button type="button" class="danger-outline" disabled={busy || !can(user, 'admin')} onClick={() => doRollback(rev)}>
+                          <button
+                            type="button"
+                            class="danger-outline"
+                            disabled={busy || !can(user, 'admin')}
+                            onClick={() => doRollback(rev)}
+                          >
                             Roll back to revision {rev}
                           </button>
                         )}

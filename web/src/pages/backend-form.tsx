@@ -62,7 +62,12 @@ export function BackendForm({
 
   function submit(e: Event) {
     e.preventDefault();
-    const check: Record<string, unknown> = { type: checkType, inter: num(inter), fall: num(fall), rise: num(rise) };
+    const check: Record<string, unknown> = {
+      type: checkType,
+      inter: num(inter),
+      fall: num(fall),
+      rise: num(rise),
+    };
     if (optionalNum(timeout) !== undefined) check.timeout = optionalNum(timeout);
     if (checkType === 'cmpp') check.cmpp = { sourceAddr, secret, version };
     const be = {
@@ -85,9 +90,22 @@ export function BackendForm({
     onReview(be);
   }
 
-  const claimed = new Set([...BACKEND_FIELDS, 'check.type', 'check.inter', 'check.fall', 'check.rise', 'check.timeout', 'check.cmpp.sourceAddr', 'check.cmpp.secret', 'check.cmpp.version']);
+  const claimed = new Set([
+    ...BACKEND_FIELDS,
+    'check.type',
+    'check.inter',
+    'check.fall',
+    'check.rise',
+    'check.timeout',
+    'check.cmpp.sourceAddr',
+    'check.cmpp.secret',
+    'check.cmpp.version',
+  ]);
   const general = Object.entries(errors)
-    .filter(([k]) => !claimed.has(k) && !/^servers\[\d+\]\.(name|address|port|weight|maxconn|backup|check)$/.test(k))
+    .filter(
+      ([k]) =>
+        !claimed.has(k) && !/^servers\[\d+\]\.(name|address|port|weight|maxconn|backup|check)$/.test(k),
+    )
     .flatMap(([, m]) => m);
   const hashed = balance === 'source' || balance === 'cmpp-account';
 
@@ -103,7 +121,15 @@ export function BackendForm({
       )}
       <div class="form-grid">
         <Field label="Name" errors={errorsFor(errors, 'name')} hint="letters, digits, _ . - (up to 64)">
-          {(p) => <input {...p} name="name" value={name} placeholder="eg: smsc" onInput={(e) => setName(inputValue(e))} />}
+          {(p) => (
+            <input
+              {...p}
+              name="name"
+              value={name}
+              placeholder="eg: smsc"
+              onInput={(e) => setName(inputValue(e))}
+            />
+          )}
         </Field>
         <Field label="Balance" errors={errorsFor(errors, 'balance')}>
           {(p) => (
@@ -116,9 +142,19 @@ export function BackendForm({
             </select>
           )}
         </Field>
-        <Field label="Hash type" errors={errorsFor(errors, 'hashType')} hint={hashed ? 'consistent: a server change moves only its share' : 'only used by hashed balancing'}>
+        <Field
+          label="Hash type"
+          errors={errorsFor(errors, 'hashType')}
+          hint={hashed ? 'consistent: a server change moves only its share' : 'only used by hashed balancing'}
+        >
           {(p) => (
-            <select {...p} name="hashType" value={hashType} disabled={!hashed} onChange={(e) => setHashType(inputValue(e))}>
+            <select
+              {...p}
+              name="hashType"
+              value={hashType}
+              disabled={!hashed}
+              onChange={(e) => setHashType(inputValue(e))}
+            >
               <option value="consistent">consistent</option>
               <option value="map-based">map-based</option>
             </select>
@@ -135,7 +171,12 @@ export function BackendForm({
         </Field>
         <Field label="When a server is marked DOWN" errors={errorsFor(errors, 'onMarkedDown')}>
           {(p) => (
-            <select {...p} name="onMarkedDown" value={onMarkedDown} onChange={(e) => setOnMarkedDown(inputValue(e))}>
+            <select
+              {...p}
+              name="onMarkedDown"
+              value={onMarkedDown}
+              onChange={(e) => setOnMarkedDown(inputValue(e))}
+            >
               <option value="keep">keep its sessions</option>
               <option value="shutdown-sessions">shut its sessions down</option>
             </select>
@@ -147,7 +188,12 @@ export function BackendForm({
         <div class="form-grid">
           <Field label="Type" errors={errorsFor(errors, 'check.type')}>
             {(p) => (
-              <select {...p} name="check.type" value={checkType} onChange={(e) => setCheckType(inputValue(e))}>
+              <select
+                {...p}
+                name="check.type"
+                value={checkType}
+                onChange={(e) => setCheckType(inputValue(e))}
+              >
                 <option value="tcp">tcp (connect)</option>
                 <option value="cmpp">cmpp (CMPP_CONNECT)</option>
                 <option value="none">none</option>
@@ -155,27 +201,90 @@ export function BackendForm({
             )}
           </Field>
           <Field label="Interval (ms)" errors={errorsFor(errors, 'check.inter')}>
-            {(p) => <input {...p} name="check.inter" inputMode="numeric" value={inter} onInput={(e) => setInter(inputValue(e))} />}
+            {(p) => (
+              <input
+                {...p}
+                name="check.inter"
+                inputMode="numeric"
+                value={inter}
+                onInput={(e) => setInter(inputValue(e))}
+              />
+            )}
           </Field>
           <Field label="Fall (failures to DOWN)" errors={errorsFor(errors, 'check.fall')}>
-            {(p) => <input {...p} name="check.fall" inputMode="numeric" value={fall} onInput={(e) => setFall(inputValue(e))} />}
+            {(p) => (
+              <input
+                {...p}
+                name="check.fall"
+                inputMode="numeric"
+                value={fall}
+                onInput={(e) => setFall(inputValue(e))}
+              />
+            )}
           </Field>
           <Field label="Rise (successes to UP)" errors={errorsFor(errors, 'check.rise')}>
-            {(p) => <input {...p} name="check.rise" inputMode="numeric" value={rise} onInput={(e) => setRise(inputValue(e))} />}
+            {(p) => (
+              <input
+                {...p}
+                name="check.rise"
+                inputMode="numeric"
+                value={rise}
+                onInput={(e) => setRise(inputValue(e))}
+              />
+            )}
           </Field>
-          <Field label="Timeout (ms)" errors={errorsFor(errors, 'check.timeout')} hint="empty: defaults.timeouts.check">
-            {(p) => <input {...p} name="check.timeout" inputMode="numeric" value={timeout} onInput={(e) => setTimeout_(inputValue(e))} />}
+          <Field
+            label="Timeout (ms)"
+            errors={errorsFor(errors, 'check.timeout')}
+            hint="empty: defaults.timeouts.check"
+          >
+            {(p) => (
+              <input
+                {...p}
+                name="check.timeout"
+                inputMode="numeric"
+                value={timeout}
+                onInput={(e) => setTimeout_(inputValue(e))}
+              />
+            )}
           </Field>
           {checkType === 'cmpp' && [
             <Field key="sa" label="CMPP Source_Addr" errors={errorsFor(errors, 'check.cmpp.sourceAddr')}>
-              {(p) => <input {...p} name="check.cmpp.sourceAddr" value={sourceAddr} placeholder="eg: 901234" onInput={(e) => setSourceAddr(inputValue(e))} />}
+              {(p) => (
+                <input
+                  {...p}
+                  name="check.cmpp.sourceAddr"
+                  value={sourceAddr}
+                  placeholder="eg: 901234"
+                  onInput={(e) => setSourceAddr(inputValue(e))}
+                />
+              )}
             </Field>,
-            <Field key="se" label="CMPP secret" errors={errorsFor(errors, 'check.cmpp.secret')} hint="shown masked; leave the mask to keep it">
-              {(p) => <input {...p} type="password" autoComplete="off" name="check.cmpp.secret" value={secret} onInput={(e) => setSecret(inputValue(e))} />}
+            <Field
+              key="se"
+              label="CMPP secret"
+              errors={errorsFor(errors, 'check.cmpp.secret')}
+              hint="shown masked; leave the mask to keep it"
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="password"
+                  autoComplete="off"
+                  name="check.cmpp.secret"
+                  value={secret}
+                  onInput={(e) => setSecret(inputValue(e))}
+                />
+              )}
             </Field>,
             <Field key="ve" label="CMPP version" errors={errorsFor(errors, 'check.cmpp.version')}>
               {(p) => (
-                <select {...p} name="check.cmpp.version" value={version} onChange={(e) => setVersion(inputValue(e))}>
+                <select
+                  {...p}
+                  name="check.cmpp.version"
+                  value={version}
+                  onChange={(e) => setVersion(inputValue(e))}
+                >
                   <option value="2.0">2.0</option>
                   <option value="3.0">3.0</option>
                 </select>
@@ -186,34 +295,93 @@ export function BackendForm({
       </fieldset>
       <fieldset>
         <legend>Servers</legend>
-        {errorsFor(errors, 'servers').length > 0 && <p class="field-error">{errorsFor(errors, 'servers').join('; ')}</p>}
+        {errorsFor(errors, 'servers').length > 0 && (
+          <p class="field-error">{errorsFor(errors, 'servers').join('; ')}</p>
+        )}
         {servers.length === 0 && <p class="muted">No servers yet.</p>}
         {servers.map((s, i) => {
           const e = (f: string) => errorsFor(errors, `servers[${i}].${f}`);
           return (
-            <div key={s.key} class="server-editor form-grid" role="group" aria-label={`Server ${s.name || i + 1}`} data-server-index={i}>
+            <div
+              key={s.key}
+              class="server-editor form-grid"
+              role="group"
+              aria-label={`Server ${s.name || i + 1}`}
+              data-server-index={i}
+            >
               <Field label="Server name" errors={e('name')}>
-                {(p) => <input {...p} name={`servers[${i}].name`} value={s.name} placeholder="eg: smsc1" onInput={(ev) => update(s.key, { name: inputValue(ev) })} />}
+                {(p) => (
+                  <input
+                    {...p}
+                    name={`servers[${i}].name`}
+                    value={s.name}
+                    placeholder="eg: smsc1"
+                    onInput={(ev) => update(s.key, { name: inputValue(ev) })}
+                  />
+                )}
               </Field>
               <Field label="Address" errors={e('address')}>
-                {(p) => <input {...p} name={`servers[${i}].address`} value={s.address} placeholder="eg: 10.0.0.5 or 2001:db8::5" onInput={(ev) => update(s.key, { address: inputValue(ev) })} />}
+                {(p) => (
+                  <input
+                    {...p}
+                    name={`servers[${i}].address`}
+                    value={s.address}
+                    placeholder="eg: 10.0.0.5 or 2001:db8::5"
+                    onInput={(ev) => update(s.key, { address: inputValue(ev) })}
+                  />
+                )}
               </Field>
               <Field label="Port" errors={e('port')} hint="1–65535">
-                {(p) => <input {...p} name={`servers[${i}].port`} inputMode="numeric" value={s.port} placeholder="eg: 7890" onInput={(ev) => update(s.key, { port: inputValue(ev) })} />}
+                {(p) => (
+                  <input
+                    {...p}
+                    name={`servers[${i}].port`}
+                    inputMode="numeric"
+                    value={s.port}
+                    placeholder="eg: 7890"
+                    onInput={(ev) => update(s.key, { port: inputValue(ev) })}
+                  />
+                )}
               </Field>
               <Field label="Weight" errors={e('weight')} hint="0–256; 0 takes no new connections">
-                {(p) => <input {...p} name={`servers[${i}].weight`} inputMode="numeric" value={s.weight} onInput={(ev) => update(s.key, { weight: inputValue(ev) })} />}
+                {(p) => (
+                  <input
+                    {...p}
+                    name={`servers[${i}].weight`}
+                    inputMode="numeric"
+                    value={s.weight}
+                    onInput={(ev) => update(s.key, { weight: inputValue(ev) })}
+                  />
+                )}
               </Field>
               <Field label="Max connections" errors={e('maxconn')} hint="empty: no limit">
-                {(p) => <input {...p} name={`servers[${i}].maxconn`} inputMode="numeric" value={s.maxconn} onInput={(ev) => update(s.key, { maxconn: inputValue(ev) })} />}
+                {(p) => (
+                  <input
+                    {...p}
+                    name={`servers[${i}].maxconn`}
+                    inputMode="numeric"
+                    value={s.maxconn}
+                    onInput={(ev) => update(s.key, { maxconn: inputValue(ev) })}
+                  />
+                )}
               </Field>
               <div class="field">
                 <span>Options</span>
                 <label class="check">
-                  <input type="checkbox" checked={s.backup} onChange={(ev) => update(s.key, { backup: inputChecked(ev) })} /> backup
+                  <input
+                    type="checkbox"
+                    checked={s.backup}
+                    onChange={(ev) => update(s.key, { backup: inputChecked(ev) })}
+                  />{' '}
+                  backup
                 </label>
                 <label class="check">
-                  <input type="checkbox" checked={s.check} onChange={(ev) => update(s.key, { check: inputChecked(ev) })} /> health-checked
+                  <input
+                    type="checkbox"
+                    checked={s.check}
+                    onChange={(ev) => update(s.key, { check: inputChecked(ev) })}
+                  />{' '}
+                  health-checked
                 </label>
                 {[...e('backup'), ...e('check')].map((m) => (
                   <p key={m} class="field-error">
@@ -223,7 +391,11 @@ export function BackendForm({
               </div>
               <div class="field">
                 <span>&nbsp;</span>
-                <button type="button" class="danger-outline" onClick={() => setServers((list) => list.filter((x) => x.key !== s.key))}>
+                <button
+                  type="button"
+                  class="danger-outline"
+                  onClick={() => setServers((list) => list.filter((x) => x.key !== s.key))}
+                >
                   Remove {s.name || 'server'}
                 </button>
               </div>
@@ -235,7 +407,16 @@ export function BackendForm({
           onClick={() =>
             setServers((list) => [
               ...list,
-              { key: nextKey++, name: `s${list.length + 1}`, address: '', port: '', weight: '1', maxconn: '', backup: false, check: true },
+              {
+                key: nextKey++,
+                name: `s${list.length + 1}`,
+                address: '',
+                port: '',
+                weight: '1',
+                maxconn: '',
+                backup: false,
+                check: true,
+              },
             ])
           }
         >

@@ -7,14 +7,26 @@ import { onStats } from '../live.js';
 import type { RuntimeStats, StatsSample } from '../types.js';
 
 const WINDOW_MS = 15 * 60 * 1000;
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+];
 
 function toSample(s: RuntimeStats): StatsSample {
   const frontends: StatsSample['frontends'] = {};
   for (const f of s.frontends) frontends[f.name] = { scur: f.scur, stot: f.stot, bin: f.bin, bout: f.bout };
   const servers: StatsSample['servers'] = {};
   for (const b of s.backends)
-    for (const sv of b.servers) servers[`${b.name}/${sv.name}`] = { scur: sv.scur, stot: sv.stot, bin: sv.bin, bout: sv.bout };
+    for (const sv of b.servers)
+      servers[`${b.name}/${sv.name}`] = { scur: sv.scur, stot: sv.stot, bin: sv.bin, bout: sv.bout };
   return { t: s.at, frontends, servers };
 }
 
@@ -22,7 +34,11 @@ type Group = 'frontends' | 'servers';
 type Metric = 'sessions' | 'throughput';
 
 /** uPlot data for one chart: time in seconds, one series per frontend or server. */
-function series(samples: StatsSample[], group: Group, metric: Metric): { names: string[]; data: uPlot.AlignedData } {
+function series(
+  samples: StatsSample[],
+  group: Group,
+  metric: Metric,
+): { names: string[]; data: uPlot.AlignedData } {
   const names = [...new Set(samples.flatMap((s) => Object.keys(s[group])))].sort();
   const xs = samples.map((s) => s.t / 1000);
   const ys = names.map((name) =>
@@ -80,18 +96,34 @@ export function Charts() {
 
   if (error) return <p class="form-error">Cannot load the history of statistics: {error}</p>;
   if (!samples) return <p class="muted">Loading the last 15 minutes…</p>;
-  if (samples.length < 2) return <p class="empty">Collecting samples… charts appear after a couple of seconds.</p>;
+  if (samples.length < 2)
+    return <p class="empty">Collecting samples… charts appear after a couple of seconds.</p>;
   return (
     <div class="charts">
       <Chart title="Sessions per frontend" samples={samples} group="frontends" metric="sessions" />
-      <Chart title="Throughput per frontend (in + out)" samples={samples} group="frontends" metric="throughput" />
+      <Chart
+        title="Throughput per frontend (in + out)"
+        samples={samples}
+        group="frontends"
+        metric="throughput"
+      />
       <Chart title="Sessions per server" samples={samples} group="servers" metric="sessions" />
       <Chart title="Throughput per server (in + out)" samples={samples} group="servers" metric="throughput" />
     </div>
   );
 }
 
-function Chart({ title, samples, group, metric }: { title: string; samples: StatsSample[]; group: Group; metric: Metric }) {
+function Chart({
+  title,
+  samples,
+  group,
+  metric,
+}: {
+  title: string;
+  samples: StatsSample[];
+  group: Group;
+  metric: Metric;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const namesKey = useRef('');
@@ -126,10 +158,13 @@ function Chart({ title, samples, group, metric }: { title: string; samples: Stat
           {},
           {
             size: metric === 'sessions' ? 50 : 80,
-            values: (_u: uPlot, ticks: number[]) => ticks.map((v) => (metric === 'sessions' ? String(v) : `${bytes(v)}/s`)),
+            values: (_u: uPlot, ticks: number[]) =>
+              ticks.map((v) => (metric === 'sessions' ? String(v) : `${bytes(v)}/s`)),
           },
         ],
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(metric === 'sessions' ? 1 : 1024, max * 1.1)] } },
+        scales: {
+          y: { range: (_u, _min, max) => [0, Math.max(metric === 'sessions' ? 1 : 1024, max * 1.1)] },
+        },
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
       },
@@ -141,7 +176,9 @@ function Chart({ title, samples, group, metric }: { title: string; samples: Stat
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(280, el.clientWidth), height: 220 }));
+    const ro = new ResizeObserver(() =>
+      plot.current?.setSize({ width: Math.max(280, el.clientWidth), height: 220 }),
+    );
     ro.observe(el);
     return () => {
       ro.disconnect();

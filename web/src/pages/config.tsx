@@ -2,7 +2,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeError, seg } from '../api.js';
 import { showBanner } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
-import { applyChange, loadConfig, validateCandidate, type ChangeRequest, type CurrentConfig, type Validation } from '../config-api.js';
+import {
+  applyChange,
+  loadConfig,
+  validateCandidate,
+  type ChangeRequest,
+  type CurrentConfig,
+  type Validation,
+} from '../config-api.js';
 import { fieldErrorsOf, scoped, type FieldErrors } from '../field-errors.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
@@ -52,7 +59,13 @@ export function ConfigPage() {
   const snap = config.snapshot;
 
   /** Dry run; on failure stay on the form with the API's messages beside the fields. */
-  async function review(candidate: Snapshot, summary: string, change: ChangeRequest, back: Editing | undefined, prefixes: string[]) {
+  async function review(
+    candidate: Snapshot,
+    summary: string,
+    change: ChangeRequest,
+    back: Editing | undefined,
+    prefixes: string[],
+  ) {
     setBusy(true);
     setErrors({});
     try {
@@ -73,7 +86,11 @@ export function ConfigPage() {
     setBusy(true);
     try {
       const r = await applyChange(reviewing.change, config?.revision, message);
-      if (r.changed) showBanner('done', `${reviewing.summary}${r.revision !== undefined ? ` — revision ${r.revision}` : ''}`);
+      if (r.changed)
+        showBanner(
+          'done',
+          `${reviewing.summary}${r.revision !== undefined ? ` — revision ${r.revision}` : ''}`,
+        );
       else showBanner('same', `${reviewing.summary}: the configuration already said so; no new revision`);
       setReviewing(null);
       setErrors({});
@@ -111,7 +128,10 @@ export function ConfigPage() {
   }
 
   if (editing?.kind === 'frontend') {
-    const index = editing.original === null ? snap.frontends.length : snap.frontends.findIndex((f) => f.name === editing.original);
+    const index =
+      editing.original === null
+        ? snap.frontends.length
+        : snap.frontends.findIndex((f) => f.name === editing.original);
     return (
       <FrontendForm
         initial={editing.draft ?? snap.frontends[index]}
@@ -130,14 +150,23 @@ export function ConfigPage() {
             editing.original === null
               ? { method: 'POST', path: '/frontends', body: fe }
               : { method: 'PUT', path: `/frontends/${seg(editing.original)}`, body: fe };
-          void review({ ...snap, frontends }, editing.original === null ? `frontend ${fe.name} added` : `frontend ${fe.name} changed`, change, back, [`frontends[${index}].`]);
+          void review(
+            { ...snap, frontends },
+            editing.original === null ? `frontend ${fe.name} added` : `frontend ${fe.name} changed`,
+            change,
+            back,
+            [`frontends[${index}].`],
+          );
         }}
       />
     );
   }
 
   if (editing?.kind === 'backend') {
-    const index = editing.original === null ? snap.backends.length : snap.backends.findIndex((b) => b.name === editing.original);
+    const index =
+      editing.original === null
+        ? snap.backends.length
+        : snap.backends.findIndex((b) => b.name === editing.original);
     return (
       <BackendForm
         initial={editing.draft ?? snap.backends[index]}
@@ -160,20 +189,28 @@ export function ConfigPage() {
             editing.original === null
               ? { method: 'POST', path: '/backends', body: be }
               : { method: 'PUT', path: `/backends/${seg(editing.original)}`, body: be };
-          void review({ ...snap, frontends, backends }, editing.original === null ? `backend ${be.name} added` : `backend ${be.name} changed`, change, back, [`backends[${index}].`]);
+          void review(
+            { ...snap, frontends, backends },
+            editing.original === null ? `backend ${be.name} added` : `backend ${be.name} changed`,
+            change,
+            back,
+            [`backends[${index}].`],
+          );
         }}
       />
     );
   }
 
   async function remove(kind: 'frontend' | 'backend', name: string) {
-    const users = kind === 'backend' ? snap.frontends.filter((f) => f.backend === name).map((f) => f.name) : [];
+    const users =
+      kind === 'backend' ? snap.frontends.filter((f) => f.backend === name).map((f) => f.name) : [];
     const ok = await confirmAction({
       title: `Remove ${kind} ${name}?`,
       body: (
         <p>
           You will see the change and its impact on live traffic before anything is applied.
-          {users.length > 0 && ` Frontends ${users.join(', ')} use it: the API will refuse until they point elsewhere.`}
+          {users.length > 0 &&
+            ` Frontends ${users.join(', ')} use it: the API will refuse until they point elsewhere.`}
         </p>
       ),
       action: `Review removal of ${name}`,
@@ -183,14 +220,20 @@ export function ConfigPage() {
       kind === 'frontend'
         ? { ...snap, frontends: snap.frontends.filter((f) => f.name !== name) }
         : { ...snap, backends: snap.backends.filter((b) => b.name !== name) };
-    await review(candidate, `${kind} ${name} removed`, { method: 'DELETE', path: `/${kind}s/${seg(name)}` }, undefined, []);
+    await review(
+      candidate,
+      `${kind} ${name} removed`,
+      { method: 'DELETE', path: `/${kind}s/${seg(name)}` },
+      undefined,
+      [],
+    );
   }
 
   return (
     <div class="config">
       <p class="muted small">
-        Current revision: <b>{config.revision ?? '–'}</b>. Every change is reviewed (diff and impact on live traffic) before it
-        is applied as a new revision; a config change never cuts a connection.
+        Current revision: <b>{config.revision ?? '–'}</b>. Every change is reviewed (diff and impact on live
+        traffic) before it is applied as a new revision; a config change never cuts a connection.
         {!mayEdit && ' Your role can read the configuration; changes need the admin role.'}
       </p>
       <section class="panel">
@@ -202,7 +245,9 @@ export function ConfigPage() {
                 <th scope="col">Name</th>
                 <th scope="col">Bind</th>
                 <th scope="col">Backend</th>
-                <th scope="col" class="num">Max conn</th>
+                <th scope="col" class="num">
+                  Max conn
+                </th>
                 <th scope="col">Allow</th>
                 <th scope="col">Inspect</th>
                 <th scope="col">Enabled</th>
@@ -226,10 +271,19 @@ export function ConfigPage() {
                   <td data-label="Inspect">{f.inspect ?? 'none'}</td>
                   <td data-label="Enabled">{f.enabled ? 'yes' : <b>disabled</b>}</td>
                   <td data-label="Actions">
-                    <button type="button" disabled={!mayEdit} onClick={() => setEditing({ kind: 'frontend', original: f.name })}>
+                    <button
+                      type="button"
+                      disabled={!mayEdit}
+                      onClick={() => setEditing({ kind: 'frontend', original: f.name })}
+                    >
                       Edit
                     </button>{' '}
-                    <button type="button" class="danger-outline" disabled={!mayEdit || busy} onClick={() => remove('frontend', f.name)}>
+                    <button
+                      type="button"
+                      class="danger-outline"
+                      disabled={!mayEdit || busy}
+                      onClick={() => remove('frontend', f.name)}
+                    >
                       Remove
                     </button>
                   </td>
@@ -238,7 +292,12 @@ export function ConfigPage() {
             </tbody>
           </table>
         </div>
-        <button type="button" class="primary" disabled={!mayEdit || snap.backends.length === 0} onClick={() => setEditing({ kind: 'frontend', original: null })}>
+        <button
+          type="button"
+          class="primary"
+          disabled={!mayEdit || snap.backends.length === 0}
+          onClick={() => setEditing({ kind: 'frontend', original: null })}
+        >
           Add frontend
         </button>
         {snap.backends.length === 0 && <span class="muted small"> (add a backend first)</span>}
@@ -251,14 +310,26 @@ export function ConfigPage() {
               {b.name}{' '}
               <span class="muted small">
                 {b.balance}
-                {b.balance === 'source' || b.balance === 'cmpp-account' ? ` (${b.hashType})` : ''} · check {b.check.type}
-                {b.check.type !== 'none' ? ` every ${b.check.inter} ms, fall ${b.check.fall}, rise ${b.check.rise}` : ''} · proxy {b.sendProxy} · on
-                down: {b.onMarkedDown}
+                {b.balance === 'source' || b.balance === 'cmpp-account' ? ` (${b.hashType})` : ''} · check{' '}
+                {b.check.type}
+                {b.check.type !== 'none'
+                  ? ` every ${b.check.inter} ms, fall ${b.check.fall}, rise ${b.check.rise}`
+                  : ''}{' '}
+                · proxy {b.sendProxy} · on down: {b.onMarkedDown}
               </span>{' '}
-              <button type="button" disabled={!mayEdit} onClick={() => setEditing({ kind: 'backend', original: b.name })}>
+              <button
+                type="button"
+                disabled={!mayEdit}
+                onClick={() => setEditing({ kind: 'backend', original: b.name })}
+              >
                 Edit
               </button>{' '}
-              <button type="button" class="danger-outline" disabled={!mayEdit || busy} onClick={() => remove('backend', b.name)}>
+              <button
+                type="button"
+                class="danger-outline"
+                disabled={!mayEdit || busy}
+                onClick={() => remove('backend', b.name)}
+              >
                 Remove
               </button>
             </h3>
@@ -268,8 +339,12 @@ export function ConfigPage() {
                   <tr>
                     <th scope="col">Server</th>
                     <th scope="col">Address</th>
-                    <th scope="col" class="num">Weight</th>
-                    <th scope="col" class="num">Max conn</th>
+                    <th scope="col" class="num">
+                      Weight
+                    </th>
+                    <th scope="col" class="num">
+                      Max conn
+                    </th>
                     <th scope="col">Backup</th>
                     <th scope="col">Checked</th>
                   </tr>
@@ -296,7 +371,12 @@ export function ConfigPage() {
             </div>
           </div>
         ))}
-        <button type="button" class="primary" disabled={!mayEdit} onClick={() => setEditing({ kind: 'backend', original: null })}>
+        <button
+          type="button"
+          class="primary"
+          disabled={!mayEdit}
+          onClick={() => setEditing({ kind: 'backend', original: null })}
+        >
           Add backend
         </button>
       </section>

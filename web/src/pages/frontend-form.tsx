@@ -4,7 +4,17 @@ import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Frontend } from '../types.js';
 import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
 
-const CLAIMED = ['name', 'bind.address', 'bind.port', 'bind', 'backend', 'maxconn', 'allow', 'inspect', 'enabled'];
+const CLAIMED = [
+  'name',
+  'bind.address',
+  'bind.port',
+  'bind',
+  'backend',
+  'maxconn',
+  'allow',
+  'inspect',
+  'enabled',
+];
 
 export function FrontendForm({
   initial,
@@ -62,13 +72,42 @@ export function FrontendForm({
       )}
       <div class="form-grid">
         <Field label="Name" errors={errorsFor(errors, 'name')} hint="letters, digits, _ . - (up to 64)">
-          {(p) => <input {...p} name="name" value={name} placeholder="eg: cmpp-in" onInput={(e) => setName(inputValue(e))} />}
+          {(p) => (
+            <input
+              {...p}
+              name="name"
+              value={name}
+              placeholder="eg: cmpp-in"
+              onInput={(e) => setName(inputValue(e))}
+            />
+          )}
         </Field>
-        <Field label="Bind address" errors={[...errorsFor(errors, 'bind.address'), ...errorsFor(errors, 'bind')]} hint="0.0.0.0, :: or one IP of this host">
-          {(p) => <input {...p} name="bind.address" value={address} placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::" onInput={(e) => setAddress(inputValue(e))} />}
+        <Field
+          label="Bind address"
+          errors={[...errorsFor(errors, 'bind.address'), ...errorsFor(errors, 'bind')]}
+          hint="0.0.0.0, :: or one IP of this host"
+        >
+          {(p) => (
+            <input
+              {...p}
+              name="bind.address"
+              value={address}
+              placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::"
+              onInput={(e) => setAddress(inputValue(e))}
+            />
+          )}
         </Field>
         <Field label="Port" errors={errorsFor(errors, 'bind.port')} hint="1–65535">
-          {(p) => <input {...p} name="bind.port" inputMode="numeric" value={port} placeholder="eg: 7890" onInput={(e) => setPort(inputValue(e))} />}
+          {(p) => (
+            <input
+              {...p}
+              name="bind.port"
+              inputMode="numeric"
+              value={port}
+              placeholder="eg: 7890"
+              onInput={(e) => setPort(inputValue(e))}
+            />
+          )}
         </Field>
         <Field label="Backend" errors={errorsFor(errors, 'backend')}>
           {(p) => (
@@ -82,21 +121,56 @@ export function FrontendForm({
           )}
         </Field>
         <Field label="Max connections" errors={errorsFor(errors, 'maxconn')} hint="empty: the global default">
-          {(p) => <input {...p} name="maxconn" inputMode="numeric" value={maxconn} placeholder="eg: 10000" onInput={(e) => setMaxconn(inputValue(e))} />}
+          {(p) => (
+            <input
+              {...p}
+              name="maxconn"
+              inputMode="numeric"
+              value={maxconn}
+              placeholder="eg: 10000"
+              onInput={(e) => setMaxconn(inputValue(e))}
+            />
+          )}
         </Field>
         <Field label="Inspect" errors={errorsFor(errors, 'inspect')} hint="cmpp: per-account statistics">
           {(p) => (
-            <select {...p} name="inspect" value={inspect} onChange={(e) => setInspect(inputValue(e) as Frontend['inspect'] & string)}>
+            <select
+              {...p}
+              name="inspect"
+              value={inspect}
+              onChange={(e) => setInspect(inputValue(e) as Frontend['inspect'] & string)}
+            >
               <option value="none">none</option>
               <option value="cmpp">cmpp</option>
             </select>
           )}
         </Field>
         <Field label="Allow (CIDR, one per line)" errors={errorsFor(errors, 'allow')} hint="empty: everyone">
-          {(p) => <textarea {...p} name="allow" rows={3} value={allow} placeholder="eg: 10.0.0.0/8" onInput={(e) => setAllow(inputValue(e))} />}
+          {(p) => (
+            <textarea
+              {...p}
+              name="allow"
+              rows={3}
+              value={allow}
+              placeholder="eg: 10.0.0.0/8"
+              onInput={(e) => setAllow(inputValue(e))}
+            />
+          )}
         </Field>
-        <Field label="Enabled" errors={errorsFor(errors, 'enabled')} hint="disabled: the listener closes, sessions are kept">
-          {(p) => <input {...p} type="checkbox" name="enabled" checked={enabled} onChange={(e) => setEnabled(inputChecked(e))} />}
+        <Field
+          label="Enabled"
+          errors={errorsFor(errors, 'enabled')}
+          hint="disabled: the listener closes, sessions are kept"
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="checkbox"
+              name="enabled"
+              checked={enabled}
+              onChange={(e) => setEnabled(inputChecked(e))}
+            />
+          )}
         </Field>
       </div>
       <div class="row-actions">

@@ -63,8 +63,8 @@ export function History() {
       title: `Roll back to revision ${r.id}?`,
       body: (
         <p>
-          The configuration of revision {r.id} ({dateTime(r.createdAt)}, by {r.author}) becomes a new revision. {changes} Server admin states
-          and live sessions are not changed by a rollback.
+          The configuration of revision {r.id} ({dateTime(r.createdAt)}, by {r.author}) becomes a new
+          revision. {changes} Server admin states and live sessions are not changed by a rollback.
         </p>
       ),
       action: `Roll back to revision ${r.id}`,
@@ -76,7 +76,11 @@ export function History() {
       const res = await rollback(r.id);
       const newRev = res?.revision ?? res?.id;
       if (res && res.changed === false) showBanner('same', `revision ${r.id} is what runs already`);
-      else showBanner('done', `rolled back to revision ${r.id}${newRev !== undefined ? ` as revision ${newRev}` : ''}`);
+      else
+        showBanner(
+          'done',
+          `rolled back to revision ${r.id}${newRev !== undefined ? ` as revision ${newRev}` : ''}`,
+        );
       const loaded = await reload();
       if (loaded?.current !== undefined) {
         setB(loaded.current);
@@ -92,7 +96,8 @@ export function History() {
 
   if (error) return <p class="form-error">Cannot load the history: {error}</p>;
   if (!revisions) return <p class="muted">Loading history…</p>;
-  if (revisions.length === 0) return <p class="empty">No revisions yet: the first configuration change creates revision 1.</p>;
+  if (revisions.length === 0)
+    return <p class="empty">No revisions yet: the first configuration change creates revision 1.</p>;
   const mayRollback = can(user, 'admin');
 
   return (
@@ -106,7 +111,9 @@ export function History() {
               <tr>
                 <th scope="col">A</th>
                 <th scope="col">B</th>
-                <th scope="col" class="num">Revision</th>
+                <th scope="col" class="num">
+                  Revision
+                </th>
                 <th scope="col">When</th>
                 <th scope="col">Who</th>
                 <th scope="col">Kind</th>
@@ -118,10 +125,22 @@ export function History() {
               {revisions.map((r) => (
                 <tr key={r.id} data-revision={r.id} class={r.id === head ? 'current' : ''}>
                   <td data-label="A (before)">
-                    <input type="radio" name="rev-a" aria-label={`Compare from revision ${r.id}`} checked={a === r.id} onChange={() => setA(r.id)} />
+                    <input
+                      type="radio"
+                      name="rev-a"
+                      aria-label={`Compare from revision ${r.id}`}
+                      checked={a === r.id}
+                      onChange={() => setA(r.id)}
+                    />
                   </td>
                   <td data-label="B (after)">
-                    <input type="radio" name="rev-b" aria-label={`Compare to revision ${r.id}`} checked={b === r.id} onChange={() => setB(r.id)} />
+                    <input
+                      type="radio"
+                      name="rev-b"
+                      aria-label={`Compare to revision ${r.id}`}
+                      checked={b === r.id}
+                      onChange={() => setB(r.id)}
+                    />
                   </td>
                   <th scope="row" class="num">
                     #{r.id}
@@ -135,7 +154,13 @@ export function History() {
                   <td data-label="Message">{r.message || <span class="muted">–</span>}</td>
                   <td data-label="Actions">
                     {r.id !== head && (
-                      <button type="button" class="danger-outline" disabled={busy || !mayRollback} title={mayRollback ? undefined : 'needs the admin role'} onClick={() => doRollback(r)}>
+                      <button
+                        type="button"
+                        class="danger-outline"
+                        disabled={busy || !mayRollback}
+                        title={mayRollback ? undefined : 'needs the admin role'}
+                        onClick={() => doRollback(r)}
+                      >
                         Roll back to #{r.id}
                       </button>
                     )}
@@ -147,9 +172,7 @@ export function History() {
         </div>
       </section>
       <section class="panel">
-        <h2>
-          {a !== undefined && b !== undefined ? `Revision ${a} → revision ${b}` : 'Compare'}
-        </h2>
+        <h2>{a !== undefined && b !== undefined ? `Revision ${a} → revision ${b}` : 'Compare'}</h2>
         {a !== undefined && b !== undefined && a !== b ? (
           <RevisionDiff before={a} after={b} />
         ) : (

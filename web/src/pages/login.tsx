@@ -23,7 +23,8 @@ export function Login({ onLogin, reason }: { onLogin: (user: User) => void; reas
       onLogin(answer?.user ?? { username, role: 'viewer' });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError('Wrong user name or password.');
-      else if (err instanceof ApiError && err.status === 429) setError('Too many attempts; wait a minute and try again.');
+      else if (err instanceof ApiError && err.status === 429)
+        setError('Too many attempts; wait a minute and try again.');
       else setError(err instanceof Error ? err.message : String(err));
     } finally {
       setBusy(false);

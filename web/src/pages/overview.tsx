@@ -60,9 +60,20 @@ export function Overview() {
         const servers = backend.servers.filter(
           (s) =>
             (!problemsOnly || s.health !== 'UP' || s.adminState !== 'ready' || /\d\/\d/.test(s.status)) &&
-            (!q || backend.name.toLowerCase().includes(q) || frontends.some((f) => f.name.toLowerCase().includes(q)) || s.name.toLowerCase().includes(q)),
+            (!q ||
+              backend.name.toLowerCase().includes(q) ||
+              frontends.some((f) => f.name.toLowerCase().includes(q)) ||
+              s.name.toLowerCase().includes(q)),
         );
-        return <ProxyTable key={backend.name} backend={backend} frontends={frontends} servers={servers} />;
+        return (
+          <ProxyTable
+            key={backend.name}
+            backend={backend}
+            frontends={frontends}
+            servers={servers}
+            at={stats.at}
+          />
+        );
       })}
     </div>
   );
@@ -85,10 +96,14 @@ function Rollup({ stats, onProblems }: { stats: RuntimeStats; onProblems: () => 
   return (
     <div class="rollup" data-testid="rollup">
       <span>
-        <b>{stats.frontends.filter((f) => f.status === 'OPEN').length}</b>/{stats.frontends.length} frontends open
+        <b>{stats.frontends.filter((f) => f.status === 'OPEN').length}</b>/{stats.frontends.length} frontends
+        open
       </span>
       {failed.length > 0 && (
-        <span class="chip chip-bad" title={failed.map((f) => `${f.name}: ${f.error?.message ?? ''}`).join('\n')}>
+        <span
+          class="chip chip-bad"
+          title={failed.map((f) => `${f.name}: ${f.error?.message ?? ''}`).join('\n')}
+        >
           {failed.length} frontend{failed.length > 1 ? 's' : ''} failed to bind
         </span>
       )}
@@ -142,10 +157,12 @@ function ProxyTable({
   backend,
   frontends,
   servers,
+  at,
 }: {
   backend: BackendStats;
   frontends: FrontendStats[];
   servers: BackendStats['servers'];
+  at: number;
 }) {
   const title = frontends.length
     ? frontends.map((f) => `${f.name} ${f.bind.address}:${f.bind.port}`).join(', ')
@@ -166,16 +183,34 @@ function ProxyTable({
               <th scope="col">Server</th>
               <th scope="col">Health</th>
               <th scope="col">Admin</th>
-              <th scope="col" class="num">Weight</th>
-              <th scope="col" class="num" title="current sessions">Cur</th>
-              <th scope="col" class="num" title="max sessions">Max</th>
-              <th scope="col" class="num" title="total sessions">Total</th>
-              <th scope="col" class="num" title="bytes in (from clients)">In</th>
-              <th scope="col" class="num" title="bytes out (to clients)">Out</th>
-              <th scope="col" class="num" title="connection errors">Econ</th>
+              <th scope="col" class="num">
+                Weight
+              </th>
+              <th scope="col" class="num" title="current sessions">
+                Cur
+              </th>
+              <th scope="col" class="num" title="max sessions">
+                Max
+              </th>
+              <th scope="col" class="num" title="total sessions">
+                Total
+              </th>
+              <th scope="col" class="num" title="bytes in (from clients)">
+                In
+              </th>
+              <th scope="col" class="num" title="bytes out (to clients)">
+                Out
+              </th>
+              <th scope="col" class="num" title="connection errors">
+                Econ
+              </th>
               <th scope="col">Last check</th>
-              <th scope="col" class="num" title="time since last UP/DOWN change">Last chg</th>
-              <th scope="col" class="num">Downtime</th>
+              <th scope="col" class="num" title="time since last UP/DOWN change">
+                Last chg
+              </th>
+              <th scope="col" class="num">
+                Downtime
+              </th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -192,11 +227,21 @@ function ProxyTable({
                   {f.error && <span class="error-text"> {f.error.code}</span>}
                 </td>
                 <td class="num" data-label="Weight"></td>
-                <td class="num" data-label="Cur">{count(f.scur)}</td>
-                <td class="num" data-label="Max">{count(f.smax)}</td>
-                <td class="num" data-label="Total">{count(f.stot)}</td>
-                <td class="num" data-label="In">{bytes(f.bin)}</td>
-                <td class="num" data-label="Out">{bytes(f.bout)}</td>
+                <td class="num" data-label="Cur">
+                  {count(f.scur)}
+                </td>
+                <td class="num" data-label="Max">
+                  {count(f.smax)}
+                </td>
+                <td class="num" data-label="Total">
+                  {count(f.stot)}
+                </td>
+                <td class="num" data-label="In">
+                  {bytes(f.bin)}
+                </td>
+                <td class="num" data-label="Out">
+                  {bytes(f.bout)}
+                </td>
                 <td class="num" data-label="Denied" title="denied by allow-list / no usable server">
                   {f.denied > 0 || f.noServer > 0 ? `${count(f.denied)} / ${count(f.noServer)}` : '0'}
                 </td>
@@ -206,7 +251,7 @@ function ProxyTable({
               </tr>
             ))}
             {servers.map((s) => (
-              <ServerRow key={s.name} server={s} />
+              <ServerRow key={s.name} server={s} at={at} />
             ))}
             <tr class="be-row">
               <th scope="row" data-label="Backend">
@@ -216,15 +261,31 @@ function ProxyTable({
                 <span class={`badge ${backend.status === 'UP' ? 'h-up' : 'h-down'}`}>{backend.status}</span>
               </td>
               <td class="num" data-label="Weight"></td>
-              <td class="num" data-label="Cur">{count(backend.scur)}</td>
-              <td class="num" data-label="Max">{count(backend.smax)}</td>
-              <td class="num" data-label="Total">{count(backend.stot)}</td>
-              <td class="num" data-label="In">{bytes(backend.bin)}</td>
-              <td class="num" data-label="Out">{bytes(backend.bout)}</td>
-              <td class="num" data-label="Econ">{count(backend.econ)}</td>
+              <td class="num" data-label="Cur">
+                {count(backend.scur)}
+              </td>
+              <td class="num" data-label="Max">
+                {count(backend.smax)}
+              </td>
+              <td class="num" data-label="Total">
+                {count(backend.stot)}
+              </td>
+              <td class="num" data-label="In">
+                {bytes(backend.bin)}
+              </td>
+              <td class="num" data-label="Out">
+                {bytes(backend.bout)}
+              </td>
+              <td class="num" data-label="Econ">
+                {count(backend.econ)}
+              </td>
               <td data-label=""></td>
-              <td class="num" data-label="Last chg">{seconds(backend.lastchg)}</td>
-              <td class="num" data-label="Downtime">{seconds(backend.downtime)}</td>
+              <td class="num" data-label="Last chg">
+                {seconds(backend.lastchg)}
+              </td>
+              <td class="num" data-label="Downtime">
+                {seconds(backend.downtime)}
+              </td>
               <td data-label=""></td>
             </tr>
           </tbody>

@@ -28,7 +28,9 @@ export function Review({
   const [message, setMessage] = useState('');
   const [view, setView] = useState<'fields' | 'side'>('fields');
   const changes = validation.diff?.changes?.length ? validation.diff.changes : changesOf(current, candidate);
-  const ops = validation.diff?.text ? parseUnified(validation.diff.text) : lineDiff(jsonLines(current), jsonLines(candidate));
+  const ops = validation.diff?.text
+    ? parseUnified(validation.diff.text)
+    : lineDiff(jsonLines(current), jsonLines(candidate));
   const nothing = changes.length === 0;
 
   return (
@@ -41,7 +43,10 @@ export function Review({
       }}
     >
       <h2 id="review-title">Review: {summary}</h2>
-      <p class="muted small">The API accepted this candidate in a dry run; nothing is applied yet. Based on revision {revision ?? '–'}.</p>
+      <p class="muted small">
+        The API accepted this candidate in a dry run; nothing is applied yet. Based on revision{' '}
+        {revision ?? '–'}.
+      </p>
       <h3>Impact on live traffic</h3>
       <Impact impact={validation.impact} />
       <h3>
@@ -55,7 +60,11 @@ export function Review({
           </button>
         </span>
       </h3>
-      {view === 'fields' ? <ChangeList changes={changes} /> : <SideBySide ops={ops} left={`revision ${revision ?? 'current'}`} right="candidate" />}
+      {view === 'fields' ? (
+        <ChangeList changes={changes} />
+      ) : (
+        <SideBySide ops={ops} left={`revision ${revision ?? 'current'}`} right="candidate" />
+      )}
       <div class="field" style={{ marginTop: '0.8rem' }}>
         <span>
           <label for="change-message">Change message (optional, stored on the revision)</label>
@@ -86,33 +95,49 @@ export function Impact({ impact }: { impact?: ImpactReport }) {
   const items = [
     ...impact.listenersOpened.map((l) => (
       <li key={`o${l.frontend}`}>
-        Opens listener <b>{l.frontend}</b> on <code>{l.address}:{l.port}</code>: new connections accepted at once.
+        Opens listener <b>{l.frontend}</b> on{' '}
+        <code>
+          {l.address}:{l.port}
+        </code>
+        : new connections accepted at once.
       </li>
     )),
     ...impact.listenersClosed.map((l) => (
       <li key={`c${l.frontend}${l.port}`}>
-        Closes listener <b>{l.frontend}</b> on <code>{l.address}:{l.port}</code>: no new connections;{' '}
-        <b>{count(l.sessions)}</b> current session{l.sessions === 1 ? '' : 's'} kept until they end.
+        Closes listener <b>{l.frontend}</b> on{' '}
+        <code>
+          {l.address}:{l.port}
+        </code>
+        : no new connections; <b>{count(l.sessions)}</b> current session{l.sessions === 1 ? '' : 's'} kept
+        until they end.
       </li>
     )),
     ...impact.serversRemoved.map((s) => (
       <li key={`r${s.backend}/${s.server}`}>
-        Removes server <b>
+        Removes server{' '}
+        <b>
           {s.backend}/{s.server}
         </b>
-        : <b>{count(s.sessions)}</b> current session{s.sessions === 1 ? '' : 's'} kept until they end (cut them from the overview if needed).
+        : <b>{count(s.sessions)}</b> current session{s.sessions === 1 ? '' : 's'} kept until they end (cut
+        them from the overview if needed).
       </li>
     )),
     ...impact.rehashed
       .filter((r) => r.moved > 0 || r.clients > 0)
       .map((r) => (
         <li key={`h${r.backend}`} class={r.share > 0.34 ? 'warn' : ''}>
-          Backend <b>{r.backend}</b>: <b>{percent(r.share)}</b> of current clients ({count(r.moved)} of {count(r.clients)}) would
-          reach a different server on their next connection; open connections stay where they are.
+          Backend <b>{r.backend}</b>: <b>{percent(r.share)}</b> of current clients ({count(r.moved)} of{' '}
+          {count(r.clients)}) would reach a different server on their next connection; open connections stay
+          where they are.
         </li>
       )),
   ];
-  if (items.length === 0) return <p data-testid="impact">No listener opens or closes, no server with sessions is removed, no client moves.</p>;
+  if (items.length === 0)
+    return (
+      <p data-testid="impact">
+        No listener opens or closes, no server with sessions is removed, no client moves.
+      </p>
+    );
   return (
     <ul class="impact" data-testid="impact">
       {items}

@@ -3,7 +3,7 @@ import { api, describeError, seg } from '../api.js';
 import { AdminBadge, HealthBadge } from '../components/badges.js';
 import { showBanner } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
-import { bytes, count, ms, seconds } from '../format.js';
+import { ago, bytes, count, ms, seconds } from '../format.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
@@ -32,7 +32,8 @@ interface StateResult {
   changed?: boolean;
 }
 
-export function ServerRow({ server: s }: { server: ServerStats }) {
+/** `at`: the server's clock when these stats were taken, so ages don't depend on the browser's clock. */
+export function ServerRow({ server: s, at }: { server: ServerStats; at: number }) {
   const user = useStore(currentUser);
   const [busy, setBusy] = useState(false);
   const [editingWeight, setEditingWeight] = useState(false);
@@ -57,24 +58,40 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
       showBanner('same', `${id} is already ${target.state.toUpperCase()}`);
       return;
     }
+    // Maintenance may also cut the sessions at once; the checkbox says how many.
+    let cut = false;
     const ok = await confirmAction({
       title: `${target.verb} ${id}?`,
       body: (
-        <p>
-          {target.explain} It has {count(s.scur)} session{s.scur === 1 ? '' : 's'} now.
-        </p>
+        <div>
+          <p>
+            {target.explain} It has {count(s.scur)} session{s.scur === 1 ? '' : 's'} now.
+          </p>
+          {target.state === 'maint' && s.scur > 0 && (
+            <label class="check">
+              <input type="checkbox" onChange={(e) => (cut = (e.target as HTMLInputElement).checked)} /> also
+              cut its {count(s.scur)} session{s.scur === 1 ? '' : 's'} now
+            </label>
+          )}
+        </div>
       ),
       action: `${target.verb} ${s.name}`,
     });
     if (!ok) return;
     const before = s.adminState;
     await run(
-      () => api.put<StateResult>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/state`, { state: target.state }),
+      () =>
+        api.put<StateResult>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/state`, {
+          state: target.state,
+          ...(cut ? { shutdownSessions: true } : {}),
+        }),
       (r) => {
         const previous = r?.previous ?? before;
         const now = r?.state ?? target.state;
-        if (r?.changed === false || previous === now) showBanner('same', `${id} was already ${now.toUpperCase()}`);
-        else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}`);
+        const closed = r?.sessionsClosed ? `, ${count(r.sessionsClosed)} session(s) cut` : '';
+        if (r?.changed === false || previous === now)
+          showBanner('same', `${id} was already ${now.toUpperCase()}${closed}`);
+        else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}${closed}`);
       },
     );
   }
@@ -85,7 +102,8 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
       title: `Cut the sessions of ${id}?`,
       body: (
         <p>
-          This closes <b>{count(n)}</b> live session{n === 1 ? '' : 's'} on {id} now. Clients will have to reconnect.
+          This closes <b>{count(n)}</b> live session{n === 1 ? '' : 's'} on {id} now. Clients will have to
+          reconnect.
         </p>
       ),
       action: `Cut ${count(n)} session${n === 1 ? '' : 's'}`,
@@ -112,15 +130,16 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
       title: `Change the weight of ${id}?`,
       body: (
         <p>
-          Weight {s.weight} → {weight}. New connections follow it at once; current sessions are untouched. This creates
-          a configuration revision.
+          Weight {s.weight} → {weight}. New connections follow it at once; current sessions are untouched.
+          This creates a configuration revision.
         </p>
       ),
       action: `Set weight ${weight}`,
     });
     if (!ok) return;
     await run(
-      () => api.patch<Record<string, unknown>>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}`, { weight }),
+      () =>
+        api.patch<Record<string, unknown>>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}`, { weight }),
       (r) => {
         const rev = revisionOf(r);
         if (r?.changed === false) showBanner('same', `${id} weight was already ${weight}`);
@@ -174,11 +193,21 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
           </button>
         )}
       </td>
-      <td class="num" data-label="Cur">{count(s.scur)}</td>
-      <td class="num" data-label="Max">{count(s.smax)}</td>
-      <td class="num" data-label="Total">{count(s.stot)}</td>
-      <td class="num" data-label="In">{bytes(s.bin)}</td>
-      <td class="num" data-label="Out">{bytes(s.bout)}</td>
+      <td class="num" data-label="Cur">
+        {count(s.scur)}
+      </td>
+      <td class="num" data-label="Max">
+        {count(s.smax)}
+      </td>
+      <td class="num" data-label="Total">
+        {count(s.stot)}
+      </td>
+      <td class="num" data-label="In">
+        {bytes(s.bin)}
+      </td>
+      <td class="num" data-label="Out">
+        {bytes(s.bout)}
+      </td>
       <td class={`num${s.econ > 0 ? ' warn' : ''}`} data-label="Econ">
         {count(s.econ)}
       </td>
@@ -187,13 +216,18 @@ export function ServerRow({ server: s }: { server: ServerStats }) {
           <span>
             {s.check_status}
             {s.check_duration >= 0 ? <span class="muted"> in {ms(s.check_duration)}</span> : null}
+            {s.lastCheckAt > 0 && <div class="muted small">{ago(s.lastCheckAt, at)}</div>}
           </span>
         ) : (
           <span class="muted">–</span>
         )}
       </td>
-      <td class="num" data-label="Last chg">{seconds(s.lastchg)}</td>
-      <td class="num" data-label="Downtime">{seconds(s.downtime)}</td>
+      <td class="num" data-label="Last chg">
+        {seconds(s.lastchg)}
+      </td>
+      <td class="num" data-label="Downtime">
+        {seconds(s.downtime)}
+      </td>
       <td data-label="Actions" class="actions">
         <div class="segmented" role="group" aria-label={`Admin state of ${s.name}`}>
           {ACTIONS.map((a) => (
@@ -271,7 +305,8 @@ function closedCount(r: unknown): number | undefined {
   if (typeof r === 'number') return r;
   if (r && typeof r === 'object') {
     const o = r as Record<string, unknown>;
-    for (const k of ['closed', 'sessionsClosed', 'count']) if (typeof o[k] === 'number') return o[k] as number;
+    for (const k of ['closed', 'sessionsClosed', 'count'])
+      if (typeof o[k] === 'number') return o[k] as number;
   }
   return undefined;
 }
@@ -281,7 +316,11 @@ export function revisionOf(r: unknown): number | undefined {
     const o = r as Record<string, unknown>;
     if (typeof o.revision === 'number') return o.revision;
     if (typeof o.revisionId === 'number') return o.revisionId;
-    if (o.revision && typeof o.revision === 'object' && typeof (o.revision as { id?: unknown }).id === 'number')
+    if (
+      o.revision &&
+      typeof o.revision === 'object' &&
+      typeof (o.revision as { id?: unknown }).id === 'number'
+    )
       return (o.revision as { id: number }).id;
   }
   return undefined;

@@ -26,7 +26,11 @@ export function Sessions() {
       const q = new URLSearchParams();
       if (backend) q.set('backend', backend);
       if (server) q.set('server', server);
-      const list = listOf<Session>(await api.get<unknown>(`/sessions${q.size ? `?${q}` : ''}`), 'items', 'sessions');
+      const list = listOf<Session>(
+        await api.get<unknown>(`/sessions${q.size ? `?${q}` : ''}`),
+        'items',
+        'sessions',
+      );
       return { list, at: Date.now() };
     },
     2000,
@@ -38,8 +42,8 @@ export function Sessions() {
       title: `Close the session of ${s.clientAddress}:${s.clientPort}?`,
       body: (
         <p>
-          This cuts 1 session ({s.frontend} → {s.backend}/{s.server ?? '…'}, open for {ms(age(s, Date.now()))}). The client will have to
-          reconnect.
+          This cuts 1 session ({s.frontend} → {s.backend}/{s.server ?? '…'}, open for {ms(age(s, Date.now()))}
+          ). The client will have to reconnect.
         </p>
       ),
       action: 'Cut 1 session',
@@ -97,10 +101,18 @@ export function Sessions() {
                 <th scope="col">Client</th>
                 <th scope="col">Frontend</th>
                 <th scope="col">Server</th>
-                <th scope="col" class="num">Age</th>
-                <th scope="col" class="num">Idle</th>
-                <th scope="col" class="num" title="client → server">In</th>
-                <th scope="col" class="num" title="server → client">Out</th>
+                <th scope="col" class="num">
+                  Age
+                </th>
+                <th scope="col" class="num">
+                  Idle
+                </th>
+                <th scope="col" class="num" title="client → server">
+                  In
+                </th>
+                <th scope="col" class="num" title="server → client">
+                  Out
+                </th>
                 <th scope="col">State</th>
                 <th scope="col">Actions</th>
               </tr>
@@ -129,7 +141,13 @@ export function Sessions() {
                   </td>
                   <td data-label="State">{s.state}</td>
                   <td data-label="Actions">
-                    <button type="button" class="danger-outline" disabled={!mayKill || busyId === s.id} title={mayKill ? undefined : 'needs the operator role'} onClick={() => kill(s)}>
+                    <button
+                      type="button"
+                      class="danger-outline"
+                      disabled={!mayKill || busyId === s.id}
+                      title={mayKill ? undefined : 'needs the operator role'}
+                      onClick={() => kill(s)}
+                    >
                       Kill
                     </button>
                   </td>
