@@ -18,7 +18,11 @@ import { StatsModule } from './stats/stats.module.js';
 @Module({})
 class SettingsModule {
   static forRoot(settings: Settings): DynamicModule {
-    return { module: SettingsModule, providers: [{ provide: SETTINGS, useValue: settings }], exports: [SETTINGS] };
+    return {
+      module: SettingsModule,
+      providers: [{ provide: SETTINGS, useValue: settings }],
+      exports: [SETTINGS],
+    };
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
-import { Logger, type INestApplication } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { API_PREFIX, createApp, DOCS_PATH } from './app.factory.js';
-import { settingsFromEnv } from './settings.js';
+import { settingsFromEnv, type Settings } from './settings.js';
 
 /** A shutdown that has not finished by then is cut short (DESIGN: exit within 10 s). */
 const SHUTDOWN_DEADLINE_MS = 9_500;
@@ -25,16 +25,16 @@ async function main(): Promise<void> {
   }
 
   await app.listen(settings.httpPort, settings.httpHost);
-  const origin = originOf(settings.httpHost, (app.getHttpServer() as Server).address() as AddressInfo, app);
+  const origin = originOf(settings, (app.getHttpServer() as Server).address() as AddressInfo);
   logger.log(`Console  ${origin}/`);
   logger.log(`REST API ${origin}/${API_PREFIX}`);
   logger.log(`API docs ${origin}/${DOCS_PATH}`);
 }
 
-function originOf(host: string, address: AddressInfo, app: INestApplication): string {
-  const scheme = app.getHttpAdapter().getType() === 'express' && (app.getHttpServer() as { cert?: unknown }).cert ? 'https' : 'http';
+function originOf(settings: Settings, address: AddressInfo): string {
+  const host = settings.httpHost;
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : isIPv6(host) ? `[${host}]` : host;
-  return `${scheme}://${shown}:${address.port}`;
+  return `${settings.tlsCert ? 'https' : 'http'}://${shown}:${address.port}`;
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Between, LessThanOrEqual, MoreThanOrEqual, type EntityManager, type FindOptionsWhere, type Repository } from 'typeorm';
+import {
+  Between,
+  LessThanOrEqual,
+  MoreThanOrEqual,
+  type EntityManager,
+  type FindOptionsWhere,
+  type Repository,
+} from 'typeorm';
 import type { Actor } from '../auth/roles.js';
 import { AuditEventEntity, type AuditResult } from './audit-event.entity.js';
 import type { AuditEventDto, AuditListDto, AuditQueryDto } from './audit.dto.js';
@@ -28,7 +35,9 @@ export class AuditService {
     try {
       await this.events.insert(toEntity(entry));
     } catch (error) {
-      this.logger.error(`could not record ${entry.action} by ${entry.actor.username}: ${(error as Error).message}`);
+      this.logger.error(
+        `could not record ${entry.action} by ${entry.actor.username}: ${(error as Error).message}`,
+      );
     }
   }
 

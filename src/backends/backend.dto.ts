@@ -1,4 +1,11 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType, PartialType, PickType } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  IntersectionType,
+  OmitType,
+  PartialType,
+  PickType,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -82,7 +89,10 @@ export class ServerResponseDto {
   @ApiProperty() check: boolean;
   @ApiProperty({ enum: ['ready', 'drain', 'maint'], description: 'Admin state (runtime state, not config)' })
   adminState: AdminState;
-  @ApiPropertyOptional({ enum: ['UP', 'DOWN'], description: 'Health from the checks, when the runtime knows it' })
+  @ApiPropertyOptional({
+    enum: ['UP', 'DOWN'],
+    description: 'Health from the checks, when the runtime knows it',
+  })
   health?: Health;
   @ApiPropertyOptional({ description: "HAProxy-style status, e.g. 'UP', 'DOWN 1/2', 'DRAIN', 'MAINT'" })
   status?: string;
@@ -125,7 +135,9 @@ export class CmppCheckDto {
   @Length(1, 6)
   sourceAddr: string;
 
-  @ApiProperty({ description: "Shared secret; reads back as '********', and sending the mask keeps the stored one" })
+  @ApiProperty({
+    description: "Shared secret; reads back as '********', and sending the mask keeps the stored one",
+  })
   @IsString()
   @Length(1, 64)
   secret: string;
@@ -183,7 +195,10 @@ export class CreateBackendDto {
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   name: string;
 
-  @ApiPropertyOptional({ enum: ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'], default: 'source' })
+  @ApiPropertyOptional({
+    enum: ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'],
+    default: 'source',
+  })
   @IsOptional()
   @IsIn(['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'])
   balance?: BalanceAlgorithm;
@@ -199,7 +214,11 @@ export class CreateBackendDto {
   @Type(() => BackendCheckDto)
   check?: BackendCheckDto;
 
-  @ApiPropertyOptional({ enum: ['none', 'v1', 'v2'], default: 'none', description: 'PROXY protocol toward servers' })
+  @ApiPropertyOptional({
+    enum: ['none', 'v1', 'v2'],
+    default: 'none',
+    description: 'PROXY protocol toward servers',
+  })
   @IsOptional()
   @IsIn(['none', 'v1', 'v2'])
   sendProxy?: SendProxy;
@@ -246,7 +265,8 @@ export class BackendCheckResponseDto {
 
 export class BackendResponseDto {
   @ApiProperty() name: string;
-  @ApiProperty({ enum: ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] }) balance: BalanceAlgorithm;
+  @ApiProperty({ enum: ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] })
+  balance: BalanceAlgorithm;
   @ApiProperty({ enum: ['consistent', 'map-based'] }) hashType: HashType;
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
   @ApiProperty({ enum: ['none', 'v1', 'v2'] }) sendProxy: SendProxy;

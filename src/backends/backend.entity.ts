@@ -1,5 +1,11 @@
 import { Column, Entity, OneToMany, Unique, type Relation } from 'typeorm';
-import type { BackendCheck, BalanceAlgorithm, HashType, OnMarkedDown, SendProxy } from '../config/snapshot.js';
+import type {
+  BackendCheck,
+  BalanceAlgorithm,
+  HashType,
+  OnMarkedDown,
+  SendProxy,
+} from '../config/snapshot.js';
 import { TetherEntity } from '../database/tether.entity.js';
 import { ServerEntity } from './server.entity.js';
 

@@ -47,7 +47,10 @@ export class BackendsController {
   @Put(':name')
   @RequireRole('admin')
   @Audited('backend.replace')
-  @ApiOkResponse({ type: BackendChangeResponseDto, description: 'Leaving out `servers` keeps the current servers' })
+  @ApiOkResponse({
+    type: BackendChangeResponseDto,
+    description: 'Leaving out `servers` keeps the current servers',
+  })
   replace(
     @Param('name') name: string,
     @Body() dto: ReplaceBackendDto,

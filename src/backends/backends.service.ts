@@ -54,7 +54,13 @@ export class BackendsService {
 
   async create(dto: CreateBackendDto, context: ChangeContext): Promise<BackendChangeResponseDto> {
     const result = await this.config.commit(
-      { context, action: 'backend.create', target: dto.name, kind: 'change', message: `create backend ${dto.name}` },
+      {
+        context,
+        action: 'backend.create',
+        target: dto.name,
+        kind: 'change',
+        message: `create backend ${dto.name}`,
+      },
       (draft) => {
         draft.backends.push(normalizeBackend(dto));
         return { focus: `backends[${draft.backends.length - 1}]` };
@@ -63,10 +69,20 @@ export class BackendsService {
     return this.backendChange(result, dto.name);
   }
 
-  async replace(name: string, dto: ReplaceBackendDto, context: ChangeContext): Promise<BackendChangeResponseDto> {
+  async replace(
+    name: string,
+    dto: ReplaceBackendDto,
+    context: ChangeContext,
+  ): Promise<BackendChangeResponseDto> {
     const newName = dto.name ?? name;
     const result = await this.config.commit(
-      { context, action: 'backend.replace', target: name, kind: 'change', message: `replace backend ${name}` },
+      {
+        context,
+        action: 'backend.replace',
+        target: name,
+        kind: 'change',
+        message: `replace backend ${name}`,
+      },
       (draft) => {
         const index = backendIndex(draft, name);
         const current = draft.backends[index];
@@ -77,7 +93,11 @@ export class BackendsService {
     return this.backendChange(result, newName);
   }
 
-  async update(name: string, dto: UpdateBackendDto, context: ChangeContext): Promise<BackendChangeResponseDto> {
+  async update(
+    name: string,
+    dto: UpdateBackendDto,
+    context: ChangeContext,
+  ): Promise<BackendChangeResponseDto> {
     const result = await this.config.commit(
       { context, action: 'backend.update', target: name, kind: 'change', message: `update backend ${name}` },
       (draft) => {
@@ -95,7 +115,8 @@ export class BackendsService {
       (draft) => {
         const index = backendIndex(draft, name);
         const user = draft.frontends.find((f) => f.backend === name);
-        if (user) throw new ConflictError(`name: backend "${name}" is used by frontend "${user.name}"`, 'name');
+        if (user)
+          throw new ConflictError(`name: backend "${name}" is used by frontend "${user.name}"`, 'name');
         draft.backends.splice(index, 1);
       },
     );
@@ -126,7 +147,11 @@ export class BackendsService {
     return found;
   }
 
-  async createServer(backend: string, dto: CreateServerDto, context: ChangeContext): Promise<ServerChangeResponseDto> {
+  async createServer(
+    backend: string,
+    dto: CreateServerDto,
+    context: ChangeContext,
+  ): Promise<ServerChangeResponseDto> {
     const target = `${backend}/${dto.name}`;
     const result = await this.config.commit(
       { context, action: 'server.create', target, kind: 'change', message: `add server ${target}` },
@@ -165,10 +190,15 @@ export class BackendsService {
     dto: UpdateServerDto,
     context: ChangeContext,
   ): Promise<ServerChangeResponseDto> {
-    const fields = Object.entries(dto).filter(([, value]) => value !== undefined).map(([key]) => key);
+    const fields = Object.entries(dto)
+      .filter(([, value]) => value !== undefined)
+      .map(([key]) => key);
     const other = fields.find((field) => field !== 'weight');
     if (other && !roleAllows(context.actor.role, 'admin')) {
-      throw new ForbiddenError(`${other}: the ${context.actor.role} role may change a server's weight only`, other);
+      throw new ForbiddenError(
+        `${other}: the ${context.actor.role} role may change a server's weight only`,
+        other,
+      );
     }
     const target = `${backend}/${server}`;
     const weightOnly = fields.length === 1 && fields[0] === 'weight';
@@ -209,8 +239,14 @@ export class BackendsService {
     return { ...response, revision: result.revision, changed: result.changed };
   }
 
-  private async serverChange(result: CommitResult, backend: string, name: string): Promise<ServerChangeResponseDto> {
-    const server = result.snapshot.backends.find((b) => b.name === backend)?.servers.find((s) => s.name === name);
+  private async serverChange(
+    result: CommitResult,
+    backend: string,
+    name: string,
+  ): Promise<ServerChangeResponseDto> {
+    const server = result.snapshot.backends
+      .find((b) => b.name === backend)
+      ?.servers.find((s) => s.name === name);
     if (!server) throw new NotFoundError('server', `${backend}/${name}`);
     const response = toServerResponse(backend, server, await this.liveServers());
     return { ...response, revision: result.revision, changed: result.changed };

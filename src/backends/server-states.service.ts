@@ -31,9 +31,17 @@ export class ServerStatesService implements OnModuleInit {
     this.config.afterApply((change) => this.restore(change));
   }
 
-  async setState(backend: string, server: string, dto: ServerStateDto, context: ChangeContext): Promise<ServerStateResponseDto> {
+  async setState(
+    backend: string,
+    server: string,
+    dto: ServerStateDto,
+    context: ChangeContext,
+  ): Promise<ServerStateResponseDto> {
     if (dto.shutdownSessions && dto.state !== 'maint') {
-      throw new ValidationError(`shutdownSessions is only allowed with state maint, not ${dto.state}`, 'shutdownSessions');
+      throw new ValidationError(
+        `shutdownSessions is only allowed with state maint, not ${dto.state}`,
+        'shutdownSessions',
+      );
     }
     return this.config.serialize(async () => {
       this.assertServer(backend, server);
@@ -41,7 +49,8 @@ export class ServerStatesService implements OnModuleInit {
         shutdownSessions: dto.shutdownSessions ?? false,
       });
       const detail =
-        `${result.previous} → ${result.state}` + (dto.shutdownSessions ? `, ${result.sessionsClosed} session(s) closed` : '');
+        `${result.previous} → ${result.state}` +
+        (dto.shutdownSessions ? `, ${result.sessionsClosed} session(s) closed` : '');
       try {
         await this.dataSource.transaction(async (manager) => {
           await manager.getRepository(ServerStateEntity).save({
@@ -61,15 +70,23 @@ export class ServerStatesService implements OnModuleInit {
           });
         });
       } catch (error) {
-        this.logger.error(`could not store the admin state of ${backend}/${server}: ${(error as Error).message}`);
+        this.logger.error(
+          `could not store the admin state of ${backend}/${server}: ${(error as Error).message}`,
+        );
         await this.runtime.setServerState(backend, server, result.previous).catch(() => undefined);
-        throw new CommitError(`the admin state could not be stored; ${backend}/${server} is back to ${result.previous}`);
+        throw new CommitError(
+          `the admin state could not be stored; ${backend}/${server} is back to ${result.previous}`,
+        );
       }
       return { ...result, changed: result.previous !== result.state };
     });
   }
 
-  async shutdownSessions(backend: string, server: string, context: ChangeContext): Promise<ShutdownSessionsResponseDto> {
+  async shutdownSessions(
+    backend: string,
+    server: string,
+    context: ChangeContext,
+  ): Promise<ShutdownSessionsResponseDto> {
     this.assertServer(backend, server);
     const closed = await this.runtime.shutdownSessions(backend, server);
     await this.audit.record({
@@ -94,7 +111,9 @@ export class ServerStatesService implements OnModuleInit {
         await this.runtime.setServerState(row.backend, row.server, row.state);
         this.logger.log(`${row.backend}/${row.server} restored to ${row.state} (set by ${row.updatedBy})`);
       } catch (error) {
-        this.logger.error(`could not restore ${row.backend}/${row.server} to ${row.state}: ${(error as Error).message}`);
+        this.logger.error(
+          `could not restore ${row.backend}/${row.server} to ${row.state}: ${(error as Error).message}`,
+        );
       }
     }
   }
@@ -102,6 +121,7 @@ export class ServerStatesService implements OnModuleInit {
   private assertServer(backend: string, server: string): void {
     const found = this.config.snapshot.backends.find((b) => b.name === backend);
     if (!found) throw new NotFoundError('backend', backend);
-    if (!found.servers.some((s) => s.name === server)) throw new NotFoundError('server', `${backend}/${server}`);
+    if (!found.servers.some((s) => s.name === server))
+      throw new NotFoundError('server', `${backend}/${server}`);
   }
 }

@@ -1,5 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/roles.js';
 import { Change, type ChangeContext } from '../common/change-context.js';
@@ -21,7 +39,11 @@ import { ServerStatesService } from './server-states.service.js';
 @ApiTags('backends')
 @Controller('backends/:backend/servers')
 @UseInterceptors(RevisionTagInterceptor)
-@ApiHeader({ name: 'If-Match', required: false, description: 'On config changes: "<revision id>"; stale → 412' })
+@ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'On config changes: "<revision id>"; stale → 412',
+})
 export class ServersController {
   constructor(
     private readonly backends: BackendsService,
@@ -100,7 +122,9 @@ export class ServersController {
   @Put(':server/state')
   @RequireRole('operator')
   @Audited('server.state')
-  @ApiOperation({ summary: 'Admin state ready / drain / maint (runtime state: no revision, untouched by rollback)' })
+  @ApiOperation({
+    summary: 'Admin state ready / drain / maint (runtime state: no revision, untouched by rollback)',
+  })
   @ApiOkResponse({ type: ServerStateResponseDto })
   setState(
     @Param('backend') backend: string,

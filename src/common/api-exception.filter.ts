@@ -41,12 +41,19 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const payload = exception.getResponse();
       const message =
-        typeof payload === 'string' ? payload : messageOf((payload as { message?: unknown }).message) ?? exception.message;
+        typeof payload === 'string'
+          ? payload
+          : (messageOf((payload as { message?: unknown }).message) ?? exception.message);
       return errorBody(exception.getStatus(), message);
     }
     // body-parser errors (malformed JSON, body too large) carry an HTTP status of their own.
     const status = (exception as { status?: unknown; expose?: unknown })?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500 && (exception as { expose?: boolean }).expose) {
+    if (
+      typeof status === 'number' &&
+      status >= 400 &&
+      status < 500 &&
+      (exception as { expose?: boolean }).expose
+    ) {
       return errorBody(status, (exception as Error).message);
     }
     this.logger.error(

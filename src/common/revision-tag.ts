@@ -15,7 +15,10 @@ export function parseIfMatch(header: string | string[] | undefined): number | un
   if (value === '*') return undefined;
   const match = /^(?:W\/)?"(\d{1,15})"$/.exec(value);
   if (!match) {
-    throw new ValidationError(`If-Match must be one quoted revision id such as "12", got ${value || 'nothing'}`, 'If-Match');
+    throw new ValidationError(
+      `If-Match must be one quoted revision id such as "12", got ${value || 'nothing'}`,
+      'If-Match',
+    );
   }
   return Number(match[1]);
 }

@@ -9,7 +9,8 @@ export function IsCidr(options?: ValidationOptions): PropertyDecorator {
       name: 'isCidr',
       validator: {
         validate: (value) => typeof value === 'string' && isCidr(value),
-        defaultMessage: (args) => `${args?.property} must contain IP addresses or CIDR blocks such as 10.0.0.0/8`,
+        defaultMessage: (args) =>
+          `${args?.property} must contain IP addresses or CIDR blocks such as 10.0.0.0/8`,
       },
     },
     options,

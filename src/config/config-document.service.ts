@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { ChangeContext } from '../common/change-context.js';
-import type { ConfigChangeResponseDto, ConfigDto, ConfigResponseDto, ValidateResponseDto } from './config.dto.js';
+import type {
+  ConfigChangeResponseDto,
+  ConfigDto,
+  ConfigResponseDto,
+  ValidateResponseDto,
+} from './config.dto.js';
 import { ConfigService } from './config.service.js';
 import { maskSnapshot } from './secrets.js';
 

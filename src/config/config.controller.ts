@@ -15,7 +15,10 @@ export class ConfigController {
 
   @Get()
   @RequireRole('viewer')
-  @ApiOkResponse({ type: ConfigResponseDto, description: 'The whole snapshot in effect (secrets masked); ETag = revision' })
+  @ApiOkResponse({
+    type: ConfigResponseDto,
+    description: 'The whole snapshot in effect (secrets masked); ETag = revision',
+  })
   get(): ConfigResponseDto {
     return this.config.get();
   }
@@ -23,9 +26,16 @@ export class ConfigController {
   @Put()
   @RequireRole('admin')
   @Audited('config.replace')
-  @ApiHeader({ name: 'If-Match', required: false, description: '"<revision id>": refuse (412) if the config moved on' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: '"<revision id>": refuse (412) if the config moved on',
+  })
   @ApiQuery({ name: 'message', required: false, description: 'Change message stored on the revision' })
-  @ApiOkResponse({ type: ConfigChangeResponseDto, description: 'Applied live and stored as one revision (kind replace)' })
+  @ApiOkResponse({
+    type: ConfigChangeResponseDto,
+    description: 'Applied live and stored as one revision (kind replace)',
+  })
   replace(@Body() dto: ConfigDto, @Change() change: ChangeContext): Promise<ConfigChangeResponseDto> {
     return this.config.replace(dto, change);
   }
@@ -33,7 +43,10 @@ export class ConfigController {
   @Post('validate')
   @HttpCode(200)
   @RequireRole('viewer')
-  @ApiOkResponse({ type: ValidateResponseDto, description: 'Dry run: diff against the config in effect and impact on live traffic' })
+  @ApiOkResponse({
+    type: ValidateResponseDto,
+    description: 'Dry run: diff against the config in effect and impact on live traffic',
+  })
   validate(@Body() dto: ConfigDto): Promise<ValidateResponseDto> {
     return this.config.validate(dto);
   }

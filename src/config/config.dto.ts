@@ -54,7 +54,8 @@ export class DefaultsDto {
 /** PUT /config and POST /config/validate: a whole snapshot. */
 export class ConfigDto {
   @ApiPropertyOptional({
-    description: 'Revision this document is based on (as read from GET /config); acts like If-Match: stale → 412',
+    description:
+      'Revision this document is based on (as read from GET /config); acts like If-Match: stale → 412',
   })
   @IsOptional()
   @IsInt()
@@ -122,7 +123,8 @@ export class SnapshotDto {
 }
 
 export class ConfigResponseDto extends SnapshotDto {
-  @ApiProperty({ description: 'Current revision (0 before the first change); also the ETag' }) revision: number;
+  @ApiProperty({ description: 'Current revision (0 before the first change); also the ETag' })
+  revision: number;
 }
 
 export class ConfigChangeResponseDto extends ConfigResponseDto {

@@ -114,12 +114,16 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const row = await this.dataSource.getRepository(RevisionEntity).findOne({ where: {}, order: { id: 'DESC' } });
+    const row = await this.dataSource
+      .getRepository(RevisionEntity)
+      .findOne({ where: {}, order: { id: 'DESC' } });
     const snapshot = row ? normalizeSnapshot(JSON.parse(row.snapshot) as SnapshotInput) : emptySnapshot();
     const result = await this.runtime.apply(snapshot, { tolerateBindErrors: true });
     this.head = { revision: row?.id ?? 0, snapshot };
     for (const failure of result.failedFrontends) {
-      this.logger.error(`frontend "${failure.frontend}" is not listening: ${failure.code} ${failure.message}`);
+      this.logger.error(
+        `frontend "${failure.frontend}" is not listening: ${failure.code} ${failure.message}`,
+      );
     }
     this.logger.log(
       `revision ${this.head.revision} applied: ${snapshot.frontends.length} frontend(s), ${snapshot.backends.length} backend(s)`,
@@ -171,7 +175,10 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     const head = this.head;
     const candidate = normalizeSnapshot(input);
     this.check(candidate, head.snapshot);
-    const diff = diffSnapshots(head.snapshot, candidate, { before: `revision ${head.revision}`, after: 'candidate' });
+    const diff = diffSnapshots(head.snapshot, candidate, {
+      before: `revision ${head.revision}`,
+      after: 'candidate',
+    });
     return {
       revision: head.revision,
       changed: diff.changes.length > 0,
@@ -205,7 +212,11 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
-  private async store(request: ChangeRequest, previous: typeof this.head, candidate: Snapshot): Promise<number> {
+  private async store(
+    request: ChangeRequest,
+    previous: typeof this.head,
+    candidate: Snapshot,
+  ): Promise<number> {
     try {
       return await this.dataSource.transaction(async (manager) => {
         await writeSnapshotTables(manager, candidate);
@@ -227,13 +238,19 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         return row.id;
       });
     } catch (error) {
-      this.logger.error(`could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`);
+      this.logger.error(
+        `could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`,
+      );
       try {
         await this.runtime.apply(previous.snapshot);
       } catch (restoreError) {
-        this.logger.error(`could not put revision ${previous.revision} back: ${(restoreError as Error).message}`);
+        this.logger.error(
+          `could not put revision ${previous.revision} back: ${(restoreError as Error).message}`,
+        );
       }
-      throw new CommitError(`the change could not be stored; revision ${previous.revision} is still in effect`);
+      throw new CommitError(
+        `the change could not be stored; revision ${previous.revision} is still in effect`,
+      );
     }
   }
 
@@ -267,7 +284,14 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     if (error.code === 'INVALID_SNAPSHOT' || error.code === 'UNKNOWN_BACKEND') {
       const field = subject.field ?? 'snapshot';
       const kind = error.code === 'INVALID_SNAPSHOT' ? 'invalid' : 'unknown-reference';
-      return toDomainError({ kind, field, message: error.message.startsWith(field) ? error.message : `${field}: ${error.message}` }, focus);
+      return toDomainError(
+        {
+          kind,
+          field,
+          message: error.message.startsWith(field) ? error.message : `${field}: ${error.message}`,
+        },
+        focus,
+      );
     }
     return error;
   }
@@ -280,7 +304,9 @@ function relativeField(field: string, focus?: string): string {
 /** An issue as the typed error of its kind, its field named relative to the edited item when inside it. */
 function toDomainError(issue: SnapshotIssue, focus?: string): DomainError {
   const field = relativeField(issue.field, focus);
-  const message = issue.message.startsWith(issue.field) ? field + issue.message.slice(issue.field.length) : issue.message;
+  const message = issue.message.startsWith(issue.field)
+    ? field + issue.message.slice(issue.field.length)
+    : issue.message;
   switch (issue.kind) {
     case 'conflict':
       return new ConflictError(message, field);

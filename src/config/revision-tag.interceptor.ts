@@ -14,7 +14,10 @@ export class RevisionTagInterceptor implements NestInterceptor {
     return next.handle().pipe(
       map((body: unknown) => {
         const revision = (body as { revision?: unknown } | null)?.revision;
-        response.setHeader('ETag', revisionTag(typeof revision === 'number' ? revision : this.config.revision));
+        response.setHeader(
+          'ETag',
+          revisionTag(typeof revision === 'number' ? revision : this.config.revision),
+        );
         return body;
       }),
     );

@@ -21,7 +21,8 @@ export const HOSTNAME_PATTERN =
 
 export function checkSnapshot(snapshot: Snapshot): SnapshotIssue[] {
   const issues: SnapshotIssue[] = [];
-  const report = (kind: IssueKind, field: string, text: string) => issues.push({ kind, field, message: `${field} ${text}` });
+  const report = (kind: IssueKind, field: string, text: string) =>
+    issues.push({ kind, field, message: `${field} ${text}` });
 
   checkInteger(report, 'defaults.maxconn', snapshot.defaults.maxconn, 1, 1_000_000);
   for (const [key, value] of Object.entries(snapshot.defaults.timeouts)) {
@@ -30,7 +31,9 @@ export function checkSnapshot(snapshot: Snapshot): SnapshotIssue[] {
 
   const backendNames = new Set(snapshot.backends.map((b) => b.name));
   checkUniqueNames(report, 'frontends', snapshot.frontends, 'frontend');
-  snapshot.frontends.forEach((frontend, i) => checkFrontend(report, `frontends[${i}]`, frontend, backendNames));
+  snapshot.frontends.forEach((frontend, i) =>
+    checkFrontend(report, `frontends[${i}]`, frontend, backendNames),
+  );
   checkBindClashes(report, snapshot.frontends);
 
   checkUniqueNames(report, 'backends', snapshot.backends, 'backend');
@@ -43,15 +46,24 @@ type Report = (kind: IssueKind, field: string, text: string) => void;
 function checkFrontend(report: Report, at: string, frontend: Frontend, backends: Set<string>): void {
   checkName(report, `${at}.name`, frontend.name);
   if (!isBindAddress(frontend.bind.address)) {
-    report('invalid', `${at}.bind.address`, `must be an IP address, 0.0.0.0 or ::, got "${frontend.bind.address}"`);
+    report(
+      'invalid',
+      `${at}.bind.address`,
+      `must be an IP address, 0.0.0.0 or ::, got "${frontend.bind.address}"`,
+    );
   }
   checkInteger(report, `${at}.bind.port`, frontend.bind.port, 1, 65535);
   if (!backends.has(frontend.backend)) {
-    report('unknown-reference', `${at}.backend`, `must name an existing backend: "${frontend.backend}" is unknown`);
+    report(
+      'unknown-reference',
+      `${at}.backend`,
+      `must name an existing backend: "${frontend.backend}" is unknown`,
+    );
   }
   if (frontend.maxconn !== undefined) checkInteger(report, `${at}.maxconn`, frontend.maxconn, 1, 1_000_000);
   frontend.allow?.forEach((entry, j) => {
-    if (!isCidr(entry)) report('invalid', `${at}.allow[${j}]`, `must be an IP address or CIDR block, got "${entry}"`);
+    if (!isCidr(entry))
+      report('invalid', `${at}.allow[${j}]`, `must be an IP address or CIDR block, got "${entry}"`);
   });
   if (frontend.inspect !== undefined && !['none', 'cmpp'].includes(frontend.inspect)) {
     report('invalid', `${at}.inspect`, 'must be one of: none, cmpp');
@@ -60,7 +72,13 @@ function checkFrontend(report: Report, at: string, frontend: Frontend, backends:
 
 function checkBackend(report: Report, at: string, backend: Backend): void {
   checkName(report, `${at}.name`, backend.name);
-  oneOf(report, `${at}.balance`, backend.balance, ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account']);
+  oneOf(report, `${at}.balance`, backend.balance, [
+    'source',
+    'roundrobin',
+    'leastconn',
+    'first',
+    'cmpp-account',
+  ]);
   oneOf(report, `${at}.hashType`, backend.hashType, ['consistent', 'map-based']);
   oneOf(report, `${at}.sendProxy`, backend.sendProxy, ['none', 'v1', 'v2']);
   oneOf(report, `${at}.onMarkedDown`, backend.onMarkedDown, ['keep', 'shutdown-sessions']);
@@ -71,7 +89,11 @@ function checkBackend(report: Report, at: string, backend: Backend): void {
   checkInteger(report, `${at}.check.rise`, check.rise, 1, 1000);
   if (check.timeout !== undefined) checkInteger(report, `${at}.check.timeout`, check.timeout, 1, 86_400_000);
   if (check.type === 'cmpp' && !check.cmpp) {
-    report('invalid', `${at}.check.cmpp`, 'is required when check.type is cmpp (sourceAddr, secret, version)');
+    report(
+      'invalid',
+      `${at}.check.cmpp`,
+      'is required when check.type is cmpp (sourceAddr, secret, version)',
+    );
   }
   checkUniqueNames(report, `${at}.servers`, backend.servers, `server of backend "${backend.name}"`);
   backend.servers.forEach((server, j) => checkServer(report, `${at}.servers[${j}]`, server));
@@ -120,7 +142,9 @@ function checkBindClashes(report: Report, frontends: Frontend[]): void {
 export function bindsOverlap(a: Frontend['bind'], b: Frontend['bind']): boolean {
   if (a.port !== b.port) return false;
   if (a.address === b.address || a.address === '::' || b.address === '::') return true;
-  return (a.address === '0.0.0.0' && isIP(b.address) === 4) || (b.address === '0.0.0.0' && isIP(a.address) === 4);
+  return (
+    (a.address === '0.0.0.0' && isIP(b.address) === 4) || (b.address === '0.0.0.0' && isIP(a.address) === 4)
+  );
 }
 
 function formatBind(bind: Frontend['bind']): string {
@@ -135,7 +159,11 @@ function checkName(report: Report, field: string, name: unknown): void {
 
 function checkInteger(report: Report, field: string, value: unknown, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    report('invalid', field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value) ?? 'nothing'}`);
+    report(
+      'invalid',
+      field,
+      `must be an integer from ${min} to ${max}, got ${JSON.stringify(value) ?? 'nothing'}`,
+    );
   }
 }
 

@@ -22,7 +22,11 @@ export interface SnapshotDiff {
   text: string;
 }
 
-export function diffSnapshots(before: Snapshot, after: Snapshot, labels = { before: 'before', after: 'after' }): SnapshotDiff {
+export function diffSnapshots(
+  before: Snapshot,
+  after: Snapshot,
+  labels = { before: 'before', after: 'after' },
+): SnapshotDiff {
   const changes: SnapshotChange[] = [];
   diffValue(changes, 'defaults', before.defaults, after.defaults);
   diffNamed(changes, 'frontends', before.frontends, after.frontends);
@@ -39,7 +43,12 @@ export function diffSnapshots(before: Snapshot, after: Snapshot, labels = { befo
   return { changes: changes.map(maskChange), text };
 }
 
-function diffNamed(changes: SnapshotChange[], path: string, before: Array<{ name: string }>, after: Array<{ name: string }>): void {
+function diffNamed(
+  changes: SnapshotChange[],
+  path: string,
+  before: Array<{ name: string }>,
+  after: Array<{ name: string }>,
+): void {
   const afterByName = new Map(after.map((item) => [item.name, item]));
   const beforeByName = new Map(before.map((item) => [item.name, item]));
   for (const item of before) {
@@ -48,7 +57,8 @@ function diffNamed(changes: SnapshotChange[], path: string, before: Array<{ name
     else diffValue(changes, `${path}[${item.name}]`, item, next);
   }
   for (const item of after) {
-    if (!beforeByName.has(item.name)) changes.push({ path: `${path}[${item.name}]`, kind: 'added', after: item });
+    if (!beforeByName.has(item.name))
+      changes.push({ path: `${path}[${item.name}]`, kind: 'added', after: item });
   }
 }
 
@@ -67,7 +77,8 @@ function diffValue(changes: SnapshotChange[], path: string, before: unknown, aft
     }
     return;
   }
-  if (JSON.stringify(before) !== JSON.stringify(after)) changes.push({ path, kind: 'changed', before, after });
+  if (JSON.stringify(before) !== JSON.stringify(after))
+    changes.push({ path, kind: 'changed', before, after });
 }
 
 function maskChange(change: SnapshotChange): SnapshotChange {

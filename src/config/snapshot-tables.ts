@@ -52,7 +52,9 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
         position,
       }),
     );
-    const serverRows = new Map((await servers.find({ where: { backendId: row.id } })).map((s) => [s.name, s]));
+    const serverRows = new Map(
+      (await servers.find({ where: { backendId: row.id } })).map((s) => [s.name, s]),
+    );
     const wantedServers = new Set(backend.servers.map((s) => s.name));
     await servers.remove([...serverRows.values()].filter((s) => !wantedServers.has(s.name)));
     await servers.save(

@@ -1,4 +1,11 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType, PartialType, PickType } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  IntersectionType,
+  OmitType,
+  PartialType,
+  PickType,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -21,7 +28,10 @@ import type { FrontendFailure } from '../runtime/types.js';
 const NAME_MESSAGE = '$property must be 1 to 64 characters of letters, digits, "_", "." or "-"';
 
 export class BindDto {
-  @ApiPropertyOptional({ description: "IP address to listen on; '0.0.0.0' or '::' for all", default: '0.0.0.0' })
+  @ApiPropertyOptional({
+    description: "IP address to listen on; '0.0.0.0' or '::' for all",
+    default: '0.0.0.0',
+  })
   @IsOptional()
   @IsIP()
   address?: string;
@@ -49,14 +59,21 @@ export class CreateFrontendDto {
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   backend: string;
 
-  @ApiPropertyOptional({ minimum: 1, description: 'Most concurrent client connections (default: defaults.maxconn)' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: 'Most concurrent client connections (default: defaults.maxconn)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   maxconn?: number;
 
-  @ApiPropertyOptional({ type: [String], description: 'CIDR allow-list; absent = everyone', example: ['10.0.0.0/8'] })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'CIDR allow-list; absent = everyone',
+    example: ['10.0.0.0/8'],
+  })
   @IsOptional()
   @IsArray()
   @IsCidr({ each: true })

@@ -32,7 +32,10 @@ export class FrontendsController {
   @Post()
   @RequireRole('admin')
   @Audited('frontend.create')
-  create(@Body() dto: CreateFrontendDto, @Change() change: ChangeContext): Promise<FrontendChangeResponseDto> {
+  create(
+    @Body() dto: CreateFrontendDto,
+    @Change() change: ChangeContext,
+  ): Promise<FrontendChangeResponseDto> {
     return this.frontends.create(dto, change);
   }
 

@@ -29,7 +29,10 @@ export class FrontendsService {
   ) {}
 
   async list(): Promise<FrontendResponseDto[]> {
-    const [rows, stats] = await Promise.all([this.frontends.find({ order: { position: 'ASC' } }), this.liveStats()]);
+    const [rows, stats] = await Promise.all([
+      this.frontends.find({ order: { position: 'ASC' } }),
+      this.liveStats(),
+    ]);
     return rows.map((row) => toResponse(fromEntity(row), stats.get(row.name)));
   }
 
@@ -40,7 +43,13 @@ export class FrontendsService {
 
   async create(dto: CreateFrontendDto, context: ChangeContext): Promise<FrontendChangeResponseDto> {
     const result = await this.config.commit(
-      { context, action: 'frontend.create', target: dto.name, kind: 'change', message: `create frontend ${dto.name}` },
+      {
+        context,
+        action: 'frontend.create',
+        target: dto.name,
+        kind: 'change',
+        message: `create frontend ${dto.name}`,
+      },
       (draft) => {
         draft.frontends.push(normalizeFrontend(dto));
         return { focus: `frontends[${draft.frontends.length - 1}]` };
@@ -49,9 +58,19 @@ export class FrontendsService {
     return this.changeResponse(result, dto.name);
   }
 
-  async replace(name: string, dto: ReplaceFrontendDto, context: ChangeContext): Promise<FrontendChangeResponseDto> {
+  async replace(
+    name: string,
+    dto: ReplaceFrontendDto,
+    context: ChangeContext,
+  ): Promise<FrontendChangeResponseDto> {
     const result = await this.config.commit(
-      { context, action: 'frontend.replace', target: name, kind: 'change', message: `replace frontend ${name}` },
+      {
+        context,
+        action: 'frontend.replace',
+        target: name,
+        kind: 'change',
+        message: `replace frontend ${name}`,
+      },
       (draft) => {
         const index = indexOf(draft, name);
         draft.frontends[index] = normalizeFrontend({ ...dto, name: dto.name ?? name });
@@ -61,9 +80,19 @@ export class FrontendsService {
     return this.changeResponse(result, dto.name ?? name);
   }
 
-  async update(name: string, dto: UpdateFrontendDto, context: ChangeContext): Promise<FrontendChangeResponseDto> {
+  async update(
+    name: string,
+    dto: UpdateFrontendDto,
+    context: ChangeContext,
+  ): Promise<FrontendChangeResponseDto> {
     const result = await this.config.commit(
-      { context, action: 'frontend.update', target: name, kind: 'change', message: `update frontend ${name}` },
+      {
+        context,
+        action: 'frontend.update',
+        target: name,
+        kind: 'change',
+        message: `update frontend ${name}`,
+      },
       (draft) => {
         const index = indexOf(draft, name);
         draft.frontends[index] = normalizeFrontend(mergePatch(draft.frontends[index], dto));
@@ -75,7 +104,13 @@ export class FrontendsService {
 
   async remove(name: string, context: ChangeContext): Promise<CommitResultDto> {
     const result = await this.config.commit(
-      { context, action: 'frontend.delete', target: name, kind: 'change', message: `delete frontend ${name}` },
+      {
+        context,
+        action: 'frontend.delete',
+        target: name,
+        kind: 'change',
+        message: `delete frontend ${name}`,
+      },
       (draft) => {
         draft.frontends.splice(indexOf(draft, name), 1);
       },

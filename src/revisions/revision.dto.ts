@@ -22,7 +22,9 @@ export class ListRevisionsQueryDto {
 }
 
 export class DiffQueryDto {
-  @ApiPropertyOptional({ description: "Revision to compare with (the 'before' side); default: the revision's parent" })
+  @ApiPropertyOptional({
+    description: "Revision to compare with (the 'before' side); default: the revision's parent",
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -32,7 +34,10 @@ export class DiffQueryDto {
 
 export class RevisionSummaryDto {
   @ApiProperty() id: number;
-  @ApiPropertyOptional({ description: 'Revision this one was made from; absent for the first', nullable: true })
+  @ApiPropertyOptional({
+    description: 'Revision this one was made from; absent for the first',
+    nullable: true,
+  })
   parentId: number | null;
   @ApiProperty({ enum: REVISION_KINDS }) kind: RevisionKind;
   @ApiProperty({ description: 'Username' }) author: string;

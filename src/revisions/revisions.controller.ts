@@ -6,7 +6,13 @@ import { Change, type ChangeContext } from '../common/change-context.js';
 import { ValidationError } from '../common/errors.js';
 import { ConfigChangeResponseDto } from '../config/config.dto.js';
 import { RevisionTagInterceptor } from '../config/revision-tag.interceptor.js';
-import { DiffQueryDto, ListRevisionsQueryDto, RevisionDiffDto, RevisionDto, RevisionListDto } from './revision.dto.js';
+import {
+  DiffQueryDto,
+  ListRevisionsQueryDto,
+  RevisionDiffDto,
+  RevisionDto,
+  RevisionListDto,
+} from './revision.dto.js';
 import { RevisionsService } from './revisions.service.js';
 
 const revisionId = new ParseIntPipe({
@@ -48,7 +54,10 @@ export class RevisionsController {
   @ApiHeader({ name: 'If-Match', required: false, description: '"<revision id>"; stale → 412' })
   @ApiQuery({ name: 'message', required: false })
   @ApiOkResponse({ type: ConfigChangeResponseDto })
-  rollback(@Param('id', revisionId) id: number, @Change() change: ChangeContext): Promise<ConfigChangeResponseDto> {
+  rollback(
+    @Param('id', revisionId) id: number,
+    @Change() change: ChangeContext,
+  ): Promise<ConfigChangeResponseDto> {
     return this.revisions.rollback(id, change);
   }
 }

@@ -9,7 +9,14 @@ import { maskSnapshot } from '../config/secrets.js';
 import { diffSnapshots } from '../config/snapshot-diff.js';
 import { emptySnapshot, type Snapshot } from '../config/snapshot.js';
 import { getEntityOrThrow } from '../database/get-entity-or-throw.js';
-import type { DiffQueryDto, ListRevisionsQueryDto, RevisionDiffDto, RevisionDto, RevisionListDto, RevisionSummaryDto } from './revision.dto.js';
+import type {
+  DiffQueryDto,
+  ListRevisionsQueryDto,
+  RevisionDiffDto,
+  RevisionDto,
+  RevisionListDto,
+  RevisionSummaryDto,
+} from './revision.dto.js';
 import { RevisionEntity } from './revision.entity.js';
 
 @Injectable()
@@ -31,7 +38,13 @@ export class RevisionsService {
       }),
       this.revisions.count(),
     ]);
-    return { items: rows.map((row) => this.toSummary(row)), total, head: this.config.revision, limit, offset };
+    return {
+      items: rows.map((row) => this.toSummary(row)),
+      total,
+      head: this.config.revision,
+      limit,
+      offset,
+    };
   }
 
   async get(id: number): Promise<RevisionDto> {
@@ -43,8 +56,14 @@ export class RevisionsService {
   async diff(id: number, query: DiffQueryDto): Promise<RevisionDiffDto> {
     const row = await getEntityOrThrow(this.revisions, { id }, 'revision', id);
     const from = query.against ?? row.parentId ?? 0;
-    const before = from === 0 ? emptySnapshot() : snapshotOf(await getEntityOrThrow(this.revisions, { id: from }, 'revision', from));
-    const diff = diffSnapshots(before, snapshotOf(row), { before: `revision ${from}`, after: `revision ${id}` });
+    const before =
+      from === 0
+        ? emptySnapshot()
+        : snapshotOf(await getEntityOrThrow(this.revisions, { id: from }, 'revision', from));
+    const diff = diffSnapshots(before, snapshotOf(row), {
+      before: `revision ${from}`,
+      after: `revision ${id}`,
+    });
     return { from, to: id, ...diff };
   }
 

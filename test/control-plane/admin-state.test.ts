@@ -2,7 +2,16 @@
 // after a restart on the same database file.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
-import { closed, connect, freePort, listen, named, readLine, waitFor, type TestServer } from '../helpers/net.js';
+import {
+  closed,
+  connect,
+  freePort,
+  listen,
+  named,
+  readLine,
+  waitFor,
+  type TestServer,
+} from '../helpers/net.js';
 import { accepts, backendBody, frontendBody, headRevision, revisionCount, serverBody } from './fixtures.js';
 
 const db = tempDbPath();
@@ -27,16 +36,30 @@ describe('admin state', () => {
     port = await freePort();
     await t.request
       .post('/api/v1/backends')
-      .send(backendBody('b', [serverBody('one', upstreams[0].port), serverBody('two', upstreams[1].port)], { balance: 'first' }))
+      .send(
+        backendBody('b', [serverBody('one', upstreams[0].port), serverBody('two', upstreams[1].port)], {
+          balance: 'first',
+        }),
+      )
       .expect(201);
-    await t.request.post('/api/v1/frontends').send(frontendBody('fe', port, 'b')).expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('fe', port, 'b'))
+      .expect(201);
     const client = await connect(port);
     expect(await readLine(client)).toBe('one');
 
     const count = await revisionCount(t);
     const res = await t.request.put('/api/v1/backends/b/servers/one/state').send({ state: 'drain' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ backend: 'b', server: 'one', previous: 'ready', state: 'drain', sessionsClosed: 0, changed: true });
+    expect(res.body).toMatchObject({
+      backend: 'b',
+      server: 'one',
+      previous: 'ready',
+      state: 'drain',
+      sessionsClosed: 0,
+      changed: true,
+    });
     expect(await revisionCount(t)).toBe(count);
     expect((await t.request.get('/api/v1/backends/b/servers/one')).body.adminState).toBe('drain');
 
@@ -61,7 +84,9 @@ describe('admin state', () => {
     const clients = [await connect(port), await connect(port)];
     for (const c of clients) expect(await readLine(c)).toBe('two');
 
-    const res = await t.request.put('/api/v1/backends/b/servers/two/state').send({ state: 'maint', shutdownSessions: true });
+    const res = await t.request
+      .put('/api/v1/backends/b/servers/two/state')
+      .send({ state: 'maint', shutdownSessions: true });
     expect(res.body).toMatchObject({ previous: 'ready', state: 'maint', sessionsClosed: 2 });
     await Promise.all(clients.map((c) => closed(c)));
 
@@ -90,7 +115,11 @@ describe('admin state', () => {
     await t.request.delete('/api/v1/backends/b/servers/one').expect(200);
     const rollback = await t.request.post(`/api/v1/revisions/${withOne}/rollback`);
     expect(rollback.status).toBe(200);
-    await waitFor(async () => (await t!.request.get('/api/v1/backends/b/servers/one')).body.adminState === 'drain', 2000, 'drain restored');
+    await waitFor(
+      async () => (await t!.request.get('/api/v1/backends/b/servers/one')).body.adminState === 'drain',
+      2000,
+      'drain restored',
+    );
 
     await t.request.put('/api/v1/backends/b/servers/one/state').send({ state: 'maint' }).expect(200);
     await t.request.post(`/api/v1/revisions/${withOne}/rollback`).expect(200);

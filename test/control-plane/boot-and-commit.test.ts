@@ -1,7 +1,7 @@
 // Boot with a frontend that cannot bind, and a database write that fails after the runtime applied a
 // change: the runtime is put back and nothing is stored.
 import net from 'node:net';
-import Database from 'better-sqlite3';
+import { DataSource } from 'typeorm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { freePort, listen, named, type TestServer } from '../helpers/net.js';
@@ -21,9 +21,18 @@ describe('boot', () => {
     const [blocked, free] = [await freePort(), await freePort()];
 
     let t: StartedApp = await startApp({ dbPath: db.dbPath });
-    await t.request.post('/api/v1/backends').send(backendBody('b', [serverBody('s', upstream.port)])).expect(201);
-    await t.request.post('/api/v1/frontends').send(frontendBody('blocked', blocked, 'b')).expect(201);
-    await t.request.post('/api/v1/frontends').send(frontendBody('free', free, 'b')).expect(201);
+    await t.request
+      .post('/api/v1/backends')
+      .send(backendBody('b', [serverBody('s', upstream.port)]))
+      .expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('blocked', blocked, 'b'))
+      .expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('free', free, 'b'))
+      .expect(201);
     await t.close();
 
     const squatter = net.createServer();
@@ -34,7 +43,10 @@ describe('boot', () => {
     cleanups.push(() => t.close());
     expect(await accepts(free)).toBe(true);
     const failed = await t.request.get('/api/v1/frontends/blocked');
-    expect(failed.body).toMatchObject({ status: 'FAILED', error: { frontend: 'blocked', code: 'EADDRINUSE' } });
+    expect(failed.body).toMatchObject({
+      status: 'FAILED',
+      error: { frontend: 'blocked', code: 'EADDRINUSE' },
+    });
     expect((await t.request.get('/api/v1/frontends/free')).body.status).toBe('OPEN');
     const stats = await t.request.get('/api/v1/stats');
     if (stats.status === 200) expect(JSON.stringify(stats.body)).toContain('EADDRINUSE');
@@ -50,11 +62,13 @@ describe('commit', () => {
     const port = await freePort();
 
     // Another connection makes every revision insert fail: the pipeline's transaction fails after apply.
-    const other = new Database(t.dbPath);
-    cleanups.push(() => other.close());
-    other.exec(`CREATE TRIGGER refuse_revisions BEFORE INSERT ON revisions BEGIN SELECT RAISE(ABORT, 'disk is full'); END`);
+    const other = await new DataSource({ type: 'better-sqlite3', database: t.dbPath }).initialize();
+    cleanups.push(() => other.destroy());
+    await other.query(
+      `CREATE TRIGGER refuse_revisions BEFORE INSERT ON revisions BEGIN SELECT RAISE(ABORT, 'disk is full'); END`,
+    );
     const res = await t.request.post('/api/v1/frontends').send(frontendBody('doomed', port, 'b'));
-    other.exec('DROP TRIGGER refuse_revisions');
+    await other.query('DROP TRIGGER refuse_revisions');
 
     expectError(res, 500);
     expect(res.body.code).toBe('COMMIT_FAILED');
@@ -62,7 +76,10 @@ describe('commit', () => {
     expect(await accepts(port)).toBe(false);
     expect((await t.request.get('/api/v1/frontends/doomed')).status).toBe(404);
     // And the next change goes through normally.
-    await t.request.post('/api/v1/frontends').send(frontendBody('fine', port, 'b')).expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('fine', port, 'b'))
+      .expect(201);
     expect(await accepts(port)).toBe(true);
   });
 });

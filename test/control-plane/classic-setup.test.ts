@@ -29,7 +29,10 @@ async function serverFacts(app: StartedApp) {
   const res = await app.request.get('/api/v1/backends/ismg');
   expect(res.status).toBe(200);
   return new Map<string, { health?: string; adminState: string; weight: number }>(
-    res.body.servers.map((s: { name: string; health?: string; adminState: string; weight: number }) => [s.name, s]),
+    res.body.servers.map((s: { name: string; health?: string; adminState: string; weight: number }) => [
+      s.name,
+      s,
+    ]),
   );
 }
 
@@ -61,8 +64,15 @@ it('runs the classic CMPP setup: spread, stickiness, drain, a dead gateway, weig
       servers: gateways.map((g) => ({ name: `gw${g.id}`, address: '127.0.0.1', port: g.port })),
     })
     .expect(201);
-  await api.post('/api/v1/frontends').send({ name: 'cmpp', bind: { address: '127.0.0.1', port }, backend: 'ismg' }).expect(201);
-  await waitFor(async () => [...(await serverFacts(t!)).values()].every((s) => s.health === 'UP'), 5000, 'all gateways UP');
+  await api
+    .post('/api/v1/frontends')
+    .send({ name: 'cmpp', bind: { address: '127.0.0.1', port }, backend: 'ismg' })
+    .expect(201);
+  await waitFor(
+    async () => [...(await serverFacts(t!)).values()].every((s) => s.health === 'UP'),
+    5000,
+    'all gateways UP',
+  );
 
   // --- clients from different addresses spread over the gateways; a source always lands on the same one ---
   const home = new Map<string, number>();
@@ -92,10 +102,16 @@ it('runs the classic CMPP setup: spread, stickiness, drain, a dead gateway, weig
 
   // --- a gateway stops accepting: DOWN within inter × fall + 1 s, its sessions cut, its clients go elsewhere ---
   const deadClients = clients.filter((_, i) => home.get(sourceOf(i)) === dead);
-  const closedAll = Promise.all(deadClients.map((c) => new Promise<void>((resolve) => c.socket.once('close', () => resolve()))));
+  const closedAll = Promise.all(
+    deadClients.map((c) => new Promise<void>((resolve) => c.socket.once('close', () => resolve()))),
+  );
   const stoppedAt = Date.now();
   await gateways[dead - 1].stopListening();
-  await waitFor(async () => (await serverFacts(t!)).get(`gw${dead}`)?.health === 'DOWN', INTER * FALL + 1000, `gw${dead} DOWN`);
+  await waitFor(
+    async () => (await serverFacts(t!)).get(`gw${dead}`)?.health === 'DOWN',
+    INTER * FALL + 1000,
+    `gw${dead} DOWN`,
+  );
   const downAfter = Date.now() - stoppedAt;
   expect(downAfter).toBeLessThanOrEqual(INTER * FALL + 1000);
   await closedAll;
@@ -122,10 +138,15 @@ it('runs the classic CMPP setup: spread, stickiness, drain, a dead gateway, weig
 
   t = await startApp({ dbPath: db.dbPath });
   expect(await accepts(port)).toBe(true);
-  expect((await t.request.get('/api/v1/frontends/cmpp')).body).toMatchObject({ status: 'OPEN', bind: { port } });
+  expect((await t.request.get('/api/v1/frontends/cmpp')).body).toMatchObject({
+    status: 'OPEN',
+    bind: { port },
+  });
   expect((await t.request.get('/api/v1/revisions')).body.items).toEqual(revisions);
   expect((await t.request.get('/api/v1/config')).body).toEqual(config);
   expect((await serverFacts(t)).get(`gw${drained}`)?.adminState).toBe('drain');
   expect(await landsOn(port, sourceOf(0))).not.toBe(drained);
-  console.log(`gw${dead} marked DOWN ${downAfter} ms after it stopped accepting (limit ${INTER * FALL + 1000} ms)`);
+  console.log(
+    `gw${dead} marked DOWN ${downAfter} ms after it stopped accepting (limit ${INTER * FALL + 1000} ms)`,
+  );
 });

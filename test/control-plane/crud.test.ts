@@ -28,7 +28,9 @@ describe('backends and servers', () => {
     const a = await upstream('a');
     const before = await revisionCount(t);
 
-    const created = await t.request.post('/api/v1/backends').send(backendBody('b-crud', [serverBody('s1', a.port)]));
+    const created = await t.request
+      .post('/api/v1/backends')
+      .send(backendBody('b-crud', [serverBody('s1', a.port)]));
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       name: 'b-crud',
@@ -37,7 +39,17 @@ describe('backends and servers', () => {
       sendProxy: 'none',
       onMarkedDown: 'keep',
       check: { type: 'none', inter: 5000, fall: 3, rise: 2 },
-      servers: [{ name: 's1', address: '127.0.0.1', port: a.port, weight: 1, backup: false, check: true, adminState: 'ready' }],
+      servers: [
+        {
+          name: 's1',
+          address: '127.0.0.1',
+          port: a.port,
+          weight: 1,
+          backup: false,
+          check: true,
+          adminState: 'ready',
+        },
+      ],
       changed: true,
     });
     expect(created.headers.etag).toBe(`"${created.body.revision}"`);
@@ -46,7 +58,9 @@ describe('backends and servers', () => {
     const got = await t.request.get('/api/v1/backends/b-crud');
     expect(got.status).toBe(200);
     expect(got.body.servers.map((s: { name: string }) => s.name)).toEqual(['s1']);
-    expect((await t.request.get('/api/v1/backends')).body.map((b: { name: string }) => b.name)).toContain('b-crud');
+    expect((await t.request.get('/api/v1/backends')).body.map((b: { name: string }) => b.name)).toContain(
+      'b-crud',
+    );
 
     const patched = await t.request.patch('/api/v1/backends/b-crud').send({ balance: 'leastconn' });
     expect(patched.status).toBe(200);
@@ -57,14 +71,18 @@ describe('backends and servers', () => {
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ balance: 'first', servers: [{ name: 's1' }] });
 
-    const server = await t.request.post('/api/v1/backends/b-crud/servers').send(serverBody('s2', a.port, { weight: 5 }));
+    const server = await t.request
+      .post('/api/v1/backends/b-crud/servers')
+      .send(serverBody('s2', a.port, { weight: 5 }));
     expect(server.status).toBe(201);
     expect(server.body).toMatchObject({ name: 's2', weight: 5, changed: true, adminState: 'ready' });
     expect((await t.request.get('/api/v1/backends/b-crud/servers/s2')).body.weight).toBe(5);
 
     const weight = await t.request.patch('/api/v1/backends/b-crud/servers/s2').send({ weight: 7 });
     expect(weight.body).toMatchObject({ name: 's2', weight: 7, port: a.port });
-    const put = await t.request.put('/api/v1/backends/b-crud/servers/s2').send({ address: '127.0.0.1', port: a.port, backup: true });
+    const put = await t.request
+      .put('/api/v1/backends/b-crud/servers/s2')
+      .send({ address: '127.0.0.1', port: a.port, backup: true });
     expect(put.body).toMatchObject({ name: 's2', weight: 1, backup: true });
 
     expect((await t.request.delete('/api/v1/backends/b-crud/servers/s2')).status).toBe(200);
@@ -93,7 +111,10 @@ describe('backends and servers', () => {
 describe('frontends', () => {
   it('creates a frontend that accepts connections before the response returns, then moves and removes it', async () => {
     const a = await upstream('alpha');
-    await t.request.post('/api/v1/backends').send(backendBody('b-fe', [serverBody('s1', a.port)])).expect(201);
+    await t.request
+      .post('/api/v1/backends')
+      .send(backendBody('b-fe', [serverBody('s1', a.port)]))
+      .expect(201);
     const port = await freePort();
 
     const created = await t.request.post('/api/v1/frontends').send(frontendBody('fe-crud', port, 'b-fe'));
@@ -112,10 +133,14 @@ describe('frontends', () => {
     const got = await t.request.get('/api/v1/frontends/fe-crud');
     expect(got.body).toMatchObject({ name: 'fe-crud', status: 'OPEN' });
     expect(got.headers.etag).toBe(`"${created.body.revision}"`);
-    expect((await t.request.get('/api/v1/frontends')).body.map((f: { name: string }) => f.name)).toContain('fe-crud');
+    expect((await t.request.get('/api/v1/frontends')).body.map((f: { name: string }) => f.name)).toContain(
+      'fe-crud',
+    );
 
     const moved = await freePort();
-    const patched = await t.request.patch('/api/v1/frontends/fe-crud').send({ bind: { address: '127.0.0.1', port: moved } });
+    const patched = await t.request
+      .patch('/api/v1/frontends/fe-crud')
+      .send({ bind: { address: '127.0.0.1', port: moved } });
     expect(patched.status).toBe(200);
     expect(await accepts(moved)).toBe(true);
     expect(await accepts(port)).toBe(false);
@@ -126,7 +151,12 @@ describe('frontends', () => {
 
     const disabled = await t.request
       .put('/api/v1/frontends/fe-crud')
-      .send({ bind: { address: '127.0.0.1', port: moved }, backend: 'b-fe', enabled: false, allow: ['127.0.0.0/8'] });
+      .send({
+        bind: { address: '127.0.0.1', port: moved },
+        backend: 'b-fe',
+        enabled: false,
+        allow: ['127.0.0.0/8'],
+      });
     expect(disabled.body).toMatchObject({ enabled: false, status: 'STOP', allow: ['127.0.0.0/8'] });
     expect(await accepts(moved)).toBe(false);
 
@@ -142,7 +172,10 @@ describe('frontends', () => {
   it('refuses to delete a backend a frontend uses (409 naming name)', async () => {
     await t.request.post('/api/v1/backends').send(backendBody('b-used')).expect(201);
     const port = await freePort();
-    await t.request.post('/api/v1/frontends').send(frontendBody('fe-uses', port, 'b-used')).expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('fe-uses', port, 'b-used'))
+      .expect(201);
     const res = await t.request.delete('/api/v1/backends/b-used');
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict', field: 'name' });
@@ -153,7 +186,10 @@ describe('frontends', () => {
   it('renaming a backend carries its frontends along', async () => {
     await t.request.post('/api/v1/backends').send(backendBody('b-old')).expect(201);
     const port = await freePort();
-    await t.request.post('/api/v1/frontends').send(frontendBody('fe-rename', port, 'b-old')).expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('fe-rename', port, 'b-old'))
+      .expect(201);
     const res = await t.request.patch('/api/v1/backends/b-old').send({ name: 'b-new' });
     expect(res.status).toBe(200);
     expect((await t.request.get('/api/v1/frontends/fe-rename')).body.backend).toBe('b-new');
@@ -174,7 +210,9 @@ describe('whole config', () => {
     const dry = await t.request.post('/api/v1/config/validate').send(document);
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ valid: true, changed: true });
-    expect(dry.body.changes).toContainEqual(expect.objectContaining({ path: 'frontends[fe-whole]', kind: 'added' }));
+    expect(dry.body.changes).toContainEqual(
+      expect.objectContaining({ path: 'frontends[fe-whole]', kind: 'added' }),
+    );
     expect(dry.body.text).toContain('+');
     expect(dry.body.impact.listenersOpened).toEqual([{ frontend: 'fe-whole', address: '127.0.0.1', port }]);
     expect(await accepts(port)).toBe(false);
@@ -182,7 +220,11 @@ describe('whole config', () => {
     const count = await revisionCount(t);
     const put = await t.request.put('/api/v1/config').send(document);
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ changed: true, defaults: { maxconn: 1000 }, frontends: [{ name: 'fe-whole' }] });
+    expect(put.body).toMatchObject({
+      changed: true,
+      defaults: { maxconn: 1000 },
+      frontends: [{ name: 'fe-whole' }],
+    });
     expect(put.headers.etag).toBe(`"${put.body.revision}"`);
     expect(await revisionCount(t)).toBe(count + 1);
     expect(await accepts(port)).toBe(true);
@@ -195,7 +237,9 @@ describe('whole config', () => {
     expect(again.body).toMatchObject({ revision: put.body.revision, changed: false });
 
     // The body's revision is a precondition like If-Match.
-    const stale = await t.request.put('/api/v1/config').send({ ...current, revision: current.revision - 1, frontends: [] });
+    const stale = await t.request
+      .put('/api/v1/config')
+      .send({ ...current, revision: current.revision - 1, frontends: [] });
     expect(stale.status).toBe(412);
     expect(await accepts(port)).toBe(true);
   });
@@ -203,7 +247,9 @@ describe('whole config', () => {
   it('serialises concurrent changes: each makes its own revision', async () => {
     const count = await revisionCount(t);
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => t.request.post('/api/v1/backends').send(backendBody(`b-race-${i}`))),
+      Array.from({ length: 6 }, (_, i) =>
+        t.request.post('/api/v1/backends').send(backendBody(`b-race-${i}`)),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(201));
     const revisions = results.map((r) => r.body.revision as number).sort((x, y) => x - y);
@@ -217,7 +263,11 @@ describe('whole config', () => {
     const res = await t.request.get('/api/docs-json');
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/frontends', '/api/v1/backends/{backend}/servers/{server}/state', '/api/v1/revisions/{id}/rollback']),
+      expect.arrayContaining([
+        '/api/v1/frontends',
+        '/api/v1/backends/{backend}/servers/{server}/state',
+        '/api/v1/revisions/{id}/rollback',
+      ]),
     );
     expect(res.body.components.schemas.CreateFrontendDto.properties.bind).toBeDefined();
   });

@@ -9,11 +9,20 @@ export function serverBody(name: string, port: number, extra: Record<string, unk
   return { name, address: '127.0.0.1', port, ...extra };
 }
 
-export function backendBody(name: string, servers: ReturnType<typeof serverBody>[] = [], extra: Record<string, unknown> = {}) {
+export function backendBody(
+  name: string,
+  servers: ReturnType<typeof serverBody>[] = [],
+  extra: Record<string, unknown> = {},
+) {
   return { name, balance: 'roundrobin', check: { type: 'none' }, servers, ...extra };
 }
 
-export function frontendBody(name: string, port: number, backend: string, extra: Record<string, unknown> = {}) {
+export function frontendBody(
+  name: string,
+  port: number,
+  backend: string,
+  extra: Record<string, unknown> = {},
+) {
   return { name, bind: { address: '127.0.0.1', port }, backend, ...extra };
 }
 
@@ -44,9 +53,17 @@ export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** Expects the error shape `{ statusCode, error, message }` with the field named. */
-export function expectError(res: { status: number; body: Record<string, unknown> }, status: number, field?: string) {
+export function expectError(
+  res: { status: number; body: Record<string, unknown> },
+  status: number,
+  field?: string,
+) {
   expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.body).toMatchObject({ statusCode: status, error: expect.any(String), message: expect.any(String) });
+  expect(res.body).toMatchObject({
+    statusCode: status,
+    error: expect.any(String),
+    message: expect.any(String),
+  });
   if (field !== undefined) {
     expect(res.body.field).toBe(field);
     expect(res.body.message as string).toContain(field);
@@ -147,7 +164,10 @@ export async function cmppClient(port: number, localAddress: string): Promise<Cm
     submit: (timeoutMs = 3000) =>
       new Promise<number>((resolve, reject) => {
         const seq = ++sequence;
-        const timer = setTimeout(() => reject(new Error(`no SUBMIT_RESP for ${seq} from ${localAddress}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no SUBMIT_RESP for ${seq} from ${localAddress}`)),
+          timeoutMs,
+        );
         socket.once('close', () => reject(new Error(`connection from ${localAddress} closed`)));
         waiting.set(seq, (id) => {
           clearTimeout(timer);

@@ -15,7 +15,11 @@ afterAll(() => t?.close());
 describe('history', () => {
   it('lists revisions newest first with paging, and marks the current one', async () => {
     for (let i = 0; i < 3; i++) {
-      await t.request.post('/api/v1/backends').query({ message: `add h${i}` }).send(backendBody(`h${i}`)).expect(201);
+      await t.request
+        .post('/api/v1/backends')
+        .query({ message: `add h${i}` })
+        .send(backendBody(`h${i}`))
+        .expect(201);
     }
     const total = await revisionCount(t);
     const page = await t.request.get('/api/v1/revisions').query({ limit: 2, offset: 1 });
@@ -23,7 +27,13 @@ describe('history', () => {
     expect(page.body).toMatchObject({ total, limit: 2, offset: 1, head: total });
     expect(page.body.items.map((r: { id: number }) => r.id)).toEqual([total - 1, total - 2]);
     const first = (await t.request.get('/api/v1/revisions').query({ limit: 1 })).body.items[0];
-    expect(first).toMatchObject({ id: total, kind: 'change', message: 'add h2', current: true, parentId: total - 1 });
+    expect(first).toMatchObject({
+      id: total,
+      kind: 'change',
+      message: 'add h2',
+      current: true,
+      parentId: total - 1,
+    });
     expect(first.author).toEqual(expect.any(String));
     expectError(await t.request.get('/api/v1/revisions').query({ limit: 0 }), 400, 'limit');
   });
@@ -37,7 +47,10 @@ describe('history', () => {
   });
 
   it('diffs any two revisions, structured and as unified text', async () => {
-    await t.request.post('/api/v1/backends').send(backendBody('d', [{ name: 's', address: '127.0.0.1', port: 1 }])).expect(201);
+    await t.request
+      .post('/api/v1/backends')
+      .send(backendBody('d', [{ name: 's', address: '127.0.0.1', port: 1 }]))
+      .expect(201);
     const from = await headRevision(t);
     await t.request.patch('/api/v1/backends/d/servers/s').send({ weight: 9 }).expect(200);
     await t.request.delete('/api/v1/backends/h0').expect(200);
@@ -72,7 +85,10 @@ describe('rollback', () => {
     const port = await freePort();
     await t.request.post('/api/v1/backends').send(backendBody('rb')).expect(201);
     const target = await headRevision(t);
-    await t.request.post('/api/v1/frontends').send(frontendBody('rb-fe', port, 'rb')).expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('rb-fe', port, 'rb'))
+      .expect(201);
     expect(await accepts(port)).toBe(true);
 
     const res = await t.request.post(`/api/v1/revisions/${target}/rollback`).query({ message: 'undo rb-fe' });
@@ -83,9 +99,16 @@ describe('rollback', () => {
 
     const made = (await t.request.get(`/api/v1/revisions/${target + 2}`)).body;
     const original = (await t.request.get(`/api/v1/revisions/${target}`)).body;
-    expect(made).toMatchObject({ kind: 'rollback', message: 'undo rb-fe', parentId: target + 1, current: true });
+    expect(made).toMatchObject({
+      kind: 'rollback',
+      message: 'undo rb-fe',
+      parentId: target + 1,
+      current: true,
+    });
     expect(made.snapshot).toEqual(original.snapshot);
-    expect((await t.request.get(`/api/v1/revisions/${target + 2}/diff`).query({ against: target })).body.changes).toEqual([]);
+    expect(
+      (await t.request.get(`/api/v1/revisions/${target + 2}/diff`).query({ against: target })).body.changes,
+    ).toEqual([]);
 
     // Rolling back to what is already in effect changes nothing.
     const again = await t.request.post(`/api/v1/revisions/${target}/rollback`);
@@ -94,7 +117,10 @@ describe('rollback', () => {
 
   it('fails cleanly with 409 when the target binds a port now taken by another process', async () => {
     const port = await freePort();
-    await t.request.post('/api/v1/frontends').send(frontendBody('rb-port', port, 'rb')).expect(201);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('rb-port', port, 'rb'))
+      .expect(201);
     const target = await headRevision(t);
     await t.request.delete('/api/v1/frontends/rb-port').expect(200);
     const squatter = net.createServer();
@@ -107,7 +133,9 @@ describe('rollback', () => {
       expect(res.body.cause).toBe('EADDRINUSE');
       expect(await revisionCount(t)).toBe(count);
       expect(await headRevision(t)).toBe(head);
-      const audit = await t.request.get('/api/v1/audit').query({ action: 'revision.rollback', result: 'failed' });
+      const audit = await t.request
+        .get('/api/v1/audit')
+        .query({ action: 'revision.rollback', result: 'failed' });
       expect(audit.body.items[0]).toMatchObject({ target: String(target), result: 'failed' });
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
@@ -119,7 +147,11 @@ describe('rollback', () => {
 });
 
 describe('CMPP check secret', () => {
-  const check = { type: 'cmpp', inter: 1000, cmpp: { sourceAddr: '900001', secret: 's3cr3t-value', version: '3.0' } };
+  const check = {
+    type: 'cmpp',
+    inter: 1000,
+    cmpp: { sourceAddr: '900001', secret: 's3cr3t-value', version: '3.0' },
+  };
 
   it('never reads back in clear: resources, config, revisions, diffs and audit', async () => {
     const created = await t.request.post('/api/v1/backends').send(backendBody('sec', [], { check }));
@@ -134,7 +166,8 @@ describe('CMPP check secret', () => {
       (await t.request.get('/api/v1/config')).body,
       (await t.request.get(`/api/v1/revisions/${head}`)).body,
       (await t.request.get(`/api/v1/revisions/${head}/diff`)).body,
-      (await t.request.post('/api/v1/config/validate').send((await t.request.get('/api/v1/config')).body)).body,
+      (await t.request.post('/api/v1/config/validate').send((await t.request.get('/api/v1/config')).body))
+        .body,
       (await t.request.get('/api/v1/audit')).body,
     ];
     for (const body of bodies) expect(JSON.stringify(body)).not.toContain('s3cr3t-value');

@@ -60,14 +60,25 @@ it('boots the stored config, prints its URLs, and on SIGTERM exits 0 within 10 s
 
   // Store a config with the real app, as an operator would have done before the restart.
   const setup = await startApp({ dbPath: db.dbPath });
-  await setup.request.post('/api/v1/backends').send(backendBody('b', [serverBody('s', upstream.port)])).expect(201);
-  await setup.request.post('/api/v1/frontends').send(frontendBody('fe', port, 'b')).expect(201);
+  await setup.request
+    .post('/api/v1/backends')
+    .send(backendBody('b', [serverBody('s', upstream.port)]))
+    .expect(201);
+  await setup.request
+    .post('/api/v1/frontends')
+    .send(frontendBody('fe', port, 'b'))
+    .expect(201);
   const revision = (await setup.request.get('/api/v1/config')).body.revision;
   await setup.close();
 
   const child = spawn(process.execPath, [main], {
     cwd: root,
-    env: { ...process.env, TETHER_DB: db.dbPath, TETHER_HTTP_PORT: String(httpPort), TETHER_LOG_LEVEL: 'log' },
+    env: {
+      ...process.env,
+      TETHER_DB: db.dbPath,
+      TETHER_HTTP_PORT: String(httpPort),
+      TETHER_LOG_LEVEL: 'log',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -4,7 +4,15 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { freePort, listen, named, type TestServer } from '../helpers/net.js';
-import { accepts, backendBody, expectError, frontendBody, headRevision, revisionCount, serverBody } from './fixtures.js';
+import {
+  accepts,
+  backendBody,
+  expectError,
+  frontendBody,
+  headRevision,
+  revisionCount,
+  serverBody,
+} from './fixtures.js';
 
 let t: StartedApp;
 let upstream: TestServer;
@@ -14,8 +22,14 @@ beforeAll(async () => {
   t = await startApp();
   upstream = await listen(named('up'));
   livePort = await freePort();
-  await t.request.post('/api/v1/backends').send(backendBody('b', [serverBody('s1', upstream.port)])).expect(201);
-  await t.request.post('/api/v1/frontends').send(frontendBody('live', livePort, 'b')).expect(201);
+  await t.request
+    .post('/api/v1/backends')
+    .send(backendBody('b', [serverBody('s1', upstream.port)]))
+    .expect(201);
+  await t.request
+    .post('/api/v1/frontends')
+    .send(frontendBody('live', livePort, 'b'))
+    .expect(201);
 });
 afterAll(async () => {
   await t?.close();
@@ -44,7 +58,8 @@ describe('request shape (400)', () => {
   it('names a missing nested field', async () => {
     const port = await freePort();
     await refused(
-      () => t.request.post('/api/v1/frontends').send({ name: 'x', bind: { address: '127.0.0.1' }, backend: 'b' }),
+      () =>
+        t.request.post('/api/v1/frontends').send({ name: 'x', bind: { address: '127.0.0.1' }, backend: 'b' }),
       400,
       'bind.port',
       port,
@@ -52,7 +67,11 @@ describe('request shape (400)', () => {
   });
 
   it('refuses a port out of range', async () => {
-    await refused(() => t.request.post('/api/v1/frontends').send(frontendBody('x', 70000, 'b')), 400, 'bind.port');
+    await refused(
+      () => t.request.post('/api/v1/frontends').send(frontendBody('x', 70000, 'b')),
+      400,
+      'bind.port',
+    );
   });
 
   it('refuses an unknown field', async () => {
@@ -67,13 +86,25 @@ describe('request shape (400)', () => {
   });
 
   it('refuses a weight above 256 and below 0', async () => {
-    await refused(() => t.request.patch('/api/v1/backends/b/servers/s1').send({ weight: 257 }), 400, 'weight');
+    await refused(
+      () => t.request.patch('/api/v1/backends/b/servers/s1').send({ weight: 257 }),
+      400,
+      'weight',
+    );
     await refused(() => t.request.patch('/api/v1/backends/b/servers/s1').send({ weight: -1 }), 400, 'weight');
   });
 
   it('refuses a malformed CIDR in the allow-list', async () => {
-    await refused(() => t.request.patch('/api/v1/frontends/live').send({ allow: ['10.0.0.0/33'] }), 400, 'allow');
-    await refused(() => t.request.patch('/api/v1/frontends/live').send({ allow: ['10.0.0.300'] }), 400, 'allow');
+    await refused(
+      () => t.request.patch('/api/v1/frontends/live').send({ allow: ['10.0.0.0/33'] }),
+      400,
+      'allow',
+    );
+    await refused(
+      () => t.request.patch('/api/v1/frontends/live').send({ allow: ['10.0.0.300'] }),
+      400,
+      'allow',
+    );
   });
 
   it('refuses a bad name and a bad enum value', async () => {
@@ -88,17 +119,25 @@ describe('request shape (400)', () => {
   });
 
   it('refuses a cmpp check without its credentials', async () => {
-    await refused(() => t.request.patch('/api/v1/backends/b').send({ check: { type: 'cmpp' } }), 400, 'check.cmpp');
+    await refused(
+      () => t.request.patch('/api/v1/backends/b').send({ check: { type: 'cmpp' } }),
+      400,
+      'check.cmpp',
+    );
   });
 
   it('refuses malformed JSON with the same error shape', async () => {
-    const res = await t.request.post('/api/v1/backends').set('Content-Type', 'application/json').send('{"name":');
+    const res = await t.request
+      .post('/api/v1/backends')
+      .set('Content-Type', 'application/json')
+      .send('{"name":');
     expectError(res, 400);
   });
 
   it('refuses shutdownSessions with a state other than maint', async () => {
     await refused(
-      () => t.request.put('/api/v1/backends/b/servers/s1/state').send({ state: 'drain', shutdownSessions: true }),
+      () =>
+        t.request.put('/api/v1/backends/b/servers/s1/state').send({ state: 'drain', shutdownSessions: true }),
       400,
       'shutdownSessions',
     );
@@ -119,7 +158,12 @@ describe('cross-references', () => {
 
   it('answers 409 naming name for a duplicate frontend, backend or server name', async () => {
     const port = await freePort();
-    await refused(() => t.request.post('/api/v1/frontends').send(frontendBody('live', port, 'b')), 409, 'name', port);
+    await refused(
+      () => t.request.post('/api/v1/frontends').send(frontendBody('live', port, 'b')),
+      409,
+      'name',
+      port,
+    );
     await refused(() => t.request.post('/api/v1/backends').send(backendBody('b')), 409, 'name');
     await refused(
       () => t.request.post('/api/v1/backends/b/servers').send(serverBody('s1', upstream.port)),
@@ -129,10 +173,16 @@ describe('cross-references', () => {
   });
 
   it('answers 409 naming bind for a duplicate or overlapping bind', async () => {
-    await refused(() => t.request.post('/api/v1/frontends').send(frontendBody('x', livePort, 'b')), 409, 'bind');
+    await refused(
+      () => t.request.post('/api/v1/frontends').send(frontendBody('x', livePort, 'b')),
+      409,
+      'bind',
+    );
     await refused(
       () =>
-        t.request.post('/api/v1/frontends').send({ name: 'y', bind: { address: '0.0.0.0', port: livePort }, backend: 'b' }),
+        t.request
+          .post('/api/v1/frontends')
+          .send({ name: 'y', bind: { address: '0.0.0.0', port: livePort }, backend: 'b' }),
       409,
       'bind',
     );
@@ -141,7 +191,10 @@ describe('cross-references', () => {
   it('answers 404 for what the URL names but does not exist', async () => {
     await refused(() => t.request.patch('/api/v1/frontends/ghost').send({ enabled: false }), 404);
     await refused(() => t.request.delete('/api/v1/backends/ghost'), 404);
-    await refused(() => t.request.put('/api/v1/backends/b/servers/ghost/state').send({ state: 'drain' }), 404);
+    await refused(
+      () => t.request.put('/api/v1/backends/b/servers/ghost/state').send({ state: 'drain' }),
+      404,
+    );
     await refused(() => t.request.post('/api/v1/revisions/9999/rollback'), 404);
     await refused(() => t.request.get('/api/v1/revisions/abc'), 400, 'id');
   });
@@ -153,7 +206,11 @@ describe('runtime refusal', () => {
     await new Promise<void>((resolve) => squatter.listen({ host: '127.0.0.1', port: 0 }, resolve));
     const taken = (squatter.address() as net.AddressInfo).port;
     try {
-      const res = await refused(() => t.request.post('/api/v1/frontends').send(frontendBody('x', taken, 'b')), 409, 'bind');
+      const res = await refused(
+        () => t.request.post('/api/v1/frontends').send(frontendBody('x', taken, 'b')),
+        409,
+        'bind',
+      );
       expect(res.body).toMatchObject({ code: 'APPLY_FAILED', cause: 'EADDRINUSE' });
       expect(res.body.message).toContain('EADDRINUSE');
       // Moving the live frontend onto the taken port fails the same way; it keeps listening where it was.
@@ -183,19 +240,34 @@ describe('If-Match', () => {
 
   it('accepts the current revision and answers 400 on a malformed header', async () => {
     const current = await headRevision(t);
-    const ok = await t.request.patch('/api/v1/backends/b-im').set('If-Match', `"${current}"`).send({ balance: 'first' });
+    const ok = await t.request
+      .patch('/api/v1/backends/b-im')
+      .set('If-Match', `"${current}"`)
+      .send({ balance: 'first' });
     expect(ok.status).toBe(200);
     expect(ok.headers.etag).toBe(`"${current + 1}"`);
-    await refused(() => t.request.patch('/api/v1/backends/b-im').set('If-Match', 'yesterday').send({ balance: 'leastconn' }), 400, 'If-Match');
+    await refused(
+      () =>
+        t.request.patch('/api/v1/backends/b-im').set('If-Match', 'yesterday').send({ balance: 'leastconn' }),
+      400,
+      'If-Match',
+    );
   });
 });
 
 describe('audit of failures', () => {
   it('records refused changes as failed, with the reason', async () => {
-    await t.request.post('/api/v1/frontends').send(frontendBody('audited', 70000, 'b')).expect(400);
+    await t.request
+      .post('/api/v1/frontends')
+      .send(frontendBody('audited', 70000, 'b'))
+      .expect(400);
     const res = await t.request.get('/api/v1/audit').query({ action: 'frontend.create', result: 'failed' });
     expect(res.status).toBe(200);
-    expect(res.body.items[0]).toMatchObject({ action: 'frontend.create', result: 'failed', target: 'audited' });
+    expect(res.body.items[0]).toMatchObject({
+      action: 'frontend.create',
+      result: 'failed',
+      target: 'audited',
+    });
     expect(res.body.items[0].detail).toContain('bind.port');
   });
 });
