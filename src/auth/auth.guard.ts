@@ -7,8 +7,10 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { AUDIT_ACTION } from '../audit/audited.decorator.js';
+import { auditTargetOf } from '../audit/audit.interceptor.js';
 import { AuditService } from '../audit/audit.service.js';
-import { sourceAddressOf } from './caller.js';
+import { sourceAddressOf } from '../common/change-context.js';
 import { AuthService } from './auth.service.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE, roleAllows, type Actor, type Role } from './roles.js';
 
@@ -63,7 +65,10 @@ export class AuthGuard implements CanActivate {
         await this.audit.record({
           actor: found.actor,
           sourceAddress: sourceAddressOf(request),
-          action: `${request.method} ${request.path}`,
+          action:
+            this.reflector.get<string>(AUDIT_ACTION, context.getHandler()) ??
+            `${request.method} ${request.path}`,
+          target: auditTargetOf(request),
           result: 'denied',
           detail: `needs role ${needed}`,
         });

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
+import { sourceAddressOf } from '../common/change-context.js';
 import { actorOf, type Actor } from './roles.js';
 
 /** Who made a request and from where: what services need for the audit log and for self-protection rules. */
@@ -18,12 +19,6 @@ export function callerOf(request: AuthenticatedRequest): Caller {
     sourceAddress: sourceAddressOf(request),
     loginSessionId: request.loginSessionId,
   };
-}
-
-/** The peer address, without the IPv4-mapped prefix so the audit log reads 127.0.0.1, not ::ffff:127.0.0.1. */
-export function sourceAddressOf(request: Request): string | undefined {
-  const address = request.ip ?? request.socket?.remoteAddress;
-  return address?.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 
 /** Controller parameter: the Caller of this request. */

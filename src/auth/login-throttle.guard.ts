@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { sourceAddressOf } from './caller.js';
+import { sourceAddressOf } from '../common/change-context.js';
 
 /** Limits login attempts per source address (the peer address; no proxy headers are trusted). */
 @Injectable()

@@ -200,7 +200,7 @@ describe('audit of access control', () => {
 
     const byUser = (await t.request.get('/api/v1/audit').query({ user: 'olga' })).body.items;
     expect(byUser.map((e: { action: string; result: string }) => `${e.action} ${e.result}`)).toEqual([
-      'POST /api/v1/tokens denied',
+      'token.create denied',
       'auth.login ok',
     ]);
 

@@ -118,8 +118,13 @@ describe('API tokens', () => {
     expect((await t.request.get('/api/v1/backends/ismg/servers/gw1')).body.adminState).toBe('ready');
 
     const audit = await t.request.get('/api/v1/audit').query({ result: 'denied', user: 'token:test-viewer' });
-    expect(audit.body.items[0]).toMatchObject({ role: 'viewer', result: 'denied' });
-    expect(audit.body.items[0].action).toContain('/state');
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'server.state',
+      target: 'ismg/gw1',
+      role: 'viewer',
+      result: 'denied',
+      sourceAddress: '127.0.0.1',
+    });
 
     // The same call with an operator token works, so the 403 was about the role.
     const operator = await t.as('operator');
