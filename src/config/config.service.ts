@@ -198,9 +198,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     if (issues.length === 0) return;
     const under = focus ? issues.find((i) => i.field.startsWith(`${focus}.`)) : undefined;
     const issue = under ?? issues[0];
-    const error = toDomainError(issue, focus);
-    if (issues.length > 1) error.message += ` (and ${issues.length - 1} more problem(s))`;
-    throw error;
+    throw toDomainError(issue, focus);
   }
 
   private checkPrecondition(request: ChangeRequest): void {
