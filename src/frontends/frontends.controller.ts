@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/roles.js';
 import { Change, type ChangeContext } from '../common/change-context.js';
@@ -32,6 +32,7 @@ export class FrontendsController {
   @Post()
   @RequireRole('admin')
   @Audited('frontend.create')
+  @ApiCreatedResponse({ type: FrontendChangeResponseDto })
   create(
     @Body() dto: CreateFrontendDto,
     @Change() change: ChangeContext,

@@ -108,6 +108,31 @@ describe('backends and servers', () => {
   });
 });
 
+describe('roles', () => {
+  it('lets an operator change a weight but no other server field (403 naming it, audited as denied)', async () => {
+    await t.request
+      .post('/api/v1/backends')
+      .send(backendBody('b-op', [serverBody('s1', 1)]))
+      .expect(201);
+    const operator = await t.as('operator');
+    const weight = await operator.patch('/api/v1/backends/b-op/servers/s1').send({ weight: 4 });
+    expect(weight.status).toBe(200);
+    expect(weight.body).toMatchObject({ weight: 4, changed: true });
+
+    const count = await revisionCount(t);
+    const port = await operator.patch('/api/v1/backends/b-op/servers/s1').send({ weight: 5, port: 2 });
+    expect(port.status).toBe(403);
+    expect(port.body).toMatchObject({ statusCode: 403, error: 'Forbidden', field: 'port' });
+    expect(await revisionCount(t)).toBe(count);
+    expect((await t.request.get('/api/v1/backends/b-op/servers/s1')).body).toMatchObject({
+      weight: 4,
+      port: 1,
+    });
+    const audit = await t.request.get('/api/v1/audit').query({ action: 'server.update', result: 'denied' });
+    expect(audit.body.items[0]).toMatchObject({ target: 'b-op/s1', role: 'operator' });
+  });
+});
+
 describe('frontends', () => {
   it('creates a frontend that accepts connections before the response returns, then moves and removes it', async () => {
     const a = await upstream('alpha');
@@ -149,14 +174,12 @@ describe('frontends', () => {
     expect(await readLine(client)).toBe('still here');
     client.destroy();
 
-    const disabled = await t.request
-      .put('/api/v1/frontends/fe-crud')
-      .send({
-        bind: { address: '127.0.0.1', port: moved },
-        backend: 'b-fe',
-        enabled: false,
-        allow: ['127.0.0.0/8'],
-      });
+    const disabled = await t.request.put('/api/v1/frontends/fe-crud').send({
+      bind: { address: '127.0.0.1', port: moved },
+      backend: 'b-fe',
+      enabled: false,
+      allow: ['127.0.0.0/8'],
+    });
     expect(disabled.body).toMatchObject({ enabled: false, status: 'STOP', allow: ['127.0.0.0/8'] });
     expect(await accepts(moved)).toBe(false);
 
