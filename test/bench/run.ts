@@ -239,7 +239,7 @@ async function main(): Promise<void> {
     );
   }
   log(
-    `\nnotes: "proxy CPU" is Δ(utime+stime) of the proxy process from /proc/<pid>/stat (all threads, ${environment.clockTicks} ticks/s) over the measured window;` +
+    `\nnotes: "proxy CPU" is Δ(utime+stime) of the proxy process from /proc/<pid>/stat (all threads, ${environment.clockTicks} ticks/s) over the measured window, per SUBMIT round trip (the SUBMIT and its SUBMIT_RESP);` +
       ` "pipe" is a bare socket.pipe relay (the issue's baseline) with the same Node flags as Tether.` +
       ` Load average ${environment.loadavgAtStart[0].toFixed(2)} at start, ${environment.loadavgAtEnd[0].toFixed(2)} at end: on a busy machine read ratios, not absolute values.`,
   );

@@ -1,5 +1,5 @@
 // Benchmark knobs. Defaults keep a full run under ~6 minutes on a 2-core machine;
-// BENCH_QUICK=1 is a smoke run of the whole harness in well under a minute.
+// BENCH_QUICK=1 is a smoke run of the whole harness in about a minute.
 
 export type TargetName = 'direct' | 'pipe' | 'tether' | 'haproxy';
 
