@@ -250,7 +250,7 @@ function backendRow(be: BackendStats, place: BackendPlace): Row {
 }
 
 /** HAProxy's backend weight: total weight of the usable active servers, or of the backups when none is. */
-function usableWeight(be: BackendStats): number {
+export function usableWeight(be: BackendStats): number {
   const usable = be.servers.filter(
     (s) => s.adminState === 'ready' && s.weight > 0 && (s.health === 'UP' || !s.checked),
   );
@@ -259,7 +259,7 @@ function usableWeight(be: BackendStats): number {
 }
 
 /** HAProxy's default fullconn: a tenth of the maxconns of the frontends using the backend, at least 1. */
-function backendFullconn(backend: string, frontends: FrontendStats[]): number {
+export function backendFullconn(backend: string, frontends: FrontendStats[]): number {
   const total = frontends.filter((f) => f.backend === backend).reduce((sum, f) => sum + f.slim, 0);
   return Math.max(1, Math.floor((total + 9) / 10));
 }

@@ -1,7 +1,7 @@
 // GET /stats/stream: a `stats` event at once and then every second, and each runtime event under its own
 // type (health, admin-state, frontend-error, sessions-closed) the moment it happens.
 import type { MessageEvent } from '@nestjs/common';
-import { defer, exhaustMap, map, merge, type Observable, timer } from 'rxjs';
+import { catchError, defer, EMPTY, exhaustMap, map, merge, type Observable, timer } from 'rxjs';
 import type { RuntimeEvent, RuntimeStats } from '../runtime/types.js';
 
 export const STATS_INTERVAL_MS = 1000;
@@ -12,9 +12,10 @@ export interface StatsStreamSource {
 }
 
 export function statsStream(source: StatsStreamSource): Observable<MessageEvent> {
-  // exhaustMap: a slow stats() call skips a tick instead of piling calls up.
+  // exhaustMap: a slow stats() call skips a tick instead of piling calls up; a failed one (runtime closing)
+  // skips that tick instead of ending the client's stream.
   const ticks = timer(0, STATS_INTERVAL_MS).pipe(
-    exhaustMap(() => defer(() => source.stats())),
+    exhaustMap(() => defer(() => source.stats()).pipe(catchError(() => EMPTY))),
     map((stats): MessageEvent => ({ type: 'stats', data: { ...stats, serverTime: Date.now() } })),
   );
   const events = source.events().pipe(map((event): MessageEvent => ({ type: event.type, data: event })));

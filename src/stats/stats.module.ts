@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '../config/config.module.js';
+import { MetricsController } from './metrics.controller.js';
 import { StatsController } from './stats.controller.js';
 import { StatsService } from './stats.service.js';
 
 @Module({
   imports: [ConfigModule],
-  controllers: [StatsController],
+  controllers: [StatsController, MetricsController],
   providers: [StatsService],
   exports: [StatsService],
 })

@@ -3,8 +3,9 @@ import { defer, finalize, Observable } from 'rxjs';
 import { ConfigService } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi, RuntimeEvent, RuntimeStats, StatsSample } from '../runtime/types.js';
-import { renderShowStat, type CheckSettings } from './haproxy-csv.js';
+import { renderShowStat, type CheckSettings, type ShowStatContext } from './haproxy-csv.js';
 import { lastSessionTimes } from './last-session.js';
+import { renderMetrics } from './prometheus.js';
 import { statsStream } from './stats-stream.js';
 
 @Injectable()
@@ -22,6 +23,18 @@ export class StatsService {
 
   /** HAProxy 2.6 `show stat` CSV. */
   async csv(): Promise<string> {
+    const { stats, context } = await this.forExport();
+    return renderShowStat(stats, context);
+  }
+
+  /** Prometheus text under HAProxy's exporter names. */
+  async metrics(): Promise<string> {
+    const { stats, context } = await this.forExport();
+    return renderMetrics(stats, context);
+  }
+
+  /** Stats plus what HAProxy's formats print beside them: check rise/fall and when each server last got a session. */
+  private async forExport(): Promise<{ stats: RuntimeStats; context: ShowStatContext }> {
     const [stats, sessions, history] = await Promise.all([
       this.runtime.stats(),
       this.runtime.sessions(),
@@ -31,7 +44,7 @@ export class StatsService {
     const checks = new Map<string, CheckSettings>(
       this.config.snapshot.backends.map((b) => [b.name, { rise: b.check.rise, fall: b.check.fall }]),
     );
-    return renderShowStat(stats, { checks, lastSessionAt: lastSessionTimes(stats, sessions, history) });
+    return { stats, context: { checks, lastSessionAt: lastSessionTimes(stats, sessions, history) } };
   }
 
   /** Once-a-second samples, oldest first; only those taken after `since` (epoch ms) when given. */

@@ -28,6 +28,7 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
   const clients: Client[] = [];
   let ours: ReturnType<typeof parseShowStat>;
   let theirs: ReturnType<typeof parseShowStat>;
+  let promexPort: number;
 
   beforeAll(async () => {
     for (let i = 0; i < 5; i++) upstreams.push(await echoServer());
@@ -43,6 +44,7 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
       { name: 's6', port: s6 },
     ];
     const [ourPort, theirPort] = [await freePort(), await freePort()];
+    promexPort = await freePort();
 
     started = await startApp();
     await configure(started, { frontend: 'fe', backend: 'be', port: ourPort, maxconn: 100, servers });
@@ -65,6 +67,10 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
         '  timeout connect 5s',
         '  timeout client 1h',
         '  timeout server 1h',
+        'frontend prom',
+        '  mode http',
+        `  bind 127.0.0.1:${promexPort}`,
+        '  http-request use-service prometheus-exporter',
         'frontend fe',
         `  bind 127.0.0.1:${theirPort}`,
         '  maxconn 100',
@@ -117,6 +123,7 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
   });
 
   it('prints the same rows in the same order', () => {
+    theirs.rows.delete('prom/FRONTEND'); // HAProxy's own exporter, not part of the comparison
     expect([...ours.rows.keys()]).toEqual([...theirs.rows.keys()]);
     expect([...ours.rows.keys()]).toEqual([
       'fe/FRONTEND',
@@ -128,6 +135,57 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
       'be/s6',
       'be/BACKEND',
     ]);
+  });
+
+  it("exports /metrics under HAProxy's exporter names, types and label sets", async () => {
+    const families = (text: string) => {
+      const types = new Map<string, string>();
+      const labels = new Map<string, Set<string>>();
+      for (const line of text.split('\n')) {
+        const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+        if (type) types.set(type[1]!, type[2]!);
+        const sample = /^(haproxy_(?:frontend|backend|server)_\w+)\{([^}]*)\}/.exec(line);
+        if (sample && !sample[2]!.includes('"prom"')) {
+          const keys = sample[2]!
+            .split(',')
+            .map((pair) => pair.split('=')[0])
+            .join(',');
+          labels.set(sample[1]!, (labels.get(sample[1]!) ?? new Set()).add(keys));
+        }
+      }
+      return { types, labels };
+    };
+    const response = await fetch(
+      `http://127.0.0.1:${promexPort}/metrics?scope=frontend&scope=backend&scope=server`,
+    );
+    const original = families(await response.text());
+    const res = await started.request.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const mine = families(res.text);
+    expect(mine.types.size).toBeGreaterThan(40);
+    const mismatches: string[] = [];
+    for (const [name, type] of mine.types) {
+      if (original.types.get(name) !== type)
+        mismatches.push(`${name}: ${type}, haproxy ${original.types.get(name)}`);
+      const ours = [...(mine.labels.get(name) ?? [])].sort().join(' ');
+      const theirs = [...(original.labels.get(name) ?? [])].sort().join(' ');
+      if (ours !== theirs) mismatches.push(`${name} labels: {${ours}}, haproxy {${theirs}}`);
+    }
+    expect(mismatches).toEqual([]);
+
+    // The same states are set.
+    const states = (text: string) =>
+      text
+        .split('\n')
+        .filter(
+          (l) => /^haproxy_(frontend|backend|server)_(status|check_status)\{/.test(l) && l.endsWith(' 1'),
+        )
+        .filter((l) => !l.includes('"prom"'))
+        .sort();
+    expect(states(res.text)).toEqual(
+      states(await (await fetch(`http://127.0.0.1:${promexPort}/metrics`)).text()),
+    );
   });
 
   it('fills and leaves empty the same columns on every row', () => {

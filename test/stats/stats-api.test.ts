@@ -213,6 +213,27 @@ describe('stats over HTTP', () => {
     expect((await started.anonymous.get('/api/v1/stats')).status).toBe(401);
   });
 
+  it('serves Prometheus metrics at /metrics to any role, with the live counters', async () => {
+    expect((await started.anonymous.get('/metrics')).status).toBe(401);
+    const viewer = await started.as('viewer');
+    const res = await viewer.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const json = await stats();
+    const value = (series: string) => {
+      const line = res.text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    expect(value('haproxy_frontend_sessions_total{proxy="sms"}')).toBe(json.frontends[0]!.stot);
+    expect(value('haproxy_frontend_current_sessions{proxy="sms"}')).toBe(4);
+    expect(value('haproxy_frontend_status{proxy="sms",state="UP"}')).toBe(1);
+    expect(value('haproxy_server_current_sessions{proxy="ismg",server="gw2"}')).toBe(3);
+    expect(value('haproxy_server_status{proxy="ismg",server="gw1",state="UP"}')).toBe(1);
+    expect(value('haproxy_server_check_status{proxy="ismg",server="gw1",state="L4OK"}')).toBe(1);
+    expect(value('haproxy_backend_active_servers{proxy="ismg"}')).toBe(2);
+    expect(res.text).toContain('# TYPE haproxy_server_sessions_total counter\n');
+  });
+
   it('documents the stats endpoints in OpenAPI', async () => {
     const res = await started.request.get('/api/docs-json');
     if (res.status !== 200) return expect.fail(`OpenAPI JSON not served: ${res.status}`);
