@@ -246,6 +246,15 @@ describe('stats over HTTP', () => {
         '/api/v1/sessions',
       ]),
     );
-    expect(res.body.components.schemas.ServerStatsDto.properties).toHaveProperty('adminState');
+    const schemas = res.body.components.schemas;
+    expect(schemas.ServerStatsDto.properties).toHaveProperty('adminState');
+    expect(schemas.ServerStatsDto.properties).toHaveProperty('health');
+    expect(schemas.FrontendStatsDto.properties.status.enum).toEqual(['OPEN', 'STOP', 'FAILED']);
+    expect(schemas).toHaveProperty('SampleTotalsDto');
+    expect(schemas.SessionResponseDto.properties).toHaveProperty('idleMs');
+    const stream = paths['/api/v1/stats/stream'] as {
+      get: { responses: Record<string, { content: object }> };
+    };
+    expect(Object.keys(stream.get.responses['200']!.content)).toEqual(['text/event-stream']);
   });
 });
