@@ -1,11 +1,6 @@
 // Typed runtime failures. `code` is stable for callers; toJSON keeps them plain data across processes.
 export type RuntimeErrorCode =
-  | 'BIND_FAILED'
-  | 'INVALID_SNAPSHOT'
-  | 'UNKNOWN_BACKEND'
-  | 'UNKNOWN_SERVER'
-  | 'UNKNOWN_SESSION'
-  | 'CLOSED';
+  'BIND_FAILED' | 'INVALID_SNAPSHOT' | 'UNKNOWN_BACKEND' | 'UNKNOWN_SERVER' | 'UNKNOWN_SESSION' | 'CLOSED';
 
 export interface RuntimeErrorSubject {
   frontend?: string;

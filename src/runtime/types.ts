@@ -6,7 +6,8 @@ export type AdminState = 'ready' | 'drain' | 'maint';
 export type Health = 'UP' | 'DOWN';
 
 /** HAProxy check_status codes we produce. */
-export type CheckStatus = 'INI' | 'L4OK' | 'L4TOUT' | 'L4CON' | 'L7OK' | 'L7RSP' | 'L7TOUT' | 'L7STS' | 'SOCKERR';
+export type CheckStatus =
+  'INI' | 'L4OK' | 'L4TOUT' | 'L4CON' | 'L7OK' | 'L7RSP' | 'L7TOUT' | 'L7STS' | 'SOCKERR';
 
 export interface ApplyOptions {
   /** Boot mode: a frontend that cannot bind is reported in the result while the others serve. */
