@@ -1,9 +1,7 @@
 // Connecting to servers: retry on refusal and timeout with buffered client bytes, passive health,
 // idle timeouts and half-close.
 import { createHash } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyRuntime } from '../../src/runtime/runtime.js';
+import { describe, expect, it } from 'vitest';
 import {
   backend,
   blackhole,
@@ -12,37 +10,21 @@ import {
   echo,
   freePort,
   frontend,
-  listen,
   readBytes,
   server,
   sleep,
   snapshot,
   waitFor,
-  type TestServer,
 } from '../helpers/net.js';
+import { closeAfterEach } from '../helpers/teardown.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function runtime(options: ConstructorParameters<typeof ProxyRuntime>[0] = {}): ProxyRuntime {
-  const rt = new ProxyRuntime(options);
-  cleanups.push(() => rt.close());
-  return rt;
-}
-
-async function start(onSocket: (s: Socket) => void = echo): Promise<TestServer> {
-  const s = await listen(onSocket);
-  cleanups.push(() => s.close());
-  return s;
-}
+const { defer, runtime, start } = closeAfterEach();
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('connecting to servers', () => {
   it('retries a refused connect on another server and delivers the bytes sent meanwhile', async () => {
-    const alive = await start();
+    const alive = await start(echo);
     const deadPort = await freePort();
     const port = await freePort();
     const rt = runtime();
@@ -65,8 +47,8 @@ describe('connecting to servers', () => {
 
   it('times out a connect after defaults.timeouts.connect and retries elsewhere without losing 1 MB of early bytes', async () => {
     const hole = await blackhole();
-    cleanups.push(() => hole.close());
-    const alive = await start();
+    defer(() => hole.close());
+    const alive = await start(echo);
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -106,7 +88,7 @@ describe('connecting to servers', () => {
 
   it('feeds connect errors to the server health check as passive failures', async () => {
     const deadPort = await freePort();
-    const alive = await start();
+    const alive = await start(echo);
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -136,7 +118,7 @@ describe('connecting to servers', () => {
 
 describe('idle timeouts', () => {
   it('closes sessions idle longer than the client/server timeout, keeps active ones', async () => {
-    const s1 = await start();
+    const s1 = await start(echo);
     const port = await freePort();
     const rt = runtime({ sweepIntervalMs: 25 });
     await rt.apply(

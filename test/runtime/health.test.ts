@@ -1,6 +1,6 @@
 // Health checks wired into the runtime: fall/rise, events, onMarkedDown, maint, reconciliation.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/config/snapshot.js';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import type { RuntimeEvent, ServerStats } from '../../src/runtime/types.js';
@@ -18,11 +18,9 @@ import {
   snapshot,
   waitFor,
 } from '../helpers/net.js';
+import { closeAfterEach } from '../helpers/teardown.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer, runtime } = closeAfterEach();
 
 /** A named server on a fixed port that can stop listening (keeping its connections) and start again. */
 class FlakyServer {
@@ -62,14 +60,8 @@ class FlakyServer {
 async function flaky(name: string): Promise<FlakyServer> {
   const s = new FlakyServer(name, await freePort());
   await s.up();
-  cleanups.push(() => s.destroy());
+  defer(() => s.destroy());
   return s;
-}
-
-function runtime(): ProxyRuntime {
-  const rt = new ProxyRuntime();
-  cleanups.push(() => rt.close());
-  return rt;
 }
 
 const fast = { type: 'tcp' as const, inter: 50, fall: 2, rise: 2, timeout: 500 };

@@ -1,7 +1,6 @@
 // Listeners: enabled, maxconn (kernel backlog), allow-lists, bind failures and atomic apply.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyRuntime } from '../../src/runtime/runtime.js';
+import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent, RuntimeStats } from '../../src/runtime/types.js';
 import {
   backend,
@@ -10,7 +9,6 @@ import {
   echo,
   freePort,
   frontend,
-  listen,
   named,
   readBytes,
   readLine,
@@ -18,13 +16,10 @@ import {
   sleep,
   snapshot,
   waitFor,
-  type TestServer,
 } from '../helpers/net.js';
+import { closeAfterEach } from '../helpers/teardown.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer, runtime, start } = closeAfterEach();
 
 /** Stats without the fields that move with the clock. */
 function stable(stats: RuntimeStats): unknown {
@@ -33,21 +28,9 @@ function stable(stats: RuntimeStats): unknown {
   );
 }
 
-function runtime(): ProxyRuntime {
-  const rt = new ProxyRuntime();
-  cleanups.push(() => rt.close());
-  return rt;
-}
-
-async function start(onSocket = named('s1')): Promise<TestServer> {
-  const s = await listen(onSocket);
-  cleanups.push(() => s.close());
-  return s;
-}
-
 describe('listeners', () => {
   it('binds enabled frontends only and reports disabled ones as STOP', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const [p1, p2] = [await freePort(), await freePort()];
     const rt = runtime();
     await rt.apply(
@@ -68,7 +51,7 @@ describe('listeners', () => {
   });
 
   it('binds to 0.0.0.0 and :: and reaches the backend from IPv4 and IPv6 clients', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const [p4, p6] = [await freePort(), await freePort('::1')];
     const rt = runtime();
     await rt.apply(
@@ -141,7 +124,7 @@ describe('listeners', () => {
   });
 
   it('closes clients outside the allow-list at once and counts them as denied', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -176,7 +159,7 @@ describe('listeners', () => {
   });
 
   it('matches IPv6 allow-lists and IPv4 clients on a dual-stack listener', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const port = await freePort('::1');
     const rt = runtime();
     await rt.apply(
@@ -194,13 +177,13 @@ describe('listeners', () => {
   });
 
   it('fails atomically when a port is taken: BIND_FAILED naming the frontend, old listeners serve, stats unchanged', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const [p1, taken] = [await freePort(), await freePort()];
     const squatter = net.createServer();
     await new Promise<void>((resolve) =>
       squatter.listen({ host: '127.0.0.1', port: taken }, () => resolve()),
     );
-    cleanups.push(() => new Promise((resolve) => squatter.close(resolve)));
+    defer(() => new Promise((resolve) => squatter.close(resolve)));
     const rt = runtime();
     const good = snapshot([frontend('fe', p1, 'be')], [backend('be', [server('s1', s1.port)])]);
     await rt.apply(good);
@@ -237,7 +220,7 @@ describe('listeners', () => {
   });
 
   it('surfaces an unassignable address as BIND_FAILED EADDRNOTAVAIL', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const rt = runtime();
     const error = await rt
       .apply(
@@ -255,7 +238,7 @@ describe('listeners', () => {
   });
 
   it('rejects an invalid snapshot naming the field, changing nothing', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const port = await freePort();
     const rt = runtime();
     await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
@@ -278,7 +261,7 @@ describe('listeners', () => {
   });
 
   it('with tolerateBindErrors serves the frontends that bound and reports the others as FAILED', async () => {
-    const s1 = await start();
+    const s1 = await start(named('s1'));
     const [p1, taken] = [await freePort(), await freePort()];
     const squatter = net.createServer();
     await new Promise<void>((resolve) =>

@@ -1,9 +1,8 @@
 // Each row of DESIGN.md's "What a live change does" table, on real sockets, plus 100 applies under traffic.
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/config/snapshot.js';
-import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import {
   backend,
   connect,
@@ -11,37 +10,15 @@ import {
   freePort,
   frontend,
   listen,
-  named,
   readBytes,
   readLine,
   server,
   sleep,
   snapshot,
-  type TestServer,
 } from '../helpers/net.js';
+import { closeAfterEach } from '../helpers/teardown.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function runtime(): ProxyRuntime {
-  const rt = new ProxyRuntime();
-  cleanups.push(() => rt.close());
-  return rt;
-}
-
-async function servers(...names: string[]): Promise<TestServer[]> {
-  const list = await Promise.all(names.map((n) => listen(named(n))));
-  for (const s of list) cleanups.push(() => s.close());
-  return list;
-}
-
-async function client(port: number, localAddress?: string): Promise<Socket> {
-  const c = await connect(port, { localAddress });
-  cleanups.push(() => c.destroy());
-  return c;
-}
+const { defer, runtime, servers, client } = closeAfterEach();
 
 /** The session still relays both ways. */
 async function alive(c: Socket, text = 'ping'): Promise<void> {
@@ -146,7 +123,7 @@ describe('live changes', () => {
       return out;
     };
     const before = await choose();
-    const held = await client(port, ips[0]);
+    const held = await client(port, { localAddress: ips[0] });
     await readLine(held);
     const three = structuredClone(two);
     three.backends[0].servers.push(server('s3', s3.port));
@@ -241,7 +218,7 @@ describe('live changes', () => {
 
   it('keeps every connection and every byte across 100 applies made while traffic flows', async () => {
     const echoes = await Promise.all([listen(echo), listen(echo), listen(echo)]);
-    for (const e of echoes) cleanups.push(() => e.close());
+    for (const e of echoes) defer(() => e.close());
     const [port, spare] = [await freePort(), await freePort()];
     const rt = runtime();
     const snap = (i: number): Snapshot => {

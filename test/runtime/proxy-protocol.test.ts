@@ -2,12 +2,10 @@
 // parses what arrives per the spec (haproxy.org/download/2.6/doc/proxy-protocol.txt), independently
 // of our encoder.
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SendProxy } from '../../src/config/snapshot.js';
-import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import {
   backend,
-  connect,
   freePort,
   frontend,
   listen,
@@ -16,11 +14,9 @@ import {
   snapshot,
   type TestServer,
 } from '../helpers/net.js';
+import { closeAfterEach } from '../helpers/teardown.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer, runtime, client } = closeAfterEach();
 
 const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 
@@ -97,7 +93,7 @@ async function recorder(): Promise<{ server: TestServer; first: Promise<Buffer> 
       resolveFirst(Buffer.concat([start, more]));
     });
   });
-  cleanups.push(() => server.close());
+  defer(() => server.close());
   return { server, first };
 }
 
@@ -108,19 +104,17 @@ async function through(
   const { server: target, first } = await recorder();
   const bindAddress = family === 4 ? '127.0.0.1' : '::1';
   const port = await freePort(bindAddress);
-  const rt = new ProxyRuntime();
-  cleanups.push(() => rt.close());
+  const rt = runtime();
   await rt.apply(
     snapshot(
       [frontend('fe', port, 'be', { bind: { address: bindAddress, port } })],
       [backend('be', [server('s1', target.port)], { sendProxy: mode })],
     ),
   );
-  const client = await connect(port, family === 4 ? { localAddress: '127.0.0.2' } : { host: '::1' });
-  cleanups.push(() => client.destroy());
-  client.write('payload after the header');
+  const socket = await client(port, family === 4 ? { localAddress: '127.0.0.2' } : { host: '::1' });
+  socket.write('payload after the header');
   const data = await first;
-  return { parsed: mode === 'v1' ? parseV1(data) : parseV2(data), client, port };
+  return { parsed: mode === 'v1' ? parseV1(data) : parseV2(data), client: socket, port };
 }
 
 describe('PROXY protocol toward servers', () => {
@@ -175,12 +169,10 @@ describe('PROXY protocol toward servers', () => {
   it('sends nothing extra with sendProxy none', async () => {
     const { server: target, first } = await recorder();
     const port = await freePort();
-    const rt = new ProxyRuntime();
-    cleanups.push(() => rt.close());
+    const rt = runtime();
     await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', target.port)])]));
-    const client = await connect(port);
-    cleanups.push(() => client.destroy());
-    client.write('plain');
+    const socket = await client(port);
+    socket.write('plain');
     expect((await first).toString()).toBe('plain');
   });
 });

@@ -1,5 +1,5 @@
 // The relay and the admin surface on real loopback sockets.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import { RuntimeError } from '../../src/runtime/errors.js';
 import type { RuntimeEvent } from '../../src/runtime/types.js';
@@ -11,36 +11,20 @@ import {
   freePort,
   frontend,
   listen,
-  named,
   readBytes,
   readLine,
   server,
   sleep,
   snapshot,
   waitFor,
-  type TestServer,
 } from '../helpers/net.js';
+import { closeAfterEach } from '../helpers/teardown.js';
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startServers(...names: string[]): Promise<TestServer[]> {
-  const servers = await Promise.all(names.map((n) => listen(named(n))));
-  for (const s of servers) cleanups.push(() => s.close());
-  return servers;
-}
-
-function runtime(options: ConstructorParameters<typeof ProxyRuntime>[0] = {}): ProxyRuntime {
-  const rt = new ProxyRuntime(options);
-  cleanups.push(() => rt.close());
-  return rt;
-}
+const { defer, runtime, servers } = closeAfterEach();
 
 describe('relay', () => {
   it('relays bytes both ways and counts them per frontend, backend and server', async () => {
-    const [s1] = await startServers('s1');
+    const [s1] = await servers('s1');
     const port = await freePort();
     const rt = runtime();
     await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
@@ -97,7 +81,7 @@ describe('relay', () => {
   });
 
   it('closes a client at once and counts it when no server is usable', async () => {
-    const [s1] = await startServers('s1');
+    const [s1] = await servers('s1');
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -114,7 +98,7 @@ describe('relay', () => {
   });
 
   it('uses backup servers only when no active server is usable', async () => {
-    const [a, b] = await startServers('active', 'backup');
+    const [a, b] = await servers('active', 'backup');
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -133,7 +117,7 @@ describe('relay', () => {
   });
 
   it('sets admin states, keeps drained sessions, cuts them on maint with shutdown, and emits events', async () => {
-    const [s1, s2] = await startServers('s1', 's2');
+    const [s1, s2] = await servers('s1', 's2');
     const port = await freePort();
     const rt = runtime();
     const events: RuntimeEvent[] = [];
@@ -179,7 +163,7 @@ describe('relay', () => {
   });
 
   it('shuts down sessions of a server or a backend, and kills one session by id', async () => {
-    const [s1, s2] = await startServers('s1', 's2');
+    const [s1, s2] = await servers('s1', 's2');
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -199,7 +183,7 @@ describe('relay', () => {
   });
 
   it('close() stops listeners and sessions and reports how many it closed', async () => {
-    const [s1] = await startServers('s1');
+    const [s1] = await servers('s1');
     const port = await freePort();
     const rt = new ProxyRuntime();
     await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
@@ -216,7 +200,7 @@ describe('relay', () => {
 
   it('relays many concurrent sessions through an echo server without mixing bytes', async () => {
     const echoServer = await listen(echo);
-    cleanups.push(() => echoServer.close());
+    defer(() => echoServer.close());
     const port = await freePort();
     const rt = runtime();
     await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('e', echoServer.port)])]));
@@ -243,8 +227,7 @@ describe('cmpp-account balancing', () => {
   }
 
   it('sends every connection of one SP account to the same server whatever its source IP', async () => {
-    const servers = await Promise.all(['s1', 's2', 's3'].map((n) => listen(named(n))));
-    for (const s of servers) cleanups.push(() => s.close());
+    const targets = await servers('s1', 's2', 's3');
     const port = await freePort();
     const rt = runtime();
     await rt.apply(
@@ -253,7 +236,7 @@ describe('cmpp-account balancing', () => {
         [
           backend(
             'be',
-            servers.map((s, i) => server(`s${i + 1}`, s.port)),
+            targets.map((s, i) => server(`s${i + 1}`, s.port)),
             { balance: 'cmpp-account' },
           ),
         ],
