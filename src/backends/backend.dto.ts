@@ -15,24 +15,21 @@ import {
   IsOptional,
   IsString,
   Length,
-  Matches,
   Max,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsHost } from '../common/validators.js';
+import { IsHost, IsName } from '../common/validators.js';
 import { NAME_PATTERN } from '../config/snapshot-checks.js';
 import type { BalanceAlgorithm, CheckType, HashType, OnMarkedDown, SendProxy } from '../config/snapshot.js';
 import type { AdminState, Health } from '../runtime/types.js';
-
-const NAME_MESSAGE = '$property must be 1 to 64 characters of letters, digits, "_", "." or "-"';
 
 // ---- servers ----
 
 export class CreateServerDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'gw1' })
   @IsString()
-  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  @IsName()
   name: string;
 
   @ApiProperty({ description: 'IP address or host name', example: '10.0.0.11' })
@@ -192,7 +189,7 @@ export class BackendCheckDto {
 export class CreateBackendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'ismg' })
   @IsString()
-  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  @IsName()
   name: string;
 
   @ApiPropertyOptional({

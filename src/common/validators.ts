@@ -1,6 +1,13 @@
 import { isIP } from 'node:net';
-import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { HOSTNAME_PATTERN, isCidr } from '../config/snapshot-checks.js';
+import { Matches, ValidateBy, type ValidationOptions } from 'class-validator';
+import { HOSTNAME_PATTERN, isCidr, NAME_PATTERN } from '../config/snapshot-checks.js';
+
+/** A frontend, backend or server name: NAME_PATTERN, with a message that says what it allows. */
+export function IsName(): PropertyDecorator {
+  return Matches(NAME_PATTERN, {
+    message: '$property must be 1 to 64 characters of letters, digits, "_", "." or "-"',
+  });
+}
 
 /** An IP address or address/prefix block (IPv4 or IPv6). */
 export function IsCidr(options?: ValidationOptions): PropertyDecorator {

@@ -15,17 +15,14 @@ import {
   IsIP,
   IsOptional,
   IsString,
-  Matches,
   Max,
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsCidr } from '../common/validators.js';
+import { IsCidr, IsName } from '../common/validators.js';
 import { NAME_PATTERN } from '../config/snapshot-checks.js';
 import type { FrontendInspect } from '../config/snapshot.js';
 import type { FrontendFailure } from '../runtime/types.js';
-
-const NAME_MESSAGE = '$property must be 1 to 64 characters of letters, digits, "_", "." or "-"';
 
 export class BindDto {
   @ApiPropertyOptional({
@@ -46,7 +43,7 @@ export class BindDto {
 export class CreateFrontendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'cmpp' })
   @IsString()
-  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  @IsName()
   name: string;
 
   @ApiProperty({ type: BindDto })
@@ -56,7 +53,7 @@ export class CreateFrontendDto {
 
   @ApiProperty({ description: 'Name of an existing backend', example: 'ismg' })
   @IsString()
-  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  @IsName()
   backend: string;
 
   @ApiPropertyOptional({
