@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
+import { inputValue } from '../pages/form-values.js';
 
 /** Label, input and the API's messages for that field, tied together for screen readers. */
 export function Field({
@@ -32,5 +33,41 @@ export function Field({
         </p>
       )}
     </div>
+  );
+}
+
+/** A Field holding one text input; `numeric` brings up a number keypad but keeps the text as typed. */
+export function TextField({
+  label,
+  name,
+  value,
+  onValue,
+  errors,
+  hint,
+  placeholder,
+  numeric = false,
+}: {
+  label: string;
+  name: string;
+  value: string;
+  onValue: (value: string) => void;
+  errors?: string[];
+  hint?: string;
+  placeholder?: string;
+  numeric?: boolean;
+}) {
+  return (
+    <Field label={label} errors={errors} hint={hint}>
+      {(p) => (
+        <input
+          {...p}
+          name={name}
+          inputMode={numeric ? 'numeric' : undefined}
+          value={value}
+          placeholder={placeholder}
+          onInput={(e) => onValue(inputValue(e))}
+        />
+      )}
+    </Field>
   );
 }

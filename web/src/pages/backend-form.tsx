@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Field } from '../components/field.js';
+import { Field, TextField } from '../components/field.js';
 import { errorsFor, type FieldErrors } from '../field-errors.js';
 import type { Backend, BackendCheck, Server } from '../types.js';
 import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
@@ -120,17 +120,15 @@ export function BackendForm({
         </div>
       )}
       <div class="form-grid">
-        <Field label="Name" errors={errorsFor(errors, 'name')} hint="letters, digits, _ . - (up to 64)">
-          {(p) => (
-            <input
-              {...p}
-              name="name"
-              value={name}
-              placeholder="eg: smsc"
-              onInput={(e) => setName(inputValue(e))}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Name"
+          name="name"
+          value={name}
+          onValue={setName}
+          errors={errorsFor(errors, 'name')}
+          hint="letters, digits, _ . - (up to 64)"
+          placeholder="eg: smsc"
+        />
         <Field label="Balance" errors={errorsFor(errors, 'balance')}>
           {(p) => (
             <select {...p} name="balance" value={balance} onChange={(e) => setBalance(inputValue(e))}>
@@ -200,66 +198,49 @@ export function BackendForm({
               </select>
             )}
           </Field>
-          <Field label="Interval (ms)" errors={errorsFor(errors, 'check.inter')}>
-            {(p) => (
-              <input
-                {...p}
-                name="check.inter"
-                inputMode="numeric"
-                value={inter}
-                onInput={(e) => setInter(inputValue(e))}
-              />
-            )}
-          </Field>
-          <Field label="Fall (failures to DOWN)" errors={errorsFor(errors, 'check.fall')}>
-            {(p) => (
-              <input
-                {...p}
-                name="check.fall"
-                inputMode="numeric"
-                value={fall}
-                onInput={(e) => setFall(inputValue(e))}
-              />
-            )}
-          </Field>
-          <Field label="Rise (successes to UP)" errors={errorsFor(errors, 'check.rise')}>
-            {(p) => (
-              <input
-                {...p}
-                name="check.rise"
-                inputMode="numeric"
-                value={rise}
-                onInput={(e) => setRise(inputValue(e))}
-              />
-            )}
-          </Field>
-          <Field
+          <TextField
+            label="Interval (ms)"
+            name="check.inter"
+            value={inter}
+            onValue={setInter}
+            errors={errorsFor(errors, 'check.inter')}
+            numeric
+          />
+          <TextField
+            label="Fall (failures to DOWN)"
+            name="check.fall"
+            value={fall}
+            onValue={setFall}
+            errors={errorsFor(errors, 'check.fall')}
+            numeric
+          />
+          <TextField
+            label="Rise (successes to UP)"
+            name="check.rise"
+            value={rise}
+            onValue={setRise}
+            errors={errorsFor(errors, 'check.rise')}
+            numeric
+          />
+          <TextField
             label="Timeout (ms)"
+            name="check.timeout"
+            value={timeout}
+            onValue={setTimeout_}
             errors={errorsFor(errors, 'check.timeout')}
             hint="empty: defaults.timeouts.check"
-          >
-            {(p) => (
-              <input
-                {...p}
-                name="check.timeout"
-                inputMode="numeric"
-                value={timeout}
-                onInput={(e) => setTimeout_(inputValue(e))}
-              />
-            )}
-          </Field>
+            numeric
+          />
           {checkType === 'cmpp' && [
-            <Field key="sa" label="CMPP Source_Addr" errors={errorsFor(errors, 'check.cmpp.sourceAddr')}>
-              {(p) => (
-                <input
-                  {...p}
-                  name="check.cmpp.sourceAddr"
-                  value={sourceAddr}
-                  placeholder="eg: 901234"
-                  onInput={(e) => setSourceAddr(inputValue(e))}
-                />
-              )}
-            </Field>,
+            <TextField
+              key="sa"
+              label="CMPP Source_Addr"
+              name="check.cmpp.sourceAddr"
+              value={sourceAddr}
+              onValue={setSourceAddr}
+              errors={errorsFor(errors, 'check.cmpp.sourceAddr')}
+              placeholder="eg: 901234"
+            />,
             <Field
               key="se"
               label="CMPP secret"
@@ -309,62 +290,50 @@ export function BackendForm({
               aria-label={`Server ${s.name || i + 1}`}
               data-server-index={i}
             >
-              <Field label="Server name" errors={e('name')}>
-                {(p) => (
-                  <input
-                    {...p}
-                    name={`servers[${i}].name`}
-                    value={s.name}
-                    placeholder="eg: smsc1"
-                    onInput={(ev) => update(s.key, { name: inputValue(ev) })}
-                  />
-                )}
-              </Field>
-              <Field label="Address" errors={e('address')}>
-                {(p) => (
-                  <input
-                    {...p}
-                    name={`servers[${i}].address`}
-                    value={s.address}
-                    placeholder="eg: 10.0.0.5 or 2001:db8::5"
-                    onInput={(ev) => update(s.key, { address: inputValue(ev) })}
-                  />
-                )}
-              </Field>
-              <Field label="Port" errors={e('port')} hint="1–65535">
-                {(p) => (
-                  <input
-                    {...p}
-                    name={`servers[${i}].port`}
-                    inputMode="numeric"
-                    value={s.port}
-                    placeholder="eg: 7890"
-                    onInput={(ev) => update(s.key, { port: inputValue(ev) })}
-                  />
-                )}
-              </Field>
-              <Field label="Weight" errors={e('weight')} hint="0–256; 0 takes no new connections">
-                {(p) => (
-                  <input
-                    {...p}
-                    name={`servers[${i}].weight`}
-                    inputMode="numeric"
-                    value={s.weight}
-                    onInput={(ev) => update(s.key, { weight: inputValue(ev) })}
-                  />
-                )}
-              </Field>
-              <Field label="Max connections" errors={e('maxconn')} hint="empty: no limit">
-                {(p) => (
-                  <input
-                    {...p}
-                    name={`servers[${i}].maxconn`}
-                    inputMode="numeric"
-                    value={s.maxconn}
-                    onInput={(ev) => update(s.key, { maxconn: inputValue(ev) })}
-                  />
-                )}
-              </Field>
+              <TextField
+                label="Server name"
+                name={`servers[${i}].name`}
+                value={s.name}
+                onValue={(v) => update(s.key, { name: v })}
+                errors={e('name')}
+                placeholder="eg: smsc1"
+              />
+              <TextField
+                label="Address"
+                name={`servers[${i}].address`}
+                value={s.address}
+                onValue={(v) => update(s.key, { address: v })}
+                errors={e('address')}
+                placeholder="eg: 10.0.0.5 or 2001:db8::5"
+              />
+              <TextField
+                label="Port"
+                name={`servers[${i}].port`}
+                value={s.port}
+                onValue={(v) => update(s.key, { port: v })}
+                errors={e('port')}
+                hint="1–65535"
+                placeholder="eg: 7890"
+                numeric
+              />
+              <TextField
+                label="Weight"
+                name={`servers[${i}].weight`}
+                value={s.weight}
+                onValue={(v) => update(s.key, { weight: v })}
+                errors={e('weight')}
+                hint="0–256; 0 takes no new connections"
+                numeric
+              />
+              <TextField
+                label="Max connections"
+                name={`servers[${i}].maxconn`}
+                value={s.maxconn}
+                onValue={(v) => update(s.key, { maxconn: v })}
+                errors={e('maxconn')}
+                hint="empty: no limit"
+                numeric
+              />
               <div class="field">
                 <span>Options</span>
                 <label class="check">

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Field } from '../components/field.js';
+import { Field, TextField } from '../components/field.js';
 import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Frontend } from '../types.js';
 import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
@@ -71,44 +71,34 @@ export function FrontendForm({
         </div>
       )}
       <div class="form-grid">
-        <Field label="Name" errors={errorsFor(errors, 'name')} hint="letters, digits, _ . - (up to 64)">
-          {(p) => (
-            <input
-              {...p}
-              name="name"
-              value={name}
-              placeholder="eg: cmpp-in"
-              onInput={(e) => setName(inputValue(e))}
-            />
-          )}
-        </Field>
-        <Field
+        <TextField
+          label="Name"
+          name="name"
+          value={name}
+          onValue={setName}
+          errors={errorsFor(errors, 'name')}
+          hint="letters, digits, _ . - (up to 64)"
+          placeholder="eg: cmpp-in"
+        />
+        <TextField
           label="Bind address"
+          name="bind.address"
+          value={address}
+          onValue={setAddress}
           errors={[...errorsFor(errors, 'bind.address'), ...errorsFor(errors, 'bind')]}
           hint="0.0.0.0, :: or one IP of this host"
-        >
-          {(p) => (
-            <input
-              {...p}
-              name="bind.address"
-              value={address}
-              placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::"
-              onInput={(e) => setAddress(inputValue(e))}
-            />
-          )}
-        </Field>
-        <Field label="Port" errors={errorsFor(errors, 'bind.port')} hint="1–65535">
-          {(p) => (
-            <input
-              {...p}
-              name="bind.port"
-              inputMode="numeric"
-              value={port}
-              placeholder="eg: 7890"
-              onInput={(e) => setPort(inputValue(e))}
-            />
-          )}
-        </Field>
+          placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::"
+        />
+        <TextField
+          label="Port"
+          name="bind.port"
+          value={port}
+          onValue={setPort}
+          errors={errorsFor(errors, 'bind.port')}
+          hint="1–65535"
+          placeholder="eg: 7890"
+          numeric
+        />
         <Field label="Backend" errors={errorsFor(errors, 'backend')}>
           {(p) => (
             <select {...p} name="backend" value={backend} onChange={(e) => setBackend(inputValue(e))}>
@@ -120,18 +110,16 @@ export function FrontendForm({
             </select>
           )}
         </Field>
-        <Field label="Max connections" errors={errorsFor(errors, 'maxconn')} hint="empty: the global default">
-          {(p) => (
-            <input
-              {...p}
-              name="maxconn"
-              inputMode="numeric"
-              value={maxconn}
-              placeholder="eg: 10000"
-              onInput={(e) => setMaxconn(inputValue(e))}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Max connections"
+          name="maxconn"
+          value={maxconn}
+          onValue={setMaxconn}
+          errors={errorsFor(errors, 'maxconn')}
+          hint="empty: the global default"
+          placeholder="eg: 10000"
+          numeric
+        />
         <Field label="Inspect" errors={errorsFor(errors, 'inspect')} hint="cmpp: per-account statistics">
           {(p) => (
             <select
