@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
 import { errorsFor, type FieldErrors } from '../field-errors.js';
 import type { Backend, BackendCheck, Server } from '../types.js';
@@ -110,15 +111,14 @@ export function BackendForm({
   const hashed = balance === 'source' || balance === 'cmpp-account';
 
   return (
-    <form class="panel editor" onSubmit={submit} noValidate aria-labelledby="be-form-title">
-      <h2 id="be-form-title">{initial ? `Edit backend ${initial.name}` : 'Add backend'}</h2>
-      {general.length > 0 && (
-        <div class="form-error" role="alert">
-          {general.map((m) => (
-            <div key={m}>{m}</div>
-          ))}
-        </div>
-      )}
+    <EditorForm
+      titleId="be-form-title"
+      title={initial ? `Edit backend ${initial.name}` : 'Add backend'}
+      general={general}
+      busy={busy}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <div class="form-grid">
         <TextField
           label="Name"
@@ -392,14 +392,6 @@ export function BackendForm({
           Add server
         </button>
       </fieldset>
-      <div class="row-actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Checking…' : 'Review changes'}
-        </button>
-      </div>
-    </form>
+    </EditorForm>
   );
 }

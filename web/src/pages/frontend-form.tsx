@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
 import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Frontend } from '../types.js';
@@ -61,15 +62,14 @@ export function FrontendForm({
 
   const general = unclaimed(errors, CLAIMED);
   return (
-    <form class="panel editor" onSubmit={submit} noValidate aria-labelledby="fe-form-title">
-      <h2 id="fe-form-title">{initial ? `Edit frontend ${initial.name}` : 'Add frontend'}</h2>
-      {general.length > 0 && (
-        <div class="form-error" role="alert">
-          {general.map((m) => (
-            <div key={m}>{m}</div>
-          ))}
-        </div>
-      )}
+    <EditorForm
+      titleId="fe-form-title"
+      title={initial ? `Edit frontend ${initial.name}` : 'Add frontend'}
+      general={general}
+      busy={busy}
+      onSubmit={submit}
+      onCancel={onCancel}
+    >
       <div class="form-grid">
         <TextField
           label="Name"
@@ -161,14 +161,6 @@ export function FrontendForm({
           )}
         </Field>
       </div>
-      <div class="row-actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Checking…' : 'Review changes'}
-        </button>
-      </div>
-    </form>
+    </EditorForm>
   );
 }
