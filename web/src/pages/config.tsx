@@ -271,21 +271,12 @@ export function ConfigPage() {
                   <td data-label="Inspect">{f.inspect ?? 'none'}</td>
                   <td data-label="Enabled">{f.enabled ? 'yes' : <b>disabled</b>}</td>
                   <td data-label="Actions">
-                    <button
-                      type="button"
-                      disabled={!mayEdit}
-                      onClick={() => setEditing({ kind: 'frontend', original: f.name })}
-                    >
-                      Edit
-                    </button>{' '}
-                    <button
-                      type="button"
-                      class="danger-outline"
-                      disabled={!mayEdit || busy}
-                      onClick={() => remove('frontend', f.name)}
-                    >
-                      Remove
-                    </button>
+                    <ItemActions
+                      mayEdit={mayEdit}
+                      busy={busy}
+                      onEdit={() => setEditing({ kind: 'frontend', original: f.name })}
+                      onRemove={() => remove('frontend', f.name)}
+                    />
                   </td>
                 </tr>
               ))}
@@ -317,21 +308,12 @@ export function ConfigPage() {
                   : ''}{' '}
                 · proxy {b.sendProxy} · on down: {b.onMarkedDown}
               </span>{' '}
-              <button
-                type="button"
-                disabled={!mayEdit}
-                onClick={() => setEditing({ kind: 'backend', original: b.name })}
-              >
-                Edit
-              </button>{' '}
-              <button
-                type="button"
-                class="danger-outline"
-                disabled={!mayEdit || busy}
-                onClick={() => remove('backend', b.name)}
-              >
-                Remove
-              </button>
+              <ItemActions
+                mayEdit={mayEdit}
+                busy={busy}
+                onEdit={() => setEditing({ kind: 'backend', original: b.name })}
+                onRemove={() => remove('backend', b.name)}
+              />
             </h3>
             <div class="table-wrap">
               <table class="cards">
@@ -381,5 +363,29 @@ export function ConfigPage() {
         </button>
       </section>
     </div>
+  );
+}
+
+/** Edit and Remove for one frontend or backend; Remove also waits while a change is being made. */
+function ItemActions({
+  mayEdit,
+  busy,
+  onEdit,
+  onRemove,
+}: {
+  mayEdit: boolean;
+  busy: boolean;
+  onEdit: () => void;
+  onRemove: () => void;
+}) {
+  return (
+    <>
+      <button type="button" disabled={!mayEdit} onClick={onEdit}>
+        Edit
+      </button>{' '}
+      <button type="button" class="danger-outline" disabled={!mayEdit || busy} onClick={onRemove}>
+        Remove
+      </button>
+    </>
   );
 }
