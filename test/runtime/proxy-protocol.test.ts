@@ -118,53 +118,39 @@ async function through(
 }
 
 describe('PROXY protocol toward servers', () => {
-  it('sends a v1 header for an IPv4 client first, then the client bytes', async () => {
-    const { parsed, client, port } = await through('v1', 4);
-    expect(parsed).toMatchObject({
-      family: 'TCP4',
-      src: '127.0.0.2',
-      dst: '127.0.0.1',
-      srcPort: client.localPort,
-      dstPort: port,
+  const cases = [
+    {
+      title: 'sends a v1 header for an IPv4 client first, then the client bytes',
+      mode: 'v1' as const,
+      family: 4 as const,
+      header: { family: 'TCP4', src: '127.0.0.2', dst: '127.0.0.1' },
+    },
+    {
+      title: 'sends a v1 header for an IPv6 client',
+      mode: 'v1' as const,
+      family: 6 as const,
+      header: { family: 'TCP6', src: '::1', dst: '::1' },
+    },
+    {
+      title: 'sends a v2 header for an IPv4 client',
+      mode: 'v2' as const,
+      family: 4 as const,
+      header: { family: 'TCP4', src: '127.0.0.2', dst: '127.0.0.1' },
+    },
+    {
+      title: 'sends a v2 header for an IPv6 client',
+      mode: 'v2' as const,
+      family: 6 as const,
+      header: { family: 'TCP6', src: '0:0:0:0:0:0:0:1', dst: '0:0:0:0:0:0:0:1' },
+    },
+  ];
+  for (const { title, mode, family, header } of cases) {
+    it(title, async () => {
+      const { parsed, client, port } = await through(mode, family);
+      expect(parsed).toMatchObject({ ...header, srcPort: client.localPort, dstPort: port });
+      expect(parsed.rest.toString()).toBe('payload after the header');
     });
-    expect(parsed.rest.toString()).toBe('payload after the header');
-  });
-
-  it('sends a v1 header for an IPv6 client', async () => {
-    const { parsed, client, port } = await through('v1', 6);
-    expect(parsed).toMatchObject({
-      family: 'TCP6',
-      src: '::1',
-      dst: '::1',
-      srcPort: client.localPort,
-      dstPort: port,
-    });
-    expect(parsed.rest.toString()).toBe('payload after the header');
-  });
-
-  it('sends a v2 header for an IPv4 client', async () => {
-    const { parsed, client, port } = await through('v2', 4);
-    expect(parsed).toMatchObject({
-      family: 'TCP4',
-      src: '127.0.0.2',
-      dst: '127.0.0.1',
-      srcPort: client.localPort,
-      dstPort: port,
-    });
-    expect(parsed.rest.toString()).toBe('payload after the header');
-  });
-
-  it('sends a v2 header for an IPv6 client', async () => {
-    const { parsed, client, port } = await through('v2', 6);
-    expect(parsed).toMatchObject({
-      family: 'TCP6',
-      src: '0:0:0:0:0:0:0:1',
-      dst: '0:0:0:0:0:0:0:1',
-      srcPort: client.localPort,
-      dstPort: port,
-    });
-    expect(parsed.rest.toString()).toBe('payload after the header');
-  });
+  }
 
   it('sends nothing extra with sendProxy none', async () => {
     const { server: target, first } = await recorder();
