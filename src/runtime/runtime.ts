@@ -17,7 +17,7 @@ import type { Probe, ProbeResult } from './health/probe.js';
 import { tcpProbe } from './health/tcp-probe.js';
 import { BindError, Listener, type ListenerHost } from './listener.js';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
-import { type ConnectFailure, Session, type SessionHost } from './session.js';
+import { CLIENT_ONREAD, type ConnectFailure, Session, type SessionHost } from './session.js';
 import { checkSnapshot } from './snapshot-check.js';
 import { buildStats, takeSample } from './stats-view.js';
 import { HistoryRing } from './stats.js';
@@ -71,6 +71,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   private closed = false;
   /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
   private globallyPaused = false;
+  readonly clientOnRead = CLIENT_ONREAD;
 
   constructor(options: ProxyRuntimeOptions = {}) {
     this.historyRing = new HistoryRing(Math.max(900, options.historySize ?? 1200));

@@ -4,13 +4,23 @@
 // carries its session on a symbol property, so no closure is allocated per connection. One write()
 // per read, pause() when a write reports a full buffer, resume() on the other side's 'drain'.
 // Byte counts are plain adds on the session; the runtime folds them into counters when it needs them.
-import net, { type Socket } from 'node:net';
+//
+// Sockets read into one shared buffer (`onread`): libuv allocates nothing per read and no Readable
+// machinery runs. A queued write keeps a reference to the buffer it was given, so every read is
+// copied out (pooled below 4 KiB) before anything else sees it; the shared buffer never leaves here.
+// Upstream sockets always read this way; accepted ones when the listener could give them `onread`
+// (USER_READ), else through 'data'.
+import net, { type OnReadOpts, type Socket } from 'node:net';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
+import { USER_READ } from './listener.js';
 import type { SessionInfo } from './types.js';
 
 export const SESSION = Symbol('tether.session');
-type RelaySocket = Socket & { [SESSION]?: Session };
+type RelaySocket = Socket & { [SESSION]?: Session; [USER_READ]?: boolean };
+
+/** libuv's own read size. */
+const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
 /** Client bytes held while the server connection is being made; past this the client is paused. */
 export const PENDING_LIMIT = 256 * 1024;
@@ -72,7 +82,7 @@ export class Session {
     this.startedAt = now;
     this.lastActiveAt = now;
     client[SESSION] = this;
-    client.on('data', onClientData);
+    if (client[USER_READ] !== true) client.on('data', onClientData);
     client.on('end', onClientEnd);
     client.on('drain', onClientDrain);
     client.on('error', onSocketError);
@@ -96,12 +106,12 @@ export class Session {
       noDelay: true,
       keepAlive: true,
       allowHalfOpen: true,
+      onread: UPSTREAM_ONREAD,
     }) as RelaySocket;
     upstream[SESSION] = this;
     this.upstream = upstream;
     this.upstreamClosed = false;
     upstream.on('connect', onUpstreamConnect);
-    upstream.on('data', onUpstreamData);
     upstream.on('end', onUpstreamEnd);
     upstream.on('drain', onUpstreamDrain);
     upstream.on('error', onUpstreamError);
@@ -186,11 +196,30 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
   if (s.awaitingAccount) startAfterAccount(s, chunk);
 }
 
-function onUpstreamData(this: RelaySocket, chunk: Buffer): void {
+/** Returning false stops reading, as pause() would; the other side's 'drain' resumes it. */
+function onUpstreamRead(this: RelaySocket, n: number): boolean {
   const s = this[SESSION]!;
-  s.bytesOut += chunk.length;
-  if (!s.client.write(chunk)) this.pause();
+  s.bytesOut += n;
+  const chunk = Buffer.allocUnsafe(n);
+  readBuffer.copy(chunk, 0, 0, n);
+  return s.client.write(chunk);
 }
+
+function onClientRead(this: RelaySocket, n: number): boolean {
+  // Accepted sockets get their session synchronously, or are paused until then.
+  if (this[SESSION] === undefined) {
+    this.destroy();
+    return false;
+  }
+  const chunk = Buffer.allocUnsafe(n);
+  readBuffer.copy(chunk, 0, 0, n);
+  onClientData.call(this, chunk);
+  return true;
+}
+
+const UPSTREAM_ONREAD: OnReadOpts = { buffer: readBuffer, callback: onUpstreamRead };
+/** For the listener: accepted sockets read into the same buffer. */
+export const CLIENT_ONREAD: OnReadOpts = { buffer: readBuffer, callback: onClientRead };
 
 function onUpstreamDrain(this: RelaySocket): void {
   this[SESSION]!.client.resume();
