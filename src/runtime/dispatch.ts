@@ -1,0 +1,61 @@
+// Which server a session goes to: the first election, the one retry after a failed connect (on
+// another server when there is one: HAProxy's redispatch), and the per-server session bookkeeping.
+import { electServer, isUsable } from './availability.js';
+import type { ServerRuntime } from './backend.js';
+import type { ConnectFailure, Session } from './session.js';
+import type { RuntimeState } from './state.js';
+
+/** Elects a server for a session; undefined (counted as no server) when none is usable. */
+export function electFirst(session: Session, account: string | undefined): ServerRuntime | undefined {
+  const server = electServer(session.backend, { clientAddress: session.clientAddress, account });
+  if (server === undefined) {
+    session.frontend.counters.noServer++;
+    session.backend.counters.noServer++;
+    return undefined;
+  }
+  assign(session, server, Date.now());
+  return server;
+}
+
+export function connectFailed(
+  state: RuntimeState,
+  session: Session,
+  server: ServerRuntime,
+  code: ConnectFailure,
+  durationMs: number,
+): ServerRuntime | undefined {
+  server.counters.econ++;
+  unassign(state, session, server);
+  const timedOut = code === 'ETIMEDOUT';
+  state.log('warn', `connect to ${server.key} failed: ${code}`, { session: session.id });
+  server.checker?.reportPassiveFailure({
+    ok: false,
+    status: timedOut ? 'L4TOUT' : 'L4CON',
+    durationMs,
+    description: timedOut ? 'Connection timeout' : `Connection error: ${code}`,
+  });
+  if (session.attempts >= 2) return undefined;
+  // Retry once: on another usable server when there is one, else on the same one if still usable.
+  const next =
+    electServer(session.backend, { clientAddress: session.clientAddress }, server) ??
+    (isUsable(server) ? server : undefined);
+  if (next === undefined) return undefined;
+  server.counters.wretr++;
+  if (next !== server) server.counters.wredis++;
+  assign(session, next, Date.now());
+  return next;
+}
+
+export function assign(session: Session, server: ServerRuntime, now: number): void {
+  server.sessions.add(session);
+  server.counters.open(now);
+  server.counters.lbtot++;
+}
+
+/** Takes a session off its server; a retired server leaves for good with its last session. */
+export function unassign(state: RuntimeState, session: Session, server: ServerRuntime): void {
+  if (server.sessions.delete(session)) {
+    server.counters.scur--;
+    if (server.retired && server.sessions.size === 0) state.retiredServers.delete(server.key);
+  }
+}

@@ -1,0 +1,108 @@
+// Wires one health checker per checked server (gobetween) and turns its UP/DOWN changes into server
+// health, backend status, events and, when the backend asks for it, closed sessions.
+import type { Snapshot } from '../config/snapshot.js';
+import { isInService } from './availability.js';
+import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { closeServerSessions } from './connections.js';
+import { HealthChecker } from './health/checker.js';
+import type { Probe, ProbeResult } from './health/probe.js';
+import { tcpProbe } from './health/tcp-probe.js';
+import type { RuntimeState } from './state.js';
+
+const probes: Record<string, Probe> = {
+  tcp: tcpProbe,
+  // Until a CMPP login probe exists, a cmpp check still proves the port answers.
+  cmpp: tcpProbe,
+};
+
+export function reconcileChecker(
+  state: RuntimeState,
+  backend: BackendRuntime,
+  server: ServerRuntime,
+  snapshot: Snapshot,
+): void {
+  const check = backend.config.check;
+  if (check.type === 'none' || !server.config.check) {
+    stopChecker(server);
+    if (server.health === 'DOWN') setHealth(state, backend, server, 'UP', undefined);
+    return;
+  }
+  const settings = {
+    inter: check.inter,
+    fall: check.fall,
+    rise: check.rise,
+    timeout: check.timeout ?? snapshot.defaults.timeouts.check,
+  };
+  // What the probe talks to; a change there means a new checker, anything else is an update.
+  const signature = JSON.stringify([
+    check.type,
+    server.config.address,
+    server.config.port,
+    check.cmpp ?? null,
+  ]);
+  if (server.checker && server.checkerSignature === signature) {
+    server.checker.update(settings);
+    return;
+  }
+  stopChecker(server);
+  const checker = new HealthChecker({
+    target: { address: server.config.address, port: server.config.port },
+    probe: probes[check.type] ?? tcpProbe,
+    ...settings,
+    onChange: (health, result) => {
+      if (server.checker !== checker) return;
+      const current = state.backends.get(server.backendName);
+      if (current) setHealth(state, current, server, health, result);
+    },
+  });
+  server.checker = checker;
+  server.checkerSignature = signature;
+  // A new checker starts UP (like HAProxy); the server is UP until it proves otherwise.
+  if (server.health === 'DOWN') setHealth(state, backend, server, 'UP', undefined);
+  if (server.adminState === 'maint') checker.pause();
+  checker.start();
+}
+
+/** Stops a server's checker, folding its totals into the server so a restart keeps the history. */
+export function stopChecker(server: ServerRuntime): void {
+  const checker = server.checker;
+  if (!checker) return;
+  checker.stop();
+  server.chkfailBase += checker.chkfail;
+  server.chkdownBase += checker.chkdown;
+  server.downtimeBaseMs += checker.downtimeMs;
+  server.checker = undefined;
+  server.checkerSignature = '';
+}
+
+function setHealth(
+  state: RuntimeState,
+  backend: BackendRuntime,
+  server: ServerRuntime,
+  health: 'UP' | 'DOWN',
+  result: ProbeResult | undefined,
+): void {
+  const from = server.health;
+  if (from === health) return;
+  const now = Date.now();
+  server.health = health;
+  server.lastChangeAt = now;
+  state.log(health === 'UP' ? 'info' : 'warn', `server ${server.key} is ${health}`, { check: result });
+  state.emit({
+    type: 'health',
+    backend: backend.name,
+    server: server.config.name,
+    from,
+    to: health,
+    checkStatus: result?.status ?? '',
+    at: now,
+  });
+  backend.setUp(backendInService(backend), now);
+  if (health === 'DOWN' && backend.config.onMarkedDown === 'shutdown-sessions' && server.sessions.size > 0) {
+    closeServerSessions(state, server, 'marked down');
+  }
+}
+
+export function backendInService(backend: BackendRuntime): boolean {
+  return backend.servers.some(isInService);
+}

@@ -1,0 +1,46 @@
+// The live state every part of the runtime reads or reconciles, keyed by name so it survives applies
+// that don't touch it. One instance per runtime; the modules around it are plain functions over it.
+import { DEFAULT_DEFAULTS, type Snapshot } from '../config/snapshot.js';
+import type { BackendRuntime, ServerRuntime } from './backend.js';
+import type { FrontendRuntime } from './frontend.js';
+import type { Listener, ListenerHost } from './listener.js';
+import type { Session, SessionHost } from './session.js';
+import type { RuntimeEvent } from './types.js';
+
+export type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: object) => void;
+
+export class RuntimeState {
+  snapshot: Snapshot = { defaults: structuredClone(DEFAULT_DEFAULTS), frontends: [], backends: [] };
+  readonly frontends = new Map<string, FrontendRuntime>();
+  readonly backends = new Map<string, BackendRuntime>();
+  /** Servers removed from the snapshot that still carry sessions (an explicit shutdown can reach them). */
+  readonly retiredServers = new Map<string, ServerRuntime>();
+  readonly sessionMap = new Map<string, Session>();
+  readonly listeners = new Set<Listener>();
+  nextSessionId = 0;
+  /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
+  globallyPaused = false;
+  closed = false;
+  private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
+
+  constructor(
+    /** What sessions and listeners call back into: the runtime itself. */
+    readonly host: SessionHost & ListenerHost,
+    readonly log: Log,
+  ) {}
+
+  onEvent(listener: (event: RuntimeEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  emit(event: RuntimeEvent): void {
+    for (const listener of this.eventListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log('error', 'event listener failed', { error: String(error) });
+      }
+    }
+  }
+}
