@@ -60,9 +60,9 @@ export function errorsFor(errors: FieldErrors, key: string): string[] {
   return errors[key] ?? [];
 }
 
-/** Messages that no input claims, for the form-level box. */
-export function unclaimed(errors: FieldErrors, claimed: string[]): string[] {
+/** Messages that no input claims, for the form-level box. Patterns claim indexed keys such as servers[2].port. */
+export function unclaimed(errors: FieldErrors, claimed: string[], claimedPatterns: RegExp[] = []): string[] {
   return Object.entries(errors)
-    .filter(([k]) => !claimed.includes(k))
+    .filter(([k]) => !claimed.includes(k) && !claimedPatterns.some((pattern) => pattern.test(k)))
     .flatMap(([, m]) => m);
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
-import { errorsFor, type FieldErrors } from '../field-errors.js';
+import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Backend, BackendCheck, Server } from '../types.js';
 import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
 
@@ -91,7 +91,7 @@ export function BackendForm({
     onReview(be);
   }
 
-  const claimed = new Set([
+  const claimed = [
     ...BACKEND_FIELDS,
     'check.type',
     'check.inter',
@@ -101,13 +101,10 @@ export function BackendForm({
     'check.cmpp.sourceAddr',
     'check.cmpp.secret',
     'check.cmpp.version',
+  ];
+  const general = unclaimed(errors, claimed, [
+    /^servers\[\d+\]\.(name|address|port|weight|maxconn|backup|check)$/,
   ]);
-  const general = Object.entries(errors)
-    .filter(
-      ([k]) =>
-        !claimed.has(k) && !/^servers\[\d+\]\.(name|address|port|weight|maxconn|backup|check)$/.test(k),
-    )
-    .flatMap(([, m]) => m);
   const hashed = balance === 'source' || balance === 'cmpp-account';
 
   return (
