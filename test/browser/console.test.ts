@@ -4,7 +4,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
@@ -91,9 +91,20 @@ describe.skipIf(missing)('web console in Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  // The tests share one page; a confirmation left open by a failed test would block every click after it.
+  afterEach(async () => {
+    if (page && (await page.locator('dialog.confirm[open]').count()) > 0) await page.keyboard.press('Escape');
+  });
+
   const shot = (name: string) =>
     page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
   const serverRow = (name: string) => page.locator(`tr.server-row[data-server="${name}"]`);
+
+  // The dialog element is always in the page; its text is rendered a moment after the click opens it.
+  async function expectDialogText(text: string, selector = 'dialog.confirm') {
+    await page.locator('dialog.confirm').waitFor({ state: 'visible' });
+    await expect.poll(() => page.locator(selector).textContent(), { timeout: 5000 }).toContain(text);
+  }
 
   async function confirmDialog(action: string | RegExp) {
     const dialog = page.locator('dialog.confirm');
@@ -147,7 +158,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
 
   it('drains a server with its button: DRAIN in the table and in GET /stats', async () => {
     await serverRow('s2').getByRole('button', { name: 'Drain' }).click();
-    expect(await page.locator('dialog.confirm h2').textContent()).toContain('Drain gw/s2');
+    await expectDialogText('Drain gw/s2', 'dialog.confirm h2');
     await confirmDialog('Drain s2');
     await expect
       .poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 3000 })
@@ -222,10 +233,12 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await expect
       .poll(() => review.locator('[data-testid=impact]').textContent())
       .toContain(`Opens listener sms`);
-    expect(await review.locator('[data-testid=impact]').textContent()).toMatch(
-      /Closes listener sms .*4 current sessions kept/,
-    );
-    expect(await review.locator('table.changes').textContent()).toContain('frontends[sms].bind.port');
+    await expect
+      .poll(() => review.locator('[data-testid=impact]').textContent())
+      .toMatch(/Closes listener sms .*4 current sessions kept/);
+    await expect
+      .poll(() => review.locator('table.changes').textContent())
+      .toContain('frontends[sms].bind.port');
     await review.getByLabel(/Change message/).fill('move sms to a new port');
     await shot('config-review');
     await review.getByRole('button', { name: 'Apply change' }).click();
@@ -240,7 +253,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.goto(`${url}/#/history`);
     const current = page.locator('tr.current');
     await current.waitFor();
-    expect(await current.textContent()).toContain('move sms to a new port');
+    await expect.poll(() => current.textContent(), { timeout: 5000 }).toContain('move sms to a new port');
     await expect
       .poll(() => page.locator('[data-testid=diff]').textContent(), { timeout: 5000 })
       .toContain(String(frontendPort));
@@ -249,9 +262,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
       .locator(`tr[data-revision="${firstRevision}"]`)
       .getByRole('button', { name: `Roll back to #${firstRevision}` })
       .click();
-    expect(await page.locator('dialog.confirm').textContent()).toContain(
-      `Roll back to revision ${firstRevision}`,
-    );
+    await expectDialogText(`Roll back to revision ${firstRevision}`);
     await confirmDialog(`Roll back to revision ${firstRevision}`);
     await expect
       .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
@@ -307,9 +318,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.goto(`${url}/#/overview`);
     await serverRow('s1').waitFor();
     await serverRow('s1').getByRole('button', { name: 'Cut 2 sessions' }).click();
-    expect(await page.locator('dialog.confirm').textContent()).toContain(
-      'This closes 2 live sessions on gw/s1',
-    );
+    await expectDialogText('This closes 2 live sessions on gw/s1');
     await confirmDialog('Cut 2 sessions');
     await expect.poll(async () => (await serverStats('s1')).scur, { timeout: 3000 }).toBe(0);
     await expect
