@@ -44,6 +44,7 @@ export class ServerStatesService implements OnModuleInit {
       );
     }
     return this.config.serialize(async () => {
+      this.config.assertCurrent(context.ifMatch);
       this.assertServer(backend, server);
       const result = await this.runtime.setServerState(backend, server, dto.state, {
         shutdownSessions: dto.shutdownSessions ?? false,
@@ -87,6 +88,7 @@ export class ServerStatesService implements OnModuleInit {
     server: string,
     context: ChangeContext,
   ): Promise<ShutdownSessionsResponseDto> {
+    this.config.assertCurrent(context.ifMatch);
     this.assertServer(backend, server);
     const closed = await this.runtime.shutdownSessions(backend, server);
     await this.audit.record({

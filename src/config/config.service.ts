@@ -105,6 +105,13 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     this.appliedHooks.push(hook);
   }
 
+  /** For changes that make no revision (admin states, session kills): `If-Match` still guards them. */
+  assertCurrent(ifMatch: number | undefined): void {
+    if (ifMatch !== undefined && ifMatch !== this.head.revision) {
+      throw new StaleRevisionError(ifMatch, this.head.revision);
+    }
+  }
+
   /** Runs `task` in the config's turn: no config change runs concurrently with it. */
   serialize<T>(task: () => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
@@ -202,11 +209,8 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private checkPrecondition(request: ChangeRequest): void {
-    for (const expected of [request.context.ifMatch, request.basedOn]) {
-      if (expected !== undefined && expected !== this.head.revision) {
-        throw new StaleRevisionError(expected, this.head.revision);
-      }
-    }
+    this.assertCurrent(request.context.ifMatch);
+    this.assertCurrent(request.basedOn);
   }
 
   /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */

@@ -3,12 +3,13 @@ import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiHeader,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
-import { CurrentCaller, type Caller } from '../auth/caller.js';
 import { RequireRole } from '../auth/roles.js';
+import { Change, type ChangeContext } from '../common/change-context.js';
 import { SessionResponseDto, SessionsQueryDto } from './dto/session.dto.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -32,7 +33,8 @@ export class SessionsController {
   @ApiOperation({ summary: 'Close one live connection (client and server side)' })
   @ApiNoContentResponse({ description: 'Closed' })
   @ApiNotFoundResponse({ description: 'No live session with this id' })
-  kill(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
-    return this.sessions.kill(id, caller);
+  @ApiHeader({ name: 'If-Match', required: false, description: '"<revision id>"; stale → 412' })
+  kill(@Param('id') id: string, @Change() change: ChangeContext): Promise<void> {
+    return this.sessions.kill(id, change);
   }
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import type { Caller } from '../auth/caller.js';
+import type { ChangeContext } from '../common/change-context.js';
 import { NotFoundError } from '../common/errors.js';
+import { ConfigService } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi, SessionInfo } from '../runtime/types.js';
 import type { SessionResponseDto, SessionsQueryDto } from './dto/session.dto.js';
@@ -11,6 +12,7 @@ export class SessionsService {
   constructor(
     @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
     private readonly audit: AuditService,
+    private readonly config: ConfigService,
   ) {}
 
   /** Live sessions, oldest first, with their age and idle time. */
@@ -29,12 +31,13 @@ export class SessionsService {
 
   /** Closes one session (client and server side). Unknown or already gone: NotFoundError, which the
    *  @Audited route records as failed; success is recorded here, where the session's details are known. */
-  async kill(id: string, caller: Caller): Promise<void> {
+  async kill(id: string, change: ChangeContext): Promise<void> {
+    this.config.assertCurrent(change.ifMatch);
     const session = (await this.runtime.sessions()).find((s) => s.id === id);
     if (!(await this.runtime.killSession(id))) throw new NotFoundError('session', id);
     await this.audit.record({
-      actor: caller.actor,
-      sourceAddress: caller.sourceAddress,
+      actor: change.actor,
+      sourceAddress: change.sourceAddress,
       action: 'session.kill',
       target: id,
       result: 'ok',

@@ -255,6 +255,49 @@ describe('If-Match', () => {
   });
 });
 
+describe('If-Match on changes that make no revision', () => {
+  it('refuses a stale admin state, shutdown or session kill with 412 and changes nothing', async () => {
+    const stale = `"${(await headRevision(t)) - 1}"`;
+    const client = net.connect(livePort, '127.0.0.1');
+    await new Promise((resolve) => client.once('connect', resolve));
+    try {
+      let sessions: Array<{ id: string }> = [];
+      for (let i = 0; i < 50 && sessions.length === 0; i++) {
+        sessions = (await t.request.get('/api/v1/sessions')).body;
+        if (sessions.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(sessions).toHaveLength(1);
+
+      const drain = await t.request
+        .put('/api/v1/backends/b/servers/s1/state')
+        .set('If-Match', stale)
+        .send({ state: 'drain' });
+      expectError(drain, 412, 'If-Match');
+      const cut = await t.request
+        .post('/api/v1/backends/b/servers/s1/shutdown-sessions')
+        .set('If-Match', stale);
+      expectError(cut, 412, 'If-Match');
+      const kill = await t.request.delete(`/api/v1/sessions/${sessions[0]!.id}`).set('If-Match', stale);
+      expectError(kill, 412, 'If-Match');
+
+      const stats = (await t.request.get('/api/v1/stats')).body;
+      const s1 = stats.backends.find((b: { name: string }) => b.name === 'b').servers[0];
+      expect(s1).toMatchObject({ adminState: 'ready', scur: 1 });
+      expect(client.destroyed).toBe(false);
+
+      // The current revision is accepted.
+      const current = `"${await headRevision(t)}"`;
+      await t.request
+        .put('/api/v1/backends/b/servers/s1/state')
+        .set('If-Match', current)
+        .send({ state: 'ready' })
+        .expect(200);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
 describe('audit of failures', () => {
   it('records refused changes as failed, with the reason', async () => {
     await t.request
