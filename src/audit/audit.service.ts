@@ -8,12 +8,19 @@ import {
   type FindOptionsWhere,
   type Repository,
 } from 'typeorm';
-import type { Actor } from '../auth/roles.js';
+import type { Role } from '../auth/roles.js';
 import { AuditEventEntity, type AuditResult } from './audit-event.entity.js';
 import type { AuditEventDto, AuditListDto, AuditQueryDto } from './audit.dto.js';
 
+/** Who acted; `none` for a caller that never authenticated (a failed or throttled login). */
+export interface AuditActor {
+  username: string;
+  role: Role | 'none';
+}
+export const UNAUTHENTICATED: AuditActor = { username: 'anonymous', role: 'none' };
+
 export interface AuditEntry {
-  actor: Actor;
+  actor: AuditActor;
   sourceAddress?: string;
   /** Dotted verb, e.g. `frontend.create`, `server.state`, `auth.login`. */
   action: string;

@@ -27,7 +27,8 @@ import { LoginThrottleGuard } from './login-throttle.guard.js';
     ThrottlerModule.forRootAsync({
       inject: [SETTINGS],
       useFactory: (settings: Settings) => ({
-        throttlers: [{ name: 'login', ttl: 60_000, limit: authSettingsOf(settings).loginAttemptsPerMinute }],
+        // Unnamed ("default") so the 429 carries the standard `Retry-After` header.
+        throttlers: [{ ttl: 60_000, limit: authSettingsOf(settings).loginAttemptsPerMinute }],
         errorMessage: 'too many login attempts from this address; wait a minute and try again',
       }),
     }),

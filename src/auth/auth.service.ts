@@ -1,6 +1,6 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, UNAUTHENTICATED } from '../audit/audit.service.js';
 import { TokensService } from '../tokens/tokens.service.js';
 import { looksLikeApiToken } from '../tokens/token-format.js';
 import { UsersService } from '../users/users.service.js';
@@ -15,8 +15,6 @@ export interface Authenticated {
   actor: Actor;
   loginSessionId?: number;
 }
-
-const ANONYMOUS: Actor = { username: 'anonymous', role: 'viewer' };
 
 /** Who a request is, from its bearer token or session cookie; and logging in and out. */
 @Injectable()
@@ -61,7 +59,7 @@ export class AuthService {
     const user = await this.users.verifyPassword(dto.username, dto.password);
     if (!user) {
       await this.audit.record({
-        actor: ANONYMOUS,
+        actor: UNAUTHENTICATED,
         sourceAddress,
         action: 'auth.login',
         target: dto.username,

@@ -1,11 +1,48 @@
-import { Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { Request } from 'express';
+import { AuditService, UNAUTHENTICATED } from '../audit/audit.service.js';
 import { sourceAddressOf } from '../common/change-context.js';
 
-/** Limits login attempts per source address (the peer address; no proxy headers are trusted). */
+/** Limits login attempts per source address (the peer address; no proxy headers are trusted).
+ *  A refused attempt is audited like a failed login: a brute force shows in the audit log. */
 @Injectable()
 export class LoginThrottleGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly audit: AuditService,
+  ) {
+    super(options, storage, reflector);
+  }
+
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     return sourceAddressOf(request as never) ?? 'unknown';
+  }
+
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const request = context.switchToHttp().getRequest<Request>();
+    const username: unknown = request.body?.username;
+    await this.audit.record({
+      actor: UNAUTHENTICATED,
+      sourceAddress: sourceAddressOf(request),
+      action: 'auth.login',
+      target: typeof username === 'string' ? username.slice(0, 64) : undefined,
+      result: 'denied',
+      detail: `throttled: more than ${detail.limit} attempts a minute from this address`,
+    });
+    return super.throwThrottlingException(context, detail);
   }
 }

@@ -8,6 +8,15 @@ import { startApp, type StartedApp } from '../helpers/app.js';
 
 /** POST /api/v1/auth/login from a chosen loopback source address (127.0.0.X counts as another client). */
 function loginFrom(url: string, localAddress: string, username: string, password: string): Promise<number> {
+  return loginResponseFrom(url, localAddress, username, password).then((res) => res.statusCode ?? 0);
+}
+
+function loginResponseFrom(
+  url: string,
+  localAddress: string,
+  username: string,
+  password: string,
+): Promise<http.IncomingMessage> {
   const body = JSON.stringify({ username, password });
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -15,7 +24,7 @@ function loginFrom(url: string, localAddress: string, username: string, password
       { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } },
       (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => resolve(res));
       },
     );
     req.on('error', reject);
@@ -156,7 +165,9 @@ describe('console login', () => {
     for (let i = 0; i < 10; i++)
       statuses.push(await loginFrom(t.url, '127.0.0.3', 'admin', `wrong-${i}-password`));
     expect(statuses).toEqual(Array(10).fill(401));
-    expect(await loginFrom(t.url, '127.0.0.3', 'admin', 'wrong-again-password')).toBe(429);
+    const throttled = await loginResponseFrom(t.url, '127.0.0.3', 'admin', 'wrong-again-password');
+    expect(throttled.statusCode).toBe(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
     // Even the right password is refused from that address until the minute is over...
     expect(await loginFrom(t.url, '127.0.0.3', 'admin', TEST_ADMIN_PASSWORD)).toBe(429);
     // ...while another client logs in normally.
@@ -165,7 +176,10 @@ describe('console login', () => {
       .get('/api/v1/audit')
       .query({ action: 'auth.login', result: 'denied', limit: 1000 });
     const from3 = audit.body.items.filter((e: { sourceAddress?: string }) => e.sourceAddress === '127.0.0.3');
-    expect(from3).toHaveLength(10);
+    // Ten wrong passwords and the two throttled attempts, none of them with a role.
+    expect(from3).toHaveLength(12);
+    expect(from3.filter((e: { detail?: string }) => e.detail?.startsWith('throttled'))).toHaveLength(2);
+    for (const e of from3) expect(e).toMatchObject({ actor: 'anonymous', role: 'none', target: 'admin' });
   });
 });
 
