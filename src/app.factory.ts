@@ -8,6 +8,7 @@ import { protectApiDocs } from './auth/api-docs-access.js';
 import { securityHeaders } from './auth/security-headers.js';
 import { httpsOptionsOf } from './auth/tls.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { jsonBodyOptions, refusePrototypeKeys, requireJsonBody } from './common/json-body.js';
 import { createValidationPipe } from './common/validation.js';
 import { DEFAULT_SETTINGS, logLevelsUpTo, type Settings } from './settings.js';
 
@@ -15,7 +16,6 @@ export const API_PREFIX = 'api/v1';
 export const DOCS_PATH = 'api/docs';
 
 /** Largest accepted JSON body: a whole snapshot of a big installation fits many times over. */
-const BODY_LIMIT = '2mb';
 
 /**
  * Builds the whole application, configured exactly as it runs in production; main.ts and the tests
@@ -32,8 +32,9 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
     httpsOptions: httpsOptionsOf(settings),
   });
   app.use(securityHeaders(Boolean(settings.tlsCert)));
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: true });
+  app.use(requireJsonBody);
+  app.useBodyParser('json', jsonBodyOptions);
+  app.use(refusePrototypeKeys);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: '/', method: RequestMethod.ALL },

@@ -30,6 +30,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   toBody(exception: unknown): ApiErrorBody {
+    // Nest wraps what Express's middleware throws (body-parser, our JSON checks) in an HttpException.
+    if (exception instanceof HttpException && exception.cause !== undefined) {
+      const cause = exception.cause as Error & { type?: string };
+      if (cause instanceof DomainError) return this.toBody(cause);
+      if (typeof cause.type === 'string' && cause.type.startsWith('entity.')) {
+        return bodyParserError(exception.getStatus(), cause);
+      }
+    }
     if (exception instanceof DomainError) {
       const body = errorBody(exception.status, exception.message);
       body.code = exception.code;
@@ -46,16 +54,6 @@ export class ApiExceptionFilter implements ExceptionFilter {
           : (messageOf((payload as { message?: unknown }).message) ?? exception.message);
       return errorBody(exception.getStatus(), message);
     }
-    // body-parser errors (malformed JSON, body too large) carry an HTTP status of their own.
-    const status = (exception as { status?: unknown; expose?: unknown })?.status;
-    if (
-      typeof status === 'number' &&
-      status >= 400 &&
-      status < 500 &&
-      (exception as { expose?: boolean }).expose
-    ) {
-      return errorBody(status, (exception as Error).message);
-    }
     this.logger.error(
       exception instanceof Error ? exception.message : String(exception),
       exception instanceof Error ? exception.stack : undefined,
@@ -71,4 +69,14 @@ function errorBody(statusCode: number, message: string): ApiErrorBody {
 function messageOf(message: unknown): string | undefined {
   if (Array.isArray(message)) return message.join('; ');
   return typeof message === 'string' ? message : undefined;
+}
+
+/** Malformed JSON and oversized bodies: the field at fault is the body itself. */
+function bodyParserError(status: number, error: Error & { type?: string }): ApiErrorBody {
+  const body =
+    error.type === 'entity.parse.failed'
+      ? errorBody(status, `body is not valid JSON: ${error.message}`)
+      : errorBody(status, `body: ${error.message}`);
+  body.field = 'body';
+  return body;
 }

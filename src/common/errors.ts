@@ -10,7 +10,8 @@ export type DomainErrorCode =
   | 'STALE_REVISION'
   | 'FORBIDDEN'
   | 'COMMIT_FAILED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
 
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
@@ -95,4 +96,10 @@ export class CommitError extends DomainError {
 export class UnavailableError extends DomainError {
   readonly code = 'UNAVAILABLE';
   readonly status = 503;
+}
+
+/** A request body that is not JSON (415): the API speaks JSON only. */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
 }

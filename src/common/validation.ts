@@ -1,4 +1,4 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ParseIntPipe, ValidationPipe } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { ValidationError } from './errors.js';
 
@@ -35,4 +35,9 @@ function flatten(error: ClassValidatorError, parent: string): Array<{ field: str
 export function joinPath(parent: string, property: string): string {
   if (/^\d+$/.test(property)) return `${parent}[${property}]`;
   return parent ? `${parent}.${property}` : property;
+}
+
+/** Path parameter that must be a whole number (a revision or token id); refused naming the parameter. */
+export function numericParam(name: string, what: string): ParseIntPipe {
+  return new ParseIntPipe({ exceptionFactory: () => new ValidationError(`${name} must be ${what}`, name) });
 }

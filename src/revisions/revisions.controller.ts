@@ -1,9 +1,9 @@
-import { Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/roles.js';
 import { Change, type ChangeContext } from '../common/change-context.js';
-import { ValidationError } from '../common/errors.js';
+import { numericParam } from '../common/validation.js';
 import { ConfigChangeResponseDto } from '../config/config.dto.js';
 import { RevisionTagInterceptor } from '../config/revision-tag.interceptor.js';
 import {
@@ -15,9 +15,7 @@ import {
 } from './revision.dto.js';
 import { RevisionsService } from './revisions.service.js';
 
-const revisionId = new ParseIntPipe({
-  exceptionFactory: () => new ValidationError('id must be a revision number', 'id'),
-});
+const revisionId = numericParam('id', 'a revision number');
 
 @ApiTags('revisions')
 @Controller('revisions')

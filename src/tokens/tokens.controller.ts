@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
 import { CurrentCaller, type Caller } from '../auth/caller.js';
 import { RequireRole } from '../auth/roles.js';
+import { numericParam } from '../common/validation.js';
 import { CreateTokenDto, CreatedTokenResponseDto, TokenResponseDto } from './dto/token.dto.js';
 import { TokensService } from './tokens.service.js';
 
@@ -29,7 +30,10 @@ export class TokensController {
   @RequireRole('admin')
   @Audited('token.revoke')
   @HttpCode(204)
-  revoke(@Param('id', ParseIntPipe) id: number, @CurrentCaller() caller: Caller): Promise<void> {
+  revoke(
+    @Param('id', numericParam('id', 'a token id (a number)')) id: number,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
     return this.tokens.revoke(id, caller);
   }
 }

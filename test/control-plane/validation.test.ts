@@ -126,12 +126,46 @@ describe('request shape (400)', () => {
     );
   });
 
-  it('refuses malformed JSON with the same error shape', async () => {
-    const res = await t.request
-      .post('/api/v1/backends')
-      .set('Content-Type', 'application/json')
-      .send('{"name":');
-    expectError(res, 400);
+  it('refuses malformed JSON with the same error shape, naming the body', async () => {
+    const res = await refused(
+      () => t.request.post('/api/v1/backends').set('Content-Type', 'application/json').send('{"name":'),
+      400,
+      'body',
+    );
+    expect(res.body.message).toMatch(/^body is not valid JSON/);
+  });
+
+  it('refuses a body that is not JSON with 415 rather than guessing at it', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await refused(
+        () => t.request.post('/api/v1/backends').set('Content-Type', type).send('name=form-made'),
+        415,
+        'Content-Type',
+      );
+      expect(res.body.message).toContain(type);
+    }
+    await t.request.get('/api/v1/backends/form-made').expect(404);
+  });
+
+  it('refuses a __proto__ key while parsing', async () => {
+    const port = await freePort();
+    await refused(
+      () =>
+        t.request
+          .post('/api/v1/frontends')
+          .set('Content-Type', 'application/json')
+          .send(
+            `{"name":"proto","bind":{"address":"127.0.0.1","port":${port}},"backend":"b","__proto__":{"x":1}}`,
+          ),
+      400,
+      '__proto__',
+      port,
+    );
+  });
+
+  it('names the path parameter that is not a number', async () => {
+    await refused(() => t.request.delete('/api/v1/tokens/abc'), 400, 'id');
+    await refused(() => t.request.get('/api/v1/revisions/abc'), 400, 'id');
   });
 
   it('refuses shutdownSessions with a state other than maint', async () => {
