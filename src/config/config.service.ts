@@ -2,6 +2,7 @@
 // commit"; Caddy's admin pipeline): build the candidate from the head and the change, check it, check
 // If-Match, skip if nothing changed, apply it to the runtime, then write tables + revision + audit in
 // one transaction, putting the runtime back if that write fails. One change at a time (a mutex).
+import { isDeepStrictEqual } from 'node:util';
 import {
   Inject,
   Injectable,
@@ -203,8 +204,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     }
     const issues = checkSnapshot(candidate);
     if (issues.length === 0) return;
+    // A clash has two ends; name the one the request is about, or else one the request changed.
     const under = focus ? issues.find((i) => i.field.startsWith(`${focus}.`)) : undefined;
-    const issue = under ?? issues[0];
+    const issue = under ?? issues.find((i) => touchesChangedItem(i.field, candidate, stored)) ?? issues[0];
     throw toDomainError(issue, focus);
   }
 
@@ -317,4 +319,15 @@ function toDomainError(issue: SnapshotIssue, focus?: string): DomainError {
     default:
       return new ValidationError(message, field);
   }
+}
+
+/** Whether `field` (such as `frontends[1].bind`) lies in a frontend or backend that is new or differs from `stored`. */
+function touchesChangedItem(field: string, candidate: Snapshot, stored: Snapshot): boolean {
+  const match = /^(frontends|backends)\[(\d+)\]/.exec(field);
+  if (!match) return false;
+  const list = match[1] as 'frontends' | 'backends';
+  const item = candidate[list][Number(match[2])];
+  if (!item) return false;
+  const before = (stored[list] as Array<{ name: string }>).find((x) => x.name === item.name);
+  return !before || !isDeepStrictEqual(before, item);
 }

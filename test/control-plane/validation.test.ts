@@ -222,6 +222,25 @@ describe('cross-references', () => {
     );
   });
 
+  it('names the new end of a bind clash in a whole document, whatever its position', async () => {
+    const config = (await t.request.get('/api/v1/config')).body;
+    const clash = { name: 'newcomer', bind: { address: '127.0.0.1', port: livePort }, backend: 'b' };
+    for (const frontends of [
+      [...config.frontends, clash],
+      [clash, ...config.frontends],
+    ]) {
+      const document = { defaults: config.defaults, backends: config.backends, frontends };
+      const index = frontends.indexOf(clash);
+      for (const send of [
+        () => t.request.post('/api/v1/config/validate').send(document),
+        () => t.request.put('/api/v1/config').send(document),
+      ]) {
+        const res = await refused(send, 409, `frontends[${index}].bind`);
+        expect(res.body.message).toContain('of frontend "live"');
+      }
+    }
+  });
+
   it('answers 404 for what the URL names but does not exist', async () => {
     await refused(() => t.request.patch('/api/v1/frontends/ghost').send({ enabled: false }), 404);
     await refused(() => t.request.delete('/api/v1/backends/ghost'), 404);
