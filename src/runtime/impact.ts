@@ -83,6 +83,7 @@ function rehashed(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[
   for (const before of current.backends) {
     const next = after.get(before.name);
     if (!next || !isHashed(before.balance) || !isHashed(next.balance)) continue;
+    if (sameHashInputs(before, next)) continue; // nobody can move: not worth a line in the review
     const clients = new Set(sessions.filter((s) => s.backend === before.name).map((s) => s.clientAddress));
     const electBefore = elector(before);
     const electAfter = elector(next);
@@ -97,6 +98,17 @@ function rehashed(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[
     });
   }
   return result;
+}
+
+/** What a hashed choice depends on: the algorithm and the active servers' names, weights and order. */
+function sameHashInputs(a: Backend, b: Backend): boolean {
+  const inputs = (backend: Backend) =>
+    JSON.stringify([
+      backend.balance,
+      backend.hashType,
+      backend.servers.map((s) => [s.name, s.weight, s.backup]),
+    ]);
+  return inputs(a) === inputs(b);
 }
 
 /** Name of the server a fresh connection from `clientAddress` would get (undefined: none usable). */
