@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
@@ -11,7 +11,7 @@ const BUSY_TIMEOUT_MS = 5000;
  * (run at boot; synchronize stays off).
  */
 export function dataSourceOptions(dbPath: string): DataSourceOptions {
-  if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true });
+  if (dbPath !== ':memory:') createPrivately(dbPath);
   return {
     type: 'better-sqlite3',
     database: dbPath,
@@ -27,4 +27,14 @@ export function dataSourceOptions(dbPath: string): DataSourceOptions {
     migrationsRun: true,
     migrationsTransactionMode: 'each',
   };
+}
+
+/**
+ * The database holds password hashes and the CMPP check secrets: its directory and file are created
+ * readable by the owner only (SQLite gives its -wal and -shm files the database file's mode).
+ * Existing files keep their mode: an operator may have chosen another.
+ */
+function createPrivately(dbPath: string): void {
+  mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
+  closeSync(openSync(dbPath, 'a', 0o600));
 }
