@@ -87,10 +87,16 @@ export const api = {
 /** Path segment escaping for names taken from the config. */
 export const seg = (s: string) => encodeURIComponent(s);
 
-/** One-line explanation of a failure for banners: "denied: …" for 403, the API's message otherwise. */
+/** One-line explanation of a failure: "denied: …" for 403, the API's message otherwise. */
 export function describeError(err: unknown): string {
+  if (err instanceof ApiError && err.status === 403) return `denied: ${reasonOf(err)}`;
+  return reasonOf(err);
+}
+
+/** Why it failed, without a "denied:" label (banners show the kind from the HTTP status instead). */
+export function reasonOf(err: unknown): string {
   if (err instanceof ApiError) {
-    if (err.status === 403) return `denied: ${err.messages.join('; ') || 'your role does not allow this'}`;
+    if (err.status === 403) return err.messages.join('; ') || 'your role does not allow this';
     if (err.status === 412)
       return 'the configuration changed meanwhile (someone else applied a revision); reload and try again';
     return err.messages.join('; ');

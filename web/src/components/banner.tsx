@@ -1,7 +1,8 @@
+import { ApiError, describeError, reasonOf } from '../api.js';
 import { Store, useStore } from '../store.js';
 
-// Result of every action, HAProxy-style: done / nothing changed / denied or failed, each dismissible.
-export type BannerKind = 'done' | 'same' | 'error';
+// Result of every action, HAProxy-style: done / nothing changed / denied / failed, each dismissible.
+export type BannerKind = 'done' | 'same' | 'denied' | 'error';
 export interface Banner {
   id: number;
   kind: BannerKind;
@@ -15,30 +16,44 @@ export function showBanner(kind: BannerKind, text: string): void {
   const banner = { id: nextId++, kind, text };
   // Newest first; keep only a handful so an incident's clicks don't push the table off screen.
   banners.set([banner, ...banners.get()].slice(0, 3));
-  if (kind !== 'error') setTimeout(() => dismiss(banner.id), 10_000);
+  if (kind === 'done' || kind === 'same') setTimeout(() => dismiss(banner.id), 10_000);
+}
+
+/** A failed request: "Denied" when the API refused it for the caller's role (403), "Failed" otherwise. */
+export function showFailure(err: unknown, subject?: string): void {
+  const denied = err instanceof ApiError && err.status === 403;
+  const reason = denied ? reasonOf(err) : describeError(err);
+  showBanner(denied ? 'denied' : 'error', subject ? `${subject}: ${reason}` : reason);
 }
 
 function dismiss(id: number): void {
   banners.set(banners.get().filter((b) => b.id !== id));
 }
 
-const PREFIX: Record<BannerKind, string> = { done: 'Done', same: 'Nothing changed', error: 'Failed' };
+const PREFIX: Record<BannerKind, string> = {
+  done: 'Done',
+  same: 'Nothing changed',
+  denied: 'Denied',
+  error: 'Failed',
+};
 
 export function Banners() {
   const list = useStore(banners);
   return (
     <div class="banners" aria-live="polite">
-      {list.map((b) => (
-        <div key={b.id} class={`banner banner-${b.kind}`} role={b.kind === 'error' ? 'alert' : 'status'}>
-          <span>
-            <b>{b.text.startsWith('denied') ? 'Denied' : PREFIX[b.kind]}:</b>{' '}
-            {b.text.replace(/^denied: /, '')}
-          </span>
-          <button type="button" class="dismiss" aria-label="Dismiss" onClick={() => dismiss(b.id)}>
-            ×
-          </button>
-        </div>
-      ))}
+      {list.map((b) => {
+        const alert = b.kind === 'error' || b.kind === 'denied';
+        return (
+          <div key={b.id} class={`banner banner-${b.kind}`} role={alert ? 'alert' : 'status'}>
+            <span>
+              <b>{PREFIX[b.kind]}:</b> {b.text}
+            </span>
+            <button type="button" class="dismiss" aria-label="Dismiss" onClick={() => dismiss(b.id)}>
+              ×
+            </button>
+          </div>
+        );
+      })}
     </div>
   );
 }

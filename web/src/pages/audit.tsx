@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, describeError } from '../api.js';
-import { showBanner } from '../components/banner.js';
+import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { RevisionDiff } from '../components/revision-diff.js';
 import { dateTime } from '../format.js';
@@ -63,7 +63,7 @@ export function Audit() {
       refreshNow();
       reload();
     } catch (e) {
-      showBanner('error', describeError(e));
+      showFailure(e);
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, seg } from '../api.js';
-import { showBanner } from '../components/banner.js';
+import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import {
   applyChange,
@@ -75,7 +75,7 @@ export function ConfigPage() {
     } catch (err) {
       const fe = scoped(fieldErrorsOf(err), prefixes);
       setErrors(fe);
-      if (!back) showBanner('error', describeError(err));
+      if (!back) showFailure(err);
     } finally {
       setBusy(false);
     }
@@ -97,7 +97,7 @@ export function ConfigPage() {
       await reload();
       refreshNow();
     } catch (err) {
-      showBanner('error', describeError(err));
+      showFailure(err);
       if (reviewing.back) {
         setErrors(scoped(fieldErrorsOf(err), reviewing.prefixes));
         setEditing(reviewing.back);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api.js';
-import { showBanner } from '../components/banner.js';
+import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { RevisionDiff } from '../components/revision-diff.js';
 import { loadConfig } from '../config-api.js';
@@ -88,7 +88,7 @@ export function History() {
       }
       refreshNow();
     } catch (e) {
-      showBanner('error', describeError(e));
+      showFailure(e);
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, describeError, seg } from '../api.js';
-import { showBanner } from '../components/banner.js';
+import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { bytes, ms } from '../format.js';
 import { usePoll } from '../hooks.js';
@@ -55,7 +55,8 @@ export function Sessions() {
       await api.del(`/sessions/${seg(s.id)}`);
       showBanner('done', `session of ${s.clientAddress}:${s.clientPort} closed`);
     } catch (e) {
-      showBanner(describeError(e).includes('not found') ? 'same' : 'error', describeError(e));
+      if (describeError(e).includes('not found')) showBanner('same', describeError(e));
+      else showFailure(e);
     } finally {
       setBusyId(null);
       reload();
