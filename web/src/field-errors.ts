@@ -1,5 +1,6 @@
 // The API names the bad field as a path (`bind.port`, `frontends[1].bind.port`) and joins every problem
-// into one message; split them back so each message can sit beside its input.
+// into one message; split them back so each message can sit beside its input (without the path: the input
+// already says which field it is).
 import { ApiError } from './api.js';
 
 export type FieldErrors = Record<string, string[]>;
@@ -13,8 +14,13 @@ export function fieldErrorsOf(err: unknown): FieldErrors {
   const parts = err.messages.flatMap((m) => m.split('; ')).filter(Boolean);
   for (const part of parts) {
     const match = PATH.exec(part);
+    // A message that starts with a word of its field ("bind 1.2.3.4:5 overlaps …" for `frontends[1].bind`)
+    // belongs to the field the API named.
+    const fieldIsMoreExact = field !== undefined && match !== null && field.endsWith(`.${match[1]}`);
     const path =
-      match && (match[1] === field || match[1].includes('.') || match[1].includes('[') || KNOWN.has(match[1]))
+      match &&
+      !fieldIsMoreExact &&
+      (match[1] === field || match[1].includes('.') || match[1].includes('[') || KNOWN.has(match[1]))
         ? match[1]
         : (field ?? '');
     (out[path] ??= []).push(part);
@@ -55,9 +61,17 @@ export function scoped(errors: FieldErrors, prefixes: string[]): FieldErrors {
   return out;
 }
 
-/** Messages for one field, including those for its sub-fields (bind → bind.port stays with bind.port). */
+/** Messages for the field `key`, each without the path it starts with ("must not be greater than 65535"). */
 export function errorsFor(errors: FieldErrors, key: string): string[] {
-  return errors[key] ?? [];
+  return (errors[key] ?? []).map((message) => withoutPath(message, key));
+}
+
+function withoutPath(message: string, key: string): string {
+  const match = PATH.exec(message);
+  if (!match) return message;
+  const path = match[1];
+  if (path !== key && !path.endsWith(`.${key}`)) return message;
+  return message.slice(match[0].length).trim() || message;
 }
 
 /** Messages that no input claims, for the form-level box. Patterns claim indexed keys such as servers[2].port. */

@@ -2,15 +2,18 @@ import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 import { inputValue } from '../pages/form-values.js';
 
-/** Label, input and the API's messages for that field, tied together for screen readers. */
+/** Label, input and the API's messages for that field, tied together for screen readers. `invalid`: marked
+ *  bad by a message shown beside another field (a bind clash names address and port together). */
 export function Field({
   label,
   errors = [],
+  invalid = false,
   hint,
   children,
 }: {
   label: string;
   errors?: string[];
+  invalid?: boolean;
   hint?: string;
   children: (props: {
     id: string;
@@ -25,7 +28,7 @@ export function Field({
       <span>
         <label for={id}>{label}</label>
       </span>
-      {children({ id, 'aria-invalid': errors.length > 0, 'aria-describedby': errId })}
+      {children({ id, 'aria-invalid': invalid || errors.length > 0, 'aria-describedby': errId })}
       {hint && !errors.length && <span class="hint">{hint}</span>}
       {errors.length > 0 && (
         <p class="field-error" id={errId} role="alert" data-testid="field-error">
@@ -43,6 +46,7 @@ export function TextField({
   value,
   onValue,
   errors,
+  invalid,
   hint,
   placeholder,
   numeric = false,
@@ -52,12 +56,13 @@ export function TextField({
   value: string;
   onValue: (value: string) => void;
   errors?: string[];
+  invalid?: boolean;
   hint?: string;
   placeholder?: string;
   numeric?: boolean;
 }) {
   return (
-    <Field label={label} errors={errors} hint={hint}>
+    <Field label={label} errors={errors} invalid={invalid} hint={hint}>
       {(p) => (
         <input
           {...p}

@@ -61,6 +61,8 @@ export function FrontendForm({
   }
 
   const general = unclaimed(errors, CLAIMED);
+  // A bind clash (409) names `bind`: its message sits beside the address, and the port is marked too.
+  const bindClash = errorsFor(errors, 'bind');
   return (
     <EditorForm
       titleId="fe-form-title"
@@ -85,7 +87,7 @@ export function FrontendForm({
           name="bind.address"
           value={address}
           onValue={setAddress}
-          errors={[...errorsFor(errors, 'bind.address'), ...errorsFor(errors, 'bind')]}
+          errors={[...errorsFor(errors, 'bind.address'), ...bindClash]}
           hint="0.0.0.0, :: or one IP of this host"
           placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::"
         />
@@ -95,6 +97,7 @@ export function FrontendForm({
           value={port}
           onValue={setPort}
           errors={errorsFor(errors, 'bind.port')}
+          invalid={bindClash.length > 0}
           hint="1–65535"
           placeholder="eg: 7890"
           numeric
