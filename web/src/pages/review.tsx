@@ -48,7 +48,7 @@ export function Review({
         {revision ?? '–'}.
       </p>
       <h3>Impact on live traffic</h3>
-      <Impact impact={validation.impact} />
+      <Impact impact={validation.impact} current={current} candidate={candidate} />
       <h3>
         Changes{' '}
         <span class="tabs" role="group" aria-label="Diff view">
@@ -90,7 +90,28 @@ export function Review({
   );
 }
 
-export function Impact({ impact }: { impact?: ImpactReport }) {
+const hashed = (balance: string) => balance === 'source' || balance === 'cmpp-account';
+
+/** Backends hashed now and not in the candidate: the API's rehash count skips them, yet their clients move. */
+function unpinned(current: Snapshot, candidate: Snapshot): Array<{ backend: string; balance: string }> {
+  const after = new Map(candidate.backends.map((b) => [b.name, b]));
+  return current.backends.flatMap((b) => {
+    const next = after.get(b.name);
+    return next && hashed(b.balance) && !hashed(next.balance)
+      ? [{ backend: b.name, balance: next.balance }]
+      : [];
+  });
+}
+
+export function Impact({
+  impact,
+  current,
+  candidate,
+}: {
+  impact?: ImpactReport;
+  current: Snapshot;
+  candidate: Snapshot;
+}) {
   if (!impact) return <p class="muted">The API sent no impact report for this change.</p>;
   const items = [
     ...impact.listenersOpened.map((l) => (
@@ -131,6 +152,12 @@ export function Impact({ impact }: { impact?: ImpactReport }) {
           where they are.
         </li>
       )),
+    ...unpinned(current, candidate).map((u) => (
+      <li key={`u${u.backend}`}>
+        Backend <b>{u.backend}</b> stops hashing: its clients lose their source pinning, and new connections
+        are spread by <b>{u.balance}</b>; open connections stay where they are.
+      </li>
+    )),
   ];
   if (items.length === 0)
     return (
