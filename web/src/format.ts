@@ -13,6 +13,12 @@ export function bytes(n: number): string {
   return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${BYTE_UNITS[i]}`;
 }
 
+/** `n` bytes in the (1024-based) unit of `step`, for chart ticks that share one unit: "50 KB", "1000 B". */
+export function bytesInUnitOf(n: number, step: number): string {
+  const i = step >= 1 ? Math.min(BYTE_UNITS.length - 1, Math.floor(Math.log2(step) / 10)) : 0;
+  return `${Number((n / 1024 ** i).toFixed(2))} ${BYTE_UNITS[i]}`;
+}
+
 export function rate(bytesPerSecond: number): string {
   return `${bytes(bytesPerSecond)}/s`;
 }

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, describeError } from '../api.js';
-import { bytes, rate } from '../format.js';
+import { bytesInUnitOf, rate } from '../format.js';
 import { onStats } from '../live.js';
 import type { RuntimeStats, StatsSample } from '../types.js';
 
@@ -19,6 +19,11 @@ const PALETTE = [
   '#7f7f7f',
   '#bcbd22',
 ];
+
+/** Y tick steps 1, 2, 5 × 10^k in the unit shown: sessions are whole; bytes step by 50 KB, not 48.8 KB. */
+const STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+const SESSION_INCRS = [1, 1e3, 1e6].flatMap((f) => STEPS.map((m) => m * f));
+const BYTE_INCRS = [0, 1, 2, 3, 4].flatMap((p) => STEPS.map((m) => m * 1024 ** p));
 
 function toSample(s: RuntimeStats): StatsSample {
   const frontends: StatsSample['frontends'] = {};
@@ -158,8 +163,9 @@ function Chart({
           {},
           {
             size: metric === 'sessions' ? 50 : 80,
-            values: (_u: uPlot, ticks: number[]) =>
-              ticks.map((v) => (metric === 'sessions' ? String(v) : `${bytes(v)}/s`)),
+            incrs: metric === 'sessions' ? SESSION_INCRS : BYTE_INCRS,
+            values: (_u: uPlot, ticks: number[], _axis: number, _space: number, step: number) =>
+              ticks.map((v) => (metric === 'sessions' ? String(v) : `${bytesInUnitOf(v, step)}/s`)),
           },
         ],
         scales: {
