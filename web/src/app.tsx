@@ -84,28 +84,31 @@ export function App() {
   const current = PAGES.find((p) => p.path === page) ?? PAGES[0];
   return (
     <div class="app">
-      <header class="top">
-        <a class="brand" href="#/overview">
-          Tether
-        </a>
-        <nav aria-label="Pages">
-          {PAGES.map((p) => (
-            <a key={p.path} href={`#/${p.path}`} aria-current={p === current ? 'page' : undefined}>
-              {p.label}
-            </a>
-          ))}
-        </nav>
-        <LiveIndicator />
-        {auth.user && (
-          <span class="who">
-            {auth.user.username} <span class="muted">({auth.user.role})</span>{' '}
-            <button type="button" class="link-button" onClick={logout}>
-              Sign out
-            </button>
-          </span>
-        )}
-      </header>
-      <Banners />
+      {/* One sticky block: the banners sit right below the header however tall it wraps. */}
+      <div class="top-bar">
+        <header class="top">
+          <a class="brand" href="#/overview">
+            Tether
+          </a>
+          <nav aria-label="Pages">
+            {PAGES.map((p) => (
+              <a key={p.path} href={`#/${p.path}`} aria-current={p === current ? 'page' : undefined}>
+                {p.label}
+              </a>
+            ))}
+          </nav>
+          <LiveIndicator />
+          {auth.user && (
+            <span class="who">
+              {auth.user.username} <span class="muted">({auth.user.role})</span>{' '}
+              <button type="button" class="link-button" onClick={logout}>
+                Sign out
+              </button>
+            </span>
+          )}
+        </header>
+        <Banners />
+      </div>
       <main class="page" id={`page-${current.path}`} key={current.path === 'history' ? hash : current.path}>
         {current.render()}
       </main>

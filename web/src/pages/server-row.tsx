@@ -1,7 +1,7 @@
-import { useState } from 'preact/hooks';
-import { api, describeError, seg } from '../api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, seg } from '../api.js';
 import { AdminBadge, HealthBadge } from '../components/badges.js';
-import { showBanner } from '../components/banner.js';
+import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { ago, bytes, count, ms, seconds } from '../format.js';
 import { refreshNow } from '../live.js';
@@ -37,6 +37,13 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
   const user = useStore(currentUser);
   const [busy, setBusy] = useState(false);
   const [editingWeight, setEditingWeight] = useState(false);
+  const weightButton = useRef<HTMLButtonElement>(null);
+  const returnFocus = useRef(false);
+  useEffect(() => {
+    if (editingWeight || !returnFocus.current) return;
+    returnFocus.current = false;
+    weightButton.current?.focus();
+  }, [editingWeight]);
   const id = `${s.backend}/${s.name}`;
   const mayOperate = can(user, 'operator');
   const roleHint = mayOperate ? undefined : 'needs the operator role';
@@ -47,7 +54,7 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       report(await work());
       refreshNow();
     } catch (err) {
-      showBanner('error', `${id}: ${describeError(err)}`);
+      showFailure(err, id);
     } finally {
       setBusy(false);
     }
@@ -88,7 +95,7 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       (r) => {
         const previous = r?.previous ?? before;
         const now = r?.state ?? target.state;
-        const closed = r?.sessionsClosed ? `, ${count(r.sessionsClosed)} session(s) cut` : '';
+        const closed = r?.sessionsClosed ? `, ${sessions(r.sessionsClosed)} cut` : '';
         if (r?.changed === false || previous === now)
           showBanner('same', `${id} was already ${now.toUpperCase()}${closed}`);
         else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}${closed}`);
@@ -102,11 +109,11 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       title: `Cut the sessions of ${id}?`,
       body: (
         <p>
-          This closes <b>{count(n)}</b> live session{n === 1 ? '' : 's'} on {id} now. Clients will have to
-          reconnect.
+          This closes <b>{count(n)}</b> live {n === 1 ? 'session' : 'sessions'} on {id} now. Clients will have
+          to reconnect.
         </p>
       ),
-      action: `Cut ${count(n)} session${n === 1 ? '' : 's'}`,
+      action: `Cut ${sessions(n)}`,
       danger: true,
     });
     if (!ok) return;
@@ -115,13 +122,19 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       (r) => {
         const closed = closedCount(r);
         if (closed === 0) showBanner('same', `${id} had no sessions to cut`);
-        else showBanner('done', `${id}: ${closed === undefined ? 'sessions' : count(closed)} session(s) cut`);
+        else showBanner('done', `${id}: ${closed === undefined ? 'sessions' : sessions(closed)} cut`);
       },
     );
   }
 
-  async function saveWeight(weight: number) {
+  /** Closes the weight editor and gives the focus back to the button that opened it. */
+  function closeWeightEditor() {
     setEditingWeight(false);
+    returnFocus.current = true;
+  }
+
+  async function saveWeight(weight: number) {
+    closeWeightEditor();
     if (weight === s.weight) {
       showBanner('same', `${id} weight is already ${weight}`);
       return;
@@ -179,9 +192,10 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       </td>
       <td class="num" data-label="Weight">
         {editingWeight ? (
-          <WeightEditor initial={s.weight} onSave={saveWeight} onCancel={() => setEditingWeight(false)} />
+          <WeightEditor initial={s.weight} onSave={saveWeight} onCancel={closeWeightEditor} />
         ) : (
           <button
+            ref={weightButton}
             type="button"
             class="link-button"
             disabled={busy || !can(user, 'operator')}
@@ -213,7 +227,7 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       </td>
       <td data-label="Last check" title={s.check_desc || undefined}>
         {s.check_status ? (
-          <span>
+          <span class="nowrap">
             {s.check_status}
             {s.check_duration >= 0 ? <span class="muted"> in {ms(s.check_duration)}</span> : null}
             {s.lastCheckAt > 0 && <div class="muted small">{ago(s.lastCheckAt, at)}</div>}
@@ -248,10 +262,10 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
           type="button"
           class="danger-outline"
           disabled={busy || !mayOperate || s.scur === 0}
-          title={roleHint ?? (s.scur === 0 ? 'no sessions to cut' : `cut ${s.scur} sessions`)}
+          title={roleHint ?? (s.scur === 0 ? 'no sessions to cut' : `cut ${sessions(s.scur)} now`)}
           onClick={shutdown}
         >
-          Cut {s.scur > 0 ? count(s.scur) : ''} sessions
+          Cut {s.scur > 0 ? sessions(s.scur) : 'sessions'}
         </button>
         {busy && <span class="spinner" aria-label="working" />}
       </td>
@@ -269,6 +283,12 @@ function WeightEditor({
   onCancel: () => void;
 }) {
   const [value, setValue] = useState(String(initial));
+  const input = useRef<HTMLInputElement>(null);
+  // `autoFocus` does nothing for an element mounted after the page loaded: focus it ourselves, so Escape works.
+  useEffect(() => {
+    input.current?.focus();
+    input.current?.select();
+  }, []);
   const n = Number(value);
   const valid = value.trim() !== '' && Number.isInteger(n) && n >= 0 && n <= 256;
   return (
@@ -281,13 +301,14 @@ function WeightEditor({
       onKeyDown={(e) => e.key === 'Escape' && onCancel()}
     >
       <input
+        ref={input}
         type="number"
         min={0}
         max={256}
         value={value}
         aria-label="weight"
         aria-invalid={!valid}
-        autoFocus
+        title="0 to 256"
         onInput={(e) => setValue((e.target as HTMLInputElement).value)}
       />
       <button type="submit" disabled={!valid}>
@@ -296,7 +317,7 @@ function WeightEditor({
       <button type="button" onClick={onCancel}>
         Cancel
       </button>
-      {!valid && <div class="field-error">0 to 256</div>}
+      {!valid && <span class="field-error">0–256</span>}
     </form>
   );
 }
@@ -324,4 +345,9 @@ export function revisionOf(r: unknown): number | undefined {
       return (o.revision as { id: number }).id;
   }
   return undefined;
+}
+
+/** "1 session", "3 sessions". */
+function sessions(n: number): string {
+  return `${count(n)} session${n === 1 ? '' : 's'}`;
 }
