@@ -17,6 +17,14 @@ if (missing) console.log(`skipping console browser tests: ${missing}`);
 
 /** Runs in the page: how wide the document is (wider than the viewport = a horizontal scrollbar). */
 const pageWidth = '(() => document.documentElement.scrollWidth)()';
+/** Runs in the page: by how many pixels the page or any table box is wider than what it shows. */
+const overflow = `(() => Math.max(
+  document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  ...[...document.querySelectorAll('.table-wrap')].map((el) => el.scrollWidth - el.clientWidth),
+))()`;
+/** Runs in the page: the aria-label of the focused element. */
+const focusedLabel =
+  '(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName)()';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -175,7 +183,14 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await expect
       .poll(() => serverRow('s2').locator('[data-testid=drain-progress]').textContent())
       .toMatch(/2 left · oldest \d/);
+    // A draining row (progress, "Cut 2 sessions") still fits a 1280×800 window: no horizontal scrollbar.
+    expect(await serverRow('s2').getByRole('button', { name: 'Cut 2 sessions' }).isVisible()).toBe(true);
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0);
     await shot('overview-drain');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(pageWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-phone-overview-drain.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('reports "nothing changed" and keeps buttons disabled while a request is in flight', async () => {
@@ -197,6 +212,21 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.unroute('**/servers/s2/state');
   });
 
+  it('opens the weight editor from the keyboard, closes it with Escape and gives the focus back', async () => {
+    const button = serverRow('s1').getByRole('button', { name: /Edit weight of s1/ });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const editor = serverRow('s1').locator('form.weight-editor');
+    await editor.waitFor();
+    await expect.poll(() => page.evaluate(focusedLabel)).toBe('weight');
+    // One line, not a stack of input and buttons.
+    const box = await editor.boundingBox();
+    expect(box!.height).toBeLessThan(40);
+    await page.keyboard.press('Escape');
+    await editor.waitFor({ state: 'detached' });
+    await expect.poll(() => page.evaluate(focusedLabel)).toMatch(/^Edit weight of s1/);
+  });
+
   it('edits a weight through the form', async () => {
     await serverRow('s1')
       .getByRole('button', { name: /Edit weight of s1/ })
@@ -214,6 +244,21 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await expect.poll(() => page.locator('.banner-done').first().textContent()).toContain('weight 1 → 5');
   });
 
+  it('shows a bind clash beside the bind fields of the frontend being added', async () => {
+    await page.goto(`${url}/#/config`);
+    await page.getByRole('button', { name: 'Add frontend' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('dup');
+    await page.getByLabel('Port', { exact: true }).fill(String(frontendPort));
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const error = page.locator('.field:has(input[name="bind.address"]) [data-testid=field-error]');
+    await expect.poll(() => error.textContent(), { timeout: 5000 }).toContain(`of frontend "sms"`);
+    expect(await error.textContent()).not.toMatch(/^frontends\[/);
+    expect(await page.getByLabel('Port', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('tr[data-frontend=sms]').waitFor();
+    expect((await api.get('/api/v1/config')).body.frontends).toHaveLength(1);
+  });
+
   it('shows the API validation message beside a bad port, then reviews and applies a good one', async () => {
     await page.goto(`${url}/#/config`);
     await page.locator('tr[data-frontend=sms]').getByRole('button', { name: 'Edit' }).click();
@@ -221,7 +266,8 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await port.fill('70000');
     await page.getByRole('button', { name: 'Review changes' }).click();
     const error = page.locator('.field:has(input[name="bind.port"]) [data-testid=field-error]');
-    await expect.poll(() => error.textContent(), { timeout: 5000 }).toMatch(/port/);
+    // Beside the Port field, without the API's path to it.
+    await expect.poll(() => error.textContent(), { timeout: 5000 }).toBe('must not be greater than 65535');
     expect(await port.getAttribute('aria-invalid')).toBe('true');
     await shot('config-validation');
 
@@ -300,6 +346,16 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await phone.locator('tr.server-row[data-server=s1]').waitFor();
     expect(await phone.evaluate(pageWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'console-phone-overview.png'), fullPage: true });
+    // Scrolled down, an action's banner shows right below the header (which wraps to several lines here).
+    await phone.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+    await phone.locator('tr.server-row[data-server=s2]').getByRole('button', { name: 'Ready' }).click();
+    const banner = phone.locator('.banner-same').first();
+    await expect.poll(() => banner.textContent()).toContain('gw/s2 is already READY');
+    expect(await phone.evaluate('window.scrollY')).toBeGreaterThan(0);
+    const header = (await phone.locator('header.top').boundingBox())!;
+    expect(header.height).toBeGreaterThan(50);
+    expect((await banner.boundingBox())!.y).toBeGreaterThanOrEqual(header.y + header.height);
+    await phone.screenshot({ path: join(ARTIFACTS, 'console-phone-banner.png') });
     // Keyboard: focus the Maint button, open its confirmation with Enter, cancel with Escape.
     await phone.locator('tr.server-row[data-server=s1]').getByRole('button', { name: 'Maint' }).focus();
     await phone.keyboard.press('Enter');
@@ -323,7 +379,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await expect.poll(async () => (await serverStats('s1')).scur, { timeout: 3000 }).toBe(0);
     await expect
       .poll(() => page.locator('.banner-done').first().textContent())
-      .toContain('gw/s1: 2 session(s) cut');
+      .toContain('gw/s1: 2 sessions cut');
 
     await serverRow('s2').getByRole('button', { name: 'Maint' }).click();
     await page
@@ -339,7 +395,40 @@ describe.skipIf(missing)('web console in Chromium', () => {
     expect(s2.scur).toBe(0);
     await expect
       .poll(() => page.locator('.banner-done').first().textContent())
-      .toContain('READY → MAINT, 2 session(s) cut');
+      .toContain('READY → MAINT, 2 sessions cut');
     await shot('overview-maint');
+  });
+
+  it('labels an action the API refuses for the role "Denied", not "Failed"', async () => {
+    const password = 'operator-password-1';
+    const created = await api.post('/api/v1/users').send({ username: 'op1', password, role: 'operator' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const op = await other.newPage();
+      await op.goto(`${url}/`);
+      const form = op.locator('main.login form');
+      await form.waitFor();
+      await form.getByLabel('User name').fill('op1');
+      await form.getByLabel('Password').fill(password);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      const row = op.locator('tr.server-row[data-server=s1]');
+      await row.waitFor();
+      // op1 becomes a viewer while signed in: the page still offers Drain, and the API refuses it.
+      const demoted = await api.patch('/api/v1/users/op1').send({ role: 'viewer' });
+      expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
+      await row.getByRole('button', { name: 'Drain' }).click();
+      const dialog = op.locator('dialog.confirm');
+      await dialog.waitFor({ state: 'visible' });
+      await dialog.getByRole('button', { name: 'Drain s1' }).click();
+      const banner = op.locator('.banner-denied').first();
+      await expect.poll(() => banner.textContent(), { timeout: 5000 }).toContain('Denied:');
+      expect(await banner.textContent()).toContain('gw/s1: this needs the operator role; op1 has viewer');
+      expect(await op.locator('.banner-error').count()).toBe(0);
+      expect((await serverStats('s1')).adminState).toBe('ready');
+      await op.screenshot({ path: join(ARTIFACTS, 'console-denied.png') });
+    } finally {
+      await other.close();
+    }
   });
 });
