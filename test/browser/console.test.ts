@@ -222,6 +222,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     // One line, not a stack of input and buttons.
     const box = await editor.boundingBox();
     expect(box!.height).toBeLessThan(40);
+    await shot('weight-editor');
     await page.keyboard.press('Escape');
     await editor.waitFor({ state: 'detached' });
     await expect.poll(() => page.evaluate(focusedLabel)).toMatch(/^Edit weight of s1/);
@@ -250,10 +251,13 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.getByLabel('Name', { exact: true }).fill('dup');
     await page.getByLabel('Port', { exact: true }).fill(String(frontendPort));
     await page.getByRole('button', { name: 'Review changes' }).click();
+    // Beside the bind fields, not in the form-level box (a wait with a limit: textContent alone waits forever).
     const error = page.locator('.field:has(input[name="bind.address"]) [data-testid=field-error]');
-    await expect.poll(() => error.textContent(), { timeout: 5000 }).toContain(`of frontend "sms"`);
+    await error.waitFor({ timeout: 5000 });
+    await expect.poll(() => error.textContent()).toContain(`of frontend "sms"`);
     expect(await error.textContent()).not.toMatch(/^frontends\[/);
     expect(await page.getByLabel('Port', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await shot('config-bind-clash');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('tr[data-frontend=sms]').waitFor();
     expect((await api.get('/api/v1/config')).body.frontends).toHaveLength(1);
@@ -430,5 +434,27 @@ describe.skipIf(missing)('web console in Chromium', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('reviews a backend that stops hashing: its clients lose their source pinning', async () => {
+    const created = await api.post('/api/v1/backends').send({
+      name: 'pinned',
+      balance: 'source',
+      servers: [{ name: 'p1', address: '127.0.0.1', port: backends[0].port, weight: 1 }],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await page.goto(`${url}/#/config`);
+    await page.locator('[data-backend=pinned]').getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Balance').selectOption('leastconn');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const impact = page.locator('form.review [data-testid=impact]');
+    await impact.waitFor({ timeout: 5000 });
+    await expect
+      .poll(() => impact.textContent())
+      .toContain('pinned stops hashing: its clients lose their source pinning');
+    expect(await impact.textContent()).toContain('spread by leastconn');
+    expect(await impact.textContent()).not.toContain('no client moves');
+    await shot('config-review-unpinned');
+    await page.getByRole('button', { name: 'Back' }).click();
   });
 });
