@@ -2,9 +2,9 @@
 // by the migrations (synchronize is off).
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
 import { startApp, tempDbPath } from '../helpers/app.js';
+import { readDatabase } from '../helpers/sqlite.js';
 import { migrations } from '../../migrations/index.js';
 
 const temp = tempDbPath();
@@ -21,8 +21,7 @@ it('creates a private database in WAL mode whose schema comes from the migration
   } finally {
     await t.close();
   }
-  const db = new Database(dbPath, { readonly: true });
-  try {
+  readDatabase(dbPath, (db) => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const applied = db.prepare('SELECT name FROM migrations ORDER BY id').all() as Array<{ name: string }>;
     expect(applied.map((m) => m.name)).toEqual(migrations.map((m) => m.name));
@@ -39,7 +38,5 @@ it('creates a private database in WAL mode whose schema comes from the migration
         'audit_events',
       ]),
     );
-  } finally {
-    db.close();
-  }
+  });
 });

@@ -7,6 +7,7 @@ interface Statement {
 }
 interface SqliteDatabase {
   prepare(sql: string): Statement;
+  pragma(sql: string, options?: { simple?: boolean }): unknown;
   close(): void;
 }
 
