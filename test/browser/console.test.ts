@@ -337,6 +337,14 @@ describe.skipIf(missing)('web console in Chromium', () => {
       .poll(() => page.locator('tr.diff-row [data-testid=diff]').textContent(), { timeout: 5000 })
       .toContain(String(frontendPort));
     await shot('audit');
+    // The entry also offers to go back to before its change, saying what that undoes; cancelled here.
+    await page
+      .locator('tr.diff-row')
+      .getByRole('button', { name: /Roll back to before this change/ })
+      .click();
+    await expectDialogText('This undoes revision');
+    await page.locator('dialog.confirm').getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('dialog.confirm').waitFor({ state: 'hidden' });
 
     await page.goto(`${url}/#/charts`);
     await page.locator('.chart-box .uplot').first().waitFor({ timeout: 10_000 });

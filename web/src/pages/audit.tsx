@@ -40,11 +40,15 @@ export function Audit() {
   const parentOf = (id: number) =>
     revisions.find((r) => r.id === id)?.parentId ?? revisions.find((r) => r.id < id)?.id ?? 0;
 
-  async function doRollback(id: number) {
+  // `before`: the revision whose change the operator wants gone; everything after it goes too.
+  async function doRollback(id: number, before?: number) {
+    const laterToo = before !== undefined && head !== undefined && head > before;
     const ok = await confirmAction({
       title: `Roll back to revision ${id}?`,
       body: (
         <p>
+          {before !== undefined &&
+            `This undoes revision ${before}${laterToo ? ` and every revision after it, up to ${head}` : ''}. `}
           The configuration of revision {id} becomes a new revision. Admin states and live sessions are not
           changed.
         </p>
@@ -157,6 +161,16 @@ export function Audit() {
                     <tr key={`${e.id}-diff`} class="diff-row">
                       <td colSpan={7}>
                         <RevisionDiff before={parent ?? 0} after={rev} />
+                        {parent !== undefined && parent > 0 && (
+                          <button
+                            type="button"
+                            class="danger-outline"
+                            disabled={busy || !can(user, 'admin')}
+                            onClick={() => doRollback(parent, rev)}
+                          >
+                            Roll back to before this change (revision {parent})
+                          </button>
+                        )}{' '}
                         {rev !== head && (
                           <button
                             type="button"
