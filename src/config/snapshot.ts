@@ -3,6 +3,12 @@
 
 export type BalanceAlgorithm = 'source' | 'roundrobin' | 'leastconn' | 'first' | 'cmpp-account';
 export type HashType = 'consistent' | 'map-based';
+
+/** Algorithms whose choice is a function of the client (and so can be predicted and compared). */
+export function isHashed(algorithm: BalanceAlgorithm): boolean {
+  return algorithm === 'source' || algorithm === 'cmpp-account';
+}
+
 export type CheckType = 'tcp' | 'cmpp' | 'none';
 export type SendProxy = 'none' | 'v1' | 'v2';
 export type OnMarkedDown = 'keep' | 'shutdown-sessions';

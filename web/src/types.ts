@@ -11,6 +11,7 @@ export type {
   StatsSample,
 } from '../../src/runtime/types.js';
 export type { Backend, BackendCheck, Frontend, Server, Snapshot } from '../../src/config/snapshot.js';
+export { isHashed } from '../../src/config/snapshot.js';
 
 export interface User {
   username: string;

@@ -25,7 +25,4 @@ export function createBalancer(algorithm: BalanceAlgorithm, options: BalancerOpt
   return factory(options);
 }
 
-/** Algorithms whose choice is a function of the client (and so can be predicted and compared). */
-export function isHashed(algorithm: BalanceAlgorithm): boolean {
-  return algorithm === 'source' || algorithm === 'cmpp-account';
-}
+export { isHashed } from '../../config/snapshot.js';

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
 import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
-import type { Backend, BackendCheck, Server } from '../types.js';
+import { isHashed, type Backend, type BackendCheck, type Server } from '../types.js';
 import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
 
 interface ServerDraft {
@@ -44,7 +44,7 @@ export function BackendForm({
   onCancel: () => void;
 }) {
   const [name, setName] = useState(initial?.name ?? '');
-  const [balance, setBalance] = useState<string>(initial?.balance ?? 'source');
+  const [balance, setBalance] = useState<Backend['balance']>(initial?.balance ?? 'source');
   const [hashType, setHashType] = useState<string>(initial?.hashType ?? 'consistent');
   const [checkType, setCheckType] = useState<string>(initial?.check.type ?? 'tcp');
   const [inter, setInter] = useState(str(initial?.check.inter ?? 5000));
@@ -105,7 +105,7 @@ export function BackendForm({
   const general = unclaimed(errors, claimed, [
     /^servers\[\d+\]\.(name|address|port|weight|maxconn|backup|check)$/,
   ]);
-  const hashed = balance === 'source' || balance === 'cmpp-account';
+  const hashed = isHashed(balance);
 
   return (
     <EditorForm
@@ -128,7 +128,12 @@ export function BackendForm({
         />
         <Field label="Balance" errors={errorsFor(errors, 'balance')}>
           {(p) => (
-            <select {...p} name="balance" value={balance} onChange={(e) => setBalance(inputValue(e))}>
+            <select
+              {...p}
+              name="balance"
+              value={balance}
+              onChange={(e) => setBalance(inputValue(e) as Backend['balance'])}
+            >
               <option value="source">source (client IP hash)</option>
               <option value="cmpp-account">cmpp-account (SP account hash)</option>
               <option value="roundrobin">roundrobin</option>

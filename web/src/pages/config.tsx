@@ -14,7 +14,7 @@ import { fieldErrorsOf, scoped, type FieldErrors } from '../field-errors.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
-import type { Backend, Frontend, Snapshot } from '../types.js';
+import { isHashed, type Backend, type Frontend, type Snapshot } from '../types.js';
 import { BackendForm } from './backend-form.js';
 import { FrontendForm } from './frontend-form.js';
 import { Review } from './review.js';
@@ -301,8 +301,7 @@ export function ConfigPage() {
               {b.name}{' '}
               <span class="muted small">
                 {b.balance}
-                {b.balance === 'source' || b.balance === 'cmpp-account' ? ` (${b.hashType})` : ''} · check{' '}
-                {b.check.type}
+                {isHashed(b.balance) ? ` (${b.hashType})` : ''} · check {b.check.type}
                 {b.check.type !== 'none'
                   ? ` every ${b.check.inter} ms, fall ${b.check.fall}, rise ${b.check.rise}`
                   : ''}{' '}

@@ -3,7 +3,7 @@ import { ChangeList, SideBySide } from '../components/diff-view.js';
 import type { Validation } from '../config-api.js';
 import { changesOf, jsonLines, lineDiff, parseUnified } from '../diff.js';
 import { count, percent } from '../format.js';
-import type { ImpactReport, Snapshot } from '../types.js';
+import { isHashed, type ImpactReport, type Snapshot } from '../types.js';
 
 /** The last step before a change goes live: what changes, what it does to live traffic, and why. */
 export function Review({
@@ -90,14 +90,12 @@ export function Review({
   );
 }
 
-const hashed = (balance: string) => balance === 'source' || balance === 'cmpp-account';
-
 /** Backends hashed now and not in the candidate: the API's rehash count skips them, yet their clients move. */
 function unpinned(current: Snapshot, candidate: Snapshot): Array<{ backend: string; balance: string }> {
   const after = new Map(candidate.backends.map((b) => [b.name, b]));
   return current.backends.flatMap((b) => {
     const next = after.get(b.name);
-    return next && hashed(b.balance) && !hashed(next.balance)
+    return next && isHashed(b.balance) && !isHashed(next.balance)
       ? [{ backend: b.name, balance: next.balance }]
       : [];
   });
