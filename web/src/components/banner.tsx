@@ -1,4 +1,4 @@
-import { ApiError, describeError, reasonOf } from '../api.js';
+import { ApiError, reasonOf } from '../api.js';
 import { Store, useStore } from '../store.js';
 
 // Result of every action, HAProxy-style: done / nothing changed / denied / failed, each dismissible.
@@ -22,7 +22,7 @@ export function showBanner(kind: BannerKind, text: string): void {
 /** A failed request: "Denied" when the API refused it for the caller's role (403), "Failed" otherwise. */
 export function showFailure(err: unknown, subject?: string): void {
   const denied = err instanceof ApiError && err.status === 403;
-  const reason = denied ? reasonOf(err) : describeError(err);
+  const reason = reasonOf(err);
   showBanner(denied ? 'denied' : 'error', subject ? `${subject}: ${reason}` : reason);
 }
 

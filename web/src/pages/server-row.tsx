@@ -118,11 +118,11 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
     });
     if (!ok) return;
     await run(
-      () => api.post<unknown>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/shutdown-sessions`),
-      (r) => {
-        const closed = closedCount(r);
+      () =>
+        api.post<{ closed: number }>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/shutdown-sessions`),
+      ({ closed }) => {
         if (closed === 0) showBanner('same', `${id} had no sessions to cut`);
-        else showBanner('done', `${id}: ${closed === undefined ? 'sessions' : sessions(closed)} cut`);
+        else showBanner('done', `${id}: ${sessions(closed)} cut`);
       },
     );
   }
@@ -152,11 +152,13 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
     if (!ok) return;
     await run(
       () =>
-        api.patch<Record<string, unknown>>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}`, { weight }),
-      (r) => {
-        const rev = revisionOf(r);
-        if (r?.changed === false) showBanner('same', `${id} weight was already ${weight}`);
-        else showBanner('done', `${id} weight ${s.weight} → ${weight}${rev ? ` (revision ${rev})` : ''}`);
+        api.patch<{ revision: number; changed: boolean }>(
+          `/backends/${seg(s.backend)}/servers/${seg(s.name)}`,
+          { weight },
+        ),
+      ({ revision, changed }) => {
+        if (!changed) showBanner('same', `${id} weight was already ${weight}`);
+        else showBanner('done', `${id} weight ${s.weight} → ${weight} (revision ${revision})`);
       },
     );
   }
@@ -320,31 +322,6 @@ function WeightEditor({
       {!valid && <span class="field-error">0–256</span>}
     </form>
   );
-}
-
-function closedCount(r: unknown): number | undefined {
-  if (typeof r === 'number') return r;
-  if (r && typeof r === 'object') {
-    const o = r as Record<string, unknown>;
-    for (const k of ['closed', 'sessionsClosed', 'count'])
-      if (typeof o[k] === 'number') return o[k] as number;
-  }
-  return undefined;
-}
-
-export function revisionOf(r: unknown): number | undefined {
-  if (r && typeof r === 'object') {
-    const o = r as Record<string, unknown>;
-    if (typeof o.revision === 'number') return o.revision;
-    if (typeof o.revisionId === 'number') return o.revisionId;
-    if (
-      o.revision &&
-      typeof o.revision === 'object' &&
-      typeof (o.revision as { id?: unknown }).id === 'number'
-    )
-      return (o.revision as { id: number }).id;
-  }
-  return undefined;
 }
 
 /** "1 session", "3 sessions". */

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, describeError, seg } from '../api.js';
+import { api, ApiError, describeError, seg } from '../api.js';
 import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { bytes, ms } from '../format.js';
@@ -55,7 +55,8 @@ export function Sessions() {
       await api.del(`/sessions/${seg(s.id)}`);
       showBanner('done', `session of ${s.clientAddress}:${s.clientPort} closed`);
     } catch (e) {
-      if (describeError(e).includes('not found')) showBanner('same', describeError(e));
+      // Gone already (it ended by itself meanwhile): nothing left to do.
+      if (e instanceof ApiError && e.status === 404) showBanner('same', describeError(e));
       else showFailure(e);
     } finally {
       setBusyId(null);
