@@ -15,8 +15,6 @@ import { DEFAULT_SETTINGS, logLevelsUpTo, type Settings } from './settings.js';
 export const API_PREFIX = 'api/v1';
 export const DOCS_PATH = 'api/docs';
 
-/** Largest accepted JSON body: a whole snapshot of a big installation fits many times over. */
-
 /**
  * Builds the whole application, configured exactly as it runs in production; main.ts and the tests
  * both use it and only differ in where they listen.

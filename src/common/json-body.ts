@@ -4,9 +4,8 @@ import { UnsupportedMediaTypeError, ValidationError } from './errors.js';
 // The API speaks JSON only. Bodies of another type are refused rather than guessed at, and a key that
 // would reach an object's prototype is refused right after parsing, before any validation sees the object.
 
-export const JSON_BODY_LIMIT = '2mb';
-
-export const jsonBodyOptions = { limit: JSON_BODY_LIMIT };
+/** Largest accepted JSON body: a whole snapshot of a big installation fits many times over. */
+export const jsonBodyOptions = { limit: '2mb' };
 
 /** Express middleware: a request that carries a body must say it is JSON (415 otherwise). */
 export function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
