@@ -3,7 +3,6 @@
 // writes queue in both directions, and check every byte: a queued write holding the shared buffer
 // would show up here as corrupted bytes. Once with accepted sockets from the onread accept hook,
 // once on the public accept path the listener falls back to when the hook's self-test fails.
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +12,7 @@ import {
   USER_READ,
 } from '../../src/runtime/listener.js';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
+import { makePattern, send, slowVerify } from '../helpers/bulk.js';
 import { backend, connect, freePort, frontend, listen, server, snapshot } from '../helpers/net.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -22,57 +22,14 @@ afterEach(async () => {
 });
 
 const TOTAL = 48 * 1024 * 1024;
-const PERIOD = 65_521; // prime, so read boundaries never line up with the pattern
-
-/** An endless byte pattern of one random period. */
-function makePattern(): (offset: number, length: number) => Buffer {
-  const block = randomBytes(PERIOD);
-  const tripled = Buffer.concat([block, block, block]);
-  return (offset, length) => tripled.subarray(offset % PERIOD, (offset % PERIOD) + length);
-}
-
-/** Checks every byte against `pattern`, reading ~512 KB then napping 10 ms; resolves at `total`. */
-function slowVerify(socket: Socket, pattern: ReturnType<typeof makePattern>, total: number) {
-  return new Promise<{ received: number; mismatchAt: number }>((resolve) => {
-    let received = 0;
-    let mismatchAt = -1;
-    let sincePause = 0;
-    socket.on('data', (chunk: Buffer) => {
-      for (let at = 0; at < chunk.length; at += PERIOD) {
-        const piece = chunk.subarray(at, Math.min(chunk.length, at + PERIOD));
-        if (mismatchAt === -1 && !piece.equals(pattern(received + at, piece.length)))
-          mismatchAt = received + at;
-      }
-      received += chunk.length;
-      sincePause += chunk.length;
-      if (received >= total) resolve({ received, mismatchAt });
-      else if (sincePause >= 512 * 1024) {
-        sincePause = 0;
-        socket.pause();
-        setTimeout(() => socket.resume(), 10);
-      }
-    });
-    socket.on('close', () => resolve({ received, mismatchAt }));
-  });
-}
-
-/** Writes `total` bytes of `pattern` in fresh 64 KB copies, waiting for 'drain'. */
-async function send(socket: Socket, pattern: ReturnType<typeof makePattern>, total: number) {
-  let sent = 0;
-  while (sent < total) {
-    const length = Math.min(64 * 1024, total - sent);
-    const ok = socket.write(Buffer.from(pattern(sent, length)));
-    sent += length;
-    if (!ok) await new Promise<void>((resolve) => socket.once('drain', () => resolve()));
-  }
-}
-
+/** Each reader takes ~512 KB, then naps 10 ms. */
+const SLOW = { pauseEvery: 512 * 1024, napMs: 10 };
 async function bothWays(expectUserRead: boolean) {
   const up = makePattern();
   const down = makePattern();
   let serverSide: Promise<{ received: number; mismatchAt: number }> | undefined;
   const slow = await listen((socket: Socket) => {
-    serverSide = slowVerify(socket, up, TOTAL);
+    serverSide = slowVerify(socket, up, TOTAL, SLOW);
     void send(socket, down, TOTAL);
   });
   cleanups.push(() => slow.close());
@@ -83,7 +40,7 @@ async function bothWays(expectUserRead: boolean) {
 
   const client = await connect(port);
   cleanups.push(() => client.destroy());
-  const clientSide = slowVerify(client, down, TOTAL);
+  const clientSide = slowVerify(client, down, TOTAL, SLOW);
   const started = Date.now();
   await send(client, up, TOTAL);
   const [atServer, atClient] = await Promise.all([
