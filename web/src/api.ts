@@ -1,10 +1,20 @@
 // Thin fetch wrapper: same-origin JSON, the API's one error shape, and a signal when the session is gone.
 
+/** One problem of a refused request: the field (a path relative to the request body, '' for none). */
+export interface ApiProblem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** The API's one error shape. */
 export interface ApiErrorBody {
   statusCode: number;
   error?: string;
-  message?: string | string[];
-  [key: string]: unknown;
+  message?: string;
+  code?: string;
+  field?: string;
+  errors?: ApiProblem[];
 }
 
 export class ApiError extends Error {
@@ -15,17 +25,20 @@ export class ApiError extends Error {
     super(messageOf(body) || `HTTP ${status}`);
   }
 
-  /** Every message the API sent, one per line (class-validator answers with a list). */
+  /** Every problem the API named; a body without a list (a proxy's page, say) is one problem with no field. */
+  get problems(): ApiProblem[] {
+    if (Array.isArray(this.body.errors) && this.body.errors.length > 0) return this.body.errors;
+    return [{ field: this.body.field ?? '', code: this.body.code ?? '', message: this.message }];
+  }
+
+  /** Every message the API sent. */
   get messages(): string[] {
-    const m = this.body.message;
-    if (Array.isArray(m)) return m.map(String);
-    return m ? [String(m)] : [this.message];
+    return this.problems.map((p) => p.message);
   }
 }
 
 function messageOf(body: ApiErrorBody): string {
-  const m = body?.message;
-  return Array.isArray(m) ? m.join('; ') : (m ?? body?.error ?? '');
+  return body?.message ?? body?.error ?? '';
 }
 
 type UnauthorizedListener = () => void;

@@ -45,12 +45,10 @@ export function App() {
 
   useEffect(() => {
     api
-      .get<User | { user: User }>('/auth/me')
-      .then((me) => signedIn('user' in me ? me.user : me))
+      .get<User>('/auth/me')
+      .then((me) => signedIn(me))
       .catch((err) => {
-        // 404: this build has no access control; the API answers without a login.
-        if (err instanceof ApiError && err.status === 404) signedIn(null);
-        else if (err instanceof ApiError && err.status === 401) setAuth({ phase: 'login' });
+        if (err instanceof ApiError && err.status === 401) setAuth({ phase: 'login' });
         else setAuth({ phase: 'login', reason: `Cannot reach the API: ${err.message}` });
       });
     return onUnauthorized(() => {

@@ -1,51 +1,30 @@
 // Reading the current config with its revision, dry-running a candidate, and applying it under If-Match.
-import { request } from './api.js';
+import { api, request } from './api.js';
 import type { ImpactReport, Snapshot, SnapshotDiff } from './types.js';
 
 export interface CurrentConfig {
   snapshot: Snapshot;
-  /** Head revision (ETag), 0 for an empty config; undefined when the API sent none. */
-  revision?: number;
+  /** Head revision (also the ETag), 0 for an empty config. */
+  revision: number;
 }
 
-function unwrapSnapshot(data: unknown): Snapshot {
-  const d = data as Record<string, unknown>;
-  return (d && 'snapshot' in d && typeof d.snapshot === 'object' ? d.snapshot : d) as Snapshot;
-}
-
-export function revisionFromEtag(headers: Headers): number | undefined {
-  const m = /"(\d+)"/.exec(headers.get('ETag') ?? '');
-  return m ? Number(m[1]) : undefined;
-}
-
+/** GET /config answers the whole document with its revision: `{ revision, defaults, frontends, backends }`. */
 export async function loadConfig(): Promise<CurrentConfig> {
-  const r = await request<unknown>('GET', '/config');
-  const snapshot = unwrapSnapshot(r.data);
-  return {
-    snapshot: {
-      defaults: snapshot.defaults,
-      frontends: snapshot.frontends ?? [],
-      backends: snapshot.backends ?? [],
-    },
-    revision: revisionFromEtag(r.headers) ?? (r.data as { revision?: number })?.revision,
-  };
+  const { revision, defaults, frontends, backends } = await api.get<Snapshot & { revision: number }>(
+    '/config',
+  );
+  return { snapshot: { defaults, frontends, backends }, revision };
 }
 
-export interface Validation {
-  impact?: ImpactReport;
-  diff?: SnapshotDiff;
-  raw: unknown;
+/** POST /config/validate: the diff against the head and the impact on live traffic. */
+export interface Validation extends SnapshotDiff {
+  revision: number;
+  changed: boolean;
+  impact: ImpactReport;
 }
 
-export async function validateCandidate(candidate: Snapshot): Promise<Validation> {
-  const r = await request<Record<string, unknown>>('POST', '/config/validate', candidate);
-  const d = r.data ?? {};
-  const diff =
-    (d.diff as SnapshotDiff | undefined) ??
-    (Array.isArray(d.changes)
-      ? { changes: d.changes as SnapshotDiff['changes'], text: String(d.text ?? '') }
-      : undefined);
-  return { impact: d.impact as ImpactReport | undefined, diff, raw: d };
+export function validateCandidate(candidate: Snapshot): Promise<Validation> {
+  return api.post<Validation>('/config/validate', candidate);
 }
 
 /** The request that makes a reviewed change: the resource's own endpoint, so audit and history name it. */
@@ -59,11 +38,12 @@ export interface ChangeRequest {
 export async function applyChange(change: ChangeRequest, revision: number | undefined, message: string) {
   const query = message.trim() ? `?message=${encodeURIComponent(message.trim())}` : '';
   const headers: Record<string, string> = revision !== undefined ? { 'If-Match': `"${revision}"` } : {};
-  const r = await request<{ revision?: number; changed?: boolean }>(
+  // Every change, deletes included, answers `{ revision, changed, … }`.
+  const r = await request<{ revision: number; changed: boolean }>(
     change.method,
     `${change.path}${query}`,
     change.body,
     headers,
   );
-  return { revision: r.data?.revision ?? revisionFromEtag(r.headers), changed: r.data?.changed !== false };
+  return { revision: r.data.revision, changed: r.data.changed };
 }

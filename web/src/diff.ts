@@ -1,34 +1,8 @@
-// Diffs for review and history: a structural change list (path, kind, before, after) and a line diff
-// shown side by side. The API's own diff is preferred wherever it gives one; these fill the gaps.
-import type { DiffChange } from './types.js';
+// Diffs for review and history come from the API (a structural change list and a unified text diff);
+// this turns the unified text into rows shown side by side.
 
 export type LineOp = { op: ' ' | '-' | '+' | '@'; text: string };
 
-/** LCS line diff; snapshots are a few hundred lines, so the quadratic table is fine. */
-export function lineDiff(a: string[], b: string[]): LineOp[] {
-  const n = a.length;
-  const m = b.length;
-  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--)
-      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-  const ops: LineOp[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      ops.push({ op: ' ', text: a[i] });
-      i++;
-      j++;
-    } else if (lcs[i + 1][j] >= lcs[i][j + 1]) ops.push({ op: '-', text: a[i++] });
-    else ops.push({ op: '+', text: b[j++] });
-  }
-  while (i < n) ops.push({ op: '-', text: a[i++] });
-  while (j < m) ops.push({ op: '+', text: b[j++] });
-  return ops;
-}
-
-/** Reads a unified diff (the API's `text`); hunk headers become separators. */
 export function parseUnified(text: string): LineOp[] {
   const ops: LineOp[] = [];
   for (const line of text.split('\n')) {
@@ -104,44 +78,4 @@ function collapse(rows: SideRow[], context: number): SideRow[] {
   });
   if (skipped && out.length) out.push({ left: `… ${skipped} unchanged lines`, right: '', kind: 'hunk' });
   return out;
-}
-
-export function jsonLines(value: unknown): string[] {
-  return JSON.stringify(value, null, 2).split('\n');
-}
-
-/** Structural changes, with named list items addressed by name: backends[gw].servers[s1].weight. */
-export function changesOf(before: unknown, after: unknown, path = ''): DiffChange[] {
-  if (JSON.stringify(before) === JSON.stringify(after)) return [];
-  if (Array.isArray(before) && Array.isArray(after) && named(before) && named(after)) {
-    const out: DiffChange[] = [];
-    const b = new Map(before.map((x) => [x.name, x]));
-    const a = new Map(after.map((x) => [x.name, x]));
-    for (const [name, value] of b) {
-      const p = `${path}[${name}]`;
-      if (!a.has(name)) out.push({ path: p, kind: 'removed', before: value });
-      else out.push(...changesOf(value, a.get(name), p));
-    }
-    for (const [name, value] of a)
-      if (!b.has(name)) out.push({ path: `${path}[${name}]`, kind: 'added', after: value });
-    return out;
-  }
-  if (isObject(before) && isObject(after)) {
-    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-    return [...keys].flatMap((key) => {
-      const p = path ? `${path}.${key}` : key;
-      if (!(key in before)) return [{ path: p, kind: 'added', after: after[key] }];
-      if (!(key in after)) return [{ path: p, kind: 'removed', before: before[key] }];
-      return changesOf(before[key], after[key], p);
-    });
-  }
-  return [{ path: path || '(whole config)', kind: 'changed', before, after }];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
-function named(list: unknown[]): list is Array<{ name: string }> {
-  return list.every((x) => isObject(x) && typeof x.name === 'string');
 }

@@ -1,77 +1,39 @@
-// The API names the bad field as a path (`bind.port`, `frontends[1].bind.port`) and joins every problem
-// into one message; split them back so each message can sit beside its input (without the path: the input
-// already says which field it is).
+// The API lists every problem of a refused request as `errors: [{ field, code, message }]`, each field a
+// path relative to the request (`bind.port`, `servers[1].address`, `frontends[3].bind`). The console
+// puts each message beside its input, without the path it starts with (the input already says which).
 import { ApiError } from './api.js';
 
 export type FieldErrors = Record<string, string[]>;
 
-const PATH = /^([A-Za-z_][\w]*(?:\[[^\]]+\]|\.[A-Za-z_][\w]*)*)(?::|\s)/;
-
 export function fieldErrorsOf(err: unknown): FieldErrors {
-  const out: FieldErrors = {};
   if (!(err instanceof ApiError)) return { '': [err instanceof Error ? err.message : String(err)] };
-  const field = typeof err.body.field === 'string' ? err.body.field : undefined;
-  const parts = err.messages.flatMap((m) => m.split('; ')).filter(Boolean);
-  for (const part of parts) {
-    const match = PATH.exec(part);
-    // A message that starts with a word of its field ("bind 1.2.3.4:5 overlaps …" for `frontends[1].bind`)
-    // belongs to the field the API named.
-    const fieldIsMoreExact = field !== undefined && match !== null && field.endsWith(`.${match[1]}`);
-    const path =
-      match &&
-      !fieldIsMoreExact &&
-      (match[1] === field || match[1].includes('.') || match[1].includes('[') || KNOWN.has(match[1]))
-        ? match[1]
-        : (field ?? '');
-    (out[path] ??= []).push(part);
-  }
-  if (parts.length === 0) out[field ?? ''] = [err.message];
+  const out: FieldErrors = {};
+  for (const entry of err.problems) (out[entry.field] ??= []).push(entry.message);
   return out;
 }
 
-const KNOWN = new Set([
-  'name',
-  'backend',
-  'maxconn',
-  'allow',
-  'inspect',
-  'enabled',
-  'balance',
-  'hashType',
-  'sendProxy',
-  'onMarkedDown',
-  'servers',
-  'address',
-  'port',
-  'weight',
-  'backup',
-  'check',
-  'bind',
-  'message',
-]);
-
-/** Errors under `prefix` (e.g. "frontends[2]."), re-keyed relative to it; the rest stays under ''. */
+/** Errors under `prefix` (e.g. "frontends[2]."), re-keyed relative to it; the rest stays where it was. */
 export function scoped(errors: FieldErrors, prefixes: string[]): FieldErrors {
   const out: FieldErrors = {};
   for (const [path, messages] of Object.entries(errors)) {
     const prefix = prefixes.find((p) => path.startsWith(p));
     const key = prefix !== undefined ? path.slice(prefix.length) : path;
-    (out[key] ??= []).push(...messages);
+    (out[key] ??= []).push(
+      ...messages.map((m) => (prefix && m.startsWith(prefix) ? m.slice(prefix.length) : m)),
+    );
   }
   return out;
 }
 
 /** Messages for the field `key`, each without the path it starts with ("must not be greater than 65535"). */
 export function errorsFor(errors: FieldErrors, key: string): string[] {
-  return (errors[key] ?? []).map((message) => withoutPath(message, key));
+  return (errors[key] ?? []).map((message) => withoutField(message, key));
 }
 
-function withoutPath(message: string, key: string): string {
-  const match = PATH.exec(message);
-  if (!match) return message;
-  const path = match[1];
-  if (path !== key && !path.endsWith(`.${key}`)) return message;
-  return message.slice(match[0].length).trim() || message;
+function withoutField(message: string, key: string): string {
+  if (!message.startsWith(key)) return message;
+  const rest = message.slice(key.length).replace(/^:?\s+/, '');
+  return rest || message;
 }
 
 /** Messages that no input claims, for the form-level box. Patterns claim indexed keys such as servers[2].port. */

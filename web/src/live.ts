@@ -35,38 +35,37 @@ function receiveEvent(event: RuntimeEvent): void {
   liveEvents.set([event, ...liveEvents.get()].slice(0, 20));
 }
 
-function handle(raw: string): void {
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return;
-  }
-  if (!data || typeof data !== 'object') return;
-  const d = data as Record<string, unknown>;
-  if (Array.isArray(d.frontends) && Array.isArray(d.backends)) receive(d as unknown as RuntimeStats);
-  else if (typeof d.type === 'string') receiveEvent(d as unknown as RuntimeEvent);
-  else if (d.stats && typeof d.stats === 'object') handle(JSON.stringify(d.stats));
-  else if (d.event && typeof d.event === 'object') receiveEvent(d.event as RuntimeEvent);
-}
-
-const EVENT_NAMES = [
-  'stats',
-  'runtime',
-  'event',
+/** The stream's events: `stats` (RuntimeStats every second) and one per runtime event type (RuntimeEvent). */
+const RUNTIME_EVENT_TYPES: ReadonlyArray<RuntimeEvent['type']> = [
   'health',
   'admin-state',
   'frontend-error',
   'sessions-closed',
 ];
 
+function parse<T>(raw: string): T | undefined {
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 function openStream(): void {
   if (!running) return;
   source?.close();
   const es = new EventSource('/api/v1/stats/stream', { withCredentials: true });
   source = es;
-  es.onmessage = (e) => handle(e.data);
-  for (const name of EVENT_NAMES) es.addEventListener(name, (e) => handle((e as MessageEvent).data));
+  es.addEventListener('stats', (e) => {
+    const stats = parse<RuntimeStats>((e as MessageEvent<string>).data);
+    if (stats) receive(stats);
+  });
+  for (const type of RUNTIME_EVENT_TYPES) {
+    es.addEventListener(type, (e) => {
+      const event = parse<RuntimeEvent>((e as MessageEvent<string>).data);
+      if (event) receiveEvent(event);
+    });
+  }
   es.onopen = () => {
     liveMode.set('live');
     stopPolling();

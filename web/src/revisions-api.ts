@@ -2,16 +2,15 @@
 import { api } from './api.js';
 import type { Revision, SnapshotDiff } from './types.js';
 
-function listOf<T>(data: unknown, ...keys: string[]): T[] {
-  if (Array.isArray(data)) return data as T[];
-  const d = data as Record<string, unknown>;
-  for (const k of keys) if (Array.isArray(d?.[k])) return d[k] as T[];
-  return [];
+/** The API's paged list shape (revisions, audit). */
+export interface Page<T> {
+  items: T[];
+  total: number;
 }
 
 export async function listRevisions(): Promise<Revision[]> {
-  const data = await api.get<unknown>('/revisions?limit=200');
-  return listOf<Revision>(data, 'items', 'revisions', 'data').sort((a, b) => b.id - a.id);
+  const page = await api.get<Page<Revision> & { head: number }>('/revisions?limit=200');
+  return page.items;
 }
 
 /** What changed going from `before` to `after`. */
@@ -21,7 +20,5 @@ export function revisionDiff(after: number, before: number): Promise<SnapshotDif
 
 export function rollback(id: number, message?: string) {
   const q = message ? `?message=${encodeURIComponent(message)}` : '';
-  return api.post<{ revision?: number; changed?: boolean; id?: number }>(`/revisions/${id}/rollback${q}`);
+  return api.post<{ revision: number; changed: boolean }>(`/revisions/${id}/rollback${q}`);
 }
-
-export { listOf };

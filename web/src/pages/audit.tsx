@@ -6,7 +6,7 @@ import { RevisionDiff } from '../components/revision-diff.js';
 import { dateTime } from '../format.js';
 import { usePoll } from '../hooks.js';
 import { refreshNow } from '../live.js';
-import { listOf, listRevisions, rollback } from '../revisions-api.js';
+import { listRevisions, rollback, type Page } from '../revisions-api.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
 import type { AuditEntry, Revision } from '../types.js';
@@ -25,7 +25,7 @@ export function Audit() {
       if (who.trim()) q.set('user', who.trim());
       if (action.trim()) q.set('action', action.trim());
       const [entries, revisions] = await Promise.all([
-        api.get<unknown>(`/audit?${q}`).then((d) => listOf<AuditEntry>(d, 'items', 'entries', 'events')),
+        api.get<Page<AuditEntry>>(`/audit?${q}`).then((page) => page.items),
         listRevisions().catch(() => [] as Revision[]),
       ]);
       return { entries, revisions };

@@ -85,11 +85,9 @@ export function Charts() {
       .get<StatsSample[]>('/stats/history')
       .then((history) => {
         if (!alive) return;
-        const list = Array.isArray(history) ? history : [];
-        const lastT = list.length ? list[list.length - 1].t : 0;
-        buffer.current = [...list, ...pending.filter((p) => p.t > lastT)];
+        const lastT = history.length ? history[history.length - 1].t : 0;
+        buffer.current = [...history, ...pending.filter((p) => p.t > lastT)];
         pending = [];
-        if (buffer.current.length === 0) buffer.current = [];
         setSamples(buffer.current);
       })
       .catch((e) => alive && setError(describeError(e)));

@@ -74,13 +74,8 @@ export function History() {
     setBusy(true);
     try {
       const res = await rollback(r.id);
-      const newRev = res?.revision ?? res?.id;
-      if (res && res.changed === false) showBanner('same', `revision ${r.id} is what runs already`);
-      else
-        showBanner(
-          'done',
-          `rolled back to revision ${r.id}${newRev !== undefined ? ` as revision ${newRev}` : ''}`,
-        );
+      if (!res.changed) showBanner('same', `revision ${r.id} is what runs already`);
+      else showBanner('done', `rolled back to revision ${r.id} as revision ${res.revision}`);
       const loaded = await reload();
       if (loaded?.current !== undefined) {
         setB(loaded.current);

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ChangeList, SideBySide } from '../components/diff-view.js';
 import type { Validation } from '../config-api.js';
-import { changesOf, jsonLines, lineDiff, parseUnified } from '../diff.js';
+import { parseUnified } from '../diff.js';
 import { count, percent } from '../format.js';
 import { isHashed, type ImpactReport, type Snapshot } from '../types.js';
 
@@ -27,10 +27,8 @@ export function Review({
 }) {
   const [message, setMessage] = useState('');
   const [view, setView] = useState<'fields' | 'side'>('fields');
-  const changes = validation.diff?.changes?.length ? validation.diff.changes : changesOf(current, candidate);
-  const ops = validation.diff?.text
-    ? parseUnified(validation.diff.text)
-    : lineDiff(jsonLines(current), jsonLines(candidate));
+  const changes = validation.changes;
+  const ops = parseUnified(validation.text);
   const nothing = changes.length === 0;
 
   return (

@@ -5,7 +5,6 @@ import { confirmAction } from '../components/confirm.js';
 import { bytes, ms } from '../format.js';
 import { usePoll } from '../hooks.js';
 import { liveStats } from '../live.js';
-import { listOf } from '../revisions-api.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
 import type { SessionInfo } from '../types.js';
@@ -26,11 +25,7 @@ export function Sessions() {
       const q = new URLSearchParams();
       if (backend) q.set('backend', backend);
       if (server) q.set('server', server);
-      const list = listOf<Session>(
-        await api.get<unknown>(`/sessions${q.size ? `?${q}` : ''}`),
-        'items',
-        'sessions',
-      );
+      const list = await api.get<Session[]>(`/sessions${q.size ? `?${q}` : ''}`);
       return { list, at: Date.now() };
     },
     2000,
