@@ -7,8 +7,6 @@ export interface Settings {
   httpPort: number;
   /** SQLite file; its directory is created when missing. */
   dbPath: string;
-  /** HAProxy-style runtime socket. */
-  socketPath: string;
   /** Password of the first user `admin`; generated and printed once when absent. */
   adminPassword?: string;
   tlsCert?: string;
@@ -30,7 +28,6 @@ export const DEFAULT_SETTINGS: Settings = {
   httpHost: '127.0.0.1',
   httpPort: 8080,
   dbPath: 'data/tether.db',
-  socketPath: 'data/tether.sock',
   logLevel: 'log',
 };
 
@@ -41,6 +38,12 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`TETHER_HTTP_PORT must be a port number, got "${env.TETHER_HTTP_PORT}"`);
   }
+  // A setting accepted but not acted on would mislead: refuse it until the runtime socket is built.
+  if (env.TETHER_SOCKET !== undefined) {
+    throw new Error(
+      'TETHER_SOCKET is not supported yet: the HAProxy-compatible runtime socket is not built; unset it',
+    );
+  }
   const logLevel = (env.TETHER_LOG_LEVEL ?? DEFAULT_SETTINGS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`TETHER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -49,7 +52,6 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     httpHost: env.TETHER_HTTP_HOST || DEFAULT_SETTINGS.httpHost,
     httpPort: port,
     dbPath: env.TETHER_DB || DEFAULT_SETTINGS.dbPath,
-    socketPath: env.TETHER_SOCKET || DEFAULT_SETTINGS.socketPath,
     adminPassword: env.TETHER_ADMIN_PASSWORD || undefined,
     tlsCert: env.TETHER_TLS_CERT || undefined,
     tlsKey: env.TETHER_TLS_KEY || undefined,

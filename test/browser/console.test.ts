@@ -53,7 +53,6 @@ describe.skipIf(missing)('web console in Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'tether-console-'));
     tether = await startApp({
       dbPath: join(dir, 'tether.db'),
-      env: { TETHER_SOCKET: join(dir, 'tether.sock') },
     });
     url = tether.url;
     api = tether.request; // the API as admin, to set up and to check what the console did
