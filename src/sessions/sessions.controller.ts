@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -20,10 +21,18 @@ export class SessionsController {
 
   @Get()
   @RequireRole('viewer')
-  @ApiOperation({ summary: 'Live connections, oldest first' })
-  @ApiOkResponse({ type: [SessionResponseDto] })
-  list(@Query() query: SessionsQueryDto): Promise<SessionResponseDto[]> {
-    return this.sessions.list(query);
+  @ApiOperation({ summary: 'Live connections, oldest first, at most `limit` (default 1000)' })
+  @ApiOkResponse({
+    type: [SessionResponseDto],
+    headers: { 'X-Total-Count': { description: 'Sessions matching the filter, before the limit' } },
+  })
+  async list(
+    @Query() query: SessionsQueryDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SessionResponseDto[]> {
+    const { items, total } = await this.sessions.list(query);
+    response.setHeader('X-Total-Count', String(total));
+    return items;
   }
 
   @Delete(':id')

@@ -5,7 +5,12 @@ import { NotFoundError } from '../common/errors.js';
 import { ConfigService } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi, SessionInfo } from '../runtime/types.js';
-import type { SessionResponseDto, SessionsQueryDto } from './dto/session.dto.js';
+import {
+  SESSIONS_LIMIT_DEFAULT,
+  type SessionList,
+  type SessionResponseDto,
+  type SessionsQueryDto,
+} from './dto/session.dto.js';
 
 @Injectable()
 export class SessionsService {
@@ -15,18 +20,19 @@ export class SessionsService {
     private readonly config: ConfigService,
   ) {}
 
-  /** Live sessions, oldest first, with their age and idle time. */
-  async list(filter: SessionsQueryDto = {}): Promise<SessionResponseDto[]> {
+  /** Live sessions, oldest first, with their age and idle time: at most `limit` of them, and how many matched. */
+  async list(filter: SessionsQueryDto = {}): Promise<SessionList> {
     const now = Date.now();
-    return (await this.runtime.sessions())
+    const matching = (await this.runtime.sessions())
       .filter(
         (s) =>
           (filter.backend === undefined || s.backend === filter.backend) &&
           (filter.server === undefined || s.server === filter.server) &&
           (filter.frontend === undefined || s.frontend === filter.frontend),
       )
-      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
-      .map((s) => toResponse(s, now));
+      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
+    const items = matching.slice(0, filter.limit ?? SESSIONS_LIMIT_DEFAULT).map((s) => toResponse(s, now));
+    return { items, total: matching.length };
   }
 
   /** Closes one session (client and server side). Unknown or already gone: NotFoundError, which the

@@ -186,6 +186,24 @@ describe('live stats stream and sessions', () => {
       expect((await viewer.get('/api/v1/sessions')).status).toBe(200);
     });
 
+    it('answers at most `limit` sessions, oldest first, with how many matched in X-Total-Count', async () => {
+      const all = await started.request.get('/api/v1/sessions?frontend=sms');
+      const total = (all.body as SessionView[]).length;
+      expect(total).toBeGreaterThanOrEqual(3);
+      expect(all.headers['x-total-count']).toBe(String(total));
+      const two = await started.request.get('/api/v1/sessions?frontend=sms&limit=2');
+      expect(two.status).toBe(200);
+      expect((two.body as SessionView[]).map((s) => s.id)).toEqual(
+        (all.body as SessionView[]).slice(0, 2).map((s) => s.id),
+      );
+      expect(two.headers['x-total-count']).toBe(String(total));
+      for (const bad of ['0', '10001', 'x', '1.5']) {
+        const res = await started.request.get(`/api/v1/sessions?limit=${bad}`);
+        expect(res.status, bad).toBe(400);
+        expect(res.body.field).toBe('limit');
+      }
+    });
+
     it('kills one session: 204, the real client socket closes, the others stay', async () => {
       const [victim, bystander] = [clients.at(-3)!, clients.at(-2)!];
       const sessions = await list('?frontend=sms');

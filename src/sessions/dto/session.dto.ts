@@ -1,6 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { SessionInfo } from '../../runtime/types.js';
+
+/** A list of 50,000 live sessions would be megabytes a poll: the answer is capped, the total is a header. */
+export const SESSIONS_LIMIT_DEFAULT = 1000;
+export const SESSIONS_LIMIT_MAX = 10_000;
 
 export class SessionsQueryDto {
   @ApiPropertyOptional({ description: 'Only sessions of this backend' })
@@ -20,6 +25,25 @@ export class SessionsQueryDto {
   @IsString()
   @MaxLength(64)
   frontend?: string;
+
+  @ApiPropertyOptional({
+    description: 'Most sessions answered, oldest first (X-Total-Count says how many matched)',
+    minimum: 1,
+    maximum: SESSIONS_LIMIT_MAX,
+    default: SESSIONS_LIMIT_DEFAULT,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(SESSIONS_LIMIT_MAX)
+  limit?: number;
+}
+
+export interface SessionList {
+  items: SessionResponseDto[];
+  /** How many matched the filter, before the limit. */
+  total: number;
 }
 
 export class SessionResponseDto implements SessionInfo {

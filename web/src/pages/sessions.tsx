@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, describeError, seg } from '../api.js';
+import { api, ApiError, describeError, request, seg } from '../api.js';
 import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { bytes, ms } from '../format.js';
@@ -22,14 +22,16 @@ export function Sessions() {
 
   const { data, error, reload } = usePoll(
     async () => {
-      const q = new URLSearchParams();
+      // The API answers at most `limit` sessions, oldest first, and how many matched in X-Total-Count.
+      const q = new URLSearchParams({ limit: String(limit) });
       if (backend) q.set('backend', backend);
       if (server) q.set('server', server);
-      const list = await api.get<Session[]>(`/sessions${q.size ? `?${q}` : ''}`);
-      return { list, at: Date.now() };
+      const r = await request<Session[]>('GET', `/sessions?${q}`);
+      const total = Number(r.headers.get('X-Total-Count') ?? r.data.length);
+      return { list: r.data, total, at: Date.now() };
     },
     2000,
-    [filter],
+    [filter, limit],
   );
 
   async function kill(s: Session) {
@@ -60,7 +62,7 @@ export function Sessions() {
   }
 
   const servers = stats?.backends.flatMap((b) => b.servers.map((s) => `${b.name}/${s.name}`)) ?? [];
-  const list = [...(data?.list ?? [])].sort((x, y) => x.startedAt - y.startedAt);
+  const list = data?.list ?? []; // oldest first, as the API answers
   const now = data?.at ?? Date.now();
   const mayKill = can(user, 'operator');
 
@@ -115,7 +117,7 @@ export function Sessions() {
               </tr>
             </thead>
             <tbody>
-              {list.slice(0, limit).map((s) => (
+              {list.map((s) => (
                 <tr key={s.id} data-session={s.id}>
                   <th scope="row" class="mono">
                     {s.clientAddress}:{s.clientPort} <CopyButton text={s.clientAddress} />
@@ -152,9 +154,9 @@ export function Sessions() {
               ))}
             </tbody>
           </table>
-          {list.length > limit && (
-            <button type="button" onClick={() => setLimit((l) => l + 200)}>
-              Show more ({list.length - limit} hidden)
+          {(data?.total ?? 0) > list.length && (
+            <button type="button" onClick={() => setLimit((l) => Math.min(l + 200, 10_000))}>
+              Show more ({(data?.total ?? 0) - list.length} hidden)
             </button>
           )}
         </div>
