@@ -97,7 +97,10 @@ export class LoginSessionsService {
     }
     if (viaBearer && now >= login.bearerExpiresAt.getTime()) return null;
     await this.logins.update({ id: login.id }, { lastSeenAt: new Date(now) });
-    return { id: login.id, actor: { username: login.user.username, role: login.user.role } };
+    return {
+      id: login.id,
+      actor: { username: login.user.username, role: login.user.role, userId: login.userId },
+    };
   }
 }
 
