@@ -63,14 +63,29 @@ export class AuthService {
     return null;
   }
 
-  private async byBearer(bearer: string): Promise<Authenticated | { refused: string }> {
+  /**
+   * Whether the credentials a request was let in with still hold, and for whom now: for long-lived answers (the stats
+   * stream) that must end once a token is revoked, a login ended or a user deleted. Not counted as use or activity.
+   */
+  async recheck(request: Request): Promise<Authenticated | null> {
+    const bearer = bearerOf(request);
+    if (bearer !== undefined) {
+      const found = await this.byBearer(bearer, false);
+      return 'refused' in found ? null : found;
+    }
+    const cookie = sessionCookieOf(request);
+    const login = cookie === undefined ? null : await this.logins.byCookie(cookie, false);
+    return login ? { actor: login.actor, loginSessionId: login.id } : null;
+  }
+
+  private async byBearer(bearer: string, touch = true): Promise<Authenticated | { refused: string }> {
     if (bearer === '') return { refused: 'the Authorization header must be "Bearer <token>"' };
     if (LoginSessionsService.isLoginBearer(bearer)) {
-      const login = await this.logins.byBearer(bearer);
+      const login = await this.logins.byBearer(bearer, touch);
       if (!login) return { refused: 'the login token has expired or was logged out; log in again' };
       return { actor: login.actor, loginSessionId: login.id };
     }
-    const actor = looksLikeApiToken(bearer) ? await this.tokens.authenticate(bearer) : null;
+    const actor = looksLikeApiToken(bearer) ? await this.tokens.authenticate(bearer, touch) : null;
     if (!actor) return { refused: 'the API token is not valid or has been revoked' };
     return { actor };
   }

@@ -63,21 +63,22 @@ export class TokensService {
 
   /**
    * The actor a bearer API token stands for, or null if it is unknown, revoked or wrong. Its role is the lesser of the
-   * token's and its owner's now. Records its use.
+   * token's and its owner's now. Records its use unless `touch` is false (a re-check of a long-lived stream).
    */
-  async authenticate(presented: string): Promise<Actor | null> {
+  async authenticate(presented: string, touch = true): Promise<Actor | null> {
     const parsed = parseToken(presented);
     if (!parsed) return null;
     const token = await this.tokens.findOne({ where: { id: parsed.id }, relations: { owner: true } });
     if (!token) return null;
     const check = await checkTokenSecret(parsed.secret, token.secretHash);
     if (check === 'invalid') return null;
-    await this.tokens.update(
-      { id: token.id },
-      check === 'valid-rehash'
-        ? { lastUsedAt: new Date(), secretHash: hashTokenSecret(parsed.secret) }
-        : { lastUsedAt: new Date() },
-    );
+    if (touch || check === 'valid-rehash')
+      await this.tokens.update(
+        { id: token.id },
+        check === 'valid-rehash'
+          ? { lastUsedAt: new Date(), secretHash: hashTokenSecret(parsed.secret) }
+          : { lastUsedAt: new Date() },
+      );
     return {
       username: `token:${token.name}`,
       role: lesserRole(token.role, token.owner.role),
