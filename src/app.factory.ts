@@ -5,10 +5,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { protectApiDocs } from './auth/api-docs-access.js';
-import { securityHeaders } from './auth/security-headers.js';
+import { noStore, securityHeaders } from './auth/security-headers.js';
 import { httpsOptionsOf } from './auth/tls.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
-import { jsonBodyOptions, refusePrototypeKeys, requireJsonBody } from './common/json-body.js';
 import { createValidationPipe } from './common/validation.js';
 import { DEFAULT_SETTINGS, logLevelsUpTo, type Settings } from './settings.js';
 
@@ -30,9 +29,8 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
     httpsOptions: httpsOptionsOf(settings),
   });
   app.use(securityHeaders(Boolean(settings.tlsCert)));
-  app.use(requireJsonBody);
-  app.useBodyParser('json', jsonBodyOptions);
-  app.use(refusePrototypeKeys);
+  app.use(noStore);
+  // No body parser here: AuthGuard reads JSON bodies once the caller is known (common/json-body.ts).
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: '/', method: RequestMethod.ALL },

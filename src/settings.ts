@@ -17,6 +17,13 @@ export interface Settings {
   sessionMaxMs?: number;
   loginTokenTtlMs?: number;
   loginAttemptsPerMinute?: number;
+  /** Failed bearer-token authentications allowed per source address per minute (then 429). */
+  badTokensPerMinute?: number;
+  /** Retention (src/retention/retention-settings.ts holds the defaults): audit entries and revisions older than
+   *  this many days are pruned, but the newest `revisionsKept` revisions (and always the head) are kept. */
+  auditRetentionDays?: number;
+  revisionRetentionDays?: number;
+  revisionsKept?: number;
   /** Most verbose Nest log level printed: error, warn, log, debug, verbose. */
   logLevel: LogLevel;
 }
@@ -59,6 +66,10 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     sessionMaxMs: secondsOf(env, 'TETHER_SESSION_MAX_SECONDS'),
     loginTokenTtlMs: secondsOf(env, 'TETHER_LOGIN_TOKEN_SECONDS'),
     loginAttemptsPerMinute: positiveIntOf(env, 'TETHER_LOGIN_ATTEMPTS_PER_MINUTE'),
+    badTokensPerMinute: positiveIntOf(env, 'TETHER_BAD_TOKENS_PER_MINUTE'),
+    auditRetentionDays: positiveIntOf(env, 'TETHER_AUDIT_RETENTION_DAYS'),
+    revisionRetentionDays: positiveIntOf(env, 'TETHER_REVISION_RETENTION_DAYS'),
+    revisionsKept: positiveIntOf(env, 'TETHER_REVISIONS_KEPT'),
     logLevel,
   };
 }

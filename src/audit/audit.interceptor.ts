@@ -43,12 +43,16 @@ export class AuditInterceptor implements NestInterceptor {
   }
 }
 
-/** `sms`, `ismg/gw1`, `12`: the route's parameters, else the name in the body. */
+/** Longest target recorded from a body: a client chooses it, so it is cut to the longest valid name. */
+const TARGET_MAX_LENGTH = 64;
+
+/** `sms`, `ismg/gw1`, `12`: the route's parameters, else the name (or username) in the body, cut to 64 characters. */
 export function auditTargetOf(request: Request): string | undefined {
   const params = Object.values(request.params ?? {}).filter((v) => typeof v === 'string' && v !== '');
   if (params.length > 0) return params.join('/');
-  const name = (request.body as { name?: unknown } | undefined)?.name;
-  return typeof name === 'string' ? name : undefined;
+  const body = request.body as { name?: unknown; username?: unknown } | undefined;
+  const name = typeof body?.name === 'string' ? body.name : body?.username;
+  return typeof name === 'string' ? name.slice(0, TARGET_MAX_LENGTH) : undefined;
 }
 
 function isDenial(error: unknown): boolean {

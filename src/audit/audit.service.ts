@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   Between,
@@ -11,6 +11,15 @@ import {
 import type { Role } from '../auth/roles.js';
 import { AuditEventEntity, type AuditResult } from './audit-event.entity.js';
 import type { AuditEventDto, AuditListDto, AuditQueryDto } from './audit.dto.js';
+import {
+  describeWindow,
+  ThrottledAttemptWindows,
+  type AttemptWindow,
+  type ThrottledAttempt,
+} from './throttled-attempts.js';
+
+/** How often the rows of open throttle windows are brought up to date with their counts. */
+const THROTTLED_FLUSH_MS = 2000;
 
 /** Who acted; `none` for a caller that never authenticated (a failed or throttled login). */
 export interface AuditActor {
@@ -32,10 +41,79 @@ export interface AuditEntry {
 }
 
 @Injectable()
-export class AuditService {
+export class AuditService implements OnModuleDestroy {
   private readonly logger = new Logger('Audit');
+  private readonly throttled = new ThrottledAttemptWindows();
+  private flushTimer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
 
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+
+  /**
+   * Records a request refused by a rate limit. One row per source address, action and minute holds the count: the
+   * first attempt inserts it, later ones update it every couple of seconds (and before the log is read). Never throws.
+   */
+  async recordThrottled(attempt: ThrottledAttempt): Promise<void> {
+    const { window, first } = this.throttled.count(attempt, Date.now());
+    if (first) {
+      window.written = window.count;
+      window.row = this.insertWindow(window);
+      await window.row;
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flushThrottled();
+      }, THROTTLED_FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Brings every throttle window's row up to date with its count. */
+  flushThrottled(): Promise<void> {
+    this.flushing ??= this.writeWindows().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushThrottled();
+  }
+
+  private async insertWindow(window: AttemptWindow): Promise<number | undefined> {
+    const { sourceAddress, action, target } = window.attempt;
+    try {
+      const result = await this.events.insert(
+        toEntity({
+          actor: UNAUTHENTICATED,
+          sourceAddress,
+          action,
+          target,
+          result: 'denied',
+          detail: describeWindow(window, this.throttled.windowMs),
+        }),
+      );
+      return (result.identifiers[0] as { id?: number } | undefined)?.id;
+    } catch (error) {
+      this.logger.error(`could not record throttled ${action}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async writeWindows(): Promise<void> {
+    for (const window of this.throttled.unwritten()) {
+      const count = window.count;
+      const id = await window.row;
+      window.written = count;
+      if (id === undefined) continue;
+      try {
+        await this.events.update({ id }, { detail: describeWindow(window, this.throttled.windowMs) });
+      } catch (error) {
+        this.logger.error(`could not update throttled ${window.attempt.action}: ${(error as Error).message}`);
+      }
+    }
+    this.throttled.forgetEnded(Date.now());
+  }
 
   /** Appends one event. Never throws: a failing audit write is logged, not turned into a failed request. */
   async record(entry: AuditEntry): Promise<void> {
@@ -54,6 +132,7 @@ export class AuditService {
   }
 
   async list(query: AuditQueryDto): Promise<AuditListDto> {
+    await this.flushThrottled();
     const where: FindOptionsWhere<AuditEventEntity> = {};
     if (query.user) where.actor = query.user;
     if (query.action) where.action = query.action;

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpException, type INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { AuthService } from './auth.service.js';
@@ -23,6 +24,6 @@ export function protectApiDocs(app: INestApplication, docsPath: string): void {
 }
 
 function refuse(response: Response, statusCode: number, message: string): void {
-  response.setHeader('WWW-Authenticate', 'Bearer realm="tether"');
-  response.status(statusCode).json({ statusCode, error: 'Unauthorized', message });
+  if (statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="tether"');
+  response.status(statusCode).json({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
 }

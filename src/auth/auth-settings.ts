@@ -10,6 +10,8 @@ export interface AuthSettings {
   loginTokenTtlMs: number;
   /** Login attempts allowed per source address per minute. */
   loginAttemptsPerMinute: number;
+  /** Failed bearer-token authentications allowed per source address per minute. */
+  badTokensPerMinute: number;
   /** Served over HTTPS: cookies get Secure, HSTS is sent. */
   tls: boolean;
 }
@@ -19,6 +21,7 @@ export const AUTH_DEFAULTS = {
   sessionMaxMs: 12 * 60 * 60_000,
   loginTokenTtlMs: 15 * 60_000,
   loginAttemptsPerMinute: 10,
+  badTokensPerMinute: 30,
 } as const;
 
 export function authSettingsOf(settings: Settings): AuthSettings {
@@ -27,6 +30,7 @@ export function authSettingsOf(settings: Settings): AuthSettings {
     sessionMaxMs: settings.sessionMaxMs ?? AUTH_DEFAULTS.sessionMaxMs,
     loginTokenTtlMs: settings.loginTokenTtlMs ?? AUTH_DEFAULTS.loginTokenTtlMs,
     loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? AUTH_DEFAULTS.loginAttemptsPerMinute,
+    badTokensPerMinute: settings.badTokensPerMinute ?? AUTH_DEFAULTS.badTokensPerMinute,
     tls: Boolean(settings.tlsCert && settings.tlsKey),
   };
 }

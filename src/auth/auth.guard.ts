@@ -11,6 +11,7 @@ import { AUDIT_ACTION } from '../audit/audited.decorator.js';
 import { auditTargetOf } from '../audit/audit.interceptor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { sourceAddressOf } from '../common/change-context.js';
+import { jsonBodyOptions, PUBLIC_JSON_BODY_LIMIT, readJsonBody } from '../common/json-body.js';
 import { AuthService } from './auth.service.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE, roleAllows, type Actor, type Role } from './roles.js';
 
@@ -21,7 +22,8 @@ type AuthenticatedRequest = Request & { user?: Actor; loginSessionId?: number };
 /**
  * The one gate for every route: @Public routes pass, @RequireRole routes need credentials of at least that role,
  * and a route with neither is closed, so a forgotten decorator fails safe. The console's static files are the only
- * undecorated routes let through.
+ * undecorated routes let through. The JSON body is read only once a request has passed, so an anonymous caller
+ * cannot make the server parse anything but the small body of a public route (the login).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -34,9 +36,13 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const response = context.switchToHttp().getResponse<Response>();
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
-      if (request.path.endsWith('/auth/login')) refuseCrossSite(request);
+      // Decided by the route matched, not by the path's spelling (a trailing slash or upper case reach it too):
+      // a public route that changes state (the login, the logout) must come from our own pages or a script.
+      refuseCrossSite(request);
+      await readJsonBody(request, response, PUBLIC_JSON_BODY_LIMIT);
       return true;
     }
     const needed = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
@@ -77,6 +83,7 @@ export class AuthGuard implements CanActivate {
         `this needs the ${needed} role; ${found.actor.username} has ${found.actor.role}`,
       );
     }
+    await readJsonBody(request, response, jsonBodyOptions.limit);
     return true;
   }
 }

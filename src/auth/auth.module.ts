@@ -13,6 +13,7 @@ import { FirstAdmin } from './first-admin.js';
 import { LoginSessionEntity } from './login-session.entity.js';
 import { LoginSessionsService } from './login-sessions.service.js';
 import { LoginThrottleGuard } from './login-throttle.guard.js';
+import { StreamAccess } from './stream-access.js';
 
 /**
  * Access control: who may call what. Installs the global guard, so every route of the app is either @Public or
@@ -39,7 +40,9 @@ import { LoginThrottleGuard } from './login-throttle.guard.js';
     LoginSessionsService,
     LoginThrottleGuard,
     FirstAdmin,
+    StreamAccess,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
+  exports: [StreamAccess],
 })
 export class AuthModule {}

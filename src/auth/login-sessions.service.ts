@@ -65,14 +65,17 @@ export class LoginSessionsService {
     };
   }
 
-  /** The login a session cookie belongs to, if it is still alive; slides its idle expiry. */
-  byCookie(cookie: string): Promise<ActiveLogin | null> {
-    return this.resume({ cookieHash: digest(cookie) }, false);
+  /**
+   * The login a session cookie belongs to, if it is still alive; slides its idle expiry unless `touch` is false
+   * (a re-check of a long-lived stream is not activity).
+   */
+  byCookie(cookie: string, touch = true): Promise<ActiveLogin | null> {
+    return this.resume({ cookieHash: digest(cookie) }, false, touch);
   }
 
   /** The login a bearer token from POST /auth/login belongs to, if both are still alive. */
-  byBearer(bearer: string): Promise<ActiveLogin | null> {
-    return this.resume({ bearerHash: digest(bearer) }, true);
+  byBearer(bearer: string, touch = true): Promise<ActiveLogin | null> {
+    return this.resume({ bearerHash: digest(bearer) }, true, touch);
   }
 
   async end(id: number): Promise<void> {
@@ -86,6 +89,7 @@ export class LoginSessionsService {
   private async resume(
     where: { cookieHash: string } | { bearerHash: string },
     viaBearer: boolean,
+    touch: boolean,
   ): Promise<ActiveLogin | null> {
     const login = await this.logins.findOne({ where, relations: { user: true } });
     if (!login) return null;
@@ -96,8 +100,11 @@ export class LoginSessionsService {
       return null;
     }
     if (viaBearer && now >= login.bearerExpiresAt.getTime()) return null;
-    await this.logins.update({ id: login.id }, { lastSeenAt: new Date(now) });
-    return { id: login.id, actor: { username: login.user.username, role: login.user.role } };
+    if (touch) await this.logins.update({ id: login.id }, { lastSeenAt: new Date(now) });
+    return {
+      id: login.id,
+      actor: { username: login.user.username, role: login.user.role, userId: login.userId },
+    };
   }
 }
 

@@ -9,11 +9,12 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { AuditService, UNAUTHENTICATED } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { sourceAddressOf } from '../common/change-context.js';
 
 /** Limits login attempts per source address (the peer address; no proxy headers are trusted).
- *  A refused attempt is audited like a failed login: a brute force shows in the audit log. */
+ *  Refused attempts are audited like failed logins, one row per address and minute with their count: a brute force
+ *  shows in the audit log without filling it. */
 @Injectable()
 export class LoginThrottleGuard extends ThrottlerGuard {
   constructor(
@@ -35,13 +36,11 @@ export class LoginThrottleGuard extends ThrottlerGuard {
   ): Promise<void> {
     const request = context.switchToHttp().getRequest<Request>();
     const username: unknown = request.body?.username;
-    await this.audit.record({
-      actor: UNAUTHENTICATED,
+    await this.audit.recordThrottled({
       sourceAddress: sourceAddressOf(request),
       action: 'auth.login',
       target: typeof username === 'string' ? username.slice(0, 64) : undefined,
-      result: 'denied',
-      detail: `throttled: more than ${detail.limit} attempts a minute from this address`,
+      detail: `more than ${detail.limit} attempts a minute from this address`,
     });
     return super.throwThrottlingException(context, detail);
   }

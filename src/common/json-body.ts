@@ -1,40 +1,81 @@
-import type { NextFunction, Request, Response } from 'express';
+import { HttpException } from '@nestjs/common';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { UnsupportedMediaTypeError, ValidationError } from './errors.js';
 
-// The API speaks JSON only. Bodies of another type are refused rather than guessed at, and a key that
-// would reach an object's prototype is refused right after parsing, before any validation sees the object.
+// The API speaks JSON only. Bodies of another type are refused rather than guessed at; a body is read only once the
+// caller is known (AuthGuard calls readJsonBody), so an anonymous client cannot make the server parse megabytes;
+// and a body nested deeper than MAX_JSON_DEPTH or holding a key that would reach an object's prototype is refused
+// right after parsing, before any validation walks it.
 
 /** Largest accepted JSON body: a whole snapshot of a big installation fits many times over. */
 export const jsonBodyOptions = { limit: '2mb' };
 
-/** Express middleware: a request that carries a body must say it is JSON (415 otherwise). */
-export function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
-  const length = request.headers['content-length'];
-  const hasBody =
-    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (hasBody && !request.is('application/json')) {
-    next(
-      new UnsupportedMediaTypeError(
-        `Content-Type must be application/json, got ${request.headers['content-type'] ?? 'nothing'}`,
-        'Content-Type',
-      ),
-    );
-    return;
+/** Largest body a route open to anonymous callers (the login) reads: a username and a password. */
+export const PUBLIC_JSON_BODY_LIMIT = '4kb';
+
+/** Deepest nesting of objects and arrays a body may have; the deepest real document (a config) has about 5. */
+export const MAX_JSON_DEPTH = 32;
+
+const parsers = new Map<string, RequestHandler>();
+
+function parserFor(limit: string): RequestHandler {
+  let parser = parsers.get(limit);
+  if (!parser) {
+    parser = express.json({ limit });
+    parsers.set(limit, parser);
   }
-  next();
+  return parser;
 }
 
-/** Express middleware, after the JSON parser: JSON.parse keeps `__proto__` as an own key; refuse it. */
-export function refusePrototypeKeys(request: Request, _response: Response, next: NextFunction): void {
-  next(
-    hasPrototypeKey(request.body)
-      ? new ValidationError('property __proto__ is not allowed', '__proto__')
-      : undefined,
-  );
+/**
+ * Reads and checks the JSON body of an authenticated (or public) request into `request.body`. Errors are answered
+ * with the field `body` (or `__proto__`, `Content-Type`): 400 malformed or too deep, 413 too large, 415 not JSON.
+ */
+export async function readJsonBody(request: Request, response: Response, limit: string): Promise<void> {
+  if (!hasBody(request)) return;
+  if (!request.is('application/json')) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type must be application/json, got ${request.headers['content-type'] ?? 'nothing'}`,
+      'Content-Type',
+    );
+  }
+  await new Promise<void>((resolve, reject) => {
+    parserFor(limit)(request, response, (error?: unknown) => {
+      if (error === undefined) return resolve();
+      const status = (error as { status?: unknown }).status;
+      // body-parser's own errors (malformed, too large, bad charset): the exception filter names `body` for them.
+      reject(
+        typeof status === 'number' && status >= 400 && status < 500
+          ? new HttpException((error as Error).message, status, { cause: error })
+          : error,
+      );
+    });
+  });
+  checkShape(request.body);
 }
 
-function hasPrototypeKey(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return true;
-  return Object.values(value).some(hasPrototypeKey);
+function hasBody(request: Request): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * One walk, without recursion (so no depth can overflow the stack): refuses nesting deeper than MAX_JSON_DEPTH and
+ * `__proto__` keys (JSON.parse keeps them as own keys).
+ */
+function checkShape(body: unknown): void {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new ValidationError(`body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`, 'body');
+    }
+    if (Object.prototype.hasOwnProperty.call(value, '__proto__')) {
+      throw new ValidationError('property __proto__ is not allowed', '__proto__');
+    }
+    for (const child of Object.values(value)) {
+      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1 });
+    }
+  }
 }

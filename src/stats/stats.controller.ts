@@ -1,4 +1,4 @@
-import { Controller, Get, type MessageEvent, Query, Res, Sse } from '@nestjs/common';
+import { Controller, Get, type MessageEvent, Query, Req, Res, Sse } from '@nestjs/common';
 import {
   ApiExtraModels,
   ApiOkResponse,
@@ -7,9 +7,10 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
 import { RequireRole } from '../auth/roles.js';
+import { StreamAccess } from '../auth/stream-access.js';
 import {
   HistoryQueryDto,
   SampleTotalsDto,
@@ -24,7 +25,10 @@ import { StatsService } from './stats.service.js';
 @ApiExtraModels(SampleTotalsDto, StatsEventDto)
 @Controller('stats')
 export class StatsController {
-  constructor(private readonly stats: StatsService) {}
+  constructor(
+    private readonly stats: StatsService,
+    private readonly access: StreamAccess,
+  ) {}
 
   @Get()
   @RequireRole('viewer')
@@ -50,12 +54,13 @@ export class StatsController {
     summary: 'Live stats as Server-Sent Events',
     description:
       'A `stats` event (the GET /stats body plus `serverTime`) on connect and every second; runtime events as they ' +
-      'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `sessions-closed`.',
+      'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `sessions-closed`. The stream ends ' +
+      'within 2 s of its token being revoked or its login ended; a user holds at most 8 streams at once (429 beyond).',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'Event stream', schema: { $ref: getSchemaPath(StatsEventDto) } })
-  stream(): Observable<MessageEvent> {
-    return this.stats.stream();
+  stream(@Req() request: Request): Observable<MessageEvent> {
+    return this.access.hold(request, 'viewer', this.stats.stream());
   }
 
   @Get('history')

@@ -1,25 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { NotFoundError } from '../common/errors.js';
+import { ForbiddenError, NotFoundError } from '../common/errors.js';
 import type { Caller } from '../auth/caller.js';
-import type { Actor } from '../auth/roles.js';
-import { hashSecret, verifySecret } from '../auth/secret-hash.js';
+import { lesserRole, type Actor } from '../auth/roles.js';
 import { ApiTokenEntity } from './api-token.entity.js';
+import { checkTokenSecret, hashTokenSecret } from './token-secret.js';
 import { CreateTokenDto, CreatedTokenResponseDto, TokenResponseDto } from './dto/token.dto.js';
 import { formatToken, newTokenSecret, parseToken } from './token-format.js';
 
 @Injectable()
 export class TokensService {
-  /**
-   * Token id → SHA-256 of the secret already verified against its scrypt hash, so automation polling every second
-   * does not pay for scrypt on each call. Only a row still in the database is ever accepted: revocation deletes the
-   * row (and this entry), so it takes effect on the very next request.
-   */
-  private readonly verified = new Map<number, string>();
-
   constructor(
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
     private readonly audit: AuditService,
@@ -31,13 +23,16 @@ export class TokensService {
   }
 
   async create(dto: CreateTokenDto, caller: Caller): Promise<CreatedTokenResponseDto> {
+    const ownerId = caller.actor.userId;
+    if (ownerId === undefined) throw new ForbiddenError('only a user (or a token of one) can make a token');
     const secret = newTokenSecret();
     const token = await this.tokens.save(
       this.tokens.create({
         name: dto.name,
         role: dto.role,
-        secretHash: await hashSecret(secret),
+        secretHash: hashTokenSecret(secret),
         createdBy: caller.actor.username,
+        ownerId,
         lastUsedAt: null,
       }),
     );
@@ -56,7 +51,6 @@ export class TokensService {
     const token = await this.tokens.findOneBy({ id });
     if (!token) throw new NotFoundError('token', id);
     await this.tokens.delete({ id });
-    this.verified.delete(id);
     await this.audit.record({
       actor: caller.actor,
       sourceAddress: caller.sourceAddress,
@@ -67,22 +61,30 @@ export class TokensService {
     });
   }
 
-  /** The actor a bearer API token stands for, or null if it is unknown, revoked or wrong. Records its use. */
-  async authenticate(presented: string): Promise<Actor | null> {
+  /**
+   * The actor a bearer API token stands for, or null if it is unknown, revoked or wrong. Its role is the lesser of the
+   * token's and its owner's now. Records its use unless `touch` is false (a re-check of a long-lived stream).
+   */
+  async authenticate(presented: string, touch = true): Promise<Actor | null> {
     const parsed = parseToken(presented);
     if (!parsed) return null;
-    const token = await this.tokens.findOneBy({ id: parsed.id });
-    if (!token) {
-      this.verified.delete(parsed.id);
-      return null;
-    }
-    const fingerprint = createHash('sha256').update(parsed.secret).digest('hex');
-    if (this.verified.get(token.id) !== fingerprint) {
-      if (!(await verifySecret(parsed.secret, token.secretHash))) return null;
-      this.verified.set(token.id, fingerprint);
-    }
-    await this.tokens.update({ id: token.id }, { lastUsedAt: new Date() });
-    return { username: `token:${token.name}`, role: token.role, tokenId: token.id };
+    const token = await this.tokens.findOne({ where: { id: parsed.id }, relations: { owner: true } });
+    if (!token) return null;
+    const check = await checkTokenSecret(parsed.secret, token.secretHash);
+    if (check === 'invalid') return null;
+    if (touch || check === 'valid-rehash')
+      await this.tokens.update(
+        { id: token.id },
+        check === 'valid-rehash'
+          ? { lastUsedAt: new Date(), secretHash: hashTokenSecret(parsed.secret) }
+          : { lastUsedAt: new Date() },
+      );
+    return {
+      username: `token:${token.name}`,
+      role: lesserRole(token.role, token.owner.role),
+      tokenId: token.id,
+      userId: token.ownerId,
+    };
   }
 }
 

@@ -1,23 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Repository, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
+import { Mutex } from '../common/mutex.js';
 import type { Caller } from '../auth/caller.js';
 import { hashSecret, verifySecret } from '../auth/secret-hash.js';
 import { LoginSessionEntity } from '../auth/login-session.entity.js';
-import type { Role } from '../auth/roles.js';
+import { roleAllows } from '../auth/roles.js';
+import { capOwnerTokens, revokeOwnerTokens } from '../tokens/owner-tokens.js';
 import { CreateUserDto, UpdateUserDto, UserResponseDto } from './dto/user.dto.js';
 import { UserEntity } from './user.entity.js';
 
 // Checked against when the username is unknown, so a login takes as long for a missing user as for a wrong password.
 const UNKNOWN_USER_HASH = hashSecret('tether: no such user');
 
+/**
+ * The row may lose its admin role (or go) only if another admin remains. Part of the very UPDATE or DELETE statement,
+ * so the check and the write are one atomic step even across processes sharing the database file.
+ */
+const LEAVES_AN_ADMIN = `("role" != 'admin' OR (SELECT COUNT(*) FROM "users" WHERE "role" = 'admin') > 1)`;
+
 @Injectable()
 export class UsersService {
+  /** User changes run one at a time: each is a read, a password hash, then one transaction. */
+  private readonly changes = new Mutex();
+
   constructor(
     @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
-    @InjectRepository(LoginSessionEntity) private readonly logins: Repository<LoginSessionEntity>,
     private readonly audit: AuditService,
   ) {}
 
@@ -30,53 +40,91 @@ export class UsersService {
     return toResponse(await this.getEntityOrThrow(username));
   }
 
-  async create(dto: CreateUserDto, caller: Caller): Promise<UserResponseDto> {
-    if (await this.users.existsBy({ username: dto.username })) {
-      throw new ConflictError(`a user named "${dto.username}" already exists`, 'username');
-    }
-    const user = await this.users.save(
-      this.users.create({
-        username: dto.username,
-        role: dto.role,
-        passwordHash: await hashSecret(dto.password),
-      }),
-    );
-    await this.record(caller, 'user.create', user.username, 'ok', `role ${user.role}`);
-    return toResponse(user);
-  }
-
-  async update(username: string, dto: UpdateUserDto, caller: Caller): Promise<UserResponseDto> {
-    const user = await this.getEntityOrThrow(username);
-    const changes: string[] = [];
-    if (dto.role !== undefined && dto.role !== user.role) {
-      if (user.role === 'admin' && (await this.isLastAdmin(user))) {
-        throw new ConflictError(`"${username}" is the last admin; make another user admin first`, 'role');
+  create(dto: CreateUserDto, caller: Caller): Promise<UserResponseDto> {
+    return this.changes.run(async () => {
+      if (await this.users.existsBy({ username: dto.username })) {
+        throw new ConflictError(`a user named "${dto.username}" already exists`, 'username');
       }
-      changes.push(`role ${user.role} -> ${dto.role}`);
-      user.role = dto.role;
-    }
-    if (dto.password !== undefined) {
-      user.passwordHash = await hashSecret(dto.password);
-      changes.push('password changed');
-    }
-    if (changes.length === 0) return toResponse(user);
-    await this.users.save(user);
-    if (dto.password !== undefined) await this.endLogins(user.id, caller.loginSessionId);
-    await this.record(caller, 'user.update', username, 'ok', changes.join('; '));
-    return toResponse(user);
+      const user = await this.users.save(
+        this.users.create({
+          username: dto.username,
+          role: dto.role,
+          passwordHash: await hashSecret(dto.password),
+        }),
+      );
+      await this.record(caller, 'user.create', user.username, `role ${user.role}`);
+      return toResponse(user);
+    });
   }
 
-  async remove(username: string, caller: Caller): Promise<void> {
-    const user = await this.getEntityOrThrow(username);
-    if (caller.actor.tokenId === undefined && caller.actor.username === user.username) {
-      throw new ValidationError('you cannot delete the user you are logged in as', 'username');
-    }
-    if (user.role === 'admin' && (await this.isLastAdmin(user))) {
-      throw new ConflictError(`"${username}" is the last admin and cannot be deleted`, 'username');
-    }
-    await this.endLogins(user.id);
-    await this.users.delete({ id: user.id });
-    await this.record(caller, 'user.delete', username, 'ok');
+  /**
+   * A new role or password. A lower role caps the user's API tokens at it; a lower role or a new password ends the
+   * user's console logins (cookies and login bearers), except the one making the change.
+   */
+  update(username: string, dto: UpdateUserDto, caller: Caller): Promise<UserResponseDto> {
+    return this.changes.run(async () => {
+      const user = await this.getEntityOrThrow(username);
+      const role = dto.role !== undefined && dto.role !== user.role ? dto.role : undefined;
+      const passwordHash = dto.password === undefined ? undefined : await hashSecret(dto.password);
+      if (role === undefined && passwordHash === undefined) return toResponse(user);
+      const demoted = role !== undefined && roleAllows(user.role, role);
+      const changes: string[] = [];
+      await this.users.manager.transaction(async (manager) => {
+        if (role !== undefined) {
+          const result = await manager
+            .createQueryBuilder()
+            .update(UserEntity)
+            .set({ role })
+            .where('"id" = :id', { id: user.id })
+            .andWhere(LEAVES_AN_ADMIN)
+            .execute();
+          if (!result.affected) {
+            throw new ConflictError(`"${username}" is the last admin; make another user admin first`, 'role');
+          }
+          changes.push(`role ${user.role} -> ${role}`);
+        }
+        if (passwordHash !== undefined) {
+          await manager.getRepository(UserEntity).update({ id: user.id }, { passwordHash });
+          changes.push('password changed');
+        }
+        if (demoted && role !== undefined) {
+          const capped = await capOwnerTokens(manager, user.id, role);
+          if (capped > 0) changes.push(`${capped} API token(s) capped to ${role}`);
+        }
+        if (demoted || passwordHash !== undefined) {
+          const ended = await endLogins(manager, user.id, caller.loginSessionId);
+          if (ended > 0) changes.push(`${ended} login(s) ended`);
+        }
+        await this.recordWith(manager, caller, 'user.update', username, changes.join('; '));
+      });
+      return toResponse(await this.getEntityOrThrow(username));
+    });
+  }
+
+  /** Deletes the user with their API tokens and console logins, in one transaction. */
+  remove(username: string, caller: Caller): Promise<void> {
+    return this.changes.run(async () => {
+      const user = await this.getEntityOrThrow(username);
+      if (caller.actor.tokenId === undefined && caller.actor.username === user.username) {
+        throw new ValidationError('you cannot delete the user you are logged in as', 'username');
+      }
+      await this.users.manager.transaction(async (manager) => {
+        const tokens = await revokeOwnerTokens(manager, user.id);
+        const logins = await endLogins(manager, user.id);
+        const result = await manager
+          .createQueryBuilder()
+          .delete()
+          .from(UserEntity)
+          .where('"id" = :id', { id: user.id })
+          .andWhere(LEAVES_AN_ADMIN)
+          .execute();
+        if (!result.affected) {
+          throw new ConflictError(`"${username}" is the last admin and cannot be deleted`, 'username');
+        }
+        const detail = `${tokens} API token(s) revoked, ${logins} login(s) ended`;
+        await this.recordWith(manager, caller, 'user.delete', username, detail);
+      });
+    });
   }
 
   /** The user if the password is right; null otherwise, after the same amount of work. */
@@ -107,34 +155,42 @@ export class UsersService {
     });
   }
 
-  private async isLastAdmin(user: UserEntity): Promise<boolean> {
-    return user.role === 'admin' && (await this.users.countBy({ role: 'admin' satisfies Role })) <= 1;
-  }
-
   private async getEntityOrThrow(username: string): Promise<UserEntity> {
     const user = await this.users.findOneBy({ username });
     if (!user) throw new NotFoundError('user', username);
     return user;
   }
 
-  /** A password change or removal ends the user's console logins, except the one making the change. */
-  private async endLogins(userId: number, keepLoginId?: number): Promise<void> {
-    const query = this.logins.createQueryBuilder().delete().where('userId = :userId', { userId });
-    if (keepLoginId !== undefined) query.andWhere('id != :keepLoginId', { keepLoginId });
-    await query.execute();
+  // Failures are recorded by AuditInterceptor (the routes are @Audited); successes here, with what changed.
+  private record(caller: Caller, action: string, target: string, detail?: string) {
+    return this.audit.record({ ...this.entry(caller, action, target, detail) });
   }
 
-  // Failures are recorded by AuditInterceptor (the routes are @Audited); successes here, with what changed.
-  private record(caller: Caller, action: string, target: string, result: 'ok', detail?: string) {
-    return this.audit.record({
+  private recordWith(manager: EntityManager, caller: Caller, action: string, target: string, detail: string) {
+    return this.audit.recordWith(manager, this.entry(caller, action, target, detail));
+  }
+
+  private entry(caller: Caller, action: string, target: string, detail?: string) {
+    return {
       actor: caller.actor,
       sourceAddress: caller.sourceAddress,
       action,
       target,
-      result,
+      result: 'ok' as const,
       detail,
-    });
+    };
   }
+}
+
+/** Ends a user's console logins (cookie and login bearer alike), except the one making the change; how many. */
+async function endLogins(manager: EntityManager, userId: number, keepLoginId?: number): Promise<number> {
+  const query = manager
+    .createQueryBuilder()
+    .delete()
+    .from(LoginSessionEntity)
+    .where('"userId" = :userId', { userId });
+  if (keepLoginId !== undefined) query.andWhere('"id" != :keepLoginId', { keepLoginId });
+  return (await query.execute()).affected ?? 0;
 }
 
 function toResponse(user: UserEntity): UserResponseDto {

@@ -2,6 +2,7 @@
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
+import { loginToken, TEST_ADMIN_PASSWORD, withBearer } from '../helpers/auth.js';
 
 const login = (url: string, username: string, password: string) =>
   supertest(url).post('/api/v1/auth/login').send({ username, password });
@@ -81,14 +82,17 @@ describe('users', () => {
     expect(last.status).toBe(409);
     expect(last.body.message).toMatch(/last admin/);
     expect((await adminToken.patch('/api/v1/users/admin').send({ role: 'viewer' })).status).toBe(409);
-    // With a second admin, the first can be demoted, and the demotion applies to its live login at once.
+    // With a second admin, the first can be demoted: its login ends and its token is capped (issue 8, point 6).
     await adminToken
       .post('/api/v1/users')
       .send({ username: 'ada', password: 'ada-password-1', role: 'admin' })
       .expect(201);
-    await adminToken.patch('/api/v1/users/admin').send({ role: 'operator' }).expect(200);
-    expect((await t.request.get('/api/v1/users')).status).toBe(403);
-    await adminToken.patch('/api/v1/users/admin').send({ role: 'admin' }).expect(200);
-    expect((await t.request.get('/api/v1/users')).status).toBe(200);
+    const ada = withBearer(t.url, await loginToken(t.url, 'ada', 'ada-password-1'));
+    await ada.patch('/api/v1/users/admin').send({ role: 'operator' }).expect(200);
+    expect((await t.request.get('/api/v1/users')).status).toBe(401);
+    expect((await adminToken.get('/api/v1/users')).status).toBe(403);
+    await ada.patch('/api/v1/users/admin').send({ role: 'admin' }).expect(200);
+    const again = withBearer(t.url, await loginToken(t.url, 'admin', TEST_ADMIN_PASSWORD));
+    expect((await again.get('/api/v1/users')).status).toBe(200);
   });
 });
