@@ -19,6 +19,9 @@ export interface Settings {
   sessionMaxMs?: number;
   loginTokenTtlMs?: number;
   loginAttemptsPerMinute?: number;
+  /** false (TETHER_NODE_INTERNALS=off): listeners use only public Node APIs, never the self-tested private
+   *  paths (docs/runtime-hot-path.md, "Node internals"). */
+  nodeInternals: boolean;
   /** Most verbose Nest log level printed: error, warn, log, debug, verbose. */
   logLevel: LogLevel;
 }
@@ -31,6 +34,7 @@ export const DEFAULT_SETTINGS: Settings = {
   httpPort: 8080,
   dbPath: 'data/tether.db',
   socketPath: 'data/tether.sock',
+  nodeInternals: true,
   logLevel: 'log',
 };
 
@@ -45,6 +49,10 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`TETHER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const internals = env.TETHER_NODE_INTERNALS || 'on';
+  if (internals !== 'on' && internals !== 'off') {
+    throw new Error(`TETHER_NODE_INTERNALS must be on or off, got "${internals}"`);
+  }
   return {
     httpHost: env.TETHER_HTTP_HOST || DEFAULT_SETTINGS.httpHost,
     httpPort: port,
@@ -57,6 +65,7 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     sessionMaxMs: secondsOf(env, 'TETHER_SESSION_MAX_SECONDS'),
     loginTokenTtlMs: secondsOf(env, 'TETHER_LOGIN_TOKEN_SECONDS'),
     loginAttemptsPerMinute: positiveIntOf(env, 'TETHER_LOGIN_ATTEMPTS_PER_MINUTE'),
+    nodeInternals: internals === 'on',
     logLevel,
   };
 }

@@ -1,6 +1,6 @@
 // The web console in Debian's Chromium against the real app: real HTTP, real SQLite, real loopback backends.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -9,7 +9,7 @@ import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
-import { connect, echo, listen, type TestServer } from '../helpers/net.js';
+import { connect, echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
 const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
 const missing = chromiumMissing();
@@ -25,14 +25,6 @@ const overflow = `(() => Math.max(
 /** Runs in the page: the aria-label of the focused element. */
 const focusedLabel =
   '(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName)()';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(missing)('web console in Chromium', () => {
   let dir: string;
