@@ -73,7 +73,7 @@ export function startAppliance(main: string, env: Record<string, string>): Appli
   return { child, output: () => output, exited };
 }
 
-/** Waits until the appliance has printed its URLs (it is listening); fails with its output otherwise. */
+/** Waits until the appliance has printed its URLs (it is listening; needs TETHER_LOG_LEVEL log or more); fails with its output otherwise. */
 export async function untilListening(app: ApplianceProcess, timeoutMs = 30_000): Promise<void> {
   await waitFor(
     () => {
