@@ -1,4 +1,4 @@
-// Settings come from the environment (DESIGN.md, "Settings"); createApp takes them as plain data so
+// Settings come from the environment (README.md, "Settings"); createApp takes them as plain data so
 // main.ts and the tests build the very same application.
 import type { LogLevel } from '@nestjs/common';
 

@@ -28,7 +28,7 @@ export interface RunningProxy {
  */
 export const MAXCONN = Math.floor((FD_LIMIT - 20) / 2);
 
-/** V8's young generation capped as PERFORMANCE.md recommends for a relay (halves RSS per idle connection). */
+/** V8's young generation capped as docs/runtime-hot-path.md recommends for a relay (halves RSS per idle connection). */
 export const NODE_PROXY_FLAGS = ['--max-semi-space-size=2'];
 
 export function benchSnapshot(port: number, serverPorts: number[]): Snapshot {

@@ -234,7 +234,7 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
       expect(live.map((i) => ours.rows.get(key)![i])).toEqual(live.map((i) => theirs.rows.get(key)![i]));
     }
     // ...but HAProxy books a TCP session's bytes only when the stream is processed again (at its end, here),
-    // while Tether counts live bytes at once (CONSOLE.md: counters must not hide long connections).
+    // while Tether counts live bytes at once (docs/config-model.md, "Stats": counters must not hide long connections).
     for (const c of clients) c.socket.end();
     const settled = async (read: () => Promise<string>) =>
       waitFor(
