@@ -25,7 +25,7 @@ export interface RawTcpHandle {
   close(): void;
 }
 
-interface RawTcpBinding {
+export interface RawTcpBinding {
   TCP: new (type: number) => RawTcpHandle;
   constants: { SERVER: number };
 }
@@ -112,7 +112,10 @@ export function bindRawHandle(
  * that connected after the first one, and the loop then turns once more (level-triggered polling
  * reports both ready sockets in one round).
  */
-export async function selfTestAcceptPause(timeoutMs = SELF_TEST_MS): Promise<string | null> {
+export async function selfTestAcceptPause(
+  bind: typeof bindRawHandle = bindRawHandle,
+  timeoutMs = SELF_TEST_MS,
+): Promise<string | null> {
   const binding = rawTcpBinding();
   if (binding === null) return 'no tcp_wrap binding';
   let raw: RawTcpHandle | undefined;
@@ -130,7 +133,7 @@ export async function selfTestAcceptPause(timeoutMs = SELF_TEST_MS): Promise<str
     return await new Promise<string | null>((resolve) => {
       timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
       void (async () => {
-        const bound = bindRawHandle(binding, '127.0.0.1', 0, false);
+        const bound = bind(binding, '127.0.0.1', 0, false);
         raw = bound.handle;
         if (bound.bindError !== 0) return resolve(uvError('bind()', bound.bindError));
         if (bound.openError !== 0) return resolve(uvError('open()', bound.openError));

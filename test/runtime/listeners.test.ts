@@ -1,7 +1,7 @@
 // Listeners: enabled, maxconn (kernel backlog or held, on each pause path), allow-lists, bind failures and atomic apply.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { selfTestAcceptPause } from '../../src/runtime/node-internals.js';
+import { bindRawHandle, selfTestAcceptPause } from '../../src/runtime/node-internals.js';
 import type { RuntimeEvent, RuntimeStats } from '../../src/runtime/types.js';
 import {
   backend,
@@ -160,6 +160,18 @@ describe('listeners', () => {
       listeners: [],
     });
     expect(await selfTestAcceptPause()).toBeNull();
+    // The return codes are checked: a handle bound without open() can't stop being polled, and says so.
+    const withoutOpen: typeof bindRawHandle = (binding, address, port) => {
+      const handle = new binding.TCP(binding.constants.SERVER);
+      return { handle, bindError: handle.bind(address, port), openError: 0 };
+    };
+    expect(await selfTestAcceptPause(withoutOpen)).toBe('readStart() -> ENOTCONN');
+    // A failed open() is reported as such.
+    const openFails: typeof bindRawHandle = (binding, address, port, ipv6) => ({
+      ...bindRawHandle(binding, address, port, ipv6),
+      openError: -9,
+    });
+    expect(await selfTestAcceptPause(openFails)).toBe('open() -> EBADF');
     const off = runtime({ nodeInternals: false });
     expect(await off.listenerPaths()).toMatchObject({
       pause: 'hold',
