@@ -32,8 +32,8 @@ type ListenerServer = net.Server & { [LISTENER]?: Listener };
 export interface ListenerHost {
   /** Read buffer and callback for accepted sockets, or undefined for plain 'data' sockets. */
   readonly clientOnRead?: OnReadOpts;
-  /** The paths this host's listeners use (self-tested once per process). */
-  listenerPaths(): Promise<ListenerPaths>;
+  /** The paths this host's listeners use (self-tested once per process; cheap: called per listen). */
+  pathsInUse(): Promise<ListenerPaths>;
   accept(listener: Listener, socket: Socket): void;
   listenerError(listener: Listener, error: NodeJS.ErrnoException): void;
   listenerDrop(listener: Listener): void;
@@ -90,7 +90,7 @@ export class Listener {
 
   /** Binds and listens; rejects with BindError carrying the errno code. */
   async listen(): Promise<void> {
-    const paths = await this.host.listenerPaths();
+    const paths = await this.host.pathsInUse();
     const onread = paths.accept === 'onread' ? this.host.clientOnRead : undefined;
     const raw = paths.pause === 'readstop' ? this.bindRaw() : null;
     await new Promise<void>((resolve, reject) => {

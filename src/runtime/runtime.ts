@@ -121,7 +121,11 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.state.log('error', `frontend ${listener.frontend.name}: ${error.code ?? error.message}`);
   }
 
-  /** The runtime's paths, and each listener's (ListenerHost and ProxyRuntimeApi). */
+  pathsInUse(): Promise<ListenerPaths> {
+    return this.paths;
+  }
+
+  /** The runtime's paths, and each listener's. */
   async listenerPaths(): Promise<ListenerPathsReport> {
     const paths = await this.paths;
     const listeners = [...this.state.listeners].map((listener) => listener.report());
