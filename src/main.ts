@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { API_PREFIX, createApp, DOCS_PATH } from './app.factory.js';
 import { settingsFromEnv, type Settings } from './settings.js';
 
-/** A shutdown that has not finished by then is cut short (DESIGN: exit within 10 s). */
+/** A shutdown that has not finished by then is cut short (docs/architecture.md: exit within 10 s). */
 const SHUTDOWN_DEADLINE_MS = 9_500;
 
 async function main(): Promise<void> {

@@ -1,4 +1,4 @@
-// Settings come from the environment (DESIGN.md, "Settings"); createApp takes them as plain data so
+// Settings come from the environment (README.md, "Settings"); createApp takes them as plain data so
 // main.ts and the tests build the very same application.
 import type { LogLevel } from '@nestjs/common';
 
@@ -24,6 +24,9 @@ export interface Settings {
   auditRetentionDays?: number;
   revisionRetentionDays?: number;
   revisionsKept?: number;
+  /** false (TETHER_NODE_INTERNALS=off): listeners use only public Node APIs, never the self-tested private
+   *  paths (docs/runtime-hot-path.md, "Node internals"). */
+  nodeInternals: boolean;
   /** Most verbose Nest log level printed: error, warn, log, debug, verbose. */
   logLevel: LogLevel;
 }
@@ -35,6 +38,7 @@ export const DEFAULT_SETTINGS: Settings = {
   httpHost: '127.0.0.1',
   httpPort: 8080,
   dbPath: 'data/tether.db',
+  nodeInternals: true,
   logLevel: 'log',
 };
 
@@ -55,6 +59,10 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`TETHER_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const internals = env.TETHER_NODE_INTERNALS || 'on';
+  if (internals !== 'on' && internals !== 'off') {
+    throw new Error(`TETHER_NODE_INTERNALS must be on or off, got "${internals}"`);
+  }
   return {
     httpHost: env.TETHER_HTTP_HOST || DEFAULT_SETTINGS.httpHost,
     httpPort: port,
@@ -70,6 +78,7 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     auditRetentionDays: positiveIntOf(env, 'TETHER_AUDIT_RETENTION_DAYS'),
     revisionRetentionDays: positiveIntOf(env, 'TETHER_REVISION_RETENTION_DAYS'),
     revisionsKept: positiveIntOf(env, 'TETHER_REVISIONS_KEPT'),
+    nodeInternals: internals === 'on',
     logLevel,
   };
 }

@@ -1,6 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import { roleAllows } from '../auth/roles.js';
 import type { ChangeContext } from '../common/change-context.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors.js';
@@ -10,10 +8,9 @@ import { mergePatch } from '../config/merge-patch.js';
 import { normalizeBackend, normalizeServer } from '../config/normalize.js';
 import { keepStoredSecret } from '../config/secrets.js';
 import type { Backend, Snapshot } from '../config/snapshot.js';
-import { getEntityOrThrow } from '../database/get-entity-or-throw.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi } from '../runtime/types.js';
-import { backendFromEntity, toBackendResponse, toServerResponse, type ServerLive } from './backend-view.js';
+import { toBackendResponse, toServerResponse, type ServerLive } from './backend-view.js';
 import type {
   BackendChangeResponseDto,
   BackendResponseDto,
@@ -26,13 +23,12 @@ import type {
   UpdateBackendDto,
   UpdateServerDto,
 } from './backend.dto.js';
-import { BackendEntity } from './backend.entity.js';
 
-/** Backends and their servers: reads from the tables, every change through the config pipeline. */
+/** Backends and their servers: reads from the head (ConfigService.snapshot; the tables are only its
+ *  store), every change through the config pipeline. */
 @Injectable()
 export class BackendsService {
   constructor(
-    @InjectRepository(BackendEntity) private readonly backends: Repository<BackendEntity>,
     @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
     private readonly config: ConfigService,
   ) {}
@@ -40,16 +36,15 @@ export class BackendsService {
   // ---- backends ----
 
   async list(): Promise<BackendResponseDto[]> {
-    const [rows, live] = await Promise.all([
-      this.backends.find({ relations: { servers: true }, order: { position: 'ASC' } }),
-      this.liveServers(),
-    ]);
-    return rows.map((row) => toBackendResponse(backendFromEntity(row), live));
+    const backends = this.config.snapshot.backends;
+    const live = await this.liveServers();
+    return backends.map((backend) => toBackendResponse(backend, live));
   }
 
   async get(name: string): Promise<BackendResponseDto> {
-    const row = await getEntityOrThrow(this.backends, { name }, 'backend', name, { servers: true });
-    return toBackendResponse(backendFromEntity(row), await this.liveServers());
+    const head = this.config.snapshot;
+    const backend = head.backends[backendIndex(head, name)];
+    return toBackendResponse(backend, await this.liveServers());
   }
 
   async create(dto: CreateBackendDto, context: ChangeContext): Promise<BackendChangeResponseDto> {

@@ -1,4 +1,4 @@
-// The single pipeline every config change goes through (DESIGN.md, "Changing the config: apply, then
+// The single pipeline every config change goes through (docs/architecture.md, "Changing the config: apply, then
 // commit"; Caddy's admin pipeline): build the candidate from the head and the change, check it, check
 // If-Match, skip if nothing changed, apply it to the runtime, then write tables + revision + audit in
 // one transaction, putting the runtime back if that write fails. One change at a time (a mutex).

@@ -1,6 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
 import type { ChangeContext } from '../common/change-context.js';
 import { NotFoundError } from '../common/errors.js';
 import type { CommitResultDto } from '../config/config.dto.js';
@@ -8,7 +6,6 @@ import { ConfigService, type CommitResult } from '../config/config.service.js';
 import { mergePatch } from '../config/merge-patch.js';
 import { normalizeFrontend } from '../config/normalize.js';
 import type { Frontend, Snapshot } from '../config/snapshot.js';
-import { getEntityOrThrow } from '../database/get-entity-or-throw.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { FrontendStats, ProxyRuntimeApi } from '../runtime/types.js';
 import type {
@@ -18,27 +15,26 @@ import type {
   ReplaceFrontendDto,
   UpdateFrontendDto,
 } from './frontend.dto.js';
-import { FrontendEntity } from './frontend.entity.js';
 
+/** Frontends: reads from the head (ConfigService.snapshot; the tables are only its store), every change
+ *  through the config pipeline. */
 @Injectable()
 export class FrontendsService {
   constructor(
-    @InjectRepository(FrontendEntity) private readonly frontends: Repository<FrontendEntity>,
     @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
     private readonly config: ConfigService,
   ) {}
 
   async list(): Promise<FrontendResponseDto[]> {
-    const [rows, stats] = await Promise.all([
-      this.frontends.find({ order: { position: 'ASC' } }),
-      this.liveStats(),
-    ]);
-    return rows.map((row) => toResponse(fromEntity(row), stats.get(row.name)));
+    const frontends = this.config.snapshot.frontends;
+    const stats = await this.liveStats();
+    return frontends.map((frontend) => toResponse(frontend, stats.get(frontend.name)));
   }
 
   async get(name: string): Promise<FrontendResponseDto> {
-    const row = await getEntityOrThrow(this.frontends, { name }, 'frontend', name);
-    return toResponse(fromEntity(row), (await this.liveStats()).get(name));
+    const head = this.config.snapshot;
+    const frontend = head.frontends[indexOf(head, name)];
+    return toResponse(frontend, (await this.liveStats()).get(name));
   }
 
   async create(dto: CreateFrontendDto, context: ChangeContext): Promise<FrontendChangeResponseDto> {
@@ -136,20 +132,9 @@ function indexOf(snapshot: Snapshot, name: string): number {
   return index;
 }
 
-function fromEntity(row: FrontendEntity): Frontend {
-  return normalizeFrontend({
-    name: row.name,
-    bind: { address: row.bindAddress, port: row.bindPort },
-    backend: row.backend,
-    maxconn: row.maxconn,
-    allow: row.allow,
-    inspect: row.inspect,
-    enabled: row.enabled,
-  });
-}
-
 function toResponse(frontend: Frontend, stats: FrontendStats | undefined): FrontendResponseDto {
-  const response: FrontendResponseDto = { ...frontend, status: stats?.status ?? 'UNKNOWN' };
+  // A copy: the head is shared and never handed out to be changed.
+  const response: FrontendResponseDto = { ...structuredClone(frontend), status: stats?.status ?? 'UNKNOWN' };
   if (stats?.error) response.error = stats.error;
   return response;
 }

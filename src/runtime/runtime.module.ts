@@ -1,4 +1,5 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { SETTINGS, type Settings } from '../settings.js';
 import { ProxyRuntime } from './runtime.js';
 import type { ProxyRuntimeApi } from './types.js';
 
@@ -13,8 +14,10 @@ const logger = new Logger('Runtime');
   providers: [
     {
       provide: RUNTIME,
-      useFactory: (): ProxyRuntimeApi =>
+      inject: [SETTINGS],
+      useFactory: (settings: Settings): ProxyRuntimeApi =>
         new ProxyRuntime({
+          nodeInternals: settings.nodeInternals,
           log: (level, message, data) => {
             const text = data ? `${message} ${JSON.stringify(data)}` : message;
             if (level === 'error') logger.error(text);

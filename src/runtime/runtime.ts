@@ -13,6 +13,7 @@ import * as dispatch from './dispatch.js';
 import type { FrontendRuntime } from './frontend.js';
 import { computeImpact } from './impact.js';
 import type { Listener, ListenerHost } from './listener.js';
+import { resolveListenerPaths } from './node-internals.js';
 import * as admin from './server-admin.js';
 import { stopChecker } from './server-health.js';
 import { CLIENT_ONREAD, type ConnectFailure, type Session, type SessionHost } from './session.js';
@@ -24,6 +25,8 @@ import type {
   ApplyOptions,
   ApplyResult,
   ImpactReport,
+  ListenerPaths,
+  ListenerPathsReport,
   ProxyRuntimeApi,
   RuntimeEvent,
   RuntimeStats,
@@ -38,6 +41,8 @@ export interface ProxyRuntimeOptions {
   /** How often idle sessions are looked for (default 1000 ms). */
   sweepIntervalMs?: number;
   log?: Log;
+  /** false: never use private Node internals, only the public fallbacks (TETHER_NODE_INTERNALS=off). Default true. */
+  nodeInternals?: boolean;
 }
 
 export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost {
@@ -53,9 +58,18 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   private readonly startedAt = Date.now();
   private applying: Promise<unknown> = Promise.resolve();
   readonly clientOnRead = CLIENT_ONREAD;
+  private readonly paths: Promise<ListenerPaths>;
 
   constructor(options: ProxyRuntimeOptions = {}) {
     this.state = new RuntimeState(this, options.log ?? (() => {}));
+    // Self-tested now (once per process), so the start log says which paths the listeners will use.
+    this.paths = resolveListenerPaths({ internals: options.nodeInternals !== false, onread: true });
+    void this.paths.then((p) =>
+      this.state.log(
+        'info',
+        `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), node ${p.node}`,
+      ),
+    );
     this.frontends = this.state.frontends;
     this.backends = this.state.backends;
     this.retiredServers = this.state.retiredServers;
@@ -105,6 +119,17 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     // EMFILE and friends on accept: libuv already closed the pending connection; count and go on.
     listener.frontend.counters.drops++;
     this.state.log('error', `frontend ${listener.frontend.name}: ${error.code ?? error.message}`);
+  }
+
+  pathsInUse(): Promise<ListenerPaths> {
+    return this.paths;
+  }
+
+  /** The runtime's paths, and each listener's. */
+  async listenerPaths(): Promise<ListenerPathsReport> {
+    const paths = await this.paths;
+    const listeners = [...this.state.listeners].map((listener) => listener.report());
+    return { ...paths, listeners };
   }
 
   listenerDrop(listener: Listener): void {

@@ -1,6 +1,6 @@
 // One proxied connection: the relay between a client socket and a server socket.
 //
-// Hot path rules (PERFORMANCE.md): the handlers below are shared module-level functions; each socket
+// Hot path rules (docs/runtime-hot-path.md): the handlers below are shared module-level functions; each socket
 // carries its session on a symbol property, so no closure is allocated per connection. One write()
 // per read, pause() when a write reports a full buffer, resume() on the other side's 'drain'.
 // Byte counts are plain adds on the session; the runtime folds them into counters when it needs them.

@@ -186,6 +186,44 @@ export interface ProxyRuntimeApi {
   /** What applying `candidate` would do to live traffic, without applying it. */
   impact(candidate: Snapshot): Promise<ImpactReport>;
   onEvent(listener: (event: RuntimeEvent) => void): () => void;
+  /** Which listener paths (private Node internals or public fallbacks) are in use, and why. */
+  listenerPaths(): Promise<ListenerPathsReport>;
   /** Stops listeners and checks; closes live sessions; resolves with how many were closed. */
   close(): Promise<number>;
+}
+
+/** How a listener at its limit stops taking clients (docs/runtime-hot-path.md, "Node internals"). */
+export type PausePath = 'readstop' | 'hold';
+/** How accepted sockets are created. */
+export type AcceptPath = 'onread' | 'public';
+
+/** Which paths a runtime's listeners use, and why: plain data for the start log, /healthz and tests. */
+export interface ListenerPaths {
+  /** `readstop`: stops polling the listening socket, clients wait in the kernel (private internals);
+   *  `hold`: accepts and holds the socket unread (public API). */
+  pause: PausePath;
+  /** `onread`: accepted sockets read into the runtime's buffer (private internals); `public`: 'data' events. */
+  accept: AcceptPath;
+  /** Why each path was chosen: "self-test passed", "turned off by setting …", "self-test failed: …". */
+  pauseReason: string;
+  acceptReason: string;
+  /** The Node version the self-tests ran on. */
+  node: string;
+}
+
+/** The path one listener really uses: it differs from the runtime's when a return code said no. */
+export interface ListenerPathReport {
+  frontend: string;
+  address: string;
+  port: number;
+  pause: PausePath;
+  accept: AcceptPath;
+  /** Connections accepted over the limit and held unread (only the hold path, or one accept burst, makes any). */
+  held: number;
+  /** Why this listener fell back to holding, if it did (e.g. "readStop() -> EINVAL"). */
+  pauseFallback?: string;
+}
+
+export interface ListenerPathsReport extends ListenerPaths {
+  listeners: ListenerPathReport[];
 }

@@ -1,4 +1,4 @@
-// The slice of CMPP the benchmark speaks (see ../../../shared/CMPP.md): 12-byte header frames,
+// The slice of CMPP the benchmark speaks (docs/config-model.md, "CMPP framing"): 12-byte header frames,
 // SUBMIT answered by a CMPP 3.0 SUBMIT_RESP, ACTIVE_TEST by ACTIVE_TEST_RESP.
 
 export const HEADER_LENGTH = 12;

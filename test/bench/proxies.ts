@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/config/snapshot.js';
 import type { RuntimeStats } from '../../src/runtime/types.js';
+import { freePort } from '../helpers/net.js';
 import { FD_LIMIT, NodeChild, atCleanup, sleep, spawnWithFdLimit, stderrTail, stop } from './children.js';
 
 export type ProxyName = 'pipe' | 'tether' | 'haproxy';
@@ -27,19 +28,8 @@ export interface RunningProxy {
  */
 export const MAXCONN = Math.floor((FD_LIMIT - 20) / 2);
 
-/** V8's young generation capped as PERFORMANCE.md recommends for a relay (halves RSS per idle connection). */
+/** V8's young generation capped as docs/runtime-hot-path.md recommends for a relay (halves RSS per idle connection). */
 export const NODE_PROXY_FLAGS = ['--max-semi-space-size=2'];
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export function benchSnapshot(port: number, serverPorts: number[]): Snapshot {
   return {

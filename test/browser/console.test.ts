@@ -1,15 +1,15 @@
 // The web console in Debian's Chromium against the real app: real HTTP, real SQLite, real loopback backends.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
-import { connect, echo, listen, type TestServer } from '../helpers/net.js';
+import { connect, echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
 const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
 const missing = chromiumMissing();
@@ -26,14 +26,9 @@ const overflow = `(() => Math.max(
 const focusedLabel =
   '(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.tagName)()';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
+// Every test starts from the same state (beforeEach): the initial config, both servers ready at
+// weight 1, no extra users, and four fresh client sessions, two per server; the shared page is signed
+// in and shows the overview. So any test runs alone (`-t name`) or in any order.
 describe.skipIf(missing)('web console in Chromium', () => {
   let dir: string;
   let tether: StartedApp;
@@ -45,7 +40,8 @@ describe.skipIf(missing)('web console in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let frontendPort: number;
-  let firstRevision: number;
+  /** GET /config right after setup: what every test starts from. */
+  let initialConfig: { defaults: unknown; frontends: unknown[]; backends: unknown[] };
 
   beforeAll(async () => {
     ensureConsoleBuilt();
@@ -73,20 +69,46 @@ describe.skipIf(missing)('web console in Chromium', () => {
       enabled: true,
     });
     expect(frontend.status, JSON.stringify(frontend.body)).toBe(201);
-    firstRevision = frontend.body.revision;
-    // Live sessions, so drain progress and the sessions page have something to show.
+    const { defaults, frontends, backends: configured } = (await api.get('/api/v1/config')).body;
+    initialConfig = { defaults, frontends, backends: configured };
+
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (err) => console.log(`page error: ${err.message}`));
+    await page.goto(`${url}/`);
+    await signIn(page, 'admin', TEST_ADMIN_PASSWORD);
+  });
+
+  beforeEach(async () => {
+    // The config, admin states and users every test starts from.
+    const put = await api.put('/api/v1/config').send(initialConfig);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    for (const server of ['s1', 's2']) {
+      const res = await api.put(`/api/v1/backends/gw/servers/${server}/state`).send({ state: 'ready' });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    const removed = await api.delete('/api/v1/users/op1');
+    expect([204, 200, 404]).toContain(removed.status);
+    // Four fresh sessions, two per server (roundrobin), so drain progress and the sessions page have
+    // something to show; the oldest comes from 127.0.0.2.
+    for (const c of clients.splice(0)) c.destroy();
+    await expect.poll(async () => (await frontendStats()).scur, { timeout: 5000 }).toBe(0);
     for (let i = 2; i <= 5; i++) clients.push(await connect(frontendPort, { localAddress: `127.0.0.${i}` }));
+    await expect
+      .poll(async () => [(await serverStats('s1')).scur, (await serverStats('s2')).scur], { timeout: 5000 })
+      .toEqual([2, 2]);
     // Some traffic both ways, so byte counters show units.
     clients[0].write(Buffer.alloc(300 * 1024, 1));
     await new Promise<void>((resolve) => {
       let echoed = 0;
       clients[0].on('data', (chunk: Buffer) => (echoed += chunk.length) >= 300 * 1024 && resolve());
     });
-
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    page.on('pageerror', (err) => console.log(`page error: ${err.message}`));
+    // The shared page shows the overview, read afresh.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${url}/#/overview`);
+    await page.reload();
+    await serverRow('s1').waitFor({ timeout: 10_000 });
   });
 
   afterAll(async () => {
@@ -120,6 +142,33 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await dialog.waitFor({ state: 'hidden' });
   }
 
+  /** Signs in through the login form when the console asks for it (access control on). */
+  async function signIn(p: Page, username: string, password: string) {
+    const form = p.locator('main.login form');
+    await Promise.race([form.waitFor(), p.locator('section.proxy').first().waitFor()]);
+    if (!(await form.isVisible())) return;
+    await form.getByLabel('User name').fill(username);
+    await form.getByLabel('Password').fill(password);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await p.locator('section.proxy').first().waitFor();
+  }
+
+  async function frontendStats() {
+    const res = await api.get('/api/v1/stats');
+    return res.body.frontends.find((f: { name: string }) => f.name === 'sms');
+  }
+
+  /** Moves sms to a fresh port through the API (a revision with that message); returns the revision before. */
+  async function moveSms(message: string): Promise<number> {
+    const before = (await api.get('/api/v1/config')).body.revision as number;
+    const moved = await api
+      .patch('/api/v1/frontends/sms')
+      .query({ message })
+      .send({ bind: { address: '127.0.0.1', port: await freePort() } });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    return before;
+  }
+
   async function serverStats(name: string) {
     const res = await api.get('/api/v1/stats');
     return res.body.backends
@@ -128,6 +177,12 @@ describe.skipIf(missing)('web console in Chromium', () => {
   }
 
   it('logs in and shows every server with its health and admin state', async () => {
+    // A context of its own: the shared page is signed in already.
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await fresh.newPage();
+    const serverRow = (name: string) => page.locator(`tr.server-row[data-server="${name}"]`);
+    const shot = (name: string) =>
+      page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
     await page.goto(`${url}/`);
     const form = page.locator('main.login form');
     const overview = page.locator('section.proxy');
@@ -161,6 +216,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     const legend = await page.locator('footer.legend').boundingBox();
     expect(legend!.y + legend!.height).toBeLessThanOrEqual(800);
     await shot('overview');
+    await fresh.close();
   });
 
   it('drains a server with its button: DRAIN in the table and in GET /stats', async () => {
@@ -193,6 +249,10 @@ describe.skipIf(missing)('web console in Chromium', () => {
   });
 
   it('reports "nothing changed" and keeps buttons disabled while a request is in flight', async () => {
+    await api.put('/api/v1/backends/gw/servers/s2/state').send({ state: 'drain' }).expect(200);
+    await expect
+      .poll(() => serverRow('s2').locator('[data-testid=admin]').textContent(), { timeout: 5000 })
+      .toBe('DRAIN');
     await serverRow('s1').getByRole('button', { name: 'Ready' }).click();
     await expect.poll(() => page.locator('.banner-same').first().textContent()).toContain('already READY');
     // Put s2 back; the answer is held for a moment, and the row's buttons stay disabled until it arrives.
@@ -299,6 +359,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
   });
 
   it('rolls back from the history page', async () => {
+    const before = await moveSms('move sms to a new port');
     await page.goto(`${url}/#/history`);
     const current = page.locator('tr.current');
     await current.waitFor();
@@ -308,20 +369,23 @@ describe.skipIf(missing)('web console in Chromium', () => {
       .toContain(String(frontendPort));
     await shot('history');
     await page
-      .locator(`tr[data-revision="${firstRevision}"]`)
-      .getByRole('button', { name: `Roll back to #${firstRevision}` })
+      .locator(`tr[data-revision="${before}"]`)
+      .getByRole('button', { name: `Roll back to #${before}` })
       .click();
-    await expectDialogText(`Roll back to revision ${firstRevision}`);
-    await confirmDialog(`Roll back to revision ${firstRevision}`);
+    await expectDialogText(`Roll back to revision ${before}`);
+    await confirmDialog(`Roll back to revision ${before}`);
     await expect
       .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
-      .toContain(`rolled back to revision ${firstRevision}`);
+      .toContain(`rolled back to revision ${before}`);
     const config = await api.get('/api/v1/config');
     expect(config.body.frontends[0].bind.port).toBe(frontendPort);
     await expect.poll(() => page.locator('tr.current').textContent()).toContain('rollback');
   });
 
   it('lists sessions oldest first and opens an audit entry with its diff', async () => {
+    // An audited rollback whose diff brings the original port back.
+    const before = await moveSms('move sms away');
+    await api.post(`/api/v1/revisions/${before}/rollback`).expect(200);
     await page.goto(`${url}/#/sessions`);
     await expect.poll(() => page.locator('tr[data-session]').count(), { timeout: 5000 }).toBe(4);
     const clientsShown = await page.locator('tr[data-session] th').allTextContents();

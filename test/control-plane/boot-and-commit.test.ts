@@ -48,8 +48,15 @@ describe('boot', () => {
       error: { frontend: 'blocked', code: 'EADDRINUSE' },
     });
     expect((await t.request.get('/api/v1/frontends/free')).body.status).toBe('OPEN');
-    const stats = await t.request.get('/api/v1/stats');
-    if (stats.status === 200) expect(JSON.stringify(stats.body)).toContain('EADDRINUSE');
+    const stats = await t.request.get('/api/v1/stats').expect(200);
+    const byName = new Map(
+      (stats.body.frontends as Array<{ name: string; status: string }>).map((f) => [f.name, f]),
+    );
+    expect(byName.get('blocked')).toMatchObject({
+      status: 'FAILED',
+      error: { frontend: 'blocked', code: 'EADDRINUSE' },
+    });
+    expect(byName.get('free')).toMatchObject({ status: 'OPEN' });
   });
 });
 

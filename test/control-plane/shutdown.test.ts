@@ -1,59 +1,22 @@
 // The appliance as `npm start` runs it (src/main.ts, compiled): prints its URLs, applies the stored
 // config at boot, and on SIGTERM closes everything — counting the client connections it cut — and
 // exits 0 within 10 s, leaving the database consistent.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { transformFile } from '@swc/core';
 import { afterAll, expect, it } from 'vitest';
 import { startApp, tempDbPath } from '../helpers/app.js';
-import { closed, connect, freePort, listen, named, readLine, waitFor } from '../helpers/net.js';
+import { compileApp, startAppliance, untilListening, type CompiledApp } from '../helpers/compiled-app.js';
+import { closed, connect, freePort, listen, named, readLine } from '../helpers/net.js';
 import { accepts, backendBody, frontendBody, serverBody } from './fixtures.js';
 
-const root = process.cwd();
-// Inside node_modules so that the compiled files resolve packages like dist/ does.
-const outDir = join(root, 'node_modules', '.cache', `tether-main-${process.pid}`);
 const db = tempDbPath();
+let compiled: CompiledApp | undefined;
 
 afterAll(() => {
-  rmSync(outDir, { recursive: true, force: true });
+  compiled?.remove();
   db.cleanup();
 });
 
-/** What `npm run build` emits for the server, made with SWC (the same transform the tests run under). */
-async function compile(): Promise<string> {
-  const files = ['src', 'migrations'].flatMap((dir) => walk(join(root, dir)));
-  await Promise.all(
-    files.map(async (file) => {
-      const { code } = await transformFile(file, {
-        jsc: {
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
-          target: 'es2022',
-          keepClassNames: true,
-        },
-        module: { type: 'es6' },
-        sourceMaps: false,
-      });
-      const target = join(outDir, relative(root, file)).replace(/\.ts$/, '.js');
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, code);
-    }),
-  );
-  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
-  return join(outDir, 'src', 'main.js');
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return walk(path);
-    return path.endsWith('.ts') && !path.endsWith('.spec.ts') && !path.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
 it('boots the stored config, prints its URLs, and on SIGTERM exits 0 within 10 s counting the connections it closed', async () => {
-  const main = await compile();
+  compiled = await compileApp();
   const upstream = await listen(named('up'));
   const port = await freePort();
   const httpPort = await freePort();
@@ -71,22 +34,19 @@ it('boots the stored config, prints its URLs, and on SIGTERM exits 0 within 10 s
   const revision = (await setup.request.get('/api/v1/config')).body.revision;
   await setup.close();
 
-  const child = spawn(process.execPath, [main], {
-    cwd: root,
-    env: {
-      ...process.env,
-      TETHER_DB: db.dbPath,
-      TETHER_HTTP_PORT: String(httpPort),
-      TETHER_LOG_LEVEL: 'log',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const appliance = startAppliance(compiled.main, {
+    TETHER_DB: db.dbPath,
+    TETHER_HTTP_PORT: String(httpPort),
+    TETHER_LOG_LEVEL: 'log',
   });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, exited } = appliance;
   try {
-    await waitFor(() => output.includes('API docs'), 30_000, `the URLs in the log:\n${output}`);
+    await untilListening(appliance);
+    const output = appliance.output();
+    // Which listener paths this process uses is said at start (docs/runtime-hot-path.md).
+    expect(output).toMatch(
+      /listeners: pause=readstop \(self-test passed\), accept=onread \(self-test passed\)/,
+    );
     expect(output).toContain(`REST API http://127.0.0.1:${httpPort}/api/v1`);
     expect(output).toContain(`API docs http://127.0.0.1:${httpPort}/api/docs`);
     expect(output).toContain(`Console  http://127.0.0.1:${httpPort}/`);
@@ -98,9 +58,9 @@ it('boots the stored config, prints its URLs, and on SIGTERM exits 0 within 10 s
     child.kill('SIGTERM');
     const code = await exited;
     const took = Date.now() - signalledAt;
-    expect(code, output).toBe(0);
+    expect(code, appliance.output()).toBe(0);
     expect(took).toBeLessThan(10_000);
-    expect(output).toContain('2 client connection(s) closed');
+    expect(appliance.output()).toContain('2 client connection(s) closed');
     await Promise.all(clients.map((c) => closed(c)));
     expect(await accepts(port)).toBe(false);
     console.log(`SIGTERM → exit 0 in ${took} ms`);

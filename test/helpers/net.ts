@@ -144,24 +144,48 @@ export function closed(socket: Socket, timeoutMs = 5000): Promise<Buffer> {
   });
 }
 
-export async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
+/** Polls `predicate` until it returns a truthy value, and resolves with that value; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
   timeoutMs = 5000,
   what = 'condition',
-): Promise<void> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
+  for (;;) {
+    const value = await predicate();
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
 }
 
+/**
+ * Positive evidence that the event loop has polled sockets several times since the call, however
+ * slow the machine: a fresh loopback echo server accepts a client that connects now, and a byte makes
+ * the round trip. Use it instead of "nothing happened in N ms": a socket that was ready before this
+ * call and would have been served by a polled listener has been served by the time this resolves.
+ */
+export async function loopBarrier(): Promise<void> {
+  const barrier = await listen(echo);
+  try {
+    const client = await connect(barrier.port);
+    client.write('b');
+    await readBytes(client, 1);
+    client.destroy();
+  } finally {
+    await barrier.close();
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A port that was free a moment ago. */
+/** A port that was free a moment ago (for processes that can't bind port 0, and for refused connections). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host, port: 0 }, () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => resolve());
+  });
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 interface Statement {
   all(...params: unknown[]): unknown[];
   get(...params: unknown[]): unknown;
+  run(...params: unknown[]): { changes: number };
 }
 interface SqliteDatabase {
   prepare(sql: string): Statement;
@@ -20,6 +21,16 @@ const Database = createRequire(import.meta.url)('better-sqlite3') as new (
 /** Opens the file read-only, runs fn, closes it. */
 export function readDatabase<T>(path: string, fn: (db: SqliteDatabase) => T): T {
   const db = new Database(path, { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens the file for writing behind the app's back (to prove what the app does not read), runs fn, closes it. */
+export function writeDatabase<T>(path: string, fn: (db: SqliteDatabase) => T): T {
+  const db = new Database(path);
   try {
     return fn(db);
   } finally {

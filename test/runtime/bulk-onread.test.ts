@@ -5,19 +5,13 @@
 // once on the public accept path the listener falls back to when the hook's self-test fails.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  installOnReadAccept,
-  selfTestAcceptHook,
-  setAcceptOnRead,
-  USER_READ,
-} from '../../src/runtime/listener.js';
+import { installOnReadAccept, selfTestAcceptHook, USER_READ } from '../../src/runtime/node-internals.js';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import { makePattern, send, slowVerify } from '../helpers/bulk.js';
 import { backend, connect, freePort, frontend, listen, server, snapshot } from '../helpers/net.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
-  setAcceptOnRead(undefined);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -25,6 +19,7 @@ const TOTAL = 48 * 1024 * 1024;
 /** Each reader takes ~512 KB, then naps 10 ms. */
 const SLOW = { pauseEvery: 512 * 1024, napMs: 10 };
 async function bothWays(expectUserRead: boolean) {
+  // The public path is what TETHER_NODE_INTERNALS=off, or a failed self-test, gives.
   const up = makePattern();
   const down = makePattern();
   let serverSide: Promise<{ received: number; mismatchAt: number }> | undefined;
@@ -34,9 +29,12 @@ async function bothWays(expectUserRead: boolean) {
   });
   cleanups.push(() => slow.close());
   const port = await freePort();
-  const rt = new ProxyRuntime();
+  const rt = new ProxyRuntime({ nodeInternals: expectUserRead });
   cleanups.push(() => rt.close());
   await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('slow', slow.port)])]));
+  expect((await rt.listenerPaths()).listeners).toEqual([
+    expect.objectContaining({ frontend: 'fe', accept: expectUserRead ? 'onread' : 'public' }),
+  ]);
 
   const client = await connect(port);
   cleanups.push(() => client.destroy());
@@ -79,8 +77,7 @@ describe('onread relay', () => {
     await bothWays(true);
   }, 60_000);
 
-  it('moves 48 MB each way at once intact on the public accept path (self-test failed)', async () => {
-    setAcceptOnRead(false);
+  it('moves 48 MB each way at once intact on the public accept path (internals off)', async () => {
     await bothWays(false);
   }, 60_000);
 });

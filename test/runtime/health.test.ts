@@ -176,7 +176,19 @@ describe('health checks', () => {
     await rt.setServerState('be', 's1', 'maint');
     s1.down();
     const frozen = await serverStats(rt, 's1');
-    await sleep(300);
+    // Evidence instead of a quiet wait: s2, checked at the same interval, completed three more checks.
+    const s2Checks = (await serverStats(rt, 's2')).lastCheckAt;
+    let seen = 0;
+    let last = s2Checks;
+    await waitFor(
+      async () => {
+        const at = (await serverStats(rt, 's2')).lastCheckAt;
+        if (at !== last) [seen, last] = [seen + 1, at];
+        return seen >= 3;
+      },
+      3000,
+      'three checks of s2',
+    );
     const later = await serverStats(rt, 's1');
     expect(later.lastCheckAt).toBe(frozen.lastCheckAt);
     expect(later).toMatchObject({ status: 'MAINT', health: 'UP', chkfail: frozen.chkfail });

@@ -1,6 +1,7 @@
-// Listeners: enabled, maxconn (kernel backlog), allow-lists, bind failures and atomic apply.
+// Listeners: enabled, maxconn (kernel backlog or held, on each pause path), allow-lists, bind failures and atomic apply.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { bindRawHandle, selfTestAcceptPause } from '../../src/runtime/node-internals.js';
 import type { RuntimeEvent, RuntimeStats } from '../../src/runtime/types.js';
 import {
   backend,
@@ -9,11 +10,11 @@ import {
   echo,
   freePort,
   frontend,
+  loopBarrier,
   named,
   readBytes,
   readLine,
   server,
-  sleep,
   snapshot,
   waitFor,
 } from '../helpers/net.js';
@@ -75,52 +76,108 @@ describe('listeners', () => {
     for (const c of [c4, c6, via4on6]) c.destroy();
   });
 
-  it('holds connections over frontend maxconn in the kernel backlog and serves them when a slot frees', async () => {
-    const s1 = await start(echo);
-    const port = await freePort();
-    const rt = runtime();
-    await rt.apply(
-      snapshot([frontend('fe', port, 'be', { maxconn: 2 })], [backend('be', [server('s1', s1.port)])]),
-    );
-    const a = await connect(port);
-    const b = await connect(port);
-    await waitFor(async () => (await rt.stats()).frontends[0].scur === 2, 2000, 'two sessions');
-    // The third completes the TCP handshake (kernel backlog) but is not served yet.
-    const c = await connect(port);
-    c.write('queued bytes');
-    await sleep(150);
-    let stats = await rt.stats();
-    expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 2, slim: 2 });
-    expect(s1.accepted).toHaveLength(2);
-    a.destroy();
-    expect((await readBytes(c, 12)).toString()).toBe('queued bytes');
-    stats = await rt.stats();
-    expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 3, smax: 2 });
-    b.destroy();
-    c.destroy();
+  // Both ways a listener at its limit stops taking clients (docs/runtime-hot-path.md, "Node internals"):
+  // readstop (private, self-tested) leaves them in the kernel's queue; hold (public, and what
+  // TETHER_NODE_INTERNALS=off forces) accepts them and holds them unread. Each run asserts its path.
+  describe.each([
+    { pause: 'readstop', nodeInternals: true },
+    { pause: 'hold', nodeInternals: false },
+  ] as const)('at the limit, pause path $pause', ({ pause, nodeInternals }) => {
+    it('holds connections over frontend maxconn and serves them when a slot frees', async () => {
+      const s1 = await start(echo);
+      const [port, other] = [await freePort(), await freePort()];
+      const rt = runtime({ nodeInternals });
+      await rt.apply(
+        snapshot(
+          [frontend('fe', port, 'be', { maxconn: 2 }), frontend('other', other, 'be')],
+          [backend('be', [server('s1', s1.port)])],
+        ),
+      );
+      const paths = await rt.listenerPaths();
+      expect(paths.pause).toBe(pause);
+      expect(paths.listeners.map((l) => [l.frontend, l.pause])).toEqual([
+        ['fe', pause],
+        ['other', pause],
+      ]);
+      const a = await connect(port);
+      const b = await connect(port);
+      await waitFor(async () => (await rt.stats()).frontends[0].scur === 2, 2000, 'two sessions');
+      // The third completes the TCP handshake (kernel backlog) but is not served yet.
+      const c = await connect(port);
+      c.write('queued bytes');
+      // Positive evidence instead of a quiet wait: a client that came later, on another frontend of the
+      // same runtime, made it all the way through to the backend and back.
+      const later = await connect(other);
+      later.write('later');
+      expect((await readBytes(later, 5)).toString()).toBe('later');
+      let stats = await rt.stats();
+      expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 2, slim: 2 });
+      // Where the third one waits tells the path apart: in the kernel, or accepted and held.
+      const [fe] = (await rt.listenerPaths()).listeners;
+      expect(fe).toMatchObject({ frontend: 'fe', pause, held: pause === 'hold' ? 1 : 0 });
+      expect(s1.accepted).toHaveLength(3);
+      a.destroy();
+      expect((await readBytes(c, 12)).toString()).toBe('queued bytes');
+      stats = await rt.stats();
+      expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 3, smax: 2 });
+      for (const client of [b, c, later]) client.destroy();
+    });
+
+    it('applies defaults.maxconn as a global cap across frontends', async () => {
+      const s1 = await start(echo);
+      const [p1, p2] = [await freePort(), await freePort()];
+      const rt = runtime({ nodeInternals });
+      await rt.apply(
+        snapshot(
+          [frontend('f1', p1, 'be'), frontend('f2', p2, 'be')],
+          [backend('be', [server('s1', s1.port)])],
+          { maxconn: 1 },
+        ),
+      );
+      expect((await rt.listenerPaths()).listeners.map((l) => l.pause)).toEqual([pause, pause]);
+      const a = await connect(p1);
+      await waitFor(async () => (await rt.stats()).frontends[0].scur === 1, 2000, 'one session');
+      const b = await connect(p2);
+      b.write('hi');
+      // Every listener of the runtime is paused: the evidence is a round trip through another server.
+      await loopBarrier();
+      expect((await rt.stats()).frontends[1].stot).toBe(0);
+      a.destroy();
+      expect((await readBytes(b, 2)).toString()).toBe('hi');
+      expect((await rt.stats()).frontends[1].stot).toBe(1);
+      b.destroy();
+    });
   });
 
-  it('applies defaults.maxconn as a global cap across frontends', async () => {
-    const s1 = await start(echo);
-    const [p1, p2] = [await freePort(), await freePort()];
+  it('self-tests both private paths at start and reports them; internals off reports the public ones', async () => {
     const rt = runtime();
-    await rt.apply(
-      snapshot(
-        [frontend('f1', p1, 'be'), frontend('f2', p2, 'be')],
-        [backend('be', [server('s1', s1.port)])],
-        { maxconn: 1 },
-      ),
-    );
-    const a = await connect(p1);
-    await waitFor(async () => (await rt.stats()).frontends[0].scur === 1, 2000, 'one session');
-    const b = await connect(p2);
-    b.write('hi');
-    await sleep(150);
-    expect((await rt.stats()).frontends[1].stot).toBe(0);
-    a.destroy();
-    expect((await readBytes(b, 2)).toString()).toBe('hi');
-    expect((await rt.stats()).frontends[1].stot).toBe(1);
-    b.destroy();
+    expect(await rt.listenerPaths()).toEqual({
+      pause: 'readstop',
+      pauseReason: 'self-test passed',
+      accept: 'onread',
+      acceptReason: 'self-test passed',
+      node: process.version,
+      listeners: [],
+    });
+    expect(await selfTestAcceptPause()).toBeNull();
+    // The return codes are checked: a handle bound without open() can't stop being polled, and says so.
+    const withoutOpen: typeof bindRawHandle = (binding, address, port) => {
+      const handle = new binding.TCP(binding.constants.SERVER);
+      return { handle, bindError: handle.bind(address, port), openError: 0 };
+    };
+    expect(await selfTestAcceptPause(withoutOpen)).toBe('readStart() -> ENOTCONN');
+    // A failed open() is reported as such.
+    const openFails: typeof bindRawHandle = (binding, address, port, ipv6) => ({
+      ...bindRawHandle(binding, address, port, ipv6),
+      openError: -9,
+    });
+    expect(await selfTestAcceptPause(openFails)).toBe('open() -> EBADF');
+    const off = runtime({ nodeInternals: false });
+    expect(await off.listenerPaths()).toMatchObject({
+      pause: 'hold',
+      accept: 'public',
+      pauseReason: expect.stringContaining('TETHER_NODE_INTERNALS=off'),
+    });
   });
 
   it('closes clients outside the allow-list at once and counts them as denied', async () => {

@@ -1,4 +1,4 @@
-// Each row of DESIGN.md's "What a live change does" table, on real sockets, plus 100 applies under traffic.
+// Each row of docs/config-model.md's "What a live change does" table, on real sockets, plus 100 applies under traffic.
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';

@@ -7,20 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeProxyV1, encodeProxyV2 } from '../../src/runtime/proxy-protocol.js';
+import { freePort } from '../helpers/net.js';
 
 const haproxyAvailable = spawnSync('haproxy', ['-v']).status === 0;
 if (!haproxyAvailable)
   console.warn(
     'skipping the PROXY header interop test: haproxy is not installed (apt-get install -y haproxy)',
   );
-
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host, port: 0 }, () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Sends header + an HTTP request; returns HAProxy's body "src src_port dst dst_port", or the error. */
 function ask(host: string, port: number, header: Buffer): Promise<string> {

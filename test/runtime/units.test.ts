@@ -1,5 +1,5 @@
 // The runtime's small pure parts: CIDR matching, snapshot checks, rate meter, history ring.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AllowList, parseCidr, unwrapMappedIPv4 } from '../../src/runtime/cidr.js';
 import { checkSnapshot } from '../../src/runtime/snapshot-check.js';
 import { HistoryRing, RateMeter } from '../../src/runtime/stats.js';
@@ -92,12 +92,26 @@ describe('history ring', () => {
   });
 
   it('samples the runtime once a second and keeps at least 15 minutes', async () => {
-    const rt = new ProxyRuntime({ historySize: 10 });
-    await rt.apply(snapshot([], [backend('be', [server('s1', 2000)])]));
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const history = await rt.history();
-    expect(history.length).toBeGreaterThanOrEqual(1);
-    expect(history[0].servers['be/s1']).toEqual({ scur: 0, stot: 0, bin: 0, bout: 0 });
-    await rt.close();
+    // Only the clock and the sampling interval are simulated (the self-tests and sockets stay real):
+    // 1,000 one-second ticks, then the whole ring is read back.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const rt = new ProxyRuntime({ historySize: 10 });
+      await rt.apply(snapshot([], [backend('be', [server('s1', 2000)])]));
+      const start = Date.now();
+      vi.advanceTimersByTime(1000 * 1000);
+      const history = await rt.history();
+      // A requested size under 15 minutes is raised to 900 samples; the oldest 100 were dropped.
+      expect(history).toHaveLength(900);
+      expect(history[0].t).toBe(start + 101 * 1000);
+      expect(history.at(-1)!.t).toBe(start + 1000 * 1000);
+      for (let i = 1; i < history.length; i++) expect(history[i].t - history[i - 1].t).toBe(1000);
+      for (const sample of history) {
+        expect(sample.servers['be/s1']).toEqual({ scur: 0, stot: 0, bin: 0, bout: 0 });
+      }
+      await rt.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrontendStats, RuntimeStats } from '../../src/runtime/types.js';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { configure } from './setup.js';
-import { echoServer, freePort, waitFor, type EchoServer } from './tcp.js';
+import { freePort, waitFor } from '../helpers/net.js';
+import { echoServer, type EchoServer } from './tcp.js';
 
 const COLUMNS_NEEDED = ['status', 'stot', 'conn_tot', 'dcon'] as const;
 
@@ -101,10 +102,14 @@ describe('frontend states in stats', () => {
     const outsider = net.connect({ host: '127.0.0.1', port: openPort, localAddress: '127.0.0.5' });
     outsider.on('error', () => {});
     await once(outsider, 'close');
-    const after = await waitFor('the refusal to be counted', async () => {
-      const f = (await frontends()).get('guarded')!;
-      return f.denied > before.denied ? f : undefined;
-    });
+    const after = await waitFor(
+      async () => {
+        const f = (await frontends()).get('guarded')!;
+        return f.denied > before.denied ? f : undefined;
+      },
+      10_000,
+      'the refusal to be counted',
+    );
     expect(after.denied).toBe(before.denied + 1);
     expect(after.stot).toBe(before.stot);
     const row = (await csvRows()).get('guarded')!;

@@ -5,7 +5,8 @@ import type { RuntimeStats } from '../../src/runtime/types.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { haproxyMissing, startHaproxy, type Haproxy } from './haproxy.js';
 import { configure, setServerState, type ServerSpec } from './setup.js';
-import { connectClient, echoServer, freePort, waitFor, type Client, type EchoServer } from './tcp.js';
+import { freePort, waitFor } from '../helpers/net.js';
+import { connectClient, echoServer, type Client, type EchoServer } from './tcp.js';
 
 const missing = haproxyMissing();
 if (missing) console.warn(`skipping the HAProxy CSV comparison: ${missing}`);
@@ -85,15 +86,23 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
     await haproxy.command('set server be/s6 state maint');
 
     // Both have run their first checks: s1 UP with L4OK, s5 DOWN.
-    await waitFor('HAProxy checks', async () => {
-      const { rows } = parseShowStat(await haproxy.command('show stat'));
-      return rows.get('be/s1')?.[17] === 'UP' && rows.get('be/s5')?.[17] === 'DOWN';
-    });
-    await waitFor('Tether checks', async () => {
-      const stats = (await started.request.get('/api/v1/stats')).body as RuntimeStats;
-      const servers = stats.backends[0]!.servers;
-      return servers[0]!.check_status === 'L4OK' && servers[4]!.health === 'DOWN';
-    });
+    await waitFor(
+      async () => {
+        const { rows } = parseShowStat(await haproxy.command('show stat'));
+        return rows.get('be/s1')?.[17] === 'UP' && rows.get('be/s5')?.[17] === 'DOWN';
+      },
+      10_000,
+      'HAProxy checks',
+    );
+    await waitFor(
+      async () => {
+        const stats = (await started.request.get('/api/v1/stats')).body as RuntimeStats;
+        const servers = stats.backends[0]!.servers;
+        return servers[0]!.check_status === 'L4OK' && servers[4]!.health === 'DOWN';
+      },
+      10_000,
+      'Tether checks',
+    );
 
     // The same traffic through both.
     for (const port of [ourPort, theirPort]) {
@@ -225,14 +234,18 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
       expect(live.map((i) => ours.rows.get(key)![i])).toEqual(live.map((i) => theirs.rows.get(key)![i]));
     }
     // ...but HAProxy books a TCP session's bytes only when the stream is processed again (at its end, here),
-    // while Tether counts live bytes at once (CONSOLE.md: counters must not hide long connections).
+    // while Tether counts live bytes at once (docs/config-model.md, "Stats": counters must not hide long connections).
     for (const c of clients) c.socket.end();
     const settled = async (read: () => Promise<string>) =>
-      waitFor('sessions to end', async () => {
-        const { rows } = parseShowStat(await read());
-        const fe = rows.get('fe/FRONTEND')!;
-        return fe[columns.indexOf('scur')] === '0' ? rows : undefined;
-      });
+      waitFor(
+        async () => {
+          const { rows } = parseShowStat(await read());
+          const fe = rows.get('fe/FRONTEND')!;
+          return fe[columns.indexOf('scur')] === '0' ? rows : undefined;
+        },
+        10_000,
+        'sessions to end',
+      );
     const [mine, original] = await Promise.all([
       settled(async () => (await started.request.get('/api/v1/stats?format=csv')).text),
       settled(() => haproxy.command('show stat')),

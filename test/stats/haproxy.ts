@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './tcp.js';
+import { waitFor } from '../helpers/net.js';
 
 /** Why the HAProxy comparison can't run here, or undefined when it can. */
 export function haproxyMissing(): string | undefined {
@@ -49,10 +49,14 @@ export async function startHaproxy(body: string): Promise<Haproxy> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor('haproxy stats socket', async () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited: ${output}`);
-      return (await command('show info').catch(() => '')).includes('Version: 2.6');
-    });
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`haproxy exited: ${output}`);
+        return (await command('show info').catch(() => '')).includes('Version: 2.6');
+      },
+      10_000,
+      'haproxy stats socket',
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeStats, StatsSample } from '../../src/runtime/types.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { configure, setServerState } from './setup.js';
-import { connectClient, echoServer, freePort, waitFor, type Client, type EchoServer } from './tcp.js';
+import { freePort, waitFor } from '../helpers/net.js';
+import { connectClient, echoServer, type Client, type EchoServer } from './tcp.js';
 
 // Captured from Debian's haproxy 2.6.12 (`show stat`); written out here so the test can't agree with itself.
 const HAPROXY_26_HEADER =
@@ -78,8 +79,11 @@ describe('stats over HTTP', () => {
   });
 
   it('moves stot, scur, bin and bout with real traffic', async () => {
-    await waitFor('both servers UP', async () =>
-      (await stats()).backends[0]!.servers.every((s) => s.health === 'UP' && s.check_status === 'L4OK'),
+    await waitFor(
+      async () =>
+        (await stats()).backends[0]!.servers.every((s) => s.health === 'UP' && s.check_status === 'L4OK'),
+      10_000,
+      'both servers UP',
     );
     const before = await stats();
     for (let i = 0; i < 4; i++) {
@@ -173,7 +177,6 @@ describe('stats over HTTP', () => {
   it('keeps once-a-second history that grows, filtered by ?since', async () => {
     const first = (await started.request.get('/api/v1/stats/history')).body as StatsSample[];
     const grown = await waitFor(
-      'two more samples',
       async () => {
         const res = await started.request.get('/api/v1/stats/history');
         expect(res.status).toBe(200);
@@ -181,6 +184,7 @@ describe('stats over HTTP', () => {
         return samples.length >= first.length + 2 ? samples : undefined;
       },
       5000,
+      'two more samples',
     );
     const times = grown.map((s) => s.t);
     expect(times).toEqual([...times].sort((a, b) => a - b));

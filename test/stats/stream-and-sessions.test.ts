@@ -5,7 +5,8 @@ import { StatsService } from '../../src/stats/stats.service.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { configure, setServerState } from './setup.js';
 import { openEventStream } from './sse.js';
-import { connectClient, echoServer, freePort, waitFor, type Client, type EchoServer } from './tcp.js';
+import { freePort, waitFor } from '../helpers/net.js';
+import { connectClient, echoServer, type Client, type EchoServer } from './tcp.js';
 
 interface SessionView {
   id: string;
@@ -105,7 +106,7 @@ describe('live stats stream and sessions', () => {
         stream.close();
         await setServerState(started, 'ismg', 'gw2', 'ready');
       }
-      await waitFor('the stream to be released', () => statsService.openStreams === openedBefore, 3000);
+      await waitFor(() => statsService.openStreams === openedBefore, 3000, 'the stream to be released');
     });
 
     it('forwards a health change (server process gone) as a health event', async () => {

@@ -30,16 +30,6 @@ export async function echoServer(): Promise<EchoServer> {
   };
 }
 
-/** A port that was free a moment ago (for processes that can't bind port 0, and for refused connections). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen({ host: '127.0.0.1', port: 0 });
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export interface Client {
   socket: net.Socket;
   /** Sends `text` and resolves once the echo came back in full. */
@@ -67,19 +57,4 @@ export async function connectClient(port: number, localAddress = '127.0.0.1'): P
       }
     },
   };
-}
-
-/** Polls `probe` until it returns a truthy value; fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  timeoutMs = 10_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
