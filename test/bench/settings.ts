@@ -1,4 +1,4 @@
-// Benchmark knobs. Defaults keep a full run under ~6 minutes on a 2-core machine;
+// Benchmark knobs. Defaults (5 interleaved rounds) keep a full run under ~8 minutes on a 2-core machine;
 // BENCH_QUICK=1 is a smoke run of the whole harness in about a minute.
 
 export type TargetName = 'direct' | 'pipe' | 'tether' | 'haproxy';
@@ -21,7 +21,7 @@ export const settings = {
     (t): t is TargetName => allTargets.includes(t as TargetName),
   ),
   /** Interleaved rounds; every figure is the median over rounds. */
-  rounds: num('BENCH_ROUNDS', 3),
+  rounds: num('BENCH_ROUNDS', quick ? 2 : 5),
   /** Measured window of each sustained-load phase. */
   loadMs: num('BENCH_SECONDS', quick ? 1 : 5) * 1000,
   /** Time between opening the load and starting the measured window. */
