@@ -1,4 +1,4 @@
-// Benchmark knobs. Defaults (5 interleaved rounds) keep a full run under ~8 minutes on a 2-core machine;
+// Benchmark knobs. Defaults (5 interleaved rounds) keep a full run near 10 minutes on a 2-core machine;
 // BENCH_QUICK=1 is a smoke run of the whole harness in about a minute.
 
 export type TargetName = 'direct' | 'pipe' | 'tether' | 'haproxy';
@@ -37,7 +37,7 @@ export const settings = {
   },
   idle: {
     connections: num('BENCH_IDLE_CONNECTIONS', quick ? 2000 : 9000),
-    rounds: num('BENCH_IDLE_ROUNDS', quick ? 1 : 3),
+    rounds: num('BENCH_IDLE_ROUNDS', quick ? 1 : 5),
     warmupConnections: 200,
     concurrency: 200,
     settleMs: quick ? 1000 : 2000,
