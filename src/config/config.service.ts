@@ -1,7 +1,8 @@
 // The single pipeline every config change goes through (DESIGN.md, "Changing the config: apply, then
 // commit"; Caddy's admin pipeline): build the candidate from the head and the change, check it, check
-// If-Match, skip if nothing changed, apply it to the runtime, then write tables + revision + audit in
-// one transaction, putting the runtime back if that write fails. One change at a time (a mutex).
+// If-Match, skip if nothing changed, rehearse the write (so a store that would fail is known before
+// the runtime is touched), apply it to the runtime, then write tables + revision + audit in one
+// transaction, putting the runtime back if that write still fails. One change at a time (a mutex).
 import { isDeepStrictEqual } from 'node:util';
 import {
   Inject,
@@ -10,7 +11,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ChangeContext } from '../common/change-context.js';
 import {
@@ -71,6 +72,11 @@ export interface AppliedChange {
   boot: boolean;
 }
 
+interface Head {
+  revision: number;
+  snapshot: Snapshot;
+}
+
 export interface ValidationResult extends SnapshotDiff {
   revision: number;
   changed: boolean;
@@ -82,7 +88,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('Config');
   private readonly mutex = new Mutex();
   private readonly appliedHooks: Array<(change: AppliedChange) => Promise<void>> = [];
-  private head: { revision: number; snapshot: Snapshot } = { revision: 0, snapshot: emptySnapshot() };
+  private head: Head = { revision: 0, snapshot: emptySnapshot() };
   private closing = false;
 
   constructor(
@@ -165,6 +171,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         return { revision: previous.revision, changed: false, snapshot: previous.snapshot };
       }
 
+      await this.rehearseStore(request, previous, candidate);
       try {
         await this.runtime.apply(candidate);
       } catch (error) {
@@ -215,32 +222,34 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     this.assertCurrent(request.basedOn);
   }
 
-  /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
-  private async store(
-    request: ChangeRequest,
-    previous: typeof this.head,
-    candidate: Snapshot,
-  ): Promise<number> {
+  /**
+   * Writes the change in a transaction that is then rolled back: a write that would fail (a database
+   * refusing it, a constraint, a full disk) is found before the runtime is touched. The write itself
+   * never yields to the event loop (better-sqlite3 is synchronous), so no other request's writes can
+   * join the rehearsal's transaction; the runtime apply can't go inside the real one for that reason.
+   */
+  private async rehearseStore(request: ChangeRequest, previous: Head, candidate: Snapshot): Promise<void> {
+    const rehearsed = Symbol('rehearsed');
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        await writeSnapshotTables(manager, candidate);
-        const row = await manager.getRepository(RevisionEntity).save(
-          manager.getRepository(RevisionEntity).create({
-            parentId: previous.revision || null,
-            kind: request.kind,
-            author: request.context.actor.username,
-            message: request.context.message ?? request.message,
-            snapshot: snapshotJson(candidate),
-          }),
-        );
-        await this.audit.recordWith(manager, {
-          ...this.auditBase(request),
-          result: 'ok',
-          detail: `revision ${row.id} (${request.kind})`,
-          revisionId: row.id,
-        });
-        return row.id;
+      await this.dataSource.transaction(async (manager) => {
+        await this.writeChange(manager, request, previous, candidate);
+        throw rehearsed;
       });
+    } catch (error) {
+      if (error === rehearsed) return;
+      this.logger.error(`the change could not be stored, nothing applied: ${(error as Error).message}`);
+      throw new CommitError(
+        `the change could not be stored; revision ${previous.revision} is still in effect`,
+      );
+    }
+  }
+
+  /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
+  private async store(request: ChangeRequest, previous: Head, candidate: Snapshot): Promise<number> {
+    try {
+      return await this.dataSource.transaction((manager) =>
+        this.writeChange(manager, request, previous, candidate),
+      );
     } catch (error) {
       this.logger.error(
         `could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`,
@@ -256,6 +265,32 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         `the change could not be stored; revision ${previous.revision} is still in effect`,
       );
     }
+  }
+
+  private async writeChange(
+    manager: EntityManager,
+    request: ChangeRequest,
+    previous: Head,
+    candidate: Snapshot,
+  ): Promise<number> {
+    await writeSnapshotTables(manager, candidate);
+    const revisions = manager.getRepository(RevisionEntity);
+    const row = await revisions.save(
+      revisions.create({
+        parentId: previous.revision || null,
+        kind: request.kind,
+        author: request.context.actor.username,
+        message: request.context.message ?? request.message,
+        snapshot: snapshotJson(candidate),
+      }),
+    );
+    await this.audit.recordWith(manager, {
+      ...this.auditBase(request),
+      result: 'ok',
+      detail: `revision ${row.id} (${request.kind})`,
+      revisionId: row.id,
+    });
+    return row.id;
   }
 
   private auditBase(request: ChangeRequest) {

@@ -1,10 +1,27 @@
 // Mirrors a snapshot into the normalised frontends/backends/servers tables, reconciling by name so
 // rows that did not change keep their id and timestamps. Runs inside the pipeline's transaction.
-import type { EntityManager } from 'typeorm';
+//
+// Statements go in batches: TypeORM turns a list of rows into one WHERE of OR-ed terms, and SQLite
+// refuses an expression deeper than 1,000 ("Expression tree is too large"), so removing or saving
+// 1,000+ rows in one call fails.
+import { In, type EntityManager, type ObjectLiteral, type Repository } from 'typeorm';
 import { BackendEntity } from '../backends/backend.entity.js';
 import { ServerEntity } from '../backends/server.entity.js';
 import { FrontendEntity } from '../frontends/frontend.entity.js';
 import type { Snapshot } from './snapshot.js';
+
+/** Rows per statement: well under SQLite's expression depth (1,000) and variable count limits. */
+export const ROWS_PER_STATEMENT = 200;
+
+async function removeRows<T extends ObjectLiteral & { id: number }>(
+  repository: Repository<T>,
+  rows: T[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const ids = rows.slice(i, i + ROWS_PER_STATEMENT).map((row) => row.id);
+    await repository.delete({ id: In(ids) } as never);
+  }
+}
 
 export async function writeSnapshotTables(manager: EntityManager, snapshot: Snapshot): Promise<void> {
   await writeFrontends(manager, snapshot);
@@ -15,7 +32,10 @@ async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promi
   const repository = manager.getRepository(FrontendEntity);
   const rows = new Map((await repository.find()).map((row) => [row.name, row]));
   const wanted = new Set(snapshot.frontends.map((f) => f.name));
-  await repository.remove([...rows.values()].filter((row) => !wanted.has(row.name)));
+  await removeRows(
+    repository,
+    [...rows.values()].filter((row) => !wanted.has(row.name)),
+  );
   await repository.save(
     snapshot.frontends.map((frontend, position) =>
       Object.assign(rows.get(frontend.name) ?? repository.create(), {
@@ -30,6 +50,7 @@ async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promi
         position,
       }),
     ),
+    { chunk: ROWS_PER_STATEMENT },
   );
 }
 
@@ -39,7 +60,10 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
   const rows = new Map((await backends.find()).map((row) => [row.name, row]));
   const wanted = new Set(snapshot.backends.map((b) => b.name));
   // Servers go with their backend (ON DELETE CASCADE).
-  await backends.remove([...rows.values()].filter((row) => !wanted.has(row.name)));
+  await removeRows(
+    backends,
+    [...rows.values()].filter((row) => !wanted.has(row.name)),
+  );
   for (const [position, backend] of snapshot.backends.entries()) {
     const row = await backends.save(
       Object.assign(rows.get(backend.name) ?? backends.create(), {
@@ -56,7 +80,10 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
       (await servers.find({ where: { backendId: row.id } })).map((s) => [s.name, s]),
     );
     const wantedServers = new Set(backend.servers.map((s) => s.name));
-    await servers.remove([...serverRows.values()].filter((s) => !wantedServers.has(s.name)));
+    await removeRows(
+      servers,
+      [...serverRows.values()].filter((s) => !wantedServers.has(s.name)),
+    );
     await servers.save(
       backend.servers.map((server, serverPosition) =>
         Object.assign(serverRows.get(server.name) ?? servers.create(), {
@@ -71,6 +98,7 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
           position: serverPosition,
         }),
       ),
+      { chunk: ROWS_PER_STATEMENT },
     );
   }
 }
