@@ -28,7 +28,7 @@ import { Mutex } from '../common/mutex.js';
 import { RevisionEntity, type RevisionKind } from '../revisions/revision.entity.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
-import type { ImpactReport, ProxyRuntimeApi } from '../runtime/types.js';
+import type { AdminStateEntry, ImpactReport, ProxyRuntimeApi } from '../runtime/types.js';
 import { normalizeSnapshot, sameSnapshot, snapshotJson, type SnapshotInput } from './normalize.js';
 import { keepStoredSecrets } from './secrets.js';
 import { checkSnapshot, type SnapshotIssue } from './snapshot-checks.js';
@@ -65,12 +65,8 @@ export interface CommitResult {
   snapshot: Snapshot;
 }
 
-export interface AppliedChange {
-  previous: Snapshot;
-  current: Snapshot;
-  /** true for the apply of the head revision at boot. */
-  boot: boolean;
-}
+/** The stored admin states (drain/maint), handed to the runtime with every apply. */
+export type AdminStateSource = () => Promise<AdminStateEntry[]>;
 
 interface Head {
   revision: number;
@@ -87,7 +83,7 @@ export interface ValidationResult extends SnapshotDiff {
 export class ConfigService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Config');
   private readonly mutex = new Mutex();
-  private readonly appliedHooks: Array<(change: AppliedChange) => Promise<void>> = [];
+  private adminStates: AdminStateSource = async () => [];
   private head: Head = { revision: 0, snapshot: emptySnapshot() };
   private closing = false;
 
@@ -107,9 +103,12 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     return this.head.snapshot;
   }
 
-  /** Called after every successful apply (and after the boot apply), inside the change's turn. */
-  afterApply(hook: (change: AppliedChange) => Promise<void>): void {
-    this.appliedHooks.push(hook);
+  /**
+   * Where admin states come from (the server-states service): every apply carries them, so a server
+   * is never served, at boot or when it comes back into the config, without its stored state.
+   */
+  useAdminStates(source: AdminStateSource): void {
+    this.adminStates = source;
   }
 
   /** For changes that make no revision (admin states, session kills): `If-Match` still guards them. */
@@ -132,7 +131,10 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       .getRepository(RevisionEntity)
       .findOne({ where: {}, order: { id: 'DESC' } });
     const snapshot = row ? normalizeSnapshot(JSON.parse(row.snapshot) as SnapshotInput) : emptySnapshot();
-    const result = await this.runtime.apply(snapshot, { tolerateBindErrors: true });
+    const result = await this.runtime.apply(snapshot, {
+      tolerateBindErrors: true,
+      adminStates: await this.adminStates(),
+    });
     this.head = { revision: row?.id ?? 0, snapshot };
     for (const failure of result.failedFrontends) {
       this.logger.error(
@@ -142,7 +144,6 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     this.logger.log(
       `revision ${this.head.revision} applied: ${snapshot.frontends.length} frontend(s), ${snapshot.backends.length} backend(s)`,
     );
-    await this.runAppliedHooks({ previous: emptySnapshot(), current: snapshot, boot: true });
   }
 
   /** Lets the change in progress finish, then refuses new ones, so the database closes consistent. */
@@ -173,14 +174,13 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
 
       await this.rehearseStore(request, previous, candidate);
       try {
-        await this.runtime.apply(candidate);
+        await this.runtime.apply(candidate, { adminStates: await this.adminStates() });
       } catch (error) {
         throw this.toDomainError(error, candidate, outcome.focus);
       }
 
       const revision = await this.store(request, previous, candidate);
       this.head = { revision, snapshot: candidate };
-      await this.runAppliedHooks({ previous: previous.snapshot, current: candidate, boot: false });
       return { revision, changed: true, snapshot: candidate };
     });
   }
@@ -255,7 +255,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         `could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`,
       );
       try {
-        await this.runtime.apply(previous.snapshot);
+        await this.runtime.apply(previous.snapshot, { adminStates: await this.adminStates() });
       } catch (restoreError) {
         this.logger.error(
           `could not put revision ${previous.revision} back: ${(restoreError as Error).message}`,
@@ -300,16 +300,6 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       action: request.action,
       target: request.target,
     };
-  }
-
-  private async runAppliedHooks(change: AppliedChange): Promise<void> {
-    for (const hook of this.appliedHooks) {
-      try {
-        await hook(change);
-      } catch (error) {
-        this.logger.error(`after-apply hook failed: ${(error as Error).message}`);
-      }
-    }
   }
 
   private toDomainError(error: unknown, candidate: Snapshot, focus?: string): Error {

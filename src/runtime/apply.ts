@@ -2,7 +2,7 @@
 // what is gone. The bind plan is the only await: from its end to the end of the swap nothing yields,
 // so no connection ever sees half a snapshot.
 import type { Snapshot } from '../config/snapshot.js';
-import { reconcileBackends } from './backend-reconcile.js';
+import { adminStateMap, reconcileBackends } from './backend-reconcile.js';
 import { planBinds } from './bind-plan.js';
 import { updateAcceptPauses } from './connections.js';
 import { RuntimeError } from './errors.js';
@@ -10,6 +10,22 @@ import { FrontendRuntime } from './frontend.js';
 import { checkSnapshot } from './snapshot-check.js';
 import type { RuntimeState } from './state.js';
 import type { ApplyOptions, ApplyResult } from './types.js';
+
+const ADMIN_STATES = new Set(['ready', 'drain', 'maint']);
+
+function checkAdminStates(entries: ApplyOptions['adminStates']): void {
+  if (entries === undefined) return;
+  if (!Array.isArray(entries)) {
+    throw new RuntimeError('INVALID_SNAPSHOT', 'adminStates must be an array', { field: 'adminStates' });
+  }
+  entries.forEach((e, i) => {
+    if (typeof e?.backend !== 'string' || typeof e.server !== 'string' || !ADMIN_STATES.has(e.state)) {
+      throw new RuntimeError('INVALID_SNAPSHOT', `adminStates[${i}]: must be { backend, server, state }`, {
+        field: `adminStates[${i}]`,
+      });
+    }
+  });
+}
 
 export async function applySnapshot(
   state: RuntimeState,
@@ -19,6 +35,8 @@ export async function applySnapshot(
   if (state.closed) throw new RuntimeError('CLOSED', 'runtime is closed');
   const next = structuredClone(input);
   checkSnapshot(next);
+  checkAdminStates(options.adminStates);
+  const adminStates = adminStateMap(options.adminStates);
 
   // 1. Bind what is new.
   const plan = await planBinds(state, next, options);
@@ -30,7 +48,7 @@ export async function applySnapshot(
   // 2. Swap, synchronously.
   const now = Date.now();
   state.snapshot = next;
-  reconcileBackends(state, next, now);
+  reconcileBackends(state, next, now, adminStates);
   const failed = new Map(plan.failures.map((f) => [f.frontend, f]));
   const frontends = new Map<string, FrontendRuntime>();
   state.listeners.clear();

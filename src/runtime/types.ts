@@ -9,9 +9,23 @@ export type Health = 'UP' | 'DOWN';
 export type CheckStatus =
   'INI' | 'L4OK' | 'L4TOUT' | 'L4CON' | 'L7OK' | 'L7RSP' | 'L7TOUT' | 'L7STS' | 'SOCKERR';
 
+/** The operator's admin state of one server, by name (kept by the control plane, outside snapshots). */
+export interface AdminStateEntry {
+  backend: string;
+  server: string;
+  state: AdminState;
+}
+
 export interface ApplyOptions {
   /** Boot mode: a frontend that cannot bind is reported in the result while the others serve. */
   tolerateBindErrors?: boolean;
+  /**
+   * Admin states, set in the same synchronous swap as the snapshot, so no listener serves a moment
+   * without them. When given, it is the whole truth: a server of the snapshot not listed is `ready`;
+   * entries for servers not in the snapshot are ignored. When absent, servers keep their state and
+   * new ones start `ready`.
+   */
+  adminStates?: AdminStateEntry[];
 }
 
 export interface FrontendFailure {
