@@ -4,6 +4,7 @@
 import type { Snapshot } from '../config/snapshot.js';
 import { adminStateMap, reconcileBackends } from './backend-reconcile.js';
 import { planBinds } from './bind-plan.js';
+import { cancelBindRetry, isFailed, scheduleBindRetry } from './bind-retry.js';
 import { updateAcceptPauses } from './connections.js';
 import { RuntimeError } from './errors.js';
 import { FrontendRuntime } from './frontend.js';
@@ -51,9 +52,13 @@ export async function applySnapshot(
   reconcileBackends(state, next, now, adminStates);
   const failed = new Map(plan.failures.map((f) => [f.frontend, f]));
   const frontends = new Map<string, FrontendRuntime>();
+  const reopened: Array<{ frontend: FrontendRuntime; attempts: number }> = [];
+  const stillFailing = new Set<string>();
   state.listeners.clear();
   for (const f of next.frontends) {
-    const frontend = state.frontends.get(f.name) ?? new FrontendRuntime(f);
+    const known = state.frontends.get(f.name);
+    const wasFailed = known !== undefined && isFailed(known);
+    const frontend = known ?? new FrontendRuntime(f);
     frontend.update(f);
     frontend.retired = false;
     frontend.error = failed.get(f.name);
@@ -62,11 +67,18 @@ export async function applySnapshot(
     if (listener) {
       listener.frontend = frontend;
       state.listeners.add(listener);
+      if (wasFailed) reopened.push({ frontend, attempts: (frontend.retry?.attempts ?? 0) + 1 });
+    } else if (wasFailed && frontend.error) {
+      stillFailing.add(f.name);
     }
+    if (frontend.error) scheduleBindRetry(state, frontend, now);
+    else if (frontend.retry) cancelBindRetry(frontend);
     frontends.set(f.name, frontend);
   }
   for (const [name, old] of state.frontends) {
-    if (!frontends.has(name)) old.retired = true;
+    if (frontends.has(name)) continue;
+    old.retired = true;
+    cancelBindRetry(old);
   }
   state.frontends.clear();
   for (const [name, frontend] of frontends) state.frontends.set(name, frontend);
@@ -75,7 +87,22 @@ export async function applySnapshot(
   for (const listener of plan.releasing()) listener.close();
   updateAcceptPauses(state);
 
+  for (const { frontend, attempts } of reopened) {
+    const { address, port } = frontend.config.bind;
+    state.log('info', `frontend ${frontend.name} listens on ${address}:${port}`);
+    state.emit({
+      type: 'frontend-open',
+      frontend: frontend.name,
+      address,
+      port,
+      attempts,
+      trigger: 'apply',
+      at: now,
+    });
+  }
   for (const failure of plan.failures) {
+    // Reported when it fails; its retries show in stats rather than as an event per apply.
+    if (stillFailing.has(failure.frontend)) continue;
     state.log('error', failure.message, failure);
     state.emit({
       type: 'frontend-error',

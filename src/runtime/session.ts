@@ -151,6 +151,7 @@ export class Session {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       state: this.state,
+      readPath: this.client[USER_READ] === true ? 'onread' : 'stream',
     };
   }
 

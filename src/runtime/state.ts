@@ -9,6 +9,12 @@ import type { RuntimeEvent } from './types.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: object) => void;
 
+/** Backoff of a FAILED frontend's bind retries: the first after `initialMs`, doubling up to `maxMs`. */
+export interface BindRetrySettings {
+  initialMs: number;
+  maxMs: number;
+}
+
 export class RuntimeState {
   snapshot: Snapshot = { defaults: structuredClone(DEFAULT_DEFAULTS), frontends: [], backends: [] };
   readonly frontends = new Map<string, FrontendRuntime>();
@@ -21,13 +27,28 @@ export class RuntimeState {
   /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
   globallyPaused = false;
   closed = false;
+  /** The tail of the queue of applies and bind retries: binds of two of them never interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
 
   constructor(
     /** What sessions and listeners call back into: the runtime itself. */
     readonly host: SessionHost & ListenerHost,
     readonly log: Log,
+    readonly bindRetry: BindRetrySettings = { initialMs: 1000, maxMs: 30_000 },
   ) {}
+
+  /** Runs `task` after every apply or bind retry queued before it. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Resolves when everything queued so far has finished. */
+  idle(): Promise<unknown> {
+    return this.queue;
+  }
 
   onEvent(listener: (event: RuntimeEvent) => void): () => void {
     this.eventListeners.add(listener);

@@ -35,9 +35,15 @@ export interface FrontendFailure {
 }
 
 export interface ApplyResult {
-  /** Non-empty only with tolerateBindErrors. */
+  /**
+   * Frontends left FAILED: with tolerateBindErrors any; without it only those that were FAILED
+   * before and keep their bind (a change that doesn't touch them doesn't fail because of them).
+   */
   failedFrontends: FrontendFailure[];
 }
+
+/** What made a FAILED frontend listen: its backoff timer, an apply, or an operator's retry. */
+export type FrontendOpenTrigger = 'backoff' | 'apply' | 'retry';
 
 export interface ServerStateResult {
   backend: string;
@@ -53,6 +59,8 @@ export interface FrontendStats {
   /** OPEN: listening; STOP: disabled; FAILED: could not bind (see error). */
   status: 'OPEN' | 'STOP' | 'FAILED';
   error?: FrontendFailure;
+  /** While FAILED: bind attempts made since it failed and when the next one runs (epoch ms). */
+  retry?: { attempts: number; nextAt: number };
   bind: { address: string; port: number };
   scur: number;
   smax: number;
@@ -159,6 +167,8 @@ export interface SessionInfo {
   bytesIn: number; // client -> server
   bytesOut: number; // server -> client
   state: 'connecting' | 'established' | 'closing';
+  /** How the client socket is read: into the runtime's buffer (`onread`) or through 'data' events. */
+  readPath: 'onread' | 'stream';
 }
 
 export interface ImpactReport {
@@ -181,6 +191,16 @@ export type RuntimeEvent =
     }
   | { type: 'admin-state'; backend: string; server: string; from: AdminState; to: AdminState; at: number }
   | { type: 'frontend-error'; frontend: string; code: string; message: string; at: number }
+  | {
+      type: 'frontend-open';
+      frontend: string;
+      address: string;
+      port: number;
+      /** Bind attempts it took since the frontend failed. */
+      attempts: number;
+      trigger: FrontendOpenTrigger;
+      at: number;
+    }
   | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number };
 
 export interface ProxyRuntimeApi {
@@ -191,6 +211,12 @@ export interface ProxyRuntimeApi {
     state: AdminState,
     options?: { shutdownSessions?: boolean },
   ): Promise<ServerStateResult>;
+  /**
+   * Tries the bind of a FAILED frontend now. Resolves with its stats when it listens; rejects with
+   * RuntimeError BIND_FAILED (cause_code: the errno) when it still can't, NOT_FAILED when it isn't
+   * FAILED, UNKNOWN_FRONTEND when there is no such frontend.
+   */
+  retryFrontend(frontend: string): Promise<FrontendStats>;
   /** Closes the sessions of one server, or of every server of the backend. Returns how many. */
   shutdownSessions(backend: string, server?: string): Promise<number>;
   killSession(id: string): Promise<boolean>;
