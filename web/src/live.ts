@@ -57,6 +57,7 @@ const EVENT_NAMES = [
   'health',
   'admin-state',
   'frontend-error',
+  'frontend-open',
   'sessions-closed',
 ];
 
