@@ -190,6 +190,12 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     const head = this.head;
     const candidate = normalizeSnapshot(input);
     this.check(candidate, head.snapshot);
+    // What only the runtime can tell (a host name that doesn't resolve), as the change would hear it.
+    try {
+      await this.runtime.check(candidate);
+    } catch (error) {
+      throw this.toDomainError(error, candidate);
+    }
     const diff = diffSnapshots(head.snapshot, candidate, {
       before: `revision ${head.revision}`,
       after: 'candidate',
@@ -312,7 +318,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     }
     if (error.code === 'INVALID_SNAPSHOT' || error.code === 'UNKNOWN_BACKEND') {
       const field = subject.field ?? 'snapshot';
-      const kind = error.code === 'INVALID_SNAPSHOT' ? 'invalid' : 'unknown-reference';
+      // A host name that doesn't resolve (cause_code: the DNS error) names nothing that exists: 422.
+      const kind =
+        error.code === 'INVALID_SNAPSHOT' && error.cause_code === undefined ? 'invalid' : 'unknown-reference';
       return toDomainError(
         {
           kind,

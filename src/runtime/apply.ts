@@ -1,12 +1,13 @@
-// apply() follows Caddy's pipeline: validate a copy, bind what is new, swap synchronously, then close
-// what is gone. The bind plan is the only await: from its end to the end of the swap nothing yields,
-// so no connection ever sees half a snapshot.
+// apply() follows Caddy's pipeline: validate a copy, resolve new host names, bind what is new, swap
+// synchronously, then close what is gone. Resolving and the bind plan are the only awaits: from the
+// plan's end to the end of the swap nothing yields, so no connection ever sees half a snapshot.
 import type { Snapshot } from '../config/snapshot.js';
 import { adminStateMap, reconcileBackends } from './backend-reconcile.js';
 import { planBinds } from './bind-plan.js';
 import { cancelBindRetry, isFailed, scheduleBindRetry } from './bind-retry.js';
 import { updateAcceptPauses } from './connections.js';
 import { RuntimeError } from './errors.js';
+import { adoptNames, resolveNewNames } from './resolver.js';
 import { FrontendRuntime } from './frontend.js';
 import { checkSnapshot } from './snapshot-check.js';
 import type { RuntimeState } from './state.js';
@@ -28,6 +29,13 @@ function checkAdminStates(entries: ApplyOptions['adminStates']): void {
   });
 }
 
+/** What apply checks before anything changes, for a dry run: the static checks and name resolution. */
+export async function checkCandidate(state: RuntimeState, input: Snapshot): Promise<void> {
+  const candidate = structuredClone(input);
+  checkSnapshot(candidate);
+  await resolveNewNames(state, candidate);
+}
+
 export async function applySnapshot(
   state: RuntimeState,
   input: Snapshot,
@@ -39,7 +47,9 @@ export async function applySnapshot(
   checkAdminStates(options.adminStates);
   const adminStates = adminStateMap(options.adminStates);
 
-  // 1. Bind what is new.
+  // 1. Resolve the host names that are new, then bind what is new.
+  const names = await resolveNewNames(state, next);
+  if (state.closed) throw new RuntimeError('CLOSED', 'runtime is closed');
   const plan = await planBinds(state, next, options);
   if (state.closed) {
     plan.abandon();
@@ -49,6 +59,7 @@ export async function applySnapshot(
   // 2. Swap, synchronously.
   const now = Date.now();
   state.snapshot = next;
+  adoptNames(state, next, names);
   reconcileBackends(state, next, now, adminStates);
   const failed = new Map(plan.failures.map((f) => [f.frontend, f]));
   const frontends = new Map<string, FrontendRuntime>();

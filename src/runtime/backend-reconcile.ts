@@ -2,6 +2,7 @@
 // counters, health and checker; new ones are added; gone ones retire and leave once their sessions end.
 import type { Snapshot } from '../config/snapshot.js';
 import { BackendRuntime, ServerRuntime } from './backend.js';
+import { addressOf } from './resolver.js';
 import { backendInService, reconcileChecker, stopChecker } from './server-health.js';
 import type { RuntimeState } from './state.js';
 import type { AdminState, AdminStateEntry } from './types.js';
@@ -47,6 +48,9 @@ export function reconcileBackends(
         setAdminState(state, server, adminStates.get(key) ?? 'ready', now);
       }
       server.update(s, index);
+      const resolution = addressOf(state, s.address);
+      server.ip = resolution.ip;
+      server.dnsError = resolution.dnsError;
       servers.push(server);
       names.add(s.name);
       reconcileChecker(state, backend, server, next);

@@ -6,7 +6,7 @@
 // (server-admin.ts) are plain functions over one RuntimeState (state.ts).
 import type { Socket } from 'node:net';
 import type { Snapshot } from '../config/snapshot.js';
-import { applySnapshot } from './apply.js';
+import { applySnapshot, checkCandidate } from './apply.js';
 import { attemptBind, cancelBindRetry } from './bind-retry.js';
 import type { ServerRuntime } from './backend.js';
 import * as connections from './connections.js';
@@ -14,6 +14,7 @@ import * as dispatch from './dispatch.js';
 import { RuntimeError } from './errors.js';
 import { computeImpact } from './impact.js';
 import type { Listener, ListenerHost } from './listener.js';
+import { refreshNames, systemLookup, type Lookup } from './resolver.js';
 import * as admin from './server-admin.js';
 import { stopChecker } from './server-health.js';
 import { CLIENT_ONREAD, type ConnectFailure, type Session, type SessionHost } from './session.js';
@@ -39,6 +40,9 @@ export interface ProxyRuntimeOptions {
   historySize?: number;
   /** How often idle sessions are looked for (default 1000 ms). */
   sweepIntervalMs?: number;
+  /** Server host names: how they are looked up (default: the system resolver), re-resolved every
+   *  intervalMs (default 30 s), a lookup slower than timeoutMs (default 5 s) failing. */
+  resolver?: { lookup?: Lookup; intervalMs?: number; timeoutMs?: number };
   /** Backoff of a FAILED frontend's bind retries (default 1 s doubling to 30 s). */
   bindRetry?: Partial<BindRetrySettings>;
   log?: Log;
@@ -50,14 +54,27 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   private readonly historyRing: HistoryRing;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sampleTimer: NodeJS.Timeout;
+  private readonly resolveTimer: NodeJS.Timeout;
   private readonly startedAt = Date.now();
   readonly clientOnRead = CLIENT_ONREAD;
 
   constructor(options: ProxyRuntimeOptions = {}) {
-    this.state = new RuntimeState(this, options.log ?? (() => {}), {
-      initialMs: Math.max(1, options.bindRetry?.initialMs ?? 1000),
-      maxMs: Math.max(1, options.bindRetry?.maxMs ?? 30_000),
-    });
+    const resolver = {
+      lookup: options.resolver?.lookup ?? systemLookup,
+      intervalMs: Math.max(10, options.resolver?.intervalMs ?? 30_000),
+      timeoutMs: Math.max(1, options.resolver?.timeoutMs ?? 5000),
+    };
+    this.state = new RuntimeState(
+      this,
+      options.log ?? (() => {}),
+      {
+        initialMs: Math.max(1, options.bindRetry?.initialMs ?? 1000),
+        maxMs: Math.max(1, options.bindRetry?.maxMs ?? 30_000),
+      },
+      resolver,
+    );
+    this.resolveTimer = setInterval(() => void refreshNames(this.state), resolver.intervalMs);
+    this.resolveTimer.unref();
     this.historyRing = new HistoryRing(Math.max(900, options.historySize ?? 1200));
     this.sweepTimer = setInterval(
       () => connections.sweep(this.state),
@@ -155,6 +172,10 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     return out;
   }
 
+  check(candidate: Snapshot): Promise<void> {
+    return checkCandidate(this.state, candidate);
+  }
+
   async impact(candidate: Snapshot): Promise<ImpactReport> {
     return computeImpact(this.state.snapshot, candidate, await this.sessions());
   }
@@ -169,6 +190,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     state.closed = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.sampleTimer);
+    clearInterval(this.resolveTimer);
     for (const listener of state.listeners) listener.close();
     state.listeners.clear();
     for (const frontend of state.frontends.values()) cancelBindRetry(frontend);

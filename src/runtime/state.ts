@@ -4,6 +4,7 @@ import { DEFAULT_DEFAULTS, type Snapshot } from '../config/snapshot.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Listener, ListenerHost } from './listener.js';
+import type { NameEntry, ResolverSettings } from './resolver.js';
 import type { Session, SessionHost } from './session.js';
 import type { RuntimeEvent } from './types.js';
 
@@ -23,6 +24,9 @@ export class RuntimeState {
   readonly retiredServers = new Map<string, ServerRuntime>();
   readonly sessionMap = new Map<string, Session>();
   readonly listeners = new Set<Listener>();
+  /** Server host names and their answers (resolver.ts). */
+  readonly names = new Map<string, NameEntry>();
+  refreshingNames = false;
   nextSessionId = 0;
   /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
   globallyPaused = false;
@@ -35,7 +39,8 @@ export class RuntimeState {
     /** What sessions and listeners call back into: the runtime itself. */
     readonly host: SessionHost & ListenerHost,
     readonly log: Log,
-    readonly bindRetry: BindRetrySettings = { initialMs: 1000, maxMs: 30_000 },
+    readonly bindRetry: BindRetrySettings,
+    readonly resolver: ResolverSettings,
   ) {}
 
   /** Runs `task` after every apply or bind retry queued before it. */

@@ -79,7 +79,10 @@ export interface FrontendStats {
 export interface ServerStats {
   backend: string;
   name: string;
+  /** As configured: an IP address or a host name. */
   address: string;
+  /** For a host name: the address it resolved to (last good), '' before it ever resolved. */
+  resolved?: string;
   port: number;
   /** HAProxy-style combined status: UP, DOWN, MAINT, DRAIN, 'UP 1/3' (going down), 'DOWN 1/2' (going up), 'no check'. */
   status: string;
@@ -223,6 +226,11 @@ export interface ProxyRuntimeApi {
   stats(): Promise<RuntimeStats>;
   history(): Promise<StatsSample[]>;
   sessions(): Promise<SessionInfo[]>;
+  /**
+   * What apply would refuse, without applying: the same static checks and host name resolution.
+   * Rejects with RuntimeError INVALID_SNAPSHOT naming the field (cause_code: the DNS error code).
+   */
+  check(candidate: Snapshot): Promise<void>;
   /** What applying `candidate` would do to live traffic, without applying it. */
   impact(candidate: Snapshot): Promise<ImpactReport>;
   onEvent(listener: (event: RuntimeEvent) => void): () => void;
