@@ -50,7 +50,7 @@ export class StatsController {
     summary: 'Live stats as Server-Sent Events',
     description:
       'A `stats` event (the GET /stats body plus `serverTime`) on connect and every second; runtime events as they ' +
-      'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `sessions-closed`.',
+      'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `frontend-open`, `sessions-closed`.',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'Event stream', schema: { $ref: getSchemaPath(StatsEventDto) } })
