@@ -77,8 +77,19 @@ describe('a change of 1,200 frontends and servers', () => {
     const again = await t.request.post(`/api/v1/revisions/${small.body.revision}/rollback`);
     expect(again.status, JSON.stringify(again.body).slice(0, 500)).toBe(200);
     await expectListening(1);
-    expect(
-      (await t.request.get('/api/v1/frontends').expect(200)).body.map((f: { name: string }) => f.name),
-    ).toEqual(['fe0']);
+    // The tables (what GET /frontends and /backends read) follow: rows updated in place, gone ones gone.
+    const frontends = (await t.request.get('/api/v1/frontends').expect(200)).body;
+    expect(frontends.map((f: { name: string }) => f.name)).toEqual(['fe0']);
+    await t.request
+      .patch('/api/v1/frontends/fe0')
+      .send({ allow: ['127.0.0.0/8'], maxconn: 9 })
+      .expect(200);
+    expect((await t.request.get('/api/v1/frontends/fe0').expect(200)).body).toMatchObject({
+      allow: ['127.0.0.0/8'],
+      maxconn: 9,
+      bind: { address: address(0), port },
+    });
+    const many = (await t.request.get('/api/v1/backends/many').expect(200)).body;
+    expect(many.servers.map((s: { name: string }) => s.name)).toEqual(['s0']);
   }, 120_000);
 });
