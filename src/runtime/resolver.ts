@@ -31,6 +31,40 @@ export interface NameEntry {
   error?: string;
 }
 
+/**
+ * Lookups in flight at once. dns.lookup (getaddrinfo) runs on libuv's thread pool (4 threads), which
+ * logins' scrypt shares: a config of many names, or a dry run a viewer sends, must not fill it.
+ */
+const LOOKUPS_IN_FLIGHT = 2;
+
+/**
+ * Resolves the names, at most LOOKUPS_IN_FLIGHT at a time; results in the order of `names`. With
+ * `stopAtFailure` no lookup starts after one failed (an apply is refused by its first bad name, so a
+ * resolver outage costs it one timeout, not one per name); names never tried have no result.
+ */
+async function resolveAll(
+  settings: ResolverSettings,
+  names: string[],
+  stopAtFailure = false,
+): Promise<Array<PromiseSettledResult<string> | undefined>> {
+  const results = new Array<PromiseSettledResult<string> | undefined>(names.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < names.length && !(stopAtFailure && failed)) {
+      const k = next++;
+      try {
+        results[k] = { status: 'fulfilled', value: await resolveOne(settings, names[k]) };
+      } catch (reason) {
+        results[k] = { status: 'rejected', reason };
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUPS_IN_FLIGHT, names.length) }, worker));
+  return results;
+}
+
 /** Answers that mean the name does not exist (as opposed to a resolver that failed to answer). */
 const GONE = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME']);
 
@@ -79,12 +113,12 @@ export async function resolveNewNames(state: RuntimeState, snapshot: Snapshot): 
     }),
   );
   const names = [...wanted.keys()];
-  const results = await Promise.allSettled(names.map((name) => resolveOne(state.resolver, name)));
+  const results = await resolveAll(state.resolver, names, true);
   const resolved = new Map<string, string>();
   results.forEach((result, k) => {
-    if (result.status === 'fulfilled') resolved.set(names[k], result.value);
+    if (result?.status === 'fulfilled') resolved.set(names[k], result.value);
   });
-  const failed = results.findIndex((r) => r.status === 'rejected');
+  const failed = results.findIndex((r) => r?.status === 'rejected');
   if (failed >= 0) {
     const name = names[failed];
     const field = wanted.get(name)!;
@@ -121,13 +155,13 @@ export async function refreshNames(state: RuntimeState): Promise<void> {
   state.refreshingNames = true;
   try {
     const names = [...state.names.keys()];
-    const results = await Promise.allSettled(names.map((name) => resolveOne(state.resolver, name)));
+    const results = await resolveAll(state.resolver, names);
     if (state.closed) return;
     const changed = new Set<string>();
     results.forEach((result, k) => {
       const name = names[k];
       const entry = state.names.get(name);
-      if (entry === undefined) return; // an apply dropped it meanwhile
+      if (entry === undefined || result === undefined) return; // an apply dropped it meanwhile
       if (result.status === 'fulfilled') {
         if (entry.address === result.value && entry.error === undefined) return;
         if (entry.address !== result.value)

@@ -168,4 +168,39 @@ describe('server host names', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(dns.lookups.length).toBe(before + 1);
   });
+
+  it('looks names up two at a time, and stops at the first name that fails (an outage costs an apply one lookup, not one per name)', async () => {
+    const [up] = await servers('up');
+    const port = await freePort();
+    let inFlight = 0;
+    let most = 0;
+    const lookups: string[] = [];
+    const lookup = (host: string) => {
+      lookups.push(host);
+      most = Math.max(most, ++inFlight);
+      return new Promise<string[]>((resolve, reject) =>
+        setTimeout(() => {
+          inFlight--;
+          if (host.startsWith('ok')) resolve(['127.0.0.1']);
+          else reject(Object.assign(new Error('no answer'), { code: 'EAI_AGAIN' }));
+        }, 20),
+      );
+    };
+    const rt = runtime({ resolver: { lookup, timeoutMs: 1000 } });
+    const names = (prefix: string) =>
+      Array.from({ length: 20 }, (_, i) => server(`s${i}`, up.port, { address: `${prefix}${i}.test` }));
+    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', names('ok'))]));
+    expect(lookups.length).toBe(20);
+    expect(most).toBe(2);
+    expect(await readLine(await client(port))).toBe('up');
+
+    lookups.length = 0;
+    const error = await refusal(
+      rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', names('down'))])),
+    );
+    expect(error).toMatchObject({ code: 'INVALID_SNAPSHOT', cause_code: 'EAI_AGAIN' });
+    // The two in flight when the first failed, and no more.
+    expect(lookups.length).toBe(2);
+    expect(most).toBe(2);
+  });
 });
