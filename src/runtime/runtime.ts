@@ -1,9 +1,10 @@
 // The data plane: reconciles listeners, backends, servers and checkers to a snapshot, and relays
 // connections. Driven only through ProxyRuntimeApi (plain data in and out).
 //
-// This class is the facade: apply (apply.ts, bind-plan.ts, backend-reconcile.ts), health checks
-// (server-health.ts), connections (connections.ts, dispatch.ts) and operator actions
-// (server-admin.ts) are plain functions over one RuntimeState (state.ts).
+// This class is the facade: apply (apply.ts, bind-plan.ts, backend-reconcile.ts), host names
+// (resolver.ts), FAILED frontends' bind retries (bind-retry.ts), health checks (server-health.ts),
+// connections (connections.ts, dispatch.ts) and operator actions (server-admin.ts) are plain
+// functions over one RuntimeState (state.ts), which stays private.
 import type { Socket } from 'node:net';
 import type { Snapshot } from '../config/snapshot.js';
 import { applySnapshot, checkCandidate } from './apply.js';
