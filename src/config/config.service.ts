@@ -131,8 +131,11 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       .getRepository(RevisionEntity)
       .findOne({ where: {}, order: { id: 'DESC' } });
     const snapshot = row ? normalizeSnapshot(JSON.parse(row.snapshot) as SnapshotInput) : emptySnapshot();
+    // Boot serves what it can: a port taken or a name that doesn't resolve now must not keep the
+    // other frontends down (the runtime retries both by itself).
     const result = await this.runtime.apply(snapshot, {
       tolerateBindErrors: true,
+      tolerateUnresolvedNames: true,
       adminStates: await this.adminStates(),
     });
     this.head = { revision: row?.id ?? 0, snapshot };
@@ -261,7 +264,12 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         `could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`,
       );
       try {
-        await this.runtime.apply(previous.snapshot, { adminStates: await this.adminStates() });
+        // Put back as much as can be, as at boot: a port or a name lost meanwhile is retried by the runtime.
+        await this.runtime.apply(previous.snapshot, {
+          adminStates: await this.adminStates(),
+          tolerateBindErrors: true,
+          tolerateUnresolvedNames: true,
+        });
       } catch (restoreError) {
         this.logger.error(
           `could not put revision ${previous.revision} back: ${(restoreError as Error).message}`,

@@ -48,7 +48,7 @@ export async function applySnapshot(
   const adminStates = adminStateMap(options.adminStates);
 
   // 1. Resolve the host names that are new, then bind what is new.
-  const names = await resolveNewNames(state, next);
+  const names = await resolveNewNames(state, next, options.tolerateUnresolvedNames === true);
   if (state.closed) throw new RuntimeError('CLOSED', 'runtime is closed');
   const plan = await planBinds(state, next, options);
   if (state.closed) {

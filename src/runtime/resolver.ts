@@ -104,7 +104,11 @@ function codeOf(error: unknown): string {
  * date by the periodic refresh, so a change that doesn't touch them never fails on them). Throws
  * RuntimeError INVALID_SNAPSHOT naming the first server whose name doesn't resolve.
  */
-export async function resolveNewNames(state: RuntimeState, snapshot: Snapshot): Promise<Map<string, string>> {
+export async function resolveNewNames(
+  state: RuntimeState,
+  snapshot: Snapshot,
+  tolerate = false,
+): Promise<Map<string, NameEntry>> {
   const wanted = new Map<string, string>(); // name → field of its first server
   snapshot.backends.forEach((b, i) =>
     b.servers.forEach((s, j) => {
@@ -113,13 +117,16 @@ export async function resolveNewNames(state: RuntimeState, snapshot: Snapshot): 
     }),
   );
   const names = [...wanted.keys()];
-  const results = await resolveAll(state.resolver, names, true);
-  const resolved = new Map<string, string>();
+  const results = await resolveAll(state.resolver, names, !tolerate);
+  const resolved = new Map<string, NameEntry>();
   results.forEach((result, k) => {
-    if (result?.status === 'fulfilled') resolved.set(names[k], result.value);
+    if (result?.status === 'fulfilled') resolved.set(names[k], { address: result.value });
+    // Tolerated (boot): held without an address, its servers DOWN until a re-resolution answers.
+    else if (result)
+      resolved.set(names[k], { address: '', error: unresolvedDescription(codeOf(result.reason)) });
   });
   const failed = results.findIndex((r) => r?.status === 'rejected');
-  if (failed >= 0) {
+  if (failed >= 0 && !tolerate) {
     const name = names[failed];
     const field = wanted.get(name)!;
     const code = codeOf((results[failed] as PromiseRejectedResult).reason);
@@ -134,12 +141,12 @@ export async function resolveNewNames(state: RuntimeState, snapshot: Snapshot): 
 }
 
 /** In the swap: the names of the new snapshot and their addresses; names no server uses are dropped. */
-export function adoptNames(state: RuntimeState, snapshot: Snapshot, resolved: Map<string, string>): void {
+export function adoptNames(state: RuntimeState, snapshot: Snapshot, resolved: Map<string, NameEntry>): void {
   const used = new Set<string>();
   for (const b of snapshot.backends)
     for (const s of b.servers) if (isHostName(s.address)) used.add(s.address);
   for (const name of state.names.keys()) if (!used.has(name)) state.names.delete(name);
-  for (const [name, address] of resolved) state.names.set(name, { address });
+  for (const [name, entry] of resolved) state.names.set(name, entry);
 }
 
 /** The address a server connects and checks to, and its DNS failure if any. */
@@ -170,6 +177,7 @@ export async function refreshNames(state: RuntimeState): Promise<void> {
         changed.add(name);
         return;
       }
+      if (entry.address === '') return; // never resolved (tolerated at boot): still DOWN
       const code = codeOf(result.reason);
       if (!GONE.has(code)) {
         state.log('warn', `host name ${name}: ${code}; keeping ${entry.address}`);

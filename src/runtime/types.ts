@@ -20,6 +20,11 @@ export interface ApplyOptions {
   /** Boot mode: a frontend that cannot bind is reported in the result while the others serve. */
   tolerateBindErrors?: boolean;
   /**
+   * Boot mode: a server host name that doesn't resolve doesn't refuse the apply; its servers start
+   * DOWN ("DNS: ...") and come UP when a later re-resolution answers.
+   */
+  tolerateUnresolvedNames?: boolean;
+  /**
    * Admin states, set in the same synchronous swap as the snapshot, so no listener serves a moment
    * without them. When given, it is the whole truth: a server of the snapshot not listed is `ready`;
    * entries for servers not in the snapshot are ignored. When absent, servers keep their state and

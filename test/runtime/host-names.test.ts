@@ -203,4 +203,32 @@ describe('server host names', () => {
     expect(lookups.length).toBe(2);
     expect(most).toBe(2);
   });
+
+  it('at boot, serves what it can: a name that does not resolve leaves its server DOWN until it does', async () => {
+    const [up] = await servers('up');
+    const dns = fakeDns({ 'ok.test': '127.0.0.1' });
+    const port = await freePort();
+    const rt = runtime({ resolver: { lookup: dns.lookup, intervalMs: 30, timeoutMs: 200 } });
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be')],
+        [
+          backend('be', [
+            server('late', up.port, { address: 'late.test' }),
+            server('ok', up.port, { address: 'ok.test' }),
+          ]),
+        ],
+      ),
+      { tolerateUnresolvedNames: true },
+    );
+    expect(await serverStats(rt, 'late')).toMatchObject({
+      health: 'DOWN',
+      resolved: '',
+      check_desc: 'DNS: name no longer resolves (ENOTFOUND)',
+    });
+    expect(await readLine(await client(port))).toBe('up');
+    dns.answers['late.test'] = '127.0.0.1';
+    await waitFor(async () => (await serverStats(rt, 'late')).health === 'UP', 5000, 'late UP');
+    expect(await serverStats(rt, 'late')).toMatchObject({ resolved: '127.0.0.1', check_desc: '' });
+  });
 });
