@@ -4,16 +4,18 @@ import { DataSource, Not, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ChangeContext } from '../common/change-context.js';
 import { CommitError, NotFoundError, ValidationError } from '../common/errors.js';
-import { ConfigService, type AppliedChange } from '../config/config.service.js';
+import { ConfigService } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
-import type { ProxyRuntimeApi } from '../runtime/types.js';
+import type { AdminStateEntry, ProxyRuntimeApi } from '../runtime/types.js';
 import type { ServerStateDto, ServerStateResponseDto, ShutdownSessionsResponseDto } from './backend.dto.js';
 import { ServerStateEntity } from './server-state.entity.js';
 
 /**
  * Admin states (ready / drain / maint): runtime state, persisted and audited but not part of any
- * snapshot, so no revision is made and a rollback never touches them. Restored at boot, and re-applied
- * when a server with a stored state comes back into the config.
+ * snapshot, so no revision is made and a rollback never touches them. Kept by backend/server name,
+ * also while the server is out of the config: every apply hands the stored states to the runtime with
+ * the snapshot (ConfigService.useAdminStates), so at boot and when a server comes back into the config
+ * it serves in its stored state from its first connection (docs/admin-states.md).
  */
 @Injectable()
 export class ServerStatesService implements OnModuleInit {
@@ -28,7 +30,13 @@ export class ServerStatesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.config.afterApply((change) => this.restore(change));
+    this.config.useAdminStates(() => this.stored());
+  }
+
+  /** Every stored state other than ready (ready is what the runtime assumes for an unlisted server). */
+  private async stored(): Promise<AdminStateEntry[]> {
+    const rows = await this.states.find({ where: { state: Not('ready') } });
+    return rows.map((row) => ({ backend: row.backend, server: row.server, state: row.state }));
   }
 
   async setState(
@@ -100,24 +108,6 @@ export class ServerStatesService implements OnModuleInit {
       detail: `${closed} session(s) closed`,
     });
     return { closed };
-  }
-
-  /** At boot every stored state; after a change the states of servers that (re)appeared. */
-  private async restore({ previous, current, boot }: AppliedChange): Promise<void> {
-    const rows = await this.states.find({ where: { state: Not('ready') } });
-    for (const row of rows) {
-      const present = (snapshot: typeof current) =>
-        snapshot.backends.some((b) => b.name === row.backend && b.servers.some((s) => s.name === row.server));
-      if (!present(current) || (!boot && present(previous))) continue;
-      try {
-        await this.runtime.setServerState(row.backend, row.server, row.state);
-        this.logger.log(`${row.backend}/${row.server} restored to ${row.state} (set by ${row.updatedBy})`);
-      } catch (error) {
-        this.logger.error(
-          `could not restore ${row.backend}/${row.server} to ${row.state}: ${(error as Error).message}`,
-        );
-      }
-    }
   }
 
   private assertServer(backend: string, server: string): void {

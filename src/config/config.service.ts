@@ -1,7 +1,8 @@
 // The single pipeline every config change goes through (docs/architecture.md, "Changing the config: apply, then
 // commit"; Caddy's admin pipeline): build the candidate from the head and the change, check it, check
-// If-Match, skip if nothing changed, apply it to the runtime, then write tables + revision + audit in
-// one transaction, putting the runtime back if that write fails. One change at a time (a mutex).
+// If-Match, skip if nothing changed, rehearse the write (so a store that would fail is known before
+// the runtime is touched), apply it to the runtime, then write tables + revision + audit in one
+// transaction, putting the runtime back if that write still fails. One change at a time (a mutex).
 import { isDeepStrictEqual } from 'node:util';
 import {
   Inject,
@@ -10,7 +11,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ChangeContext } from '../common/change-context.js';
 import {
@@ -27,7 +28,7 @@ import { Mutex } from '../common/mutex.js';
 import { RevisionEntity, type RevisionKind } from '../revisions/revision.entity.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
-import type { ImpactReport, ProxyRuntimeApi } from '../runtime/types.js';
+import type { AdminStateEntry, ImpactReport, ProxyRuntimeApi } from '../runtime/types.js';
 import { normalizeSnapshot, sameSnapshot, snapshotJson, type SnapshotInput } from './normalize.js';
 import { keepStoredSecrets } from './secrets.js';
 import { checkSnapshot, type SnapshotIssue } from './snapshot-checks.js';
@@ -64,11 +65,12 @@ export interface CommitResult {
   snapshot: Snapshot;
 }
 
-export interface AppliedChange {
-  previous: Snapshot;
-  current: Snapshot;
-  /** true for the apply of the head revision at boot. */
-  boot: boolean;
+/** The stored admin states (drain/maint), handed to the runtime with every apply. */
+export type AdminStateSource = () => Promise<AdminStateEntry[]>;
+
+interface Head {
+  revision: number;
+  snapshot: Snapshot;
 }
 
 export interface ValidationResult extends SnapshotDiff {
@@ -81,8 +83,8 @@ export interface ValidationResult extends SnapshotDiff {
 export class ConfigService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Config');
   private readonly mutex = new Mutex();
-  private readonly appliedHooks: Array<(change: AppliedChange) => Promise<void>> = [];
-  private head: { revision: number; snapshot: Snapshot } = { revision: 0, snapshot: emptySnapshot() };
+  private adminStates: AdminStateSource = async () => [];
+  private head: Head = { revision: 0, snapshot: emptySnapshot() };
   private closing = false;
 
   constructor(
@@ -101,9 +103,12 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     return this.head.snapshot;
   }
 
-  /** Called after every successful apply (and after the boot apply), inside the change's turn. */
-  afterApply(hook: (change: AppliedChange) => Promise<void>): void {
-    this.appliedHooks.push(hook);
+  /**
+   * Where admin states come from (the server-states service): every apply carries them, so a server
+   * is never served, at boot or when it comes back into the config, without its stored state.
+   */
+  useAdminStates(source: AdminStateSource): void {
+    this.adminStates = source;
   }
 
   /** For changes that make no revision (admin states, session kills): `If-Match` still guards them. */
@@ -126,7 +131,13 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       .getRepository(RevisionEntity)
       .findOne({ where: {}, order: { id: 'DESC' } });
     const snapshot = row ? normalizeSnapshot(JSON.parse(row.snapshot) as SnapshotInput) : emptySnapshot();
-    const result = await this.runtime.apply(snapshot, { tolerateBindErrors: true });
+    // Boot serves what it can: a port taken or a name that doesn't resolve now must not keep the
+    // other frontends down (the runtime retries both by itself).
+    const result = await this.runtime.apply(snapshot, {
+      tolerateBindErrors: true,
+      tolerateUnresolvedNames: true,
+      adminStates: await this.adminStates(),
+    });
     this.head = { revision: row?.id ?? 0, snapshot };
     for (const failure of result.failedFrontends) {
       this.logger.error(
@@ -136,7 +147,6 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     this.logger.log(
       `revision ${this.head.revision} applied: ${snapshot.frontends.length} frontend(s), ${snapshot.backends.length} backend(s)`,
     );
-    await this.runAppliedHooks({ previous: emptySnapshot(), current: snapshot, boot: true });
   }
 
   /** Lets the change in progress finish, then refuses new ones, so the database closes consistent. */
@@ -165,15 +175,15 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         return { revision: previous.revision, changed: false, snapshot: previous.snapshot };
       }
 
+      await this.rehearseStore(request, previous, candidate);
       try {
-        await this.runtime.apply(candidate);
+        await this.runtime.apply(candidate, { adminStates: await this.adminStates() });
       } catch (error) {
         throw this.toDomainError(error, candidate, outcome.focus);
       }
 
       const revision = await this.store(request, previous, candidate);
       this.head = { revision, snapshot: candidate };
-      await this.runAppliedHooks({ previous: previous.snapshot, current: candidate, boot: false });
       return { revision, changed: true, snapshot: candidate };
     });
   }
@@ -183,6 +193,12 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     const head = this.head;
     const candidate = normalizeSnapshot(input);
     this.check(candidate, head.snapshot);
+    // What only the runtime can tell (a host name that doesn't resolve), as the change would hear it.
+    try {
+      await this.runtime.check(candidate);
+    } catch (error) {
+      throw this.toDomainError(error, candidate);
+    }
     const diff = diffSnapshots(head.snapshot, candidate, {
       before: `revision ${head.revision}`,
       after: 'candidate',
@@ -215,38 +231,45 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     this.assertCurrent(request.basedOn);
   }
 
-  /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
-  private async store(
-    request: ChangeRequest,
-    previous: typeof this.head,
-    candidate: Snapshot,
-  ): Promise<number> {
+  /**
+   * Writes the change in a transaction that is then rolled back: a write that would fail (a database
+   * refusing it, a constraint, a full disk) is found before the runtime is touched. The write itself
+   * never yields to the event loop (better-sqlite3 is synchronous), so no other request's writes can
+   * join the rehearsal's transaction; the runtime apply can't go inside the real one for that reason.
+   */
+  private async rehearseStore(request: ChangeRequest, previous: Head, candidate: Snapshot): Promise<void> {
+    const rehearsed = Symbol('rehearsed');
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        await writeSnapshotTables(manager, candidate);
-        const row = await manager.getRepository(RevisionEntity).save(
-          manager.getRepository(RevisionEntity).create({
-            parentId: previous.revision || null,
-            kind: request.kind,
-            author: request.context.actor.username,
-            message: request.context.message ?? request.message,
-            snapshot: snapshotJson(candidate),
-          }),
-        );
-        await this.audit.recordWith(manager, {
-          ...this.auditBase(request),
-          result: 'ok',
-          detail: `revision ${row.id} (${request.kind})`,
-          revisionId: row.id,
-        });
-        return row.id;
+      await this.dataSource.transaction(async (manager) => {
+        await this.writeChange(manager, request, previous, candidate);
+        throw rehearsed;
       });
+    } catch (error) {
+      if (error === rehearsed) return;
+      this.logger.error(`the change could not be stored, nothing applied: ${(error as Error).message}`);
+      throw new CommitError(
+        `the change could not be stored; revision ${previous.revision} is still in effect`,
+      );
+    }
+  }
+
+  /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
+  private async store(request: ChangeRequest, previous: Head, candidate: Snapshot): Promise<number> {
+    try {
+      return await this.dataSource.transaction((manager) =>
+        this.writeChange(manager, request, previous, candidate),
+      );
     } catch (error) {
       this.logger.error(
         `could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`,
       );
       try {
-        await this.runtime.apply(previous.snapshot);
+        // Put back as much as can be, as at boot: a port or a name lost meanwhile is retried by the runtime.
+        await this.runtime.apply(previous.snapshot, {
+          adminStates: await this.adminStates(),
+          tolerateBindErrors: true,
+          tolerateUnresolvedNames: true,
+        });
       } catch (restoreError) {
         this.logger.error(
           `could not put revision ${previous.revision} back: ${(restoreError as Error).message}`,
@@ -258,6 +281,32 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
+  private async writeChange(
+    manager: EntityManager,
+    request: ChangeRequest,
+    previous: Head,
+    candidate: Snapshot,
+  ): Promise<number> {
+    await writeSnapshotTables(manager, candidate);
+    const revisions = manager.getRepository(RevisionEntity);
+    const row = await revisions.save(
+      revisions.create({
+        parentId: previous.revision || null,
+        kind: request.kind,
+        author: request.context.actor.username,
+        message: request.context.message ?? request.message,
+        snapshot: snapshotJson(candidate),
+      }),
+    );
+    await this.audit.recordWith(manager, {
+      ...this.auditBase(request),
+      result: 'ok',
+      detail: `revision ${row.id} (${request.kind})`,
+      revisionId: row.id,
+    });
+    return row.id;
+  }
+
   private auditBase(request: ChangeRequest) {
     return {
       actor: request.context.actor,
@@ -265,16 +314,6 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       action: request.action,
       target: request.target,
     };
-  }
-
-  private async runAppliedHooks(change: AppliedChange): Promise<void> {
-    for (const hook of this.appliedHooks) {
-      try {
-        await hook(change);
-      } catch (error) {
-        this.logger.error(`after-apply hook failed: ${(error as Error).message}`);
-      }
-    }
   }
 
   private toDomainError(error: unknown, candidate: Snapshot, focus?: string): Error {
@@ -287,7 +326,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     }
     if (error.code === 'INVALID_SNAPSHOT' || error.code === 'UNKNOWN_BACKEND') {
       const field = subject.field ?? 'snapshot';
-      const kind = error.code === 'INVALID_SNAPSHOT' ? 'invalid' : 'unknown-reference';
+      // A host name that doesn't resolve (cause_code: the DNS error) names nothing that exists: 422.
+      const kind =
+        error.code === 'INVALID_SNAPSHOT' && error.cause_code === undefined ? 'invalid' : 'unknown-reference';
       return toDomainError(
         {
           kind,

@@ -1,10 +1,20 @@
 // Mirrors a snapshot into the normalised frontends/backends/servers tables, reconciling by name so
 // rows that did not change keep their id and timestamps. Runs inside the pipeline's transaction.
-import type { EntityManager } from 'typeorm';
+//
+// Only what changed is written, and in batches: TypeORM turns a list of rows into one WHERE of OR-ed
+// terms, and SQLite refuses an expression deeper than 1,000 ("Expression tree is too large"), so
+// removing or saving 1,000+ rows in one call fails; and better-sqlite3 is synchronous, so a write of
+// thousands of rows one statement (plus a reload) each would hold the event loop, and the proxy, for
+// seconds.
+import { isDeepStrictEqual } from 'node:util';
+import { In, type EntityManager, type EntityTarget, type ObjectLiteral, type Repository } from 'typeorm';
 import { BackendEntity } from '../backends/backend.entity.js';
 import { ServerEntity } from '../backends/server.entity.js';
 import { FrontendEntity } from '../frontends/frontend.entity.js';
 import type { Snapshot } from './snapshot.js';
+
+/** Rows per statement: well under SQLite's expression depth (1,000) and variable count limits. */
+export const ROWS_PER_STATEMENT = 200;
 
 export async function writeSnapshotTables(manager: EntityManager, snapshot: Snapshot): Promise<void> {
   await writeFrontends(manager, snapshot);
@@ -14,23 +24,18 @@ export async function writeSnapshotTables(manager: EntityManager, snapshot: Snap
 async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promise<void> {
   const repository = manager.getRepository(FrontendEntity);
   const rows = new Map((await repository.find()).map((row) => [row.name, row]));
-  const wanted = new Set(snapshot.frontends.map((f) => f.name));
-  await repository.remove([...rows.values()].filter((row) => !wanted.has(row.name)));
-  await repository.save(
-    snapshot.frontends.map((frontend, position) =>
-      Object.assign(rows.get(frontend.name) ?? repository.create(), {
-        name: frontend.name,
-        bindAddress: frontend.bind.address,
-        bindPort: frontend.bind.port,
-        backend: frontend.backend,
-        maxconn: frontend.maxconn ?? null,
-        allow: frontend.allow ?? null,
-        inspect: frontend.inspect ?? null,
-        enabled: frontend.enabled,
-        position,
-      }),
-    ),
-  );
+  const wanted = snapshot.frontends.map((frontend, position) => ({
+    name: frontend.name,
+    bindAddress: frontend.bind.address,
+    bindPort: frontend.bind.port,
+    backend: frontend.backend,
+    maxconn: frontend.maxconn ?? null,
+    allow: frontend.allow ?? null,
+    inspect: frontend.inspect ?? null,
+    enabled: frontend.enabled,
+    position,
+  }));
+  await reconcileRows(manager, FrontendEntity, rows, wanted);
 }
 
 async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promise<void> {
@@ -39,38 +44,95 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
   const rows = new Map((await backends.find()).map((row) => [row.name, row]));
   const wanted = new Set(snapshot.backends.map((b) => b.name));
   // Servers go with their backend (ON DELETE CASCADE).
-  await backends.remove([...rows.values()].filter((row) => !wanted.has(row.name)));
+  await removeRows(
+    backends,
+    [...rows.values()].filter((row) => !wanted.has(row.name)),
+  );
+  const serverRows = new Map<number, Map<string, ServerEntity>>();
+  for (const server of await servers.find()) {
+    let byName = serverRows.get(server.backendId);
+    if (!byName) serverRows.set(server.backendId, (byName = new Map()));
+    byName.set(server.name, server);
+  }
   for (const [position, backend] of snapshot.backends.entries()) {
-    const row = await backends.save(
-      Object.assign(rows.get(backend.name) ?? backends.create(), {
-        name: backend.name,
-        balance: backend.balance,
-        hashType: backend.hashType,
-        check: backend.check,
-        sendProxy: backend.sendProxy,
-        onMarkedDown: backend.onMarkedDown,
-        position,
-      }),
-    );
-    const serverRows = new Map(
-      (await servers.find({ where: { backendId: row.id } })).map((s) => [s.name, s]),
-    );
-    const wantedServers = new Set(backend.servers.map((s) => s.name));
-    await servers.remove([...serverRows.values()].filter((s) => !wantedServers.has(s.name)));
-    await servers.save(
-      backend.servers.map((server, serverPosition) =>
-        Object.assign(serverRows.get(server.name) ?? servers.create(), {
-          backendId: row.id,
-          name: server.name,
-          address: server.address,
-          port: server.port,
-          weight: server.weight,
-          maxconn: server.maxconn ?? null,
-          backup: server.backup,
-          check: server.check,
-          position: serverPosition,
-        }),
-      ),
+    const fields = {
+      name: backend.name,
+      balance: backend.balance,
+      hashType: backend.hashType,
+      check: backend.check,
+      sendProxy: backend.sendProxy,
+      onMarkedDown: backend.onMarkedDown,
+      position,
+    };
+    const existing = rows.get(backend.name);
+    const row =
+      existing && sameFields(existing, fields)
+        ? existing
+        : await backends.save(Object.assign(existing ?? backends.create(), fields));
+    await reconcileRows(
+      manager,
+      ServerEntity,
+      serverRows.get(row.id) ?? new Map(),
+      backend.servers.map((server, serverPosition) => ({
+        backendId: row.id,
+        name: server.name,
+        address: server.address,
+        port: server.port,
+        weight: server.weight,
+        maxconn: server.maxconn ?? null,
+        backup: server.backup,
+        check: server.check,
+        position: serverPosition,
+      })),
     );
   }
+}
+
+/**
+ * Makes the table's rows (`existing`, by name) equal `wanted`: deletes the rows no longer wanted,
+ * updates the ones whose fields differ, inserts the new ones, each in batches.
+ */
+async function reconcileRows<T extends ObjectLiteral & { id: number; name: string }>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  existing: Map<string, T>,
+  wanted: Array<Partial<T> & { name: string }>,
+): Promise<void> {
+  const repository = manager.getRepository(entity);
+  const names = new Set(wanted.map((w) => w.name));
+  await removeRows(
+    repository,
+    [...existing.values()].filter((row) => !names.has(row.name)),
+  );
+  const inserts: Array<Partial<T>> = [];
+  for (const fields of wanted) {
+    const row = existing.get(fields.name);
+    if (!row) inserts.push(fields);
+    else if (!sameFields(row, fields)) await repository.update(row.id, fields as never);
+  }
+  for (let i = 0; i < inserts.length; i += ROWS_PER_STATEMENT) {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(entity)
+      .values(inserts.slice(i, i + ROWS_PER_STATEMENT) as never)
+      .updateEntity(false)
+      .execute();
+  }
+}
+
+async function removeRows<T extends ObjectLiteral & { id: number }>(
+  repository: Repository<T>,
+  rows: T[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const ids = rows.slice(i, i + ROWS_PER_STATEMENT).map((row) => row.id);
+    await repository.delete({ id: In(ids) } as never);
+  }
+}
+
+function sameFields(row: object, fields: object): boolean {
+  return Object.entries(fields).every(([key, value]) =>
+    isDeepStrictEqual((row as Record<string, unknown>)[key], value),
+  );
 }

@@ -102,6 +102,11 @@ export class FrontendErrorDto implements FrontendFailure {
   @ApiProperty() message: string;
 }
 
+export class FrontendRetryDto {
+  @ApiProperty({ description: 'Bind attempts made since the frontend failed' }) attempts: number;
+  @ApiProperty({ description: 'When the next attempt runs (epoch ms)' }) nextAt: number;
+}
+
 export class FrontendResponseDto {
   @ApiProperty() name: string;
   @ApiProperty({ type: BindDto }) bind: { address: string; port: number };
@@ -118,6 +123,12 @@ export class FrontendResponseDto {
   status: 'OPEN' | 'STOP' | 'FAILED' | 'UNKNOWN';
 
   @ApiPropertyOptional({ type: FrontendErrorDto }) error?: FrontendFailure;
+
+  @ApiPropertyOptional({
+    type: FrontendRetryDto,
+    description: 'While FAILED: the bind is retried by itself, 1 s after failing, doubling up to 30 s',
+  })
+  retry?: { attempts: number; nextAt: number };
 }
 
 export class FrontendChangeResponseDto extends FrontendResponseDto {

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/roles.js';
@@ -69,6 +80,20 @@ export class FrontendsController {
     @Change() change: ChangeContext,
   ): Promise<FrontendChangeResponseDto> {
     return this.frontends.update(name, dto, change);
+  }
+
+  @Post(':name/retry')
+  @HttpCode(200)
+  @RequireRole('operator')
+  @Audited('frontend.retry')
+  @ApiOkResponse({
+    type: FrontendResponseDto,
+    description:
+      'Tries the bind of a FAILED frontend now: 200 with status OPEN when it binds; 409 APPLY_FAILED ' +
+      '(cause_code: the errno) when it still cannot; 409 CONFLICT when it is not FAILED',
+  })
+  retry(@Param('name') name: string, @Change() change: ChangeContext): Promise<FrontendResponseDto> {
+    return this.frontends.retry(name, change);
   }
 
   @Delete(':name')

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ChangeContext } from '../common/change-context.js';
-import { NotFoundError } from '../common/errors.js';
+import { ApplyError, ConflictError, NotFoundError } from '../common/errors.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { CommitResultDto } from '../config/config.dto.js';
 import { ConfigService, type CommitResult } from '../config/config.service.js';
 import { mergePatch } from '../config/merge-patch.js';
 import { normalizeFrontend } from '../config/normalize.js';
 import type { Frontend, Snapshot } from '../config/snapshot.js';
+import { RuntimeError } from '../runtime/errors.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { FrontendStats, ProxyRuntimeApi } from '../runtime/types.js';
 import type {
@@ -23,6 +25,7 @@ export class FrontendsService {
   constructor(
     @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
     private readonly config: ConfigService,
+    private readonly audit: AuditService,
   ) {}
 
   async list(): Promise<FrontendResponseDto[]> {
@@ -114,6 +117,32 @@ export class FrontendsService {
     return { revision: result.revision, changed: result.changed };
   }
 
+  /**
+   * Tries the bind of a FAILED frontend now (it also retries by itself, with backoff). 409 with the
+   * errno when it still can't bind, 409 when it isn't FAILED.
+   */
+  async retry(name: string, context: ChangeContext): Promise<FrontendResponseDto> {
+    return this.config.serialize(async () => {
+      const frontend = this.config.snapshot.frontends.find((f) => f.name === name);
+      if (!frontend) throw new NotFoundError('frontend', name);
+      let stats: FrontendStats;
+      try {
+        stats = await this.runtime.retryFrontend(name);
+      } catch (error) {
+        throw retryError(error, name);
+      }
+      await this.audit.record({
+        actor: context.actor,
+        sourceAddress: context.sourceAddress,
+        action: 'frontend.retry',
+        target: name,
+        result: 'ok',
+        detail: `listens on ${stats.bind.address}:${stats.bind.port}`,
+      });
+      return toResponse(frontend, stats);
+    });
+  }
+
   private async changeResponse(result: CommitResult, name: string): Promise<FrontendChangeResponseDto> {
     const frontend = result.snapshot.frontends.find((f) => f.name === name) as Frontend;
     const response = toResponse(frontend, (await this.liveStats()).get(name));
@@ -123,6 +152,22 @@ export class FrontendsService {
   private async liveStats(): Promise<Map<string, FrontendStats>> {
     const stats = await this.runtime.stats();
     return new Map(stats.frontends.map((f) => [f.name, f]));
+  }
+}
+
+function retryError(error: unknown, name: string): Error {
+  if (!(error instanceof RuntimeError)) return error as Error;
+  switch (error.code) {
+    case 'BIND_FAILED':
+      return new ApplyError(`bind: ${error.message}`, 'bind', error.cause_code);
+    case 'NOT_FAILED':
+      return new ConflictError(
+        `frontend "${name}" is not FAILED (it listens or is disabled): there is no bind to retry`,
+      );
+    case 'UNKNOWN_FRONTEND':
+      return new NotFoundError('frontend', name);
+    default:
+      return error;
   }
 }
 
@@ -136,5 +181,6 @@ function toResponse(frontend: Frontend, stats: FrontendStats | undefined): Front
   // A copy: the head is shared and never handed out to be changed.
   const response: FrontendResponseDto = { ...structuredClone(frontend), status: stats?.status ?? 'UNKNOWN' };
   if (stats?.error) response.error = stats.error;
+  if (stats?.retry) response.retry = stats.retry;
   return response;
 }

@@ -14,6 +14,10 @@ export interface Candidate extends BalancedServer {
 
 export class ServerRuntime {
   adminState: AdminState = 'ready';
+  /** The IP address connections and checks go to: the configured one, or its host name's answer. */
+  ip = '';
+  /** Set while the server's host name no longer resolves (the server is DOWN): the check description. */
+  dnsError: string | undefined;
   /** UP unless a checker (or nothing, for unchecked servers) says otherwise. */
   health: Health = 'UP';
   checker: HealthChecker | undefined;

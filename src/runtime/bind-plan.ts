@@ -4,6 +4,7 @@
 // bound, so the running listeners are never touched.
 import type { Snapshot } from '../config/snapshot.js';
 import { RuntimeError } from './errors.js';
+import { isFailed } from './bind-retry.js';
 import { FrontendRuntime } from './frontend.js';
 import { BindError, Listener } from './listener.js';
 import type { RuntimeState } from './state.js';
@@ -14,7 +15,10 @@ export interface BindPlan {
   listenerFor(frontend: string): Listener | null;
   /** Listeners no frontend takes any more: closed once the swap is done. */
   releasing(): Iterable<Listener>;
-  /** Frontends that could not bind (only with tolerateBindErrors; otherwise planning throws). */
+  /**
+   * Frontends that could not bind: with tolerateBindErrors any; otherwise only frontends that were
+   * FAILED already with the same bind (any other failure makes planning throw).
+   */
   readonly failures: FrontendFailure[];
   /** Closes what this plan bound: the apply was abandoned. */
   abandon(): void;
@@ -33,7 +37,7 @@ export async function planBinds(
     else releasing.set(bindKey(listener), listener);
   }
   const handedOver = new Map<string, Listener>();
-  const toBind: Array<{ name: string; listener: Listener }> = [];
+  const toBind: Array<{ name: string; listener: Listener; stillFailing: boolean }> = [];
   for (const f of next.frontends) {
     if (!f.enabled || kept.has(f.name)) continue;
     const free = releasing.get(`${f.bind.address}:${f.bind.port}`);
@@ -42,14 +46,21 @@ export async function planBinds(
       handedOver.set(f.name, free);
       continue;
     }
-    const owner = state.frontends.get(f.name) ?? new FrontendRuntime(f);
-    toBind.push({ name: f.name, listener: new Listener(owner, f.bind.address, f.bind.port, state.host) });
+    const known = state.frontends.get(f.name);
+    const owner = known ?? new FrontendRuntime(f);
+    toBind.push({
+      name: f.name,
+      listener: new Listener(owner, f.bind.address, f.bind.port, state.host),
+      // FAILED before and still bound the same: a change that doesn't touch it must not fail on it.
+      stillFailing: known !== undefined && isFailed(known) && sameBindConfig(known.config.bind, f.bind),
+    });
   }
   const results = await Promise.allSettled(toBind.map((b) => b.listener.listen()));
   const bound = new Map<string, Listener>();
   const failures: FrontendFailure[] = [];
+  let strictFailure: FrontendFailure | undefined;
   results.forEach((result, i) => {
-    const { name, listener } = toBind[i];
+    const { name, listener, stillFailing } = toBind[i];
     if (result.status === 'fulfilled') {
       bound.set(name, listener);
       return;
@@ -57,18 +68,20 @@ export async function planBinds(
     const error = result.reason as Error;
     const code =
       error instanceof BindError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
-    failures.push({
+    const failure = {
       frontend: name,
       code,
       message: `frontend "${name}" cannot bind ${listener.address}:${listener.port}: ${code}`,
-    });
+    };
+    failures.push(failure);
+    if (!stillFailing) strictFailure ??= failure;
   });
   const abandon = () => {
     for (const listener of bound.values()) listener.close();
   };
-  if (failures.length > 0 && !options.tolerateBindErrors) {
+  if (strictFailure !== undefined && !options.tolerateBindErrors) {
     abandon();
-    const first = failures[0];
+    const first = strictFailure;
     throw new RuntimeError('BIND_FAILED', first.message, { frontend: first.frontend }, first.code);
   }
   return {
@@ -81,6 +94,10 @@ export async function planBinds(
 
 function bindKey(listener: Listener): string {
   return `${listener.address}:${listener.port}`;
+}
+
+function sameBindConfig(a: { address: string; port: number }, b: { address: string; port: number }): boolean {
+  return a.address === b.address && a.port === b.port;
 }
 
 function sameBind(listener: Listener, bind: { address: string; port: number }): boolean {

@@ -1,6 +1,14 @@
 // Typed runtime failures. `code` is stable for callers; toJSON keeps them plain data across processes.
 export type RuntimeErrorCode =
-  'BIND_FAILED' | 'INVALID_SNAPSHOT' | 'UNKNOWN_BACKEND' | 'UNKNOWN_SERVER' | 'UNKNOWN_SESSION' | 'CLOSED';
+  | 'BIND_FAILED'
+  | 'INVALID_SNAPSHOT'
+  | 'UNKNOWN_BACKEND'
+  | 'UNKNOWN_SERVER'
+  | 'UNKNOWN_SESSION'
+  | 'UNKNOWN_FRONTEND'
+  /** A retry of a frontend that is not FAILED (it listens, or is disabled). */
+  | 'NOT_FAILED'
+  | 'CLOSED';
 
 export interface RuntimeErrorSubject {
   frontend?: string;

@@ -6,12 +6,22 @@ import type { Listener } from './listener.js';
 import { Counters } from './stats.js';
 import type { FrontendFailure } from './types.js';
 
+export interface BindRetry {
+  /** Attempts made since the frontend first failed (the failed bind of the apply not counted). */
+  attempts: number;
+  /** When the next attempt runs (epoch ms). */
+  nextAt: number;
+  timer: NodeJS.Timeout | null;
+}
+
 export class FrontendRuntime {
   readonly counters = new Counters();
   allow: AllowList | null = null;
   private allowSignature = '';
   listener: Listener | null = null;
   error: FrontendFailure | undefined;
+  /** While FAILED: the bind is retried with backoff (bind-retry.ts). */
+  retry: BindRetry | null = null;
   /** Removed from the snapshot; kept only while sessions remain. */
   retired = false;
 

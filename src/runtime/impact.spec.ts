@@ -61,6 +61,7 @@ function session(
     bytesIn: 0,
     bytesOut: 0,
     state: 'established',
+    readPath: 'stream',
   };
 }
 

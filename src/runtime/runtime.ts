@@ -1,29 +1,33 @@
 // The data plane: reconciles listeners, backends, servers and checkers to a snapshot, and relays
 // connections. Driven only through ProxyRuntimeApi (plain data in and out).
 //
-// This class is the facade: apply (apply.ts, bind-plan.ts, backend-reconcile.ts), health checks
-// (server-health.ts), connections (connections.ts, dispatch.ts) and operator actions
-// (server-admin.ts) are plain functions over one RuntimeState (state.ts).
+// This class is the facade: apply (apply.ts, bind-plan.ts, backend-reconcile.ts), host names
+// (resolver.ts), FAILED frontends' bind retries (bind-retry.ts), health checks (server-health.ts),
+// connections (connections.ts, dispatch.ts) and operator actions (server-admin.ts) are plain
+// functions over one RuntimeState (state.ts), which stays private.
 import type { Socket } from 'node:net';
 import type { Snapshot } from '../config/snapshot.js';
-import { applySnapshot } from './apply.js';
-import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { applySnapshot, checkCandidate } from './apply.js';
+import { attemptBind, cancelBindRetry } from './bind-retry.js';
+import type { ServerRuntime } from './backend.js';
 import * as connections from './connections.js';
 import * as dispatch from './dispatch.js';
-import type { FrontendRuntime } from './frontend.js';
+import { RuntimeError } from './errors.js';
 import { computeImpact } from './impact.js';
 import type { Listener, ListenerHost } from './listener.js';
 import { resolveListenerPaths } from './node-internals.js';
+import { refreshNames, systemLookup, type Lookup } from './resolver.js';
 import * as admin from './server-admin.js';
 import { stopChecker } from './server-health.js';
 import { CLIENT_ONREAD, type ConnectFailure, type Session, type SessionHost } from './session.js';
-import { type Log, RuntimeState } from './state.js';
-import { buildStats, takeSample } from './stats-view.js';
+import { type BindRetrySettings, type Log, RuntimeState } from './state.js';
+import { buildStats, frontendStats, takeSample } from './stats-view.js';
 import { HistoryRing } from './stats.js';
 import type {
   AdminState,
   ApplyOptions,
   ApplyResult,
+  FrontendStats,
   ImpactReport,
   ListenerPaths,
   ListenerPathsReport,
@@ -40,28 +44,44 @@ export interface ProxyRuntimeOptions {
   historySize?: number;
   /** How often idle sessions are looked for (default 1000 ms). */
   sweepIntervalMs?: number;
+  /** Server host names: how they are looked up (default: the system resolver), re-resolved every
+   *  intervalMs (default 30 s), a lookup slower than timeoutMs (default 5 s) failing. */
+  resolver?: { lookup?: Lookup; intervalMs?: number; timeoutMs?: number };
+  /** Backoff of a FAILED frontend's bind retries (default 1 s doubling to 30 s). */
+  bindRetry?: Partial<BindRetrySettings>;
   log?: Log;
   /** false: never use private Node internals, only the public fallbacks (TETHER_NODE_INTERNALS=off). Default true. */
   nodeInternals?: boolean;
 }
 
 export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost {
+  // Live state stays private: callers (and, later, worker processes' parents) see plain data only.
   private readonly state: RuntimeState;
-  readonly frontends: Map<string, FrontendRuntime>;
-  readonly backends: Map<string, BackendRuntime>;
-  /** Servers removed from the snapshot that still carry sessions (an explicit shutdown can reach them). */
-  readonly retiredServers: Map<string, ServerRuntime>;
-  readonly sessionMap: Map<string, Session>;
   private readonly historyRing: HistoryRing;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sampleTimer: NodeJS.Timeout;
+  private readonly resolveTimer: NodeJS.Timeout;
   private readonly startedAt = Date.now();
-  private applying: Promise<unknown> = Promise.resolve();
   readonly clientOnRead = CLIENT_ONREAD;
   private readonly paths: Promise<ListenerPaths>;
 
   constructor(options: ProxyRuntimeOptions = {}) {
-    this.state = new RuntimeState(this, options.log ?? (() => {}));
+    const resolver = {
+      lookup: options.resolver?.lookup ?? systemLookup,
+      intervalMs: Math.max(10, options.resolver?.intervalMs ?? 30_000),
+      timeoutMs: Math.max(1, options.resolver?.timeoutMs ?? 5000),
+    };
+    this.state = new RuntimeState(
+      this,
+      options.log ?? (() => {}),
+      {
+        initialMs: Math.max(1, options.bindRetry?.initialMs ?? 1000),
+        maxMs: Math.max(1, options.bindRetry?.maxMs ?? 30_000),
+      },
+      resolver,
+    );
+    this.resolveTimer = setInterval(() => void refreshNames(this.state), resolver.intervalMs);
+    this.resolveTimer.unref();
     // Self-tested now (once per process), so the start log says which paths the listeners will use.
     this.paths = resolveListenerPaths({ internals: options.nodeInternals !== false, onread: true });
     void this.paths.then((p) =>
@@ -70,25 +90,28 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
         `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), node ${p.node}`,
       ),
     );
-    this.frontends = this.state.frontends;
-    this.backends = this.state.backends;
-    this.retiredServers = this.state.retiredServers;
-    this.sessionMap = this.state.sessionMap;
     this.historyRing = new HistoryRing(Math.max(900, options.historySize ?? 1200));
     this.sweepTimer = setInterval(
       () => connections.sweep(this.state),
       Math.max(10, options.sweepIntervalMs ?? 1000),
     );
     this.sweepTimer.unref();
-    this.sampleTimer = setInterval(() => this.historyRing.push(takeSample(this, Date.now())), 1000);
+    this.sampleTimer = setInterval(() => this.historyRing.push(takeSample(this.state, Date.now())), 1000);
     this.sampleTimer.unref();
   }
 
   apply(snapshot: Snapshot, options: ApplyOptions = {}): Promise<ApplyResult> {
-    // One apply at a time: binds of two applies must not interleave.
-    const run = this.applying.then(() => applySnapshot(this.state, snapshot, options));
-    this.applying = run.catch(() => {});
-    return run;
+    // One apply (or bind retry) at a time: their binds must not interleave.
+    return this.state.exclusive(() => applySnapshot(this.state, snapshot, options));
+  }
+
+  retryFrontend(name: string): Promise<FrontendStats> {
+    return this.state.exclusive(async () => {
+      const frontend = this.state.frontends.get(name);
+      if (!frontend) throw new RuntimeError('UNKNOWN_FRONTEND', `no frontend "${name}"`, { frontend: name });
+      await attemptBind(this.state, frontend, 'retry');
+      return frontendStats(this.state, frontend, Date.now());
+    });
   }
 
   async setServerState(
@@ -105,7 +128,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   }
 
   async killSession(id: string): Promise<boolean> {
-    const session = this.sessionMap.get(id);
+    const session = this.state.sessionMap.get(id);
     return session !== undefined && session.destroy('killed');
   }
 
@@ -162,7 +185,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   }
 
   async stats(): Promise<RuntimeStats> {
-    return buildStats(this, Date.now(), this.startedAt);
+    return buildStats(this.state, Date.now(), this.startedAt);
   }
 
   async history(): Promise<StatsSample[]> {
@@ -171,21 +194,16 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
 
   async sessions(): Promise<SessionInfo[]> {
     const out: SessionInfo[] = [];
-    for (const session of this.sessionMap.values()) out.push(session.info());
+    for (const session of this.state.sessionMap.values()) out.push(session.info());
     return out;
+  }
+
+  check(candidate: Snapshot): Promise<void> {
+    return checkCandidate(this.state, candidate);
   }
 
   async impact(candidate: Snapshot): Promise<ImpactReport> {
     return computeImpact(this.state.snapshot, candidate, await this.sessions());
-  }
-
-  /** The snapshot last applied (a copy). */
-  current(): Snapshot {
-    return structuredClone(this.state.snapshot);
-  }
-
-  get currentSnapshot(): Snapshot {
-    return this.state.snapshot;
   }
 
   onEvent(listener: (event: RuntimeEvent) => void): () => void {
@@ -198,12 +216,14 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     state.closed = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.sampleTimer);
+    clearInterval(this.resolveTimer);
     for (const listener of state.listeners) listener.close();
     state.listeners.clear();
-    for (const backend of this.backends.values()) for (const server of backend.servers) stopChecker(server);
+    for (const frontend of state.frontends.values()) cancelBindRetry(frontend);
+    for (const backend of state.backends.values()) for (const server of backend.servers) stopChecker(server);
     let count = 0;
-    for (const session of [...this.sessionMap.values()]) if (session.destroy('runtime closed')) count++;
-    await this.applying;
+    for (const session of [...state.sessionMap.values()]) if (session.destroy('runtime closed')) count++;
+    await state.idle();
     return count;
   }
 }

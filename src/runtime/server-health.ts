@@ -22,6 +22,17 @@ export function reconcileChecker(
   snapshot: Snapshot,
 ): void {
   const check = backend.config.check;
+  if (server.dnsError !== undefined) {
+    // Nothing to check until the name resolves again.
+    stopChecker(server);
+    setHealth(state, backend, server, 'DOWN', {
+      ok: false,
+      status: 'L4CON',
+      durationMs: 0,
+      description: server.dnsError,
+    });
+    return;
+  }
   if (check.type === 'none' || !server.config.check) {
     stopChecker(server);
     if (server.health === 'DOWN') setHealth(state, backend, server, 'UP', undefined);
@@ -34,19 +45,14 @@ export function reconcileChecker(
     timeout: check.timeout ?? snapshot.defaults.timeouts.check,
   };
   // What the probe talks to; a change there means a new checker, anything else is an update.
-  const signature = JSON.stringify([
-    check.type,
-    server.config.address,
-    server.config.port,
-    check.cmpp ?? null,
-  ]);
+  const signature = JSON.stringify([check.type, server.ip, server.config.port, check.cmpp ?? null]);
   if (server.checker && server.checkerSignature === signature) {
     server.checker.update(settings);
     return;
   }
   stopChecker(server);
   const checker = new HealthChecker({
-    target: { address: server.config.address, port: server.config.port },
+    target: { address: server.ip, port: server.config.port },
     probe: probes[check.type] ?? tcpProbe,
     ...settings,
     onChange: (health, result) => {
@@ -61,6 +67,18 @@ export function reconcileChecker(
   if (server.health === 'DOWN') setHealth(state, backend, server, 'UP', undefined);
   if (server.adminState === 'maint') checker.pause();
   checker.start();
+}
+
+/** A server's host name has a new answer (address or failure): checks and health follow it. */
+export function markResolution(
+  state: RuntimeState,
+  backend: BackendRuntime,
+  server: ServerRuntime,
+  resolution: { ip: string; dnsError?: string },
+): void {
+  server.ip = resolution.ip;
+  server.dnsError = resolution.dnsError;
+  reconcileChecker(state, backend, server, state.snapshot);
 }
 
 /** Stops a server's checker, folding its totals into the server so a restart keeps the history. */

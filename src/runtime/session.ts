@@ -101,7 +101,7 @@ export class Session {
     this.attempts++;
     this.connectStartedAt = Date.now();
     const upstream = net.connect({
-      host: server.config.address,
+      host: server.ip,
       port: server.config.port,
       noDelay: true,
       keepAlive: true,
@@ -151,6 +151,7 @@ export class Session {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       state: this.state,
+      readPath: this.client[USER_READ] === true ? 'onread' : 'stream',
     };
   }
 

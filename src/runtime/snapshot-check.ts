@@ -6,6 +6,8 @@ import { parseCidr } from './cidr.js';
 import { RuntimeError, type RuntimeErrorSubject } from './errors.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const BALANCE = ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'];
 const HASH_TYPE = ['consistent', 'map-based'];
 const CHECK_TYPE = ['tcp', 'cmpp', 'none'];
@@ -80,9 +82,9 @@ export function checkSnapshot(snapshot: Snapshot): void {
       const ssubject = { backend: b.name, server: s.name };
       if (serverNames.has(s.name)) fail(`${sat}.name`, `duplicate server "${s.name}"`, ssubject);
       serverNames.add(s.name);
-      // IP literals only: the hot path must never wait for DNS.
-      if (typeof s.address !== 'string' || isIP(s.address) === 0)
-        fail(`${sat}.address`, 'must be an IP address', ssubject);
+      // Host names are resolved by apply (resolver.ts): the hot path never waits for DNS.
+      if (typeof s.address !== 'string' || (isIP(s.address) === 0 && !HOST_NAME.test(s.address)))
+        fail(`${sat}.address`, 'must be an IP address or host name', ssubject);
       requireInt(s.port, `${sat}.port`, 1, 65535, ssubject);
       requireInt(s.weight, `${sat}.weight`, 0, 256, ssubject);
       if (s.maxconn !== undefined) requireInt(s.maxconn, `${sat}.maxconn`, 1, 10_000_000, ssubject);

@@ -4,10 +4,17 @@ import { DEFAULT_DEFAULTS, type Snapshot } from '../config/snapshot.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Listener, ListenerHost } from './listener.js';
+import type { NameEntry, ResolverSettings } from './resolver.js';
 import type { Session, SessionHost } from './session.js';
 import type { RuntimeEvent } from './types.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: object) => void;
+
+/** Backoff of a FAILED frontend's bind retries: the first after `initialMs`, doubling up to `maxMs`. */
+export interface BindRetrySettings {
+  initialMs: number;
+  maxMs: number;
+}
 
 export class RuntimeState {
   snapshot: Snapshot = { defaults: structuredClone(DEFAULT_DEFAULTS), frontends: [], backends: [] };
@@ -17,17 +24,36 @@ export class RuntimeState {
   readonly retiredServers = new Map<string, ServerRuntime>();
   readonly sessionMap = new Map<string, Session>();
   readonly listeners = new Set<Listener>();
+  /** Server host names and their answers (resolver.ts). */
+  readonly names = new Map<string, NameEntry>();
+  refreshingNames = false;
   nextSessionId = 0;
   /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
   globallyPaused = false;
   closed = false;
+  /** The tail of the queue of applies and bind retries: binds of two of them never interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
 
   constructor(
     /** What sessions and listeners call back into: the runtime itself. */
     readonly host: SessionHost & ListenerHost,
     readonly log: Log,
+    readonly bindRetry: BindRetrySettings,
+    readonly resolver: ResolverSettings,
   ) {}
+
+  /** Runs `task` after every apply or bind retry queued before it. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Resolves when everything queued so far has finished. */
+  idle(): Promise<unknown> {
+    return this.queue;
+  }
 
   onEvent(listener: (event: RuntimeEvent) => void): () => void {
     this.eventListeners.add(listener);

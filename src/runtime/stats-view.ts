@@ -4,15 +4,11 @@ import { countUsable } from './availability.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Session } from './session.js';
+import type { RuntimeState } from './state.js';
 import type { BackendStats, FrontendStats, RuntimeStats, ServerStats, StatsSample } from './types.js';
-import type { Snapshot } from '../config/snapshot.js';
 
-export interface StatsSource {
-  readonly frontends: ReadonlyMap<string, FrontendRuntime>;
-  readonly backends: ReadonlyMap<string, BackendRuntime>;
-  readonly sessionMap: ReadonlyMap<string, Session>;
-  readonly currentSnapshot: Snapshot;
-}
+/** What the views read of the live state. */
+export type StatsSource = Pick<RuntimeState, 'frontends' | 'backends' | 'sessionMap' | 'snapshot'>;
 
 interface Live {
   bin: number;
@@ -44,29 +40,9 @@ const NONE: Live = { bin: 0, bout: 0, oldest: 0 };
 
 export function buildStats(source: StatsSource, now: number, startedAt: number): RuntimeStats {
   const live = liveBytes(source);
-  const defaults = source.currentSnapshot.defaults;
   const frontends: FrontendStats[] = [];
   for (const frontend of source.frontends.values()) {
-    const c = frontend.counters;
-    const l = live.get(frontend) ?? NONE;
-    const config = frontend.config;
-    frontends.push({
-      name: config.name,
-      backend: config.backend,
-      status: !config.enabled ? 'STOP' : frontend.listener !== null ? 'OPEN' : 'FAILED',
-      ...(frontend.error ? { error: frontend.error } : {}),
-      bind: { address: config.bind.address, port: config.bind.port },
-      scur: c.scur,
-      smax: c.smax,
-      slim: config.maxconn ?? defaults.maxconn,
-      stot: c.stot,
-      bin: c.bin + l.bin,
-      bout: c.bout + l.bout,
-      denied: c.denied,
-      noServer: c.noServer,
-      rate: c.rate.rate(now),
-      rate_max: c.rate.max,
-    });
+    frontends.push(frontendView(source, frontend, live.get(frontend) ?? NONE, now));
   }
   const backends: BackendStats[] = [];
   for (const backend of source.backends.values()) {
@@ -100,6 +76,37 @@ export function buildStats(source: StatsSource, now: number, startedAt: number):
   return { at: now, uptime: Math.floor((now - startedAt) / 1000), frontends, backends };
 }
 
+/** One frontend's view; `live` is what its live sessions have moved so far. */
+function frontendView(source: StatsSource, frontend: FrontendRuntime, l: Live, now: number): FrontendStats {
+  const c = frontend.counters;
+  const config = frontend.config;
+  return {
+    name: config.name,
+    backend: config.backend,
+    status: !config.enabled ? 'STOP' : frontend.listener !== null ? 'OPEN' : 'FAILED',
+    ...(frontend.error ? { error: frontend.error } : {}),
+    ...(frontend.retry
+      ? { retry: { attempts: frontend.retry.attempts, nextAt: frontend.retry.nextAt } }
+      : {}),
+    bind: { address: config.bind.address, port: config.bind.port },
+    scur: c.scur,
+    smax: c.smax,
+    slim: config.maxconn ?? source.snapshot.defaults.maxconn,
+    stot: c.stot,
+    bin: c.bin + l.bin,
+    bout: c.bout + l.bout,
+    denied: c.denied,
+    noServer: c.noServer,
+    rate: c.rate.rate(now),
+    rate_max: c.rate.max,
+  };
+}
+
+/** One frontend's stats (a retry's answer), its live sessions' bytes included. */
+export function frontendStats(source: StatsSource, frontend: FrontendRuntime, now: number): FrontendStats {
+  return frontendView(source, frontend, liveBytes(source).get(frontend) ?? NONE, now);
+}
+
 function serverStatus(backend: BackendRuntime, server: ServerRuntime): string {
   if (server.adminState === 'maint') return 'MAINT';
   const checker = server.checker;
@@ -121,6 +128,7 @@ function serverStats(backend: BackendRuntime, server: ServerRuntime, live: Live,
     backend: backend.name,
     name: server.config.name,
     address: server.config.address,
+    ...(server.ip !== server.config.address ? { resolved: server.ip } : {}),
     port: server.config.port,
     status: serverStatus(backend, server),
     health: server.health,
@@ -145,9 +153,9 @@ function serverStats(backend: BackendRuntime, server: ServerRuntime, live: Live,
     downtime: Math.floor((server.downtimeBaseMs + (checker?.downtimeMs ?? 0)) / 1000),
     rate: c.rate.rate(now),
     rate_max: c.rate.max,
-    check_status: checker ? (result?.status ?? 'INI') : '',
+    check_status: server.dnsError ? 'L4CON' : checker ? (result?.status ?? 'INI') : '',
     check_duration: result?.durationMs ?? -1,
-    check_desc: result?.description ?? '',
+    check_desc: server.dnsError ?? result?.description ?? '',
     lastCheckAt: checker?.lastCheckAt ?? 0,
     oldestSessionAge: server.sessions.size > 0 && live.oldest > 0 ? now - live.oldest : 0,
   };

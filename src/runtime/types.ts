@@ -9,9 +9,28 @@ export type Health = 'UP' | 'DOWN';
 export type CheckStatus =
   'INI' | 'L4OK' | 'L4TOUT' | 'L4CON' | 'L7OK' | 'L7RSP' | 'L7TOUT' | 'L7STS' | 'SOCKERR';
 
+/** The operator's admin state of one server, by name (kept by the control plane, outside snapshots). */
+export interface AdminStateEntry {
+  backend: string;
+  server: string;
+  state: AdminState;
+}
+
 export interface ApplyOptions {
   /** Boot mode: a frontend that cannot bind is reported in the result while the others serve. */
   tolerateBindErrors?: boolean;
+  /**
+   * Boot mode: a server host name that doesn't resolve doesn't refuse the apply; its servers start
+   * DOWN ("DNS: ...") and come UP when a later re-resolution answers.
+   */
+  tolerateUnresolvedNames?: boolean;
+  /**
+   * Admin states, set in the same synchronous swap as the snapshot, so no listener serves a moment
+   * without them. When given, it is the whole truth: a server of the snapshot not listed is `ready`;
+   * entries for servers not in the snapshot are ignored. When absent, servers keep their state and
+   * new ones start `ready`.
+   */
+  adminStates?: AdminStateEntry[];
 }
 
 export interface FrontendFailure {
@@ -21,9 +40,15 @@ export interface FrontendFailure {
 }
 
 export interface ApplyResult {
-  /** Non-empty only with tolerateBindErrors. */
+  /**
+   * Frontends left FAILED: with tolerateBindErrors any; without it only those that were FAILED
+   * before and keep their bind (a change that doesn't touch them doesn't fail because of them).
+   */
   failedFrontends: FrontendFailure[];
 }
+
+/** What made a FAILED frontend listen: its backoff timer, an apply, or an operator's retry. */
+export type FrontendOpenTrigger = 'backoff' | 'apply' | 'retry';
 
 export interface ServerStateResult {
   backend: string;
@@ -39,6 +64,8 @@ export interface FrontendStats {
   /** OPEN: listening; STOP: disabled; FAILED: could not bind (see error). */
   status: 'OPEN' | 'STOP' | 'FAILED';
   error?: FrontendFailure;
+  /** While FAILED: bind attempts made since it failed and when the next one runs (epoch ms). */
+  retry?: { attempts: number; nextAt: number };
   bind: { address: string; port: number };
   scur: number;
   smax: number;
@@ -57,7 +84,10 @@ export interface FrontendStats {
 export interface ServerStats {
   backend: string;
   name: string;
+  /** As configured: an IP address or a host name. */
   address: string;
+  /** For a host name: the address it resolved to (last good), '' before it ever resolved. */
+  resolved?: string;
   port: number;
   /** HAProxy-style combined status: UP, DOWN, MAINT, DRAIN, 'UP 1/3' (going down), 'DOWN 1/2' (going up), 'no check'. */
   status: string;
@@ -145,6 +175,8 @@ export interface SessionInfo {
   bytesIn: number; // client -> server
   bytesOut: number; // server -> client
   state: 'connecting' | 'established' | 'closing';
+  /** How the client socket is read: into the runtime's buffer (`onread`) or through 'data' events. */
+  readPath: 'onread' | 'stream';
 }
 
 export interface ImpactReport {
@@ -167,6 +199,16 @@ export type RuntimeEvent =
     }
   | { type: 'admin-state'; backend: string; server: string; from: AdminState; to: AdminState; at: number }
   | { type: 'frontend-error'; frontend: string; code: string; message: string; at: number }
+  | {
+      type: 'frontend-open';
+      frontend: string;
+      address: string;
+      port: number;
+      /** Bind attempts it took since the frontend failed. */
+      attempts: number;
+      trigger: FrontendOpenTrigger;
+      at: number;
+    }
   | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number };
 
 export interface ProxyRuntimeApi {
@@ -177,12 +219,23 @@ export interface ProxyRuntimeApi {
     state: AdminState,
     options?: { shutdownSessions?: boolean },
   ): Promise<ServerStateResult>;
+  /**
+   * Tries the bind of a FAILED frontend now. Resolves with its stats when it listens; rejects with
+   * RuntimeError BIND_FAILED (cause_code: the errno) when it still can't, NOT_FAILED when it isn't
+   * FAILED, UNKNOWN_FRONTEND when there is no such frontend.
+   */
+  retryFrontend(frontend: string): Promise<FrontendStats>;
   /** Closes the sessions of one server, or of every server of the backend. Returns how many. */
   shutdownSessions(backend: string, server?: string): Promise<number>;
   killSession(id: string): Promise<boolean>;
   stats(): Promise<RuntimeStats>;
   history(): Promise<StatsSample[]>;
   sessions(): Promise<SessionInfo[]>;
+  /**
+   * What apply would refuse, without applying: the same static checks and host name resolution.
+   * Rejects with RuntimeError INVALID_SNAPSHOT naming the field (cause_code: the DNS error code).
+   */
+  check(candidate: Snapshot): Promise<void>;
   /** What applying `candidate` would do to live traffic, without applying it. */
   impact(candidate: Snapshot): Promise<ImpactReport>;
   onEvent(listener: (event: RuntimeEvent) => void): () => void;

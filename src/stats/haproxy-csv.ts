@@ -153,7 +153,8 @@ function serverRow(sv: ServerStats, place: ServerPlace): Row {
     rate: sv.rate,
     rate_max: sv.rate_max,
     lastsess: place.lastsess,
-    addr: formatAddress(sv.address, sv.port),
+    // HAProxy shows the address a host name resolved to.
+    addr: formatAddress(sv.resolved || sv.address, sv.port),
     mode: 'tcp',
     connect: sv.stot,
     uweight: sv.weight,

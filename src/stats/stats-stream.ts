@@ -1,5 +1,5 @@
 // GET /stats/stream: a `stats` event at once and then every second, and each runtime event under its own
-// type (health, admin-state, frontend-error, sessions-closed) the moment it happens.
+// type (health, admin-state, frontend-error, frontend-open, sessions-closed) the moment it happens.
 import type { MessageEvent } from '@nestjs/common';
 import { catchError, defer, EMPTY, exhaustMap, map, merge, type Observable, timer } from 'rxjs';
 import type { RuntimeEvent, RuntimeStats } from '../runtime/types.js';

@@ -54,7 +54,7 @@ export class StatsController {
     summary: 'Live stats as Server-Sent Events',
     description:
       'A `stats` event (the GET /stats body plus `serverTime`) on connect and every second; runtime events as they ' +
-      'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `sessions-closed`. The stream ends ' +
+      'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `frontend-open`, `sessions-closed`. The stream ends ' +
       'within 2 s of its token being revoked or its login ended; a user holds at most 8 streams at once (429 beyond).',
   })
   @ApiProduces('text/event-stream')

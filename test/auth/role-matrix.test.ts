@@ -38,6 +38,7 @@ const POLICY: Record<string, Rule> = {
   'PUT /api/v1/frontends/:name': 'admin',
   'PATCH /api/v1/frontends/:name': 'admin',
   'DELETE /api/v1/frontends/:name': 'admin',
+  'POST /api/v1/frontends/:name/retry': 'operator',
 
   'GET /api/v1/backends': 'viewer',
   'POST /api/v1/backends': 'admin',

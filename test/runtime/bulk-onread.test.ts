@@ -5,7 +5,7 @@
 // once on the public accept path the listener falls back to when the hook's self-test fails.
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installOnReadAccept, selfTestAcceptHook, USER_READ } from '../../src/runtime/node-internals.js';
+import { installOnReadAccept, selfTestAcceptHook } from '../../src/runtime/node-internals.js';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import { makePattern, send, slowVerify } from '../helpers/bulk.js';
 import { backend, connect, freePort, frontend, listen, server, snapshot } from '../helpers/net.js';
@@ -50,8 +50,8 @@ async function bothWays(expectUserRead: boolean) {
   ]);
   const seconds = (Date.now() - started) / 1000;
 
-  const [session] = rt.sessionMap.values();
-  expect(session.client[USER_READ as never] === true).toBe(expectUserRead);
+  const [session] = await rt.sessions();
+  expect(session.readPath).toBe(expectUserRead ? 'onread' : 'stream');
   expect(atServer).toEqual({ received: TOTAL, mismatchAt: -1 });
   expect(atClient).toEqual({ received: TOTAL, mismatchAt: -1 });
   expect(session.bytesIn).toBe(TOTAL);

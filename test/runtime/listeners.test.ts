@@ -306,10 +306,11 @@ describe('listeners', () => {
     });
     const dns = snapshot(
       [frontend('fe', port, 'be')],
-      [backend('be', [server('s1', s1.port, { address: 'localhost' })])],
+      [backend('be', [server('s1', s1.port, { address: 'nothing.invalid' })])],
     );
     await expect(rt.apply(dns)).rejects.toMatchObject({
       code: 'INVALID_SNAPSHOT',
+      cause_code: 'ENOTFOUND',
       subject: { field: 'backends[0].servers[0].address' },
     });
     const c = await connect(port);

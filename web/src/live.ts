@@ -40,6 +40,7 @@ const RUNTIME_EVENT_TYPES: ReadonlyArray<RuntimeEvent['type']> = [
   'health',
   'admin-state',
   'frontend-error',
+  'frontend-open',
   'sessions-closed',
 ];
 

@@ -59,6 +59,11 @@ export class SessionResponseDto implements SessionInfo {
   @ApiProperty({ description: 'Bytes server → client' }) bytesOut: number;
   @ApiProperty({ enum: ['connecting', 'established', 'closing'] }) state:
     'connecting' | 'established' | 'closing';
+  @ApiProperty({
+    enum: ['onread', 'stream'],
+    description: "How the client socket is read: into the runtime's buffer (onread) or via 'data' events",
+  })
+  readPath: 'onread' | 'stream';
   @ApiProperty({ description: 'ms since the session started' }) ageMs: number;
   @ApiProperty({ description: 'ms since the last byte either way' }) idleMs: number;
 }

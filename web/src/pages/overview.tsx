@@ -3,6 +3,7 @@ import { useStore } from '../store.js';
 import { liveEvents, liveStats } from '../live.js';
 import { bytes, count, seconds } from '../format.js';
 import { healthLook } from '../components/badges.js';
+import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
 import type { BackendStats, FrontendStats, RuntimeEvent, RuntimeStats } from '../types.js';
 
@@ -133,6 +134,8 @@ function describeEvent(e: RuntimeEvent): string {
       return `${e.backend}/${e.server} ${e.from.toUpperCase()} → ${e.to.toUpperCase()}`;
     case 'frontend-error':
       return `frontend ${e.frontend}: ${e.code} ${e.message}`;
+    case 'frontend-open':
+      return `frontend ${e.frontend} listens on ${e.address}:${e.port}`;
     case 'sessions-closed':
       return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
   }
@@ -245,8 +248,11 @@ function ProxyTable({
                 <td class="num" data-label="Denied" title="denied by allow-list / no usable server">
                   {f.denied > 0 || f.noServer > 0 ? `${count(f.denied)} / ${count(f.noServer)}` : '0'}
                 </td>
-                <td colSpan={4} class="muted" data-label="">
+                <td colSpan={3} class="muted" data-label="">
                   {f.denied > 0 || f.noServer > 0 ? 'denied / no server' : ''}
+                </td>
+                <td data-label="Actions">
+                  {f.status === 'FAILED' && <FrontendRetry frontend={f} at={at} />}
                 </td>
               </tr>
             ))}
