@@ -88,8 +88,10 @@ describe.skipIf(missing)('web console in Chromium', () => {
       const res = await api.put(`/api/v1/backends/gw/servers/${server}/state`).send({ state: 'ready' });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
-    const removed = await api.delete('/api/v1/users/op1');
-    expect([204, 200, 404]).toContain(removed.status);
+    for (const username of ['op1', 'ad2']) {
+      const removed = await api.delete(`/api/v1/users/${username}`);
+      expect([204, 200, 404]).toContain(removed.status);
+    }
     // Four fresh sessions, two per server (roundrobin), so drain progress and the sessions page have
     // something to show; the oldest comes from 127.0.0.2.
     for (const c of clients.splice(0)) c.destroy();
@@ -475,6 +477,47 @@ describe.skipIf(missing)('web console in Chromium', () => {
   });
 
   it('labels an action the API refuses for the role "Denied", not "Failed"', async () => {
+    // Demoting someone else ends their logins (they land on the sign-in page); an admin who demotes
+    // themselves in another tab keeps this login, whose page still offers what the role no longer allows.
+    const password = 'self-demoting-admin-1';
+    const created = await api.post('/api/v1/users').send({ username: 'ad2', password, role: 'admin' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const op = await other.newPage();
+      await op.goto(`${url}/`);
+      const form = op.locator('main.login form');
+      await form.waitFor();
+      await form.getByLabel('User name').fill('ad2');
+      await form.getByLabel('Password').fill(password);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      const row = op.locator('tr.server-row[data-server=s1]');
+      await row.waitFor();
+      const demoted = await op.evaluate(async () => {
+        const res = await fetch('/api/v1/users/ad2', {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ role: 'viewer' }),
+        });
+        return res.status;
+      });
+      expect(demoted).toBe(200);
+      await row.getByRole('button', { name: 'Drain' }).click();
+      const dialog = op.locator('dialog.confirm');
+      await dialog.waitFor({ state: 'visible' });
+      await dialog.getByRole('button', { name: 'Drain s1' }).click();
+      const banner = op.locator('.banner-denied').first();
+      await expect.poll(() => banner.textContent(), { timeout: 5000 }).toContain('Denied:');
+      expect(await banner.textContent()).toContain('gw/s1: this needs the operator role; ad2 has viewer');
+      expect(await op.locator('.banner-error').count()).toBe(0);
+      expect((await serverStats('s1')).adminState).toBe('ready');
+      await op.screenshot({ path: join(ARTIFACTS, 'console-denied.png') });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('sends a user demoted by an admin back to the sign-in page, saying why, before any action', async () => {
     const password = 'operator-password-1';
     const created = await api.post('/api/v1/users').send({ username: 'op1', password, role: 'operator' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -487,21 +530,13 @@ describe.skipIf(missing)('web console in Chromium', () => {
       await form.getByLabel('User name').fill('op1');
       await form.getByLabel('Password').fill(password);
       await form.getByRole('button', { name: 'Sign in' }).click();
-      const row = op.locator('tr.server-row[data-server=s1]');
-      await row.waitFor();
-      // op1 becomes a viewer while signed in: the page still offers Drain, and the API refuses it.
+      await op.locator('tr.server-row[data-server=s1]').waitFor();
       const demoted = await api.patch('/api/v1/users/op1').send({ role: 'viewer' });
       expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
-      await row.getByRole('button', { name: 'Drain' }).click();
-      const dialog = op.locator('dialog.confirm');
-      await dialog.waitFor({ state: 'visible' });
-      await dialog.getByRole('button', { name: 'Drain s1' }).click();
-      const banner = op.locator('.banner-denied').first();
-      await expect.poll(() => banner.textContent(), { timeout: 5000 }).toContain('Denied:');
-      expect(await banner.textContent()).toContain('gw/s1: this needs the operator role; op1 has viewer');
-      expect(await op.locator('.banner-error').count()).toBe(0);
+      // The live feed's next poll or stream check meets the ended login.
+      await op.locator('main.login form').waitFor({ timeout: 15_000 });
+      expect(await op.locator('main.login').textContent()).toContain('Your session ended');
       expect((await serverStats('s1')).adminState).toBe('ready');
-      await op.screenshot({ path: join(ARTIFACTS, 'console-denied.png') });
     } finally {
       await other.close();
     }
