@@ -28,11 +28,12 @@ function parserFor(limit: string): RequestHandler {
 }
 
 /**
- * Reads and checks the JSON body of an authenticated (or public) request into `request.body`. Errors are answered
- * with the field `body` (or `__proto__`, `Content-Type`): 400 malformed or too deep, 413 too large, 415 not JSON.
+ * Reads and checks the JSON body of an authenticated (or public) request into `request.body`; false if there was none.
+ * Errors are answered with the field `body` (or `__proto__`, `Content-Type`): 400 malformed or too deep, 413 too
+ * large, 415 not JSON.
  */
-export async function readJsonBody(request: Request, response: Response, limit: string): Promise<void> {
-  if (!hasBody(request)) return;
+export async function readJsonBody(request: Request, response: Response, limit: string): Promise<boolean> {
+  if (!hasBody(request)) return false;
   if (!request.is('application/json')) {
     throw new UnsupportedMediaTypeError(
       `Content-Type must be application/json, got ${request.headers['content-type'] ?? 'nothing'}`,
@@ -52,6 +53,7 @@ export async function readJsonBody(request: Request, response: Response, limit: 
     });
   });
   checkShape(request.body);
+  return true;
 }
 
 function hasBody(request: Request): boolean {
