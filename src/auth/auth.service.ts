@@ -46,11 +46,16 @@ export class AuthService {
     if (bearer !== undefined) {
       const source = sourceAddressOf(request) ?? 'unknown';
       await this.refuseIfThrottled(request, source);
-      const found = await this.byBearer(bearer);
-      if ('refused' in found) {
-        this.badBearers.fail(source);
-        throw new UnauthorizedException(found.refused);
-      }
+      // Counted as a failure while it is checked, and taken back if it holds: otherwise a burst of guesses sent at
+      // once would all pass the limit above before the first was counted (each one a scrypt hash for a token stored
+      // before SHA-256 hashes).
+      this.badBearers.fail(source);
+      const found = await this.byBearer(bearer).catch((error: unknown) => {
+        this.badBearers.forgive(source);
+        throw error;
+      });
+      if ('refused' in found) throw new UnauthorizedException(found.refused);
+      this.badBearers.forgive(source);
       return found;
     }
     const cookie = sessionCookieOf(request);

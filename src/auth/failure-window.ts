@@ -33,6 +33,12 @@ export class FailureWindow {
     this.windows.set(source, { start: now, count: 1 });
   }
 
+  /** Takes back one failure counted ahead of a check that then succeeded (see AuthService.authenticate). */
+  forgive(source: string, now = Date.now()): void {
+    const window = this.windows.get(source);
+    if (window && now - window.start < this.windowMs && window.count > 0) window.count--;
+  }
+
   get trackedSources(): number {
     return this.windows.size;
   }
