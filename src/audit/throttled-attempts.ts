@@ -1,5 +1,14 @@
-/** A request refused by a rate limit: recorded as one audit row per source address, action and window. */
+import type { AuditActor } from './audit.service.js';
+
+/**
+ * A request refused by a rate limit (or, with `actor` and `kind: 'denied'`, by the role its caller has): recorded as
+ * one audit row per caller, source address, action, target and window.
+ */
 export interface ThrottledAttempt {
+  /** Who tried: anonymous when not given (a throttled login or token). */
+  actor?: AuditActor;
+  /** The first word of the row's detail: `throttled` unless said otherwise. */
+  kind?: 'throttled' | 'denied';
   sourceAddress?: string;
   /** e.g. auth.login, auth.token */
   action: string;
@@ -38,9 +47,10 @@ export class ThrottledAttemptWindows {
   /** Counts an attempt; `first` when it opened a window (its row is to be inserted). */
   count(attempt: ThrottledAttempt, now: number): { window: AttemptWindow; first: boolean } {
     const start = now - (now % this.windowMs);
-    let key = `${start}|${attempt.action}|${attempt.sourceAddress ?? ''}`;
+    const who = attempt.actor?.username ?? '';
+    let key = `${start}|${attempt.action}|${who}|${attempt.sourceAddress ?? ''}|${attempt.actor ? (attempt.target ?? '') : ''}`;
     if (!this.windows.has(key) && this.windows.size >= this.maxWindows) {
-      key = `${start}|${attempt.action}|${MANY_SOURCES}`;
+      key = `${start}|${attempt.action}|${who}|${MANY_SOURCES}`;
       attempt = { ...attempt, sourceAddress: MANY_SOURCES, target: undefined };
     }
     const window = this.windows.get(key);
@@ -75,5 +85,5 @@ export class ThrottledAttemptWindows {
 export function describeWindow(window: AttemptWindow, windowMs: number): string {
   const from = new Date(window.start).toISOString();
   const to = new Date(window.start + windowMs).toISOString();
-  return `throttled: ${window.count} attempt(s) from ${from} to ${to}, ${window.attempt.detail}`;
+  return `${window.attempt.kind ?? 'throttled'}: ${window.count} attempt(s) from ${from} to ${to}, ${window.attempt.detail}`;
 }

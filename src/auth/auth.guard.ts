@@ -68,14 +68,13 @@ export class AuthGuard implements CanActivate {
 
     if (!roleAllows(found.actor.role, needed)) {
       if (!SAFE_METHODS.has(request.method)) {
-        await this.audit.record({
+        await this.audit.recordDenied({
           actor: found.actor,
           sourceAddress: sourceAddressOf(request),
           action:
             this.reflector.get<string>(AUDIT_ACTION, context.getHandler()) ??
-            `${request.method} ${request.path}`,
+            `${request.method} ${(request.route as { path?: string } | undefined)?.path ?? request.path}`,
           target: auditTargetOf(request),
-          result: 'denied',
           detail: `needs role ${needed}`,
         });
       }
