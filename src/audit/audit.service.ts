@@ -69,8 +69,9 @@ export class AuditService implements OnModuleDestroy {
   }
 
   /**
-   * Records a request refused for want of a role, like a throttled one: one row per caller, source, action, target
-   * and minute with the count, so a script of a viewer looping on a refused call cannot fill the log. Never throws.
+   * Records a request refused for want of a role, like a throttled one: one row per caller, action and minute with
+   * the count (address and target of the first attempt), so a viewer's script looping on refused calls, on however
+   * many targets, cannot fill the log. Never throws.
    */
   recordDenied(attempt: Omit<ThrottledAttempt, 'kind'> & { actor: AuditActor }): Promise<void> {
     return this.recordThrottled({ ...attempt, kind: 'denied' });
