@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { UnsupportedMediaTypeError, ValidationError } from './errors.js';
 
 // The API speaks JSON only. Bodies of another type are refused rather than guessed at; a body is read only once the
@@ -54,6 +54,23 @@ export async function readJsonBody(request: Request, response: Response, limit: 
   });
   checkShape(request.body);
   return true;
+}
+
+/**
+ * Middleware: a request whose body is never read (refused before it was, or matching no route) has its connection
+ * closed after the answer. Node would otherwise keep it alive and read the rest of the body to reach the next request,
+ * letting an anonymous client stream any amount into the server after its 401. Reading the body to its end (as
+ * readJsonBody does) gives the connection back its keep-alive.
+ */
+export function closeUnreadBodies(request: Request, response: Response, next: NextFunction): void {
+  if (hasBody(request) && !request.complete) {
+    const keepAlive = response.shouldKeepAlive;
+    response.shouldKeepAlive = false;
+    request.once('end', () => {
+      if (!response.headersSent) response.shouldKeepAlive = keepAlive;
+    });
+  }
+  next();
 }
 
 function hasBody(request: Request): boolean {
