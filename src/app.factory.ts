@@ -8,6 +8,7 @@ import { protectApiDocs } from './auth/api-docs-access.js';
 import { noStore, securityHeaders } from './auth/security-headers.js';
 import { httpsOptionsOf } from './auth/tls.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { closeUnreadBodies } from './common/json-body.js';
 import { createValidationPipe } from './common/validation.js';
 import { DEFAULT_SETTINGS, logLevelsUpTo, type Settings } from './settings.js';
 
@@ -30,6 +31,7 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
   });
   app.use(securityHeaders(Boolean(settings.tlsCert)));
   app.use(noStore);
+  app.use(closeUnreadBodies);
   // No body parser here: AuthGuard reads JSON bodies once the caller is known (common/json-body.ts).
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [

@@ -42,6 +42,8 @@ export class AuditQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Past this a number is no longer exact, and past 2^63 SQLite refuses it (a 500 before this bound).
+  @Max(Number.MAX_SAFE_INTEGER)
   offset?: number;
 }
 

@@ -68,6 +68,15 @@ export class AuditService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Records a request refused for want of a role, like a throttled one: one row per caller, action and minute with
+   * the count (address and target of the first attempt), so a viewer's script looping on refused calls, on however
+   * many targets, cannot fill the log. Never throws.
+   */
+  recordDenied(attempt: Omit<ThrottledAttempt, 'kind'> & { actor: AuditActor }): Promise<void> {
+    return this.recordThrottled({ ...attempt, kind: 'denied' });
+  }
+
   /** Brings every throttle window's row up to date with its count. */
   flushThrottled(): Promise<void> {
     this.flushing ??= this.writeWindows().finally(() => (this.flushing = undefined));
@@ -81,11 +90,11 @@ export class AuditService implements OnModuleDestroy {
   }
 
   private async insertWindow(window: AttemptWindow): Promise<number | undefined> {
-    const { sourceAddress, action, target } = window.attempt;
+    const { actor, sourceAddress, action, target } = window.attempt;
     try {
       const result = await this.events.insert(
         toEntity({
-          actor: UNAUTHENTICATED,
+          actor: actor ?? UNAUTHENTICATED,
           sourceAddress,
           action,
           target,

@@ -1,5 +1,14 @@
-/** A request refused by a rate limit: recorded as one audit row per source address, action and window. */
+import type { AuditActor } from './audit.service.js';
+
+/**
+ * A request refused by a rate limit (or, with `actor` and `kind: 'denied'`, by the role its caller has): recorded as
+ * one audit row per source address (or known caller), action and window.
+ */
 export interface ThrottledAttempt {
+  /** Who tried: anonymous when not given (a throttled login or token). */
+  actor?: AuditActor;
+  /** The first word of the row's detail: `throttled` unless said otherwise. */
+  kind?: 'throttled' | 'denied';
   sourceAddress?: string;
   /** e.g. auth.login, auth.token */
   action: string;
@@ -38,9 +47,13 @@ export class ThrottledAttemptWindows {
   /** Counts an attempt; `first` when it opened a window (its row is to be inserted). */
   count(attempt: ThrottledAttempt, now: number): { window: AttemptWindow; first: boolean } {
     const start = now - (now % this.windowMs);
-    let key = `${start}|${attempt.action}|${attempt.sourceAddress ?? ''}`;
+    // A known caller gets one window per action, whatever address or target it tries (kept from its first attempt):
+    // the number of callers is bounded by the users and tokens an admin made. Anonymous ones, one per address.
+    let key = attempt.actor
+      ? `${start}|${attempt.action}|caller|${attempt.actor.username}`
+      : `${start}|${attempt.action}|${attempt.sourceAddress ?? ''}`;
     if (!this.windows.has(key) && this.windows.size >= this.maxWindows) {
-      key = `${start}|${attempt.action}|${MANY_SOURCES}`;
+      key = `${start}|${attempt.action}|${MANY_SOURCES}|${attempt.actor?.username ?? ''}`;
       attempt = { ...attempt, sourceAddress: MANY_SOURCES, target: undefined };
     }
     const window = this.windows.get(key);
@@ -75,5 +88,5 @@ export class ThrottledAttemptWindows {
 export function describeWindow(window: AttemptWindow, windowMs: number): string {
   const from = new Date(window.start).toISOString();
   const to = new Date(window.start + windowMs).toISOString();
-  return `throttled: ${window.count} attempt(s) from ${from} to ${to}, ${window.attempt.detail}`;
+  return `${window.attempt.kind ?? 'throttled'}: ${window.count} attempt(s) from ${from} to ${to}, ${window.attempt.detail}`;
 }

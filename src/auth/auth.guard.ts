@@ -68,14 +68,13 @@ export class AuthGuard implements CanActivate {
 
     if (!roleAllows(found.actor.role, needed)) {
       if (!SAFE_METHODS.has(request.method)) {
-        await this.audit.record({
+        await this.audit.recordDenied({
           actor: found.actor,
           sourceAddress: sourceAddressOf(request),
           action:
             this.reflector.get<string>(AUDIT_ACTION, context.getHandler()) ??
-            `${request.method} ${request.path}`,
+            `${request.method} ${(request.route as { path?: string } | undefined)?.path ?? request.path}`,
           target: auditTargetOf(request),
-          result: 'denied',
           detail: `needs role ${needed}`,
         });
       }
@@ -83,8 +82,26 @@ export class AuthGuard implements CanActivate {
         `this needs the ${needed} role; ${found.actor.username} has ${found.actor.role}`,
       );
     }
-    await readJsonBody(request, response, jsonBodyOptions.limit);
+    if (await readJsonBody(request, response, jsonBodyOptions.limit)) {
+      // A body can take minutes to arrive (up to the server's request timeout): the credentials checked on the
+      // headers may have been revoked, or their user deleted or demoted, meanwhile. Act with what holds now.
+      await this.recheckAfterBody(context, request, needed);
+    }
     return true;
+  }
+
+  private async recheckAfterBody(context: ExecutionContext, request: AuthenticatedRequest, needed: Role) {
+    const now = await this.auth.recheck(request);
+    if (!now) {
+      challenge(context);
+      throw new UnauthorizedException('the credentials were revoked while the request was being sent');
+    }
+    if (!roleAllows(now.actor.role, needed)) {
+      throw new ForbiddenException(
+        `this needs the ${needed} role; ${now.actor.username} has ${now.actor.role} now`,
+      );
+    }
+    request.user = now.actor;
   }
 }
 

@@ -12,6 +12,7 @@ import { bearerOf, sessionCookieOf } from './credentials.js';
 import type { LoginDto, LoginResponseDto } from './dto/login.dto.js';
 import { FailureWindow } from './failure-window.js';
 import { LoginSessionsService, type StartedLogin } from './login-sessions.service.js';
+import { throttleKeyOfRequest } from './throttle-key.js';
 import type { Actor } from './roles.js';
 
 export interface Authenticated {
@@ -22,7 +23,7 @@ export interface Authenticated {
 /** Who a request is, from its bearer token or session cookie; and logging in and out. */
 @Injectable()
 export class AuthService {
-  /** Bearer tokens refused per source address: a source that keeps guessing gets 429 without any lookup. */
+  /** Bearer tokens refused per source (address, or IPv6 /64): a source that keeps guessing gets 429 without any lookup. */
   private readonly badBearers: FailureWindow;
   private readonly badBearerLimit: number;
 
@@ -44,13 +45,18 @@ export class AuthService {
   async authenticate(request: Request): Promise<Authenticated | null> {
     const bearer = bearerOf(request);
     if (bearer !== undefined) {
-      const source = sourceAddressOf(request) ?? 'unknown';
+      const source = throttleKeyOfRequest(request);
       await this.refuseIfThrottled(request, source);
-      const found = await this.byBearer(bearer);
-      if ('refused' in found) {
-        this.badBearers.fail(source);
-        throw new UnauthorizedException(found.refused);
-      }
+      // Counted as a failure while it is checked, and taken back if it holds: otherwise a burst of guesses sent at
+      // once would all pass the limit above before the first was counted (each one a scrypt hash for a token stored
+      // before SHA-256 hashes).
+      this.badBearers.fail(source);
+      const found = await this.byBearer(bearer).catch((error: unknown) => {
+        this.badBearers.forgive(source);
+        throw error;
+      });
+      if ('refused' in found) throw new UnauthorizedException(found.refused);
+      this.badBearers.forgive(source);
       return found;
     }
     const cookie = sessionCookieOf(request);

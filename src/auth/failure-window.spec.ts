@@ -22,4 +22,18 @@ describe('FailureWindow', () => {
     expect(window.trackedSources).toBeLessThanOrEqual(100);
     expect(window.retryAfterSeconds('10.0.3.231', 2000)).toBeGreaterThan(0); // the newest is still refused
   });
+
+  it('takes back a failure counted ahead of a check that held, leaving no trace of a source that never failed', () => {
+    const window = new FailureWindow(2, 60_000);
+    window.fail('a', 1000); // counted while checked...
+    window.forgive('a', 1001); // ...and the check held
+    expect(window.trackedSources).toBe(0);
+    window.fail('a', 2000);
+    window.fail('a', 2000); // two checks in flight at once: the limit is reached while they run
+    expect(window.retryAfterSeconds('a', 2000)).toBeGreaterThan(0);
+    window.forgive('a', 2001);
+    expect(window.retryAfterSeconds('a', 2001)).toBe(0);
+    window.fail('a', 2002);
+    expect(window.retryAfterSeconds('a', 2002)).toBeGreaterThan(0); // one real failure and one check in flight
+  });
 });

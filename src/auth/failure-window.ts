@@ -33,6 +33,15 @@ export class FailureWindow {
     this.windows.set(source, { start: now, count: 1 });
   }
 
+  /** Takes back one failure counted ahead of a check that then succeeded (see AuthService.authenticate). */
+  forgive(source: string, now = Date.now()): void {
+    const window = this.windows.get(source);
+    if (!window) return;
+    if (now - window.start < this.windowMs && window.count > 1) window.count--;
+    // Nothing left to count: a source whose checks all held takes no room from the ones that keep failing.
+    else this.windows.delete(source);
+  }
+
   get trackedSources(): number {
     return this.windows.size;
   }

@@ -10,9 +10,9 @@ import {
 } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AuditService } from '../audit/audit.service.js';
-import { sourceAddressOf } from '../common/change-context.js';
+import { throttleKeyOfRequest } from './throttle-key.js';
 
-/** Limits login attempts per source address (the peer address; no proxy headers are trusted).
+/** Limits login attempts per source (the peer address, an IPv6 one as its /64; no proxy headers are trusted).
  *  Refused attempts are audited like failed logins, one row per address and minute with their count: a brute force
  *  shows in the audit log without filling it. */
 @Injectable()
@@ -27,7 +27,7 @@ export class LoginThrottleGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
-    return sourceAddressOf(request as never) ?? 'unknown';
+    return throttleKeyOfRequest(request as never);
   }
 
   protected override async throwThrottlingException(
@@ -37,7 +37,7 @@ export class LoginThrottleGuard extends ThrottlerGuard {
     const request = context.switchToHttp().getRequest<Request>();
     const username: unknown = request.body?.username;
     await this.audit.recordThrottled({
-      sourceAddress: sourceAddressOf(request),
+      sourceAddress: throttleKeyOfRequest(request),
       action: 'auth.login',
       target: typeof username === 'string' ? username.slice(0, 64) : undefined,
       detail: `more than ${detail.limit} attempts a minute from this address`,

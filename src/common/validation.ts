@@ -12,10 +12,15 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/** Problems spelled out in one answer: a body of 200,000 bad entries made a 54 MB answer listing each. */
+export const MAX_REPORTED_PROBLEMS = 20;
+
 export function toValidationError(errors: ClassValidatorError[]): ValidationError {
   const problems = errors.flatMap((error) => flatten(error, ''));
   const first = problems[0] ?? { field: undefined, message: 'invalid request' };
-  return new ValidationError(problems.map((p) => p.message).join('; '), first.field);
+  const shown = problems.slice(0, MAX_REPORTED_PROBLEMS).map((p) => p.message);
+  if (problems.length > shown.length) shown.push(`and ${problems.length - shown.length} more problem(s)`);
+  return new ValidationError(shown.join('; '), first.field);
 }
 
 function flatten(error: ClassValidatorError, parent: string): Array<{ field: string; message: string }> {

@@ -18,6 +18,8 @@ export class ListRevisionsQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Past this a number is no longer exact, and past 2^63 SQLite refuses it (a 500 before this bound).
+  @Max(Number.MAX_SAFE_INTEGER)
   offset?: number;
 }
 
@@ -29,6 +31,8 @@ export class DiffQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  // Past this a number is no longer exact, and past 2^63 SQLite refuses it (a 500 before this bound).
+  @Max(Number.MAX_SAFE_INTEGER)
   against?: number;
 }
 

@@ -1,13 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { ConflictError, NotFoundError, ValidationError } from '../common/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../common/errors.js';
 import { Mutex } from '../common/mutex.js';
 import type { Caller } from '../auth/caller.js';
 import { hashSecret, verifySecret } from '../auth/secret-hash.js';
 import { LoginSessionEntity } from '../auth/login-session.entity.js';
-import { roleAllows } from '../auth/roles.js';
+import { lesserRole, roleAllows } from '../auth/roles.js';
+import { ApiTokenEntity } from '../tokens/api-token.entity.js';
 import { capOwnerTokens, revokeOwnerTokens } from '../tokens/owner-tokens.js';
 import { CreateUserDto, UpdateUserDto, UserResponseDto } from './dto/user.dto.js';
 import { UserEntity } from './user.entity.js';
@@ -42,6 +43,7 @@ export class UsersService {
 
   create(dto: CreateUserDto, caller: Caller): Promise<UserResponseDto> {
     return this.changes.run(async () => {
+      await this.confirmCallerIsAdmin(caller);
       if (await this.users.existsBy({ username: dto.username })) {
         throw new ConflictError(`a user named "${dto.username}" already exists`, 'username');
       }
@@ -63,6 +65,7 @@ export class UsersService {
    */
   update(username: string, dto: UpdateUserDto, caller: Caller): Promise<UserResponseDto> {
     return this.changes.run(async () => {
+      await this.confirmCallerIsAdmin(caller);
       const user = await this.getEntityOrThrow(username);
       const role = dto.role !== undefined && dto.role !== user.role ? dto.role : undefined;
       const passwordHash = dto.password === undefined ? undefined : await hashSecret(dto.password);
@@ -104,6 +107,7 @@ export class UsersService {
   /** Deletes the user with their API tokens and console logins, in one transaction. */
   remove(username: string, caller: Caller): Promise<void> {
     return this.changes.run(async () => {
+      await this.confirmCallerIsAdmin(caller);
       const user = await this.getEntityOrThrow(username);
       if (caller.actor.tokenId === undefined && caller.actor.username === user.username) {
         throw new ValidationError('you cannot delete the user you are logged in as', 'username');
@@ -153,6 +157,33 @@ export class UsersService {
       result: 'ok',
       detail: 'first start: no users existed',
     });
+  }
+
+  /**
+   * The caller was let in as an admin when its request arrived, but changes queued before this one (run one at a
+   * time) may have deleted or demoted it, or revoked its token or login, since: it acts only as what it is now.
+   */
+  private async confirmCallerIsAdmin(caller: Caller): Promise<void> {
+    const { userId, tokenId } = caller.actor;
+    if (userId === undefined) return; // the system itself (first start)
+    const user = await this.users.findOneBy({ id: userId });
+    const token =
+      tokenId === undefined
+        ? undefined
+        : await this.users.manager.getRepository(ApiTokenEntity).findOneBy({ id: tokenId });
+    const login =
+      caller.loginSessionId === undefined
+        ? undefined
+        : await this.users.manager.getRepository(LoginSessionEntity).existsBy({ id: caller.loginSessionId });
+    if (!user || token === null || login === false) {
+      throw new UnauthorizedException('the credentials of this request were revoked before it could run');
+    }
+    const role = token ? lesserRole(token.role, user.role) : user.role;
+    if (role !== 'admin') {
+      throw new ForbiddenError(
+        `changing users needs the admin role; ${caller.actor.username} has ${role} now`,
+      );
+    }
   }
 
   private async getEntityOrThrow(username: string): Promise<UserEntity> {
