@@ -1,7 +1,7 @@
 // Entities and snapshot items as the API shows them: secrets masked, live admin state and health added.
 import { maskCheck } from '../config/secrets.js';
 import { normalizeBackend, normalizeServer } from '../config/normalize.js';
-import type { Backend, Server } from '../config/snapshot.js';
+import type { Backend, Server } from '../schema/snapshot.js';
 import type { ServerStats } from '../runtime/types.js';
 import type { BackendResponseDto, ServerResponseDto } from './backend.dto.js';
 import type { BackendEntity } from './backend.entity.js';

@@ -11,7 +11,7 @@ import {
   type Frontend,
   type Server,
   type Snapshot,
-} from './snapshot.js';
+} from '../schema/snapshot.js';
 
 type Loose<T> = { [K in keyof T]?: T[K] | null };
 

@@ -5,7 +5,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { snapshotJson } from './normalize.js';
 import { maskSnapshot, SECRET_MASK } from './secrets.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed';
 

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { BackendEntity } from '../backends/backend.entity.js';
 import { ServerEntity } from '../backends/server.entity.js';
 import { FrontendEntity } from '../frontends/frontend.entity.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 
 export async function writeSnapshotTables(manager: EntityManager, snapshot: Snapshot): Promise<void> {
   await writeFrontends(manager, snapshot);

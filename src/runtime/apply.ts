@@ -1,7 +1,7 @@
 // apply() follows Caddy's pipeline: validate a copy, bind what is new, swap synchronously, then close
 // what is gone. The bind plan is the only await: from its end to the end of the swap nothing yields,
 // so no connection ever sees half a snapshot.
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { reconcileBackends } from './backend-reconcile.js';
 import { planBinds } from './bind-plan.js';
 import { updateAcceptPauses } from './connections.js';

@@ -5,7 +5,7 @@
 // (server-health.ts), connections (connections.ts, dispatch.ts) and operator actions
 // (server-admin.ts) are plain functions over one RuntimeState (state.ts).
 import type { Socket } from 'node:net';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { applySnapshot } from './apply.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import * as connections from './connections.js';

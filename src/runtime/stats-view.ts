@@ -5,7 +5,7 @@ import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Session } from './session.js';
 import type { BackendStats, FrontendStats, RuntimeStats, ServerStats, StatsSample } from './types.js';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 
 export interface StatsSource {
   readonly frontends: ReadonlyMap<string, FrontendRuntime>;
