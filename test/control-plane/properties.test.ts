@@ -137,8 +137,8 @@ const looseDocument = () =>
 
 type Doc = {
   defaults?: Record<string, unknown>;
-  frontends: Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  backends: Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  frontends: Array<Record<string, any>>;
+  backends: Array<Record<string, any>>;
 };
 
 /** A valid document: unique names, known backends, binds that don't overlap. */
