@@ -329,7 +329,10 @@ const ERROR_OF_KIND: Record<
  * The issues (at least one) as one typed error: of the first issue's kind, naming its field, and
  * listing every issue in `errors`; fields inside the edited item are named relative to the request.
  */
-function issuesError(issues: SnapshotIssue[], focus?: string): DomainError {
+function issuesError(all: SnapshotIssue[], focus?: string): DomainError {
+  // A request that edits one item hears about that item: the far end of a clash names it in its message.
+  const under = focus ? all.filter((i) => i.field.startsWith(`${focus}.`)) : [];
+  const issues = under.length > 0 ? under : all;
   const entries = issues.map((issue): ErrorEntry => {
     const field = relativeField(issue.field, focus);
     const message = issue.message.startsWith(issue.field)
