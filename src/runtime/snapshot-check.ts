@@ -6,15 +6,11 @@ import { checkSnapshot as checkAgainstSchema } from '../schema/check.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError, type RuntimeErrorSubject } from './errors.js';
 
-/** Throws RuntimeError INVALID_SNAPSHOT (UNKNOWN_BACKEND for a frontend's backend) naming the first offending field. */
+/** Throws RuntimeError INVALID_SNAPSHOT naming the first offending field. */
 export function checkSnapshot(snapshot: Snapshot): void {
   const [issue] = checkAgainstSchema(snapshot, { maxIssues: 1 });
   if (!issue) return;
-  throw new RuntimeError(
-    issue.kind === 'unknown-reference' ? 'UNKNOWN_BACKEND' : 'INVALID_SNAPSHOT',
-    issue.message,
-    subjectOf(snapshot, issue.field),
-  );
+  throw new RuntimeError('INVALID_SNAPSHOT', issue.message, subjectOf(snapshot, issue.field));
 }
 
 /** The frontend, backend and server a field such as `backends[1].servers[0].port` lies in. */

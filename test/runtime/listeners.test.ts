@@ -249,7 +249,7 @@ describe('listeners', () => {
     });
     const dns = snapshot(
       [frontend('fe', port, 'be')],
-      [backend('be', [server('s1', s1.port, { address: 'localhost' })])],
+      [backend('be', [server('s1', s1.port, { address: 'not a host!' })])],
     );
     await expect(rt.apply(dns)).rejects.toMatchObject({
       code: 'INVALID_SNAPSHOT',
