@@ -24,5 +24,9 @@ export function protectApiDocs(app: INestApplication, docsPath: string): void {
 
 function refuse(response: Response, statusCode: number, message: string): void {
   response.setHeader('WWW-Authenticate', 'Bearer realm="tether"');
-  response.status(statusCode).json({ statusCode, error: 'Unauthorized', message });
+  // The API's one error shape (docs/api-errors.md).
+  const code = statusCode === 403 ? 'FORBIDDEN' : 'UNAUTHENTICATED';
+  response
+    .status(statusCode)
+    .json({ statusCode, error: 'Unauthorized', message, code, errors: [{ field: '', code, message }] });
 }
