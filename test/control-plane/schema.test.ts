@@ -101,6 +101,22 @@ describe('one schema: validate answers what the change does (point 14)', () => {
     );
   });
 
+  it('stores one spelling per bind address, so a change of spelling changes nothing', async () => {
+    const document = await config();
+    document.frontends[0] = {
+      ...document.frontends[0],
+      bind: { address: '::ffff:127.0.0.1', port: livePort },
+    };
+    const dry = await t.request.post('/api/v1/config/validate').send(document);
+    expect(dry.status, JSON.stringify(dry.body)).toBe(200);
+    expect(dry.body.changed).toBe(false);
+    const put = await t.request.put('/api/v1/config').send(document);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.changed).toBe(false);
+    expect(put.body.frontends[0].bind).toEqual({ address: '127.0.0.1', port: livePort });
+    expect(await accepts(livePort)).toBe(true);
+  });
+
   it('refuses an IPv4-mapped allow block with an IPv4 prefix on both paths, and takes its IPv6 spelling', async () => {
     const document = await config();
     document.frontends[0] = { ...document.frontends[0], allow: ['::ffff:10.0.0.0/8'] };
