@@ -209,7 +209,12 @@ const MUTATIONS: Array<(doc: Doc) => void> = [
   (d) => d.backends.push({ ...d.backends[0] }),
   (d) => d.backends[0].servers.push({ name: 'n', address: '0x7f000001', port: upstream.port }),
   (d) =>
-    d.backends[0].servers.push({ name: 'h', address: 'gw1.tether.invalid', port: upstream.port, check: false }),
+    d.backends[0].servers.push({
+      name: 'h',
+      address: 'gw1.tether.invalid',
+      port: upstream.port,
+      check: false,
+    }),
   (d) => (d.backends[0].colour = 'red'),
   (d) => d.frontends[0] && (d.frontends[0].maxconn = 1_000_001),
 ];
