@@ -30,9 +30,10 @@ export interface CheckOptions {
   /** Stop after this many issues (default LIMITS.issues). */
   maxIssues?: number;
   /**
-   * The snapshot in effect; giving it makes the check the control plane's (strict, see ruleProblem).
-   * Values the schema knows but Tether does not build yet are then refused (not-built), except where
-   * this snapshot already holds them for the same item, so a stored config keeps taking unrelated
+   * The snapshot in effect; giving it makes the check the control plane's: the documented limits,
+   * and the policies on new input (see ruleProblem) and values not built yet (not-built) for every
+   * frontend and backend that is new or differs from its stored self. An unchanged item is held to
+   * what the runtime can serve only, so a config stored under older rules keeps taking unrelated
    * changes. The runtime leaves it out: it serves what it is given, as far as it can.
    */
   stored?: Snapshot;
@@ -109,11 +110,10 @@ class Enough extends Error {}
 class Issues {
   readonly list: SnapshotIssue[] = [];
 
-  constructor(
-    private readonly max: number,
-    /** See ruleProblem: the control plane's policies on new input apply. */
-    readonly strict: boolean,
-  ) {}
+  /** See ruleProblem: the control plane's policies on new input apply (to the item being checked). */
+  strict = false;
+
+  constructor(private readonly max: number) {}
 
   add(kind: IssueKind, field: string, text: string): void {
     this.list.push({ kind, field, message: `${field} ${text}` });
@@ -129,6 +129,12 @@ class Issues {
   optional(field: string, rule: FieldRule, value: unknown): void {
     if (value !== undefined) this.rule(field, rule, value);
   }
+
+  /** Under the control plane's policies, a value the schema knows but Tether does not build yet. */
+  notBuilt(field: string, rule: EnumRule, value: unknown): void {
+    const problem = this.strict ? notBuiltProblem(rule, value) : undefined;
+    if (problem) this.add('not-built', field, problem);
+  }
 }
 
 type Loose = Record<string, unknown>;
@@ -136,7 +142,7 @@ const isObject = (value: unknown): value is Loose =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function checkSnapshot(snapshot: unknown, options: CheckOptions = {}): SnapshotIssue[] {
-  const issues = new Issues(options.maxIssues ?? LIMITS.issues, options.stored !== undefined);
+  const issues = new Issues(options.maxIssues ?? LIMITS.issues);
   try {
     checkDocument(issues, snapshot, options.stored);
   } catch (error) {
@@ -147,6 +153,8 @@ export function checkSnapshot(snapshot: unknown, options: CheckOptions = {}): Sn
 
 function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | undefined): void {
   if (!isObject(snapshot)) return issues.add('invalid', 'snapshot', 'must be an object');
+  const changed = stored ? new ChangedItems(stored) : undefined;
+  issues.strict = changed !== undefined;
   const { defaults, frontends, backends } = snapshot;
   if (!isObject(defaults)) issues.add('invalid', 'defaults', 'is required');
   else {
@@ -161,9 +169,8 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
   }
   if (!Array.isArray(frontends)) return issues.add('invalid', 'frontends', 'must be an array');
   if (!Array.isArray(backends)) return issues.add('invalid', 'backends', 'must be an array');
-  if (!checkSizes(issues, snapshot)) return;
+  if (changed && !checkSizes(issues, snapshot)) return;
 
-  const built = stored ? new BuiltCheck(stored) : undefined;
   const backendNames = new Set<unknown>(backends.map((b) => (isObject(b) ? b.name : undefined)));
   const frontendNames = new UniqueNames(issues, 'frontends', 'frontend');
   const binds = new BindClashes(issues);
@@ -171,7 +178,8 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     const at = `frontends[${i}]`;
     if (!isObject(frontend)) return issues.add('invalid', at, 'must be an object');
     frontendNames.add(i, frontend.name);
-    checkFrontend(issues, at, frontend, backendNames, built);
+    issues.strict = changed?.has('frontends', frontend) ?? false;
+    checkFrontend(issues, at, frontend, backendNames);
     if (isObject(frontend.bind)) binds.add(i, frontend);
   });
 
@@ -180,7 +188,8 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     const at = `backends[${i}]`;
     if (!isObject(backend)) return issues.add('invalid', at, 'must be an object');
     backendUnique.add(i, backend.name);
-    checkBackend(issues, at, backend, built);
+    issues.strict = changed?.has('backends', backend) ?? false;
+    checkBackend(issues, at, backend);
   });
 }
 
@@ -231,13 +240,7 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
   return found;
 }
 
-function checkFrontend(
-  issues: Issues,
-  at: string,
-  frontend: Loose,
-  backendNames: Set<unknown>,
-  built: BuiltCheck | undefined,
-): void {
+function checkFrontend(issues: Issues, at: string, frontend: Loose, backendNames: Set<unknown>): void {
   const rules = RULES.frontend;
   issues.rule(`${at}.name`, rules.name, frontend.name);
   const bind = frontend.bind;
@@ -262,12 +265,12 @@ function checkFrontend(
     else allow.forEach((entry, j) => issues.rule(`${at}.allow[${j}]`, rules.allowEntry, entry));
   }
   if (frontend.inspect !== undefined && issues.rule(`${at}.inspect`, rules.inspect, frontend.inspect)) {
-    built?.check(issues, `${at}.inspect`, rules.inspect, frontend.inspect, 'frontends', frontend.name);
+    issues.notBuilt(`${at}.inspect`, rules.inspect, frontend.inspect);
   }
   issues.rule(`${at}.enabled`, rules.enabled, frontend.enabled);
 }
 
-function checkBackend(issues: Issues, at: string, backend: Loose, built: BuiltCheck | undefined): void {
+function checkBackend(issues: Issues, at: string, backend: Loose): void {
   const rules = RULES.backend;
   issues.rule(`${at}.name`, rules.name, backend.name);
   issues.rule(`${at}.balance`, rules.balance, backend.balance);
@@ -278,7 +281,7 @@ function checkBackend(issues: Issues, at: string, backend: Loose, built: BuiltCh
   if (!isObject(check)) issues.add('invalid', `${at}.check`, 'is required');
   else {
     if (issues.rule(`${at}.check.type`, RULES.check.type, check.type)) {
-      built?.check(issues, `${at}.check.type`, RULES.check.type, check.type, 'backends', backend.name);
+      issues.notBuilt(`${at}.check.type`, RULES.check.type, check.type);
     }
     issues.rule(`${at}.check.inter`, RULES.check.inter, check.inter);
     issues.rule(`${at}.check.fall`, RULES.check.fall, check.fall);
@@ -414,19 +417,17 @@ function formatBind(bind: { address: string; port: number }): string {
   return isIP(bind.address) === 6 ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
 }
 
-/** Grandfathers not-built values the stored snapshot already holds for the same item. */
-class BuiltCheck {
-  private readonly held = new Set<string>();
+/** Which frontends and backends of a candidate are new or differ from the stored snapshot (by name). */
+class ChangedItems {
+  private readonly stored = { frontends: new Map<string, string>(), backends: new Map<string, string>() };
 
-  constructor(stored: Snapshot) {
-    for (const f of stored.frontends) if (f.inspect) this.held.add(`frontends/${f.name}/${f.inspect}`);
-    for (const b of stored.backends) this.held.add(`backends/${b.name}/${b.check.type}`);
+  constructor(snapshot: Snapshot) {
+    for (const f of snapshot.frontends) this.stored.frontends.set(f.name, JSON.stringify(f));
+    for (const b of snapshot.backends) this.stored.backends.set(b.name, JSON.stringify(b));
   }
 
-  check(issues: Issues, field: string, rule: EnumRule, value: unknown, list: string, name: unknown): void {
-    const problem = notBuiltProblem(rule, value);
-    if (problem && !this.held.has(`${list}/${String(name)}/${String(value)}`)) {
-      issues.add('not-built', field, problem);
-    }
+  has(list: 'frontends' | 'backends', item: Loose): boolean {
+    const before = typeof item.name === 'string' ? this.stored[list].get(item.name) : undefined;
+    return before === undefined || before !== JSON.stringify(item);
   }
 }

@@ -115,6 +115,20 @@ describe('control plane and runtime agree', () => {
     }
   });
 
+  it('holds only new or changed items to the policies, so a config stored under older rules takes unrelated changes', () => {
+    const stored = snapshot([{ name: '..', allow: [], inspect: 'cmpp' }, {}]);
+    const unrelated = structuredClone(stored);
+    unrelated.frontends[1].maxconn = 10;
+    expect(checkSnapshot(unrelated, { stored })).toEqual([]);
+    const touched = structuredClone(stored);
+    touched.frontends[0].maxconn = 10;
+    expect(checkSnapshot(touched, { stored }).map((i) => i.field)).toEqual([
+      'frontends[0].name',
+      'frontends[0].allow',
+      'frontends[0].inspect',
+    ]);
+  });
+
   it('takes the allow-list entries the runtime can compile, and no other', () => {
     for (const entry of [
       '10.0.0.0/8',
@@ -178,9 +192,11 @@ describe('a broken document costs little', () => {
     expect(issues).toHaveLength(LIMITS.issues);
   });
 
-  it('refuses a document over the limits before looking at its items', () => {
+  it('refuses a document over the limits before looking at its items (the control plane; the runtime serves any size)', () => {
     const s = snapshot(Array.from({ length: LIMITS.frontends + 1 }, () => ({ name: 'same' })));
-    expect(checkSnapshot(s)).toEqual([expect.objectContaining({ kind: 'too-large', field: 'frontends' })]);
+    expect(checkSnapshot(s, { stored: emptySnapshot() })).toEqual([
+      expect.objectContaining({ kind: 'too-large', field: 'frontends' }),
+    ]);
     const servers = snapshot([], (x) => {
       const many = Array.from({ length: LIMITS.servers / 2 + 1 }, (_, i) => ({
         ...x.backends[0].servers[0],
@@ -191,7 +207,7 @@ describe('a broken document costs little', () => {
         { ...x.backends[0], name: 'be3', servers: many },
       );
     });
-    expect(checkSnapshot(servers)).toEqual([
+    expect(checkSnapshot(servers, { stored: emptySnapshot() })).toEqual([
       expect.objectContaining({ kind: 'too-large', field: 'backends' }),
     ]);
   });
