@@ -1,5 +1,8 @@
 // class-validator decorators built from the one schema table (schema/fields.ts): a DTO field says
-// which rule it follows, and the message is the one the whole-document check gives.
+// which rule it follows, and the message is the one the whole-document check gives. The DTOs check
+// shape and syntax; the policies on new input (no `.` names, no empty allow-list, no multicast bind,
+// CMPP fields in bytes) are left to the document check, which knows which items a change touches
+// (docs/config-limits.md), so a whole config sent back as read is refused only for what it changes.
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { ruleProblem } from '../schema/check.js';
 import { LIMITS, RULES, type FieldRule } from '../schema/fields.js';
@@ -10,15 +13,16 @@ export function Follows(rule: FieldRule, options?: ValidationOptions): PropertyD
     {
       name: `schema.${rule.kind}`,
       validator: {
-        validate: (value) => ruleProblem(rule, value) === undefined,
-        defaultMessage: (args) => `${args?.property} ${ruleProblem(rule, args?.value) ?? 'is invalid'}`,
+        validate: (value) => ruleProblem(rule, value, false) === undefined,
+        defaultMessage: (args) =>
+          `${args?.property} ${ruleProblem(rule, args?.value, false) ?? 'is invalid'}`,
       },
     },
     options,
   );
 }
 
-/** An allow-list: 1 to LIMITS.allowEntries CIDR blocks. Absent or null (PATCH) means everyone. */
+/** An allow-list: up to LIMITS.allowEntries CIDR blocks (empty is refused by the document check). */
 export function IsAllowList(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -34,10 +38,9 @@ export function IsAllowList(options?: ValidationOptions): PropertyDecorator {
 
 function allowListProblem(value: unknown): string | undefined {
   if (!Array.isArray(value)) return 'must be an array of CIDR blocks';
-  if (value.length === 0) return 'must not be empty: leave it out (or null) to allow everyone';
   if (value.length > LIMITS.allowEntries) return `must hold at most ${LIMITS.allowEntries} entries`;
   for (const [i, entry] of value.entries()) {
-    const problem = ruleProblem(RULES.frontend.allowEntry, entry);
+    const problem = ruleProblem(RULES.frontend.allowEntry, entry, false);
     if (problem) return `entry ${i} ${problem}`;
   }
   return undefined;

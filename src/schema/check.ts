@@ -13,7 +13,7 @@ import {
   type EnumRule,
   type FieldRule,
 } from './fields.js';
-import type { Snapshot } from './snapshot.js';
+import type { Backend, Frontend, Snapshot } from './snapshot.js';
 
 /** invalid → 400, too-large → 413, unknown-reference / not-built → 422, conflict → 409. */
 export type IssueKind = 'invalid' | 'too-large' | 'unknown-reference' | 'not-built' | 'conflict';
@@ -32,9 +32,9 @@ export interface CheckOptions {
   /**
    * The snapshot in effect; giving it makes the check the control plane's: the documented limits,
    * and the policies on new input (see ruleProblem) and values not built yet (not-built) for every
-   * frontend and backend that is new or differs from its stored self. An unchanged item is held to
-   * what the runtime can serve only, so a config stored under older rules keeps taking unrelated
-   * changes. The runtime leaves it out: it serves what it is given, as far as it can.
+   * value a change sets, compared with the same field of the same-named stored item. A value left
+   * as stored is held to what the runtime can serve only, so a config stored under older rules keeps
+   * taking unrelated changes. The runtime leaves it out: it serves what it is given, as far as it can.
    */
   stored?: Snapshot;
 }
@@ -110,18 +110,27 @@ class Enough extends Error {}
 class Issues {
   readonly list: SnapshotIssue[] = [];
 
-  /** See ruleProblem: the control plane's policies on new input apply (to the item being checked). */
-  strict = false;
+  constructor(
+    private readonly max: number,
+    /** The control plane's check: its policies apply to every value a change sets (see ruleProblem). */
+    private readonly controlPlane: boolean,
+  ) {}
 
-  constructor(private readonly max: number) {}
+  /** Whether the policies on new input apply: the control plane's check, and a value that is not as stored. */
+  strict(value: unknown, before: unknown): boolean {
+    if (!this.controlPlane) return false;
+    if (value === before) return false;
+    return typeof value !== 'object' || JSON.stringify(value) !== JSON.stringify(before);
+  }
 
   add(kind: IssueKind, field: string, text: string): void {
     this.list.push({ kind, field, message: `${field} ${text}` });
     if (this.list.length >= this.max) throw new Enough();
   }
 
-  rule(field: string, rule: FieldRule, value: unknown): boolean {
-    const problem = ruleProblem(rule, value, this.strict);
+  /** `before`: the stored value of this field of the same-named item (undefined when new). */
+  rule(field: string, rule: FieldRule, value: unknown, before?: unknown): boolean {
+    const problem = ruleProblem(rule, value, this.strict(value, before));
     if (problem) this.add('invalid', field, problem);
     return problem === undefined;
   }
@@ -131,8 +140,8 @@ class Issues {
   }
 
   /** Under the control plane's policies, a value the schema knows but Tether does not build yet. */
-  notBuilt(field: string, rule: EnumRule, value: unknown): void {
-    const problem = this.strict ? notBuiltProblem(rule, value) : undefined;
+  notBuilt(field: string, rule: EnumRule, value: unknown, before: unknown): void {
+    const problem = this.strict(value, before) ? notBuiltProblem(rule, value) : undefined;
     if (problem) this.add('not-built', field, problem);
   }
 }
@@ -142,7 +151,7 @@ const isObject = (value: unknown): value is Loose =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function checkSnapshot(snapshot: unknown, options: CheckOptions = {}): SnapshotIssue[] {
-  const issues = new Issues(options.maxIssues ?? LIMITS.issues);
+  const issues = new Issues(options.maxIssues ?? LIMITS.issues, options.stored !== undefined);
   try {
     checkDocument(issues, snapshot, options.stored);
   } catch (error) {
@@ -153,8 +162,7 @@ export function checkSnapshot(snapshot: unknown, options: CheckOptions = {}): Sn
 
 function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | undefined): void {
   if (!isObject(snapshot)) return issues.add('invalid', 'snapshot', 'must be an object');
-  const changed = stored ? new ChangedItems(stored) : undefined;
-  issues.strict = changed !== undefined;
+  const was = new StoredItems(stored);
   const { defaults, frontends, backends } = snapshot;
   if (!isObject(defaults)) issues.add('invalid', 'defaults', 'is required');
   else {
@@ -169,7 +177,7 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
   }
   if (!Array.isArray(frontends)) return issues.add('invalid', 'frontends', 'must be an array');
   if (!Array.isArray(backends)) return issues.add('invalid', 'backends', 'must be an array');
-  if (changed && !checkSizes(issues, snapshot)) return;
+  if (stored && !checkSizes(issues, snapshot)) return;
 
   const backendNames = new Set<unknown>(backends.map((b) => (isObject(b) ? b.name : undefined)));
   const frontendNames = new UniqueNames(issues, 'frontends', 'frontend');
@@ -178,8 +186,7 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     const at = `frontends[${i}]`;
     if (!isObject(frontend)) return issues.add('invalid', at, 'must be an object');
     frontendNames.add(i, frontend.name);
-    issues.strict = changed?.has('frontends', frontend) ?? false;
-    checkFrontend(issues, at, frontend, backendNames);
+    checkFrontend(issues, at, frontend, backendNames, was.frontend(frontend.name));
     if (isObject(frontend.bind)) binds.add(i, frontend);
   });
 
@@ -188,8 +195,7 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     const at = `backends[${i}]`;
     if (!isObject(backend)) return issues.add('invalid', at, 'must be an object');
     backendUnique.add(i, backend.name);
-    issues.strict = changed?.has('backends', backend) ?? false;
-    checkBackend(issues, at, backend);
+    checkBackend(issues, at, backend, was.backend(backend.name));
   });
 }
 
@@ -240,13 +246,20 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
   return found;
 }
 
-function checkFrontend(issues: Issues, at: string, frontend: Loose, backendNames: Set<unknown>): void {
+/** `before`: the stored frontend of that name, if any (see CheckOptions.stored). */
+function checkFrontend(
+  issues: Issues,
+  at: string,
+  frontend: Loose,
+  backendNames: Set<unknown>,
+  before: Frontend | undefined,
+): void {
   const rules = RULES.frontend;
-  issues.rule(`${at}.name`, rules.name, frontend.name);
+  issues.rule(`${at}.name`, rules.name, frontend.name, before?.name);
   const bind = frontend.bind;
   if (!isObject(bind)) issues.add('invalid', `${at}.bind`, 'is required');
   else {
-    issues.rule(`${at}.bind.address`, rules.bindAddress, bind.address);
+    issues.rule(`${at}.bind.address`, rules.bindAddress, bind.address, before?.bind.address);
     issues.rule(`${at}.bind.port`, rules.bindPort, bind.port);
   }
   if (issues.rule(`${at}.backend`, rules.backend, frontend.backend) && !backendNames.has(frontend.backend)) {
@@ -260,19 +273,20 @@ function checkFrontend(issues: Issues, at: string, frontend: Loose, backendNames
   const allow = frontend.allow;
   if (allow !== undefined) {
     if (!Array.isArray(allow)) issues.add('invalid', `${at}.allow`, 'must be an array of CIDR blocks');
-    else if (allow.length === 0 && issues.strict)
+    else if (allow.length === 0 && issues.strict(allow, before?.allow))
       issues.add('invalid', `${at}.allow`, 'must not be empty: leave it out (or null) to allow everyone');
     else allow.forEach((entry, j) => issues.rule(`${at}.allow[${j}]`, rules.allowEntry, entry));
   }
   if (frontend.inspect !== undefined && issues.rule(`${at}.inspect`, rules.inspect, frontend.inspect)) {
-    issues.notBuilt(`${at}.inspect`, rules.inspect, frontend.inspect);
+    issues.notBuilt(`${at}.inspect`, rules.inspect, frontend.inspect, before?.inspect);
   }
   issues.rule(`${at}.enabled`, rules.enabled, frontend.enabled);
 }
 
-function checkBackend(issues: Issues, at: string, backend: Loose): void {
+/** `before`: the stored backend of that name, if any (see CheckOptions.stored). */
+function checkBackend(issues: Issues, at: string, backend: Loose, before: Backend | undefined): void {
   const rules = RULES.backend;
-  issues.rule(`${at}.name`, rules.name, backend.name);
+  issues.rule(`${at}.name`, rules.name, backend.name, before?.name);
   issues.rule(`${at}.balance`, rules.balance, backend.balance);
   issues.rule(`${at}.hashType`, rules.hashType, backend.hashType);
   issues.rule(`${at}.sendProxy`, rules.sendProxy, backend.sendProxy);
@@ -281,7 +295,7 @@ function checkBackend(issues: Issues, at: string, backend: Loose): void {
   if (!isObject(check)) issues.add('invalid', `${at}.check`, 'is required');
   else {
     if (issues.rule(`${at}.check.type`, RULES.check.type, check.type)) {
-      issues.notBuilt(`${at}.check.type`, RULES.check.type, check.type);
+      issues.notBuilt(`${at}.check.type`, RULES.check.type, check.type, before?.check.type);
     }
     issues.rule(`${at}.check.inter`, RULES.check.inter, check.inter);
     issues.rule(`${at}.check.fall`, RULES.check.fall, check.fall);
@@ -291,7 +305,12 @@ function checkBackend(issues: Issues, at: string, backend: Loose): void {
     if (cmpp !== undefined) {
       if (!isObject(cmpp)) issues.add('invalid', `${at}.check.cmpp`, 'must be an object');
       else {
-        issues.rule(`${at}.check.cmpp.sourceAddr`, RULES.cmpp.sourceAddr, cmpp.sourceAddr);
+        issues.rule(
+          `${at}.check.cmpp.sourceAddr`,
+          RULES.cmpp.sourceAddr,
+          cmpp.sourceAddr,
+          before?.check.cmpp?.sourceAddr,
+        );
         issues.rule(`${at}.check.cmpp.secret`, RULES.cmpp.secret, cmpp.secret);
         issues.rule(`${at}.check.cmpp.version`, RULES.cmpp.version, cmpp.version);
       }
@@ -306,12 +325,18 @@ function checkBackend(issues: Issues, at: string, backend: Loose): void {
   const servers = backend.servers;
   if (!Array.isArray(servers)) return issues.add('invalid', `${at}.servers`, 'must be an array');
   const names = new UniqueNames(issues, `${at}.servers`, `server of backend "${String(backend.name)}"`);
+  const storedServers = new Set(before?.servers.map((s) => s.name));
   servers.forEach((server, j) => {
     const sat = `${at}.servers[${j}]`;
     if (!isObject(server)) return issues.add('invalid', sat, 'must be an object');
     names.add(j, server.name);
     const rules = RULES.server;
-    issues.rule(`${sat}.name`, rules.name, server.name);
+    issues.rule(
+      `${sat}.name`,
+      rules.name,
+      server.name,
+      storedServers.has(server.name as string) ? server.name : undefined,
+    );
     issues.rule(`${sat}.address`, rules.address, server.address);
     issues.rule(`${sat}.port`, rules.port, server.port);
     issues.rule(`${sat}.weight`, rules.weight, server.weight);
@@ -417,17 +442,21 @@ function formatBind(bind: { address: string; port: number }): string {
   return isIP(bind.address) === 6 ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
 }
 
-/** Which frontends and backends of a candidate are new or differ from the stored snapshot (by name). */
-class ChangedItems {
-  private readonly stored = { frontends: new Map<string, string>(), backends: new Map<string, string>() };
+/** The stored frontends and backends by name: what a change leaves as it was is not held to newer policies. */
+class StoredItems {
+  private readonly frontends = new Map<string, Frontend>();
+  private readonly backends = new Map<string, Backend>();
 
-  constructor(snapshot: Snapshot) {
-    for (const f of snapshot.frontends) this.stored.frontends.set(f.name, JSON.stringify(f));
-    for (const b of snapshot.backends) this.stored.backends.set(b.name, JSON.stringify(b));
+  constructor(stored: Snapshot | undefined) {
+    for (const f of stored?.frontends ?? []) this.frontends.set(f.name, f);
+    for (const b of stored?.backends ?? []) this.backends.set(b.name, b);
   }
 
-  has(list: 'frontends' | 'backends', item: Loose): boolean {
-    const before = typeof item.name === 'string' ? this.stored[list].get(item.name) : undefined;
-    return before === undefined || before !== JSON.stringify(item);
+  frontend(name: unknown): Frontend | undefined {
+    return typeof name === 'string' ? this.frontends.get(name) : undefined;
+  }
+
+  backend(name: unknown): Backend | undefined {
+    return typeof name === 'string' ? this.backends.get(name) : undefined;
   }
 }

@@ -115,17 +115,27 @@ describe('control plane and runtime agree', () => {
     }
   });
 
-  it('holds only new or changed items to the policies, so a config stored under older rules takes unrelated changes', () => {
-    const stored = snapshot([{ name: '..', allow: [], inspect: 'cmpp' }, {}]);
-    const unrelated = structuredClone(stored);
-    unrelated.frontends[1].maxconn = 10;
-    expect(checkSnapshot(unrelated, { stored })).toEqual([]);
-    const touched = structuredClone(stored);
-    touched.frontends[0].maxconn = 10;
-    expect(checkSnapshot(touched, { stored }).map((i) => i.field)).toEqual([
+  it('holds only the values a change sets to the policies, so a config stored under older rules takes other changes', () => {
+    const stored = snapshot([{ name: '..', allow: [], inspect: 'cmpp' }, {}], (x) => {
+      x.backends[0].check = {
+        ...x.backends[0].check,
+        type: 'cmpp',
+        cmpp: { sourceAddr: '中文字', secret: 'x', version: '3.0' },
+      };
+    });
+    const other = structuredClone(stored);
+    other.frontends[0].maxconn = 10;
+    other.frontends[1].maxconn = 10;
+    other.backends[0].servers[0].weight = 7;
+    expect(checkSnapshot(other, { stored })).toEqual([]);
+    // Each of those values, set by a change, is refused.
+    const set = snapshot([{}, {}]);
+    expect(checkSnapshot(stored, { stored: set }).map((i) => i.field)).toEqual([
       'frontends[0].name',
       'frontends[0].allow',
       'frontends[0].inspect',
+      'backends[0].check.type',
+      'backends[0].check.cmpp.sourceAddr',
     ]);
   });
 

@@ -3,7 +3,7 @@
 // refused, and options that are not built yet are refused as such (issue 8, points 14 to 18).
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type StartedApp } from '../helpers/app.js';
+import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { freePort, listen, named, type TestServer } from '../helpers/net.js';
 import {
   accepts,
@@ -364,5 +364,68 @@ describe('options not built yet are refused as such (point 18)', () => {
       'backends[0].check.type',
     );
     expect(res.body.code).toBe('NOT_IMPLEMENTED');
+  });
+});
+
+describe('a config stored under older rules (points 17 and 18)', () => {
+  it('boots, takes changes that leave its old values alone, and refuses to set them again', async () => {
+    const { dbPath, cleanup } = tempDbPath();
+    const port = await freePort();
+    let app = await startApp({ dbPath });
+    try {
+      await app.request
+        .post('/api/v1/backends')
+        .send(backendBody('old', [serverBody('s1', upstream.port)]))
+        .expect(201);
+      await app.request
+        .post('/api/v1/frontends')
+        .send(frontendBody('fe', port, 'old'))
+        .expect(201);
+      await app.close();
+      // What older rules let through, written into the head revision as they stored it.
+      const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
+        prepare(sql: string): { get(): { id: number; snapshot: string }; run(...params: unknown[]): unknown };
+        close(): void;
+      };
+      const db = new Database(dbPath);
+      try {
+        const head = db.prepare('SELECT id, snapshot FROM revisions ORDER BY id DESC LIMIT 1').get();
+        const snapshot = JSON.parse(head.snapshot);
+        snapshot.frontends[0] = { ...snapshot.frontends[0], allow: [], inspect: 'cmpp' };
+        snapshot.backends[0].check = {
+          ...snapshot.backends[0].check,
+          type: 'cmpp',
+          cmpp: { sourceAddr: '中文字', secret: 'x', version: '3.0' },
+        };
+        db.prepare('UPDATE revisions SET snapshot = ? WHERE id = ?').run(JSON.stringify(snapshot), head.id);
+      } finally {
+        db.close();
+      }
+      app = await startApp({ dbPath });
+      expect((await app.request.get('/api/v1/frontends/fe')).body.status).toBe('OPEN');
+      // A weight change, a new frontend and the whole config sent back as read all go through.
+      await app.request.patch('/api/v1/backends/old/servers/s1').send({ weight: 5 }).expect(200);
+      await app.request.patch('/api/v1/frontends/fe').send({ maxconn: 10 }).expect(200);
+      const { revision: _, ...document } = (await app.request.get('/api/v1/config')).body;
+      const back = await app.request.put('/api/v1/config').send(document);
+      expect(back.status, JSON.stringify(back.body)).toBe(200);
+      // Setting any of those values anew is refused.
+      const other = await freePort();
+      expectError(
+        await app.request
+          .post('/api/v1/frontends')
+          .send(frontendBody('new', other, 'old', { inspect: 'cmpp' })),
+        422,
+        'inspect',
+      );
+      expectError(
+        await app.request.post('/api/v1/frontends').send(frontendBody('new', other, 'old', { allow: [] })),
+        400,
+        'allow',
+      );
+    } finally {
+      await app.close();
+      cleanup();
+    }
   });
 });
