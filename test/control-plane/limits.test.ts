@@ -141,3 +141,24 @@ describe('config limits', () => {
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
   });
 });
+
+describe('dry run of a big change', () => {
+  it('answers within 1 s: the text diff gives up on many changed lines instead of stalling', async () => {
+    const disabled = (prefix: string) =>
+      Array.from({ length: 2000 }, (_, i) =>
+        frontendBody(`${prefix}${i}`, 10_000 + i, 'b', { enabled: false }),
+      );
+    const backends = [backendBody('b', [serverBody('s1', upstream.port)])];
+    await t.request
+      .put('/api/v1/config')
+      .send({ backends, frontends: disabled('old-') })
+      .expect(200);
+    const started = performance.now();
+    const res = await viewer.post('/api/v1/config/validate').send({ backends, frontends: disabled('new-') });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeLessThan(ANSWER_WITHIN_MS);
+    expect(res.status).toBe(200);
+    expect(res.body.changes).toHaveLength(4000);
+    expect(res.body.text).toContain('no text diff: more than');
+  });
+});
