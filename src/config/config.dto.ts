@@ -177,6 +177,10 @@ export class ValidateResponseDto {
   @ApiProperty({ description: 'Revision the document was compared with' }) revision: number;
   @ApiProperty({ description: 'false when the document equals the current config' }) changed: boolean;
   @ApiProperty({ type: [SnapshotChangeDto] }) changes: SnapshotChangeDto[];
-  @ApiProperty({ description: 'Unified diff of the pretty-printed snapshots (secrets masked)' }) text: string;
+  @ApiProperty({
+    description:
+      'Unified diff of the pretty-printed snapshots (secrets masked); past 100 changed lines, a note instead',
+  })
+  text: string;
   @ApiProperty({ type: ImpactDto }) impact: ImpactDto;
 }
