@@ -49,7 +49,8 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
     new DocumentBuilder()
       .setTitle('Tether')
       .setDescription(
-        'TCP load balancer for CMPP/SMPP gateways. Errors: `{ statusCode, error, message }` naming the field. ' +
+        'TCP load balancer for CMPP/SMPP gateways. Errors: `{ statusCode, error, message, code, field, errors }`, ' +
+          '`errors` listing every problem by its field (docs/api-errors.md). ' +
           'Every config change is applied live, then stored as one revision (also the ETag); `If-Match: "<revision>"` ' +
           'refuses a change made on a stale revision (412).',
       )

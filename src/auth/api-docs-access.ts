@@ -25,5 +25,14 @@ export function protectApiDocs(app: INestApplication, docsPath: string): void {
 
 function refuse(response: Response, statusCode: number, message: string): void {
   if (statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="tether"');
-  response.status(statusCode).json({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
+  // The API's one error shape (docs/api-errors.md).
+  const code =
+    statusCode === 403 ? 'FORBIDDEN' : statusCode === 429 ? 'TOO_MANY_REQUESTS' : 'UNAUTHENTICATED';
+  response.status(statusCode).json({
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    code,
+    errors: [{ field: '', code, message }],
+  });
 }

@@ -1,6 +1,6 @@
 // Snapshot items as the API shows them: secrets masked, live admin state and health added.
 import { maskCheck } from '../config/secrets.js';
-import type { Backend, Server } from '../config/snapshot.js';
+import type { Backend, Server } from '../schema/snapshot.js';
 import type { ServerStats } from '../runtime/types.js';
 import type { BackendResponseDto, ServerResponseDto } from './backend.dto.js';
 

@@ -7,63 +7,65 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, ValidateNested } from 'class-validator';
+import { Follows } from '../common/validators.js';
 import {
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
-import { IsHost, IsName } from '../common/validators.js';
-import { NAME_PATTERN } from '../config/snapshot-checks.js';
-import type { BalanceAlgorithm, CheckType, HashType, OnMarkedDown, SendProxy } from '../config/snapshot.js';
+  BALANCE_ALGORITHMS,
+  CHECK_TYPES,
+  CMPP_VERSIONS,
+  HASH_TYPES,
+  LIMITS,
+  NAME_PATTERN,
+  ON_MARKED_DOWN,
+  RULES,
+  SEND_PROXY,
+} from '../schema/fields.js';
+import type {
+  BalanceAlgorithm,
+  CheckType,
+  CmppVersion,
+  HashType,
+  OnMarkedDown,
+  SendProxy,
+} from '../schema/snapshot.js';
 import type { AdminState, Health } from '../runtime/types.js';
 
 // ---- servers ----
 
 export class CreateServerDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'gw1' })
-  @IsString()
-  @IsName()
+  @Follows(RULES.server.name)
   name: string;
 
-  @ApiProperty({ description: 'IP address or host name', example: '10.0.0.11' })
-  @IsHost()
+  @ApiProperty({
+    description: 'IP address or DNS host name (resolved when applied)',
+    example: '10.0.0.11',
+  })
+  @Follows(RULES.server.address)
   address: string;
 
-  @ApiProperty({ minimum: 1, maximum: 65535, example: 7890 })
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @ApiProperty({ minimum: RULES.server.port.min, maximum: RULES.server.port.max, example: 7890 })
+  @Follows(RULES.server.port)
   port: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 256, default: 1 })
+  @ApiPropertyOptional({ minimum: RULES.server.weight.min, maximum: RULES.server.weight.max, default: 1 })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(256)
+  @Follows(RULES.server.weight)
   weight?: number;
 
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ minimum: RULES.server.maxconn.min, maximum: RULES.server.maxconn.max })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @Follows(RULES.server.maxconn)
   maxconn?: number;
 
   @ApiPropertyOptional({ default: false, description: 'Used only when no active server is usable' })
   @IsOptional()
-  @IsBoolean()
+  @Follows(RULES.server.backup)
   backup?: boolean;
 
   @ApiPropertyOptional({ default: true, description: 'Health-check this server' })
   @IsOptional()
-  @IsBoolean()
+  @Follows(RULES.server.check)
   check?: boolean;
 }
 
@@ -127,56 +129,62 @@ export class ShutdownSessionsResponseDto {
 // ---- backends ----
 
 export class CmppCheckDto {
-  @ApiProperty({ description: 'SP account (Source_Addr) used to log in', example: '900001' })
-  @IsString()
-  @Length(1, 6)
+  @ApiProperty({
+    description: 'SP account (Source_Addr) used to log in: 1 to 6 bytes (UTF-8)',
+    example: '900001',
+  })
+  @Follows(RULES.cmpp.sourceAddr)
   sourceAddr: string;
 
   @ApiProperty({
     description: "Shared secret; reads back as '********', and sending the mask keeps the stored one",
   })
-  @IsString()
-  @Length(1, 64)
+  @Follows(RULES.cmpp.secret)
   secret: string;
 
-  @ApiPropertyOptional({ enum: ['2.0', '3.0'], default: '3.0' })
+  @ApiPropertyOptional({ enum: CMPP_VERSIONS, default: '3.0' })
   @IsOptional()
-  @IsIn(['2.0', '3.0'])
-  version?: '2.0' | '3.0';
+  @Follows(RULES.cmpp.version)
+  version?: CmppVersion;
 }
 
 export class BackendCheckDto {
-  @ApiPropertyOptional({ enum: ['tcp', 'cmpp', 'none'], default: 'tcp' })
+  @ApiPropertyOptional({
+    enum: CHECK_TYPES,
+    default: 'tcp',
+    description: "'cmpp' is refused (422 NOT_IMPLEMENTED) until the CMPP check is built",
+  })
   @IsOptional()
-  @IsIn(['tcp', 'cmpp', 'none'])
+  @Follows(RULES.check.type)
   type?: CheckType;
 
-  @ApiPropertyOptional({ description: 'ms between checks', default: 5000, minimum: 10 })
+  @ApiPropertyOptional({
+    description: 'ms between checks',
+    default: 5000,
+    minimum: RULES.check.inter.min,
+    maximum: RULES.check.inter.max,
+  })
   @IsOptional()
-  @IsInt()
-  @Min(10)
-  @Max(86_400_000)
+  @Follows(RULES.check.inter)
   inter?: number;
 
-  @ApiPropertyOptional({ default: 3, minimum: 1 })
+  @ApiPropertyOptional({ default: 3, minimum: RULES.check.fall.min, maximum: RULES.check.fall.max })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Follows(RULES.check.fall)
   fall?: number;
 
-  @ApiPropertyOptional({ default: 2, minimum: 1 })
+  @ApiPropertyOptional({ default: 2, minimum: RULES.check.rise.min, maximum: RULES.check.rise.max })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Follows(RULES.check.rise)
   rise?: number;
 
-  @ApiPropertyOptional({ description: 'ms; default: defaults.timeouts.check' })
+  @ApiPropertyOptional({
+    description: 'ms; default: defaults.timeouts.check',
+    minimum: RULES.check.timeout.min,
+    maximum: RULES.check.timeout.max,
+  })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(86_400_000)
+  @Follows(RULES.check.timeout)
   timeout?: number;
 
   @ApiPropertyOptional({ type: CmppCheckDto })
@@ -188,21 +196,17 @@ export class BackendCheckDto {
 
 export class CreateBackendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'ismg' })
-  @IsString()
-  @IsName()
+  @Follows(RULES.backend.name)
   name: string;
 
-  @ApiPropertyOptional({
-    enum: ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'],
-    default: 'source',
-  })
+  @ApiPropertyOptional({ enum: BALANCE_ALGORITHMS, default: 'source' })
   @IsOptional()
-  @IsIn(['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'])
+  @Follows(RULES.backend.balance)
   balance?: BalanceAlgorithm;
 
-  @ApiPropertyOptional({ enum: ['consistent', 'map-based'], default: 'consistent' })
+  @ApiPropertyOptional({ enum: HASH_TYPES, default: 'consistent' })
   @IsOptional()
-  @IsIn(['consistent', 'map-based'])
+  @Follows(RULES.backend.hashType)
   hashType?: HashType;
 
   @ApiPropertyOptional({ type: BackendCheckDto })
@@ -212,22 +216,23 @@ export class CreateBackendDto {
   check?: BackendCheckDto;
 
   @ApiPropertyOptional({
-    enum: ['none', 'v1', 'v2'],
+    enum: SEND_PROXY,
     default: 'none',
     description: 'PROXY protocol toward servers',
   })
   @IsOptional()
-  @IsIn(['none', 'v1', 'v2'])
+  @Follows(RULES.backend.sendProxy)
   sendProxy?: SendProxy;
 
-  @ApiPropertyOptional({ enum: ['keep', 'shutdown-sessions'], default: 'keep' })
+  @ApiPropertyOptional({ enum: ON_MARKED_DOWN, default: 'keep' })
   @IsOptional()
-  @IsIn(['keep', 'shutdown-sessions'])
+  @Follows(RULES.backend.onMarkedDown)
   onMarkedDown?: OnMarkedDown;
 
-  @ApiPropertyOptional({ type: [CreateServerDto] })
+  @ApiPropertyOptional({ type: [CreateServerDto], maxItems: LIMITS.servers })
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(LIMITS.servers)
   @ValidateNested({ each: true })
   @Type(() => CreateServerDto)
   servers?: CreateServerDto[];
@@ -248,11 +253,11 @@ export class UpdateBackendDto extends PartialType(CreateBackendDto) {}
 export class CmppCheckResponseDto {
   @ApiProperty() sourceAddr: string;
   @ApiProperty({ example: '********' }) secret: string;
-  @ApiProperty({ enum: ['2.0', '3.0'] }) version: '2.0' | '3.0';
+  @ApiProperty({ enum: CMPP_VERSIONS }) version: CmppVersion;
 }
 
 export class BackendCheckResponseDto {
-  @ApiProperty({ enum: ['tcp', 'cmpp', 'none'] }) type: CheckType;
+  @ApiProperty({ enum: CHECK_TYPES }) type: CheckType;
   @ApiProperty() inter: number;
   @ApiProperty() fall: number;
   @ApiProperty() rise: number;
@@ -262,12 +267,11 @@ export class BackendCheckResponseDto {
 
 export class BackendResponseDto {
   @ApiProperty() name: string;
-  @ApiProperty({ enum: ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] })
-  balance: BalanceAlgorithm;
-  @ApiProperty({ enum: ['consistent', 'map-based'] }) hashType: HashType;
+  @ApiProperty({ enum: BALANCE_ALGORITHMS }) balance: BalanceAlgorithm;
+  @ApiProperty({ enum: HASH_TYPES }) hashType: HashType;
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
-  @ApiProperty({ enum: ['none', 'v1', 'v2'] }) sendProxy: SendProxy;
-  @ApiProperty({ enum: ['keep', 'shutdown-sessions'] }) onMarkedDown: OnMarkedDown;
+  @ApiProperty({ enum: SEND_PROXY }) sendProxy: SendProxy;
+  @ApiProperty({ enum: ON_MARKED_DOWN }) onMarkedDown: OnMarkedDown;
   @ApiProperty({ type: [ServerResponseDto] }) servers: ServerResponseDto[];
 }
 

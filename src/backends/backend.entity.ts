@@ -5,7 +5,7 @@ import type {
   HashType,
   OnMarkedDown,
   SendProxy,
-} from '../config/snapshot.js';
+} from '../schema/snapshot.js';
 import { TetherEntity } from '../database/tether.entity.js';
 import { ServerEntity } from './server.entity.js';
 

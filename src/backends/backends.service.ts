@@ -6,8 +6,8 @@ import type { CommitResultDto } from '../config/config.dto.js';
 import { ConfigService, type CommitResult } from '../config/config.service.js';
 import { mergePatch } from '../config/merge-patch.js';
 import { normalizeBackend, normalizeServer } from '../config/normalize.js';
-import { keepStoredSecret } from '../config/secrets.js';
-import type { Backend, Snapshot } from '../config/snapshot.js';
+import { clearSecretsOf, keepStoredSecret } from '../config/secrets.js';
+import type { Backend, Snapshot } from '../schema/snapshot.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi } from '../runtime/types.js';
 import { toBackendResponse, toServerResponse, type ServerLive } from './backend-view.js';
@@ -82,7 +82,7 @@ export class BackendsService {
         const index = backendIndex(draft, name);
         const current = draft.backends[index];
         const next = normalizeBackend({ ...dto, name: newName, servers: dto.servers ?? current.servers });
-        return this.putBackend(draft, index, current, next);
+        return this.putBackend(draft, index, current, next, dto);
       },
     );
     return this.backendChange(result, newName);
@@ -98,7 +98,7 @@ export class BackendsService {
       (draft) => {
         const index = backendIndex(draft, name);
         const current = draft.backends[index];
-        return this.putBackend(draft, index, current, normalizeBackend(mergePatch(current, dto)));
+        return this.putBackend(draft, index, current, normalizeBackend(mergePatch(current, dto)), dto);
       },
     );
     return this.backendChange(result, dto.name ?? name);
@@ -119,7 +119,15 @@ export class BackendsService {
   }
 
   /** Puts `next` in place of `current`: keeps a masked secret, and a rename carries the frontends along. */
-  private putBackend(draft: Snapshot, index: number, current: Backend, next: Backend) {
+  private putBackend(
+    draft: Snapshot,
+    index: number,
+    current: Backend,
+    next: Backend,
+    dto: ReplaceBackendDto | UpdateBackendDto,
+  ) {
+    // A secret sent in clear counts as a change (no answer may tell whether it equalled the stored one).
+    const clearSecret = clearSecretsOf([dto]).length > 0;
     keepStoredSecret(next.check, current.check, 'check.cmpp.secret');
     if (next.name !== current.name) {
       for (const frontend of draft.frontends) {
@@ -127,7 +135,7 @@ export class BackendsService {
       }
     }
     draft.backends[index] = next;
-    return { focus: `backends[${index}]` };
+    return { focus: `backends[${index}]`, clearSecret };
   }
 
   // ---- servers ----

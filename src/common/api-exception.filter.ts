@@ -1,19 +1,23 @@
 import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApplyError, DomainError } from './errors.js';
+import { ApplyError, DomainError, type DomainErrorCode, type ErrorEntry } from './errors.js';
 
-/** The one error shape of the whole API. `code` and `field` are added when known. */
+/**
+ * The one error shape of the whole API (docs/api-errors.md). `errors` lists every problem found;
+ * `message`, `code` and `field` repeat its first entry, so older clients reading those keep working.
+ */
 export interface ApiErrorBody {
   statusCode: number;
   error: string;
   message: string;
-  code?: string;
+  code: DomainErrorCode;
   field?: string;
+  errors: ErrorEntry[];
   cause?: string;
 }
 
-/** Maps every error to `{ statusCode, error, message }`; unknown errors are logged once and answered as 500. */
+/** Maps every error to ApiErrorBody; unknown errors are logged once and answered as 500. */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Api');
@@ -39,9 +43,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       }
     }
     if (exception instanceof DomainError) {
-      const body = errorBody(exception.status, exception.message);
-      body.code = exception.code;
-      if (exception.field) body.field = exception.field;
+      const body = errorBody(exception.status, exception.errors);
       if (exception instanceof ApplyError && exception.cause_code) body.cause = exception.cause_code;
       // Domain errors are expected outcomes; the service that threw a 5xx one has logged its cause.
       return body;
@@ -52,18 +54,46 @@ export class ApiExceptionFilter implements ExceptionFilter {
         typeof payload === 'string'
           ? payload
           : (messageOf((payload as { message?: unknown }).message) ?? exception.message);
-      return errorBody(exception.getStatus(), message);
+      const status = exception.getStatus();
+      return errorBody(status, [{ field: '', code: codeOfStatus(status), message }]);
     }
     this.logger.error(
       exception instanceof Error ? exception.message : String(exception),
       exception instanceof Error ? exception.stack : undefined,
     );
-    return errorBody(500, 'Internal server error');
+    return errorBody(500, [{ field: '', code: 'INTERNAL', message: 'Internal server error' }]);
   }
 }
 
-function errorBody(statusCode: number, message: string): ApiErrorBody {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+/** The body for `entries` (at least one): the top-level message, code and field are the first entry's. */
+function errorBody(statusCode: number, entries: ErrorEntry[]): ApiErrorBody {
+  const [first] = entries;
+  const body: ApiErrorBody = {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message: first.message,
+    code: first.code,
+    errors: entries,
+  };
+  if (first.field) body.field = first.field;
+  return body;
+}
+
+/** The code of an HttpException that no service raised (the auth guard's 401/403, Nest's 404, throttling). */
+function codeOfStatus(status: number): DomainErrorCode {
+  const codes: Record<number, DomainErrorCode> = {
+    400: 'VALIDATION_FAILED',
+    401: 'UNAUTHENTICATED',
+    403: 'FORBIDDEN',
+    404: 'NOT_FOUND',
+    409: 'CONFLICT',
+    412: 'STALE_REVISION',
+    413: 'LIMIT_EXCEEDED',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+    429: 'TOO_MANY_REQUESTS',
+    503: 'UNAVAILABLE',
+  };
+  return codes[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
 }
 
 function messageOf(message: unknown): string | undefined {
@@ -73,10 +103,9 @@ function messageOf(message: unknown): string | undefined {
 
 /** Malformed JSON and oversized bodies: the field at fault is the body itself. */
 function bodyParserError(status: number, error: Error & { type?: string }): ApiErrorBody {
-  const body =
+  const message =
     error.type === 'entity.parse.failed'
-      ? errorBody(status, `body is not valid JSON: ${error.message}`)
-      : errorBody(status, `body: ${error.message}`);
-  body.field = 'body';
-  return body;
+      ? `body is not valid JSON: ${error.message}`
+      : `body: ${error.message}`;
+  return errorBody(status, [{ field: 'body', code: codeOfStatus(status), message }]);
 }

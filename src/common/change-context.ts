@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { actorOf, type Actor } from '../auth/roles.js';
+import { actorOf, type Actor } from './actor.js';
 import { ValidationError } from './errors.js';
 import { parseIfMatch } from './revision-tag.js';
 
@@ -18,6 +18,14 @@ export function changeContextOf(request: Request): ChangeContext {
   const message = request.query?.message;
   if (message !== undefined && (typeof message !== 'string' || message.length > 500)) {
     throw new ValidationError('message must be a string of at most 500 characters', 'message');
+  }
+  // A revision message is shown in lists and logs: control characters (newlines included) are refused.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(message ?? '')) {
+    throw new ValidationError(
+      'message must not contain control characters (line breaks included)',
+      'message',
+    );
   }
   return {
     actor: actorOf(request as Request & { user?: Actor }),

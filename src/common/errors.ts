@@ -1,5 +1,6 @@
 // Typed domain errors with stable codes. Services throw these; the one exception filter
-// (api-exception.filter.ts) turns them into `{ statusCode, error, message }`.
+// (api-exception.filter.ts) turns them into `{ statusCode, error, message, code, field, errors }`
+// (docs/api-errors.md).
 
 export type DomainErrorCode =
   | 'VALIDATION_FAILED'
@@ -11,7 +12,23 @@ export type DomainErrorCode =
   | 'FORBIDDEN'
   | 'COMMIT_FAILED'
   | 'UNAVAILABLE'
-  | 'UNSUPPORTED_MEDIA_TYPE';
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'NOT_IMPLEMENTED'
+  | 'LIMIT_EXCEEDED'
+  // Codes of errors raised outside the services (authentication, throttling, routing, crashes).
+  | 'UNAUTHENTICATED'
+  | 'TOO_MANY_REQUESTS'
+  | 'INTERNAL';
+
+/** One problem of a request: `field` is a path relative to the request body, '' when it concerns no field. */
+export interface ErrorEntry {
+  field: string;
+  code: DomainErrorCode;
+  message: string;
+}
+
+/** An error body lists at most this many problems. */
+export const MAX_ERROR_ENTRIES = 20;
 
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
@@ -21,9 +38,17 @@ export abstract class DomainError extends Error {
     message: string,
     /** The request field at fault, as a path such as `bind.port` or `frontends[1].name`. */
     readonly field?: string,
+    /** Every problem found, this error's own first; when left out, just this one. */
+    private readonly entries?: readonly ErrorEntry[],
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /** Every problem (at most MAX_ERROR_ENTRIES), the one this error is named after first. */
+  get errors(): ErrorEntry[] {
+    const own = { field: this.field ?? '', code: this.code, message: this.message };
+    return (this.entries?.length ? [...this.entries] : [own]).slice(0, MAX_ERROR_ENTRIES);
   }
 }
 
@@ -37,6 +62,18 @@ export class ValidationError extends DomainError {
 export class UnknownReferenceError extends DomainError {
   readonly code = 'UNKNOWN_REFERENCE';
   readonly status = 422;
+}
+
+/** Well-formed and known to the schema, but not built yet, such as `check.type: cmpp` (422). */
+export class NotImplementedError extends DomainError {
+  readonly code = 'NOT_IMPLEMENTED';
+  readonly status = 422;
+}
+
+/** Over a documented limit of the config, such as the number of frontends (413). */
+export class LimitExceededError extends DomainError {
+  readonly code = 'LIMIT_EXCEEDED';
+  readonly status = 413;
 }
 
 /** The resource addressed by the URL does not exist (404). */

@@ -1,10 +1,14 @@
-import { ParseIntPipe, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
-import { ValidationError } from './errors.js';
+import { sizeIssues } from '../schema/check.js';
+import { LimitExceededError, MAX_ERROR_ENTRIES, ValidationError, type ErrorEntry } from './errors.js';
 
-/** The one global pipe: unknown fields are refused, and the error names the first bad field by its path. */
+/**
+ * The one global pipe: a body over the config's documented limits is refused (413) before anything
+ * else looks at it; then unknown fields are refused, and the error names every bad field by its path.
+ */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new LimitedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -12,15 +16,42 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-/** Problems spelled out in one answer: a body of 200,000 bad entries made a 54 MB answer listing each. */
-export const MAX_REPORTED_PROBLEMS = 20;
+class LimitedValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body') refuseOversizedDocument(value);
+    return super.transform(value, metadata);
+  }
+
+  /**
+   * Path parameters stay the strings they were: Number('0x10') is 16 and Number('1e3') 1000, so a
+   * number parameter is read by its own pipe (numericParam), which takes plain decimals only.
+   */
+  protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'param' ? value : super.transformPrimitive(value, metadata);
+  }
+}
+
+/** Counting is linear and cheap; validating and checking 10,000 frontends is not (docs/config-limits.md). */
+function refuseOversizedDocument(body: unknown): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  const issues = sizeIssues(body as Record<string, unknown>);
+  if (issues.length === 0) return;
+  const entries: ErrorEntry[] = issues.map((i) => ({
+    field: i.field,
+    code: 'LIMIT_EXCEEDED',
+    message: i.message,
+  }));
+  throw new LimitExceededError(entries[0].message, entries[0].field, entries);
+}
 
 export function toValidationError(errors: ClassValidatorError[]): ValidationError {
-  const problems = errors.flatMap((error) => flatten(error, ''));
-  const first = problems[0] ?? { field: undefined, message: 'invalid request' };
-  const shown = problems.slice(0, MAX_REPORTED_PROBLEMS).map((p) => p.message);
-  if (problems.length > shown.length) shown.push(`and ${problems.length - shown.length} more problem(s)`);
-  return new ValidationError(shown.join('; '), first.field);
+  const problems = errors.flatMap((error) => flatten(error, '')).slice(0, MAX_ERROR_ENTRIES);
+  const first = problems[0] ?? { field: '', message: 'invalid request' };
+  return new ValidationError(
+    first.message,
+    first.field || undefined,
+    problems.map((p) => ({ field: p.field, code: 'VALIDATION_FAILED', message: p.message })),
+  );
 }
 
 function flatten(error: ClassValidatorError, parent: string): Array<{ field: string; message: string }> {
@@ -42,7 +73,20 @@ export function joinPath(parent: string, property: string): string {
   return parent ? `${parent}.${property}` : property;
 }
 
+/** A plain decimal id: digits only, no sign, exponent, hex prefix or leading zero, at most 15 digits. */
+const PLAIN_DECIMAL = /^(?:0|[1-9]\d{0,14})$/;
+
 /** Path parameter that must be a whole number (a revision or token id); refused naming the parameter. */
-export function numericParam(name: string, what: string): ParseIntPipe {
-  return new ParseIntPipe({ exceptionFactory: () => new ValidationError(`${name} must be ${what}`, name) });
+export function numericParam(name: string, what: string): PipeTransform<string, number> {
+  return {
+    transform(value: string): number {
+      if (typeof value !== 'string' || !PLAIN_DECIMAL.test(value)) {
+        throw new ValidationError(
+          `${name} must be ${what} written in plain decimal digits, got "${String(value)}"`,
+          name,
+        );
+      }
+      return Number(value);
+    },
+  };
 }

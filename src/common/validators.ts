@@ -1,39 +1,47 @@
-import { isIP } from 'node:net';
-import { Matches, ValidateBy, type ValidationOptions } from 'class-validator';
-import { HOSTNAME_PATTERN, isCidr, NAME_PATTERN } from '../config/snapshot-checks.js';
+// class-validator decorators built from the one schema table (schema/fields.ts): a DTO field says
+// which rule it follows, and the message is the one the whole-document check gives. The DTOs check
+// shape and syntax; the policies on new input (no `.` names, no empty allow-list, no multicast bind,
+// CMPP fields in bytes) are left to the document check, which knows which items a change touches
+// (docs/config-limits.md), so a whole config sent back as read is refused only for what it changes.
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { ruleProblem } from '../schema/check.js';
+import { LIMITS, RULES, type FieldRule } from '../schema/fields.js';
 
-/** A frontend, backend or server name: NAME_PATTERN, with a message that says what it allows. */
-export function IsName(): PropertyDecorator {
-  return Matches(NAME_PATTERN, {
-    message: '$property must be 1 to 64 characters of letters, digits, "_", "." or "-"',
-  });
-}
-
-/** An IP address or address/prefix block (IPv4 or IPv6). */
-export function IsCidr(options?: ValidationOptions): PropertyDecorator {
+/** The field follows `rule` of the schema table. */
+export function Follows(rule: FieldRule, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
-      name: 'isCidr',
+      name: `schema.${rule.kind}`,
       validator: {
-        validate: (value) => typeof value === 'string' && isCidr(value),
+        validate: (value) => ruleProblem(rule, value, false) === undefined,
         defaultMessage: (args) =>
-          `${args?.property} must contain IP addresses or CIDR blocks such as 10.0.0.0/8`,
+          `${args?.property} ${ruleProblem(rule, args?.value, false) ?? 'is invalid'}`,
       },
     },
     options,
   );
 }
 
-/** An IP address or a DNS host name. */
-export function IsHost(options?: ValidationOptions): PropertyDecorator {
+/** An allow-list: up to LIMITS.allowEntries CIDR blocks (empty is refused by the document check). */
+export function IsAllowList(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
-      name: 'isHost',
+      name: 'schema.allowList',
       validator: {
-        validate: (value) => typeof value === 'string' && (isIP(value) !== 0 || HOSTNAME_PATTERN.test(value)),
-        defaultMessage: (args) => `${args?.property} must be an IP address or host name`,
+        validate: (value) => allowListProblem(value) === undefined,
+        defaultMessage: (args) => `${args?.property} ${allowListProblem(args?.value) ?? 'is invalid'}`,
       },
     },
     options,
   );
+}
+
+function allowListProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'must be an array of CIDR blocks';
+  if (value.length > LIMITS.allowEntries) return `must hold at most ${LIMITS.allowEntries} entries`;
+  for (const [i, entry] of value.entries()) {
+    const problem = ruleProblem(RULES.frontend.allowEntry, entry, false);
+    if (problem) return `entry ${i} ${problem}`;
+  }
+  return undefined;
 }

@@ -7,7 +7,7 @@ import type {
   ValidateResponseDto,
 } from './config.dto.js';
 import { ConfigService } from './config.service.js';
-import { maskSnapshot } from './secrets.js';
+import { clearSecretsOf, maskSnapshot } from './secrets.js';
 
 /** The whole config as one document: read it, replace it, dry-run it. */
 @Injectable()
@@ -28,7 +28,7 @@ export class ConfigDocumentService {
         message: 'replace the whole config',
         basedOn: dto.revision,
       },
-      () => ({ snapshot: dto }),
+      () => ({ snapshot: dto, clearSecret: clearSecretsOf(dto.backends).length > 0 }),
     );
     return { revision: result.revision, changed: result.changed, ...maskSnapshot(result.snapshot) };
   }

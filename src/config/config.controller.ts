@@ -5,7 +5,7 @@ import { RequireRole } from '../auth/roles.js';
 import { Change, type ChangeContext } from '../common/change-context.js';
 import { ConfigDto, ConfigChangeResponseDto, ConfigResponseDto, ValidateResponseDto } from './config.dto.js';
 import { ConfigDocumentService } from './config-document.service.js';
-import { RevisionTagInterceptor } from './revision-tag.interceptor.js';
+import { RevisionInBody, RevisionTagInterceptor } from './revision-tag.interceptor.js';
 
 @ApiTags('config')
 @Controller('config')
@@ -25,6 +25,7 @@ export class ConfigController {
 
   @Put()
   @RequireRole('admin')
+  @RevisionInBody()
   @Audited('config.replace')
   @ApiHeader({
     name: 'If-Match',
@@ -43,6 +44,12 @@ export class ConfigController {
   @Post('validate')
   @HttpCode(200)
   @RequireRole('viewer')
+  @RevisionInBody()
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: '"<revision id>": answers 412 as PUT /config would if the config moved on',
+  })
   @ApiOkResponse({
     type: ValidateResponseDto,
     description: 'Dry run: diff against the config in effect and impact on live traffic',

@@ -1,47 +1,44 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
 import { BackendCheckResponseDto, CreateBackendDto, CreateServerDto } from '../backends/backend.dto.js';
 import { BindDto, CreateFrontendDto } from '../frontends/frontend.dto.js';
 import type { ImpactReport } from '../runtime/types.js';
+import { Follows } from '../common/validators.js';
+import { FRONTEND_INSPECT, LIMITS, RULES } from '../schema/fields.js';
+import type { FrontendInspect } from '../schema/snapshot.js';
 import type { ChangeKind } from './snapshot-diff.js';
 
 export class TimeoutsDto {
   @ApiPropertyOptional({ description: 'ms', default: 5000 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @Follows(RULES.defaults.timeout)
   connect?: number;
 
   @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @Follows(RULES.defaults.timeout)
   client?: number;
 
   @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @Follows(RULES.defaults.timeout)
   server?: number;
 
   @ApiPropertyOptional({ description: 'ms', default: 5000 })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(2_147_483_647)
+  @Follows(RULES.defaults.timeout)
   check?: number;
 }
 
 export class DefaultsDto {
-  @ApiPropertyOptional({ default: 50000 })
+  @ApiPropertyOptional({
+    default: 50000,
+    minimum: RULES.defaults.maxconn.min,
+    maximum: RULES.defaults.maxconn.max,
+  })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @Follows(RULES.defaults.maxconn)
   maxconn?: number;
 
   @ApiPropertyOptional({ type: TimeoutsDto })
@@ -68,14 +65,16 @@ export class ConfigDto {
   @Type(() => DefaultsDto)
   defaults?: DefaultsDto;
 
-  @ApiProperty({ type: [CreateFrontendDto] })
+  @ApiProperty({ type: [CreateFrontendDto], maxItems: LIMITS.frontends })
   @IsArray()
+  @ArrayMaxSize(LIMITS.frontends)
   @ValidateNested({ each: true })
   @Type(() => CreateFrontendDto)
   frontends: CreateFrontendDto[];
 
-  @ApiProperty({ type: [CreateBackendDto] })
+  @ApiProperty({ type: [CreateBackendDto], maxItems: LIMITS.backends })
   @IsArray()
+  @ArrayMaxSize(LIMITS.backends)
   @ValidateNested({ each: true })
   @Type(() => CreateBackendDto)
   backends: CreateBackendDto[];
@@ -101,7 +100,7 @@ class SnapshotFrontendDto {
   @ApiProperty() backend: string;
   @ApiPropertyOptional() maxconn?: number;
   @ApiPropertyOptional({ type: [String] }) allow?: string[];
-  @ApiPropertyOptional({ enum: ['none', 'cmpp'] }) inspect?: 'none' | 'cmpp';
+  @ApiPropertyOptional({ enum: FRONTEND_INSPECT }) inspect?: FrontendInspect;
   @ApiProperty() enabled: boolean;
 }
 
@@ -178,6 +177,10 @@ export class ValidateResponseDto {
   @ApiProperty({ description: 'Revision the document was compared with' }) revision: number;
   @ApiProperty({ description: 'false when the document equals the current config' }) changed: boolean;
   @ApiProperty({ type: [SnapshotChangeDto] }) changes: SnapshotChangeDto[];
-  @ApiProperty({ description: 'Unified diff of the pretty-printed snapshots (secrets masked)' }) text: string;
+  @ApiProperty({
+    description:
+      'Unified diff of the pretty-printed snapshots (secrets masked); past 100 changed lines, a note instead',
+  })
+  text: string;
   @ApiProperty({ type: ImpactDto }) impact: ImpactDto;
 }

@@ -1,8 +1,8 @@
 // The single pipeline every config change goes through (docs/architecture.md, "Changing the config: apply, then
-// commit"; Caddy's admin pipeline): build the candidate from the head and the change, check it, check
-// If-Match, skip if nothing changed, rehearse the write (so a store that would fail is known before
-// the runtime is touched), apply it to the runtime, then write tables + revision + audit in one
-// transaction, putting the runtime back if that write still fails. One change at a time (a mutex).
+// commit"; Caddy's admin pipeline): check If-Match, build the candidate from the head and the change, check
+// it, skip if nothing changed, rehearse the write (so a store that would fail is known before the runtime
+// is touched), apply it to the runtime, then write tables + revision + audit in one transaction, putting
+// the runtime back if that write still fails. One change at a time (a mutex).
 import { isDeepStrictEqual } from 'node:util';
 import {
   Inject,
@@ -18,11 +18,15 @@ import {
   ApplyError,
   CommitError,
   ConflictError,
+  DomainError,
+  LimitExceededError,
+  NotImplementedError,
   StaleRevisionError,
   UnavailableError,
   UnknownReferenceError,
   ValidationError,
-  type DomainError,
+  type DomainErrorCode,
+  type ErrorEntry,
 } from '../common/errors.js';
 import { Mutex } from '../common/mutex.js';
 import { RevisionEntity, type RevisionKind } from '../revisions/revision.entity.js';
@@ -30,11 +34,11 @@ import { RuntimeError } from '../runtime/errors.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { AdminStateEntry, ImpactReport, ProxyRuntimeApi } from '../runtime/types.js';
 import { normalizeSnapshot, sameSnapshot, snapshotJson, type SnapshotInput } from './normalize.js';
-import { keepStoredSecrets } from './secrets.js';
-import { checkSnapshot, type SnapshotIssue } from './snapshot-checks.js';
+import { clearSecretsOf, keepStoredSecrets, SECRET_MASK } from './secrets.js';
+import { checkCandidate, type IssueKind, type SnapshotIssue } from './snapshot-checks.js';
 import { diffSnapshots, type SnapshotDiff } from './snapshot-diff.js';
 import { writeSnapshotTables } from './snapshot-tables.js';
-import { emptySnapshot, type Snapshot } from './snapshot.js';
+import { emptySnapshot, type Snapshot } from '../schema/snapshot.js';
 
 export interface ChangeRequest {
   context: ChangeContext;
@@ -54,6 +58,8 @@ export interface EditOutcome {
   snapshot?: SnapshotInput;
   /** e.g. `frontends[2]`: errors under it name fields relative to the request (`bind.port`). */
   focus?: string;
+  /** The request carried a CMPP secret in clear: it counts as a change, whatever the stored one is. */
+  clearSecret?: boolean;
 }
 
 export type Edit = (draft: Snapshot) => EditOutcome | void;
@@ -158,14 +164,15 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   /** The pipeline. Every accepted change makes exactly one revision and is live when this resolves. */
   commit(request: ChangeRequest, edit: Edit): Promise<CommitResult> {
     return this.serialize(async () => {
+      // A stale request is refused (412) before anything else is said about it.
+      this.checkPrecondition(request);
       const previous = this.head;
       const draft = structuredClone(previous.snapshot);
       const outcome = edit(draft) ?? {};
       const candidate = normalizeSnapshot(outcome.snapshot ?? draft);
       this.check(candidate, previous.snapshot, outcome.focus);
-      this.checkPrecondition(request);
 
-      if (sameSnapshot(candidate, previous.snapshot)) {
+      if (!outcome.clearSecret && sameSnapshot(candidate, previous.snapshot)) {
         await this.audit.record({
           ...this.auditBase(request),
           result: 'ok',
@@ -203,6 +210,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       before: `revision ${head.revision}`,
       after: 'candidate',
     });
+    markClearSecretsChanged(diff, head.snapshot, clearSecretsOf(input.backends));
     return {
       revision: head.revision,
       changed: diff.changes.length > 0,
@@ -211,19 +219,16 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
+  /** Throws one DomainError carrying every issue (up to LIMITS.issues), the most relevant first. */
   private check(candidate: Snapshot, stored: Snapshot, focus?: string): void {
     try {
       keepStoredSecrets(candidate, stored);
     } catch (error) {
       const e = error as ValidationError;
-      throw toDomainError({ kind: 'invalid', field: e.field ?? '', message: e.message }, focus);
+      throw issuesError([{ kind: 'invalid', field: e.field ?? '', message: e.message }], focus);
     }
-    const issues = checkSnapshot(candidate);
-    if (issues.length === 0) return;
-    // A clash has two ends; name the one the request is about, or else one the request changed.
-    const under = focus ? issues.find((i) => i.field.startsWith(`${focus}.`)) : undefined;
-    const issue = under ?? issues.find((i) => touchesChangedItem(i.field, candidate, stored)) ?? issues[0];
-    throw toDomainError(issue, focus);
+    const issues = checkCandidate(candidate, stored, focus);
+    if (issues.length > 0) throw issuesError(issues, focus);
   }
 
   private checkPrecondition(request: ChangeRequest): void {
@@ -329,12 +334,14 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       // A host name that doesn't resolve (cause_code: the DNS error) names nothing that exists: 422.
       const kind =
         error.code === 'INVALID_SNAPSHOT' && error.cause_code === undefined ? 'invalid' : 'unknown-reference';
-      return toDomainError(
-        {
-          kind,
-          field,
-          message: error.message.startsWith(field) ? error.message : `${field}: ${error.message}`,
-        },
+      return issuesError(
+        [
+          {
+            kind,
+            field,
+            message: error.message.startsWith(field) ? error.message : `${field}: ${error.message}`,
+          },
+        ],
         focus,
       );
     }
@@ -346,29 +353,51 @@ function relativeField(field: string, focus?: string): string {
   return focus && field.startsWith(`${focus}.`) ? field.slice(focus.length + 1) : field;
 }
 
-/** An issue as the typed error of its kind, its field named relative to the edited item when inside it. */
-function toDomainError(issue: SnapshotIssue, focus?: string): DomainError {
-  const field = relativeField(issue.field, focus);
-  const message = issue.message.startsWith(issue.field)
-    ? field + issue.message.slice(issue.field.length)
-    : issue.message;
-  switch (issue.kind) {
-    case 'conflict':
-      return new ConflictError(message, field);
-    case 'unknown-reference':
-      return new UnknownReferenceError(message, field);
-    default:
-      return new ValidationError(message, field);
+const ERROR_OF_KIND: Record<
+  IssueKind,
+  {
+    code: DomainErrorCode;
+    make: new (message: string, field?: string, entries?: ErrorEntry[]) => DomainError;
   }
+> = {
+  invalid: { code: 'VALIDATION_FAILED', make: ValidationError },
+  'too-large': { code: 'LIMIT_EXCEEDED', make: LimitExceededError },
+  'unknown-reference': { code: 'UNKNOWN_REFERENCE', make: UnknownReferenceError },
+  'not-built': { code: 'NOT_IMPLEMENTED', make: NotImplementedError },
+  conflict: { code: 'CONFLICT', make: ConflictError },
+};
+
+/**
+ * The issues (at least one) as one typed error: of the first issue's kind, naming its field, and
+ * listing every issue in `errors`; fields inside the edited item are named relative to the request.
+ */
+function issuesError(all: SnapshotIssue[], focus?: string): DomainError {
+  // A request that edits one item hears about that item: the far end of a clash names it in its message.
+  const under = focus ? all.filter((i) => i.field.startsWith(`${focus}.`)) : [];
+  const issues = under.length > 0 ? under : all;
+  const entries = issues.map((issue): ErrorEntry => {
+    const field = relativeField(issue.field, focus);
+    const message = issue.message.startsWith(issue.field)
+      ? field + issue.message.slice(issue.field.length)
+      : issue.message;
+    return { field, code: ERROR_OF_KIND[issue.kind].code, message };
+  });
+  const [first] = entries;
+  return new ERROR_OF_KIND[issues[0].kind].make(first.message, first.field || undefined, entries);
 }
 
-/** Whether `field` (such as `frontends[1].bind`) lies in a frontend or backend that is new or differs from `stored`. */
-function touchesChangedItem(field: string, candidate: Snapshot, stored: Snapshot): boolean {
-  const match = /^(frontends|backends)\[(\d+)\]/.exec(field);
-  if (!match) return false;
-  const list = match[1] as 'frontends' | 'backends';
-  const item = candidate[list][Number(match[2])];
-  if (!item) return false;
-  const before = (stored[list] as Array<{ name: string }>).find((x) => x.name === item.name);
-  return !before || !isDeepStrictEqual(before, item);
+/**
+ * A dry run never compares a secret given in clear with the stored one: each counts as changed
+ * (shown masked on both sides), as commit counts it (EditOutcome.clearSecret).
+ */
+function markClearSecretsChanged(diff: SnapshotDiff, head: Snapshot, clearSecrets: string[]): void {
+  if (clearSecrets.length === 0) return;
+  const listed = new Set(diff.changes.map((c) => c.path));
+  const stored = new Map(head.backends.map((b) => [b.name, b.check.cmpp]));
+  for (const name of clearSecrets) {
+    const path = `backends[${name}].check.cmpp.secret`;
+    if (stored.get(name) && !listed.has(path)) {
+      diff.changes.push({ path, kind: 'changed', before: SECRET_MASK, after: SECRET_MASK });
+    }
+  }
 }

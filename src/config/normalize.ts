@@ -1,6 +1,7 @@
 // Canonical snapshots: defaults filled in, optional fields absent rather than undefined, keys in one
 // fixed order. Two snapshots that mean the same thing then serialise to the same JSON, which is
 // what "skip if nothing changed" and the diffs compare.
+import { canonicalIp } from '../schema/addresses.js';
 import {
   DEFAULT_CHECK,
   DEFAULT_DEFAULTS,
@@ -11,7 +12,7 @@ import {
   type Frontend,
   type Server,
   type Snapshot,
-} from './snapshot.js';
+} from '../schema/snapshot.js';
 
 type Loose<T> = { [K in keyof T]?: T[K] | null };
 
@@ -48,7 +49,10 @@ export function normalizeSnapshot(input: SnapshotInput): Snapshot {
 export function normalizeFrontend(input: FrontendInput): Frontend {
   return compact({
     name: input.name as string,
-    bind: { address: input.bind?.address ?? '0.0.0.0', port: input.bind?.port as number },
+    bind: {
+      address: canonicalBindAddress(input.bind?.address ?? '0.0.0.0'),
+      port: input.bind?.port as number,
+    },
     backend: input.backend as string,
     maxconn: input.maxconn ?? undefined,
     allow: input.allow ? [...input.allow] : undefined,
@@ -96,6 +100,15 @@ export function normalizeServer(input: ServerInput): Server {
     backup: input.backup ?? false,
     check: input.check ?? true,
   });
+}
+
+/**
+ * One spelling per address: `::ffff:127.0.0.1` is stored as `127.0.0.1` and IPv6 in canonical form, so
+ * a change of spelling is no change (the runtime would otherwise rebind a port its listener holds).
+ * Anything that is not an IP address is kept as given, for the check to name.
+ */
+function canonicalBindAddress(address: string): string {
+  return (typeof address === 'string' && canonicalIp(address)) || address;
 }
 
 /** Drops keys whose value is undefined, so JSON comparison sees absent and undefined alike. */

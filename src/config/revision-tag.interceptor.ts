@@ -1,15 +1,44 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { Response } from 'express';
+import {
+  Injectable,
+  SetMetadata,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
 import { map, type Observable } from 'rxjs';
-import { revisionTag } from '../common/revision-tag.js';
+import { parseIfMatch, revisionTag } from '../common/revision-tag.js';
 import { ConfigService } from './config.service.js';
 
-/** Sets `ETag: "<revision>"`: the body's `revision` when it has one, else the revision in effect. */
+const REVISION_IN_BODY = 'tether:revision-in-body';
+
+/** The route's body may name its base revision (`revision`, PUT /config): a second If-Match. */
+export const RevisionInBody = () => SetMetadata(REVISION_IN_BODY, true);
+
+/**
+ * The revision in and out of a change route. In: `If-Match` (and a body's `revision`) is checked
+ * here, before the body's validation and the edit, so a stale request gets 412 whatever else is wrong
+ * with it; ConfigService.commit checks again in the change's turn. Out: `ETag: "<revision>"`, the
+ * body's `revision` when it has one, else the revision in effect.
+ */
 @Injectable()
 export class RevisionTagInterceptor implements NestInterceptor {
-  constructor(private readonly config: ConfigService) {}
+  constructor(
+    private readonly config: ConfigService,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<Request>();
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      this.config.assertCurrent(parseIfMatch(request.headers['if-match']));
+      if (this.reflector.get<boolean | undefined>(REVISION_IN_BODY, context.getHandler())) {
+        const revision = (request.body as { revision?: unknown } | undefined)?.revision;
+        // A malformed revision is left to validation (400); only a well-formed stale one is a 412 here.
+        if (Number.isSafeInteger(revision)) this.config.assertCurrent(revision as number);
+      }
+    }
     const response = context.switchToHttp().getResponse<Response>();
     return next.handle().pipe(
       map((body: unknown) => {

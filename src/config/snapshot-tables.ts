@@ -11,7 +11,7 @@ import { In, type EntityManager, type EntityTarget, type ObjectLiteral, type Rep
 import { BackendEntity } from '../backends/backend.entity.js';
 import { ServerEntity } from '../backends/server.entity.js';
 import { FrontendEntity } from '../frontends/frontend.entity.js';
-import type { Snapshot } from './snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 
 /** Rows per statement: well under SQLite's expression depth (1,000) and variable count limits. */
 export const ROWS_PER_STATEMENT = 200;

@@ -7,21 +7,12 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsIP,
-  IsOptional,
-  IsString,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
-import { IsCidr, IsName } from '../common/validators.js';
-import { NAME_PATTERN } from '../config/snapshot-checks.js';
-import type { FrontendInspect } from '../config/snapshot.js';
+import { IsOptional, ValidateNested } from 'class-validator';
+import { Follows, IsAllowList } from '../common/validators.js';
+import { FRONTEND_INSPECT, LIMITS, NAME_PATTERN, RULES } from '../schema/fields.js';
+import type { FrontendInspect } from '../schema/snapshot.js';
+
+const rules = RULES.frontend;
 import type { FrontendFailure } from '../runtime/types.js';
 
 export class BindDto {
@@ -30,20 +21,17 @@ export class BindDto {
     default: '0.0.0.0',
   })
   @IsOptional()
-  @IsIP()
+  @Follows(rules.bindAddress)
   address?: string;
 
-  @ApiProperty({ minimum: 1, maximum: 65535, example: 9999 })
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @ApiProperty({ minimum: rules.bindPort.min, maximum: rules.bindPort.max, example: 9999 })
+  @Follows(rules.bindPort)
   port: number;
 }
 
 export class CreateFrontendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'cmpp' })
-  @IsString()
-  @IsName()
+  @Follows(rules.name)
   name: string;
 
   @ApiProperty({ type: BindDto })
@@ -52,38 +40,41 @@ export class CreateFrontendDto {
   bind: BindDto;
 
   @ApiProperty({ description: 'Name of an existing backend', example: 'ismg' })
-  @IsString()
-  @IsName()
+  @Follows(rules.backend)
   backend: string;
 
   @ApiPropertyOptional({
-    minimum: 1,
+    minimum: rules.maxconn.min,
+    maximum: rules.maxconn.max,
     description: 'Most concurrent client connections (default: defaults.maxconn)',
   })
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @Follows(rules.maxconn)
   maxconn?: number;
 
   @ApiPropertyOptional({
     type: [String],
-    description: 'CIDR allow-list; absent = everyone',
+    description: 'CIDR allow-list, 1 or more entries; absent (or null in PATCH) = everyone',
     example: ['10.0.0.0/8'],
+    minItems: 1,
+    maxItems: LIMITS.allowEntries,
   })
   @IsOptional()
-  @IsArray()
-  @IsCidr({ each: true })
+  @IsAllowList()
   allow?: string[];
 
-  @ApiPropertyOptional({ enum: ['none', 'cmpp'], default: 'none' })
+  @ApiPropertyOptional({
+    enum: FRONTEND_INSPECT,
+    default: 'none',
+    description: "'cmpp' is refused (422 NOT_IMPLEMENTED) until CMPP inspection is built",
+  })
   @IsOptional()
-  @IsIn(['none', 'cmpp'])
+  @Follows(rules.inspect)
   inspect?: FrontendInspect;
 
   @ApiPropertyOptional({ default: true })
   @IsOptional()
-  @IsBoolean()
+  @Follows(rules.enabled)
   enabled?: boolean;
 }
 
@@ -113,7 +104,7 @@ export class FrontendResponseDto {
   @ApiProperty() backend: string;
   @ApiPropertyOptional() maxconn?: number;
   @ApiPropertyOptional({ type: [String] }) allow?: string[];
-  @ApiPropertyOptional({ enum: ['none', 'cmpp'] }) inspect?: FrontendInspect;
+  @ApiPropertyOptional({ enum: FRONTEND_INSPECT }) inspect?: FrontendInspect;
   @ApiProperty() enabled: boolean;
 
   @ApiProperty({

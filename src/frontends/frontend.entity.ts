@@ -1,5 +1,5 @@
 import { Column, Entity, Unique } from 'typeorm';
-import type { FrontendInspect } from '../config/snapshot.js';
+import type { FrontendInspect } from '../schema/snapshot.js';
 import { TetherEntity } from '../database/tether.entity.js';
 
 /** A frontend of the head snapshot, normalised; written by the config pipeline only. */

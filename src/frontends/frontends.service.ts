@@ -6,7 +6,7 @@ import type { CommitResultDto } from '../config/config.dto.js';
 import { ConfigService, type CommitResult } from '../config/config.service.js';
 import { mergePatch } from '../config/merge-patch.js';
 import { normalizeFrontend } from '../config/normalize.js';
-import type { Frontend, Snapshot } from '../config/snapshot.js';
+import type { Frontend, Snapshot } from '../schema/snapshot.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { FrontendStats, ProxyRuntimeApi } from '../runtime/types.js';

@@ -7,7 +7,7 @@ import { ConfigService } from '../config/config.service.js';
 import { normalizeSnapshot, type SnapshotInput } from '../config/normalize.js';
 import { maskSnapshot } from '../config/secrets.js';
 import { diffSnapshots } from '../config/snapshot-diff.js';
-import { emptySnapshot, type Snapshot } from '../config/snapshot.js';
+import { emptySnapshot, type Snapshot } from '../schema/snapshot.js';
 import { getEntityOrThrow } from '../database/get-entity-or-throw.js';
 import type {
   DiffQueryDto,

@@ -1,7 +1,7 @@
 // apply() follows Caddy's pipeline: validate a copy, resolve new host names, bind what is new, swap
 // synchronously, then close what is gone. Resolving and the bind plan are the only awaits: from the
 // plan's end to the end of the swap nothing yields, so no connection ever sees half a snapshot.
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { adminStateMap, reconcileBackends } from './backend-reconcile.js';
 import { planBinds } from './bind-plan.js';
 import { cancelBindRetry, isFailed, scheduleBindRetry } from './bind-retry.js';

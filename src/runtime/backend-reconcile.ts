@@ -1,6 +1,6 @@
 // Reconciles backends and servers to a snapshot by name (gobetween): servers still present keep their
 // counters, health and checker; new ones are added; gone ones retire and leave once their sessions end.
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { BackendRuntime, ServerRuntime } from './backend.js';
 import { addressOf } from './resolver.js';
 import { backendInService, reconcileChecker, stopChecker } from './server-health.js';

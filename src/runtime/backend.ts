@@ -1,5 +1,5 @@
 // Live state of backends and servers, keyed by name so that it survives applies that don't touch it.
-import type { Backend, Server } from '../config/snapshot.js';
+import type { Backend, Server } from '../schema/snapshot.js';
 import type { BalancedServer, Balancer } from './balancers/balancer.js';
 import { createBalancer } from './balancers/registry.js';
 import type { HealthChecker } from './health/checker.js';

@@ -2,7 +2,7 @@
 // is kept; one whose bind is taken over by another frontend in the same change is handed over instead
 // of rebound. Binding is the apply pipeline's only await; on a bind failure this plan closes what it
 // bound, so the running listeners are never touched.
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError } from './errors.js';
 import { isFailed } from './bind-retry.js';
 import { FrontendRuntime } from './frontend.js';

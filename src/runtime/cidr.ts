@@ -1,48 +1,10 @@
 // Allow-list matching for frontends. IPv4 and IPv6 CIDRs; a client reaching a dual-stack ('::')
 // listener over IPv4 shows up as '::ffff:a.b.c.d' and is matched as the IPv4 address it is.
 import { BlockList, isIP } from 'node:net';
+import { parseCidr, unwrapMappedIPv4 } from '../schema/addresses.js';
 
-/** '::ffff:10.0.0.1' → '10.0.0.1'; anything else unchanged. */
-export function unwrapMappedIPv4(address: string): string {
-  if (
-    address.length > 7 &&
-    address.charCodeAt(0) === 58 /* : */ &&
-    /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)
-  ) {
-    return address.slice(7);
-  }
-  return address;
-}
-
-export interface ParsedCidr {
-  address: string;
-  prefix: number;
-  family: 4 | 6;
-}
-
-/** Parses 'a.b.c.d/n', 'x::y/n' or a bare address (a host route). Returns undefined when malformed. */
-export function parseCidr(text: string): ParsedCidr | undefined {
-  const slash = text.indexOf('/');
-  const rawAddress = slash === -1 ? text : text.slice(0, slash);
-  const address = unwrapMappedIPv4(rawAddress);
-  const family = isIP(address);
-  if (family !== 4 && family !== 6) return undefined;
-  const mapped = rawAddress !== address;
-  const max = family === 4 && !mapped ? 32 : 128;
-  let prefix = family === 4 ? 32 : 128;
-  if (slash !== -1) {
-    const p = text.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    prefix = Number(p);
-    if (prefix > max) return undefined;
-    // A mapped address was written with an IPv6 prefix length.
-    if (mapped) {
-      if (prefix < 96) return undefined;
-      prefix -= 96;
-    }
-  }
-  return { address, prefix, family };
-}
+// Parsing lives with the schema, so the config checks accept exactly what this can compile.
+export { parseCidr, unwrapMappedIPv4, type ParsedCidr } from '../schema/addresses.js';
 
 /** Compiled allow-list: `allows(ip)` is one BlockList lookup. */
 export class AllowList {

@@ -1,6 +1,6 @@
 // Live state of one frontend, keyed by name: its current config (swapped by apply), counters,
 // compiled allow-list and listener.
-import type { Frontend } from '../config/snapshot.js';
+import type { Frontend } from '../schema/snapshot.js';
 import { AllowList } from './cidr.js';
 import type { Listener } from './listener.js';
 import { Counters } from './stats.js';

@@ -5,7 +5,7 @@ import {
   type Backend,
   type Frontend,
   type Snapshot,
-} from '../config/snapshot.js';
+} from '../schema/snapshot.js';
 import { createBalancer } from './balancers/registry.js';
 import { computeImpact } from './impact.js';
 import type { SessionInfo } from './types.js';

@@ -1,7 +1,7 @@
 // What applying a candidate snapshot would do to live traffic, computed without applying it:
 // listeners bound and closed, servers leaving with their sessions, and for hashed backends how many
 // of today's clients would land on a different server on their next connection.
-import type { Backend, Frontend, Snapshot } from '../config/snapshot.js';
+import type { Backend, Frontend, Snapshot } from '../schema/snapshot.js';
 import type { BalancedServer } from './balancers/balancer.js';
 import { createBalancer, isHashed } from './balancers/registry.js';
 import type { ImpactReport, SessionInfo } from './types.js';

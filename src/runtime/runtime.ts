@@ -6,7 +6,7 @@
 // connections (connections.ts, dispatch.ts) and operator actions (server-admin.ts) are plain
 // functions over one RuntimeState (state.ts), which stays private.
 import type { Socket } from 'node:net';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { applySnapshot, checkCandidate } from './apply.js';
 import { attemptBind, cancelBindRetry } from './bind-retry.js';
 import type { ServerRuntime } from './backend.js';

@@ -1,6 +1,6 @@
 // Wires one health checker per checked server (gobetween) and turns its UP/DOWN changes into server
 // health, backend status, events and, when the backend asks for it, closed sessions.
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { isInService } from './availability.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import { closeServerSessions } from './connections.js';

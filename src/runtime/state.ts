@@ -1,6 +1,6 @@
 // The live state every part of the runtime reads or reconciles, keyed by name so it survives applies
 // that don't touch it. One instance per runtime; the modules around it are plain functions over it.
-import { DEFAULT_DEFAULTS, type Snapshot } from '../config/snapshot.js';
+import { DEFAULT_DEFAULTS, type Snapshot } from '../schema/snapshot.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Listener, ListenerHost } from './listener.js';

@@ -1,6 +1,6 @@
 // The runtime's whole public surface: plain, JSON-serialisable data in and out, every call async,
 // so the same interface can later be served by worker processes over IPC without touching callers.
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 
 export type AdminState = 'ready' | 'drain' | 'maint';
 export type Health = 'UP' | 'DOWN';

@@ -1,7 +1,7 @@
 // Renders the runtime's stats as HAProxy 2.6 `show stat` CSV, so existing HAProxy tooling reads Tether.
 // Which columns are filled for which row type follows HAProxy 2.6 in TCP mode (src/stats.c, checked
 // against a real haproxy in test/stats/haproxy-csv.test.ts); a column HAProxy leaves empty stays empty.
-import { DEFAULT_CHECK } from '../config/snapshot.js';
+import { DEFAULT_CHECK } from '../schema/snapshot.js';
 import type {
   BackendStats,
   CheckStatus,

@@ -87,6 +87,8 @@ describe('console login', () => {
       statusCode: 401,
       error: 'Unauthorized',
       message: 'wrong username or password',
+      code: 'UNAUTHENTICATED',
+      errors: [{ field: '', code: 'UNAUTHENTICATED', message: 'wrong username or password' }],
     });
     expect(res.headers['set-cookie']).toBeUndefined();
     const audit = await admin

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Snapshot } from '../../src/config/snapshot.js';
+import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { RuntimeStats } from '../../src/runtime/types.js';
 import { freePort } from '../helpers/net.js';
 import { FD_LIMIT, NodeChild, atCleanup, sleep, spawnWithFdLimit, stderrTail, stop } from './children.js';

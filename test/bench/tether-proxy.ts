@@ -1,7 +1,7 @@
 // Child process: Tether's runtime, alone in its process, driven by a snapshot from the parent.
 // The runtime module comes from BENCH_RUNTIME_MODULE (the source under tsx, or its esbuild bundle).
 import { pathToFileURL } from 'node:url';
-import type { Snapshot } from '../../src/config/snapshot.js';
+import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { ProxyRuntimeApi } from '../../src/runtime/types.js';
 import { announce, describe, serve } from './ipc.js';
 

@@ -52,7 +52,10 @@ export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Expects the error shape `{ statusCode, error, message }` with the field named. */
+/**
+ * Expects the error shape (docs/api-errors.md) `{ statusCode, error, message, code, field?, errors }`
+ * with the field named; the top level repeats the first entry of `errors`.
+ */
 export function expectError(
   res: { status: number; body: Record<string, unknown> },
   status: number,
@@ -63,6 +66,16 @@ export function expectError(
     statusCode: status,
     error: expect.any(String),
     message: expect.any(String),
+    code: expect.any(String),
+  });
+  const errors = res.body.errors as Array<{ field: string; code: string; message: string }>;
+  expect(Array.isArray(errors) && errors.length >= 1 && errors.length <= 20, JSON.stringify(res.body)).toBe(
+    true,
+  );
+  expect(errors[0]).toEqual({
+    field: (res.body.field as string | undefined) ?? '',
+    code: res.body.code,
+    message: res.body.message,
   });
   if (field !== undefined) {
     expect(res.body.field).toBe(field);

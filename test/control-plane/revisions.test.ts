@@ -147,8 +147,9 @@ describe('rollback', () => {
 });
 
 describe('CMPP check secret', () => {
+  // The CMPP check itself is not built yet (422); its credentials are kept and masked all the same.
   const check = {
-    type: 'cmpp',
+    type: 'tcp',
     inter: 1000,
     cmpp: { sourceAddr: '900001', secret: 's3cr3t-value', version: '3.0' },
   };
@@ -202,5 +203,37 @@ describe('CMPP check secret', () => {
       .post('/api/v1/backends')
       .send(backendBody('sec2', [], { check: { ...check, cmpp: { ...check.cmpp, secret: '********' } } }));
     expectError(res, 400, 'check.cmpp.secret');
+  });
+
+  it('never compares a secret given in clear: a right and a wrong guess both count as changed', async () => {
+    const viewer = await t.as('viewer');
+    const config = (await t.request.get('/api/v1/config')).body;
+    const withSecret = (secret: string) => ({
+      ...config,
+      backends: config.backends.map((b: { name: string; check: { cmpp: object } }) =>
+        b.name === 'sec' ? { ...b, check: { ...b.check, cmpp: { ...b.check.cmpp, secret } } } : b,
+      ),
+    });
+    // 'another-one' is the stored secret (set above); the mask alone changes nothing.
+    const answers = [];
+    for (const secret of ['another-one', 'wrong-guess', '********']) {
+      const res = await viewer.post('/api/v1/config/validate').send(withSecret(secret));
+      expect(res.status).toBe(200);
+      answers.push({ changed: res.body.changed, changes: res.body.changes });
+    }
+    const secretChange = {
+      path: 'backends[sec].check.cmpp.secret',
+      kind: 'changed',
+      before: '********',
+      after: '********',
+    };
+    expect(answers[0]).toEqual({ changed: true, changes: [secretChange] });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual({ changed: false, changes: [] });
+    // The commit agrees with the dry run: a secret in clear makes a revision, right or wrong.
+    const count = await revisionCount(t);
+    const put = await t.request.put('/api/v1/config').send(withSecret('another-one'));
+    expect(put.body.changed).toBe(true);
+    expect(await revisionCount(t)).toBe(count + 1);
   });
 });

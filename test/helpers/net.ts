@@ -6,7 +6,7 @@ import {
   type Frontend,
   type Server,
   type Snapshot,
-} from '../../src/config/snapshot.js';
+} from '../../src/schema/snapshot.js';
 
 export interface TestServer {
   server: NetServer;

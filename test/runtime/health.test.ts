@@ -1,7 +1,7 @@
 // Health checks wired into the runtime: fall/rise, events, onMarkedDown, maint, reconciliation.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../src/config/snapshot.js';
+import type { Snapshot } from '../../src/schema/snapshot.js';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import type { RuntimeEvent, ServerStats } from '../../src/runtime/types.js';
 import {

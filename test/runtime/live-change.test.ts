@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../src/config/snapshot.js';
+import type { Snapshot } from '../../src/schema/snapshot.js';
 import {
   backend,
   connect,

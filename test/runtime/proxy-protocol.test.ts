@@ -3,7 +3,7 @@
 // of our encoder.
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { SendProxy } from '../../src/config/snapshot.js';
+import type { SendProxy } from '../../src/schema/snapshot.js';
 import {
   backend,
   freePort,

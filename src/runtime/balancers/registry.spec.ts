@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BalanceAlgorithm } from '../../config/snapshot.js';
+import type { BalanceAlgorithm } from '../../schema/snapshot.js';
 import type { BalancedServer } from './balancer.js';
 import { CmppAccountBalancer } from './cmpp-account.js';
 import { FirstBalancer } from './first.js';

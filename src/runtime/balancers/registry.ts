@@ -1,5 +1,5 @@
 // Algorithm name -> balancer. Adding an algorithm is one file plus one line here.
-import type { BalanceAlgorithm } from '../../config/snapshot.js';
+import type { BalanceAlgorithm } from '../../schema/snapshot.js';
 import type { Balancer, BalancerOptions } from './balancer.js';
 import { CmppAccountBalancer } from './cmpp-account.js';
 import { FirstBalancer } from './first.js';
@@ -25,4 +25,4 @@ export function createBalancer(algorithm: BalanceAlgorithm, options: BalancerOpt
   return factory(options);
 }
 
-export { isHashed } from '../../config/snapshot.js';
+export { isHashed } from '../../schema/snapshot.js';

@@ -1,0 +1,462 @@
+// The whole-document check, shared by the control plane (config/snapshot-checks.ts: every issue, up
+// to LIMITS.issues) and the runtime (runtime/snapshot-check.ts: the first issue). It takes anything
+// (a snapshot read back from the database, a direct caller's object) and never throws on bad shapes.
+// Every part is linear in the size of the document: bind clashes and duplicate names go through maps.
+import { isIP } from 'node:net';
+import { bindAddressProblem, canonicalIp, isHost, parseCidr } from './addresses.js';
+import {
+  LIMITS,
+  NAME_PATTERN,
+  NAME_RULE_TEXT,
+  NAME_SYNTAX,
+  RULES,
+  type EnumRule,
+  type FieldRule,
+} from './fields.js';
+import type { Backend, Frontend, Snapshot } from './snapshot.js';
+
+/** invalid → 400, too-large → 413, unknown-reference / not-built → 422, conflict → 409. */
+export type IssueKind = 'invalid' | 'too-large' | 'unknown-reference' | 'not-built' | 'conflict';
+
+export interface SnapshotIssue {
+  kind: IssueKind;
+  /** Path in the snapshot, e.g. `frontends[2].bind.port`. */
+  field: string;
+  /** Starts with the field's path. */
+  message: string;
+}
+
+export interface CheckOptions {
+  /** Stop after this many issues (default LIMITS.issues). */
+  maxIssues?: number;
+  /**
+   * The snapshot in effect; giving it makes the check the control plane's: the documented limits,
+   * and the policies on new input (see ruleProblem) and values not built yet (not-built) for every
+   * value a change sets, compared with the same field of the same-named stored item. A value left
+   * as stored is held to what the runtime can serve only, so a config stored under older rules keeps
+   * taking unrelated changes. The runtime leaves it out: it serves what it is given, as far as it can.
+   */
+  stored?: Snapshot;
+}
+
+/**
+ * Why `value` breaks `rule` (text after the field name), or undefined when it is fine. `strict` (the
+ * control plane, for every change) adds the policies on new input: no `.`/`..` names, no broadcast or
+ * multicast binds, CMPP fields counted in bytes. Without it (the runtime) only what the runtime
+ * cannot serve is refused, so a config stored under older rules still boots.
+ */
+export function ruleProblem(rule: FieldRule, value: unknown, strict = true): string | undefined {
+  switch (rule.kind) {
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
+        ? undefined
+        : `must be an integer from ${rule.min} to ${rule.max}, got ${shown(value)}`;
+    case 'enum':
+      return typeof value === 'string' && rule.values.includes(value)
+        ? undefined
+        : `must be one of: ${rule.values.join(', ')}, got ${shown(value)}`;
+    case 'bytes': {
+      if (!strict) return typeof value === 'string' ? undefined : 'must be a string';
+      const bytes = typeof value === 'string' ? new TextEncoder().encode(value).length : -1;
+      return bytes >= rule.min && bytes <= rule.max
+        ? undefined
+        : `must be a string of ${rule.min} to ${rule.max} bytes (UTF-8), got ${bytes < 0 ? shown(value) : `${bytes} bytes`}`;
+    }
+    case 'text':
+      return typeof value === 'string' && value.length >= rule.min && value.length <= rule.max
+        ? undefined
+        : `must be a string of ${rule.min} to ${rule.max} characters`;
+    case 'name':
+      return typeof value === 'string' && (strict ? NAME_PATTERN : NAME_SYNTAX).test(value)
+        ? undefined
+        : NAME_RULE_TEXT;
+    case 'bind-address':
+      if (typeof value !== 'string') return 'must be an IP address, 0.0.0.0 or ::';
+      if (!strict)
+        return canonicalIp(value) ? undefined : withValue('must be an IP address, 0.0.0.0 or ::', value);
+      return withValue(bindAddressProblem(value), value);
+    case 'host':
+      return typeof value === 'string' && isHost(value)
+        ? undefined
+        : `must be an IP address or host name, got ${shown(value)}`;
+    case 'cidr':
+      return typeof value === 'string' && parseCidr(value)
+        ? undefined
+        : `must be an IP address or CIDR block such as 10.0.0.0/8 (IPv4-mapped blocks need a prefix of 96 or more), got ${shown(value)}`;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'must be true or false';
+  }
+}
+
+/** The not-built message of an enum value, or undefined when the value is built (or not in the enum). */
+export function notBuiltProblem(rule: EnumRule, value: unknown): string | undefined {
+  return typeof value === 'string' && rule.notBuilt.includes(value)
+    ? `"${value}" is not built yet (it comes with CMPP support); use one of: ${rule.values.filter((v) => !rule.notBuilt.includes(v)).join(', ')}`
+    : undefined;
+}
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'nothing';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function withValue(problem: string | undefined, value: string): string | undefined {
+  return problem && `${problem}, got ${shown(value)}`;
+}
+
+/** Thrown by the collector once it holds maxIssues: the check stops right there. */
+class Enough extends Error {}
+
+class Issues {
+  readonly list: SnapshotIssue[] = [];
+
+  constructor(
+    private readonly max: number,
+    /** The control plane's check: its policies apply to every value a change sets (see ruleProblem). */
+    private readonly controlPlane: boolean,
+  ) {}
+
+  /** Whether the policies on new input apply: the control plane's check, and a value that is not as stored. */
+  strict(value: unknown, before: unknown): boolean {
+    if (!this.controlPlane) return false;
+    if (value === before) return false;
+    return typeof value !== 'object' || JSON.stringify(value) !== JSON.stringify(before);
+  }
+
+  add(kind: IssueKind, field: string, text: string): void {
+    this.list.push({ kind, field, message: `${field} ${text}` });
+    if (this.list.length >= this.max) throw new Enough();
+  }
+
+  /** `before`: the stored value of this field of the same-named item (undefined when new). */
+  rule(field: string, rule: FieldRule, value: unknown, before?: unknown): boolean {
+    const problem = ruleProblem(rule, value, this.strict(value, before));
+    if (problem) this.add('invalid', field, problem);
+    return problem === undefined;
+  }
+
+  optional(field: string, rule: FieldRule, value: unknown): void {
+    if (value !== undefined) this.rule(field, rule, value);
+  }
+
+  /** Under the control plane's policies, a value the schema knows but Tether does not build yet. */
+  notBuilt(field: string, rule: EnumRule, value: unknown, before: unknown): void {
+    const problem = this.strict(value, before) ? notBuiltProblem(rule, value) : undefined;
+    if (problem) this.add('not-built', field, problem);
+  }
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function checkSnapshot(snapshot: unknown, options: CheckOptions = {}): SnapshotIssue[] {
+  const issues = new Issues(options.maxIssues ?? LIMITS.issues, options.stored !== undefined);
+  try {
+    checkDocument(issues, snapshot, options.stored);
+  } catch (error) {
+    if (!(error instanceof Enough)) throw error;
+  }
+  return issues.list;
+}
+
+function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | undefined): void {
+  if (!isObject(snapshot)) return issues.add('invalid', 'snapshot', 'must be an object');
+  const was = new StoredItems(stored);
+  const { defaults, frontends, backends } = snapshot;
+  if (!isObject(defaults)) issues.add('invalid', 'defaults', 'is required');
+  else {
+    issues.rule('defaults.maxconn', RULES.defaults.maxconn, defaults.maxconn);
+    const timeouts = defaults.timeouts;
+    if (!isObject(timeouts)) issues.add('invalid', 'defaults.timeouts', 'is required');
+    else {
+      for (const key of ['connect', 'client', 'server', 'check']) {
+        issues.rule(`defaults.timeouts.${key}`, RULES.defaults.timeout, timeouts[key]);
+      }
+    }
+  }
+  if (!Array.isArray(frontends)) return issues.add('invalid', 'frontends', 'must be an array');
+  if (!Array.isArray(backends)) return issues.add('invalid', 'backends', 'must be an array');
+  if (stored && !checkSizes(issues, snapshot)) return;
+
+  const backendNames = new Set<unknown>(backends.map((b) => (isObject(b) ? b.name : undefined)));
+  const frontendNames = new UniqueNames(issues, 'frontends', 'frontend');
+  const binds = new BindClashes(issues);
+  frontends.forEach((frontend, i) => {
+    const at = `frontends[${i}]`;
+    if (!isObject(frontend)) return issues.add('invalid', at, 'must be an object');
+    frontendNames.add(i, frontend.name);
+    checkFrontend(issues, at, frontend, backendNames, was.frontend(frontend.name));
+    if (isObject(frontend.bind)) binds.add(i, frontend);
+  });
+
+  const backendUnique = new UniqueNames(issues, 'backends', 'backend');
+  backends.forEach((backend, i) => {
+    const at = `backends[${i}]`;
+    if (!isObject(backend)) return issues.add('invalid', at, 'must be an object');
+    backendUnique.add(i, backend.name);
+    checkBackend(issues, at, backend, was.backend(backend.name));
+  });
+}
+
+/** The documented limits (LIMITS); false when the document is over them and not worth checking further. */
+export function checkSizes(issues: Pick<Issues, 'add'>, document: Loose): boolean {
+  const over = sizeIssues(document);
+  for (const issue of over) issues.add(issue.kind, issue.field, issue.message.slice(issue.field.length + 1));
+  return over.length === 0;
+}
+
+/**
+ * Counts against LIMITS without looking at anything else: cheap enough to run on a raw request body
+ * before validation (common/validation.ts) and on every whole snapshot.
+ */
+export function sizeIssues(document: Loose): SnapshotIssue[] {
+  const found: SnapshotIssue[] = [];
+  const over = (field: string, count: number, max: number, what: string) => {
+    found.push({
+      kind: 'too-large',
+      field,
+      message: `${field} must hold at most ${max} ${what} (docs/config-limits.md), got ${count}`,
+    });
+  };
+  const { frontends, backends, allow, servers } = document;
+  // The body of one frontend or backend: its own allow-list or servers.
+  if (Array.isArray(allow) && allow.length > LIMITS.allowEntries)
+    over('allow', allow.length, LIMITS.allowEntries, 'entries');
+  if (Array.isArray(servers) && servers.length > LIMITS.servers)
+    over('servers', servers.length, LIMITS.servers, 'servers');
+  if (Array.isArray(frontends)) {
+    if (frontends.length > LIMITS.frontends)
+      over('frontends', frontends.length, LIMITS.frontends, 'frontends');
+    else
+      frontends.forEach((f, i) => {
+        const allow = isObject(f) ? f.allow : undefined;
+        if (Array.isArray(allow) && allow.length > LIMITS.allowEntries)
+          over(`frontends[${i}].allow`, allow.length, LIMITS.allowEntries, 'entries');
+      });
+  }
+  if (Array.isArray(backends)) {
+    if (backends.length > LIMITS.backends) over('backends', backends.length, LIMITS.backends, 'backends');
+    else {
+      let servers = 0;
+      for (const b of backends) if (isObject(b) && Array.isArray(b.servers)) servers += b.servers.length;
+      if (servers > LIMITS.servers) over('backends', servers, LIMITS.servers, 'servers in all');
+    }
+  }
+  return found;
+}
+
+/** `before`: the stored frontend of that name, if any (see CheckOptions.stored). */
+function checkFrontend(
+  issues: Issues,
+  at: string,
+  frontend: Loose,
+  backendNames: Set<unknown>,
+  before: Frontend | undefined,
+): void {
+  const rules = RULES.frontend;
+  issues.rule(`${at}.name`, rules.name, frontend.name, before?.name);
+  const bind = frontend.bind;
+  if (!isObject(bind)) issues.add('invalid', `${at}.bind`, 'is required');
+  else {
+    issues.rule(`${at}.bind.address`, rules.bindAddress, bind.address, before?.bind.address);
+    issues.rule(`${at}.bind.port`, rules.bindPort, bind.port);
+  }
+  if (issues.rule(`${at}.backend`, rules.backend, frontend.backend) && !backendNames.has(frontend.backend)) {
+    issues.add(
+      'unknown-reference',
+      `${at}.backend`,
+      `must name an existing backend: "${String(frontend.backend)}" is unknown`,
+    );
+  }
+  issues.optional(`${at}.maxconn`, rules.maxconn, frontend.maxconn);
+  const allow = frontend.allow;
+  if (allow !== undefined) {
+    if (!Array.isArray(allow)) issues.add('invalid', `${at}.allow`, 'must be an array of CIDR blocks');
+    else if (allow.length === 0 && issues.strict(allow, before?.allow))
+      issues.add('invalid', `${at}.allow`, 'must not be empty: leave it out (or null) to allow everyone');
+    else allow.forEach((entry, j) => issues.rule(`${at}.allow[${j}]`, rules.allowEntry, entry));
+  }
+  if (frontend.inspect !== undefined && issues.rule(`${at}.inspect`, rules.inspect, frontend.inspect)) {
+    issues.notBuilt(`${at}.inspect`, rules.inspect, frontend.inspect, before?.inspect);
+  }
+  issues.rule(`${at}.enabled`, rules.enabled, frontend.enabled);
+}
+
+/** `before`: the stored backend of that name, if any (see CheckOptions.stored). */
+function checkBackend(issues: Issues, at: string, backend: Loose, before: Backend | undefined): void {
+  const rules = RULES.backend;
+  issues.rule(`${at}.name`, rules.name, backend.name, before?.name);
+  issues.rule(`${at}.balance`, rules.balance, backend.balance);
+  issues.rule(`${at}.hashType`, rules.hashType, backend.hashType);
+  issues.rule(`${at}.sendProxy`, rules.sendProxy, backend.sendProxy);
+  issues.rule(`${at}.onMarkedDown`, rules.onMarkedDown, backend.onMarkedDown);
+  const check = backend.check;
+  if (!isObject(check)) issues.add('invalid', `${at}.check`, 'is required');
+  else {
+    if (issues.rule(`${at}.check.type`, RULES.check.type, check.type)) {
+      issues.notBuilt(`${at}.check.type`, RULES.check.type, check.type, before?.check.type);
+    }
+    issues.rule(`${at}.check.inter`, RULES.check.inter, check.inter);
+    issues.rule(`${at}.check.fall`, RULES.check.fall, check.fall);
+    issues.rule(`${at}.check.rise`, RULES.check.rise, check.rise);
+    issues.optional(`${at}.check.timeout`, RULES.check.timeout, check.timeout);
+    const cmpp = check.cmpp;
+    if (cmpp !== undefined) {
+      if (!isObject(cmpp)) issues.add('invalid', `${at}.check.cmpp`, 'must be an object');
+      else {
+        issues.rule(
+          `${at}.check.cmpp.sourceAddr`,
+          RULES.cmpp.sourceAddr,
+          cmpp.sourceAddr,
+          before?.check.cmpp?.sourceAddr,
+        );
+        issues.rule(`${at}.check.cmpp.secret`, RULES.cmpp.secret, cmpp.secret);
+        issues.rule(`${at}.check.cmpp.version`, RULES.cmpp.version, cmpp.version);
+      }
+    } else if (check.type === 'cmpp') {
+      issues.add(
+        'invalid',
+        `${at}.check.cmpp`,
+        'is required when check.type is cmpp (sourceAddr, secret, version)',
+      );
+    }
+  }
+  const servers = backend.servers;
+  if (!Array.isArray(servers)) return issues.add('invalid', `${at}.servers`, 'must be an array');
+  const names = new UniqueNames(issues, `${at}.servers`, `server of backend "${String(backend.name)}"`);
+  const storedServers = new Set(before?.servers.map((s) => s.name));
+  servers.forEach((server, j) => {
+    const sat = `${at}.servers[${j}]`;
+    if (!isObject(server)) return issues.add('invalid', sat, 'must be an object');
+    names.add(j, server.name);
+    const rules = RULES.server;
+    issues.rule(
+      `${sat}.name`,
+      rules.name,
+      server.name,
+      storedServers.has(server.name as string) ? server.name : undefined,
+    );
+    issues.rule(`${sat}.address`, rules.address, server.address);
+    issues.rule(`${sat}.port`, rules.port, server.port);
+    issues.rule(`${sat}.weight`, rules.weight, server.weight);
+    issues.optional(`${sat}.maxconn`, rules.maxconn, server.maxconn);
+    issues.rule(`${sat}.backup`, rules.backup, server.backup);
+    issues.rule(`${sat}.check`, rules.check, server.check);
+  });
+}
+
+/** Duplicate names, reported at both ends (the later first) so a request editing either sees its own field. */
+class UniqueNames {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly issues: Issues,
+    private readonly at: string,
+    private readonly what: string,
+  ) {}
+
+  add(index: number, name: unknown): void {
+    if (typeof name !== 'string') return;
+    const first = this.seen.get(name);
+    if (first === undefined) {
+      this.seen.set(name, index);
+      return;
+    }
+    for (const i of [index, first]) {
+      this.issues.add(
+        'conflict',
+        `${this.at}[${i}].name`,
+        `must be unique: another ${this.what} is named "${name}"`,
+      );
+    }
+  }
+}
+
+/**
+ * Bind clashes as Linux sees them, in one pass: the same port and the same address (IPv4-mapped
+ * IPv6 counts as the IPv4 address), `0.0.0.0` against any IPv4 address, and `::` (dual-stack)
+ * against anything. Per port, it keeps the first frontend of each address and of each wildcard.
+ */
+class BindClashes {
+  private readonly ports = new Map<number, PortBinds>();
+
+  constructor(private readonly issues: Issues) {}
+
+  add(index: number, frontend: Loose): void {
+    const bind = frontend.bind as Loose;
+    const ip = typeof bind.address === 'string' ? canonicalIp(bind.address) : undefined;
+    if (ip === undefined || typeof bind.port !== 'number') return;
+    let port = this.ports.get(bind.port);
+    if (!port) this.ports.set(bind.port, (port = new PortBinds()));
+    const self = { index, name: String(frontend.name), address: ip, port: bind.port };
+    const other = port.clashWith(self.address);
+    if (other) {
+      this.issues.add(
+        'conflict',
+        `frontends[${index}].bind`,
+        `must be unique: ${formatBind(self)} overlaps ${formatBind(other)} of frontend "${other.name}"`,
+      );
+      this.issues.add(
+        'conflict',
+        `frontends[${other.index}].bind`,
+        `must be unique: ${formatBind(other)} overlaps ${formatBind(self)} of frontend "${self.name}"`,
+      );
+    }
+    port.keep(self);
+  }
+}
+
+interface BindSeen {
+  index: number;
+  name: string;
+  address: string;
+  port: number;
+}
+
+class PortBinds {
+  private anyV6?: BindSeen;
+  private anyV4?: BindSeen;
+  private readonly byAddress = new Map<string, BindSeen>();
+  private firstV4?: BindSeen;
+  private first?: BindSeen;
+
+  clashWith(address: string): BindSeen | undefined {
+    if (this.anyV6) return this.anyV6;
+    if (address === '::') return this.first;
+    const v4 = isIP(address) === 4;
+    if (address === '0.0.0.0') return this.firstV4;
+    return (v4 ? this.anyV4 : undefined) ?? this.byAddress.get(address);
+  }
+
+  keep(seen: BindSeen): void {
+    this.first ??= seen;
+    if (seen.address === '::') this.anyV6 ??= seen;
+    else if (seen.address === '0.0.0.0') this.anyV4 ??= seen;
+    if (isIP(seen.address) === 4) this.firstV4 ??= seen;
+    if (!this.byAddress.has(seen.address)) this.byAddress.set(seen.address, seen);
+  }
+}
+
+function formatBind(bind: { address: string; port: number }): string {
+  return isIP(bind.address) === 6 ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
+}
+
+/** The stored frontends and backends by name: what a change leaves as it was is not held to newer policies. */
+class StoredItems {
+  private readonly frontends = new Map<string, Frontend>();
+  private readonly backends = new Map<string, Backend>();
+
+  constructor(stored: Snapshot | undefined) {
+    for (const f of stored?.frontends ?? []) this.frontends.set(f.name, f);
+    for (const b of stored?.backends ?? []) this.backends.set(b.name, b);
+  }
+
+  frontend(name: unknown): Frontend | undefined {
+    return typeof name === 'string' ? this.frontends.get(name) : undefined;
+  }
+
+  backend(name: unknown): Backend | undefined {
+    return typeof name === 'string' ? this.backends.get(name) : undefined;
+  }
+}

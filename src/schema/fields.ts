@@ -1,0 +1,129 @@
+// The one table of the config's fields: ranges, enums, formats and limits. The DTOs
+// (common/validators.ts builds their decorators from it), the control plane's whole-document check
+// and the runtime's own check (both schema/check.ts) all read these rules, so they cannot disagree.
+// Plain data: the console imports the snapshot types next to it. See docs/config-limits.md.
+
+/** setTimeout's largest delay. */
+export const MAX_TIMER_MS = 2_147_483_647;
+const ONE_DAY_MS = 86_400_000;
+
+export interface IntRule {
+  kind: 'int';
+  min: number;
+  max: number;
+}
+export interface EnumRule<T extends string = string> {
+  kind: 'enum';
+  values: readonly T[];
+  /** Values the schema knows but Tether does not build yet: refused with 422 NOT_IMPLEMENTED. */
+  notBuilt: readonly T[];
+}
+/** A string whose UTF-8 encoding is min..max bytes (CMPP's Octet String fields). */
+export interface BytesRule {
+  kind: 'bytes';
+  min: number;
+  max: number;
+}
+/** A string of min..max characters. */
+export interface TextRule {
+  kind: 'text';
+  min: number;
+  max: number;
+}
+export interface FormatRule {
+  kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean';
+}
+export type FieldRule = IntRule | EnumRule | BytesRule | TextRule | FormatRule;
+
+const int = (min: number, max: number): IntRule => ({ kind: 'int', min, max });
+function oneOf<T extends string>(values: readonly T[], notBuilt: readonly T[] = []): EnumRule<T> {
+  return { kind: 'enum', values, notBuilt };
+}
+
+/**
+ * The CMPP issue builds the CMPP health check and frontend inspection; until then `check.type: cmpp`
+ * and `inspect: cmpp` are refused (422). Flipping this switch is all it takes to accept them again.
+ */
+export const CMPP_BUILT = false;
+const cmppUnlessBuilt = CMPP_BUILT ? [] : (['cmpp'] as const);
+
+export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] as const;
+export const HASH_TYPES = ['consistent', 'map-based'] as const;
+export const CHECK_TYPES = ['tcp', 'cmpp', 'none'] as const;
+export const SEND_PROXY = ['none', 'v1', 'v2'] as const;
+export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions'] as const;
+export const FRONTEND_INSPECT = ['none', 'cmpp'] as const;
+export const CMPP_VERSIONS = ['2.0', '3.0'] as const;
+
+/** Frontend, backend and server names: 1 to 64 of letters, digits, `_`, `.`, `-`; not `.` or `..` (URL path segments). */
+export const NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
+/** What the runtime itself can serve (a config stored before `.`/`..` were refused must still boot). */
+export const NAME_SYNTAX = /^[A-Za-z0-9_.-]{1,64}$/;
+export const NAME_RULE_TEXT =
+  'must be 1 to 64 characters of letters, digits, "_", "." or "-", and not "." or ".."';
+
+const NAME: FormatRule = { kind: 'name' };
+const PORT = int(1, 65535);
+const MAXCONN = int(1, 1_000_000);
+const BOOLEAN: FormatRule = { kind: 'boolean' };
+
+export const RULES = {
+  defaults: {
+    maxconn: MAXCONN,
+    timeout: int(1, MAX_TIMER_MS),
+  },
+  frontend: {
+    name: NAME,
+    bindAddress: { kind: 'bind-address' } as FormatRule,
+    bindPort: PORT,
+    backend: NAME,
+    maxconn: MAXCONN,
+    allowEntry: { kind: 'cidr' } as FormatRule,
+    inspect: oneOf(FRONTEND_INSPECT, cmppUnlessBuilt),
+    enabled: BOOLEAN,
+  },
+  backend: {
+    name: NAME,
+    balance: oneOf(BALANCE_ALGORITHMS),
+    hashType: oneOf(HASH_TYPES),
+    sendProxy: oneOf(SEND_PROXY),
+    onMarkedDown: oneOf(ON_MARKED_DOWN),
+  },
+  check: {
+    type: oneOf(CHECK_TYPES, cmppUnlessBuilt),
+    inter: int(10, ONE_DAY_MS),
+    fall: int(1, 1000),
+    rise: int(1, 1000),
+    timeout: int(1, ONE_DAY_MS),
+  },
+  cmpp: {
+    /** CMPP Source_Addr is an Octet String of 6 bytes. */
+    sourceAddr: { kind: 'bytes', min: 1, max: 6 } as BytesRule,
+    secret: { kind: 'text', min: 1, max: 64 } as TextRule,
+    version: oneOf(CMPP_VERSIONS),
+  },
+  server: {
+    name: NAME,
+    address: { kind: 'host' } as FormatRule,
+    port: PORT,
+    weight: int(0, 256),
+    maxconn: MAXCONN,
+    backup: BOOLEAN,
+    check: BOOLEAN,
+  },
+} as const;
+
+/**
+ * How much one config may hold (docs/config-limits.md). Checked on the raw request body before any
+ * other work, and again on every whole snapshot.
+ */
+export const LIMITS = {
+  frontends: 5_000,
+  backends: 5_000,
+  /** Servers of all backends together. */
+  servers: 20_000,
+  /** Entries of one frontend's `allow` list. */
+  allowEntries: 1_000,
+  /** A check stops after this many issues: a broken document is not worth a full report. */
+  issues: 20,
+} as const;

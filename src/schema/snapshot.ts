@@ -1,0 +1,101 @@
+// The one document every part of Tether speaks: runtime, control plane and console import it.
+// Plain data only: it crosses process boundaries as JSON. Its rules are in ./fields.ts.
+import type {
+  BALANCE_ALGORITHMS,
+  CHECK_TYPES,
+  CMPP_VERSIONS,
+  FRONTEND_INSPECT,
+  HASH_TYPES,
+  ON_MARKED_DOWN,
+  SEND_PROXY,
+} from './fields.js';
+
+export type BalanceAlgorithm = (typeof BALANCE_ALGORITHMS)[number];
+export type HashType = (typeof HASH_TYPES)[number];
+
+/** Algorithms whose choice is a function of the client (and so can be predicted and compared). */
+export function isHashed(algorithm: BalanceAlgorithm): boolean {
+  return algorithm === 'source' || algorithm === 'cmpp-account';
+}
+
+export type CheckType = (typeof CHECK_TYPES)[number];
+export type SendProxy = (typeof SEND_PROXY)[number];
+export type OnMarkedDown = (typeof ON_MARKED_DOWN)[number];
+export type FrontendInspect = (typeof FRONTEND_INSPECT)[number];
+export type CmppVersion = (typeof CMPP_VERSIONS)[number];
+
+export interface Timeouts {
+  connect: number;
+  client: number;
+  server: number;
+  check: number;
+}
+
+export interface Defaults {
+  maxconn: number;
+  timeouts: Timeouts;
+}
+
+export interface Frontend {
+  name: string;
+  bind: { address: string; port: number };
+  backend: string;
+  maxconn?: number;
+  allow?: string[];
+  inspect?: FrontendInspect;
+  enabled: boolean;
+}
+
+export interface CmppCheck {
+  sourceAddr: string;
+  secret: string;
+  version: CmppVersion;
+}
+
+export interface BackendCheck {
+  type: CheckType;
+  inter: number;
+  fall: number;
+  rise: number;
+  timeout?: number;
+  cmpp?: CmppCheck;
+}
+
+export interface Server {
+  name: string;
+  address: string;
+  port: number;
+  weight: number;
+  maxconn?: number;
+  backup: boolean;
+  check: boolean;
+}
+
+export interface Backend {
+  name: string;
+  balance: BalanceAlgorithm;
+  hashType: HashType;
+  check: BackendCheck;
+  sendProxy: SendProxy;
+  onMarkedDown: OnMarkedDown;
+  servers: Server[];
+}
+
+export interface Snapshot {
+  defaults: Defaults;
+  frontends: Frontend[];
+  backends: Backend[];
+}
+
+// Defaults follow the haproxy.cfg our users run today:
+// maxconn 50000, timeout connect 5s, client/server 1h, check inter 5s fall 3 rise 2.
+export const DEFAULT_DEFAULTS: Defaults = {
+  maxconn: 50000,
+  timeouts: { connect: 5000, client: 3_600_000, server: 3_600_000, check: 5000 },
+};
+
+export const DEFAULT_CHECK: BackendCheck = { type: 'tcp', inter: 5000, fall: 3, rise: 2 };
+
+export function emptySnapshot(): Snapshot {
+  return structuredClone({ defaults: DEFAULT_DEFAULTS, frontends: [], backends: [] });
+}
