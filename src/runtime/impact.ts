@@ -7,12 +7,40 @@ import { createBalancer, isHashed } from './balancers/registry.js';
 import type { ImpactReport, SessionInfo } from './types.js';
 
 export function computeImpact(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[]): ImpactReport {
+  const index = indexSessions(sessions);
   return {
     listenersOpened: listenersOpened(current, candidate),
-    listenersClosed: listenersClosed(current, candidate, sessions),
-    serversRemoved: serversRemoved(current, candidate, sessions),
-    rehashed: rehashed(current, candidate, sessions),
+    listenersClosed: listenersClosed(current, candidate, index),
+    serversRemoved: serversRemoved(current, candidate, index),
+    rehashed: rehashed(current, candidate, index),
   };
+}
+
+/** Sessions counted once per frontend and server, and client addresses per backend: every lookup below is O(1),
+ *  so 5,000 removed frontends against 50,000 sessions stay one pass over each (not their product). */
+interface SessionIndex {
+  perFrontend: Map<string, number>;
+  perServer: Map<string, number>;
+  clientsPerBackend: Map<string, Set<string>>;
+}
+
+function indexSessions(sessions: SessionInfo[]): SessionIndex {
+  const index: SessionIndex = { perFrontend: new Map(), perServer: new Map(), clientsPerBackend: new Map() };
+  for (const s of sessions) {
+    index.perFrontend.set(s.frontend, (index.perFrontend.get(s.frontend) ?? 0) + 1);
+    if (s.server !== null) {
+      const key = serverKey(s.backend, s.server);
+      index.perServer.set(key, (index.perServer.get(key) ?? 0) + 1);
+    }
+    let clients = index.clientsPerBackend.get(s.backend);
+    if (!clients) index.clientsPerBackend.set(s.backend, (clients = new Set()));
+    clients.add(s.clientAddress);
+  }
+  return index;
+}
+
+function serverKey(backend: string, server: string): string {
+  return `${backend}/${server}`;
 }
 
 function sameBind(a: Frontend, b: Frontend): boolean {
@@ -35,7 +63,7 @@ function listenersOpened(current: Snapshot, candidate: Snapshot): ImpactReport['
 function listenersClosed(
   current: Snapshot,
   candidate: Snapshot,
-  sessions: SessionInfo[],
+  index: SessionIndex,
 ): ImpactReport['listenersClosed'] {
   const after = new Map(candidate.frontends.map((f) => [f.name, f]));
   return current.frontends
@@ -48,7 +76,7 @@ function listenersClosed(
       frontend: f.name,
       address: f.bind.address,
       port: f.bind.port,
-      sessions: sessions.filter((s) => s.frontend === f.name).length,
+      sessions: index.perFrontend.get(f.name) ?? 0,
     }));
 }
 
@@ -56,7 +84,7 @@ function listenersClosed(
 function serversRemoved(
   current: Snapshot,
   candidate: Snapshot,
-  sessions: SessionInfo[],
+  index: SessionIndex,
 ): ImpactReport['serversRemoved'] {
   const after = new Map(candidate.backends.map((b) => [b.name, new Set(b.servers.map((s) => s.name))]));
   const removed: ImpactReport['serversRemoved'] = [];
@@ -64,7 +92,7 @@ function serversRemoved(
     const kept = after.get(backend.name);
     for (const server of backend.servers) {
       if (kept?.has(server.name)) continue;
-      const count = sessions.filter((s) => s.backend === backend.name && s.server === server.name).length;
+      const count = index.perServer.get(serverKey(backend.name, server.name)) ?? 0;
       removed.push({ backend: backend.name, server: server.name, sessions: count });
     }
   }
@@ -77,14 +105,14 @@ function serversRemoved(
  * are elected over every active server with weight > 0, so health and admin state (runtime facts, not
  * config) don't blur what the config change itself does.
  */
-function rehashed(current: Snapshot, candidate: Snapshot, sessions: SessionInfo[]): ImpactReport['rehashed'] {
+function rehashed(current: Snapshot, candidate: Snapshot, index: SessionIndex): ImpactReport['rehashed'] {
   const after = new Map(candidate.backends.map((b) => [b.name, b]));
   const result: ImpactReport['rehashed'] = [];
   for (const before of current.backends) {
     const next = after.get(before.name);
     if (!next || !isHashed(before.balance) || !isHashed(next.balance)) continue;
     if (sameHashInputs(before, next)) continue; // nobody can move: not worth a line in the review
-    const clients = new Set(sessions.filter((s) => s.backend === before.name).map((s) => s.clientAddress));
+    const clients = index.clientsPerBackend.get(before.name) ?? new Set<string>();
     const electBefore = elector(before);
     const electAfter = elector(next);
     let moved = 0;

@@ -5,7 +5,7 @@
 // servers DOWN; any other failure (timeout, SERVFAIL) keeps the last good address.
 import dns from 'node:dns';
 import { isIP } from 'node:net';
-import type { Snapshot } from '../config/snapshot.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError } from './errors.js';
 import { markResolution } from './server-health.js';
 import type { RuntimeState } from './state.js';

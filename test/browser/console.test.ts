@@ -329,10 +329,19 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await page.locator('tr[data-frontend=sms]').getByRole('button', { name: 'Edit' }).click();
     const port = page.getByLabel('Port', { exact: true });
     await port.fill('70000');
+    const maxconn = page.getByLabel('Max connections');
+    await maxconn.fill('0');
     await page.getByRole('button', { name: 'Review changes' }).click();
     const error = page.locator('.field:has(input[name="bind.port"]) [data-testid=field-error]');
-    // Beside the Port field, without the API's path to it.
-    await expect.poll(() => error.textContent(), { timeout: 5000 }).toBe('must not be greater than 65535');
+    // Every problem the API lists sits beside its own field, without the API's path to it.
+    await expect
+      .poll(() => error.textContent(), { timeout: 5000 })
+      .toBe('must be an integer from 1 to 65535, got 70000');
+    const maxconnError = page.locator('.field:has(input[name="maxconn"]) [data-testid=field-error]');
+    await expect
+      .poll(() => maxconnError.textContent(), { timeout: 5000 })
+      .toMatch(/^must be an integer from 1 to/);
+    await maxconn.fill('');
     expect(await port.getAttribute('aria-invalid')).toBe('true');
     await shot('config-validation');
 

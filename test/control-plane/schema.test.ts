@@ -79,7 +79,7 @@ describe('one schema: validate answers what the change does (point 14)', () => {
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     const added = await t.request
       .post('/api/v1/backends/named/servers')
-      .send(serverBody('h2', upstream.port, { address: 'gw1.example.net' }));
+      .send(serverBody('h2', upstream.port, { address: 'localhost' }));
     expect(added.status, JSON.stringify(added.body)).toBe(201);
   });
 

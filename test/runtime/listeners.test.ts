@@ -306,7 +306,7 @@ describe('listeners', () => {
     });
     const dns = snapshot(
       [frontend('fe', port, 'be')],
-      [backend('be', [server('s1', s1.port, { address: 'not a host!' })])],
+      [backend('be', [server('s1', s1.port, { address: 'nothing.invalid' })])],
     );
     await expect(rt.apply(dns)).rejects.toMatchObject({
       code: 'INVALID_SNAPSHOT',

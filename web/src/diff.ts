@@ -18,7 +18,8 @@ export function parseUnified(text: string): LineOp[] {
     else if (line.startsWith('+')) ops.push({ op: '+', text: line.slice(1) });
     else if (line.startsWith(' ')) ops.push({ op: ' ', text: line.slice(1) });
     else if (line.startsWith('\\')) continue;
-    else if (line !== '') ops.push({ op: ' ', text: line });
+    // A line without a prefix is the API's note in place of a diff too long to show: a row of its own.
+    else if (line !== '') ops.push({ op: '@', text: line });
   }
   return ops;
 }

@@ -10,8 +10,8 @@ export type {
   SessionInfo,
   StatsSample,
 } from '../../src/runtime/types.js';
-export type { Backend, BackendCheck, Frontend, Server, Snapshot } from '../../src/config/snapshot.js';
-export { isHashed } from '../../src/config/snapshot.js';
+export type { Backend, BackendCheck, Frontend, Server, Snapshot } from '../../src/schema/snapshot.js';
+export { isHashed } from '../../src/schema/snapshot.js';
 
 export interface User {
   username: string;
