@@ -3,7 +3,6 @@
 // it, skip if nothing changed, rehearse the write (so a store that would fail is known before the runtime
 // is touched), apply it to the runtime, then write tables + revision + audit in one transaction, putting
 // the runtime back if that write still fails. One change at a time (a mutex).
-import { isDeepStrictEqual } from 'node:util';
 import {
   Inject,
   Injectable,
