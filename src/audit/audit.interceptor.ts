@@ -27,18 +27,20 @@ export class AuditInterceptor implements NestInterceptor {
     if (!action || context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<Request & { user?: Actor }>();
     return next.handle().pipe(
-      catchError((error: unknown) =>
-        from(
-          this.audit.record({
-            actor: actorOf(request),
-            sourceAddress: sourceAddressOf(request),
-            action,
-            target: auditTargetOf(request),
-            result: isDenial(error) ? 'denied' : 'failed',
-            detail: describe(error),
-          }),
-        ).pipe(mergeMap(() => throwError(() => error))),
-      ),
+      catchError((error: unknown) => {
+        const entry = {
+          actor: actorOf(request),
+          sourceAddress: sourceAddressOf(request),
+          action,
+          target: auditTargetOf(request),
+          detail: describe(error),
+        };
+        // Refusals and failures are counted per caller and minute past the first few: a looping script can't fill the log.
+        const recorded = isDenial(error)
+          ? this.audit.recordDenied(entry)
+          : this.audit.recordFailure({ ...entry, result: 'failed' });
+        return from(recorded).pipe(mergeMap(() => throwError(() => error)));
+      }),
     );
   }
 }

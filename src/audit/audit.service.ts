@@ -21,6 +21,9 @@ import {
 /** How often the rows of open throttle windows are brought up to date with their counts. */
 const THROTTLED_FLUSH_MS = 2000;
 
+/** Failed calls of one caller and action recorded one by one each minute; the rest of that minute share one row. */
+export const FAILURES_RECORDED_SINGLY = 10;
+
 /** Who acted; `none` for a caller that never authenticated (a failed or throttled login). */
 export interface AuditActor {
   username: string;
@@ -44,6 +47,8 @@ export interface AuditEntry {
 export class AuditService implements OnModuleDestroy {
   private readonly logger = new Logger('Audit');
   private readonly throttled = new ThrottledAttemptWindows();
+  /** Failed calls this minute per caller and action (cleared each minute; bounded like the throttle windows). */
+  private failures = { minute: 0, counts: new Map<string, number>() };
   private flushTimer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
 
@@ -77,6 +82,29 @@ export class AuditService implements OnModuleDestroy {
     return this.recordThrottled({ ...attempt, kind: 'denied' });
   }
 
+  /**
+   * Records a failed call of an audited route. The first FAILURES_RECORDED_SINGLY of a caller and action each minute
+   * get a row of their own (what failed and why); past that, the minute's further failures share one row with their
+   * count, so a script looping on a refused change cannot fill the log. Never throws.
+   */
+  async recordFailure(entry: AuditEntry): Promise<void> {
+    const minute = Math.floor(Date.now() / 60_000);
+    if (minute !== this.failures.minute) this.failures = { minute, counts: new Map() };
+    const key = `${entry.actor.username}|${entry.action}`;
+    const count = (this.failures.counts.get(key) ?? 0) + 1;
+    if (this.failures.counts.size < 10_000 || this.failures.counts.has(key))
+      this.failures.counts.set(key, count);
+    if (count <= FAILURES_RECORDED_SINGLY) return this.record(entry);
+    return this.recordThrottled({
+      actor: entry.actor,
+      kind: 'failed',
+      sourceAddress: entry.sourceAddress,
+      action: entry.action,
+      target: entry.target,
+      detail: `more than ${FAILURES_RECORDED_SINGLY} failed calls a minute; the first ${FAILURES_RECORDED_SINGLY} have rows of their own`,
+    });
+  }
+
   /** Brings every throttle window's row up to date with its count. */
   flushThrottled(): Promise<void> {
     this.flushing ??= this.writeWindows().finally(() => (this.flushing = undefined));
@@ -98,7 +126,7 @@ export class AuditService implements OnModuleDestroy {
           sourceAddress,
           action,
           target,
-          result: 'denied',
+          result: window.attempt.kind === 'failed' ? 'failed' : 'denied',
           detail: describeWindow(window, this.throttled.windowMs),
         }),
       );

@@ -8,7 +8,7 @@ export interface ThrottledAttempt {
   /** Who tried: anonymous when not given (a throttled login or token). */
   actor?: AuditActor;
   /** The first word of the row's detail: `throttled` unless said otherwise. */
-  kind?: 'throttled' | 'denied';
+  kind?: 'throttled' | 'denied' | 'failed';
   sourceAddress?: string;
   /** e.g. auth.login, auth.token */
   action: string;

@@ -28,6 +28,12 @@ export function accept(state: RuntimeState, listener: Listener, socket: Socket):
     return;
   }
   if (overLimit(state, frontend)) {
+    if (listener.held.length >= state.maxHeldPerListener) {
+      // The hold list is bounded like the kernel's backlog: past it, a client is refused, not queued.
+      frontend.counters.drops++;
+      socket.destroy();
+      return;
+    }
     // Accepted in the same burst as the one that reached the limit: hold it unread until a slot frees.
     socket.on('error', ignore);
     socket.pause();

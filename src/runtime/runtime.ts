@@ -49,6 +49,8 @@ export interface ProxyRuntimeOptions {
   resolver?: { lookup?: Lookup; intervalMs?: number; timeoutMs?: number };
   /** Backoff of a FAILED frontend's bind retries (default 1 s doubling to 30 s). */
   bindRetry?: Partial<BindRetrySettings>;
+  /** Connections held unread per listener at its limit on the public pause path (default 4096). */
+  maxHeldPerListener?: number;
   log?: Log;
   /** false: never use private Node internals, only the public fallbacks (TETHER_NODE_INTERNALS=off). Default true. */
   nodeInternals?: boolean;
@@ -80,6 +82,9 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
       },
       resolver,
     );
+    if (options.maxHeldPerListener !== undefined) {
+      this.state.maxHeldPerListener = Math.max(1, options.maxHeldPerListener);
+    }
     this.resolveTimer = setInterval(() => void refreshNames(this.state), resolver.intervalMs);
     this.resolveTimer.unref();
     // Self-tested now (once per process), so the start log says which paths the listeners will use.

@@ -16,6 +16,9 @@ export interface BindRetrySettings {
   maxMs: number;
 }
 
+/** As deep as the kernel's accept backlog (Node's default 511, Linux somaxconn 4096): holding more serves no one sooner. */
+export const DEFAULT_MAX_HELD_PER_LISTENER = 4096;
+
 export class RuntimeState {
   snapshot: Snapshot = { defaults: structuredClone(DEFAULT_DEFAULTS), frontends: [], backends: [] };
   readonly frontends = new Map<string, FrontendRuntime>();
@@ -34,6 +37,10 @@ export class RuntimeState {
   /** The tail of the queue of applies and bind retries: binds of two of them never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
+
+  /** Connections a listener accepts and holds unread at its limit on the public pause path (the private
+   *  path leaves them in the kernel's backlog, bounded by it); past this, new ones are closed at once. */
+  maxHeldPerListener = DEFAULT_MAX_HELD_PER_LISTENER;
 
   constructor(
     /** What sessions and listeners call back into: the runtime itself. */

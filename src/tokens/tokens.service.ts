@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { ForbiddenError, NotFoundError } from '../common/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors.js';
+import { Mutex } from '../common/mutex.js';
 import type { Caller } from '../auth/caller.js';
 import { lesserRole, type Actor } from '../auth/roles.js';
 import { ApiTokenEntity } from './api-token.entity.js';
@@ -10,8 +11,14 @@ import { checkTokenSecret, hashTokenSecret } from './token-secret.js';
 import { CreateTokenDto, CreatedTokenResponseDto, TokenResponseDto } from './dto/token.dto.js';
 import { formatToken, newTokenSecret, parseToken } from './token-format.js';
 
+/** Tokens one user may hold at once (automation needs a few per system, not thousands). */
+export const MAX_TOKENS_PER_USER = 100;
+
 @Injectable()
 export class TokensService {
+  /** Count then insert, one at a time, so concurrent requests cannot pass the cap together. */
+  private readonly creating = new Mutex();
+
   constructor(
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
     private readonly audit: AuditService,
@@ -22,9 +29,19 @@ export class TokensService {
     return tokens.map(toResponse);
   }
 
-  async create(dto: CreateTokenDto, caller: Caller): Promise<CreatedTokenResponseDto> {
+  create(dto: CreateTokenDto, caller: Caller): Promise<CreatedTokenResponseDto> {
+    return this.creating.run(() => this.createOne(dto, caller));
+  }
+
+  private async createOne(dto: CreateTokenDto, caller: Caller): Promise<CreatedTokenResponseDto> {
     const ownerId = caller.actor.userId;
     if (ownerId === undefined) throw new ForbiddenError('only a user (or a token of one) can make a token');
+    if ((await this.tokens.countBy({ ownerId })) >= MAX_TOKENS_PER_USER) {
+      throw new ConflictError(
+        `${caller.actor.username} already holds ${MAX_TOKENS_PER_USER} tokens, the most one user may; revoke one first`,
+        'name',
+      );
+    }
     const secret = newTokenSecret();
     const token = await this.tokens.save(
       this.tokens.create({

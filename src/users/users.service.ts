@@ -22,6 +22,9 @@ const UNKNOWN_USER_HASH = hashSecret('tether: no such user');
  */
 const LEAVES_AN_ADMIN = `("role" != 'admin' OR (SELECT COUNT(*) FROM "users" WHERE "role" = 'admin') > 1)`;
 
+/** Users are people operating the appliance: a bound keeps every list and check over them small. */
+export const MAX_USERS = 1000;
+
 @Injectable()
 export class UsersService {
   /** User changes run one at a time: each is a read, a password hash, then one transaction. */
@@ -46,6 +49,9 @@ export class UsersService {
       await this.confirmCallerIsAdmin(caller);
       if (await this.users.existsBy({ username: dto.username })) {
         throw new ConflictError(`a user named "${dto.username}" already exists`, 'username');
+      }
+      if ((await this.users.count()) >= MAX_USERS) {
+        throw new ConflictError(`at most ${MAX_USERS} users can exist; delete one first`, 'username');
       }
       const user = await this.users.save(
         this.users.create({

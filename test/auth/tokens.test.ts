@@ -7,6 +7,7 @@ import type { ProxyRuntimeApi } from '../../src/runtime/types.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { readDatabase } from '../helpers/sqlite.js';
+import { MAX_TOKENS_PER_USER } from '../../src/tokens/tokens.service.js';
 
 describe('API tokens', () => {
   let t: StartedApp;
@@ -131,6 +132,39 @@ describe('API tokens', () => {
     await operator.put('/api/v1/backends/ismg/servers/gw1/state').send({ state: 'drain' }).expect(200);
     const drained = (await runtime.stats()).backends.find((b) => b.name === 'ismg')!.servers[0];
     expect(drained.adminState).toBe('drain');
+  });
+
+  it('caps the tokens one user holds at MAX_TOKENS_PER_USER, even when they are asked for all at once', async () => {
+    const created = await t.request
+      .post('/api/v1/users')
+      .send({ username: 'automation', password: 'automation-password-1', role: 'admin' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const login = await t.request
+      .post('/api/v1/auth/login')
+      .send({ username: 'automation', password: 'automation-password-1' });
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+    const as = supertest(t.url);
+    const make = (i: number) =>
+      as
+        .post('/api/v1/tokens')
+        .set('Authorization', `Bearer ${login.body.token as string}`)
+        .send({ name: `job ${i}`, role: 'viewer' });
+    // Ten more than the cap, ten at a time: exactly the cap succeeds.
+    const statuses: number[] = [];
+    for (let batch = 0; batch < (MAX_TOKENS_PER_USER + 10) / 10; batch++) {
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => make(batch * 10 + i)));
+      statuses.push(...answers.map((a) => a.status));
+    }
+    expect(statuses.filter((s) => s === 201)).toHaveLength(MAX_TOKENS_PER_USER);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(10);
+    const refused = await make(999);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain(`${MAX_TOKENS_PER_USER} tokens`);
+    // Revoking one makes room for one.
+    const mine = (await t.request.get('/api/v1/tokens')).body as Array<{ id: number; name: string }>;
+    const first = mine.find((token) => token.name === 'job 0')!;
+    expect((await t.request.delete(`/api/v1/tokens/${first.id}`)).status).toBe(204);
+    expect((await make(1000)).status).toBe(201);
   });
 
   it('validates token creation and needs admin for it', async () => {

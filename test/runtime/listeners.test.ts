@@ -123,6 +123,29 @@ describe('listeners', () => {
       for (const client of [b, c, later]) client.destroy();
     });
 
+    if (pause === 'hold') {
+      it('holds at most maxHeldPerListener connections; past it a client is closed, not queued', async () => {
+        const s1 = await start(echo);
+        const port = await freePort();
+        const rt = runtime({ nodeInternals, maxHeldPerListener: 2 });
+        await rt.apply(
+          snapshot([frontend('fe', port, 'be', { maxconn: 1 })], [backend('be', [server('s1', s1.port)])]),
+        );
+        const served = await connect(port);
+        await waitFor(async () => (await rt.stats()).frontends[0].scur === 1, 2000, 'one session');
+        const held = [await connect(port), await connect(port)];
+        await waitFor(async () => (await rt.listenerPaths()).listeners[0].held === 2, 2000, 'two held');
+        const refused = await connect(port);
+        await closed(refused);
+        expect((await rt.listenerPaths()).listeners[0].held).toBe(2);
+        // The held ones are still served in turn when a slot frees.
+        served.destroy();
+        held[0].write('first');
+        expect((await readBytes(held[0], 5)).toString()).toBe('first');
+        for (const client of held) client.destroy();
+      });
+    }
+
     it('applies defaults.maxconn as a global cap across frontends', async () => {
       const s1 = await start(echo);
       const [p1, p2] = [await freePort(), await freePort()];
