@@ -19,12 +19,15 @@ const DAY_MS = 24 * 60 * 60_000;
 export interface Pruned {
   auditEvents: number;
   revisions: number;
+  adminStates: number;
 }
 
 /**
  * Keeps the audit log and the revision history bounded: audit entries older than the retention are deleted;
  * revisions older than theirs are deleted too, except the newest `revisionsKept` (so the head never goes). A pruned
- * revision answers 404 like one that never existed (GET, diff, rollback).
+ * revision answers 404 like one that never existed (GET, diff, rollback). Admin states of servers that left the config
+ * are kept by name so a server that comes back keeps its state; one not set for as long as revisions are kept, for a
+ * server the head no longer has, goes too.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -61,17 +64,22 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       `DELETE FROM "revisions" WHERE "id" IN (SELECT "id" FROM "revisions" WHERE "createdAt" < ? AND "id" < (SELECT "id" FROM "revisions" ORDER BY "id" DESC LIMIT 1 OFFSET ?) ORDER BY "id" LIMIT ${BATCH})`,
       [revisionCutoff, this.settings.revisionsKept - 1],
     );
-    return { auditEvents, revisions };
+    const adminStates = await this.inBatches(
+      `DELETE FROM "server_admin_states" WHERE "rowid" IN (SELECT st."rowid" FROM "server_admin_states" st WHERE st."updatedAt" < ? AND NOT EXISTS (SELECT 1 FROM "servers" s JOIN "backends" b ON b."id" = s."backendId" WHERE b."name" = st."backend" AND s."name" = st."server") LIMIT ${BATCH})`,
+      [revisionCutoff],
+    );
+    return { auditEvents, revisions, adminStates };
   }
 
   private async pruneAndLog(): Promise<void> {
     try {
       const pruned = await this.prune();
-      if (pruned.auditEvents > 0 || pruned.revisions > 0) {
+      if (pruned.auditEvents > 0 || pruned.revisions > 0 || pruned.adminStates > 0) {
         this.logger.log(
-          `pruned ${pruned.auditEvents} audit entr(ies) older than ${this.settings.auditRetentionDays} days and ` +
+          `pruned ${pruned.auditEvents} audit entr(ies) older than ${this.settings.auditRetentionDays} days, ` +
             `${pruned.revisions} revision(s) older than ${this.settings.revisionRetentionDays} days ` +
-            `(the newest ${this.settings.revisionsKept} are kept)`,
+            `(the newest ${this.settings.revisionsKept} are kept) and ${pruned.adminStates} admin state(s) of ` +
+            `servers gone from the config for as long`,
         );
       }
     } catch (error) {

@@ -105,4 +105,29 @@ describe('retention', () => {
     // Nothing left to prune: the head stays even when it is older than the retention and the only one.
     expect((await t.app.get(RetentionService).prune()).revisions).toBe(0);
   });
+
+  it('drops old admin states of servers the config no longer has, and keeps every other', async () => {
+    // b0/s1 is in the head, in maint for 200 days; the others name servers gone from the config.
+    await t.request
+      .post('/api/v1/backends/b0/servers')
+      .send({ name: 's1', address: '127.0.0.1', port: 9 })
+      .expect(201);
+    writeDatabase(t.dbPath, (sqlite) => {
+      const insert = sqlite.prepare(
+        "INSERT INTO server_admin_states (backend, server, state, updatedAt, updatedBy) VALUES (?, ?, 'maint', ?, 'admin')",
+      );
+      insert.run('b0', 's1', daysAgo(200)); // still in the config: kept however old
+      insert.run('gone', 'old', daysAgo(200)); // gone and old: pruned
+      insert.run('gone', 'recent', daysAgo(10)); // gone but recent: kept, it may come back
+    });
+    const pruned = await t.app.get(RetentionService).prune();
+    expect(pruned.adminStates).toBe(1);
+    const left = readDatabase(t.dbPath, (db) =>
+      db.prepare('SELECT backend, server FROM server_admin_states ORDER BY backend, server').all(),
+    );
+    expect(left).toEqual([
+      { backend: 'b0', server: 's1' },
+      { backend: 'gone', server: 'recent' },
+    ]);
+  });
 });
