@@ -3,7 +3,7 @@
 // plan's end to the end of the swap nothing yields, so no connection ever sees half a snapshot.
 import type { Snapshot } from '../schema/snapshot.js';
 import { adminStateMap, reconcileBackends } from './backend-reconcile.js';
-import { planBinds } from './bind-plan.js';
+import { planBinds, predictBindFailure } from './bind-plan.js';
 import { cancelBindRetry, isFailed, scheduleBindRetry } from './bind-retry.js';
 import { updateAcceptPauses } from './connections.js';
 import { RuntimeError } from './errors.js';
@@ -34,6 +34,10 @@ export async function checkCandidate(state: RuntimeState, input: Snapshot): Prom
   const candidate = structuredClone(input);
   checkSnapshot(candidate);
   await resolveNewNames(state, candidate);
+  const failure = predictBindFailure(state, candidate);
+  if (failure) {
+    throw new RuntimeError('BIND_FAILED', failure.message, { frontend: failure.frontend }, failure.code);
+  }
 }
 
 export async function applySnapshot(
@@ -50,6 +54,11 @@ export async function applySnapshot(
   // 1. Resolve the host names that are new, then bind what is new.
   const names = await resolveNewNames(state, next, options.tolerateUnresolvedNames === true);
   if (state.closed) throw new RuntimeError('CLOSED', 'runtime is closed');
+  // A bind known to fail is refused before any is tried, in the words the dry run uses.
+  const predicted = options.tolerateBindErrors ? undefined : predictBindFailure(state, next);
+  if (predicted) {
+    throw new RuntimeError('BIND_FAILED', predicted.message, { frontend: predicted.frontend }, predicted.code);
+  }
   const plan = await planBinds(state, next, options);
   if (state.closed) {
     plan.abandon();

@@ -83,6 +83,16 @@ describe('one schema: validate answers what the change does (point 14)', () => {
     expect(added.status, JSON.stringify(added.body)).toBe(201);
   });
 
+  it('refuses in the dry run, as the change does, a bind that overlaps the listener it replaces', async () => {
+    // 127.0.0.1:P → 0.0.0.0:P: the new listener is bound before the old one closes, so the kernel would refuse it.
+    const document = await config();
+    document.frontends[0] = { ...document.frontends[0], bind: { address: '0.0.0.0', port: livePort } };
+    await bothRefuse(document, 409, 'frontends[0].bind');
+    const dry = await t.request.post('/api/v1/config/validate').send(document);
+    expect(dry.body).toMatchObject({ code: 'APPLY_FAILED', cause: 'EADDRINUSE' });
+    expect(dry.body.message).toContain('make the change in two steps');
+  });
+
   it('flags 127.0.0.1 and ::ffff:127.0.0.1 on one port as overlapping, on both paths', async () => {
     const document = await config();
     document.frontends.push({
