@@ -24,22 +24,46 @@ describe('user changes', () => {
       .filter((u) => u.role === 'admin')
       .map((u) => u.username);
 
+  // The second admin of the concurrency tests.
+  const ADA_PASSWORD = 'second-admin-pw-1';
+
+  /** Fresh logins of the two admins, made at once: [admin's bearer, ada's bearer]. */
+  const logInBothAdmins = () =>
+    Promise.all([loginToken(t.url, 'admin', TEST_ADMIN_PASSWORD), loginToken(t.url, 'ada', ADA_PASSWORD)]);
+
+  /** admin demotes ada over its own connection; setting her password too puts a hash between check and write. */
+  const demoteAda = (asAdmin: string) =>
+    supertest(t.url)
+      .patch('/api/v1/users/ada')
+      .set('Authorization', `Bearer ${asAdmin}`)
+      .send({ role: 'viewer', password: ADA_PASSWORD });
+
+  /** Adds an admin and signs it in: its console cookie and a client sending its login bearer. */
+  async function signedInAdmin(username: string, password: string) {
+    await t.request.post('/api/v1/users').send({ username, password, role: 'admin' }).expect(201);
+    const login = await supertest(t.url).post('/api/v1/auth/login').send({ username, password }).expect(200);
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    return { cookie, client: withBearer(t.url, login.body.token as string) };
+  }
+
+  /** Both of a user's logins are over: the login bearer and the console cookie. */
+  async function expectLoginsEnded(client: ReturnType<typeof withBearer>, cookie: string) {
+    expect((await client.get('/api/v1/auth/me')).status).toBe(401);
+    expect((await supertest(t.url).get('/api/v1/auth/me').set('Cookie', cookie)).status).toBe(401);
+  }
+
   // The check and the write were two steps with an await between them (a password hash, when the same PATCH also
   // sets a password): two changes that each left one admin could both pass the check.
   it('lets only one of two concurrent demotions of the last two admins through', async () => {
-    const password = 'second-admin-pw-1';
-    await t.request.post('/api/v1/users').send({ username: 'ada', password, role: 'admin' }).expect(201);
+    await t.request
+      .post('/api/v1/users')
+      .send({ username: 'ada', password: ADA_PASSWORD, role: 'admin' })
+      .expect(201);
     for (let round = 0; round < 6; round++) {
       // Each admin demotes the other, at the same moment, over its own connection.
-      const [asAdmin, asAda] = await Promise.all([
-        loginToken(t.url, 'admin', TEST_ADMIN_PASSWORD),
-        loginToken(t.url, 'ada', password),
-      ]);
+      const [asAdmin, asAda] = await logInBothAdmins();
       const answers = await Promise.all([
-        supertest(t.url)
-          .patch('/api/v1/users/ada')
-          .set('Authorization', `Bearer ${asAdmin}`)
-          .send({ role: 'viewer', password }),
+        demoteAda(asAdmin),
         supertest(t.url)
           .patch('/api/v1/users/admin')
           .set('Authorization', `Bearer ${asAda}`)
@@ -62,17 +86,10 @@ describe('user changes', () => {
   });
 
   it('lets only one of a concurrent demotion and deletion of the last two admins through', async () => {
-    const password = 'second-admin-pw-1';
     for (let round = 0; round < 6; round++) {
-      const [asAdmin, asAda] = await Promise.all([
-        loginToken(t.url, 'admin', TEST_ADMIN_PASSWORD),
-        loginToken(t.url, 'ada', password),
-      ]);
+      const [asAdmin, asAda] = await logInBothAdmins();
       const answers = await Promise.all([
-        supertest(t.url)
-          .patch('/api/v1/users/ada')
-          .set('Authorization', `Bearer ${asAdmin}`)
-          .send({ role: 'viewer', password }),
+        demoteAda(asAdmin),
         supertest(t.url).delete('/api/v1/users/admin').set('Authorization', `Bearer ${asAda}`),
       ]);
       const statuses = answers.map((a) => a.status);
@@ -93,16 +110,7 @@ describe('user changes', () => {
   });
 
   it("revokes a deleted user's tokens (and the tokens those made) and ends the user's logins", async () => {
-    await t.request
-      .post('/api/v1/users')
-      .send({ username: 'ann', password: 'ann-password-1', role: 'admin' })
-      .expect(201);
-    const login = await supertest(t.url)
-      .post('/api/v1/auth/login')
-      .send({ username: 'ann', password: 'ann-password-1' })
-      .expect(200);
-    const cookie = String(login.headers['set-cookie']).split(';')[0];
-    const ann = withBearer(t.url, login.body.token);
+    const { cookie, client: ann } = await signedInAdmin('ann', 'ann-password-1');
     const token = (await ann.post('/api/v1/tokens').send({ name: 'ann-ci', role: 'admin' }).expect(201)).body
       .token;
     const byToken = withBearer(t.url, token);
@@ -123,8 +131,7 @@ describe('user changes', () => {
         .send({ username: 'escalated', password: 'pw-0123456', role: 'admin' });
       expect(res.status).toBe(401);
     }
-    expect((await ann.get('/api/v1/auth/me')).status).toBe(401);
-    expect((await supertest(t.url).get('/api/v1/auth/me').set('Cookie', cookie)).status).toBe(401);
+    await expectLoginsEnded(ann, cookie);
     const names = ((await t.request.get('/api/v1/tokens').expect(200)).body as { name: string }[]).map(
       (x) => x.name,
     );
@@ -134,16 +141,7 @@ describe('user changes', () => {
   });
 
   it("caps a demoted user's tokens at the new role and ends the user's logins", async () => {
-    await t.request
-      .post('/api/v1/users')
-      .send({ username: 'bob', password: 'bob-password-1', role: 'admin' })
-      .expect(201);
-    const login = await supertest(t.url)
-      .post('/api/v1/auth/login')
-      .send({ username: 'bob', password: 'bob-password-1' })
-      .expect(200);
-    const cookie = String(login.headers['set-cookie']).split(';')[0];
-    const bob = withBearer(t.url, login.body.token);
+    const { cookie, client: bob } = await signedInAdmin('bob', 'bob-password-1');
     const created = (await bob.post('/api/v1/tokens').send({ name: 'bob-ci', role: 'admin' }).expect(201))
       .body;
     const byToken = withBearer(t.url, created.token);
@@ -168,8 +166,7 @@ describe('user changes', () => {
     );
     expect(listed?.role).toBe('viewer');
     // Bob's console login and login bearer are over.
-    expect((await bob.get('/api/v1/auth/me')).status).toBe(401);
-    expect((await supertest(t.url).get('/api/v1/auth/me').set('Cookie', cookie)).status).toBe(401);
+    await expectLoginsEnded(bob, cookie);
     // Promoting bob again does not give the capped token its old power back.
     await t.request.patch('/api/v1/users/bob').send({ role: 'admin' }).expect(200);
     expect((await byToken.get('/api/v1/users')).status).toBe(403);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Role } from '../../src/auth/roles.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
@@ -153,6 +154,29 @@ describe.skipIf(missing)('web console in Chromium', () => {
     await form.getByLabel('Password').fill(password);
     await form.getByRole('button', { name: 'Sign in' }).click();
     await p.locator('section.proxy').first().waitFor();
+  }
+
+  /**
+   * Adds a user through the API and signs it in through the login form in a browser context of its
+   * own (the shared page stays the admin's); runs `use` once its overview shows, then closes the context.
+   */
+  async function asNewUser(username: string, password: string, role: Role, use: (p: Page) => Promise<void>) {
+    const created = await api.post('/api/v1/users').send({ username, password, role });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await other.newPage();
+      await p.goto(`${url}/`);
+      const form = p.locator('main.login form');
+      await form.waitFor();
+      await form.getByLabel('User name').fill(username);
+      await form.getByLabel('Password').fill(password);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator('tr.server-row[data-server=s1]').waitFor();
+      await use(p);
+    } finally {
+      await other.close();
+    }
   }
 
   async function frontendStats() {
@@ -488,20 +512,8 @@ describe.skipIf(missing)('web console in Chromium', () => {
   it('labels an action the API refuses for the role "Denied", not "Failed"', async () => {
     // Demoting someone else ends their logins (they land on the sign-in page); an admin who demotes
     // themselves in another tab keeps this login, whose page still offers what the role no longer allows.
-    const password = 'self-demoting-admin-1';
-    const created = await api.post('/api/v1/users').send({ username: 'ad2', password, role: 'admin' });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    try {
-      const op = await other.newPage();
-      await op.goto(`${url}/`);
-      const form = op.locator('main.login form');
-      await form.waitFor();
-      await form.getByLabel('User name').fill('ad2');
-      await form.getByLabel('Password').fill(password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
+    await asNewUser('ad2', 'self-demoting-admin-1', 'admin', async (op) => {
       const row = op.locator('tr.server-row[data-server=s1]');
-      await row.waitFor();
       const demoted = await op.evaluate(async () => {
         const res = await fetch('/api/v1/users/ad2', {
           method: 'PATCH',
@@ -521,34 +533,18 @@ describe.skipIf(missing)('web console in Chromium', () => {
       expect(await op.locator('.banner-error').count()).toBe(0);
       expect((await serverStats('s1')).adminState).toBe('ready');
       await op.screenshot({ path: join(ARTIFACTS, 'console-denied.png') });
-    } finally {
-      await other.close();
-    }
+    });
   });
 
   it('sends a user demoted by an admin back to the sign-in page, saying why, before any action', async () => {
-    const password = 'operator-password-1';
-    const created = await api.post('/api/v1/users').send({ username: 'op1', password, role: 'operator' });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    try {
-      const op = await other.newPage();
-      await op.goto(`${url}/`);
-      const form = op.locator('main.login form');
-      await form.waitFor();
-      await form.getByLabel('User name').fill('op1');
-      await form.getByLabel('Password').fill(password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
-      await op.locator('tr.server-row[data-server=s1]').waitFor();
+    await asNewUser('op1', 'operator-password-1', 'operator', async (op) => {
       const demoted = await api.patch('/api/v1/users/op1').send({ role: 'viewer' });
       expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
       // The live feed's next poll or stream check meets the ended login.
       await op.locator('main.login form').waitFor({ timeout: 15_000 });
       expect(await op.locator('main.login').textContent()).toContain('Your session ended');
       expect((await serverStats('s1')).adminState).toBe('ready');
-    } finally {
-      await other.close();
-    }
+    });
   });
 
   it('reviews a backend that stops hashing: its clients lose their source pinning', async () => {

@@ -1,12 +1,19 @@
 // A frontend that could not bind at boot (its port held by another socket) blocks no other change,
 // opens by itself once the port is free (audited as frontend.open), and can be retried through the API
 // by an operator: 409 with the errno while still taken, 200 OPEN once free, 409 when not FAILED.
-import net from 'node:net';
-import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RuntimeStats } from '../../src/runtime/types.js';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
-import { freePort, listen, named, readLine, connect, waitFor, type TestServer } from '../helpers/net.js';
+import {
+  connect,
+  freePort,
+  holdPort,
+  listen,
+  named,
+  readLine,
+  waitFor,
+  type TestServer,
+} from '../helpers/net.js';
 import { backendBody, expectError, frontendBody, serverBody } from './fixtures.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -14,15 +21,9 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
+/** Another program holding 127.0.0.1:port until the file's tests end; the returned function frees it sooner. */
 async function squat(port: number): Promise<() => Promise<void>> {
-  const squatter = net.createServer();
-  squatter.listen({ host: '127.0.0.1', port });
-  await once(squatter, 'listening');
-  let open = true;
-  const close = () =>
-    open
-      ? ((open = false), new Promise<void>((resolve) => squatter.close(() => resolve())))
-      : Promise.resolve();
+  const { close } = await holdPort(port);
   cleanups.push(close);
   return close;
 }

@@ -2,7 +2,7 @@
 // and a CMPP-like gateway that answers SUBMIT with SUBMIT_RESP.
 import net, { type Socket } from 'node:net';
 import { expect } from 'vitest';
-import { listen, type TestServer } from '../helpers/net.js';
+import { freePort, listen, type TestServer } from '../helpers/net.js';
 import type { StartedApp } from '../helpers/app.js';
 
 export function serverBody(name: string, port: number, extra: Record<string, unknown> = {}) {
@@ -81,6 +81,46 @@ export function expectError(
     expect(res.body.field).toBe(field);
     expect(res.body.message as string).toContain(field);
   }
+}
+
+/**
+ * The live frontend the validation tests keep an eye on: backend `b` (server `s1` on `upstreamPort`)
+ * behind frontend `live` on a free port of 127.0.0.1. Resolves with that port.
+ */
+export async function addLiveFrontend(t: StartedApp, upstreamPort: number): Promise<number> {
+  const livePort = await freePort();
+  await t.request
+    .post('/api/v1/backends')
+    .send(backendBody('b', [serverBody('s1', upstreamPort)]))
+    .expect(201);
+  await t.request
+    .post('/api/v1/frontends')
+    .send(frontendBody('live', livePort, 'b'))
+    .expect(201);
+  return livePort;
+}
+
+export type ApiResponse = { status: number; body: Record<string, unknown> };
+
+/**
+ * Sends a request that must be refused with `status` (naming `field`, when given) and checks that it
+ * changed nothing: the revision count, the config, and the live frontend on `livePort` still accepts.
+ */
+export async function refusedUnchanged(
+  t: StartedApp,
+  livePort: number,
+  send: () => Promise<ApiResponse>,
+  status: number,
+  field?: string,
+): Promise<ApiResponse> {
+  const count = await revisionCount(t);
+  const before = (await t.request.get('/api/v1/config')).body;
+  const res = await send();
+  expectError(res, status, field);
+  expect(await revisionCount(t)).toBe(count);
+  expect((await t.request.get('/api/v1/config')).body).toEqual(before);
+  expect(await accepts(livePort)).toBe(true);
+  return res;
 }
 
 // ---- a CMPP-like gateway ----

@@ -8,7 +8,14 @@ import { LIMITS } from '../../src/schema/fields.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import type { Client } from '../helpers/auth.js';
 import { connect, echo, freePort, listen, type TestServer } from '../helpers/net.js';
-import { backendBody, expectError, frontendBody, revisionCount, serverBody } from './fixtures.js';
+import {
+  addLiveFrontend,
+  backendBody,
+  expectError,
+  frontendBody,
+  revisionCount,
+  serverBody,
+} from './fixtures.js';
 
 // Bounds from the issue, for a shared 2-core machine: the refusal within 1 s, no echo slower than 50 ms.
 const ANSWER_WITHIN_MS = 1000;
@@ -24,15 +31,7 @@ beforeAll(async () => {
   t = await startApp();
   viewer = await t.as('viewer');
   upstream = await listen(echo);
-  proxyPort = await freePort();
-  await t.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s1', upstream.port)]))
-    .expect(201);
-  await t.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('live', proxyPort, 'b'))
-    .expect(201);
+  proxyPort = await addLiveFrontend(t, upstream.port);
 });
 afterAll(async () => {
   await t?.close();

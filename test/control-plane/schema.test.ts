@@ -7,12 +7,14 @@ import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { freePort, listen, named, type TestServer } from '../helpers/net.js';
 import {
   accepts,
+  addLiveFrontend,
   backendBody,
   expectError,
   frontendBody,
   headRevision,
-  revisionCount,
+  refusedUnchanged,
   serverBody,
+  type ApiResponse,
 } from './fixtures.js';
 
 let t: StartedApp;
@@ -22,22 +24,13 @@ let livePort: number;
 beforeAll(async () => {
   t = await startApp();
   upstream = await listen(named('up'));
-  livePort = await freePort();
-  await t.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s1', upstream.port)]))
-    .expect(201);
-  await t.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('live', livePort, 'b'))
-    .expect(201);
+  livePort = await addLiveFrontend(t, upstream.port);
 });
 afterAll(async () => {
   await t?.close();
   await upstream?.close();
 });
 
-type Res = { status: number; body: Record<string, unknown> };
 type Document = {
   defaults: unknown;
   frontends: Array<Record<string, unknown>>;
@@ -50,16 +43,8 @@ async function config(): Promise<Document> {
 }
 
 /** Sends the request and checks that neither the revisions nor the config moved. */
-async function refused(send: () => Promise<Res>, status: number, field?: string): Promise<Res> {
-  const count = await revisionCount(t);
-  const before = (await t.request.get('/api/v1/config')).body;
-  const res = await send();
-  expectError(res, status, field);
-  expect(await revisionCount(t)).toBe(count);
-  expect((await t.request.get('/api/v1/config')).body).toEqual(before);
-  expect(await accepts(livePort)).toBe(true);
-  return res;
-}
+const refused = (send: () => Promise<ApiResponse>, status: number, field?: string) =>
+  refusedUnchanged(t, livePort, send, status, field);
 
 /** The dry run and the real change give the same answer: status, code and field. */
 async function bothRefuse(document: Document, status: number, field: string): Promise<void> {

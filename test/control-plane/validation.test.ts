@@ -6,12 +6,14 @@ import { startApp, type StartedApp } from '../helpers/app.js';
 import { freePort, listen, named, type TestServer } from '../helpers/net.js';
 import {
   accepts,
+  addLiveFrontend,
   backendBody,
   expectError,
   frontendBody,
   headRevision,
-  revisionCount,
+  refusedUnchanged,
   serverBody,
+  type ApiResponse,
 } from './fixtures.js';
 
 let t: StartedApp;
@@ -21,15 +23,7 @@ let livePort: number;
 beforeAll(async () => {
   t = await startApp();
   upstream = await listen(named('up'));
-  livePort = await freePort();
-  await t.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s1', upstream.port)]))
-    .expect(201);
-  await t.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('live', livePort, 'b'))
-    .expect(201);
+  livePort = await addLiveFrontend(t, upstream.port);
 });
 afterAll(async () => {
   await t?.close();
@@ -38,18 +32,12 @@ afterAll(async () => {
 
 /** Sends a bad request and checks that nothing changed: revisions, the live listener, a spare port. */
 async function refused(
-  send: () => Promise<{ status: number; body: Record<string, unknown> }>,
+  send: () => Promise<ApiResponse>,
   status: number,
   field?: string,
   unboundPort?: number,
 ) {
-  const count = await revisionCount(t);
-  const config = (await t.request.get('/api/v1/config')).body;
-  const res = await send();
-  expectError(res, status, field);
-  expect(await revisionCount(t)).toBe(count);
-  expect((await t.request.get('/api/v1/config')).body).toEqual(config);
-  expect(await accepts(livePort)).toBe(true);
+  const res = await refusedUnchanged(t, livePort, send, status, field);
   if (unboundPort !== undefined) expect(await accepts(unboundPort)).toBe(false);
   return res;
 }

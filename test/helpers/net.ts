@@ -1,4 +1,5 @@
 // Loopback building blocks for runtime tests: servers, clients, snapshot builders, polling.
+import { once } from 'node:events';
 import net, { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import {
   DEFAULT_DEFAULTS,
@@ -189,6 +190,19 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Another socket holding 127.0.0.1:port, as another program would; close() frees it (once, however often called). */
+export async function holdPort(port: number): Promise<{ close(): Promise<void> }> {
+  const squatter = net.createServer();
+  squatter.listen({ host: '127.0.0.1', port });
+  await once(squatter, 'listening');
+  let open = true;
+  const close = () =>
+    open
+      ? ((open = false), new Promise<void>((resolve) => squatter.close(() => resolve())))
+      : Promise.resolve();
+  return { close };
 }
 
 export function server(name: string, port: number, overrides: Partial<Server> = {}): Server {

@@ -1,41 +1,33 @@
 // A frontend that cannot bind (FAILED) blocks no other change, retries its bind by itself with
 // backoff (shown in stats), opens once its port is free (an event says so), and can be retried at once.
-import net from 'node:net';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { RuntimeError } from '../../src/runtime/errors.js';
 import type { FrontendStats, RuntimeEvent } from '../../src/runtime/types.js';
 import type { ProxyRuntime } from '../../src/runtime/runtime.js';
-import { backend, freePort, frontend, readLine, server, sleep, snapshot, waitFor } from '../helpers/net.js';
+import {
+  backend,
+  freePort,
+  frontend,
+  holdPort,
+  readLine,
+  server,
+  sleep,
+  snapshot,
+  waitFor,
+} from '../helpers/net.js';
+import { refusal } from '../helpers/runtime-errors.js';
 import { closeAfterEach } from '../helpers/teardown.js';
 
 const { defer, runtime, servers, client } = closeAfterEach();
 
-/** Another socket holding 127.0.0.1:port, as another program would; close() frees it. */
+/** Another socket holding 127.0.0.1:port until the test ends; close() frees it sooner. */
 async function squat(port: number): Promise<{ close(): Promise<void> }> {
-  const squatter = net.createServer();
-  squatter.listen({ host: '127.0.0.1', port });
-  await once(squatter, 'listening');
-  let open = true;
-  const close = () =>
-    open
-      ? ((open = false), new Promise<void>((resolve) => squatter.close(() => resolve())))
-      : Promise.resolve();
-  defer(close);
-  return { close };
+  const squatter = await holdPort(port);
+  defer(squatter.close);
+  return squatter;
 }
 
 async function frontendStats(rt: ProxyRuntime, name: string): Promise<FrontendStats> {
   return (await rt.stats()).frontends.find((f) => f.name === name)!;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<RuntimeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RuntimeError);
-  return error as RuntimeError;
 }
 
 describe('a FAILED frontend', () => {

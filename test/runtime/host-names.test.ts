@@ -4,7 +4,6 @@
 // `localhost` resolves through /etc/hosts and `.invalid` never resolves (RFC 6761); names that change
 // answer go through the runtime's `lookup` option, which stands in for the system resolver.
 import { describe, expect, it } from 'vitest';
-import { RuntimeError } from '../../src/runtime/errors.js';
 import type { RuntimeEvent, ServerStats } from '../../src/runtime/types.js';
 import type { ProxyRuntime } from '../../src/runtime/runtime.js';
 import {
@@ -19,21 +18,13 @@ import {
   snapshot,
   waitFor,
 } from '../helpers/net.js';
+import { refusal } from '../helpers/runtime-errors.js';
 import { closeAfterEach } from '../helpers/teardown.js';
 
 const { defer, runtime, servers, client } = closeAfterEach();
 
 async function serverStats(rt: ProxyRuntime, name: string): Promise<ServerStats> {
   return (await rt.stats()).backends.flatMap((b) => b.servers).find((s) => s.name === name)!;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<RuntimeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RuntimeError);
-  return error as RuntimeError;
 }
 
 /** A resolver whose answers the test sets: an address list, or an errno code to fail with. */
