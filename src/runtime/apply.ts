@@ -57,7 +57,12 @@ export async function applySnapshot(
   // A bind known to fail is refused before any is tried, in the words the dry run uses.
   const predicted = options.tolerateBindErrors ? undefined : predictBindFailure(state, next);
   if (predicted) {
-    throw new RuntimeError('BIND_FAILED', predicted.message, { frontend: predicted.frontend }, predicted.code);
+    throw new RuntimeError(
+      'BIND_FAILED',
+      predicted.message,
+      { frontend: predicted.frontend },
+      predicted.code,
+    );
   }
   const plan = await planBinds(state, next, options);
   if (state.closed) {
