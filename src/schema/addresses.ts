@@ -71,8 +71,15 @@ export function canonicalIp(address: string): string | undefined {
   const family = isIP(unwrapped);
   if (family === 4) return unwrapped;
   if (family !== 6) return undefined;
-  const host = new URL(`http://[${unwrapped}]/`).hostname;
-  const canonical = host.slice(1, -1);
+  // A zone (`fe80::1%eth0`) names an interface, not part of the address: kept as written.
+  const [bare, zone] = unwrapped.split('%', 2);
+  let host: string;
+  try {
+    host = new URL(`http://[${bare}]/`).hostname;
+  } catch {
+    return undefined;
+  }
+  const canonical = host.slice(1, -1) + (zone !== undefined ? `%${zone}` : '');
   // '::ffff:7f00:1' is 127.0.0.1 in hex groups.
   const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
   if (hexMapped) {

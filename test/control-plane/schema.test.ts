@@ -68,6 +68,17 @@ describe('one schema: validate answers what the change does (point 14)', () => {
     expect(added.status, JSON.stringify(added.body)).toBe(201);
   });
 
+  it('takes an IPv6 bind address with a zone without a 5xx (it answered 500)', async () => {
+    const port = await freePort();
+    const res = await t.request
+      .post('/api/v1/frontends')
+      .send({ name: 'zoned', bind: { address: 'fe80::1%lo', port }, backend: 'b' });
+    // Whether this machine has fe80::1 on lo decides bound or refused, never a server error.
+    expect([201, 409], JSON.stringify(res.body)).toContain(res.status);
+    if (res.status === 201) await t.request.delete('/api/v1/frontends/zoned').expect(200);
+    else expect(res.body).toMatchObject({ code: 'APPLY_FAILED', field: 'bind' });
+  });
+
   it('refuses in the dry run, as the change does, a bind that overlaps the listener it replaces', async () => {
     // 127.0.0.1:P → 0.0.0.0:P: the new listener is bound before the old one closes, so the kernel would refuse it.
     const document = await config();
