@@ -29,6 +29,8 @@ import {
   type TestServer,
 } from '../helpers/net.js';
 import { expectError, headRevision } from '../control-plane/fixtures.js';
+import { exportHaproxy } from '../../src/haproxy/export.js';
+import { LIMITS } from '../../src/schema/fields.js';
 import { haproxyMissing, startHaproxy, type Haproxy } from '../stats/haproxy.js';
 
 const missing = haproxyMissing();
@@ -122,6 +124,29 @@ function everyField(ports: number[]): Snapshot {
     { maxconn: 4321, timeouts: { connect: 1234, client: 2_147_483_647, server: 86_400_000, check: 777 } },
   );
 }
+
+describe.skipIf(missing !== undefined)('haproxy -c on the edges of the model', () => {
+  it('accepts every name Tether can hold, the longest allow-list and every bind form', () => {
+    // Names of older configs (`.`, `..`), HAProxy's own words, our acl and resolvers names, the longest name.
+    const names = ['.', '..', '-', '_', '1', 'GLOBAL', 'defaults', 'frontend', 'backend', 'listen'];
+    names.push('tether_allow', 'tether_dns', 'x'.repeat(64), `A-z_0.9${'-'.repeat(57)}`);
+    const allow = Array.from({ length: LIMITS.allowEntries }, (_, i) =>
+      i % 2 ? `10.${i >> 8}.${i & 255}.0/24` : `2001:db8:${i.toString(16)}::/48`,
+    );
+    const binds = ['0.0.0.0', '::', '::1', '127.0.0.1', '::ffff:127.0.0.3'];
+    const config = snapshot(
+      names.map((name, i) => ({
+        ...frontend(name, 20000 + i, name, { allow: i === 0 ? allow : undefined }),
+        bind: { address: binds[i % binds.length], port: 20000 + i },
+      })),
+      // Each backend is named as a frontend, its server as itself.
+      names.map((name) => backend(name, [server(name, 1, { address: name === '1' ? '::1' : 'localhost' })])),
+    );
+    const check = haproxyCheck(exportHaproxy(config, { revision: 1, exportedAt: new Date() }));
+    expect(check.status, check.output).toBe(0);
+    expect(check.output).not.toMatch(/WARNING|ALERT/);
+  });
+});
 
 describe('GET /api/v1/export/haproxy.cfg', () => {
   let t: StartedApp;
