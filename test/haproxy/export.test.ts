@@ -2,6 +2,7 @@
 // enum value gives a file `haproxy -c` accepts and whose directives say the same; a real HAProxy started on a
 // revision's export serves the same servers Tether served for it; headers, 404 and 400 of the routes.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ import {
 } from '../helpers/net.js';
 import { expectError, headRevision } from '../control-plane/fixtures.js';
 import { exportHaproxy } from '../../src/haproxy/export.js';
+import { RetentionService } from '../../src/retention/retention.service.js';
 import { LIMITS } from '../../src/schema/fields.js';
 import { haproxyMissing, startHaproxy, type Haproxy } from '../stats/haproxy.js';
 
@@ -118,7 +120,10 @@ function everyField(ports: number[]): Snapshot {
         allow: ['127.0.0.0/8', '::ffff:10.0.0.0/104'],
       }),
       frontend('F_2.x-y', ports[1], backends[1].name, { enabled: false }),
-      { ...frontend('six', ports[2], backends[2].name), bind: { address: '::', port: ports[2] } },
+      {
+        ...frontend('six', ports[2], backends[2].name, { inspect: 'none' }),
+        bind: { address: '::', port: ports[2] },
+      },
     ],
     backends,
     { maxconn: 4321, timeouts: { connect: 1234, client: 2_147_483_647, server: 86_400_000, check: 777 } },
@@ -289,6 +294,35 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
   });
 });
 
+describe('the export of a pruned revision', () => {
+  let t: StartedApp;
+  beforeAll(async () => {
+    t = await startApp({ env: { TETHER_REVISIONS_KEPT: '1' } });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 404 once retention pruned it, as the revision itself, and keeps exporting the head', async () => {
+    await t.request.post('/api/v1/backends').send({ name: 'old', servers: [] }).expect(201);
+    await t.request.post('/api/v1/backends').send({ name: 'new', servers: [] }).expect(201);
+    const head = await headRevision(t);
+    await t.request.get(`/api/v1/revisions/${head - 1}/haproxy.cfg`).expect(200);
+    // Age every revision past the retention, as the retention tests do, then prune as the timer would.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
+      prepare(sql: string): { run(...params: unknown[]): unknown };
+      close(): void;
+    };
+    const sqlite = new Database(t.dbPath);
+    sqlite.prepare("UPDATE revisions SET createdAt = datetime('now', '-200 days')").run();
+    sqlite.close();
+    expect((await t.app.get(RetentionService).prune()).revisions).toBe(head - 1);
+    expectError(await t.request.get(`/api/v1/revisions/${head - 1}/haproxy.cfg`), 404);
+    expectError(await t.request.get(`/api/v1/revisions/${head - 1}`), 404);
+    const current = await t.request.get('/api/v1/export/haproxy.cfg').expect(200);
+    expect(current.text).toContain(`from revision ${head} (stored `);
+    expect(current.text).toContain('\nbackend new\n');
+  });
+});
+
 describe.skipIf(missing !== undefined)('a real HAProxy started on an export', () => {
   let t: StartedApp;
   let haproxy: Haproxy | undefined;
@@ -395,12 +429,15 @@ describe.skipIf(missing !== undefined)('a real HAProxy started on an export', ()
       .split('\n')
       .filter((l) => /^\d+ gw /.test(l))
       .map((l) => l.split(' '));
-    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ...
-    expect(rows.map((r) => [r[3], r[7]])).toEqual([
-      ['s1', '1'],
-      ['s2', '2'],
-      ['spare', '1'],
-      ['zero', '0'],
+    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight ... srv_fqdn srv_port
+    const [s1, s2, spare, zero] = upstreams.map((u) => String(u.port));
+    expect(
+      rows.map((r) => ({ name: r[3], host: r[17] === '-' ? r[4] : r[17], port: r[18], weight: r[7] })),
+    ).toEqual([
+      { name: 's1', host: '127.0.0.1', port: s1, weight: '1' },
+      { name: 's2', host: 'localhost', port: s2, weight: '2' },
+      { name: 'spare', host: '127.0.0.1', port: spare, weight: '1' },
+      { name: 'zero', host: '127.0.0.1', port: zero, weight: '0' },
     ]);
     expect(await haproxy!.command('show info')).toContain('Maxconn: 1000');
   });
