@@ -108,7 +108,7 @@ function backendSection(backend: Backend): string[] {
   if (check.type === 'cmpp') {
     // Never the account or its secret: there is nothing in HAProxy to give them to.
     lines.push(
-      `    # check cmpp (a CMPP ${check.cmpp?.version ?? ''} login) has no HAProxy equivalent: exported as a`,
+      `    # check cmpp (a CMPP${check.cmpp ? ` ${check.cmpp.version}` : ''} login) has no HAProxy equivalent: exported as a`,
       '    # TCP connect check; its account and secret are not exported.',
     );
   }
