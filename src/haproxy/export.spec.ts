@@ -101,6 +101,17 @@ describe('exportHaproxy', () => {
     );
   });
 
+  it('opens a stats socket only when no frontend listens, as HAProxy starts only with a listener', () => {
+    const socket = 'stats socket /run/haproxy/admin.sock mode 660 level admin';
+    expect(lines(exportHaproxy(config(), at))).not.toContain(socket);
+    const off = { ...config().frontends[0], enabled: false };
+    for (const frontends of [[], [off]]) {
+      const text = exportHaproxy(config({ frontends }), at);
+      expect(text).toContain(`global\n    maxconn 50000\n    # No frontend is enabled`);
+      expect(lines(text)).toContain(socket);
+    }
+  });
+
   it('never writes a CMPP check secret or account, and says what the CMPP settings became', () => {
     const text = exportHaproxy(
       config({

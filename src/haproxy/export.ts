@@ -21,6 +21,8 @@ const HAPROXY_NAME = /^[A-Za-z0-9_.:-]+$/;
 const ALLOW_ACL = 'tether_allow';
 /** The resolvers section that follows server host names (docs/host-names.md: re-resolved every 30 s). */
 const RESOLVERS = 'tether_dns';
+/** Debian's haproxy.cfg puts its stats socket here (the package makes the directory). */
+const STATS_SOCKET = '/run/haproxy/admin.sock';
 /** HAProxy keeps at most 64 words on a line; an allow-list is split over several `acl` lines (ORed). */
 const ACL_ENTRIES_PER_LINE = 32;
 
@@ -36,7 +38,9 @@ const BALANCE: Record<BalanceAlgorithm, string> = {
 export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string {
   const out: string[] = [...header(source), ''];
   const { maxconn, timeouts } = snapshot.defaults;
-  out.push('global', `    maxconn ${maxconn}`, '');
+  out.push('global', `    maxconn ${maxconn}`);
+  if (!snapshot.frontends.some((f) => f.enabled)) out.push(...lonelySocket());
+  out.push('');
   out.push(
     'defaults',
     '    mode tcp',
@@ -63,6 +67,17 @@ function header(source: ExportSource): string[] {
     `# at ${source.exportedAt.toISOString()}. Checked against HAProxy 2.6 (haproxy -c -f).`,
     '# What maps to what and what has no HAProxy equivalent: docs/haproxy-export.md in Tether.',
     '# Server admin states (ready/drain/maint) are runtime state, not config: they are not exported.',
+  ];
+}
+
+/**
+ * HAProxy refuses to start without a listener (`haproxy -c` exits 2), where Tether runs with no frontend
+ * enabled; the stats socket is a listener, at Debian's default path.
+ */
+function lonelySocket(): string[] {
+  return [
+    '    # No frontend is enabled and HAProxy starts only with a listener: this stats socket is the one.',
+    `    stats socket ${STATS_SOCKET} mode 660 level admin`,
   ];
 }
 

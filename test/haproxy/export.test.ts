@@ -294,6 +294,62 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
   });
 });
 
+/** One statement on the app's database file, as another process would (SQLite in WAL mode lets it). */
+function writeDatabase(path: string, sql: string, ...params: unknown[]): void {
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
+    prepare(sql: string): { run(...params: unknown[]): unknown };
+    close(): void;
+  };
+  const sqlite = new Database(path);
+  try {
+    sqlite.prepare(sql).run(...params);
+  } finally {
+    sqlite.close();
+  }
+}
+
+describe('the export of a revision holding a CMPP check', () => {
+  let t: StartedApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t?.close());
+
+  it('gives HAProxy a file it starts even with nothing to listen on (the empty config)', async () => {
+    const empty = await t.request.get('/api/v1/export/haproxy.cfg').expect(200);
+    expect(empty.headers['content-disposition']).toBe('attachment; filename="tether-r0.cfg"');
+    expect(empty.text).toMatch(/^# haproxy.cfg exported by Tether from revision 0\n/);
+    if (!missing) {
+      const check = haproxyCheck(empty.text);
+      expect(check.status, check.output).toBe(0);
+    }
+  });
+
+  it('never writes its secret or account, and says the check became a TCP check', async () => {
+    await t.request.post('/api/v1/backends').send({ name: 'ismg', servers: [] }).expect(201);
+    const id = await headRevision(t);
+    // The API refuses new CMPP checks until CMPP support is built; a revision stored before holds one.
+    const stored = (await t.request.get(`/api/v1/revisions/${id}`).expect(200)).body.snapshot as Snapshot;
+    stored.backends[0].check = {
+      type: 'cmpp',
+      inter: 5000,
+      fall: 3,
+      rise: 2,
+      cmpp: { sourceAddr: '901234', secret: 'Cl3ar-Secret', version: '2.0' },
+    };
+    writeDatabase(t.dbPath, 'UPDATE revisions SET snapshot = ? WHERE id = ?', JSON.stringify(stored), id);
+    const res = await t.request.get(`/api/v1/revisions/${id}/haproxy.cfg`).expect(200);
+    expect(res.text).toContain('# check cmpp (a CMPP 2.0 login) has no HAProxy equivalent');
+    expect(res.text).toContain('\nbackend ismg\n');
+    expect(res.text).not.toContain('Cl3ar-Secret');
+    expect(res.text).not.toContain('901234');
+    if (!missing) {
+      const check = haproxyCheck(res.text);
+      expect(check.status, `${check.output}\n${res.text}`).toBe(0);
+    }
+  });
+});
+
 describe('the export of a pruned revision', () => {
   let t: StartedApp;
   beforeAll(async () => {
@@ -307,13 +363,7 @@ describe('the export of a pruned revision', () => {
     const head = await headRevision(t);
     await t.request.get(`/api/v1/revisions/${head - 1}/haproxy.cfg`).expect(200);
     // Age every revision past the retention, as the retention tests do, then prune as the timer would.
-    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
-      prepare(sql: string): { run(...params: unknown[]): unknown };
-      close(): void;
-    };
-    const sqlite = new Database(t.dbPath);
-    sqlite.prepare("UPDATE revisions SET createdAt = datetime('now', '-200 days')").run();
-    sqlite.close();
+    writeDatabase(t.dbPath, "UPDATE revisions SET createdAt = datetime('now', '-200 days')");
     expect((await t.app.get(RetentionService).prune()).revisions).toBe(head - 1);
     expectError(await t.request.get(`/api/v1/revisions/${head - 1}/haproxy.cfg`), 404);
     expectError(await t.request.get(`/api/v1/revisions/${head - 1}`), 404);
