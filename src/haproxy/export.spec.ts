@@ -163,6 +163,26 @@ describe('exportHaproxy', () => {
     expect(bindOf('::ffff:127.0.0.2')).toBe('bind 127.0.0.2:5');
   });
 
+  it('writes IPv6 server addresses in brackets, and one with a zone (HAProxy reads none) without an address', () => {
+    const serverLine = (address: string) =>
+      lines(
+        exportHaproxy(
+          config({ backends: [backend({ servers: [{ ...backend().servers[0], address }] })] }),
+          at,
+        ),
+      ).find((l) => l.startsWith('server '));
+    expect(serverLine('::1')).toMatch(/^server s \[::1\]:7890 /);
+    expect(serverLine('fe80::1%lo')).toMatch(/^server s \[fe80::1%lo\]:7890 init-addr none weight 1 /);
+    expect(
+      exportHaproxy(
+        config({ backends: [backend({ servers: [{ ...backend().servers[0], address: 'fe80::1%lo' }] })] }),
+        at,
+      ),
+    ).toContain(
+      '    # HAProxy 2.6 reads no IPv6 zone (fe80::1%lo): this server starts without an address.\n    server s ',
+    );
+  });
+
   it('follows host names through a resolvers section, and adds none for IP addresses', () => {
     expect(exportHaproxy(config(), at)).not.toContain('resolvers');
     const text = exportHaproxy(

@@ -137,7 +137,13 @@ function backendSection(backend: Backend): string[] {
 
 function serverLines(backend: Backend, server: Server): string[] {
   const words = [`server ${haproxyName(server.name)} ${serverAddress(server.address, server.port)}`];
-  if (isHostName(server.address)) {
+  const notes: string[] = [];
+  if (hasZone(server.address)) {
+    notes.push(
+      `    # HAProxy 2.6 reads no IPv6 zone (${server.address}): this server starts without an address.`,
+    );
+    words.push('init-addr none');
+  } else if (isHostName(server.address)) {
     // Starts even when the name does not resolve (the server is then down), as Tether boots.
     words.push(`resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr last,libc,none`);
   }
@@ -151,7 +157,7 @@ function serverLines(backend: Backend, server: Server): string[] {
   if (backend.sendProxy === 'v1') words.push('send-proxy');
   if (backend.sendProxy === 'v2') words.push('send-proxy-v2');
   if (backend.onMarkedDown === 'shutdown-sessions') words.push('on-marked-down shutdown-sessions');
-  return [...renamed('server', server.name, '    '), `    ${words.join(' ')}`];
+  return [...renamed('server', server.name, '    '), ...notes, `    ${words.join(' ')}`];
 }
 
 function bindAddress(address: string, port: number): string {
@@ -163,6 +169,11 @@ function bindAddress(address: string, port: number): string {
 
 function serverAddress(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** An IPv6 address with a zone (`fe80::1%eth0`): Node connects to it, HAProxy 2.6 cannot parse it. */
+function hasZone(address: string): boolean {
+  return isIP(address) === 6 && address.includes('%');
 }
 
 function isHostName(address: string): boolean {

@@ -132,7 +132,8 @@ function everyField(ports: number[]): Snapshot {
 
 describe.skipIf(missing !== undefined)('haproxy -c on the edges of the model', () => {
   it('accepts every name Tether can hold, the longest allow-list and every bind form', () => {
-    // Names of older configs (`.`, `..`), HAProxy's own words, our acl and resolvers names, the longest name.
+    // Names of older configs (`.`, `..`), HAProxy's own words, our acl and resolvers names, the longest name;
+    // servers at every address form Tether accepts (an IPv6 zone included).
     const names = ['.', '..', '-', '_', '1', 'GLOBAL', 'defaults', 'frontend', 'backend', 'listen'];
     names.push('tether_allow', 'tether_dns', 'x'.repeat(64), `A-z_0.9${'-'.repeat(57)}`);
     const allow = Array.from({ length: LIMITS.allowEntries }, (_, i) =>
@@ -145,7 +146,9 @@ describe.skipIf(missing !== undefined)('haproxy -c on the edges of the model', (
         bind: { address: binds[i % binds.length], port: 20000 + i },
       })),
       // Each backend is named as a frontend, its server as itself.
-      names.map((name) => backend(name, [server(name, 1, { address: name === '1' ? '::1' : 'localhost' })])),
+      names.map((name, i) =>
+        backend(name, [server(name, 1, { address: ['::1', 'fe80::1%lo', 'localhost', '10.1.2.3'][i % 4] })]),
+      ),
     );
     const check = haproxyCheck(exportHaproxy(config, { revision: 1, exportedAt: new Date() }));
     expect(check.status, check.output).toBe(0);
