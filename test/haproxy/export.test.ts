@@ -1,12 +1,8 @@
 // haproxy.cfg export (issue 9, point 2), against Debian's HAProxy 2.6: a config using every field and every
 // enum value gives a file `haproxy -c` accepts and whose directives say the same; a real HAProxy started on a
 // revision's export serves the same servers Tether served for it; headers, 404 and 400 of the routes.
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BALANCE_ALGORITHMS,
@@ -34,24 +30,10 @@ import { exportHaproxy } from '../../src/haproxy/export.js';
 import { RetentionService } from '../../src/retention/retention.service.js';
 import { LIMITS } from '../../src/schema/fields.js';
 import { haproxyMissing, startHaproxy, type Haproxy } from '../stats/haproxy.js';
+import { haproxyCheck } from './haproxy-check.js';
 
 const missing = haproxyMissing();
 if (missing) console.warn(`skipping the haproxy -c and live HAProxy export checks: ${missing}`);
-
-/** `haproxy -c -f` on the text: its exit status and what it printed. */
-function haproxyCheck(text: string): { status: number | null; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tether-export-'));
-  try {
-    writeFileSync(join(dir, 'haproxy.cfg'), text);
-    const run = spawnSync('haproxy', ['-c', '-f', join(dir, 'haproxy.cfg')], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
-    return { status: run.status, output: `${run.stdout}${run.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The directive lines of one section (`backend b`), comments left out. */
 function section(text: string, head: string): string[] {
