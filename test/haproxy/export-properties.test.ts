@@ -102,7 +102,7 @@ const config: fc.Arbitrary<Snapshot> = fc
                     bind: fc.record({ address: bindAddress(), port: fc.constant(20_000 + i) }),
                     backend: fc.constantFrom(...backendNames),
                     maxconn: count(1_000_000),
-                    allow: fc.array(cidr(), { minLength: 1, maxLength: 70 }),
+                    allow: fc.array(cidr(), { minLength: 1, maxLength: 100, size: 'max' }),
                     enabled: fc.boolean(),
                   },
                   { requiredKeys: ['name', 'bind', 'backend', 'enabled'] },
