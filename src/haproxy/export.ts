@@ -44,7 +44,8 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
   out.push(
     'defaults',
     '    mode tcp',
-    // Tether's maxconn caps all frontends together (global); as a default it caps each frontend at no less.
+    // Tether's maxconn caps all frontends together (global above); HAProxy's defaults maxconn caps each
+    // frontend without its own, and at the same number it never bites before the global one does.
     `    maxconn ${maxconn}`,
     `    timeout connect ${timeouts.connect}ms`,
     `    timeout client ${timeouts.client}ms`,
