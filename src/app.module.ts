@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FrontendsModule } from './frontends/frontends.module.js';
+import { HaproxyExportModule } from './haproxy/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { RevisionsModule } from './revisions/revisions.module.js';
@@ -42,6 +43,7 @@ const FEATURE_MODULES = [
   StatsModule,
   SessionsModule,
   RetentionModule,
+  HaproxyExportModule,
 ];
 
 @Module({})

@@ -61,6 +61,8 @@ const POLICY: Record<string, Rule> = {
   'GET /api/v1/revisions/:id': 'viewer',
   'GET /api/v1/revisions/:id/diff': 'viewer',
   'POST /api/v1/revisions/:id/rollback': 'admin',
+  'GET /api/v1/revisions/:id/haproxy.cfg': 'viewer',
+  'GET /api/v1/export/haproxy.cfg': 'viewer',
 
   'GET /api/v1/stats': 'viewer',
   'GET /api/v1/stats/stream': 'viewer',

@@ -38,6 +38,8 @@ describe('CMPP check secret', () => {
       '/api/v1/audit',
       ...ids.map((id: number) => `/api/v1/revisions/${id}`),
       ...ids.map((id: number) => `/api/v1/revisions/${id}/diff?against=${Math.min(...ids)}`),
+      '/api/v1/export/haproxy.cfg',
+      ...ids.map((id: number) => `/api/v1/revisions/${id}/haproxy.cfg`),
     ];
     for (const role of ROLES) {
       const client = await t.as(role);

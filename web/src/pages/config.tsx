@@ -234,7 +234,10 @@ export function ConfigPage() {
       <p class="muted small">
         Current revision: <b>{config.revision ?? '–'}</b>. Every change is reviewed (diff and impact on live
         traffic) before it is applied as a new revision; a config change never cuts a connection.
-        {!mayEdit && ' Your role can read the configuration; changes need the admin role.'}
+        {!mayEdit && ' Your role can read the configuration; changes need the admin role.'}{' '}
+        <a href="/api/v1/export/haproxy.cfg" download={`tether-r${config.revision ?? 0}.cfg`}>
+          Download as haproxy.cfg
+        </a>
       </p>
       <section class="panel">
         <h2>Frontends</h2>

@@ -148,6 +148,13 @@ export function History() {
                   <td data-label="Kind">{r.kind}</td>
                   <td data-label="Message">{r.message || <span class="muted">–</span>}</td>
                   <td data-label="Actions">
+                    <a
+                      href={`/api/v1/revisions/${r.id}/haproxy.cfg`}
+                      download={`tether-r${r.id}.cfg`}
+                      aria-label={`Download revision ${r.id} as haproxy.cfg`}
+                    >
+                      haproxy.cfg
+                    </a>{' '}
                     {r.id !== head && (
                       <button
                         type="button"

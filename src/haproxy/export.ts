@@ -1,0 +1,201 @@
+// A snapshot as a haproxy.cfg that Debian's HAProxy 2.6 accepts (`haproxy -c -f`) and that configures the
+// same listeners, servers, balancing, checks and timeouts. Plain and deterministic (the caller gives the
+// times), so the REST route, a CLI or a test can all use it. What maps to what, and what has no HAProxy
+// equivalent: docs/haproxy-export.md.
+import { isIP } from 'node:net';
+import { canonicalIp, parseCidr } from '../schema/addresses.js';
+import type { Backend, BalanceAlgorithm, Frontend, Server, Snapshot } from '../schema/snapshot.js';
+
+export interface ExportSource {
+  /** The revision the snapshot is (0: nothing applied yet). */
+  revision: number;
+  /** When that revision was stored; absent for revision 0. */
+  createdAt?: Date;
+  /** When the file is made. */
+  exportedAt: Date;
+}
+
+/** Characters HAProxy allows in proxy and server names (its `invalid_char`). */
+const HAPROXY_NAME = /^[A-Za-z0-9_.:-]+$/;
+/** The acl of an allow-list; acl names are per proxy, so one name serves every frontend. */
+const ALLOW_ACL = 'tether_allow';
+/** The resolvers section that follows server host names (docs/host-names.md: re-resolved every 30 s). */
+const RESOLVERS = 'tether_dns';
+/** Debian's haproxy.cfg puts its stats socket here (the package makes the directory). */
+const STATS_SOCKET = '/run/haproxy/admin.sock';
+/** HAProxy keeps at most 64 words on a line; an allow-list is split over several `acl` lines (ORed). */
+const ACL_ENTRIES_PER_LINE = 32;
+
+const BALANCE: Record<BalanceAlgorithm, string> = {
+  source: 'source',
+  roundrobin: 'roundrobin',
+  leastconn: 'leastconn',
+  first: 'first',
+  // Handled below with its comment: HAProxy cannot read the CMPP account.
+  'cmpp-account': 'source',
+};
+
+export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string {
+  const out: string[] = [...header(source), ''];
+  const { maxconn, timeouts } = snapshot.defaults;
+  out.push('global', `    maxconn ${maxconn}`);
+  if (!snapshot.frontends.some((f) => f.enabled)) out.push(...lonelySocket());
+  out.push('');
+  out.push(
+    'defaults',
+    '    mode tcp',
+    // Tether's maxconn caps all frontends together (global above); HAProxy's defaults maxconn caps each
+    // frontend without its own, and at the same number it never bites before the global one does.
+    `    maxconn ${maxconn}`,
+    `    timeout connect ${timeouts.connect}ms`,
+    `    timeout client ${timeouts.client}ms`,
+    `    timeout server ${timeouts.server}ms`,
+    `    timeout check ${timeouts.check}ms`,
+    '',
+  );
+  if (snapshot.backends.some((b) => b.servers.some((s) => isHostName(s.address)))) {
+    out.push(...resolvers(), '');
+  }
+  for (const frontend of snapshot.frontends) out.push(...frontendSection(frontend), '');
+  for (const backend of snapshot.backends) out.push(...backendSection(backend), '');
+  return out.join('\n');
+}
+
+function header(source: ExportSource): string[] {
+  const made = source.createdAt ? ` (stored ${source.createdAt.toISOString()})` : '';
+  return [
+    `# haproxy.cfg exported by Tether from revision ${source.revision}${made}`,
+    `# at ${source.exportedAt.toISOString()}. Checked against HAProxy 2.6 (haproxy -c -f).`,
+    '# What maps to what and what has no HAProxy equivalent: docs/haproxy-export.md in Tether.',
+    '# Server admin states (ready/drain/maint) are runtime state, not config: they are not exported.',
+  ];
+}
+
+/**
+ * HAProxy refuses to start without a listener (`haproxy -c` exits 2), where Tether runs with no frontend
+ * enabled; the stats socket is a listener, at Debian's default path.
+ */
+function lonelySocket(): string[] {
+  return [
+    '    # No frontend is enabled and HAProxy starts only with a listener: this stats socket is the one.',
+    `    stats socket ${STATS_SOCKET} mode 660 level admin`,
+  ];
+}
+
+function resolvers(): string[] {
+  return [
+    '# Server host names are resolved with the system resolver and re-resolved every 30 s, as in Tether.',
+    `resolvers ${RESOLVERS}`,
+    '    parse-resolv-conf',
+    '    timeout resolve 30s',
+    '    hold valid 30s',
+  ];
+}
+
+function frontendSection(frontend: Frontend): string[] {
+  const lines = [...renamed('frontend', frontend.name), `frontend ${haproxyName(frontend.name)}`];
+  lines.push(`    bind ${bindAddress(frontend.bind.address, frontend.bind.port)}`);
+  if (!frontend.enabled) lines.push('    disabled');
+  if (frontend.maxconn !== undefined) lines.push(`    maxconn ${frontend.maxconn}`);
+  if (frontend.allow && frontend.allow.length > 0) {
+    const blocks = frontend.allow.map(cidr);
+    for (let i = 0; i < blocks.length; i += ACL_ENTRIES_PER_LINE) {
+      lines.push(`    acl ${ALLOW_ACL} src ${blocks.slice(i, i + ACL_ENTRIES_PER_LINE).join(' ')}`);
+    }
+    lines.push(`    tcp-request connection reject if !${ALLOW_ACL}`);
+  }
+  if (frontend.inspect === 'cmpp') {
+    lines.push('    # inspect cmpp (reading CMPP frames) has no HAProxy equivalent: left out.');
+  }
+  lines.push(`    default_backend ${haproxyName(frontend.backend)}`);
+  return lines;
+}
+
+function backendSection(backend: Backend): string[] {
+  const lines = [...renamed('backend', backend.name), `backend ${haproxyName(backend.name)}`];
+  if (backend.balance === 'cmpp-account') {
+    lines.push(
+      '    # balance cmpp-account (hash of the CMPP account) has no HAProxy equivalent; the nearest is',
+      "    # balance source, Tether's own fallback when a client sends no CMPP_CONNECT.",
+    );
+  }
+  lines.push(`    balance ${BALANCE[backend.balance]}`, `    hash-type ${backend.hashType}`);
+  const check = backend.check;
+  if (check.type === 'cmpp') {
+    // Never the account or its secret: there is nothing in HAProxy to give them to.
+    lines.push(
+      `    # check cmpp (a CMPP${check.cmpp ? ` ${check.cmpp.version}` : ''} login) has no HAProxy equivalent: exported as a`,
+      '    # TCP connect check; its account and secret are not exported.',
+    );
+  }
+  if (check.type !== 'none') {
+    lines.push('    option tcp-check');
+    if (check.timeout !== undefined) lines.push(`    timeout check ${check.timeout}ms`);
+  }
+  for (const server of backend.servers) lines.push(...serverLines(backend, server));
+  return lines;
+}
+
+function serverLines(backend: Backend, server: Server): string[] {
+  const words = [`server ${haproxyName(server.name)} ${serverAddress(server.address, server.port)}`];
+  const notes: string[] = [];
+  if (hasZone(server.address)) {
+    notes.push(
+      `    # HAProxy 2.6 reads no IPv6 zone (${server.address}): this server starts without an address.`,
+    );
+    words.push('init-addr none');
+  } else if (isHostName(server.address)) {
+    // Starts even when the name does not resolve (the server is then down), as Tether boots.
+    words.push(`resolvers ${RESOLVERS} resolve-prefer ipv4 init-addr last,libc,none`);
+  }
+  words.push(`weight ${server.weight}`);
+  if (server.maxconn !== undefined) words.push(`maxconn ${server.maxconn}`);
+  if (server.backup) words.push('backup');
+  if (server.check && backend.check.type !== 'none') {
+    const { inter, fall, rise } = backend.check;
+    words.push(`check inter ${inter}ms fall ${fall} rise ${rise}`);
+  }
+  if (backend.sendProxy === 'v1') words.push('send-proxy');
+  if (backend.sendProxy === 'v2') words.push('send-proxy-v2');
+  if (backend.onMarkedDown === 'shutdown-sessions') words.push('on-marked-down shutdown-sessions');
+  return [...renamed('server', server.name, '    '), ...notes, `    ${words.join(' ')}`];
+}
+
+function bindAddress(address: string, port: number): string {
+  const ip = canonicalIp(address) ?? address;
+  if (isIP(ip) !== 6) return `${ip}:${port}`;
+  // Node listens on `::` for IPv4 too; say so rather than depend on the host's bindv6only.
+  return ip === '::' ? `[::]:${port} v4v6` : `[${ip}]:${port}`;
+}
+
+function serverAddress(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** An IPv6 address with a zone (`fe80::1%eth0`): Node connects to it, HAProxy 2.6 cannot parse it. */
+function hasZone(address: string): boolean {
+  return isIP(address) === 6 && address.includes('%');
+}
+
+function isHostName(address: string): boolean {
+  return isIP(address) === 0;
+}
+
+/** An allow-list entry as HAProxy writes it: IPv4-mapped blocks as the IPv4 block they are. */
+function cidr(entry: string): string {
+  const parsed = parseCidr(entry);
+  return parsed ? `${parsed.address}/${parsed.prefix}` : entry;
+}
+
+/**
+ * A name HAProxy accepts. Tether's names (schema/fields.ts NAME_SYNTAX) are a subset of HAProxy's, so this
+ * changes nothing in a config Tether accepted; it keeps the file valid should the two ever part.
+ */
+export function haproxyName(name: string): string {
+  return HAPROXY_NAME.test(name) ? name : name.replace(/[^A-Za-z0-9_.:-]/g, '_') || '_';
+}
+
+function renamed(what: string, name: string, indent = ''): string[] {
+  const valid = haproxyName(name);
+  return valid === name ? [] : [`${indent}# ${what} ${JSON.stringify(name)} is named ${valid} here.`];
+}
