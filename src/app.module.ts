@@ -12,6 +12,7 @@ import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SETTINGS, type Settings } from './settings.js';
+import { SocketModule } from './socket/socket.module.js';
 import { StatsModule } from './stats/stats.module.js';
 
 /** Makes the app's Settings injectable everywhere: `@Inject(SETTINGS) settings: Settings`. */
@@ -42,6 +43,7 @@ const FEATURE_MODULES = [
   StatsModule,
   SessionsModule,
   RetentionModule,
+  SocketModule,
 ];
 
 @Module({})

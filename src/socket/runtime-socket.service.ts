@@ -1,0 +1,179 @@
+// The HAProxy-compatible runtime socket (docs/runtime-socket.md): listens on TETHER_SOCKET (mode 600) and
+// answers the CLI commands through the same services as the REST API, as the admin user `socket`.
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ServerStatesService } from '../backends/server-states.service.js';
+import { BackendsService } from '../backends/backends.service.js';
+import type { ChangeContext } from '../common/change-context.js';
+import { DomainError, NotFoundError } from '../common/errors.js';
+import { ConfigService } from '../config/config.service.js';
+import { FrontendsService } from '../frontends/frontends.service.js';
+import { RUNTIME } from '../runtime/runtime.module.js';
+import type { AdminState, ProxyRuntimeApi } from '../runtime/types.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { SETTINGS, socketPathOf, type Settings } from '../settings.js';
+import { StatsService } from '../stats/stats.service.js';
+import type { CliTarget } from './cli-commands.js';
+import type { ProcessInfo } from './cli-formats.js';
+import { createCliServer } from './cli-server.js';
+
+/** Who acts through the socket: only the appliance's own user can open it (mode 600), so it acts as admin. */
+const SOCKET_CHANGE: ChangeContext = { actor: { username: 'socket', role: 'admin' }, sourceAddress: 'unix' };
+
+const VERSION = '0.1.0';
+
+@Injectable()
+export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicationShutdown, CliTarget {
+  private readonly logger = new Logger('RuntimeSocket');
+  private server?: ReturnType<typeof createCliServer>;
+  private listeningOn?: string;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    @Inject(SETTINGS) private readonly settings: Settings,
+    @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
+    private readonly config: ConfigService,
+    private readonly stats_: StatsService,
+    private readonly sessions_: SessionsService,
+    private readonly states: ServerStatesService,
+    private readonly backends: BackendsService,
+    private readonly frontends: FrontendsService,
+  ) {}
+
+  /** Where the socket listens (undefined when turned off or not yet started). */
+  get path(): string | undefined {
+    return this.listeningOn;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const path = socketPathOf(this.settings);
+    if (path === false) return;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    await removeStaleSocket(path);
+    const server = createCliServer(this, undefined, (error) => {
+      if (!(error instanceof DomainError)) this.logger.error(`command failed: ${(error as Error).message}`);
+    });
+    // Bound with no access for group and others from its first moment, then chmod for certainty.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(path, 0o600);
+    server.on('error', (error) => this.logger.error(`runtime socket: ${error.message}`));
+    this.server = server;
+    this.listeningOn = path;
+    this.logger.log(`runtime socket listening on ${path}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const client of server.sockets) client.destroy();
+    await closed;
+    // net.Server removes its socket file on close; this covers a path replaced behind our back.
+    if (this.listeningOn && existsSync(this.listeningOn)) {
+      try {
+        unlinkSync(this.listeningOn);
+      } catch {
+        // already gone
+      }
+    }
+    this.listeningOn = undefined;
+  }
+
+  // ---- CliTarget ----
+
+  snapshot() {
+    return this.config.snapshot;
+  }
+
+  stats() {
+    return this.runtime.stats();
+  }
+
+  showStat() {
+    return this.stats_.csv();
+  }
+
+  sessions() {
+    return this.runtime.sessions();
+  }
+
+  info(): ProcessInfo {
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      maxconn: this.config.snapshot.defaults.maxconn,
+    };
+  }
+
+  async setWeight(backend: string, server: string, weight: number): Promise<void> {
+    await this.backends.updateServer(backend, server, { weight }, { ...SOCKET_CHANGE });
+  }
+
+  async setAdminState(backend: string, server: string, state: AdminState): Promise<void> {
+    await this.states.setState(backend, server, { state }, { ...SOCKET_CHANGE });
+  }
+
+  async shutdownSessions(backend: string, server: string): Promise<number> {
+    return (await this.states.shutdownSessions(backend, server, { ...SOCKET_CHANGE })).closed;
+  }
+
+  async killSession(id: string): Promise<boolean> {
+    try {
+      await this.sessions_.kill(id, { ...SOCKET_CHANGE });
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async setFrontendEnabled(frontend: string, enabled: boolean): Promise<boolean> {
+    const result = await this.frontends.update(frontend, { enabled }, { ...SOCKET_CHANGE });
+    return result.changed;
+  }
+}
+
+/**
+ * A socket file left by a process that is gone is replaced; a live one (another Tether answers on it) or a
+ * file that is not a socket is refused rather than taken away.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new Error(`TETHER_SOCKET ${path} exists and is not a socket; refusing to replace it`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`TETHER_SOCKET ${path} is in use by another process`);
+  unlinkSync(path);
+}
