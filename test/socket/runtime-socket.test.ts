@@ -173,9 +173,9 @@ describe.skipIf(missing !== undefined)('runtime socket', () => {
       enabled: false,
       status: 'STOP',
     });
-    expect(await socat(path, 'disable frontend fe\n')).toBe('Frontend is already disabled.\n\n');
+    expect(await socat(path, 'disable frontend fe\n')).toBe('All sockets are already disabled.\n\n');
     expect(await socat(path, 'enable frontend fe\n')).toBe('\n');
-    expect(await socat(path, 'enable frontend fe\n')).toBe('Frontend is already enabled.\n\n');
+    expect(await socat(path, 'enable frontend fe\n')).toBe('All sockets are already enabled.\n\n');
     expect(await head()).toBe(before + 2);
     const entries = await auditOf('frontend.update');
     expect(entries.slice(0, 2).map((e) => [e.actor, e.target, e.result])).toEqual([
@@ -326,6 +326,16 @@ describe.skipIf(missing !== undefined)('runtime socket', () => {
     // The REST API is unaffected.
     expect((await started.request.get('/api/v1/config')).status).toBe(200);
   });
+
+  it('disconnects a silent interactive client after the idle timeout (10 s, as HAProxy’s stats timeout)', async () => {
+    const c = await converse(path);
+    expect(await c.ask('prompt')).toBe('\n> ');
+    const since = Date.now();
+    await Promise.race([c.closed, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    expect(c.socket.destroyed).toBe(true);
+    // Not before the timeout (a lower bound only: a busy machine may close it later).
+    expect(Date.now() - since).toBeGreaterThanOrEqual(9_000);
+  }, 30_000);
 
   it('in non-interactive mode closes once it has answered, without waiting for the client', async () => {
     const c = await converse(path);
