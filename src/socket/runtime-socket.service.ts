@@ -8,8 +8,9 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { ServerStatesService } from '../backends/server-states.service.js';
 import { BackendsService } from '../backends/backends.service.js';
 import type { ChangeContext } from '../common/change-context.js';
@@ -31,7 +32,7 @@ const SOCKET_CHANGE: ChangeContext = { actor: { username: 'socket', role: 'admin
 const VERSION = '0.1.0';
 
 @Injectable()
-export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicationShutdown, CliTarget {
+export class RuntimeSocketService implements OnApplicationBootstrap, OnModuleDestroy, CliTarget {
   private readonly logger = new Logger('RuntimeSocket');
   private server?: ReturnType<typeof createCliServer>;
   private listeningOn?: string;
@@ -46,6 +47,7 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicati
     private readonly states: ServerStatesService,
     private readonly backends: BackendsService,
     private readonly frontends: FrontendsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** Where the socket listens (undefined when turned off or not yet started). */
@@ -61,8 +63,9 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicati
     const server = createCliServer(this, undefined, (error) => {
       if (!(error instanceof DomainError)) this.logger.error(`command failed: ${(error as Error).message}`);
     });
-    // Bound with no access for group and others from its first moment, then chmod for certainty.
-    const umask = process.umask(0o177);
+    // Bound with no access for group and others from its first moment, then chmod for certainty
+    // (worker threads can't set the umask: there the chmod alone does it).
+    const umask = setUmask(0o177);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -72,7 +75,7 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicati
         });
       });
     } finally {
-      process.umask(umask);
+      if (umask !== undefined) setUmask(umask);
     }
     chmodSync(path, 0o600);
     server.on('error', (error) => this.logger.error(`runtime socket: ${error.message}`));
@@ -81,7 +84,8 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicati
     this.logger.log(`runtime socket listening on ${path}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Closed first at shutdown, before the config pipeline and the database stop taking changes. */
+  async onModuleDestroy(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
@@ -127,15 +131,22 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicati
   }
 
   async setWeight(backend: string, server: string, weight: number): Promise<void> {
-    await this.backends.updateServer(backend, server, { weight }, { ...SOCKET_CHANGE });
+    await this.audited('server.weight', `${backend}/${server}`, () =>
+      this.backends.updateServer(backend, server, { weight }, { ...SOCKET_CHANGE }),
+    );
   }
 
   async setAdminState(backend: string, server: string, state: AdminState): Promise<void> {
-    await this.states.setState(backend, server, { state }, { ...SOCKET_CHANGE });
+    await this.audited('server.state', `${backend}/${server}`, () =>
+      this.states.setState(backend, server, { state }, { ...SOCKET_CHANGE }),
+    );
   }
 
   async shutdownSessions(backend: string, server: string): Promise<number> {
-    return (await this.states.shutdownSessions(backend, server, { ...SOCKET_CHANGE })).closed;
+    const result = await this.audited('server.shutdown-sessions', `${backend}/${server}`, () =>
+      this.states.shutdownSessions(backend, server, { ...SOCKET_CHANGE }),
+    );
+    return result.closed;
   }
 
   async killSession(id: string): Promise<boolean> {
@@ -143,14 +154,47 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnApplicati
       await this.sessions_.kill(id, { ...SOCKET_CHANGE });
       return true;
     } catch (error) {
+      // HAProxy's answer for a session that is gone; not a failed change worth a row of its own.
       if (error instanceof NotFoundError) return false;
+      await this.recordFailure('session.kill', id, error);
       throw error;
     }
   }
 
   async setFrontendEnabled(frontend: string, enabled: boolean): Promise<boolean> {
-    const result = await this.frontends.update(frontend, { enabled }, { ...SOCKET_CHANGE });
+    const result = await this.audited('frontend.update', frontend, () =>
+      this.frontends.update(frontend, { enabled }, { ...SOCKET_CHANGE }),
+    );
     return result.changed;
+  }
+
+  /** A change the services refused is audited as failed, as the REST routes' interceptor does. */
+  private async audited<T>(action: string, target: string, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      await this.recordFailure(action, target, error);
+      throw error;
+    }
+  }
+
+  private recordFailure(action: string, target: string, error: unknown): Promise<void> {
+    return this.audit.recordFailure({
+      actor: SOCKET_CHANGE.actor,
+      sourceAddress: SOCKET_CHANGE.sourceAddress,
+      action,
+      target,
+      result: 'failed',
+      detail: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+function setUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAPROXY_26_HEADER } from '../../src/stats/haproxy-columns.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { freePort, holdPort, waitFor } from '../helpers/net.js';
 import { configure } from '../stats/setup.js';
 import { connectClient, echoServer, type Client, type EchoServer } from '../stats/tcp.js';
 import { converse, send, socat, socatMissing } from './cli.js';
@@ -182,6 +182,29 @@ describe.skipIf(missing !== undefined)('runtime socket', () => {
       ['socket', 'fe', 'ok'],
       ['socket', 'fe', 'ok'],
     ]);
+    await waitFor(
+      async () => (await started.request.get('/api/v1/frontends/fe')).body.status === 'OPEN',
+      5000,
+      'fe open again',
+    );
+  });
+
+  it('a change the pipeline refuses answers its message on one line, is audited as failed, changes nothing', async () => {
+    expect(await socat(path, 'disable frontend fe\n')).toBe('\n');
+    const before = await head();
+    const squatter = await holdPort(frontendPort);
+    try {
+      const answer = await socat(path, 'enable frontend fe\n');
+      expect(answer).toMatch(/^[^\n]*EADDRINUSE[^\n]*\n\n$/);
+      expect(await head()).toBe(before);
+      expect((await started.request.get('/api/v1/frontends/fe')).body.enabled).toBe(false);
+      const [entry] = await auditOf('frontend.update');
+      expect(entry).toMatchObject({ actor: 'socket', role: 'admin', target: 'fe', result: 'failed' });
+      expect(entry!.detail).toContain('EADDRINUSE');
+    } finally {
+      await squatter.close();
+    }
+    expect(await socat(path, 'enable frontend fe\n')).toBe('\n');
     await waitFor(
       async () => (await started.request.get('/api/v1/frontends/fe')).body.status === 'OPEN',
       5000,
