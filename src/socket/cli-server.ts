@@ -25,7 +25,7 @@ export const DEFAULT_CLI_LIMITS: CliServerLimits = {
 const CLOSE_GRACE_MS = 2000;
 
 /** Output not yet read by the client past which the next command waits for it to read. */
-const OUTPUT_HIGH_WATER = 256 * 1024;
+export const OUTPUT_HIGH_WATER = 256 * 1024;
 
 export const TOO_LONG = (limit: number) => `Command line too long (more than ${limit} bytes).\n\n`;
 export const TOO_MANY = (limit: number) => `Too many clients on the runtime socket (at most ${limit}).\n`;

@@ -50,6 +50,11 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnModuleDes
     private readonly audit: AuditService,
   ) {}
 
+  /** Its connections, for diagnostics and tests: unread output stays bounded however slow a client reads. */
+  get connections(): ReadonlySet<net.Socket> {
+    return this.server?.sockets ?? new Set();
+  }
+
   /** Where the socket listens (undefined when turned off or not yet started). */
   get path(): string | undefined {
     return this.listeningOn;

@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT_HIGH_WATER } from '../../src/socket/cli-server.js';
+import { RuntimeSocketService } from '../../src/socket/runtime-socket.service.js';
 import { HAPROXY_26_HEADER } from '../../src/stats/haproxy-columns.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { freePort, holdPort, waitFor } from '../helpers/net.js';
@@ -348,6 +351,31 @@ describe.skipIf(missing !== undefined)('runtime socket', () => {
     expect(answers.some((a) => a.startsWith('# pxname') && a.endsWith(',\n\n'))).toBe(true);
     // The REST API is unaffected.
     expect((await started.request.get('/api/v1/config')).status).toBe(200);
+  });
+
+  it('holds little for clients that send much and never read: output waits for them, others are served', async () => {
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 8; i++) {
+      const socket = net.connect(path);
+      socket.on('error', () => undefined);
+      socket.pause();
+      socket.write('prompt\n');
+      for (let j = 0; j < 20; j++) socket.write(`${Array(300).fill('show stat').join(';')}\n`);
+      sockets.push(socket);
+    }
+    const service = started.app.get(RuntimeSocketService);
+    await waitFor(() => service.connections.size === 8, 5000, '8 connections');
+    // Each has stopped at the output bound (plus the one answer that crossed it), reading no more input.
+    await waitFor(
+      () => [...service.connections].every((c) => c.writableLength > OUTPUT_HIGH_WATER),
+      10_000,
+      'the stalled clients at the output bound',
+    );
+    for (const c of service.connections) expect(c.writableLength).toBeLessThan(OUTPUT_HIGH_WATER + 64 * 1024);
+    expect(await send(path, 'show backend\n')).toBe('# name\nbe\n\n');
+    expect((await started.request.get('/api/v1/config')).status).toBe(200);
+    for (const socket of sockets) socket.destroy();
+    await waitFor(() => service.connections.size === 0, 5000, 'the stalled clients gone');
   });
 
   it('disconnects a silent interactive client after the idle timeout (10 s, as HAProxy’s stats timeout)', async () => {
