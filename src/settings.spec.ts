@@ -15,6 +15,7 @@ describe('settingsFromEnv', () => {
       '/var/lib/tether/tether.sock',
     );
     expect(socketPathOf(settingsFromEnv({ TETHER_SOCKET: '' }))).toBe('data/tether.sock');
+    expect(socketPathOf(settingsFromEnv({ TETHER_DB: ':memory:' }))).toBe(false);
   });
 
   it('refuses a TETHER_SOCKET path too long to bind, naming the variable', () => {

@@ -87,9 +87,12 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   };
 }
 
-/** Where the runtime socket listens, or false when it is turned off: by default tether.sock beside the database. */
+/** Where the runtime socket listens, or false when it is turned off: by default tether.sock beside the database
+ *  file (none for an in-memory database). */
 export function socketPathOf(settings: Pick<Settings, 'socketPath' | 'dbPath'>): string | false {
   if (settings.socketPath !== undefined) return settings.socketPath;
+  // An in-memory database has no directory to put the socket beside.
+  if (settings.dbPath === ':memory:') return false;
   return join(dirname(settings.dbPath), 'tether.sock');
 }
 

@@ -3,6 +3,7 @@
 import type { Snapshot } from '../schema/snapshot.js';
 import type { AdminState, RuntimeStats, SessionInfo } from '../runtime/types.js';
 import {
+  filterShowStat,
   renderBackends,
   renderServersState,
   renderSessionDetail,
@@ -58,7 +59,15 @@ const COMMANDS: Command[] = [
     words: ['show', 'info'],
     run: async (_, t) => say(renderShowInfo(await t.stats(), t.info(), Date.now())),
   },
-  { words: ['show', 'stat'], run: async (_, t) => say(await t.showStat()) },
+  {
+    words: ['show', 'stat'],
+    run: async (args, t) => {
+      const format = args.find((a) => a === 'json' || a === 'typed');
+      if (format) return line(MESSAGES.statFormat(format));
+      const csv = filterShowStat(await t.showStat(), args);
+      return csv === undefined ? line(MESSAGES.noSuchProxy) : say(csv);
+    },
+  },
   {
     words: ['show', 'servers', 'state'],
     run: async (args, t) => {

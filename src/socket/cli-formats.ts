@@ -1,6 +1,7 @@
 // Answers of the read-only CLI commands in HAProxy 2.6's formats (`show info`, `show servers state`,
 // `show backend`, `show sess`, `show errors`), built from the runtime's plain stats and sessions.
 import type { Snapshot } from '../schema/snapshot.js';
+import { HAPROXY_26_COLUMNS } from '../stats/haproxy-columns.js';
 import type { CheckStatus, RuntimeStats, ServerStats, SessionInfo } from '../runtime/types.js';
 
 export interface ProcessInfo {
@@ -249,4 +250,45 @@ function haproxyDate(at: number, micro: boolean): string {
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
+}
+
+const COLUMN = {
+  pxname: HAPROXY_26_COLUMNS.indexOf('pxname'),
+  status: HAPROXY_26_COLUMNS.indexOf('status'),
+  iid: HAPROXY_26_COLUMNS.indexOf('iid'),
+  sid: HAPROXY_26_COLUMNS.indexOf('sid'),
+  type: HAPROXY_26_COLUMNS.indexOf('type'),
+};
+
+/**
+ * `show stat [{<iid>|<proxy>} <type> <sid>] [up|no-maint]` on the CSV: HAProxy's filters. `type` is a mask
+ * (1 frontends, 2 backends, 4 servers, -1 all), `sid` picks one server by its id, `up` keeps only the servers
+ * that are up, `no-maint` drops those in maintenance. undefined when the proxy is not known ("No such proxy.").
+ * The columns read (up to `type`) never hold a quoted comma, so a plain split finds them.
+ */
+export function filterShowStat(csv: string, args: string[]): string | undefined {
+  const words = args.filter((a) => a !== 'up' && a !== 'no-maint' && a !== 'desc');
+  const filter = words.length >= 3 ? words.slice(0, 3) : undefined;
+  const up = args.includes('up');
+  const noMaint = args.includes('no-maint');
+  if (!filter && !up && !noMaint) return csv;
+  const [header, ...rows] = csv.split('\n').filter((l) => l !== '');
+  const proxy = filter?.[0] ?? '-1';
+  const byId = /^-?\d+$/.test(proxy);
+  if (!byId && !rows.some((r) => r.split(',', 1)[0] === proxy)) return undefined;
+  const mask = filter ? parseInt(filter[1], 10) || 0 : -1;
+  const sid = filter ? parseInt(filter[2], 10) : -1;
+  const kept = rows.filter((row) => {
+    const f = row.split(',', COLUMN.type + 1);
+    if (proxy !== '-1' && (byId ? f[COLUMN.iid] !== proxy : f[COLUMN.pxname] !== proxy)) return false;
+    const type = Number(f[COLUMN.type]);
+    if ((mask & (1 << type)) === 0) return false;
+    if (type !== 2) return true;
+    if (sid !== -1 && !Number.isNaN(sid) && Number(f[COLUMN.sid]) !== sid) return false;
+    const status = f[COLUMN.status];
+    if (up && !/^(UP|DRAIN|no check)/.test(status)) return false;
+    if (noMaint && status === 'MAINT') return false;
+    return true;
+  });
+  return [header, ...kept].join('\n') + '\n';
 }

@@ -91,8 +91,13 @@ function serveClient(
     if (socket.destroyed) return;
     if (!socket.write(text) && socket.writableLength > OUTPUT_HIGH_WATER) {
       await new Promise<void>((resolve) => {
-        socket.once('drain', resolve);
-        socket.once('close', resolve);
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
       });
     }
   };

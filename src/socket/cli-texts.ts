@@ -53,4 +53,8 @@ export const MESSAGES = {
   sessionExpected: "Session pointer expected (use 'show sess').",
   noSuchSession: "No such session (use 'show sess').",
   sessionNotFound: 'Session not found.',
+  noSuchProxy: 'No such proxy.',
+  // Tether's own: a format asked for and not given would mislead a script.
+  statFormat: (format: string) =>
+    `'show stat ${format}' is not supported by Tether: 'show stat' answers HAProxy's CSV only.`,
 } as const;

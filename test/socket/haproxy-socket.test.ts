@@ -157,8 +157,7 @@ describe.skipIf(missing !== undefined)('runtime socket, side by side with HAProx
     }
   });
 
-  it('show stat: the same header line, rows and columns', async () => {
-    const answers = await both('show stat\n');
+  it('show stat, whole and filtered: the same header line, rows and columns', async () => {
     const parse = (text: string) => {
       const lines = text.split('\n');
       return {
@@ -167,7 +166,22 @@ describe.skipIf(missing !== undefined)('runtime socket, side by side with HAProx
         end: lines.slice(-2),
       };
     };
-    expect(parse(answers.tether)).toEqual(parse(answers.haproxy));
+    for (const filter of [
+      '',
+      ' -1 4 -1',
+      ' be 4 -1',
+      ' -1 1 -1',
+      ' be 2 1',
+      ' -1 x -1',
+      ' be',
+      ' up',
+      ' no-maint',
+    ]) {
+      const answers = await both(`show stat${filter}\n`);
+      expect(parse(answers.tether), filter).toEqual(parse(answers.haproxy));
+    }
+    const unknown = await both('show stat nope 4 -1\n');
+    expect(unknown.tether).toBe(unknown.haproxy);
   });
 
   it('show info: the same keys in the same order', async () => {

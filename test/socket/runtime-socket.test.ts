@@ -86,6 +86,23 @@ describe.skipIf(missing !== undefined)('runtime socket', () => {
     expect(rest.split('\n')[0]).toBe(lines[0]);
   });
 
+  it('show stat takes HAProxy’s filters and refuses the formats it does not give', async () => {
+    const rows = async (command: string) =>
+      (await socat(path, `${command}\n`))
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((l) => l.split(',').slice(0, 2).join('/'));
+    expect(await rows('show stat -1 4 -1')).toEqual(['be/s1', 'be/s2']);
+    expect(await rows('show stat be 2 -1')).toEqual(['be/BACKEND']);
+    expect(await rows('show stat -1 1 -1')).toEqual(['fe/FRONTEND']);
+    expect(await rows('show stat -1 4 2')).toEqual(['be/s2']);
+    expect(await socat(path, 'show stat nope 4 -1\n')).toBe('No such proxy.\n\n');
+    expect(await socat(path, 'show stat json\n')).toBe(
+      "'show stat json' is not supported by Tether: 'show stat' answers HAProxy's CSV only.\n\n",
+    );
+  });
+
   it('help lists the commands with HAProxy’s header', async () => {
     const answer = await socat(path, 'help\n');
     expect(answer.split('\n')[0]).toBe('The following commands are valid at this level:');
