@@ -1,8 +1,9 @@
 // The HAProxy-compatible runtime socket (docs/runtime-socket.md): listens on TETHER_SOCKET (mode 600) and
 // answers the CLI commands through the same services as the REST API, as the admin user `socket`.
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   Inject,
   Injectable,
@@ -29,7 +30,22 @@ import { createCliServer } from './cli-server.js';
 /** Who acts through the socket: only the appliance's own user can open it (mode 600), so it acts as admin. */
 const SOCKET_CHANGE: ChangeContext = { actor: { username: 'socket', role: 'admin' }, sourceAddress: 'unix' };
 
-const VERSION = '0.1.0';
+/** Tether's version for `show info`: from the nearest package.json above this file ('unknown' without one). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 6; depth++) {
+    try {
+      const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: unknown })
+        .version;
+      return typeof version === 'string' ? version : 'unknown';
+    } catch {
+      dir = dirname(dir);
+    }
+  }
+  return 'unknown';
+}
+
+const VERSION = packageVersion();
 
 @Injectable()
 export class RuntimeSocketService implements OnApplicationBootstrap, OnModuleDestroy, CliTarget {

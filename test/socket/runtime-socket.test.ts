@@ -3,7 +3,7 @@
 // revision, an admin state isn't), audited as `socket`; the socket file mode 600, replaced when stale,
 // removed at shutdown; bounded against abuse.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -122,6 +122,9 @@ describe.skipIf(missing !== undefined)('runtime socket', () => {
         .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
     );
     expect(info.get('Name')).toBe('Tether');
+    expect(info.get('Version')).toBe(
+      (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version,
+    );
     expect(info.get('Pid')).toBe(String(process.pid));
     expect(info.get('Uptime')).toMatch(/^\d+d \d+h\d\dm\d\ds$/);
     for (const key of ['Version', 'Maxconn', 'CurrConns', 'CumConns', 'Listeners', 'Uptime_sec']) {
