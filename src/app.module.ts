@@ -13,6 +13,7 @@ import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SETTINGS, type Settings } from './settings.js';
+import { SocketModule } from './socket/socket.module.js';
 import { StatsModule } from './stats/stats.module.js';
 
 /** Makes the app's Settings injectable everywhere: `@Inject(SETTINGS) settings: Settings`. */
@@ -44,6 +45,7 @@ const FEATURE_MODULES = [
   SessionsModule,
   RetentionModule,
   HaproxyExportModule,
+  SocketModule,
 ];
 
 @Module({})

@@ -1,15 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, settingsFromEnv } from './settings.js';
+import { DEFAULT_SETTINGS, settingsFromEnv, socketPathOf } from './settings.js';
 
 describe('settingsFromEnv', () => {
   it('takes the defaults from an empty environment', () => {
     expect(settingsFromEnv({})).toMatchObject(DEFAULT_SETTINGS);
   });
 
-  it('refuses TETHER_SOCKET while the runtime socket is not built, instead of ignoring it', () => {
-    expect(() => settingsFromEnv({ TETHER_SOCKET: '/tmp/tether.sock' })).toThrow(
-      /TETHER_SOCKET is not supported yet/,
+  it('takes TETHER_SOCKET as the runtime socket path; off turns it off; unset puts it beside the database', () => {
+    expect(settingsFromEnv({ TETHER_SOCKET: '/tmp/tether.sock' }).socketPath).toBe('/tmp/tether.sock');
+    expect(settingsFromEnv({ TETHER_SOCKET: 'off' }).socketPath).toBe(false);
+    expect(socketPathOf(settingsFromEnv({ TETHER_SOCKET: 'off' }))).toBe(false);
+    expect(socketPathOf(settingsFromEnv({}))).toBe('data/tether.sock');
+    expect(socketPathOf(settingsFromEnv({ TETHER_DB: '/var/lib/tether/t.db' }))).toBe(
+      '/var/lib/tether/tether.sock',
     );
+    expect(socketPathOf(settingsFromEnv({ TETHER_SOCKET: '' }))).toBe('data/tether.sock');
+    expect(socketPathOf(settingsFromEnv({ TETHER_DB: ':memory:' }))).toBe(false);
+  });
+
+  it('refuses a TETHER_SOCKET path too long to bind, naming the variable', () => {
+    expect(() => settingsFromEnv({ TETHER_SOCKET: '/tmp/' + 'x'.repeat(120) })).toThrow(/TETHER_SOCKET/);
   });
 
   it('refuses a port that is not a port number, naming the variable', () => {

@@ -1,5 +1,6 @@
 // Settings come from the environment (README.md, "Settings"); createApp takes them as plain data so
 // main.ts and the tests build the very same application.
+import { dirname, join } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
 
 export interface Settings {
@@ -29,6 +30,9 @@ export interface Settings {
   nodeInternals: boolean;
   /** Most verbose Nest log level printed: error, warn, log, debug, verbose. */
   logLevel: LogLevel;
+  /** Path of the HAProxy-compatible runtime socket (docs/runtime-socket.md); undefined: tether.sock beside the
+   *  database file; false (TETHER_SOCKET=off): no socket. */
+  socketPath?: string | false;
 }
 
 /** Injection token for the app's Settings. */
@@ -49,11 +53,10 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`TETHER_HTTP_PORT must be a port number, got "${env.TETHER_HTTP_PORT}"`);
   }
-  // A setting accepted but not acted on would mislead: refuse it until the runtime socket is built.
-  if (env.TETHER_SOCKET !== undefined) {
-    throw new Error(
-      'TETHER_SOCKET is not supported yet: the HAProxy-compatible runtime socket is not built; unset it',
-    );
+  const socket = env.TETHER_SOCKET;
+  // A Unix socket path longer than sun_path (108 bytes with its NUL) cannot be bound: refuse it at start.
+  if (socket && socket !== 'off' && Buffer.byteLength(socket) > 107) {
+    throw new Error(`TETHER_SOCKET must be a path of at most 107 bytes, got "${socket}"`);
   }
   const logLevel = (env.TETHER_LOG_LEVEL ?? DEFAULT_SETTINGS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -80,7 +83,17 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     revisionsKept: positiveIntOf(env, 'TETHER_REVISIONS_KEPT'),
     nodeInternals: internals === 'on',
     logLevel,
+    socketPath: socket === 'off' ? false : socket || undefined,
   };
+}
+
+/** Where the runtime socket listens, or false when it is turned off: by default tether.sock beside the database
+ *  file (none for an in-memory database). */
+export function socketPathOf(settings: Pick<Settings, 'socketPath' | 'dbPath'>): string | false {
+  if (settings.socketPath !== undefined) return settings.socketPath;
+  // An in-memory database has no directory to put the socket beside.
+  if (settings.dbPath === ':memory:') return false;
+  return join(dirname(settings.dbPath), 'tether.sock');
 }
 
 function positiveIntOf(env: Record<string, string | undefined>, name: string): number | undefined {

@@ -13,6 +13,6 @@ import { ServersController } from './servers.controller.js';
   imports: [TypeOrmModule.forFeature([BackendEntity, ServerEntity, ServerStateEntity]), ConfigModule],
   controllers: [BackendsController, ServersController],
   providers: [BackendsService, ServerStatesService],
-  exports: [ServerStatesService],
+  exports: [ServerStatesService, BackendsService],
 })
 export class BackendsModule {}

@@ -10,5 +10,6 @@ import { FrontendsService } from './frontends.service.js';
   imports: [TypeOrmModule.forFeature([FrontendEntity]), ConfigModule],
   controllers: [FrontendsController],
   providers: [FrontendsService, FrontendOpenAudit],
+  exports: [FrontendsService],
 })
 export class FrontendsModule {}

@@ -7,5 +7,6 @@ import { SessionsService } from './sessions.service.js';
   imports: [ConfigModule],
   controllers: [SessionsController],
   providers: [SessionsService],
+  exports: [SessionsService],
 })
 export class SessionsModule {}

@@ -16,6 +16,8 @@ export function haproxyMissing(): string | undefined {
 }
 
 export interface Haproxy {
+  /** The stats socket's path, for clients of their own. */
+  socketPath: string;
   /** Sends one command to the stats socket (level admin) and returns the answer. */
   command(line: string): Promise<string>;
   stop(): Promise<void>;
@@ -61,5 +63,5 @@ export async function startHaproxy(body: string): Promise<Haproxy> {
     await stop();
     throw err;
   }
-  return { command, stop };
+  return { socketPath, command, stop };
 }
