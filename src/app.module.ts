@@ -7,6 +7,7 @@ import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FrontendsModule } from './frontends/frontends.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ImportModule } from './import/import.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
@@ -42,6 +43,7 @@ const FEATURE_MODULES = [
   StatsModule,
   SessionsModule,
   RetentionModule,
+  ImportModule,
 ];
 
 @Module({})

@@ -29,10 +29,15 @@ export interface ImportResult {
 /** Most warnings kept: a file of a million unknown lines is not worth a million warnings. */
 export const MAX_WARNINGS = 1000;
 
+/** Why a file is refused: `not-built` (strict mode: something Tether would leave out) or `invalid`. */
+export interface ImportProblem extends ImportWarning {
+  kind: 'not-built' | 'invalid';
+}
+
 /** The file cannot be imported: `problems` says why (each with its line), `warnings` what else was found. */
 export class HaproxyImportError extends Error {
   constructor(
-    readonly problems: ImportWarning[],
+    readonly problems: ImportProblem[],
     readonly warnings: ImportWarning[],
   ) {
     super(problems[0]?.message ?? 'the file cannot be imported');
@@ -42,7 +47,7 @@ export class HaproxyImportError extends Error {
 
 export class Findings implements Reporter {
   readonly warnings: ImportWarning[] = [];
-  readonly problems: ImportWarning[] = [];
+  readonly problems: ImportProblem[] = [];
   private dropped = 0;
 
   constructor(readonly strict: boolean) {}
@@ -56,13 +61,13 @@ export class Findings implements Reporter {
   }
 
   strictly(at: Statement | undefined, message: string): void {
-    if (this.strict) this.refuse(at, message);
+    if (this.strict) this.refuse(at, `${message}; refused in strict mode`, 'not-built');
     else this.warn(at, message);
   }
 
-  refuse(at: Statement | undefined, message: string): void {
+  refuse(at: Statement | undefined, message: string, kind: ImportProblem['kind'] = 'invalid'): void {
     if (this.problems.length < MAX_WARNINGS)
-      this.problems.push({ line: at?.line ?? 0, text: at?.text ?? '', message });
+      this.problems.push({ kind, line: at?.line ?? 0, text: at?.text ?? '', message });
   }
 
   /** The list as handed out, with a last entry counting what did not fit. */
