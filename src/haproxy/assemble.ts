@@ -24,9 +24,11 @@ import { tetherName } from './values.js';
 const HAPROXY_CHECK = { inter: 2000, fall: 3, rise: 2 };
 
 export function assemble(proxies: ProxyState[], global: GlobalSettings, findings: Findings): Snapshot {
+  const leftOut = new Set<string>();
   const tcp = proxies.filter((p) => {
     const mode = p.mode?.value ?? 'tcp';
     if (mode === 'tcp') return true;
+    leftOut.add(p.name);
     findings.strictly(
       p.at,
       `${p.kind} "${p.name}" is in \`mode ${mode}\`${p.mode && p.mode.at !== p.at ? ` (line ${p.mode.at.line})` : ''}: Tether is a TCP load balancer, the section is left out`,
@@ -45,7 +47,6 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     backends.push(backend(proxy, name, findings));
   }
 
-  const leftOut = new Set(proxies.filter((p) => !tcp.includes(p)).map((p) => p.name));
   const frontendNames = new NameMap('frontend', findings);
   const frontends: Frontend[] = [];
   for (const proxy of tcp.filter(isFrontendSide)) {
@@ -98,6 +99,8 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
 /** Unique Tether names for one kind of item; HAProxy names the schema refuses are mapped and warned about. */
 class NameMap {
   private readonly used = new Set<string>();
+  /** The next suffix to try per mapped name, so a thousand duplicates cost a thousand steps, not a million. */
+  private readonly next = new Map<string, number>();
 
   constructor(
     private readonly what: string,
@@ -105,11 +108,14 @@ class NameMap {
   ) {}
 
   map(original: string, proxy: { at: ServerDraft['at'] }): string | undefined {
-    let name = tetherName(original);
-    for (let n = 2; this.used.has(name); n++) {
-      const suffix = `_${n}`;
-      name = `${tetherName(original).slice(0, 64 - suffix.length)}${suffix}`;
+    const base = tetherName(original);
+    let name = base;
+    let n = this.next.get(base) ?? 2;
+    while (this.used.has(name)) {
+      const suffix = `_${n++}`;
+      name = `${base.slice(0, 64 - suffix.length)}${suffix}`;
     }
+    this.next.set(base, n);
     this.used.add(name);
     if (name !== original) {
       this.findings.strictly(

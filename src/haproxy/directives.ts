@@ -477,7 +477,9 @@ function acl(proxy: ProxyState, args: string[], warn: (m: string) => void): void
     blocks.push(value);
   }
   if (blocks.length === 0) return warn(`acl "${name}" lists no address: ignored`);
-  proxy.acls.set(name, [...(proxy.acls.get(name) ?? []), ...blocks]);
+  const known = proxy.acls.get(name);
+  if (known) known.push(...blocks);
+  else proxy.acls.set(name, blocks);
 }
 
 function tcpRequest(proxy: ProxyState, at: Statement, args: string[], warn: (m: string) => void): void {

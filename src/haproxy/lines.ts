@@ -10,8 +10,6 @@ export interface Statement {
   words: string[];
   /** A `${VAR}` reference was found: HAProxy expands it from its environment, the import cannot. */
   envRefs: string[];
-  /** How many leading spaces or tabs the first line had (0: written with no indentation). */
-  indent: number;
 }
 
 /** Longest statement text kept in a warning: a warning quotes the line, not a megabyte of it. */
@@ -26,21 +24,24 @@ export function splitStatements(source: string): Statement[] {
   const statements: Statement[] = [];
   for (let i = 0; i < lines.length; i++) {
     const start = i;
-    let raw = lines[i];
-    // A trailing backslash (not itself escaped) joins the next line.
-    while (endsWithContinuation(raw) && i + 1 < lines.length) {
-      raw = `${raw.replace(/\\\s*$/, '')} ${lines[++i]}`;
+    // A trailing backslash (not itself escaped) joins the next line; each part is looked at once.
+    const parts: string[] = [];
+    let part = lines[i];
+    while (endsWithContinuation(part) && i + 1 < lines.length) {
+      parts.push(part.trimEnd().slice(0, -1));
+      part = lines[++i];
     }
+    parts.push(part);
+    const raw = parts.join(' ');
     const { words, envRefs } = splitWords(raw);
     if (words.length === 0) continue;
-    const indent = /^[ \t]*/.exec(raw)![0].length;
-    statements.push({ line: start + 1, text: quote(stripComment(raw).trim()), words, envRefs, indent });
+    statements.push({ line: start + 1, text: quote(stripComment(raw).trim()), words, envRefs });
   }
   return statements;
 }
 
 function endsWithContinuation(line: string): boolean {
-  const trimmed = line.replace(/\s+$/, '');
+  const trimmed = line.trimEnd();
   if (!trimmed.endsWith('\\')) return false;
   let slashes = 0;
   for (let j = trimmed.length - 1; j >= 0 && trimmed[j] === '\\'; j--) slashes++;

@@ -413,6 +413,32 @@ describe('parseHaproxyConfig: the way files are written', () => {
   });
 });
 
+describe('parseHaproxyConfig: big files', () => {
+  // The route takes up to 1 MB: every part of the parser must be linear in it. A quadratic step turns
+  // one of these into minutes (past the test's timeout); linear, each takes well under a second.
+  const MB = 1024 * 1024;
+  const repeat = (line: string) => line.repeat(Math.floor(MB / line.length));
+  const cases: Array<[string, string]> = [
+    ['one line of spaces', `${' '.repeat(MB)}x`],
+    ['a megabyte of continued lines', repeat('a \\\n')],
+    ['100,000 backends of one name', repeat('backend a\n')],
+    ['one backend of 50,000 servers of one name', `backend b\n${repeat('server s 10.0.0.1:1\n')}`],
+    ['50,000 lines of one acl', `frontend f\n bind :1\n${repeat('acl a src 10.0.0.1\n')}`],
+    ['100,000 unknown lines', `backend b\n${repeat('frob\n')}`],
+    ['one word of a megabyte with ${', `backend \${${'x'.repeat(MB)}`],
+  ];
+  for (const [what, text] of cases) {
+    it(`reads ${what} in linear time`, { timeout: 30_000 }, () => {
+      try {
+        const { warnings } = parseHaproxyConfig(text);
+        expect(warnings.length).toBeLessThanOrEqual(1001);
+      } catch (error) {
+        expect(error).toBeInstanceOf(HaproxyImportError);
+      }
+    });
+  }
+});
+
 describe('parseHaproxyConfig: any text', () => {
   const words = fc.constantFrom(
     'global',

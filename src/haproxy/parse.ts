@@ -115,8 +115,7 @@ export function parseHaproxyConfig(text: string, options: ImportOptions = {}): I
       );
     }
     const keyword = at.words[0];
-    // A section keyword starts a section only when written without indentation, or when it is one HAProxy
-    // cannot mean otherwise (`defaults`, `frontend`, …, `global` are never directives).
+    // As in HAProxy, a section keyword starts a section however it is indented.
     if (keyword === 'global') {
       section = 'global';
       if (at.words.length > 1) findings.warn(at, 'words after `global` are ignored');
