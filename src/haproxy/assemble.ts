@@ -40,7 +40,13 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
   const backends: Backend[] = [];
   const backendOf = new Map<string, string>();
   for (const proxy of tcp.filter(isBackendSide)) {
-    if (proxy.kind === 'listen' && proxy.servers.length === 0 && proxy.binds.length === 0) continue;
+    if (proxy.kind === 'listen' && proxy.servers.length === 0 && proxy.binds.length === 0) {
+      findings.warn(
+        proxy.at,
+        `listen "${proxy.name}" has neither a bind nor a server Tether can use: left out`,
+      );
+      continue;
+    }
     const name = backendNames.map(proxy.name, proxy);
     if (name === undefined) continue;
     backendOf.set(proxy.name, name);

@@ -207,6 +207,12 @@ function timeout(proxy: ProxyState, at: Statement, args: string[], warn: (m: str
       );
     return warn(`\`timeout ${which ?? ''}\` is not imported (not a TCP-mode timeout Tether has)`);
   }
+  if (proxy.kind === 'frontend' && name !== 'client') {
+    return warn(`\`timeout ${name}\` does nothing in a frontend (HAProxy ignores it there too)`);
+  }
+  if (proxy.kind === 'backend' && name === 'client') {
+    return warn('`timeout client` does nothing in a backend (HAProxy ignores it there too)');
+  }
   if (value === 'none' || value === undefined) return warn(`\`timeout ${name}\` has no value: ignored`);
   const time = parseTime(value);
   if (!time)

@@ -224,6 +224,21 @@ describe('parseHaproxyConfig: directives', () => {
     expect(parseHaproxyConfig(file('  timeout check 2s')).snapshot.backends[0].check.timeout).toBe(2000);
   });
 
+  it('warns about timeouts on the wrong side, and an empty listen section', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      file(
+        '  timeout client 9s',
+        '  timeout server 8s\n  timeout check 7s',
+        'listen nothing\n  stats enable\n',
+      ),
+    );
+    warningAt(warnings, 7, /`timeout server` does nothing in a frontend/);
+    warningAt(warnings, 8, /`timeout check` does nothing in a frontend/);
+    warningAt(warnings, 12, /`timeout client` does nothing in a backend/);
+    warningAt(warnings, 1, /listen "nothing" has neither a bind nor a server/);
+    expect(snapshot.defaults.timeouts).toMatchObject({ client: 3_600_000, server: 3_600_000, check: 5000 });
+  });
+
   it('reads server and default-server parameters', () => {
     const text = [
       'backend b',
