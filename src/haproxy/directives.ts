@@ -99,11 +99,15 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
       return tcpCheck(args, warn);
     case 'acl':
       if (!isFrontendSide(proxy))
-        return warn("`acl` in a backend is not imported: only a frontend's `src` allow-list is");
+        return warn(
+          `\`acl\` in a ${proxy.kind} section is not imported: only a frontend's \`src\` allow-list is`,
+        );
       return acl(proxy, args, warn);
     case 'tcp-request':
       if (!isFrontendSide(proxy))
-        return warn("`tcp-request` in a backend is not imported: only a frontend's allow-list is");
+        return warn(
+          `\`tcp-request\` in a ${proxy.kind} section is not imported: only a frontend's allow-list is`,
+        );
       return tcpRequest(proxy, at, args, warn);
     case 'disabled':
       if (isFrontendSide(proxy)) {
