@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { FrontendsModule } from './frontends/frontends.module.js';
 import { HaproxyExportModule } from './haproxy/export.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ImportModule } from './import/import.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
@@ -46,6 +47,7 @@ const FEATURE_MODULES = [
   RetentionModule,
   HaproxyExportModule,
   SocketModule,
+  ImportModule,
 ];
 
 @Module({})

@@ -12,6 +12,7 @@ import { auditTargetOf } from '../audit/audit.interceptor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { sourceAddressOf } from '../common/change-context.js';
 import { jsonBodyOptions, PUBLIC_JSON_BODY_LIMIT, readJsonBody } from '../common/json-body.js';
+import { readTextBody, TEXT_BODY } from '../common/text-body.js';
 import { AuthService } from './auth.service.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE, roleAllows, type Actor, type Role } from './roles.js';
 
@@ -82,7 +83,12 @@ export class AuthGuard implements CanActivate {
         `this needs the ${needed} role; ${found.actor.username} has ${found.actor.role}`,
       );
     }
-    if (await readJsonBody(request, response, jsonBodyOptions.limit)) {
+    // A route taking a file as it is (@TextBody) reads text/plain instead of JSON.
+    const textLimit = this.reflector.get<string | undefined>(TEXT_BODY, context.getHandler());
+    const read = textLimit
+      ? await readTextBody(request, response, textLimit)
+      : await readJsonBody(request, response, jsonBodyOptions.limit);
+    if (read) {
       // A body can take minutes to arrive (up to the server's request timeout): the credentials checked on the
       // headers may have been revoked, or their user deleted or demoted, meanwhile. Act with what holds now.
       await this.recheckAfterBody(context, request, needed);

@@ -79,7 +79,7 @@ export function closeUnreadBodies(request: Request, response: Response, next: Ne
   next();
 }
 
-function hasBody(request: Request): boolean {
+export function hasBody(request: Request): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

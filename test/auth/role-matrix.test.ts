@@ -31,6 +31,8 @@ const POLICY: Record<string, Rule> = {
   'GET /api/v1/config': 'viewer',
   'PUT /api/v1/config': 'admin',
   'POST /api/v1/config/validate': 'viewer',
+  // haproxy.cfg in, a revision out (a dry run too: it shows the whole config the file gives).
+  'POST /api/v1/import/haproxy': 'admin',
 
   'GET /api/v1/frontends': 'viewer',
   'POST /api/v1/frontends': 'admin',

@@ -31,6 +31,13 @@ describe('layers', () => {
     expect(importsOf('common').filter((i) => i.target !== 'common' && i.target !== 'schema')).toEqual([]);
   });
 
+  it('src/haproxy (the haproxy.cfg parser) is plain: only src/schema, itself and node:', () => {
+    expect(importsOf('haproxy').filter((i) => i.target !== 'haproxy' && i.target !== 'schema')).toEqual([]);
+    for (const name of readdirSync(join(SRC, 'haproxy')).filter((n) => !n.endsWith('.spec.ts'))) {
+      expect(readFileSync(join(SRC, 'haproxy', name), 'utf8'), name).not.toMatch(/from '(?!node:|\.)/);
+    }
+  });
+
   it('the snapshot types the console imports need nothing from Node', () => {
     for (const file of ['snapshot.ts', 'fields.ts']) {
       expect(readFileSync(join(SRC, 'schema', file), 'utf8')).not.toMatch(/from '(node:|[a-z@])/);

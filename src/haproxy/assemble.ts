@@ -1,0 +1,240 @@
+// The proxies read from haproxy.cfg → one Tether snapshot. Here the two models meet: HAProxy sets
+// timeouts per section and check parameters per server, Tether once for all frontends and once per
+// backend, so the first value found is kept and every other one that differs is warned about.
+import { canonicalIp } from '../schema/addresses.js';
+import { isHost } from '../schema/addresses.js';
+import {
+  DEFAULT_DEFAULTS,
+  type Backend,
+  type Frontend,
+  type Server,
+  type Snapshot,
+} from '../schema/snapshot.js';
+import type { Findings, GlobalSettings } from './parse.js';
+import {
+  isBackendSide,
+  isFrontendSide,
+  type ProxyState,
+  type ServerDraft,
+  type TimeoutName,
+} from './proxy.js';
+import { tetherName } from './values.js';
+
+/** HAProxy's own check defaults (a server line with `check` and no `inter`/`fall`/`rise`). */
+const HAPROXY_CHECK = { inter: 2000, fall: 3, rise: 2 };
+
+export function assemble(proxies: ProxyState[], global: GlobalSettings, findings: Findings): Snapshot {
+  const leftOut = new Set<string>();
+  const tcp = proxies.filter((p) => {
+    const mode = p.mode?.value ?? 'tcp';
+    if (mode === 'tcp') return true;
+    leftOut.add(p.name);
+    findings.strictly(
+      p.at,
+      `${p.kind} "${p.name}" is in \`mode ${mode}\`${p.mode && p.mode.at !== p.at ? ` (line ${p.mode.at.line})` : ''}: Tether is a TCP load balancer, the section is left out`,
+    );
+    return false;
+  });
+
+  const backendNames = new NameMap('backend', findings);
+  const backends: Backend[] = [];
+  const backendOf = new Map<string, string>();
+  for (const proxy of tcp.filter(isBackendSide)) {
+    if (proxy.kind === 'listen' && proxy.servers.length === 0 && proxy.binds.length === 0) {
+      findings.warn(
+        proxy.at,
+        `listen "${proxy.name}" has neither a bind nor a server Tether can use: left out`,
+      );
+      continue;
+    }
+    const name = backendNames.map(proxy.name, proxy);
+    if (name === undefined) continue;
+    backendOf.set(proxy.name, name);
+    backends.push(backend(proxy, name, findings));
+  }
+
+  const frontendNames = new NameMap('frontend', findings);
+  const frontends: Frontend[] = [];
+  for (const proxy of tcp.filter(isFrontendSide)) {
+    const bind = proxy.binds[0];
+    if (!bind) {
+      if (proxy.kind === 'frontend')
+        findings.warn(proxy.at, `frontend "${proxy.name}" has no bind Tether can use: left out`);
+      else findings.warn(proxy.at, `listen "${proxy.name}" has no bind: imported as a backend only`);
+      continue;
+    }
+    const target = proxy.kind === 'listen' ? proxy.name : proxy.backend?.value;
+    const backendName = target === undefined ? undefined : backendOf.get(target);
+    if (backendName === undefined) {
+      const why =
+        target === undefined
+          ? 'it has no `default_backend` (or unconditional `use_backend`)'
+          : leftOut.has(target)
+            ? `its backend "${target}" is left out`
+            : `its backend "${target}" is not defined`;
+      findings.warn(proxy.backend?.at ?? proxy.at, `frontend "${proxy.name}" is left out: ${why}`);
+      continue;
+    }
+    const name = frontendNames.map(proxy.name, proxy);
+    if (name === undefined) continue;
+    const address = canonicalIp(bind.address);
+    if (address === undefined) {
+      findings.warn(
+        bind.at,
+        `frontend "${proxy.name}" is left out: "${bind.address}" is not an IP address (Tether binds to addresses, not names)`,
+      );
+      continue;
+    }
+    const frontend: Frontend = {
+      name,
+      bind: { address, port: bind.port },
+      backend: backendName,
+      enabled: !proxy.disabled,
+    };
+    if (proxy.maxconn) frontend.maxconn = proxy.maxconn.value;
+    if (proxy.allow) frontend.allow = proxy.allow.value;
+    frontends.push(frontend);
+  }
+
+  if (frontends.length === 0 && backends.length === 0) {
+    findings.refuse(undefined, 'the file holds no TCP frontend, backend or listen section Tether can import');
+  }
+  return { defaults: defaultsOf(tcp, global, findings), frontends, backends };
+}
+
+/** Unique Tether names for one kind of item; HAProxy names the schema refuses are mapped and warned about. */
+class NameMap {
+  private readonly used = new Set<string>();
+  /** The next suffix to try per mapped name, so a thousand duplicates cost a thousand steps, not a million. */
+  private readonly next = new Map<string, number>();
+
+  constructor(
+    private readonly what: string,
+    private readonly findings: Findings,
+  ) {}
+
+  map(original: string, proxy: { at: ServerDraft['at'] }): string | undefined {
+    const base = tetherName(original);
+    let name = base;
+    let n = this.next.get(base) ?? 2;
+    while (this.used.has(name)) {
+      const suffix = `_${n++}`;
+      name = `${base.slice(0, 64 - suffix.length)}${suffix}`;
+    }
+    this.next.set(base, n);
+    this.used.add(name);
+    if (name !== original) {
+      this.findings.strictly(
+        proxy.at,
+        `${this.what} name "${original}" is imported as "${name}" (names are 1 to 64 of letters, digits, "_", "." or "-", unique)`,
+      );
+    }
+    return name;
+  }
+}
+
+function backend(proxy: ProxyState, name: string, findings: Findings): Backend {
+  const servers: Server[] = [];
+  const serverNames = new NameMap(`server of backend "${proxy.name}":`, findings);
+  const checked = proxy.servers.filter((s) => s.params.check);
+  const model = checked[0] ?? proxy.servers[0];
+  const check = {
+    type: 'tcp' as const,
+    inter: model?.params.inter ?? HAPROXY_CHECK.inter,
+    fall: model?.params.fall ?? HAPROXY_CHECK.fall,
+    rise: model?.params.rise ?? HAPROXY_CHECK.rise,
+    ...(proxy.timeouts.check ? { timeout: proxy.timeouts.check.value } : {}),
+  };
+  for (const server of checked.slice(1)) {
+    for (const key of ['inter', 'fall', 'rise'] as const) {
+      const value = server.params[key] ?? HAPROXY_CHECK[key];
+      if (value !== check[key]) {
+        findings.warn(
+          server.at,
+          `\`${key} ${value}\` differs from server "${model.name}" (line ${model.at.line}): Tether checks every server of a backend alike, with ${key} ${check[key]}`,
+        );
+      }
+    }
+  }
+  const sendProxy = model?.params.sendProxy ?? 'none';
+  const onMarkedDown = model?.params.onMarkedDown ?? 'keep';
+  for (const server of proxy.servers) {
+    if ((server.params.sendProxy ?? 'none') !== sendProxy) {
+      findings.warn(
+        server.at,
+        `send-proxy differs from server "${model.name}" (line ${model.at.line}): Tether sets it per backend, "${sendProxy}" is used`,
+      );
+    }
+    if ((server.params.onMarkedDown ?? 'keep') !== onMarkedDown) {
+      findings.warn(
+        server.at,
+        `on-marked-down differs from server "${model.name}" (line ${model.at.line}): Tether sets it per backend, "${onMarkedDown}" is used`,
+      );
+    }
+    if (!isHost(server.address)) {
+      findings.warn(
+        server.at,
+        `server "${server.name}" is left out: "${server.address}" is not an IP address or a host name Tether can resolve`,
+      );
+      continue;
+    }
+    const serverName = serverNames.map(server.name, server);
+    if (serverName === undefined) continue;
+    const imported: Server = {
+      name: serverName,
+      address: server.address,
+      port: server.port,
+      weight: server.params.weight ?? 1,
+      backup: server.params.backup ?? false,
+      check: server.params.check ?? false,
+    };
+    if (server.params.maxconn !== undefined) imported.maxconn = server.params.maxconn;
+    servers.push(imported);
+  }
+  return {
+    name,
+    balance: proxy.balance?.value ?? 'roundrobin',
+    hashType: proxy.hashType?.value ?? 'map-based',
+    check,
+    sendProxy,
+    onMarkedDown,
+    servers,
+  };
+}
+
+/** Which sections a timeout is read from: a frontend's client side, a backend's server side. */
+const TIMEOUT_SIDE: Record<TimeoutName, (p: ProxyState) => boolean> = {
+  client: isFrontendSide,
+  connect: (p) => p.kind !== 'frontend',
+  server: (p) => p.kind !== 'frontend',
+  check: (p) => p.kind !== 'frontend',
+};
+
+function defaultsOf(proxies: ProxyState[], global: GlobalSettings, findings: Findings): Snapshot['defaults'] {
+  const timeouts = { ...DEFAULT_DEFAULTS.timeouts };
+  for (const key of ['connect', 'client', 'server', 'check'] as const) {
+    const users = proxies.filter(TIMEOUT_SIDE[key]);
+    const first = users.find((p) => p.timeouts[key])?.timeouts[key];
+    if (!first) {
+      if (users.length > 0 && key !== 'check') {
+        findings.warn(
+          undefined,
+          `no \`timeout ${key}\` in the imported sections: Tether's default ${timeouts[key]} ms applies`,
+        );
+      }
+      continue;
+    }
+    timeouts[key] = first.value;
+    const warned = new Set<unknown>();
+    for (const p of users) {
+      const own = p.timeouts[key];
+      if (key === 'check' || !own || own.value === first.value || warned.has(own.at)) continue;
+      warned.add(own.at);
+      findings.warn(
+        own.at,
+        `\`timeout ${key}\` of ${p.kind} "${p.name}" is ${own.value} ms: Tether has one for all, ${first.value} ms (line ${first.at.line})`,
+      );
+    }
+  }
+  return { maxconn: global.maxconn ?? DEFAULT_DEFAULTS.maxconn, timeouts };
+}

@@ -1,0 +1,94 @@
+// haproxy.cfg text → statements: one per logical line, split into words as HAProxy splits them
+// (quotes, backslash escapes, `#` comments), with the line number where the statement starts.
+// Lines ending in a backslash continue on the next one. Linear in the size of the text.
+
+export interface Statement {
+  /** 1-based number of the (first) line. */
+  line: number;
+  /** The statement as written, trimmed, continuations joined by a space. */
+  text: string;
+  words: string[];
+  /** A `${VAR}` reference was found: HAProxy expands it from its environment, the import cannot. */
+  envRefs: string[];
+}
+
+/** Longest statement text kept in a warning: a warning quotes the line, not a megabyte of it. */
+export const MAX_QUOTED = 200;
+
+export function quote(text: string): string {
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED - 3)}...` : text;
+}
+
+export function splitStatements(source: string): Statement[] {
+  const lines = source.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+  const statements: Statement[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const start = i;
+    // A trailing backslash (not itself escaped) joins the next line; each part is looked at once.
+    const parts: string[] = [];
+    let part = lines[i];
+    while (endsWithContinuation(part) && i + 1 < lines.length) {
+      parts.push(part.trimEnd().slice(0, -1));
+      part = lines[++i];
+    }
+    parts.push(part);
+    const raw = parts.join(' ');
+    const { words, envRefs } = splitWords(raw);
+    if (words.length === 0) continue;
+    statements.push({ line: start + 1, text: quote(stripComment(raw).trim()), words, envRefs });
+  }
+  return statements;
+}
+
+function endsWithContinuation(line: string): boolean {
+  const trimmed = line.trimEnd();
+  if (!trimmed.endsWith('\\')) return false;
+  let slashes = 0;
+  for (let j = trimmed.length - 1; j >= 0 && trimmed[j] === '\\'; j--) slashes++;
+  return slashes % 2 === 1;
+}
+
+/** The line without its comment (for quoting it back in warnings). */
+function stripComment(line: string): string {
+  let quoteChar = '';
+  for (let j = 0; j < line.length; j++) {
+    const c = line[j];
+    if (c === '\\') j++;
+    else if (quoteChar) {
+      if (c === quoteChar) quoteChar = '';
+    } else if (c === '"' || c === "'") quoteChar = c;
+    else if (c === '#') return line.slice(0, j);
+  }
+  return line;
+}
+
+function splitWords(line: string): { words: string[]; envRefs: string[] } {
+  const words: string[] = [];
+  const envRefs: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quoteChar = '';
+  for (let j = 0; j < line.length; j++) {
+    const c = line[j];
+    if (quoteChar) {
+      if (c === quoteChar) quoteChar = '';
+      else if (c === '\\' && quoteChar === '"' && j + 1 < line.length) word += line[++j];
+      else word += c;
+      continue;
+    }
+    if (c === ' ' || c === '\t') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+      continue;
+    }
+    if (c === '#') break;
+    inWord = true;
+    if (c === '"' || c === "'") quoteChar = c;
+    else if (c === '\\' && j + 1 < line.length) word += line[++j];
+    else word += c;
+  }
+  if (inWord) words.push(word);
+  for (const match of stripComment(line).matchAll(/\$\{([^}]{0,64})\}/g)) envRefs.push(match[1]);
+  return { words, envRefs };
+}

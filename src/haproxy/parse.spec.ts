@@ -1,0 +1,530 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkSnapshot } from '../schema/check.js';
+import { HaproxyImportError, parseHaproxyConfig, type ImportWarning } from './parse.js';
+import { parseTime, splitHostPort } from './values.js';
+
+const SEED = readFileSync(new URL('../../test/haproxy/fixtures/seed.cfg', import.meta.url), 'utf8');
+
+/** A minimal TCP file around `body` lines of one backend, with a frontend pointing at it. */
+function file(backendBody: string, frontendBody = '', extra = ''): string {
+  return `${extra}\nfrontend fe\n  bind :7000\n  default_backend be\n${frontendBody}\nbackend be\n  server s1 10.0.0.1:25 check\n  # the body\n${backendBody}\n`;
+}
+
+function warningAt(warnings: ImportWarning[], line: number, pattern: RegExp): ImportWarning {
+  const found = warnings.find((w) => w.line === line && pattern.test(w.message));
+  expect(
+    found,
+    `a warning on line ${line} matching ${pattern}, got ${JSON.stringify(warnings, null, 1)}`,
+  ).toBeDefined();
+  return found!;
+}
+
+function refusal(text: string, strict = false): HaproxyImportError {
+  try {
+    parseHaproxyConfig(text, { strict });
+  } catch (error) {
+    if (error instanceof HaproxyImportError) return error;
+    throw error;
+  }
+  throw new Error('the file was imported');
+}
+
+describe('parseHaproxyConfig: the seed file', () => {
+  it('imports the seed file of issue 9 as it is, the logging and daemon lines warned', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(SEED);
+    expect(snapshot).toEqual({
+      defaults: {
+        maxconn: 50000,
+        timeouts: { connect: 5000, client: 3_600_000, server: 3_600_000, check: 5000 },
+      },
+      frontends: [
+        {
+          name: 'persistent_connection_frontend',
+          bind: { address: '0.0.0.0', port: 9999 },
+          backend: 'persistent_connection_backend',
+          maxconn: 50000,
+          enabled: true,
+        },
+      ],
+      backends: [
+        {
+          name: 'persistent_connection_backend',
+          balance: 'source',
+          hashType: 'map-based',
+          check: { type: 'tcp', inter: 5000, fall: 3, rise: 2, timeout: 5000 },
+          sendProxy: 'none',
+          onMarkedDown: 'keep',
+          servers: [9315, 9316, 9317].map((port, i) => ({
+            name: `server${i + 1}`,
+            address: '127.0.0.1',
+            port,
+            weight: 1,
+            backup: false,
+            check: true,
+          })),
+        },
+      ],
+    });
+    expect(checkSnapshot(snapshot)).toEqual([]);
+    warningAt(warnings, 2, /logging/);
+    warningAt(warnings, 4, /daemon/);
+    warningAt(warnings, 5, /stats socket \/var\/run\/haproxy.sock \(level admin\)/);
+    warningAt(warnings, 6, /stats/);
+    warningAt(warnings, 11, /logging/);
+    expect(warnings.every((w) => w.line > 0 && w.text.length > 0)).toBe(true);
+  });
+});
+
+describe('parseHaproxyConfig: directives', () => {
+  it('reads every bind address form', () => {
+    const binds: Array<[string, string, number]> = [
+      ['*:9999', '0.0.0.0', 9999],
+      [':9999', '0.0.0.0', 9999],
+      ['0.0.0.0:9999', '0.0.0.0', 9999],
+      ['127.0.0.2:9999', '127.0.0.2', 9999],
+      ['[::]:9999', '::', 9999],
+      [':::9999', '::', 9999],
+      ['ipv6@:::9999', '::', 9999],
+      ['ipv6@::1:9999', '::1', 9999],
+      ['ipv4@10.1.2.3:9999', '10.1.2.3', 9999],
+      ['[::1]:9999', '::1', 9999],
+    ];
+    for (const [text, address, port] of binds) {
+      const { snapshot } = parseHaproxyConfig(
+        `frontend f\n bind ${text}\n default_backend b\nbackend b\n server s 10.0.0.1:1\n`,
+      );
+      expect(snapshot.frontends[0].bind, text).toEqual({ address, port });
+    }
+  });
+
+  it('imports the first of several binds with a warning, and refuses them in strict mode', () => {
+    const text =
+      'frontend f\n bind :7000,:7001\n bind 127.0.0.1:7002\n default_backend b\nbackend b\n server s 10.0.0.1:1\n';
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    expect(snapshot.frontends[0].bind).toEqual({ address: '0.0.0.0', port: 7000 });
+    warningAt(warnings, 2, /several binds: only the first is imported yet/);
+    expect(refusal(text, true).problems[0]).toMatchObject({ line: 2, text: 'bind :7000,:7001' });
+    const range = parseHaproxyConfig(text.replace(':7000,:7001', ':7000-7010'));
+    warningAt(range.warnings, 2, /several binds/);
+  });
+
+  it('turns `listen NAME addr:port` into a frontend and a backend of that name', () => {
+    const { snapshot } = parseHaproxyConfig(
+      'listen smpp 127.0.0.1:2775\n  balance leastconn\n  server a 10.0.0.1:2775 check\n',
+    );
+    expect(snapshot.frontends).toEqual([
+      { name: 'smpp', bind: { address: '127.0.0.1', port: 2775 }, backend: 'smpp', enabled: true },
+    ]);
+    expect(snapshot.backends[0]).toMatchObject({ name: 'smpp', balance: 'leastconn' });
+  });
+
+  it('applies each defaults section to the sections after it, and only to them', () => {
+    const text = [
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 3s',
+      '  timeout client 10m',
+      '  balance leastconn',
+      '  maxconn 300',
+      'frontend a',
+      '  bind :7000',
+      '  default_backend ba',
+      'backend ba',
+      '  server s 10.0.0.1:1',
+      'defaults',
+      '  mode tcp',
+      'frontend b',
+      '  bind :7001',
+      '  default_backend bb',
+      'backend bb',
+      '  server s 10.0.0.1:1',
+    ].join('\n');
+    const { snapshot } = parseHaproxyConfig(text);
+    expect(snapshot.defaults.timeouts).toMatchObject({ connect: 3000, client: 600_000 });
+    expect(snapshot.frontends.map((f) => f.maxconn)).toEqual([300, undefined]);
+    expect(snapshot.backends.map((b) => b.balance)).toEqual(['leastconn', 'roundrobin']);
+  });
+
+  it('leaves a mode http section (own or inherited) out with a warning naming it; strict refuses', () => {
+    const text = [
+      'defaults',
+      '  mode http',
+      'frontend web',
+      '  bind :80',
+      '  default_backend webs',
+      'backend webs',
+      '  server w 10.0.0.1:80',
+      'frontend smpp',
+      '  mode tcp',
+      '  bind :2775',
+      '  default_backend gw',
+      'backend gw',
+      '  mode tcp',
+      '  server g 10.0.0.2:2775',
+    ].join('\n');
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    expect(snapshot.frontends.map((f) => f.name)).toEqual(['smpp']);
+    expect(snapshot.backends.map((b) => b.name)).toEqual(['gw']);
+    warningAt(warnings, 3, /frontend "web" is in `mode http` \(line 2\)/);
+    warningAt(warnings, 6, /backend "webs" is in `mode http`/);
+    const refused = refusal(text, true);
+    expect(refused.problems.map((p) => p.line)).toEqual([3, 6]);
+  });
+
+  it('reads balance, hash-type and warns about static-rr and unknown algorithms', () => {
+    const cases: Array<[string, string]> = [
+      ['balance source', 'source'],
+      ['balance roundrobin', 'roundrobin'],
+      ['balance leastconn', 'leastconn'],
+      ['balance first', 'first'],
+      ['balance static-rr', 'roundrobin'],
+      ['balance uri', 'roundrobin'],
+    ];
+    for (const [line, balance] of cases) {
+      const { snapshot, warnings } = parseHaproxyConfig(file(`  ${line}`));
+      expect(snapshot.backends[0].balance, line).toBe(balance);
+      expect(
+        warnings.some((w) => w.line === 9),
+        line,
+      ).toBe(line === 'balance static-rr' || line === 'balance uri');
+    }
+    expect(parseHaproxyConfig(file('  hash-type consistent')).snapshot.backends[0].hashType).toBe(
+      'consistent',
+    );
+    const { snapshot, warnings } = parseHaproxyConfig(file('  hash-type map-based sdbm avalanche'));
+    expect(snapshot.backends[0].hashType).toBe('map-based');
+    warningAt(warnings, 9, /hash function "sdbm avalanche"/);
+  });
+
+  it('reads timeouts in every unit; unitless is milliseconds; queue and tunnel are warned', () => {
+    const units: Array<[string, number]> = [
+      ['1500', 1500],
+      ['1500ms', 1500],
+      ['2500us', 3],
+      ['4s', 4000],
+      ['3m', 180_000],
+      ['2h', 7_200_000],
+      ['1d', 86_400_000],
+    ];
+    for (const [value, ms] of units) {
+      const { snapshot } = parseHaproxyConfig(
+        file(`  timeout connect ${value}\n  timeout server ${value}`, `  timeout client ${value}`),
+      );
+      expect(snapshot.defaults.timeouts, value).toMatchObject({ connect: ms, client: ms, server: ms });
+    }
+    expect(parseTime('30d')?.ms).toBe(2_147_483_647);
+    expect(parseTime('5 s')).toBeUndefined();
+    const { warnings } = parseHaproxyConfig(
+      file('  timeout queue 5s\n  timeout tunnel 1h\n  timeout check 2s'),
+    );
+    warningAt(warnings, 9, /timeout queue/);
+    warningAt(warnings, 10, /timeout tunnel/);
+    expect(parseHaproxyConfig(file('  timeout check 2s')).snapshot.backends[0].check.timeout).toBe(2000);
+  });
+
+  it('warns about timeouts on the wrong side, and an empty listen section', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      file(
+        '  timeout client 9s',
+        '  timeout server 8s\n  timeout check 7s',
+        'listen nothing\n  stats enable\n',
+      ),
+    );
+    warningAt(warnings, 7, /`timeout server` does nothing in a frontend/);
+    warningAt(warnings, 8, /`timeout check` does nothing in a frontend/);
+    warningAt(warnings, 12, /`timeout client` does nothing in a backend/);
+    warningAt(warnings, 1, /listen "nothing" has neither a bind nor a server/);
+    expect(snapshot.defaults.timeouts).toMatchObject({ client: 3_600_000, server: 3_600_000, check: 5000 });
+  });
+
+  it('reads server and default-server parameters', () => {
+    const text = [
+      'backend b',
+      '  default-server inter 3s fall 5 rise 4 weight 10 maxconn 200',
+      '  server a 10.0.0.1:2775 check',
+      '  server b gw2.example.net:2775 check weight 20 backup send-proxy-v2 on-marked-down shutdown-sessions',
+      '  server c 10.0.0.3:2775 maxconn 0',
+    ].join('\n');
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    const backend = snapshot.backends[0];
+    expect(backend.check).toEqual({ type: 'tcp', inter: 3000, fall: 5, rise: 4 });
+    expect(backend.sendProxy).toBe('none');
+    expect(backend.servers).toEqual([
+      { name: 'a', address: '10.0.0.1', port: 2775, weight: 10, maxconn: 200, backup: false, check: true },
+      {
+        name: 'b',
+        address: 'gw2.example.net',
+        port: 2775,
+        weight: 20,
+        maxconn: 200,
+        backup: true,
+        check: true,
+      },
+      { name: 'c', address: '10.0.0.3', port: 2775, weight: 10, backup: false, check: false },
+    ]);
+    warningAt(warnings, 4, /send-proxy differs from server "a"/);
+    warningAt(warnings, 4, /on-marked-down differs/);
+  });
+
+  it('keeps per-backend send-proxy and on-marked-down when the servers agree', () => {
+    const { snapshot } = parseHaproxyConfig(
+      'backend b\n server a 10.0.0.1:1 send-proxy on-marked-down shutdown-sessions\n server c 10.0.0.2:1 send-proxy on-marked-down shutdown-sessions\n',
+    );
+    expect(snapshot.backends[0]).toMatchObject({ sendProxy: 'v1', onMarkedDown: 'shutdown-sessions' });
+  });
+
+  it('warns about what a server line says that Tether cannot do, naming it', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      file(
+        '  server s2 10.0.0.2:25 check port 8008 inter 3s fastinter 1s downinter 10s disabled on-marked-up shutdown-backup-sessions ssl verify none',
+      ),
+    );
+    warningAt(warnings, 9, /check `port 8008` is not built/);
+    warningAt(warnings, 9, /`fastinter` is not built in Tether: checks keep the `inter` interval/);
+    warningAt(warnings, 9, /`downinter` is not built/);
+    warningAt(warnings, 9, /`disabled` is a runtime state/);
+    warningAt(warnings, 9, /on-marked-up shutdown-backup-sessions/);
+    warningAt(warnings, 9, /`ssl` is not imported/);
+    warningAt(warnings, 9, /`verify none`/);
+    warningAt(warnings, 9, /`inter 3000` differs from server "s1" \(line 7\)/);
+    expect(snapshot.backends[0].servers.map((s) => s.name)).toEqual(['s1', 's2']);
+  });
+
+  it('leaves out servers without a port, on a UNIX socket or with an impossible host, with a warning', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      file('  server s2 10.0.0.2\n  server s3 /run/x.sock\n  server s4 redis_primary:6379'),
+    );
+    expect(snapshot.backends[0].servers.map((s) => s.name)).toEqual(['s1']);
+    warningAt(warnings, 9, /needs a fixed port/);
+    warningAt(warnings, 10, /UNIX/);
+    warningAt(warnings, 11, /not an IP address or a host name/);
+  });
+
+  it('warns about tcp-check steps that are not run, and reads option tcp-check silently', () => {
+    const { warnings } = parseHaproxyConfig(
+      file(
+        '  option tcp-check\n  tcp-check connect\n  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n  tcp-check send-binary 0a\n  option mysql-check user haproxy',
+      ),
+    );
+    expect(warnings.some((w) => w.line === 9 || w.line === 10)).toBe(false);
+    warningAt(warnings, 11, /`tcp-check send` is not run/);
+    warningAt(warnings, 12, /`tcp-check expect` is not run/);
+    warningAt(warnings, 13, /`tcp-check send-binary` is not run/);
+    warningAt(warnings, 14, /`option mysql-check` runs as a TCP check/);
+  });
+
+  it('warns that redispatch and retries have no setting', () => {
+    const { warnings } = parseHaproxyConfig(file('  option redispatch\n  retries 3'));
+    warningAt(warnings, 9, /redispatch/);
+    warningAt(warnings, 10, /`retries` has no setting/);
+  });
+
+  it('reads maxconn in global, defaults and frontends', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      file('  maxconn 10', '  maxconn 70', 'global\n  maxconn 900\ndefaults\n  maxconn 80\n'),
+    );
+    expect(snapshot.defaults.maxconn).toBe(900);
+    expect(snapshot.frontends[0].maxconn).toBe(70);
+    expect(warnings.some((w) => /maxconn` in a backend/.test(w.message))).toBe(true);
+  });
+
+  it('turns `acl NAME src …` + `tcp-request connection reject if !NAME` into the allow-list', () => {
+    const { snapshot } = parseHaproxyConfig(
+      file(
+        '',
+        '  acl office src 10.0.0.0/8 192.168.1.7\n  acl office src 2001:db8::/32\n  tcp-request connection reject if !office',
+      ),
+    );
+    expect(snapshot.frontends[0].allow).toEqual(['10.0.0.0/8', '192.168.1.7', '2001:db8::/32']);
+    const unless = parseHaproxyConfig(
+      file('', '  acl ok src 10.0.0.0/8\n  tcp-request connection reject unless ok'),
+    );
+    expect(unless.snapshot.frontends[0].allow).toEqual(['10.0.0.0/8']);
+    const other = parseHaproxyConfig(
+      file('', '  acl ok src 10.0.0.0/8\n  tcp-request content reject if !ok'),
+    );
+    expect(other.snapshot.frontends[0].allow).toBeUndefined();
+    warningAt(other.warnings, 6, /only `tcp-request connection reject if !ACL`/);
+  });
+
+  it('uses an unconditional use_backend and warns about conditional ones', () => {
+    const text =
+      'frontend f\n bind :1\n use_backend b if { src 10.0.0.1 }\n use_backend c\n default_backend b\nbackend b\n server s 10.0.0.1:1\nbackend c\n server s 10.0.0.1:1\n';
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    expect(snapshot.frontends[0].backend).toBe('c');
+    warningAt(warnings, 3, /with a condition/);
+  });
+
+  it('imports a disabled frontend as not enabled', () => {
+    expect(parseHaproxyConfig(file('', '  disabled')).snapshot.frontends[0].enabled).toBe(false);
+  });
+
+  it('maps names the schema refuses, deterministically, with a warning; strict refuses', () => {
+    const text =
+      'frontend "my front"\n bind :1\n default_backend b:1\nbackend b:1\n server "s/1" 10.0.0.1:1\n server s_1 10.0.0.2:1\n';
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    expect(snapshot.frontends[0]).toMatchObject({ name: 'my_front', backend: 'b_1' });
+    expect(snapshot.backends[0].servers.map((s) => s.name)).toEqual(['s_1', 's_1_2']);
+    warningAt(warnings, 1, /"my front" is imported as "my_front"/);
+    warningAt(warnings, 6, /"s_1" is imported as "s_1_2"/);
+    expect(parseHaproxyConfig(text).snapshot).toEqual(snapshot);
+    expect(refusal(text, true).problems.map((p) => p.line)).toEqual([4, 5, 6, 1]);
+  });
+
+  it('warns about anything it does not know, with the line and its text', () => {
+    const { warnings } = parseHaproxyConfig(
+      file('  stick-table type ip size 1m', '', 'userlist admins\n  user a password x\n'),
+    );
+    warningAt(warnings, 1, /`userlist` section is not imported/);
+    const stick = warningAt(warnings, 11, /`stick-table` is not understood/);
+    expect(stick.text).toBe('stick-table type ip size 1m');
+  });
+});
+
+describe('parseHaproxyConfig: the way files are written', () => {
+  it('reads tabs, no indentation, trailing spaces, comments after section keywords and no final newline', () => {
+    const text =
+      'global # the process\nmaxconn 800   \ndefaults\t# all\n\tmode\ttcp\t\n\ttimeout connect 4s # short\nlisten\tgw\t# smpp\nbind 127.0.0.1:2775   \nserver a 10.0.0.1:2775 check';
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    expect(warnings).toEqual([
+      expect.objectContaining({ line: 0, message: expect.stringMatching(/no `timeout client`/) }),
+      expect.objectContaining({ line: 0, message: expect.stringMatching(/no `timeout server`/) }),
+    ]);
+    expect(snapshot.defaults).toMatchObject({ maxconn: 800, timeouts: { connect: 4000 } });
+    expect(snapshot.frontends[0]).toMatchObject({ name: 'gw', bind: { address: '127.0.0.1', port: 2775 } });
+    expect(snapshot.backends[0].servers[0]).toMatchObject({ name: 'a', check: true });
+  });
+
+  it('joins continued lines and reports them at their first line', () => {
+    const text =
+      'backend b\n  server a 10.0.0.1:25 \\\n     check \\\n     weight 7\n  server z 10.0.0.2:25 \\\n     frobnicate\n';
+    const { snapshot, warnings } = parseHaproxyConfig(text);
+    expect(snapshot.backends[0].servers[0]).toMatchObject({ check: true, weight: 7 });
+    warningAt(warnings, 5, /`frobnicate` is not imported/);
+  });
+
+  it('reads CRLF line ends and quoted words', () => {
+    const { snapshot } = parseHaproxyConfig('backend "b"\r\n  server \'a\' 10.0.0.1:25 check\r\n');
+    expect(snapshot.backends[0].servers[0].name).toBe('a');
+  });
+
+  it('warns about ${VAR} references', () => {
+    const { warnings } = parseHaproxyConfig(file('  server s2 ${GW_HOST}:25'));
+    warningAt(warnings, 9, /\$\{GW_HOST\} is an environment variable/);
+    warningAt(warnings, 9, /server "s2" is left out/);
+  });
+
+  it('refuses a file with nothing to import', () => {
+    expect(refusal('').problems[0].message).toMatch(/no TCP frontend, backend or listen/);
+    expect(refusal('global\n  maxconn 5\n').warnings).toEqual([]);
+  });
+
+  it('splits host and port as HAProxy does', () => {
+    expect(splitHostPort('gw.example.net:2775')).toEqual({ host: 'gw.example.net', port: '2775' });
+    expect(splitHostPort('unix@/run/x')).toHaveProperty('unsupported');
+    expect(splitHostPort('ipv6@::1')).toEqual({ host: '::1' });
+  });
+});
+
+describe('parseHaproxyConfig: big files', () => {
+  // The route takes up to 1 MB: every part of the parser must be linear in it. A quadratic step turns
+  // one of these into minutes (past the test's timeout); linear, each takes well under a second.
+  const MB = 1024 * 1024;
+  const repeat = (line: string) => line.repeat(Math.floor(MB / line.length));
+  const cases: Array<[string, string]> = [
+    ['one line of spaces', `${' '.repeat(MB)}x`],
+    ['a megabyte of continued lines', repeat('a \\\n')],
+    ['100,000 backends of one name', repeat('backend a\n')],
+    ['one backend of 50,000 servers of one name', `backend b\n${repeat('server s 10.0.0.1:1\n')}`],
+    ['50,000 lines of one acl', `frontend f\n bind :1\n${repeat('acl a src 10.0.0.1\n')}`],
+    ['100,000 unknown lines', `backend b\n${repeat('frob\n')}`],
+    ['one word of a megabyte with ${', `backend \${${'x'.repeat(MB)}`],
+  ];
+  for (const [what, text] of cases) {
+    it(`reads ${what} in linear time`, { timeout: 30_000 }, () => {
+      try {
+        const { warnings } = parseHaproxyConfig(text);
+        expect(warnings.length).toBeLessThanOrEqual(1001);
+      } catch (error) {
+        expect(error).toBeInstanceOf(HaproxyImportError);
+      }
+    });
+  }
+});
+
+describe('parseHaproxyConfig: any text', () => {
+  const words = fc.constantFrom(
+    'global',
+    'defaults',
+    'frontend',
+    'backend',
+    'listen',
+    'bind',
+    'server',
+    'default-server',
+    'mode',
+    'tcp',
+    'http',
+    'balance',
+    'timeout',
+    'check',
+    'inter',
+    'acl',
+    'src',
+    'tcp-request',
+    'connection',
+    'reject',
+    'if',
+    '!a',
+    'default_backend',
+    'use_backend',
+    'option',
+    'tcp-check',
+    '#',
+    '\\',
+    '"',
+    "'",
+    '${X}',
+    ':80',
+    '*:1',
+    '10.0.0.1:1',
+    '[::]:2',
+    'maxconn',
+    '5s',
+    '0',
+    '-1',
+    'weight',
+    'port',
+    'a',
+    'b',
+    '\t',
+    ' ',
+    '\n',
+  );
+  it('never throws anything but HaproxyImportError, and what it returns passes the schema check', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 400 }),
+          fc.array(words, { maxLength: 120 }).map((w) => w.join(' ')),
+        ),
+        (text) => {
+          try {
+            const { snapshot, warnings } = parseHaproxyConfig(text);
+            expect(Array.isArray(warnings)).toBe(true);
+            // Binds may clash (two frontends on one port): the pipeline answers that one with 409.
+            expect(
+              checkSnapshot(snapshot).filter((i) => i.kind !== 'conflict' && i.kind !== 'unknown-reference'),
+            ).toEqual([]);
+          } catch (error) {
+            if (!(error instanceof HaproxyImportError)) throw error;
+            expect(error.problems.length).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

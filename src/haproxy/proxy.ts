@@ -1,0 +1,82 @@
+// What one haproxy.cfg section says, as read so far: a `defaults` section or a proxy (frontend,
+// backend, listen). A proxy starts as a copy of the `defaults` before it (HAProxy's inheritance).
+import type { BalanceAlgorithm, HashType, OnMarkedDown, SendProxy } from '../schema/snapshot.js';
+import type { Statement } from './lines.js';
+
+export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
+
+/** A value and the statement that set it (warnings about the value name its line). */
+export interface Sourced<T> {
+  value: T;
+  at: Statement;
+}
+
+/** The parameters of a `server` or `default-server` line that Tether keeps. */
+export interface ServerParams {
+  check?: boolean;
+  inter?: number;
+  fall?: number;
+  rise?: number;
+  weight?: number;
+  maxconn?: number;
+  backup?: boolean;
+  sendProxy?: SendProxy;
+  onMarkedDown?: OnMarkedDown;
+}
+
+export interface ServerDraft {
+  name: string;
+  address: string;
+  port: number;
+  params: ServerParams;
+  at: Statement;
+}
+
+export interface BindDraft {
+  address: string;
+  port: number;
+  at: Statement;
+}
+
+export type TimeoutName = 'connect' | 'client' | 'server' | 'check';
+
+export interface ProxyState {
+  kind: ProxyKind;
+  name: string;
+  at: Statement;
+  mode?: Sourced<string>;
+  binds: BindDraft[];
+  backend?: Sourced<string>;
+  maxconn?: Sourced<number>;
+  timeouts: Partial<Record<TimeoutName, Sourced<number>>>;
+  balance?: Sourced<BalanceAlgorithm>;
+  hashType?: Sourced<HashType>;
+  defaultServer: ServerParams;
+  servers: ServerDraft[];
+  /** `acl NAME src …` lines by ACL name. */
+  acls: Map<string, string[]>;
+  allow?: Sourced<string[]>;
+  disabled: boolean;
+}
+
+export function newProxy(kind: ProxyKind, name: string, at: Statement, defaults?: ProxyState): ProxyState {
+  return {
+    kind,
+    name,
+    at,
+    mode: defaults?.mode,
+    binds: [],
+    maxconn: defaults?.maxconn,
+    timeouts: { ...defaults?.timeouts },
+    balance: defaults?.balance,
+    hashType: defaults?.hashType,
+    defaultServer: { ...defaults?.defaultServer },
+    servers: [],
+    acls: new Map(),
+    disabled: false,
+  };
+}
+
+export const isFrontendSide = (p: ProxyState) => p.kind === 'frontend' || p.kind === 'listen';
+export const isBackendSide = (p: ProxyState) =>
+  p.kind === 'backend' || p.kind === 'listen' || p.kind === 'defaults';
