@@ -6,7 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FrontendsModule } from './frontends/frontends.module.js';
-import { HaproxyExportModule } from './haproxy/export.module.js';
+import { HaproxyExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ImportModule } from './import/import.module.js';
 import { RetentionModule } from './retention/retention.module.js';

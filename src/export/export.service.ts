@@ -5,7 +5,7 @@ import { ConfigService } from '../config/config.service.js';
 import { normalizeSnapshot, type SnapshotInput } from '../config/normalize.js';
 import { getEntityOrThrow } from '../database/get-entity-or-throw.js';
 import { RevisionEntity } from '../revisions/revision.entity.js';
-import { exportHaproxy } from './export.js';
+import { exportHaproxy } from '../haproxy/export.js';
 
 export interface HaproxyFile {
   revision: number;
