@@ -24,30 +24,42 @@ export const MAX_JSON_KEYS = 1000;
 
 const parsers = new Map<string, RequestHandler>();
 
-function parserFor(limit: string): RequestHandler {
-  let parser = parsers.get(limit);
+/** One body-parser per kind and limit, made once. */
+function parserFor(kind: BodyKind, limit: string): RequestHandler {
+  const key = `${kind.type}|${limit}`;
+  let parser = parsers.get(key);
   if (!parser) {
-    parser = express.json({ limit });
-    parsers.set(limit, parser);
+    parser =
+      kind.type === 'application/json' ? express.json({ limit }) : express.text({ limit, type: kind.type });
+    parsers.set(key, parser);
   }
   return parser;
 }
 
+/** A media type the API reads: JSON everywhere, `text/plain` where a route takes a file as it is. */
+export interface BodyKind {
+  type: 'application/json' | 'text/plain';
+}
+
 /**
- * Reads and checks the JSON body of an authenticated (or public) request into `request.body`; false if there was none.
- * Errors are answered with the field `body` (or `__proto__`, `Content-Type`): 400 malformed or too deep, 413 too
- * large, 415 not JSON.
+ * Reads a body of `kind` into `request.body`, up to `limit`; false if there was none. Errors name the field `body`
+ * (or `Content-Type`): 400 malformed, 413 too large, 415 another type.
  */
-export async function readJsonBody(request: Request, response: Response, limit: string): Promise<boolean> {
+export async function readBody(
+  request: Request,
+  response: Response,
+  kind: BodyKind,
+  limit: string,
+): Promise<boolean> {
   if (!hasBody(request)) return false;
-  if (!request.is('application/json')) {
+  if (!request.is(kind.type)) {
     throw new UnsupportedMediaTypeError(
-      `Content-Type must be application/json, got ${request.headers['content-type'] ?? 'nothing'}`,
+      `Content-Type must be ${kind.type}, got ${request.headers['content-type'] ?? 'nothing'}`,
       'Content-Type',
     );
   }
   await new Promise<void>((resolve, reject) => {
-    parserFor(limit)(request, response, (error?: unknown) => {
+    parserFor(kind, limit)(request, response, (error?: unknown) => {
       if (error === undefined) return resolve();
       const status = (error as { status?: unknown }).status;
       // body-parser's own errors (malformed, too large, bad charset): the exception filter names `body` for them.
@@ -58,6 +70,16 @@ export async function readJsonBody(request: Request, response: Response, limit: 
       );
     });
   });
+  return true;
+}
+
+/**
+ * Reads and checks the JSON body of an authenticated (or public) request into `request.body`; false if there was none.
+ * Errors are answered with the field `body` (or `__proto__`, `Content-Type`): 400 malformed or too deep, 413 too
+ * large, 415 not JSON.
+ */
+export async function readJsonBody(request: Request, response: Response, limit: string): Promise<boolean> {
+  if (!(await readBody(request, response, { type: 'application/json' }, limit))) return false;
   checkShape(request.body);
   return true;
 }
