@@ -56,6 +56,12 @@ export interface ApiResponse<T> {
   headers: Headers;
 }
 
+/** A body sent as it is, `Content-Type: text/plain` (a haproxy.cfg), instead of JSON. */
+export class PlainText {
+  constructor(readonly text: string) {}
+}
+
+/** One API call; `body` is JSON-encoded unless it is a `PlainText`. */
 export async function request<T>(
   method: string,
   path: string,
@@ -67,7 +73,10 @@ export async function request<T>(
     credentials: 'same-origin',
     headers: { Accept: 'application/json', ...headers },
   };
-  if (body !== undefined) {
+  if (body instanceof PlainText) {
+    init.body = body.text;
+    (init.headers as Record<string, string>)['Content-Type'] = 'text/plain';
+  } else if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
   }

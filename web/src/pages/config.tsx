@@ -17,6 +17,7 @@ import { useStore } from '../store.js';
 import { isHashed, type Backend, type Frontend, type Snapshot } from '../types.js';
 import { BackendForm } from './backend-form.js';
 import { FrontendForm } from './frontend-form.js';
+import { ImportHaproxy } from './import-haproxy.js';
 import { Review } from './review.js';
 
 type Editing =
@@ -41,6 +42,7 @@ export function ConfigPage() {
   const [reviewing, setReviewing] = useState<Reviewing | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
+  const [importing, setImporting] = useState(false);
   const mayEdit = can(user, 'admin');
 
   const reload = () =>
@@ -107,6 +109,21 @@ export function ConfigPage() {
     } finally {
       setBusy(false);
     }
+  }
+
+  if (importing) {
+    return (
+      <ImportHaproxy
+        current={snap}
+        revision={config.revision}
+        onCancel={() => setImporting(false)}
+        onApplied={async (applied) => {
+          if (applied) setImporting(false);
+          await reload();
+          refreshNow();
+        }}
+      />
+    );
   }
 
   if (reviewing) {
@@ -237,7 +254,10 @@ export function ConfigPage() {
         {!mayEdit && ' Your role can read the configuration; changes need the admin role.'}{' '}
         <a href="/api/v1/export/haproxy.cfg" download={`tether-r${config.revision ?? 0}.cfg`}>
           Download as haproxy.cfg
-        </a>
+        </a>{' '}
+        <button type="button" disabled={!mayEdit || busy} onClick={() => setImporting(true)}>
+          Import haproxy.cfg
+        </button>
       </p>
       <section class="panel">
         <h2>Frontends</h2>
