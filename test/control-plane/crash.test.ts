@@ -22,8 +22,8 @@ import { readDatabase } from '../helpers/sqlite.js';
 import { accepts, backendBody, frontendBody, serverBody } from './fixtures.js';
 
 const ROUNDS = 20;
-/** The whole test stays well inside this; each round is ~2 s here. */
-const BUDGET_MS = 110_000;
+/** The whole test stays well inside this; each round is ~3.5 s here, ~6 s on a machine loaded by others. */
+const BUDGET_MS = 140_000;
 /** Servers whose admin state the burst changes; s1 stays ready so that the frontend always serves. */
 const TOGGLED = ['s2', 's3'] as const;
 type Toggled = (typeof TOGGLED)[number];
@@ -221,7 +221,7 @@ it(`keeps every acknowledged change across ${ROUNDS} kill -9s in the middle of a
   );
   // Each burst must have been cut with work done: the test would prove little otherwise.
   expect(changesAcknowledged).toBeGreaterThanOrEqual(ROUNDS);
-}, 150_000);
+}, 180_000);
 
 interface StoredSnapshot {
   frontends: Array<{ name: string; bind: { port: number } }>;

@@ -77,8 +77,14 @@ describe('config limits', () => {
       // Every attempt must be refused in time; the echo bound must hold in one of ATTEMPTS, because
       // on a shared machine the scheduler alone can hold a process for tens of milliseconds. The
       // pairwise check this replaces stalled every attempt for seconds (7.7 s with 2,000 frontends).
+      // On a machine loaded by others, the idle echo itself can pass 50 ms: then the request may add at most
+      // half the bound to what the same session sees with no request at all, measured just before.
       const slowest: number[] = [];
-      for (let attempt = 0; attempt < ATTEMPTS && !slowest.some((ms) => ms < ECHO_UNDER_MS); attempt++) {
+      const baselines: number[] = [];
+      const within = (i: number) => slowest[i] < Math.max(ECHO_UNDER_MS, baselines[i] + ECHO_UNDER_MS / 2);
+      for (let attempt = 0; attempt < ATTEMPTS && !slowest.some((_, i) => within(i)); attempt++) {
+        const idle = new Promise((resolve) => setTimeout(resolve, 300));
+        baselines.push((await slowestEchoWhile(session, idle)).max);
         const started = performance.now();
         // A raw request (not supertest): the client's own work shares this event loop with the app's.
         const answer = requestFrom(t.url, '/api/v1/config/validate', {
@@ -97,9 +103,11 @@ describe('config limits', () => {
         expect(echoes.count).toBeGreaterThan(0);
         slowest.push(echoes.max);
       }
-      expect(Math.min(...slowest), `slowest echo of each attempt: ${slowest.join(', ')} ms`).toBeLessThan(
-        ECHO_UNDER_MS,
-      );
+      const shown = slowest.map((ms, i) => `${ms.toFixed(1)} (idle ${baselines[i].toFixed(1)})`).join(', ');
+      expect(
+        slowest.some((_, i) => within(i)),
+        `slowest echo of each attempt, ms: ${shown}`,
+      ).toBe(true);
     } finally {
       session.destroy();
     }
