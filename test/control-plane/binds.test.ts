@@ -3,7 +3,8 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeStats } from '../../src/runtime/types.js';
-import { startApp, type StartedApp } from '../helpers/app.js';
+import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
+import { readDatabase, writeDatabase } from '../helpers/sqlite.js';
 import { connect, freePort, listen, named, readLine, type TestServer } from '../helpers/net.js';
 import { accepts, backendBody, expectError, frontendBody, serverBody } from './fixtures.js';
 
@@ -164,5 +165,67 @@ describe('a frontend with several binds', () => {
       binds: [{ address: '127.0.0.1', port: q }],
     });
     await served('127.0.0.1', q);
+  });
+});
+
+describe('binds in the store', () => {
+  it('keeps the frontends table consistent, and a revision stored before binds loads and rolls back', async () => {
+    const db = tempDbPath();
+    const [p, q] = [await freePort(), await freePort()];
+    let app = await startApp({ dbPath: db.dbPath });
+    try {
+      await app.request
+        .post('/api/v1/backends')
+        .send(backendBody('b', [serverBody('s', upstream.port)]))
+        .expect(201);
+      const single = await app.request
+        .post('/api/v1/frontends')
+        .send(frontendBody('fe', p, 'b'))
+        .expect(201);
+      const binds = [
+        { address: '127.0.0.1', port: p },
+        { address: '127.0.0.2', port: q },
+      ];
+      await app.request.patch('/api/v1/frontends/fe').send({ binds }).expect(200);
+      await app.close();
+      readDatabase(db.dbPath, (sqlite) => {
+        const row = sqlite.prepare('SELECT bindAddress, bindPort, binds FROM frontends').get() as Record<
+          string,
+          unknown
+        >;
+        expect(row).toMatchObject({ bindAddress: '127.0.0.1', bindPort: p });
+        expect(JSON.parse(row.binds as string)).toEqual(binds);
+      });
+      // The revision of the single bind as an older Tether stored it: `bind` only.
+      writeDatabase(db.dbPath, (sqlite) => {
+        const row = sqlite
+          .prepare('SELECT snapshot FROM revisions WHERE id = ?')
+          .get(single.body.revision) as {
+          snapshot: string;
+        };
+        const old = JSON.parse(row.snapshot) as { frontends: Array<Record<string, unknown>> };
+        for (const f of old.frontends) delete f.binds;
+        sqlite
+          .prepare('UPDATE revisions SET snapshot = ? WHERE id = ?')
+          .run(JSON.stringify(old), single.body.revision);
+      });
+      app = await startApp({ dbPath: db.dbPath });
+      const old = await app.request.get(`/api/v1/revisions/${single.body.revision}`).expect(200);
+      expect(JSON.stringify(old.body)).toContain(`"binds":[{"address":"127.0.0.1","port":${p}}]`);
+      const back = await app.request.post(`/api/v1/revisions/${single.body.revision}/rollback`);
+      expect(back.status, JSON.stringify(back.body)).toBeLessThan(300);
+      const view = (await app.request.get('/api/v1/frontends/fe').expect(200)).body;
+      expect(view).toMatchObject({ bind: binds[0], binds: [binds[0]], status: 'OPEN' });
+      expect(await accepts(q, '127.0.0.2')).toBe(false);
+      await served('127.0.0.1', p);
+      await app.close();
+      readDatabase(db.dbPath, (sqlite) => {
+        const row = sqlite.prepare('SELECT binds FROM frontends').get() as { binds: string };
+        expect(JSON.parse(row.binds)).toEqual([binds[0]]);
+      });
+    } finally {
+      await app.close();
+      db.cleanup();
+    }
   });
 });
