@@ -96,7 +96,11 @@ class DefaultsResponseDto {
 
 class SnapshotFrontendDto {
   @ApiProperty() name: string;
-  @ApiProperty({ type: BindDto }) bind: { address: string; port: number };
+  @ApiProperty({ type: BindDto, description: 'The first of `binds`' }) bind: {
+    address: string;
+    port: number;
+  };
+  @ApiProperty({ type: [BindDto] }) binds: Array<{ address: string; port: number }>;
   @ApiProperty() backend: string;
   @ApiPropertyOptional() maxconn?: number;
   @ApiPropertyOptional({ type: [String] }) allow?: string[];

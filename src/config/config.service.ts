@@ -168,7 +168,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       const previous = this.head;
       const draft = structuredClone(previous.snapshot);
       const outcome = edit(draft) ?? {};
-      const candidate = normalizeSnapshot(outcome.snapshot ?? draft);
+      const candidate = normalizeSnapshot(outcome.snapshot ?? draft, previous.snapshot);
       this.check(candidate, previous.snapshot, outcome.focus);
 
       if (!outcome.clearSecret && sameSnapshot(candidate, previous.snapshot)) {
@@ -197,7 +197,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   /** Dry run of a whole snapshot: the same checks as PUT /config, the diff against the head and the live impact. */
   async validate(input: SnapshotInput): Promise<ValidationResult> {
     const head = this.head;
-    const candidate = normalizeSnapshot(input);
+    const candidate = normalizeSnapshot(input, head.snapshot);
     this.check(candidate, head.snapshot);
     // What only the runtime can tell (a host name that doesn't resolve), as the change would hear it.
     try {

@@ -7,6 +7,7 @@ import {
   DEFAULT_DEFAULTS,
   type Backend,
   type BackendCheck,
+  type Bind,
   type CmppCheck,
   type Defaults,
   type Frontend,
@@ -21,7 +22,10 @@ export interface SnapshotInput {
   frontends?: FrontendInput[] | null;
   backends?: BackendInput[] | null;
 }
-export type FrontendInput = Loose<Omit<Frontend, 'bind'>> & { bind?: Loose<Frontend['bind']> | null };
+export type FrontendInput = Loose<Omit<Frontend, 'bind' | 'binds'>> & {
+  bind?: Loose<Bind> | null;
+  binds?: Array<Loose<Bind> | null> | null;
+};
 export type CheckInput = Loose<Omit<BackendCheck, 'cmpp'>> & { cmpp?: Loose<CmppCheck> | null };
 export type BackendInput = Loose<Omit<Backend, 'check' | 'servers'>> & {
   check?: CheckInput | null;
@@ -29,7 +33,9 @@ export type BackendInput = Loose<Omit<Backend, 'check' | 'servers'>> & {
 };
 export type ServerInput = Loose<Server>;
 
-export function normalizeSnapshot(input: SnapshotInput): Snapshot {
+/** `stored`: the head the input was read from, if any; see normalizeFrontend. */
+export function normalizeSnapshot(input: SnapshotInput, stored?: Snapshot): Snapshot {
+  const before = new Map((stored?.frontends ?? []).map((f) => [f.name, f]));
   const timeouts = input.defaults?.timeouts ?? {};
   return {
     defaults: {
@@ -41,24 +47,63 @@ export function normalizeSnapshot(input: SnapshotInput): Snapshot {
         check: timeouts.check ?? DEFAULT_DEFAULTS.timeouts.check,
       },
     },
-    frontends: (input.frontends ?? []).map(normalizeFrontend),
+    frontends: (input.frontends ?? []).map((f) =>
+      normalizeFrontend(f, typeof f?.name === 'string' ? before.get(f.name) : undefined),
+    ),
     backends: (input.backends ?? []).map(normalizeBackend),
   };
 }
 
-export function normalizeFrontend(input: FrontendInput): Frontend {
+/**
+ * `bind` and `binds` both filled: a write may give either (docs/config-model.md). When both are given
+ * and disagree (and `stored` doesn't tell which one was edited), both are kept as given and the
+ * document check refuses them, naming both.
+ */
+export function normalizeFrontend(input: FrontendInput, stored?: Frontend): Frontend {
+  let binds = Array.isArray(input.binds) ? input.binds.map(normalizeBind) : undefined;
+  let bind = input.bind != null || !binds?.length ? normalizeBind(input.bind) : binds[0];
+  // A client that read the frontend and sends it back with one of the two edited: the edited one wins
+  // (an older client knows only `bind`; a newer one may leave the `bind` it read as it was).
+  if (stored !== undefined && binds !== undefined && input.bind != null && !sameBind(bind, binds[0])) {
+    const bindsAsStored = JSON.stringify(binds) === JSON.stringify(stored.binds);
+    if (bindsAsStored && !sameBind(bind, stored.bind)) binds = [bind, ...stored.binds.slice(1)];
+    else if (!bindsAsStored && sameBind(bind, stored.bind)) bind = binds[0];
+  }
   return compact({
     name: input.name as string,
-    bind: {
-      address: canonicalBindAddress(input.bind?.address ?? '0.0.0.0'),
-      port: input.bind?.port as number,
-    },
+    bind,
+    binds: binds ?? [bind],
     backend: input.backend as string,
     maxconn: input.maxconn ?? undefined,
     allow: input.allow ? [...input.allow] : undefined,
     inspect: input.inspect ?? undefined,
     enabled: input.enabled ?? true,
   });
+}
+
+function sameBind(a: Bind | undefined, b: Bind | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function normalizeBind(input: Loose<Bind> | null | undefined): Bind {
+  if (input === null || input === undefined)
+    return { address: '0.0.0.0', port: undefined as unknown as number };
+  // Not an object: kept as given, for the check to name.
+  if (typeof input !== 'object') return input as unknown as Bind;
+  return { address: canonicalBindAddress(input.address ?? '0.0.0.0'), port: input.port as number };
+}
+
+/**
+ * A PATCH of a stored frontend: `bind` alone replaces the first address and keeps the others, `binds`
+ * alone replaces them all (and so the first); both go to the check as given.
+ */
+export function patchBinds(stored: Frontend, patch: FrontendInput): FrontendInput {
+  const hasBind = patch.bind != null;
+  const hasBinds = patch.binds != null;
+  if (hasBind && !hasBinds) return { ...patch, binds: [patch.bind!, ...stored.binds.slice(1)] };
+  // null: mergePatch drops the stored `bind`, normalize takes the first of `binds`.
+  if (hasBinds && !hasBind) return { ...patch, bind: null };
+  return patch;
 }
 
 export function normalizeBackend(input: BackendInput): Backend {

@@ -28,6 +28,7 @@ async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promi
     name: frontend.name,
     bindAddress: frontend.bind.address,
     bindPort: frontend.bind.port,
+    binds: frontend.binds.map((b) => ({ address: b.address, port: b.port })),
     backend: frontend.backend,
     maxconn: frontend.maxconn ?? null,
     allow: frontend.allow ?? null,

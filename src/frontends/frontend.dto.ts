@@ -7,7 +7,7 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsOptional, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
 import { Follows, IsAllowList } from '../common/validators.js';
 import { FRONTEND_INSPECT, LIMITS, NAME_PATTERN, RULES } from '../schema/fields.js';
 import type { FrontendInspect } from '../schema/snapshot.js';
@@ -34,10 +34,28 @@ export class CreateFrontendDto {
   @Follows(rules.name)
   name: string;
 
-  @ApiProperty({ type: BindDto })
+  @ApiPropertyOptional({
+    type: BindDto,
+    description: 'The first address it listens on (give this or `binds`; both must agree)',
+  })
+  @IsOptional()
   @ValidateNested()
   @Type(() => BindDto)
-  bind: BindDto;
+  bind?: BindDto;
+
+  @ApiPropertyOptional({
+    type: [BindDto],
+    minItems: 1,
+    maxItems: LIMITS.bindsPerFrontend,
+    description: 'Every address it listens on; `bind` is the first (give this or `bind`; both must agree)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(LIMITS.bindsPerFrontend)
+  @ValidateNested({ each: true })
+  @Type(() => BindDto)
+  binds?: BindDto[];
 
   @ApiProperty({ description: 'Name of an existing backend', example: 'ismg' })
   @Follows(rules.backend)
@@ -100,7 +118,11 @@ export class FrontendRetryDto {
 
 export class FrontendResponseDto {
   @ApiProperty() name: string;
-  @ApiProperty({ type: BindDto }) bind: { address: string; port: number };
+  @ApiProperty({ type: BindDto, description: 'The first of `binds`' }) bind: {
+    address: string;
+    port: number;
+  };
+  @ApiProperty({ type: [BindDto] }) binds: Array<{ address: string; port: number }>;
   @ApiProperty() backend: string;
   @ApiPropertyOptional() maxconn?: number;
   @ApiPropertyOptional({ type: [String] }) allow?: string[];

@@ -1,5 +1,5 @@
 import { Column, Entity, Unique } from 'typeorm';
-import type { FrontendInspect } from '../schema/snapshot.js';
+import type { Bind, FrontendInspect } from '../schema/snapshot.js';
 import { TetherEntity } from '../database/tether.entity.js';
 
 /** A frontend of the head snapshot, normalised; written by the config pipeline only. */
@@ -14,6 +14,10 @@ export class FrontendEntity extends TetherEntity {
 
   @Column({ type: 'integer' })
   bindPort: number;
+
+  /** Every bind, in order (bindAddress/bindPort are the first); null only before the first write. */
+  @Column({ type: 'simple-json', nullable: true })
+  binds: Bind[] | null;
 
   /** Name of the backend (references are by name, as in the snapshot). */
   @Column({ type: 'varchar' })

@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { CommitResultDto } from '../config/config.dto.js';
 import { ConfigService, type CommitResult } from '../config/config.service.js';
 import { mergePatch } from '../config/merge-patch.js';
-import { normalizeFrontend } from '../config/normalize.js';
+import { normalizeFrontend, patchBinds, type FrontendInput } from '../config/normalize.js';
 import type { Frontend, Snapshot } from '../schema/snapshot.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
@@ -94,7 +94,9 @@ export class FrontendsService {
       },
       (draft) => {
         const index = indexOf(draft, name);
-        draft.frontends[index] = normalizeFrontend(mergePatch(draft.frontends[index], dto));
+        draft.frontends[index] = normalizeFrontend(
+          mergePatch(draft.frontends[index], patchBinds(draft.frontends[index], dto as FrontendInput)),
+        );
         return { focus: `frontends[${index}]` };
       },
     );

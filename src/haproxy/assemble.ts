@@ -77,17 +77,24 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     }
     const name = frontendNames.map(proxy.name, proxy);
     if (name === undefined) continue;
-    const address = canonicalIp(bind.address);
-    if (address === undefined) {
-      findings.warn(
-        bind.at,
-        `frontend "${proxy.name}" is left out: "${bind.address}" is not an IP address (Tether binds to addresses, not names)`,
-      );
+    const binds: Frontend['binds'] = [];
+    for (const draft of proxy.binds) {
+      const address = canonicalIp(draft.address);
+      if (address !== undefined) binds.push({ address, port: draft.port });
+      else
+        findings.warn(
+          draft.at,
+          `bind "${draft.address}" of frontend "${proxy.name}" is left out: it is not an IP address (Tether binds to addresses, not names)`,
+        );
+    }
+    if (binds.length === 0) {
+      findings.warn(bind.at, `frontend "${proxy.name}" is left out: none of its binds is an IP address`);
       continue;
     }
     const frontend: Frontend = {
       name,
-      bind: { address, port: bind.port },
+      bind: binds[0],
+      binds,
       backend: backendName,
       enabled: !proxy.disabled,
     };

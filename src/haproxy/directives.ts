@@ -2,6 +2,7 @@
 // understood (its value recorded on the ProxyState) or warned about with its line. None is dropped
 // silently. What becomes of the recorded values is decided in assemble.ts.
 import { parseCidr } from '../schema/addresses.js';
+import { LIMITS } from '../schema/fields.js';
 import type { Statement } from './lines.js';
 import {
   isBackendSide,
@@ -136,7 +137,6 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
 function bind(proxy: ProxyState, at: Statement, args: string[], report: Reporter): void {
   const [list, ...options] = args;
   if (list === undefined) return report.warn(at, '`bind` needs an address: ignored');
-  const before = proxy.binds.length;
   for (const text of list.split(',')) {
     const parsed = splitHostPort(text);
     if ('unsupported' in parsed) {
@@ -149,16 +149,17 @@ function bind(proxy: ProxyState, at: Statement, args: string[], report: Reporter
       continue;
     }
     const address = parsed.host === '*' || parsed.host === '' ? '0.0.0.0' : parsed.host;
-    // A range is as many listeners as ports; only the first is kept anyway, so list at most two.
-    for (let i = 0; i < Math.min(ports.count, 2); i++) {
+    // A range is as many listeners as ports, up to the frontend's limit (docs/config-limits.md).
+    const room = LIMITS.bindsPerFrontend - proxy.binds.length;
+    for (let i = 0; i < Math.min(ports.count, room); i++) {
       proxy.binds.push({ address, port: ports.first + i, at });
     }
-  }
-  if (proxy.binds.length > 1 && before <= 1) {
-    report.strictly(
-      at,
-      `${proxy.kind} "${proxy.name}" listens on several addresses: only the first (line ${proxy.binds[0].at.line}) is imported yet (several binds: only the first is imported yet)`,
-    );
+    if (ports.count > room) {
+      report.strictly(
+        at,
+        `${proxy.kind} "${proxy.name}" listens on more than ${LIMITS.bindsPerFrontend} addresses: the rest from "${text}" is not imported`,
+      );
+    }
   }
   if (options.includes('ssl')) {
     report.warn(

@@ -25,7 +25,15 @@ function backend(overrides: Partial<Backend> = {}): Backend {
 function config(overrides: Partial<Snapshot> = {}): Snapshot {
   return {
     defaults: structuredClone(DEFAULT_DEFAULTS),
-    frontends: [{ name: 'f', bind: { address: '0.0.0.0', port: 9999 }, backend: 'b', enabled: true }],
+    frontends: [
+      {
+        name: 'f',
+        bind: { address: '0.0.0.0', port: 9999 },
+        binds: [{ address: '0.0.0.0', port: 9999 }],
+        backend: 'b',
+        enabled: true,
+      },
+    ],
     backends: [backend()],
     ...overrides,
   };
@@ -64,6 +72,7 @@ describe('exportHaproxy', () => {
           {
             name: 'persistent_connection_frontend',
             bind: { address: '0.0.0.0', port: 9999 },
+            binds: [{ address: '0.0.0.0', port: 9999 }],
             backend: 'persistent_connection_backend',
             enabled: true,
           },
@@ -155,7 +164,14 @@ describe('exportHaproxy', () => {
   it('binds every address form as HAProxy writes it', () => {
     const bindOf = (address: string) =>
       lines(
-        exportHaproxy(config({ frontends: [{ ...config().frontends[0], bind: { address, port: 5 } }] }), at),
+        exportHaproxy(
+          config({
+            frontends: [
+              { ...config().frontends[0], bind: { address, port: 5 }, binds: [{ address, port: 5 }] },
+            ],
+          }),
+          at,
+        ),
       ).find((l) => l.startsWith('bind '));
     expect(bindOf('0.0.0.0')).toBe('bind 0.0.0.0:5');
     expect(bindOf('::')).toBe('bind [::]:5 v4v6');

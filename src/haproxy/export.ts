@@ -94,7 +94,7 @@ function resolvers(): string[] {
 
 function frontendSection(frontend: Frontend): string[] {
   const lines = [...renamed('frontend', frontend.name), `frontend ${haproxyName(frontend.name)}`];
-  lines.push(`    bind ${bindAddress(frontend.bind.address, frontend.bind.port)}`);
+  for (const bind of frontend.binds) lines.push(`    bind ${bindAddress(bind.address, bind.port)}`);
   if (!frontend.enabled) lines.push('    disabled');
   if (frontend.maxconn !== undefined) lines.push(`    maxconn ${frontend.maxconn}`);
   if (frontend.allow && frontend.allow.length > 0) {

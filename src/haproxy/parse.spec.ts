@@ -43,6 +43,7 @@ describe('parseHaproxyConfig: the seed file', () => {
         {
           name: 'persistent_connection_frontend',
           bind: { address: '0.0.0.0', port: 9999 },
+          binds: [{ address: '0.0.0.0', port: 9999 }],
           backend: 'persistent_connection_backend',
           maxconn: 50000,
           enabled: true,
@@ -99,15 +100,25 @@ describe('parseHaproxyConfig: directives', () => {
     }
   });
 
-  it('imports the first of several binds with a warning, and refuses them in strict mode', () => {
+  it('imports every bind: several addresses on a line, several lines, ranges up to the limit', () => {
     const text =
       'frontend f\n bind :7000,:7001\n bind 127.0.0.1:7002\n default_backend b\nbackend b\n server s 10.0.0.1:1\n';
     const { snapshot, warnings } = parseHaproxyConfig(text);
     expect(snapshot.frontends[0].bind).toEqual({ address: '0.0.0.0', port: 7000 });
-    warningAt(warnings, 2, /several binds: only the first is imported yet/);
-    expect(refusal(text, true).problems[0]).toMatchObject({ line: 2, text: 'bind :7000,:7001' });
+    expect(snapshot.frontends[0].binds).toEqual([
+      { address: '0.0.0.0', port: 7000 },
+      { address: '0.0.0.0', port: 7001 },
+      { address: '127.0.0.1', port: 7002 },
+    ]);
+    expect(warnings.filter((w) => /bind/.test(w.message))).toEqual([]);
+    expect(parseHaproxyConfig(text, { strict: true }).snapshot.frontends[0].binds).toHaveLength(3);
     const range = parseHaproxyConfig(text.replace(':7000,:7001', ':7000-7010'));
-    warningAt(range.warnings, 2, /several binds/);
+    expect(range.snapshot.frontends[0].binds.map((b) => b.port)).toEqual([
+      7000, 7001, 7002, 7003, 7004, 7005, 7006, 7007, 7008, 7009, 7010, 7002,
+    ]);
+    const huge = parseHaproxyConfig(text.replace(':7000,:7001', ':7000-7100'));
+    expect(huge.snapshot.frontends[0].binds).toHaveLength(64);
+    warningAt(huge.warnings, 2, /more than 64 addresses/);
   });
 
   it('turns `listen NAME addr:port` into a frontend and a backend of that name', () => {
@@ -115,7 +126,13 @@ describe('parseHaproxyConfig: directives', () => {
       'listen smpp 127.0.0.1:2775\n  balance leastconn\n  server a 10.0.0.1:2775 check\n',
     );
     expect(snapshot.frontends).toEqual([
-      { name: 'smpp', bind: { address: '127.0.0.1', port: 2775 }, backend: 'smpp', enabled: true },
+      {
+        name: 'smpp',
+        bind: { address: '127.0.0.1', port: 2775 },
+        binds: [{ address: '127.0.0.1', port: 2775 }],
+        backend: 'smpp',
+        enabled: true,
+      },
     ]);
     expect(snapshot.backends[0]).toMatchObject({ name: 'smpp', balance: 'leastconn' });
   });

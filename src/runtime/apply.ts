@@ -87,12 +87,14 @@ export async function applySnapshot(
     frontend.update(f);
     frontend.retired = false;
     frontend.error = failed.get(f.name);
-    const listener = plan.listenerFor(f.name);
-    frontend.listener = listener;
-    if (listener) {
+    const listeners = plan.listenersFor(f.name);
+    frontend.listeners = listeners;
+    for (const listener of listeners) {
       listener.frontend = frontend;
       state.listeners.add(listener);
-      if (wasFailed) reopened.push({ frontend, attempts: (frontend.retry?.attempts ?? 0) + 1 });
+    }
+    if (wasFailed && !isFailed(frontend)) {
+      if (f.enabled) reopened.push({ frontend, attempts: (frontend.retry?.attempts ?? 0) + 1 });
     } else if (wasFailed && frontend.error) {
       stillFailing.add(f.name);
     }

@@ -1,59 +1,79 @@
-// Which listeners an apply keeps, hands over or binds anew. A listener whose frontend keeps its bind
-// is kept; one whose bind is taken over by another frontend in the same change is handed over instead
-// of rebound. Binding is the apply pipeline's only await; on a bind failure this plan closes what it
-// bound, so the running listeners are never touched.
+// Which listeners an apply keeps, hands over or binds anew, one per bind of each frontend. A listener
+// whose address:port is still wanted goes to the frontend that wants it: kept when that is its
+// frontend, handed over (not rebound) when another frontend takes the bind over in the same change.
+// Binding is the apply pipeline's only await; on a bind failure this plan closes what it bound, so
+// the running listeners are never touched.
 import { isIP } from 'node:net';
-import type { Frontend, Snapshot } from '../schema/snapshot.js';
+import type { Bind, Frontend, Snapshot } from '../schema/snapshot.js';
 import { RuntimeError } from './errors.js';
-import { isFailed } from './bind-retry.js';
-import { FrontendRuntime } from './frontend.js';
-import { BindError, Listener } from './listener.js';
+import { bindFailure, isFailed } from './bind-retry.js';
+import { bindKey, FrontendRuntime } from './frontend.js';
+import { Listener } from './listener.js';
 import type { RuntimeState } from './state.js';
 import type { ApplyOptions, FrontendFailure } from './types.js';
 
 export interface BindPlan {
-  /** The listener a frontend of the new snapshot serves on; null when disabled or not bound. */
-  listenerFor(frontend: string): Listener | null;
+  /** The listeners a frontend of the new snapshot serves on (one per bind that listens). */
+  listenersFor(frontend: string): Listener[];
   /** Listeners no frontend takes any more: closed once the swap is done. */
   releasing(): Iterable<Listener>;
   /**
-   * Frontends that could not bind: with tolerateBindErrors any; otherwise only frontends that were
-   * FAILED already with the same bind (any other failure makes planning throw).
+   * Frontends with a bind that could not bind (the first such bind each): with tolerateBindErrors any;
+   * otherwise only binds that were failing already (any other failure makes planning throw).
    */
   readonly failures: FrontendFailure[];
   /** Closes what this plan bound: the apply was abandoned. */
   abandon(): void;
 }
 
-/** Which listeners stay with their frontend, which a changed frontend takes over, which go, and what binds anew. */
+interface ToBind {
+  frontend: Frontend;
+  bind: Bind;
+}
+
+/** Which listeners go to which frontend, which go, and which binds need a new listener. */
 interface Assignment {
-  kept: Map<string, Listener>;
-  handedOver: Map<string, Listener>;
-  releasing: Map<string, Listener>;
-  /** Enabled frontends of `next` that need a new listener. */
-  toBind: Frontend[];
+  /** Kept or handed over, by frontend name. */
+  reused: Map<string, Listener[]>;
+  releasing: Listener[];
+  toBind: ToBind[];
 }
 
 function assign(state: RuntimeState, next: Snapshot): Assignment {
-  const byName = new Map(next.frontends.map((f) => [f.name, f]));
-  const kept = new Map<string, Listener>();
-  const releasing = new Map<string, Listener>();
-  for (const listener of state.listeners) {
-    const f = byName.get(listener.frontend.name);
-    if (f && f.enabled && sameBind(listener, f.bind)) kept.set(f.name, listener);
-    else releasing.set(bindKey(listener), listener);
-  }
-  const handedOver = new Map<string, Listener>();
-  const toBind: Frontend[] = [];
+  // Binds never clash in a checked snapshot, so each address:port is wanted by at most one frontend.
+  const wanted = new Map<string, Frontend>();
   for (const f of next.frontends) {
-    if (!f.enabled || kept.has(f.name)) continue;
-    const free = releasing.get(`${f.bind.address}:${f.bind.port}`);
-    if (free) {
-      releasing.delete(bindKey(free));
-      handedOver.set(f.name, free);
-    } else toBind.push(f);
+    if (f.enabled) for (const b of f.binds) wanted.set(bindKey(b), f);
   }
-  return { kept, handedOver, releasing, toBind };
+  const reused = new Map<string, Listener[]>();
+  const releasing: Listener[] = [];
+  const taken = new Set<string>();
+  for (const listener of state.listeners) {
+    const key = bindKey(listener);
+    const f = wanted.get(key);
+    if (f === undefined) {
+      releasing.push(listener);
+      continue;
+    }
+    taken.add(key);
+    const list = reused.get(f.name);
+    if (list) list.push(listener);
+    else reused.set(f.name, [listener]);
+  }
+  const toBind: ToBind[] = [];
+  for (const [key, frontend] of wanted) {
+    if (taken.has(key)) continue;
+    toBind.push({ frontend, bind: frontend.binds.find((b) => bindKey(b) === key)! });
+  }
+  return { reused, releasing, toBind };
+}
+
+/** The bind was configured and failing already: a change that doesn't touch it must not fail on it. */
+function stillFailing(state: RuntimeState, f: Frontend, bind: Bind): boolean {
+  const known = state.frontends.get(f.name);
+  if (known === undefined || !isFailed(known)) return false;
+  const key = bindKey(bind);
+  return known.missingBinds().some((b) => bindKey(b) === key);
 }
 
 /**
@@ -63,23 +83,22 @@ function assign(state: RuntimeState, next: Snapshot): Assignment {
  */
 export function predictBindFailure(state: RuntimeState, next: Snapshot): FrontendFailure | undefined {
   const { releasing, toBind } = assign(state, next);
-  if (releasing.size === 0) return undefined;
+  if (releasing.length === 0) return undefined;
   const closing = new Map<number, Listener[]>();
-  for (const listener of releasing.values()) {
+  for (const listener of releasing) {
     const list = closing.get(listener.port) ?? [];
     list.push(listener);
     closing.set(listener.port, list);
   }
-  for (const f of toBind) {
-    const known = state.frontends.get(f.name);
-    if (known !== undefined && isFailed(known) && sameBindConfig(known.config.bind, f.bind)) continue;
-    const old = closing.get(f.bind.port)?.find((l) => overlaps(l.address, f.bind.address));
+  for (const { frontend: f, bind } of toBind) {
+    if (stillFailing(state, f, bind)) continue;
+    const old = closing.get(bind.port)?.find((l) => overlaps(l.address, bind.address));
     if (old) {
       return {
         frontend: f.name,
         code: 'EADDRINUSE',
         message:
-          `frontend "${f.name}" cannot bind ${f.bind.address}:${f.bind.port}: EADDRINUSE (it overlaps ` +
+          `frontend "${f.name}" cannot bind ${bind.address}:${bind.port}: EADDRINUSE (it overlaps ` +
           `${old.address}:${old.port}, which closes only once the new listeners are bound; make the change in two steps)`,
       };
     }
@@ -98,40 +117,35 @@ export async function planBinds(
   next: Snapshot,
   options: ApplyOptions,
 ): Promise<BindPlan> {
-  const { kept, handedOver, releasing, toBind: frontends } = assign(state, next);
-  const toBind = frontends.map((f) => {
-    const known = state.frontends.get(f.name);
-    const owner = known ?? new FrontendRuntime(f);
+  const { reused, releasing, toBind: binds } = assign(state, next);
+  const owners = new Map<string, FrontendRuntime>();
+  const toBind = binds.map(({ frontend: f, bind }) => {
+    let owner = state.frontends.get(f.name) ?? owners.get(f.name);
+    if (owner === undefined) owners.set(f.name, (owner = new FrontendRuntime(f)));
     return {
       name: f.name,
-      listener: new Listener(owner, f.bind.address, f.bind.port, state.host),
-      // FAILED before and still bound the same: a change that doesn't touch it must not fail on it.
-      stillFailing: known !== undefined && isFailed(known) && sameBindConfig(known.config.bind, f.bind),
+      listener: new Listener(owner, bind.address, bind.port, state.host),
+      stillFailing: stillFailing(state, f, bind),
     };
   });
   const results = await Promise.allSettled(toBind.map((b) => b.listener.listen()));
-  const bound = new Map<string, Listener>();
-  const failures: FrontendFailure[] = [];
+  const bound = new Map<string, Listener[]>();
+  const failed = new Map<string, FrontendFailure>();
   let strictFailure: FrontendFailure | undefined;
   results.forEach((result, i) => {
     const { name, listener, stillFailing } = toBind[i];
     if (result.status === 'fulfilled') {
-      bound.set(name, listener);
+      const list = bound.get(name);
+      if (list) list.push(listener);
+      else bound.set(name, [listener]);
       return;
     }
-    const error = result.reason as Error;
-    const code =
-      error instanceof BindError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
-    const failure = {
-      frontend: name,
-      code,
-      message: `frontend "${name}" cannot bind ${listener.address}:${listener.port}: ${code}`,
-    };
-    failures.push(failure);
+    const failure = bindFailure(name, listener, result.reason);
+    if (!failed.has(name)) failed.set(name, failure);
     if (!stillFailing) strictFailure ??= failure;
   });
   const abandon = () => {
-    for (const listener of bound.values()) listener.close();
+    for (const list of bound.values()) for (const listener of list) listener.close();
   };
   if (strictFailure !== undefined && !options.tolerateBindErrors) {
     abandon();
@@ -139,21 +153,9 @@ export async function planBinds(
     throw new RuntimeError('BIND_FAILED', first.message, { frontend: first.frontend }, first.code);
   }
   return {
-    listenerFor: (name) => kept.get(name) ?? handedOver.get(name) ?? bound.get(name) ?? null,
-    releasing: () => releasing.values(),
-    failures,
+    listenersFor: (name) => [...(reused.get(name) ?? []), ...(bound.get(name) ?? [])],
+    releasing: () => releasing,
+    failures: [...failed.values()],
     abandon,
   };
-}
-
-function bindKey(listener: Listener): string {
-  return `${listener.address}:${listener.port}`;
-}
-
-function sameBindConfig(a: { address: string; port: number }, b: { address: string; port: number }): boolean {
-  return a.address === b.address && a.port === b.port;
-}
-
-function sameBind(listener: Listener, bind: { address: string; port: number }): boolean {
-  return listener.address === bind.address && listener.port === bind.port;
 }

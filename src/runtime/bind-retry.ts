@@ -8,7 +8,7 @@ import { RuntimeError } from './errors.js';
 import type { FrontendRuntime } from './frontend.js';
 import { BindError, Listener } from './listener.js';
 import type { RuntimeState } from './state.js';
-import type { FrontendOpenTrigger } from './types.js';
+import type { FrontendFailure, FrontendOpenTrigger } from './types.js';
 
 /** Puts a FAILED frontend on the backoff schedule (keeping its attempt count if already on it). */
 export function scheduleBindRetry(state: RuntimeState, frontend: FrontendRuntime, now: number): void {
@@ -30,9 +30,9 @@ export function cancelBindRetry(frontend: FrontendRuntime): void {
   frontend.retry = null;
 }
 
-/** Whether a frontend is FAILED now: enabled, in the snapshot, and without a listener. */
+/** Whether a frontend is FAILED now: enabled, in the snapshot, and without a listener on one of its binds. */
 export function isFailed(frontend: FrontendRuntime): boolean {
-  return !frontend.retired && frontend.config.enabled && frontend.listener === null;
+  return !frontend.retired && frontend.config.enabled && !frontend.listensOnAll();
 }
 
 /**
@@ -52,34 +52,41 @@ export async function attemptBind(
       frontend: frontend.name,
     });
   }
-  const { address, port } = frontend.config.bind;
-  const listener = new Listener(frontend, address, port, state.host);
+  // Only the binds that don't listen: those that do keep serving.
+  const listeners = frontend.missingBinds().map((b) => new Listener(frontend, b.address, b.port, state.host));
   const retry = frontend.retry;
   if (retry?.timer) clearTimeout(retry.timer);
   if (retry) retry.timer = null;
   const attempts = (retry?.attempts ?? 0) + 1;
-  try {
-    await listener.listen();
-  } catch (error) {
-    const code =
-      error instanceof BindError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
-    const message = `frontend "${frontend.name}" cannot bind ${address}:${port}: ${code}`;
-    frontend.error = { frontend: frontend.name, code, message };
-    frontend.retry = { attempts, nextAt: 0, timer: null };
-    scheduleBindRetry(state, frontend, Date.now());
-    throw new RuntimeError('BIND_FAILED', message, { frontend: frontend.name }, code);
-  }
+  const results = await Promise.allSettled(listeners.map((l) => l.listen()));
+  const bound = listeners.filter((_, i) => results[i].status === 'fulfilled');
   if (state.closed) {
-    listener.close();
+    for (const listener of bound) listener.close();
     throw new RuntimeError('CLOSED', 'runtime is closed');
   }
-  // Synchronously from here: the listener and the frontend go live together.
+  // Synchronously from here: the new listeners and the frontend go live together.
+  for (const listener of bound) {
+    frontend.listeners.push(listener);
+    state.listeners.add(listener);
+  }
+  if (bound.length > 0) updateAcceptPauses(state);
+  const failedAt = results.findIndex((r) => r.status === 'rejected');
+  if (failedAt >= 0) {
+    const failure = bindFailure(
+      frontend.name,
+      listeners[failedAt],
+      (results[failedAt] as PromiseRejectedResult).reason,
+    );
+    frontend.error = failure;
+    frontend.retry = { attempts, nextAt: 0, timer: null };
+    scheduleBindRetry(state, frontend, Date.now());
+    throw new RuntimeError('BIND_FAILED', failure.message, { frontend: frontend.name }, failure.code);
+  }
   cancelBindRetry(frontend);
   frontend.error = undefined;
-  frontend.listener = listener;
-  state.listeners.add(listener);
-  updateAcceptPauses(state);
-  state.log('info', `frontend ${frontend.name} listens on ${address}:${port} after ${attempts} attempt(s)`);
+  const { address, port } = frontend.config.bind;
+  const where = frontend.config.binds.map((b) => `${b.address}:${b.port}`).join(', ');
+  state.log('info', `frontend ${frontend.name} listens on ${where} after ${attempts} attempt(s)`);
   state.emit({
     type: 'frontend-open',
     frontend: frontend.name,
@@ -89,4 +96,15 @@ export async function attemptBind(
     trigger,
     at: Date.now(),
   });
+}
+
+/** The failure of one bind, naming the frontend and the address it could not bind. */
+export function bindFailure(frontend: string, listener: Listener, error: unknown): FrontendFailure {
+  const code =
+    error instanceof BindError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
+  return {
+    frontend,
+    code,
+    message: `frontend "${frontend}" cannot bind ${listener.address}:${listener.port}: ${code}`,
+  };
 }

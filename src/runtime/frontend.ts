@@ -1,6 +1,6 @@
 // Live state of one frontend, keyed by name: its current config (swapped by apply), counters,
 // compiled allow-list and listener.
-import type { Frontend } from '../schema/snapshot.js';
+import type { Bind, Frontend } from '../schema/snapshot.js';
 import { AllowList } from './cidr.js';
 import type { Listener } from './listener.js';
 import { Counters } from './stats.js';
@@ -18,7 +18,8 @@ export class FrontendRuntime {
   readonly counters = new Counters();
   allow: AllowList | null = null;
   private allowSignature = '';
-  listener: Listener | null = null;
+  /** One per bind it listens on; fewer than its binds while FAILED. */
+  listeners: Listener[] = [];
   error: FrontendFailure | undefined;
   /** While FAILED: the bind is retried with backoff (bind-retry.ts). */
   retry: BindRetry | null = null;
@@ -33,6 +34,18 @@ export class FrontendRuntime {
     return this.config.name;
   }
 
+  /** The binds of its config it has no listener for. */
+  missingBinds(): Bind[] {
+    if (this.listeners.length === 0) return this.config.binds;
+    const listening = new Set(this.listeners.map((l) => bindKey(l)));
+    return this.config.binds.filter((b) => !listening.has(bindKey(b)));
+  }
+
+  /** Listens on every one of its binds. */
+  listensOnAll(): boolean {
+    return this.listeners.length === this.config.binds.length && this.missingBinds().length === 0;
+  }
+
   update(config: Frontend): void {
     this.config = config;
     const signature = config.allow === undefined ? '' : JSON.stringify(config.allow);
@@ -41,4 +54,9 @@ export class FrontendRuntime {
       this.allow = config.allow === undefined ? null : new AllowList(config.allow);
     }
   }
+}
+
+/** `address:port`, as listeners and binds are matched (addresses are canonical: config/normalize.ts). */
+export function bindKey(bind: { address: string; port: number }): string {
+  return `${bind.address}:${bind.port}`;
 }

@@ -11,7 +11,8 @@ import { computeImpact } from './impact.js';
 import type { SessionInfo } from './types.js';
 
 function frontend(name: string, port: number, backend = 'sms', enabled = true): Frontend {
-  return { name, bind: { address: '127.0.0.1', port }, backend, enabled };
+  const bind = { address: '127.0.0.1', port };
+  return { name, bind, binds: [bind], backend, enabled };
 }
 
 function backend(

@@ -43,41 +43,43 @@ function serverKey(backend: string, server: string): string {
   return `${backend}/${server}`;
 }
 
-function sameBind(a: Frontend, b: Frontend): boolean {
-  return a.bind.address === b.bind.address && a.bind.port === b.bind.port;
+/** The binds of an enabled frontend, by `address:port` (none when disabled or absent). */
+function listening(f: Frontend | undefined): Set<string> {
+  return new Set(f?.enabled ? f.binds.map((b) => `${b.address}:${b.port}`) : []);
 }
 
-/** Enabled frontends that are new, newly enabled, or bound elsewhere. */
+/** Binds of enabled frontends that are new, newly enabled, or added to a frontend. */
 function listenersOpened(current: Snapshot, candidate: Snapshot): ImpactReport['listenersOpened'] {
   const before = new Map(current.frontends.map((f) => [f.name, f]));
-  return candidate.frontends
-    .filter((f) => {
-      if (!f.enabled) return false;
-      const old = before.get(f.name);
-      return !old || !old.enabled || !sameBind(old, f);
-    })
-    .map((f) => ({ frontend: f.name, address: f.bind.address, port: f.bind.port }));
+  return candidate.frontends.flatMap((f) => {
+    if (!f.enabled) return [];
+    const old = listening(before.get(f.name));
+    return f.binds
+      .filter((b) => !old.has(`${b.address}:${b.port}`))
+      .map((b) => ({ frontend: f.name, address: b.address, port: b.port }));
+  });
 }
 
-/** Listening frontends that go away, get disabled or move; their sessions are kept until they end. */
+/** Listening binds that go away, get disabled or move; their sessions are kept until they end. */
 function listenersClosed(
   current: Snapshot,
   candidate: Snapshot,
   index: SessionIndex,
 ): ImpactReport['listenersClosed'] {
   const after = new Map(candidate.frontends.map((f) => [f.name, f]));
-  return current.frontends
-    .filter((f) => {
-      if (!f.enabled) return false;
-      const next = after.get(f.name);
-      return !next || !next.enabled || !sameBind(f, next);
-    })
-    .map((f) => ({
-      frontend: f.name,
-      address: f.bind.address,
-      port: f.bind.port,
-      sessions: index.perFrontend.get(f.name) ?? 0,
-    }));
+  return current.frontends.flatMap((f) => {
+    if (!f.enabled) return [];
+    const next = listening(after.get(f.name));
+    return f.binds
+      .filter((b) => !next.has(`${b.address}:${b.port}`))
+      .map((b) => ({
+        frontend: f.name,
+        address: b.address,
+        port: b.port,
+        // Sessions are counted per frontend: a frontend's sessions are not told apart by bind.
+        sessions: index.perFrontend.get(f.name) ?? 0,
+      }));
+  });
 }
 
 /** Servers no longer in the config (their whole backend removed included). */

@@ -3,14 +3,28 @@
 // plane against anything that slipped through (or a direct caller). Values the schema knows but the
 // control plane refuses as not built yet are served as the runtime can (see CheckOptions.stored).
 import { checkSnapshot as checkAgainstSchema } from '../schema/check.js';
-import type { Snapshot } from '../schema/snapshot.js';
+import type { Frontend, Snapshot } from '../schema/snapshot.js';
 import { RuntimeError, type RuntimeErrorSubject } from './errors.js';
 
 /** Throws RuntimeError INVALID_SNAPSHOT naming the first offending field. */
 export function checkSnapshot(snapshot: Snapshot): void {
+  fillBinds(snapshot);
   const [issue] = checkAgainstSchema(snapshot, { maxIssues: 1 });
   if (!issue) return;
   throw new RuntimeError('INVALID_SNAPSHOT', issue.message, subjectOf(snapshot, issue.field));
+}
+
+/**
+ * A direct caller (or a snapshot written before `binds`) may give only `bind`, or only `binds`: the
+ * other is filled in on the runtime's own copy, as config/normalize.ts does.
+ */
+function fillBinds(snapshot: Snapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null || !Array.isArray(snapshot.frontends)) return;
+  for (const f of snapshot.frontends as Array<Partial<Frontend> | null>) {
+    if (typeof f !== 'object' || f === null) continue;
+    if (f.binds === undefined && typeof f.bind === 'object' && f.bind !== null) f.binds = [f.bind];
+    else if (f.bind === undefined && Array.isArray(f.binds)) f.bind = f.binds[0];
+  }
 }
 
 /** The frontend, backend and server a field such as `backends[1].servers[0].port` lies in. */

@@ -83,12 +83,13 @@ function frontendView(source: StatsSource, frontend: FrontendRuntime, l: Live, n
   return {
     name: config.name,
     backend: config.backend,
-    status: !config.enabled ? 'STOP' : frontend.listener !== null ? 'OPEN' : 'FAILED',
+    status: !config.enabled ? 'STOP' : frontend.listensOnAll() ? 'OPEN' : 'FAILED',
     ...(frontend.error ? { error: frontend.error } : {}),
     ...(frontend.retry
       ? { retry: { attempts: frontend.retry.attempts, nextAt: frontend.retry.nextAt } }
       : {}),
     bind: { address: config.bind.address, port: config.bind.port },
+    binds: config.binds.map((b) => ({ address: b.address, port: b.port })),
     scur: c.scur,
     smax: c.smax,
     slim: config.maxconn ?? source.snapshot.defaults.maxconn,

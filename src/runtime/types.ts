@@ -66,7 +66,10 @@ export interface FrontendStats {
   error?: FrontendFailure;
   /** While FAILED: bind attempts made since it failed and when the next one runs (epoch ms). */
   retry?: { attempts: number; nextAt: number };
+  /** The first of `binds`. */
   bind: { address: string; port: number };
+  /** Every address the frontend listens on (OPEN: all of them listen). */
+  binds: Array<{ address: string; port: number }>;
   scur: number;
   smax: number;
   slim: number;

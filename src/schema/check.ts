@@ -187,7 +187,8 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     if (!isObject(frontend)) return issues.add('invalid', at, 'must be an object');
     frontendNames.add(i, frontend.name);
     checkFrontend(issues, at, frontend, backendNames, was.frontend(frontend.name));
-    if (isObject(frontend.bind)) binds.add(i, frontend);
+    if (Array.isArray(frontend.binds) && frontend.binds.length <= LIMITS.bindsPerFrontend)
+      binds.add(i, frontend);
   });
 
   const backendUnique = new UniqueNames(issues, 'backends', 'backend');
@@ -219,21 +220,31 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
       message: `${field} must hold at most ${max} ${what} (docs/config-limits.md), got ${count}`,
     });
   };
-  const { frontends, backends, allow, servers } = document;
-  // The body of one frontend or backend: its own allow-list or servers.
+  const { frontends, backends, allow, servers, binds } = document;
+  // The body of one frontend or backend: its own allow-list, binds or servers.
   if (Array.isArray(allow) && allow.length > LIMITS.allowEntries)
     over('allow', allow.length, LIMITS.allowEntries, 'entries');
+  if (Array.isArray(binds) && binds.length > LIMITS.bindsPerFrontend)
+    over('binds', binds.length, LIMITS.bindsPerFrontend, 'binds');
   if (Array.isArray(servers) && servers.length > LIMITS.servers)
     over('servers', servers.length, LIMITS.servers, 'servers');
   if (Array.isArray(frontends)) {
     if (frontends.length > LIMITS.frontends)
       over('frontends', frontends.length, LIMITS.frontends, 'frontends');
-    else
+    else {
+      let total = 0;
       frontends.forEach((f, i) => {
         const allow = isObject(f) ? f.allow : undefined;
         if (Array.isArray(allow) && allow.length > LIMITS.allowEntries)
           over(`frontends[${i}].allow`, allow.length, LIMITS.allowEntries, 'entries');
+        const binds = isObject(f) ? f.binds : undefined;
+        if (!Array.isArray(binds)) return;
+        total += binds.length;
+        if (binds.length > LIMITS.bindsPerFrontend)
+          over(`frontends[${i}].binds`, binds.length, LIMITS.bindsPerFrontend, 'binds');
       });
+      if (total > LIMITS.binds) over('frontends', total, LIMITS.binds, 'binds in all');
+    }
   }
   if (Array.isArray(backends)) {
     if (backends.length > LIMITS.backends) over('backends', backends.length, LIMITS.backends, 'backends');
@@ -256,12 +267,7 @@ function checkFrontend(
 ): void {
   const rules = RULES.frontend;
   issues.rule(`${at}.name`, rules.name, frontend.name, before?.name);
-  const bind = frontend.bind;
-  if (!isObject(bind)) issues.add('invalid', `${at}.bind`, 'is required');
-  else {
-    issues.rule(`${at}.bind.address`, rules.bindAddress, bind.address, before?.bind.address);
-    issues.rule(`${at}.bind.port`, rules.bindPort, bind.port);
-  }
+  checkBinds(issues, at, frontend, before);
   if (issues.rule(`${at}.backend`, rules.backend, frontend.backend) && !backendNames.has(frontend.backend)) {
     issues.add(
       'unknown-reference',
@@ -281,6 +287,53 @@ function checkFrontend(
     issues.notBuilt(`${at}.inspect`, rules.inspect, frontend.inspect, before?.inspect);
   }
   issues.rule(`${at}.enabled`, rules.enabled, frontend.enabled);
+}
+
+/**
+ * `bind` is the first of `binds` (docs/config-model.md): both are required and must agree. A frontend
+ * with one address names its fields `bind.*` as before; with several, `binds[j].*`.
+ */
+function checkBinds(issues: Issues, at: string, frontend: Loose, before: Frontend | undefined): void {
+  const rules = RULES.frontend;
+  const { bind, binds } = frontend;
+  if (!isObject(bind)) issues.add('invalid', `${at}.bind`, 'is required');
+  if (!Array.isArray(binds) || binds.length === 0) {
+    return issues.add('invalid', `${at}.binds`, 'must be an array of 1 or more { address, port }');
+  }
+  if (binds.length > LIMITS.bindsPerFrontend) {
+    return issues.add(
+      'too-large',
+      `${at}.binds`,
+      `must hold at most ${LIMITS.bindsPerFrontend} binds (docs/config-limits.md), got ${binds.length}`,
+    );
+  }
+  const stored = new Set((before?.binds ?? []).map((b) => b.address));
+  binds.forEach((b: unknown, j: number) => {
+    const field = bindField(at, binds.length, j);
+    if (!isObject(b)) return issues.add('invalid', field, 'must be an object { address, port }');
+    // A stored address is not held to newer policies (the same as `before` of other fields).
+    const was = typeof b.address === 'string' && stored.has(b.address) ? b.address : undefined;
+    issues.rule(`${field}.address`, rules.bindAddress, b.address, was);
+    issues.rule(`${field}.port`, rules.bindPort, b.port);
+  });
+  const first = binds[0] as unknown;
+  if (isObject(bind) && isObject(first) && (bind.address !== first.address || bind.port !== first.port)) {
+    issues.add(
+      'invalid',
+      `${at}.bind`,
+      `must be the first of ${at}.binds (bind is binds[0]): give one of bind and binds, or both agreeing`,
+    );
+    issues.add(
+      'invalid',
+      `${at}.binds`,
+      `must start with ${at}.bind: give one of bind and binds, or both agreeing`,
+    );
+  }
+}
+
+/** `bind` for a frontend of one address (as before binds existed), `binds[j]` for several. */
+function bindField(at: string, count: number, j: number): string {
+  return count === 1 ? `${at}.bind` : `${at}.binds[${j}]`;
 }
 
 /** `before`: the stored backend of that name, if any (see CheckOptions.stored). */
@@ -384,31 +437,36 @@ class BindClashes {
   constructor(private readonly issues: Issues) {}
 
   add(index: number, frontend: Loose): void {
-    const bind = frontend.bind as Loose;
-    const ip = typeof bind.address === 'string' ? canonicalIp(bind.address) : undefined;
-    if (ip === undefined || typeof bind.port !== 'number') return;
-    let port = this.ports.get(bind.port);
-    if (!port) this.ports.set(bind.port, (port = new PortBinds()));
-    const self = { index, name: String(frontend.name), address: ip, port: bind.port };
-    const other = port.clashWith(self.address);
-    if (other) {
-      this.issues.add(
-        'conflict',
-        `frontends[${index}].bind`,
-        `must be unique: ${formatBind(self)} overlaps ${formatBind(other)} of frontend "${other.name}"`,
-      );
-      this.issues.add(
-        'conflict',
-        `frontends[${other.index}].bind`,
-        `must be unique: ${formatBind(other)} overlaps ${formatBind(self)} of frontend "${self.name}"`,
-      );
-    }
-    port.keep(self);
+    const binds = frontend.binds as unknown[];
+    binds.forEach((bind, j) => {
+      if (!isObject(bind)) return;
+      const ip = typeof bind.address === 'string' ? canonicalIp(bind.address) : undefined;
+      if (ip === undefined || typeof bind.port !== 'number') return;
+      let port = this.ports.get(bind.port);
+      if (!port) this.ports.set(bind.port, (port = new PortBinds()));
+      const field = bindField(`frontends[${index}]`, binds.length, j);
+      const self = { field, name: String(frontend.name), address: ip, port: bind.port };
+      const other = port.clashWith(self.address);
+      if (other) {
+        this.issues.add(
+          'conflict',
+          field,
+          `must be unique: ${formatBind(self)} overlaps ${formatBind(other)} of frontend "${other.name}"`,
+        );
+        this.issues.add(
+          'conflict',
+          other.field,
+          `must be unique: ${formatBind(other)} overlaps ${formatBind(self)} of frontend "${self.name}"`,
+        );
+      }
+      port.keep(self);
+    });
   }
 }
 
 interface BindSeen {
-  index: number;
+  /** e.g. `frontends[2].bind` or `frontends[2].binds[1]`. */
+  field: string;
   name: string;
   address: string;
   port: number;

@@ -122,6 +122,10 @@ export const LIMITS = {
   backends: 5_000,
   /** Servers of all backends together. */
   servers: 20_000,
+  /** Addresses one frontend listens on (`binds`). */
+  bindsPerFrontend: 64,
+  /** Binds of all frontends together: listening sockets of one runtime. */
+  binds: 20_000,
   /** Entries of one frontend's `allow` list. */
   allowEntries: 1_000,
   /** A check stops after this many issues: a broken document is not worth a full report. */

@@ -36,9 +36,17 @@ export interface Defaults {
   timeouts: Timeouts;
 }
 
+export interface Bind {
+  address: string;
+  port: number;
+}
+
 export interface Frontend {
   name: string;
-  bind: { address: string; port: number };
+  /** The first of `binds`, kept for clients that know only one address (docs/config-model.md). */
+  bind: Bind;
+  /** Every address the frontend listens on, 1 to LIMITS.bindsPerFrontend. */
+  binds: Bind[];
   backend: string;
   maxconn?: number;
   allow?: string[];

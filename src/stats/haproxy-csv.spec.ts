@@ -101,6 +101,7 @@ const fe1: FrontendStats = {
   backend: 'be1',
   status: 'OPEN',
   bind: { address: '127.0.0.1', port: 41001 },
+  binds: [{ address: '127.0.0.1', port: 41001 }],
   scur: 3,
   smax: 5,
   slim: 100,

@@ -37,7 +37,15 @@ export function benchSnapshot(port: number, serverPorts: number[]): Snapshot {
       maxconn: MAXCONN,
       timeouts: { connect: 5000, client: 3_600_000, server: 3_600_000, check: 5000 },
     },
-    frontends: [{ name: 'bench', bind: { address: '127.0.0.1', port }, backend: 'cmpp', enabled: true }],
+    frontends: [
+      {
+        name: 'bench',
+        bind: { address: '127.0.0.1', port },
+        binds: [{ address: '127.0.0.1', port }],
+        backend: 'cmpp',
+        enabled: true,
+      },
+    ],
     backends: [
       {
         name: 'cmpp',

@@ -20,15 +20,10 @@ function snapshot(frontends: Array<Partial<Frontend>> = [], mutate?: (s: Snapsho
     onMarkedDown: 'keep',
     servers: [{ name: 's1', address: '127.0.0.1', port: 2000, weight: 1, backup: false, check: true }],
   });
-  frontends.forEach((f, i) =>
-    s.frontends.push({
-      name: `fe${i}`,
-      bind: { address: '127.0.0.1', port: 1000 + i },
-      backend: 'be',
-      enabled: true,
-      ...f,
-    }),
-  );
+  frontends.forEach((f, i) => {
+    const bind = f.bind ?? f.binds?.[0] ?? { address: '127.0.0.1', port: 1000 + i };
+    s.frontends.push({ name: `fe${i}`, backend: 'be', enabled: true, ...f, bind, binds: f.binds ?? [bind] });
+  });
   mutate?.(s);
   return s;
 }

@@ -95,18 +95,24 @@ const config: fc.Arbitrary<Snapshot> = fc
           ? fc.constant([] as Frontend[])
           : fc.tuple(
               ...names.map((n, i) =>
-                fc.record(
-                  {
-                    name: fc.constant(n),
-                    // One port per frontend: binds never clash.
-                    bind: fc.record({ address: bindAddress(), port: fc.constant(20_000 + i) }),
-                    backend: fc.constantFrom(...backendNames),
-                    maxconn: count(1_000_000),
-                    allow: fc.array(cidr(), { minLength: 1, maxLength: 100, size: 'max' }),
-                    enabled: fc.boolean(),
-                  },
-                  { requiredKeys: ['name', 'bind', 'backend', 'enabled'] },
-                ),
+                fc
+                  .record(
+                    {
+                      name: fc.constant(n),
+                      // Ports of their own per frontend and bind: binds never clash.
+                      binds: fc
+                        .array(bindAddress(), { minLength: 1, maxLength: 3 })
+                        .map((addresses) =>
+                          addresses.map((address, j) => ({ address, port: 20_000 + i * 10 + j })),
+                        ),
+                      backend: fc.constantFrom(...backendNames),
+                      maxconn: count(1_000_000),
+                      allow: fc.array(cidr(), { minLength: 1, maxLength: 100, size: 'max' }),
+                      enabled: fc.boolean(),
+                    },
+                    { requiredKeys: ['name', 'binds', 'backend', 'enabled'] },
+                  )
+                  .map((f): Frontend => ({ ...f, bind: f.binds[0] })),
               ),
             ),
       ),

@@ -102,10 +102,10 @@ function everyField(ports: number[]): Snapshot {
         allow: ['127.0.0.0/8', '::ffff:10.0.0.0/104'],
       }),
       frontend('F_2.x-y', ports[1], backends[1].name, { enabled: false }),
-      {
-        ...frontend('six', ports[2], backends[2].name, { inspect: 'none' }),
+      frontend('six', ports[2], backends[2].name, {
+        inspect: 'none',
         bind: { address: '::', port: ports[2] },
-      },
+      }),
     ],
     backends,
     { maxconn: 4321, timeouts: { connect: 1234, client: 2_147_483_647, server: 86_400_000, check: 777 } },
@@ -123,10 +123,12 @@ describe.skipIf(missing !== undefined)('haproxy -c on the edges of the model', (
     );
     const binds = ['0.0.0.0', '::', '::1', '127.0.0.1', '::ffff:127.0.0.3'];
     const config = snapshot(
-      names.map((name, i) => ({
-        ...frontend(name, 20000 + i, name, { allow: i === 0 ? allow : undefined }),
-        bind: { address: binds[i % binds.length], port: 20000 + i },
-      })),
+      names.map((name, i) =>
+        frontend(name, 20000 + i, name, {
+          allow: i === 0 ? allow : undefined,
+          bind: { address: binds[i % binds.length], port: 20000 + i },
+        }),
+      ),
       // Each backend is named as a frontend, its server as itself.
       names.map((name, i) =>
         backend(name, [server(name, 1, { address: ['::1', 'fe80::1%lo', 'localhost', '10.1.2.3'][i % 4] })]),

@@ -228,7 +228,10 @@ export function frontend(
   backendName: string,
   overrides: Partial<Frontend> = {},
 ): Frontend {
-  return { name, bind: { address: '127.0.0.1', port }, backend: backendName, enabled: true, ...overrides };
+  const f = { name, bind: { address: '127.0.0.1', port }, backend: backendName, enabled: true, ...overrides };
+  // `bind` is the first of `binds`: an override of either fills the other.
+  const binds = overrides.binds ?? [f.bind];
+  return { ...f, bind: overrides.bind ?? binds[0], binds };
 }
 
 export function snapshot(

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
-import { echo, freePort, listen, type TestServer } from '../helpers/net.js';
+import { connect, echo, freePort, listen, readBytes, type TestServer } from '../helpers/net.js';
 import { haproxyCheck } from '../haproxy/haproxy-check.js';
 import { haproxyMissing } from '../stats/haproxy.js';
 
@@ -49,5 +49,45 @@ describe.skipIf(missing !== undefined)('haproxy.cfg round trip', () => {
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body).toMatchObject({ revision: imported.body.revision, changed: false });
     expect((await t.request.get('/api/v1/config').expect(200)).body).toEqual(config);
+  });
+
+  it('imports a frontend of several bind lines serving on all, exports one bind line each, and back', async () => {
+    const [p, q] = [await freePort(), await freePort()];
+    // The seed's global and defaults (as in the test above), then a frontend of several binds.
+    const file =
+      SEED.slice(0, SEED.indexOf('frontend ')) +
+      `frontend multi\n    mode tcp\n    bind 127.0.0.2:${p},127.0.0.3:${p}\n    bind 127.0.0.1:${q}\n` +
+      `    default_backend b\nbackend b\n    mode tcp\n    server s 127.0.0.1:${upstreams[0].port}\n`;
+    const imported = await t.request
+      .post('/api/v1/import/haproxy')
+      .query({ strict: 'true' })
+      .set('content-type', 'text/plain')
+      .send(file);
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    const binds = [
+      { address: '127.0.0.2', port: p },
+      { address: '127.0.0.3', port: p },
+      { address: '127.0.0.1', port: q },
+    ];
+    const config = (await t.request.get('/api/v1/config').expect(200)).body;
+    expect(config.frontends).toMatchObject([{ name: 'multi', bind: binds[0], binds }]);
+    for (const b of binds) {
+      const client = await connect(b.port, { host: b.address });
+      client.write('hi');
+      expect((await readBytes(client, 2)).toString()).toBe('hi');
+      client.destroy();
+    }
+
+    const exported = await t.request.get('/api/v1/export/haproxy.cfg').expect(200);
+    const bindLines = exported.text.split('\n').filter((l) => l.trim().startsWith('bind '));
+    expect(bindLines.map((l) => l.trim())).toEqual(binds.map((b) => `bind ${b.address}:${b.port}`));
+    const check = haproxyCheck(exported.text);
+    expect(check.status, check.output).toBe(0);
+    const again = await t.request
+      .post('/api/v1/import/haproxy')
+      .set('content-type', 'text/plain')
+      .send(exported.text);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ revision: imported.body.revision, changed: false });
   });
 });

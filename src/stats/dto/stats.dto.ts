@@ -61,7 +61,9 @@ export class FrontendStatsDto implements FrontendStats {
   status: 'OPEN' | 'STOP' | 'FAILED';
   @ApiPropertyOptional({ type: FrontendFailureDto, description: 'Why the frontend could not bind' })
   error?: FrontendFailureDto;
-  @ApiProperty({ type: BindDto }) bind: BindDto;
+  @ApiProperty({ type: BindDto, description: 'The first of `binds`' }) bind: BindDto;
+  @ApiProperty({ type: [BindDto], description: 'Every address it listens on; OPEN when all of them listen' })
+  binds: BindDto[];
   @ApiProperty({ description: 'Current sessions' }) scur: number;
   @ApiProperty({ description: 'Most sessions at once' }) smax: number;
   @ApiProperty({ description: 'Session limit (maxconn)' }) slim: number;

@@ -282,7 +282,7 @@ export function ConfigPage() {
                 <tr key={f.name} data-frontend={f.name}>
                   <th scope="row">{f.name}</th>
                   <td data-label="Bind" class="mono">
-                    {f.bind.address}:{f.bind.port}
+                    {(f.binds ?? [f.bind]).map((b) => `${b.address}:${b.port}`).join(', ')}
                   </td>
                   <td data-label="Backend">{f.backend}</td>
                   <td data-label="Max conn" class="num">

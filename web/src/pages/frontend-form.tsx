@@ -5,6 +5,8 @@ import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Frontend } from '../types.js';
 import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
 
+let nextBindKey = 1;
+
 const CLAIMED = [
   'name',
   'bind.address',
@@ -35,6 +37,12 @@ export function FrontendForm({
   const [name, setName] = useState(initial?.name ?? '');
   const [address, setAddress] = useState(initial?.bind.address ?? '0.0.0.0');
   const [port, setPort] = useState(str(initial?.bind.port));
+  // The frontend's other addresses (`binds` after the first): a list with add and remove.
+  const [more, setMore] = useState(
+    (initial?.binds ?? [])
+      .slice(1)
+      .map((b) => ({ key: nextBindKey++, address: b.address, port: str(b.port) })),
+  );
   const [backend, setBackend] = useState(initial?.backend ?? backends[0] ?? '');
   const [maxconn, setMaxconn] = useState(str(initial?.maxconn));
   const [allow, setAllow] = useState((initial?.allow ?? []).join('\n'));
@@ -47,9 +55,12 @@ export function FrontendForm({
       .split(/[\s,]+/)
       .map((x) => x.trim())
       .filter(Boolean);
+    const first = { address: address.trim(), port: num(port) };
     const fe = {
       name: name.trim(),
-      bind: { address: address.trim(), port: num(port) },
+      // Both, agreeing: `bind` is the first of `binds` (docs/config-model.md).
+      bind: first,
+      binds: [first, ...more.map((b) => ({ address: b.address.trim(), port: num(b.port) }))],
       backend,
       ...(optionalNum(maxconn) !== undefined ? { maxconn: optionalNum(maxconn) } : {}),
       ...(allowList.length ? { allow: allowList } : {}),
@@ -60,9 +71,14 @@ export function FrontendForm({
     onReview(fe);
   }
 
-  const general = unclaimed(errors, CLAIMED);
-  // A bind clash (409) names `bind`: its message sits beside the address, and the port is marked too.
-  const bindClash = errorsFor(errors, 'bind');
+  const general = unclaimed(errors, CLAIMED, [/^binds(\[\d+\](\.(address|port))?)?$/]);
+  // A bind clash (409) names `bind` (or `binds[0]` when there are several): its message sits beside the
+  // address, and the port is marked too.
+  const bindClash = [
+    ...errorsFor(errors, 'bind'),
+    ...errorsFor(errors, 'binds[0]'),
+    ...errorsFor(errors, 'binds'),
+  ];
   return (
     <EditorForm
       titleId="fe-form-title"
@@ -102,6 +118,52 @@ export function FrontendForm({
           placeholder="eg: 7890"
           numeric
         />
+        {more.map((b, i) => {
+          const at = `binds[${i + 1}]`;
+          const clash = errorsFor(errors, at);
+          const update = (change: Partial<typeof b>) =>
+            setMore((list) => list.map((x) => (x.key === b.key ? { ...x, ...change } : x)));
+          return (
+            <div class="bind-editor form-grid" key={b.key} data-bind-row={i + 1}>
+              <TextField
+                label={`Bind address ${i + 2}`}
+                name={`${at}.address`}
+                value={b.address}
+                onValue={(address) => update({ address })}
+                errors={[...errorsFor(errors, `${at}.address`), ...clash]}
+                placeholder="eg: 10.0.0.2"
+              />
+              <TextField
+                label={`Port ${i + 2}`}
+                name={`${at}.port`}
+                value={b.port}
+                onValue={(port) => update({ port })}
+                errors={errorsFor(errors, `${at}.port`)}
+                invalid={clash.length > 0}
+                numeric
+              />
+              <div class="field">
+                <span>&nbsp;</span>
+                <button
+                  type="button"
+                  class="danger-outline"
+                  onClick={() => setMore((list) => list.filter((x) => x.key !== b.key))}
+                >
+                  Remove bind {i + 2}
+                </button>
+              </div>
+            </div>
+          );
+        })}
+        <button
+          type="button"
+          data-testid="add-bind"
+          onClick={() =>
+            setMore((list) => [...list, { key: nextBindKey++, address: address.trim(), port: '' }])
+          }
+        >
+          Add bind
+        </button>
         <Field label="Backend" errors={errorsFor(errors, 'backend')}>
           {(p) => (
             <select {...p} name="backend" value={backend} onChange={(e) => setBackend(inputValue(e))}>

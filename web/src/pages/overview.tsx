@@ -168,7 +168,9 @@ function ProxyTable({
   at: number;
 }) {
   const title = frontends.length
-    ? frontends.map((f) => `${f.name} ${f.bind.address}:${f.bind.port}`).join(', ')
+    ? frontends
+        .map((f) => `${f.name} ${(f.binds ?? [f.bind]).map((b) => `${b.address}:${b.port}`).join(' ')}`)
+        .join(', ')
     : '(no frontend)';
   const upCount = backend.servers.filter((s) => healthLook(s).cls === 'h-up').length;
   return (
