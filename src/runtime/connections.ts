@@ -99,7 +99,7 @@ export function proxyHeader(session: Session): Buffer | undefined {
 export function sessionClosed(state: RuntimeState, session: Session): void {
   if (!state.sessionMap.delete(session.id)) return;
   const { frontend, backend, server } = session;
-  // Built before the counts drop: HAProxy's counts include the session being logged.
+  // Built before the counts drop (HAProxy's process and frontend counts include the session being logged).
   if (state.sessionEndListeners.size > 0) state.emitSessionEnd(sessionEndRecord(state, session, Date.now()));
   frontend.counters.scur--;
   frontend.counters.bin += session.bytesIn;
@@ -135,10 +135,12 @@ export function sessionEndRecord(state: RuntimeState, session: Session, now: num
     // Second letter: the phase it ended in, connecting ('C') or relaying data ('D').
     termination: session.cause === '' ? '--' : session.cause + (connected ? 'D' : 'C'),
     reason: session.closeReason,
+    // As HAProxy 2.6 logs them: process and frontend counts still include this session, the backend and
+    // server ones no longer do (it has left them when the line is written).
     actconn: state.sessionMap.size + 1,
     feconn: session.frontend.counters.scur,
-    beconn: session.backend.counters.scur,
-    srvConn: server?.counters.scur ?? 0,
+    beconn: session.backend.counters.scur - 1,
+    srvConn: server === null ? 0 : server.counters.scur - (server.sessions.has(session) ? 1 : 0),
     retries: Math.max(0, session.attempts - 1),
     redispatched: session.redispatched,
     srvQueue: 0,

@@ -239,7 +239,8 @@ export interface SessionEndRecord {
   termination: string;
   /** Tether's own close reason ('' for a normal close): 'idle timeout', 'killed', 'connect failed: ECONNREFUSED'… */
   reason: string;
-  /** Sessions open when it ended, itself included: process (%ac), frontend (%fc), backend (%bc), server (%sc). */
+  /** Sessions open when it ended, as HAProxy counts them: process (%ac) and frontend (%fc) with itself, backend
+   *  (%bc) and server (%sc) without. */
   actconn: number;
   feconn: number;
   beconn: number;
