@@ -19,6 +19,8 @@ export interface SessionLogOptions {
   /** A file descriptor (default 1, stdout) or a file path. */
   destination?: number | string;
   syslog?: SyslogTarget;
+  /** Bytes held for a slow destination before lines are dropped (default MAX_BUFFERED). */
+  maxBuffered?: number;
 }
 
 export class SessionLog {
@@ -30,7 +32,11 @@ export class SessionLog {
   droppedLines = 0;
 
   constructor(private readonly options: SessionLogOptions) {
-    this.stream = pino.destination({ dest: options.destination ?? 1, sync: false, maxLength: MAX_BUFFERED });
+    this.stream = pino.destination({
+      dest: options.destination ?? 1,
+      sync: false,
+      maxLength: options.maxBuffered ?? MAX_BUFFERED,
+    });
     this.stream.on('drop', () => this.droppedLines++);
     // A destination that fails (EPIPE, a full disk) must not take the proxy down with it.
     this.stream.on('error', () => this.droppedLines++);
@@ -54,14 +60,23 @@ export class SessionLog {
     this.syslog?.send(line);
   }
 
-  /** Writes what is buffered, then closes the destination (and the syslog socket). */
-  async close(): Promise<void> {
+  /** Writes what is buffered, then closes the destination (and the syslog socket). A reader that doesn't take the
+   *  rest within `flushTimeoutMs` loses it: shutdown never hangs on a stuck stdout. */
+  async close(flushTimeoutMs = 2000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.syslog?.close();
     await new Promise<void>((resolve) => {
-      this.stream.once('close', () => resolve());
-      this.stream.once('error', () => resolve());
+      const timer = setTimeout(() => {
+        this.stream.destroy();
+        resolve();
+      }, flushTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.stream.once('close', done);
+      this.stream.once('error', done);
       this.stream.end();
     });
   }
