@@ -197,4 +197,46 @@ describe('session end records', () => {
     await waitFor(async () => (await rt.sessions()).length === 0, 2000, 'session gone');
     expect(records).toHaveLength(0);
   });
+
+  it('a client that resets while the server connect hangs: "CC"', async () => {
+    const hole = await blackhole();
+    defer(() => hole.close());
+    const port = await freePort();
+    const rt = runtime();
+    const records = recording(rt);
+    await rt.apply(
+      snapshot([frontend('fe', port, 'be')], [backend('be', [server('hole', hole.port)])], {
+        timeouts: { connect: 5000, client: 60_000, server: 60_000, check: 5000 },
+      }),
+    );
+    const c = await client(port);
+    await waitFor(async () => (await rt.sessions()).length === 1, 2000, 'the session');
+    // A reset: a plain FIN while connecting is kept and forwarded once connected, as HAProxy does.
+    c.resetAndDestroy();
+    expect(await oneRecord(records)).toMatchObject({ termination: 'CC', tc: -1, server: 'hole' });
+  });
+
+  it('a refused connect retried on another server: "--", one retry, redispatched', async () => {
+    const alive = await start(echo);
+    const deadPort = await freePort();
+    const port = await freePort();
+    const rt = runtime();
+    const records = recording(rt);
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be')],
+        [backend('be', [server('dead', deadPort), server('alive', alive.port)], { balance: 'first' })],
+      ),
+    );
+    const c = await client(port);
+    await relayed(c, 'x');
+    c.end();
+    await closed(c);
+    expect(await oneRecord(records)).toMatchObject({
+      termination: '--',
+      server: 'alive',
+      retries: 1,
+      redispatched: true,
+    });
+  });
 });

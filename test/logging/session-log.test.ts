@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionLog } from '../../src/logging/session-log.js';
-import { haproxyDate } from '../../src/logging/tcplog-format.js';
+import { haproxyDate, tcplogLine } from '../../src/logging/tcplog-format.js';
 import type { SessionEndRecord } from '../../src/runtime/types.js';
 import {
   backend,
@@ -94,6 +94,9 @@ describe('session log', () => {
     await log.close();
     expect(readFileSync(file, 'utf8')).toBe(
       `127.0.0.1:${r.clientPort} [${haproxyDate(r.acceptedAt)}] fe be/s1 0/${r.tc}/${r.tt} 11 -- 1/1/0/0/0 0/0\n`,
+    );
+    expect(tcplogLine({ ...r, server: null, retries: 1, redispatched: true, termination: 'SC' })).toMatch(
+      / fe be\/<NOSRV> 0\/-?\d+\/\d+ 11 SC 1\/1\/0\/0\/\+1 0\/0$/,
     );
     expect(haproxyDate(r.acceptedAt)).toMatch(/^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}$/);
   });
