@@ -36,6 +36,10 @@ export class SessionLog {
       dest: options.destination ?? 1,
       sync: false,
       maxLength: options.maxBuffered ?? MAX_BUFFERED,
+      // Lines are gathered into writes of 4 KiB or more (flushed at least every 100 ms): one write per session
+      // would cost a thread-pool round trip per connection (measured: docs/session-logs.md, "Cost").
+      minLength: 4096,
+      periodicFlush: 100,
     });
     this.stream.on('drop', () => this.droppedLines++);
     // A destination that fails (EPIPE, a full disk) must not take the proxy down with it.
