@@ -13,6 +13,7 @@ import { RetentionModule } from './retention/retention.module.js';
 import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { SessionLogModule } from './logging/session-log.module.js';
 import { SETTINGS, type Settings } from './settings.js';
 import { SocketModule } from './socket/socket.module.js';
 import { StatsModule } from './stats/stats.module.js';
@@ -32,6 +33,7 @@ class SettingsModule {
 
 /** Every feature module of the app, one per line: append yours. */
 const FEATURE_MODULES = [
+  SessionLogModule,
   DatabaseModule,
   RuntimeModule,
   AuditModule,

@@ -25,4 +25,26 @@ describe('settingsFromEnv', () => {
   it('refuses a port that is not a port number, naming the variable', () => {
     expect(() => settingsFromEnv({ TETHER_HTTP_PORT: '70000' })).toThrow(/TETHER_HTTP_PORT/);
   });
+
+  it('takes TETHER_LOG_FORMAT json (default) or haproxy and refuses anything else, naming the variable', () => {
+    expect(settingsFromEnv({}).logFormat).toBe('json');
+    expect(settingsFromEnv({ TETHER_LOG_FORMAT: 'haproxy' }).logFormat).toBe('haproxy');
+    expect(() => settingsFromEnv({ TETHER_LOG_FORMAT: 'text' })).toThrow(/TETHER_LOG_FORMAT/);
+  });
+
+  it('takes TETHER_SYSLOG as <ip>:<port>[,<facility>] (local0 by default) and refuses anything else', () => {
+    expect(settingsFromEnv({}).syslog).toBeUndefined();
+    expect(settingsFromEnv({ TETHER_SYSLOG: '127.0.0.1:514' }).syslog).toEqual({
+      host: '127.0.0.1',
+      port: 514,
+      facility: 'local0',
+    });
+    expect(settingsFromEnv({ TETHER_SYSLOG: '[::1]:5514,local2' }).syslog).toEqual({
+      host: '::1',
+      port: 5514,
+      facility: 'local2',
+    });
+    for (const bad of ['127.0.0.1', 'logs.example:514', '127.0.0.1:70000', '127.0.0.1:514,local9'])
+      expect(() => settingsFromEnv({ TETHER_SYSLOG: bad })).toThrow(/TETHER_SYSLOG/);
+  });
 });

@@ -2,6 +2,8 @@
 // main.ts and the tests build the very same application.
 import { dirname, join } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
+import { SESSION_LOG_FORMATS, type SessionLogFormat } from './logging/session-log.js';
+import { parseSyslogTarget, type SyslogTarget } from './logging/syslog.js';
 
 export interface Settings {
   httpHost: string;
@@ -33,6 +35,10 @@ export interface Settings {
   /** Path of the HAProxy-compatible runtime socket (docs/runtime-socket.md); undefined: tether.sock beside the
    *  database file; false (TETHER_SOCKET=off): no socket. */
   socketPath?: string | false;
+  /** Session log lines (docs/session-logs.md): pino JSON (default) or HAProxy's tcplog text line. */
+  logFormat: SessionLogFormat;
+  /** TETHER_SYSLOG: also send each session's tcplog line to this syslog server over UDP. */
+  syslog?: SyslogTarget;
 }
 
 /** Injection token for the app's Settings. */
@@ -44,6 +50,7 @@ export const DEFAULT_SETTINGS: Settings = {
   dbPath: 'data/tether.db',
   nodeInternals: true,
   logLevel: 'log',
+  logFormat: 'json',
 };
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -66,6 +73,10 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   if (internals !== 'on' && internals !== 'off') {
     throw new Error(`TETHER_NODE_INTERNALS must be on or off, got "${internals}"`);
   }
+  const logFormat = (env.TETHER_LOG_FORMAT || DEFAULT_SETTINGS.logFormat) as SessionLogFormat;
+  if (!SESSION_LOG_FORMATS.includes(logFormat)) {
+    throw new Error(`TETHER_LOG_FORMAT must be one of ${SESSION_LOG_FORMATS.join(', ')}, got "${logFormat}"`);
+  }
   return {
     httpHost: env.TETHER_HTTP_HOST || DEFAULT_SETTINGS.httpHost,
     httpPort: port,
@@ -84,6 +95,8 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     nodeInternals: internals === 'on',
     logLevel,
     socketPath: socket === 'off' ? false : socket || undefined,
+    logFormat,
+    syslog: env.TETHER_SYSLOG ? parseSyslogTarget(env.TETHER_SYSLOG) : undefined,
   };
 }
 

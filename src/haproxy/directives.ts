@@ -20,6 +20,47 @@ export interface Reporter {
 }
 
 const LOGGING = 'logging is not imported (Tether logs sessions itself)';
+const SYSLOG_FACILITIES = new Set([
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'auth2',
+  'ftp',
+  'ntp',
+  'audit',
+  'alert',
+  'cron2',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+]);
+
+/**
+ * The warning of a `log <address> … <facility>` line: the config model has no log target, the TETHER_SYSLOG setting
+ * sends the session logs there (docs/session-logs.md); the value to use is spelled out when the address is an IP.
+ */
+export function logTargetWarning(args: string[]): string {
+  const [address = '', ...rest] = args;
+  if (address === 'global') return LOGGING;
+  const facility = rest.find((word) => SYSLOG_FACILITIES.has(word)) ?? 'local0';
+  const ip = /^(?:udp4?@|ipv4@)?(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(address);
+  const hint = ip
+    ? `set TETHER_SYSLOG=${ip[1]}:${ip[2] ?? '514'},${facility}`
+    : 'set TETHER_SYSLOG=<ip>:<port>,<facility> (UDP syslog)';
+  return `${LOGGING}: to send session logs to this syslog target, ${hint}`;
+}
 const STATS = 'the stats page is not imported: use the console';
 const NOT_HERE = (word: string, kind: string) => `\`${word}\` does nothing in a ${kind} section: ignored`;
 
@@ -122,6 +163,7 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
       proxy.disabled = false;
       return;
     case 'log':
+      return warn(logTargetWarning(args));
     case 'log-format':
     case 'log-tag':
       return warn(LOGGING);

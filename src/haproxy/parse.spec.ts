@@ -69,11 +69,13 @@ describe('parseHaproxyConfig: the seed file', () => {
       ],
     });
     expect(checkSnapshot(snapshot)).toEqual([]);
-    warningAt(warnings, 2, /logging/);
+    warningAt(warnings, 2, /logging.*TETHER_SYSLOG=127\.0\.0\.1:514,local2/);
     warningAt(warnings, 4, /daemon/);
     warningAt(warnings, 5, /stats socket \/var\/run\/haproxy.sock \(level admin\)/);
     warningAt(warnings, 6, /stats/);
     warningAt(warnings, 11, /logging/);
+    // `log global` in a defaults section only refers to the global target: no setting to suggest there.
+    expect(warnings.find((w) => w.line === 11)!.message).not.toMatch(/TETHER_SYSLOG/);
     expect(warnings.every((w) => w.line > 0 && w.text.length > 0)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // (docs/haproxy-import.md). Plain code: no Nest, no I/O. Sections are read in order, each proxy
 // starting from the `defaults` section before it; assemble.ts then builds the snapshot.
 import { assemble } from './assemble.js';
-import { applyDirective, type Reporter } from './directives.js';
+import { applyDirective, logTargetWarning, type Reporter } from './directives.js';
 import { splitStatements, type Statement } from './lines.js';
 import { newProxy, type ProxyState } from './proxy.js';
 import { parseInteger } from './values.js';
@@ -202,7 +202,7 @@ function globalDirective(global: GlobalSettings, at: Statement, findings: Findin
       `stats socket ${args[1] ?? ''} (level ${level}) noted but not imported: Tether's runtime socket is set by TETHER_SOCKET`,
     );
   }
-  if (keyword === 'log') return findings.warn(at, 'logging is not imported (Tether logs sessions itself)');
+  if (keyword === 'log') return findings.warn(at, logTargetWarning(args));
   if (
     keyword === 'daemon' ||
     keyword === 'user' ||

@@ -11,6 +11,7 @@ import type { Listener } from './listener.js';
 import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
 import { Session } from './session.js';
 import type { RuntimeState } from './state.js';
+import type { SessionEndRecord } from './types.js';
 
 /** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead. */
 const ACCOUNT_WAIT_MS = 2000;
@@ -81,7 +82,7 @@ function startSession(
 function noServer(session: Session): void {
   session.frontend.counters.noServer++;
   session.backend.counters.noServer++;
-  session.destroy('no server');
+  session.destroy('no server', 'S');
 }
 
 export function proxyHeader(session: Session): Buffer | undefined {
@@ -98,6 +99,8 @@ export function proxyHeader(session: Session): Buffer | undefined {
 export function sessionClosed(state: RuntimeState, session: Session): void {
   if (!state.sessionMap.delete(session.id)) return;
   const { frontend, backend, server } = session;
+  // Built before the counts drop (HAProxy's process and frontend counts include the session being logged).
+  if (state.sessionEndListeners.size > 0) state.emitSessionEnd(sessionEndRecord(state, session, Date.now()));
   frontend.counters.scur--;
   frontend.counters.bin += session.bytesIn;
   frontend.counters.bout += session.bytesOut;
@@ -112,10 +115,45 @@ export function sessionClosed(state: RuntimeState, session: Session): void {
   if (anyPaused(state)) updateAcceptPauses(state);
 }
 
+/** The session log's record (docs/session-logs.md), from what the session kept. */
+export function sessionEndRecord(state: RuntimeState, session: Session, now: number): SessionEndRecord {
+  const connected = session.connectedAt !== 0;
+  const server = session.server;
+  return {
+    id: session.id,
+    clientAddress: session.clientAddress,
+    clientPort: session.clientPort,
+    acceptedAt: session.startedAt,
+    frontend: session.frontend.name,
+    backend: session.backend.name,
+    server: server?.config.name ?? null,
+    tw: session.attempts > 0 ? 0 : -1,
+    tc: connected ? session.connectedAt - session.startedAt : -1,
+    tt: now - session.startedAt,
+    bytesRead: session.bytesOut,
+    bytesUploaded: session.bytesIn,
+    // Second letter: the phase it ended in, connecting ('C') or relaying data ('D').
+    termination: session.cause === '' ? '--' : session.cause + (connected ? 'D' : 'C'),
+    reason: session.closeReason,
+    // As HAProxy 2.6 logs them: process and frontend counts still include this session, the backend and
+    // server ones no longer do (it has left them when the line is written).
+    actconn: state.sessionMap.size + 1,
+    feconn: session.frontend.counters.scur,
+    beconn: session.backend.counters.scur - 1,
+    srvConn: server === null ? 0 : server.counters.scur - (server.sessions.has(session) ? 1 : 0),
+    retries: Math.max(0, session.attempts - 1),
+    redispatched: session.redispatched,
+    srvQueue: 0,
+    backendQueue: 0,
+  };
+}
+
 /** Closes a server's sessions (maint with shutdown, marked down, explicit shutdown); returns how many. */
 export function closeServerSessions(state: RuntimeState, server: ServerRuntime, reason: string): number {
   let count = 0;
-  for (const session of [...server.sessions]) if (session.destroy(reason)) count++;
+  // HAProxy's 'D': killed because the server went down; 'K': killed by an operator.
+  const cause = reason === 'marked down' ? 'D' : 'K';
+  for (const session of [...server.sessions]) if (session.destroy(reason, cause)) count++;
   if (count > 0) {
     state.log('info', `closed ${count} sessions of ${server.key}: ${reason}`);
     state.emit({
@@ -169,13 +207,15 @@ export function sweep(state: RuntimeState): void {
   const now = Date.now();
   const t = state.snapshot.defaults.timeouts;
   const idle = Math.min(t.client, t.server);
+  // The shorter of the two timeouts fires: HAProxy's 'c' (client timeout) or 's' (server timeout).
+  const idleCause = t.client <= t.server ? 'c' : 's';
   for (const session of state.sessionMap.values()) {
     const total = session.bytesIn + session.bytesOut;
     if (total !== session.seenBytes) {
       session.seenBytes = total;
       session.lastActiveAt = now;
     } else if (session.state !== 'connecting' && now - session.lastActiveAt >= idle) {
-      session.destroy('idle timeout');
+      session.destroy('idle timeout', idleCause);
     }
   }
 }

@@ -41,7 +41,10 @@ export function connectFailed(
     (isUsable(server) ? server : undefined);
   if (next === undefined) return undefined;
   server.counters.wretr++;
-  if (next !== server) server.counters.wredis++;
+  if (next !== server) {
+    server.counters.wredis++;
+    session.redispatched = true;
+  }
   assign(session, next, Date.now());
   return next;
 }

@@ -35,6 +35,7 @@ import type {
   RuntimeEvent,
   RuntimeStats,
   ServerStateResult,
+  SessionEndRecord,
   SessionInfo,
   StatsSample,
 } from './types.js';
@@ -134,7 +135,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
 
   async killSession(id: string): Promise<boolean> {
     const session = this.state.sessionMap.get(id);
-    return session !== undefined && session.destroy('killed');
+    return session !== undefined && session.destroy('killed', 'K');
   }
 
   // SessionHost and ListenerHost: what the relay and the listeners call back.
@@ -215,6 +216,10 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     return this.state.onEvent(listener);
   }
 
+  onSessionEnd(listener: (record: SessionEndRecord) => void): () => void {
+    return this.state.onSessionEnd(listener);
+  }
+
   async close(): Promise<number> {
     const state = this.state;
     if (state.closed) return 0;
@@ -227,7 +232,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     for (const frontend of state.frontends.values()) cancelBindRetry(frontend);
     for (const backend of state.backends.values()) for (const server of backend.servers) stopChecker(server);
     let count = 0;
-    for (const session of [...state.sessionMap.values()]) if (session.destroy('runtime closed')) count++;
+    for (const session of [...state.sessionMap.values()]) if (session.destroy('runtime closed', 'K')) count++;
     await state.idle();
     return count;
   }

@@ -51,7 +51,7 @@ export function shutdownSessions(state: RuntimeState, backendName: string, serve
       throw new RuntimeError('UNKNOWN_BACKEND', `no backend "${backendName}"`, { backend: backendName });
     let count = 0;
     for (const session of [...state.sessionMap.values()]) {
-      if (session.backend === backend && session.destroy('shutdown')) count++;
+      if (session.backend === backend && session.destroy('shutdown', 'K')) count++;
     }
     if (count > 0) {
       state.emit({

@@ -57,6 +57,16 @@ export class Session {
   pendingBytes = 0;
   attempts = 0;
   connectStartedAt = 0;
+  /** When the server connection was established (0: never); Tc of the session log. */
+  connectedAt = 0;
+  /** A retry went to another server than the failed one. */
+  redispatched = false;
+  /**
+   * Who or what ended the session, HAProxy's first letter of the state at disconnection (docs/session-logs.md):
+   * '' normal, 'C'/'S' client/server abort, 'c'/'s' client/server timeout, 'K' killed, 'D' server marked down.
+   * Set once, by the first side that ends abnormally.
+   */
+  cause = '';
   timer: NodeJS.Timeout | null = null;
   clientEnded = false;
   upstreamEnded = false;
@@ -120,10 +130,11 @@ export class Session {
     this.timer.unref();
   }
 
-  /** Cuts both sides now. Returns false when the session was already closing. */
-  destroy(reason: string): boolean {
+  /** Cuts both sides now; `cause` is the session log's first letter. Returns false when already closing. */
+  destroy(reason: string, cause: string): boolean {
     if (this.closeReason !== '') return false;
     this.closeReason = reason;
+    if (this.cause === '') this.cause = cause;
     this.state = 'closing';
     this.clearTimer();
     this.client.destroy();
@@ -169,7 +180,7 @@ export class Session {
       this.connect(next);
     } else {
       this.server = null;
-      this.destroy(`connect failed: ${code}`);
+      this.destroy(`connect failed: ${code}`, code === 'ETIMEDOUT' ? 's' : 'S');
       this.maybeFinished();
     }
   }
@@ -252,6 +263,7 @@ function onSocketError(): void {
 function onClientClose(this: RelaySocket, hadError: boolean): void {
   const s = this[SESSION]!;
   s.clientClosed = true;
+  if (s.cause === '' && s.closeReason === '' && (hadError || !s.clientEnded)) s.cause = 'C';
   const upstream = s.upstream;
   if (upstream !== null) {
     if (s.state !== 'established') {
@@ -281,6 +293,7 @@ function onUpstreamClose(this: RelaySocket, hadError: boolean): void {
   if (s === undefined || s.upstream !== this) return; // an abandoned attempt
   s.upstreamClosed = true;
   s.clearTimer();
+  if (s.cause === '' && s.closeReason === '' && (hadError || !s.upstreamEnded)) s.cause = 'S';
   if (hadError || !s.upstreamEnded) s.client.destroy();
   else s.client.end();
   s.maybeFinished();
@@ -296,6 +309,7 @@ function onUpstreamConnect(this: RelaySocket): void {
   if (s === undefined || s.upstream !== this) return;
   s.clearTimer();
   s.state = 'established';
+  s.connectedAt = Date.now();
   const header = s.host.proxyHeader(s);
   const pending = s.pending!;
   s.pending = null;
@@ -318,7 +332,7 @@ function startAfterAccount(s: Session, first: Buffer): void {
   const account = readCmppAccount(first);
   const server = s.host.electFirst(s, account);
   if (server === undefined) {
-    s.destroy('no server');
+    s.destroy('no server', 'S');
     return;
   }
   s.connect(server);
@@ -329,7 +343,7 @@ function onAccountWaitOver(s: Session): void {
   if (!s.awaitingAccount) return;
   s.awaitingAccount = false;
   const server = s.host.electFirst(s, undefined);
-  if (server === undefined) s.destroy('no server');
+  if (server === undefined) s.destroy('no server', 'S');
   else s.connect(server);
 }
 

@@ -6,7 +6,7 @@ import type { FrontendRuntime } from './frontend.js';
 import type { Listener, ListenerHost } from './listener.js';
 import type { NameEntry, ResolverSettings } from './resolver.js';
 import type { Session, SessionHost } from './session.js';
-import type { RuntimeEvent } from './types.js';
+import type { RuntimeEvent, SessionEndRecord } from './types.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: object) => void;
 
@@ -37,6 +37,8 @@ export class RuntimeState {
   /** The tail of the queue of applies and bind retries: binds of two of them never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
+  /** Session-end listeners (session logs); sessions build their record only when there is one. */
+  readonly sessionEndListeners = new Set<(record: SessionEndRecord) => void>();
 
   /** Connections a listener accepts and holds unread at its limit on the public pause path (the private
    *  path leaves them in the kernel's backlog, bounded by it); past this, new ones are closed at once. */
@@ -65,6 +67,21 @@ export class RuntimeState {
   onEvent(listener: (event: RuntimeEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
+  }
+
+  onSessionEnd(listener: (record: SessionEndRecord) => void): () => void {
+    this.sessionEndListeners.add(listener);
+    return () => this.sessionEndListeners.delete(listener);
+  }
+
+  emitSessionEnd(record: SessionEndRecord): void {
+    for (const listener of this.sessionEndListeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.log('error', 'session-end listener failed', { error: String(error) });
+      }
+    }
   }
 
   emit(event: RuntimeEvent): void {

@@ -214,6 +214,48 @@ export type RuntimeEvent =
     }
   | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number };
 
+/**
+ * One ended session, with the fields of HAProxy's `option tcplog` line (docs/session-logs.md). Built once at close
+ * from what the session kept; plain JSON-serialisable data.
+ */
+export interface SessionEndRecord {
+  id: string;
+  clientAddress: string;
+  clientPort: number;
+  /** Accept date, ms since the epoch (HAProxy's %t). */
+  acceptedAt: number;
+  frontend: string;
+  backend: string;
+  /** The last server tried; null when none was (HAProxy's `<NOSRV>`). */
+  server: string | null;
+  /** Queue wait (Tw): Tether has no queue, so 0; -1 when the session ended before reaching a server. */
+  tw: number;
+  /** Accept to server connection established (Tc, retries included); -1 when it never connected. */
+  tc: number;
+  /** Accept to close (Tt). */
+  tt: number;
+  /** Server → client bytes (HAProxy's %B, bytes_read). */
+  bytesRead: number;
+  /** Client → server bytes (HAProxy's %U). */
+  bytesUploaded: number;
+  /** HAProxy's two-letter session state at disconnection (%ts): `--`, `CD`, `SD`, `SC`, `sC`, `cD`, `sD`, `KD`… */
+  termination: string;
+  /** Tether's own close reason ('' for a normal close): 'idle timeout', 'killed', 'connect failed: ECONNREFUSED'… */
+  reason: string;
+  /** Sessions open when it ended, as HAProxy counts them: process (%ac) and frontend (%fc) with itself, backend
+   *  (%bc) and server (%sc) without. */
+  actconn: number;
+  feconn: number;
+  beconn: number;
+  srvConn: number;
+  /** Connect retries (%rc); `redispatched` when the retry went to another server (HAProxy prints `+`). */
+  retries: number;
+  redispatched: boolean;
+  /** Server and backend queue lengths (%sq/%bq): always 0, Tether doesn't queue. */
+  srvQueue: number;
+  backendQueue: number;
+}
+
 export interface ProxyRuntimeApi {
   apply(snapshot: Snapshot, options?: ApplyOptions): Promise<ApplyResult>;
   setServerState(
@@ -242,6 +284,8 @@ export interface ProxyRuntimeApi {
   /** What applying `candidate` would do to live traffic, without applying it. */
   impact(candidate: Snapshot): Promise<ImpactReport>;
   onEvent(listener: (event: RuntimeEvent) => void): () => void;
+  /** Calls `listener` once per ended session; returns the unsubscribe function. Nothing is built without one. */
+  onSessionEnd(listener: (record: SessionEndRecord) => void): () => void;
   /** Which listener paths (private Node internals or public fallbacks) are in use, and why. */
   listenerPaths(): Promise<ListenerPathsReport>;
   /** Stops listeners and checks; closes live sessions; resolves with how many were closed. */

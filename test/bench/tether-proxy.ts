@@ -1,6 +1,9 @@
 // Child process: Tether's runtime, alone in its process, driven by a snapshot from the parent.
 // The runtime module comes from BENCH_RUNTIME_MODULE (the source under tsx, or its esbuild bundle).
+// Session logging is on as in production: one pino JSON line per ended session (BENCH_SESSION_LOG=haproxy: the
+// tcplog text line; off: none), written asynchronously to BENCH_SESSION_LOG_FILE (default /dev/null).
 import { pathToFileURL } from 'node:url';
+import { SessionLog } from '../../src/logging/session-log.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { ProxyRuntimeApi } from '../../src/runtime/types.js';
 import { announce, describe, serve } from './ipc.js';
@@ -11,6 +14,13 @@ try {
   if (!path) throw new Error('BENCH_RUNTIME_MODULE is not set');
   const mod = (await import(pathToFileURL(path).href)) as { ProxyRuntime: new () => ProxyRuntimeApi };
   runtime = new mod.ProxyRuntime();
+  const format = process.env.BENCH_SESSION_LOG ?? 'json';
+  if (format !== 'off') {
+    if (format !== 'json' && format !== 'haproxy')
+      throw new Error(`BENCH_SESSION_LOG: json, haproxy or off, got ${format}`);
+    const log = new SessionLog({ format, destination: process.env.BENCH_SESSION_LOG_FILE || '/dev/null' });
+    runtime.onSessionEnd((record) => log.write(record));
+  }
 } catch (err) {
   console.error(`tether runtime unavailable: ${describe(err)}`);
   process.exit(3);

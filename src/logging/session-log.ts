@@ -1,0 +1,87 @@
+// The session log: one line per ended session, JSON through pino (default) or HAProxy's tcplog text line
+// (TETHER_LOG_FORMAT=haproxy), optionally also to syslog over UDP. Writes go through an asynchronous
+// sonic-boom destination: the relay never waits on stdout, and a stalled reader costs at most MAX_BUFFERED
+// bytes before lines are dropped and counted (docs/session-logs.md).
+import { pino, type Logger } from 'pino';
+import type { SonicBoom } from 'sonic-boom';
+import type { SessionEndRecord } from '../runtime/types.js';
+import { SyslogSender, type SyslogTarget } from './syslog.js';
+import { tcplogLine } from './tcplog-format.js';
+
+export type SessionLogFormat = 'json' | 'haproxy';
+export const SESSION_LOG_FORMATS: SessionLogFormat[] = ['json', 'haproxy'];
+
+/** Bytes held for a slow destination before new lines are dropped. */
+export const MAX_BUFFERED = 16 * 1024 * 1024;
+
+export interface SessionLogOptions {
+  format: SessionLogFormat;
+  /** A file descriptor (default 1, stdout) or a file path. */
+  destination?: number | string;
+  syslog?: SyslogTarget;
+  /** Bytes held for a slow destination before lines are dropped (default MAX_BUFFERED). */
+  maxBuffered?: number;
+}
+
+export class SessionLog {
+  private readonly stream: SonicBoom;
+  private readonly logger: Logger | null;
+  private readonly syslog: SyslogSender | null;
+  private closed = false;
+  /** Lines the destination dropped because MAX_BUFFERED bytes were already waiting. */
+  droppedLines = 0;
+
+  constructor(private readonly options: SessionLogOptions) {
+    this.stream = pino.destination({
+      dest: options.destination ?? 1,
+      sync: false,
+      maxLength: options.maxBuffered ?? MAX_BUFFERED,
+      // Lines are gathered into writes of 4 KiB or more (flushed at least every 100 ms): one write per session
+      // would cost a thread-pool round trip per connection (measured: docs/session-logs.md, "Cost").
+      minLength: 4096,
+      periodicFlush: 100,
+    });
+    this.stream.on('drop', () => this.droppedLines++);
+    // A destination that fails (EPIPE, a full disk) must not take the proxy down with it.
+    this.stream.on('error', () => this.droppedLines++);
+    this.logger =
+      options.format === 'json'
+        ? pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, this.stream)
+        : null;
+    this.syslog = options.syslog ? new SyslogSender(options.syslog) : null;
+  }
+
+  /** Lines dropped on the syslog side (too many sends in flight, or a failed send). */
+  get syslogDropped(): number {
+    return this.syslog?.dropped ?? 0;
+  }
+
+  write(record: SessionEndRecord): void {
+    if (this.closed) return;
+    const line = this.options.format === 'haproxy' || this.syslog !== null ? tcplogLine(record) : '';
+    if (this.logger !== null) this.logger.info(record, 'session');
+    else this.stream.write(`${line}\n`);
+    this.syslog?.send(line);
+  }
+
+  /** Writes what is buffered, then closes the destination (and the syslog socket). A reader that doesn't take the
+   *  rest within `flushTimeoutMs` loses it: shutdown never hangs on a stuck stdout. */
+  async close(flushTimeoutMs = 2000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.syslog?.close();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.stream.destroy();
+        resolve();
+      }, flushTimeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.stream.once('close', done);
+      this.stream.once('error', done);
+      this.stream.end();
+    });
+  }
+}

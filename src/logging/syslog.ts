@@ -1,0 +1,117 @@
+// Session log lines to a syslog server over UDP, as HAProxy's `log <address> <facility>` does (RFC 3164 framing,
+// severity info, ending in a newline as HAProxy's datagrams do). One datagram per line; sends in flight are bounded and the excess dropped and counted, so a
+// slow or unreachable collector never grows memory (docs/session-logs.md, "Syslog").
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+
+/** HAProxy's facility names, in RFC 3164 code order (kern = 0 … local7 = 23). */
+export const FACILITIES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'auth2',
+  'ftp',
+  'ntp',
+  'audit',
+  'alert',
+  'cron2',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
+
+export interface SyslogTarget {
+  host: string;
+  port: number;
+  facility: (typeof FACILITIES)[number];
+}
+
+/** Sends not yet handed to the kernel; past this, lines are dropped. */
+const MAX_IN_FLIGHT = 1024;
+const SEVERITY_INFO = 6;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Parses TETHER_SYSLOG: `<ip>:<port>[,<facility>]` (IPv6 in brackets); throws naming what is wrong. */
+export function parseSyslogTarget(text: string): SyslogTarget {
+  const [address, facilityText = 'local0', ...rest] = text.split(',');
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(address.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (
+    rest.length > 0 ||
+    host === undefined ||
+    isIP(host) === 0 ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535
+  )
+    throw new Error(`TETHER_SYSLOG must be <ip>:<port>[,<facility>], got "${text}"`);
+  const facility = facilityText.trim() as SyslogTarget['facility'];
+  if (!FACILITIES.includes(facility))
+    throw new Error(`TETHER_SYSLOG facility must be one of ${FACILITIES.join(', ')}, got "${facilityText}"`);
+  return { host, port, facility };
+}
+
+export class SyslogSender {
+  /** Lines dropped because too many sends were in flight or a send failed. */
+  dropped = 0;
+  private inFlight = 0;
+  private readonly socket: dgram.Socket;
+  private readonly prefix: string;
+  private readonly afterSend = (error: Error | null): void => {
+    this.inFlight--;
+    if (error) this.dropped++;
+  };
+
+  constructor(
+    private readonly target: SyslogTarget,
+    tag = 'tether',
+  ) {
+    this.socket = dgram.createSocket(isIP(target.host) === 6 ? 'udp6' : 'udp4');
+    this.socket.on('error', () => this.dropped++);
+    this.socket.unref();
+    const pri = FACILITIES.indexOf(target.facility) * 8 + SEVERITY_INFO;
+    this.prefix = `<${pri}>`;
+    this.tag = `${tag}[${process.pid}]: `;
+  }
+
+  private readonly tag: string;
+
+  send(line: string, now = Date.now()): void {
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.dropped++;
+      return;
+    }
+    this.inFlight++;
+    this.socket.send(
+      `${this.prefix}${rfc3164Date(now)} ${this.tag}${line}\n`,
+      this.target.port,
+      this.target.host,
+      this.afterSend,
+    );
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** RFC 3164 TIMESTAMP: `Dec  5 13:40:01` (day padded with a space), local time. */
+function rfc3164Date(ms: number): string {
+  const d = new Date(ms);
+  const day = d.getDate();
+  const time = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => (n < 10 ? `0${n}` : n)).join(':');
+  return `${MONTHS[d.getMonth()]} ${day < 10 ? ` ${day}` : day} ${time}`;
+}
