@@ -12,6 +12,7 @@ import {
   type TimeoutName,
 } from './proxy.js';
 import { parseInteger, parsePorts, parseTime, splitHostPort } from './values.js';
+import { FACILITIES } from './facilities.js';
 
 export interface Reporter {
   warn(at: Statement, message: string): void;
@@ -20,32 +21,7 @@ export interface Reporter {
 }
 
 const LOGGING = 'logging is not imported (Tether logs sessions itself)';
-const SYSLOG_FACILITIES = new Set([
-  'kern',
-  'user',
-  'mail',
-  'daemon',
-  'auth',
-  'syslog',
-  'lpr',
-  'news',
-  'uucp',
-  'cron',
-  'auth2',
-  'ftp',
-  'ntp',
-  'audit',
-  'alert',
-  'cron2',
-  'local0',
-  'local1',
-  'local2',
-  'local3',
-  'local4',
-  'local5',
-  'local6',
-  'local7',
-]);
+const SYSLOG_FACILITIES: ReadonlySet<string> = new Set(FACILITIES);
 
 /**
  * The warning of a `log <address> … <facility>` line: the config model has no log target, the TETHER_SYSLOG setting
