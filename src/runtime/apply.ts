@@ -4,7 +4,7 @@
 import type { Snapshot } from '../schema/snapshot.js';
 import { adminStateMap, reconcileBackends } from './backend-reconcile.js';
 import { planBinds, predictBindFailure } from './bind-plan.js';
-import { cancelBindRetry, isFailed, scheduleBindRetry } from './bind-retry.js';
+import { announceOpen, cancelBindRetry, isFailed, scheduleBindRetry } from './bind-retry.js';
 import { updateAcceptPauses } from './connections.js';
 import { RuntimeError } from './errors.js';
 import { adoptNames, resolveNewNames } from './resolver.js';
@@ -114,19 +114,7 @@ export async function applySnapshot(
   for (const listener of plan.releasing()) listener.close();
   updateAcceptPauses(state);
 
-  for (const { frontend, attempts } of reopened) {
-    const { address, port } = frontend.config.bind;
-    state.log('info', `frontend ${frontend.name} listens on ${address}:${port}`);
-    state.emit({
-      type: 'frontend-open',
-      frontend: frontend.name,
-      address,
-      port,
-      attempts,
-      trigger: 'apply',
-      at: now,
-    });
-  }
+  for (const { frontend, attempts } of reopened) announceOpen(state, frontend, attempts, 'apply', now);
   for (const failure of plan.failures) {
     // Reported when it fails; its retries show in stats rather than as an event per apply.
     if (stillFailing.has(failure.frontend)) continue;

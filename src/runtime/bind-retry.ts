@@ -84,18 +84,21 @@ export async function attemptBind(
   }
   cancelBindRetry(frontend);
   frontend.error = undefined;
+  announceOpen(state, frontend, attempts, trigger, Date.now());
+}
+
+/** A FAILED frontend listens at last (by a retry, or an apply that bound it): logged, and the `frontend-open` event. */
+export function announceOpen(
+  state: RuntimeState,
+  frontend: FrontendRuntime,
+  attempts: number,
+  trigger: FrontendOpenTrigger,
+  at: number,
+): void {
   const { address, port } = frontend.config.bind;
   const where = frontend.config.binds.map((b) => `${b.address}:${b.port}`).join(', ');
   state.log('info', `frontend ${frontend.name} listens on ${where} after ${attempts} attempt(s)`);
-  state.emit({
-    type: 'frontend-open',
-    frontend: frontend.name,
-    address,
-    port,
-    attempts,
-    trigger,
-    at: Date.now(),
-  });
+  state.emit({ type: 'frontend-open', frontend: frontend.name, address, port, attempts, trigger, at });
 }
 
 /** The failure of one bind, naming the frontend and the address it could not bind. */
