@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ProxyRuntime } from '../../src/runtime/runtime.js';
 import type { SessionEndRecord } from '../../src/runtime/types.js';
+import type { Backend, Snapshot } from '../../src/schema/snapshot.js';
 import {
   backend,
   blackhole,
@@ -26,6 +27,19 @@ function recording(rt: ProxyRuntime): SessionEndRecord[] {
   return records;
 }
 
+/** Frontend `fe` on a free port in front of `be`, through a runtime whose ended sessions are recorded. */
+async function recordedProxy(
+  be: Backend,
+  defaults: Partial<Snapshot['defaults']> = {},
+  options: Parameters<typeof runtime>[0] = {},
+): Promise<{ port: number; rt: ProxyRuntime; records: SessionEndRecord[] }> {
+  const port = await freePort();
+  const rt = runtime(options);
+  const records = recording(rt);
+  await rt.apply(snapshot([frontend('fe', port, 'be')], [be], defaults));
+  return { port, rt, records };
+}
+
 async function oneRecord(records: SessionEndRecord[]): Promise<SessionEndRecord> {
   await waitFor(() => records.length > 0, 3000, 'a session record');
   // Nothing else may follow for the same session.
@@ -42,10 +56,7 @@ async function relayed(c: Socket, text: string): Promise<void> {
 describe('session end records', () => {
   it('a normal close: "--", the client address, Tw/Tc/Tt, bytes read and the counts as HAProxy 2.6 logs them', async () => {
     const s1 = await start(echo);
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
+    const { port, records } = await recordedProxy(backend('be', [server('s1', s1.port)]));
     const before = Date.now();
     const c = await client(port);
     const clientPort = c.localPort;
@@ -81,10 +92,7 @@ describe('session end records', () => {
 
   it('a client that resets during data: "CD"', async () => {
     const s1 = await start(echo);
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
+    const { port, records } = await recordedProxy(backend('be', [server('s1', s1.port)]));
     const c = await client(port);
     await relayed(c, 'abc');
     c.resetAndDestroy();
@@ -93,10 +101,7 @@ describe('session end records', () => {
 
   it('a server that resets during data: "SD"', async () => {
     const s1 = await start(echo);
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
+    const { port, records } = await recordedProxy(backend('be', [server('s1', s1.port)]));
     const c = await client(port);
     await relayed(c, 'abc');
     s1.accepted[0].resetAndDestroy();
@@ -108,10 +113,7 @@ describe('session end records', () => {
 
   it('a refused connect (twice, the retry included): "SC", Tc -1, one retry, no server left', async () => {
     const deadPort = await freePort();
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('dead', deadPort)])]));
+    const { port, records } = await recordedProxy(backend('be', [server('dead', deadPort)]));
     const c = await client(port);
     await closed(c).catch(() => {});
     const r = await oneRecord(records);
@@ -127,14 +129,9 @@ describe('session end records', () => {
   it('a connect timeout: "sC"', async () => {
     const hole = await blackhole();
     defer(() => hole.close());
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(
-      snapshot([frontend('fe', port, 'be')], [backend('be', [server('hole', hole.port)])], {
-        timeouts: { connect: 100, client: 60_000, server: 60_000, check: 5000 },
-      }),
-    );
+    const { port, records } = await recordedProxy(backend('be', [server('hole', hole.port)]), {
+      timeouts: { connect: 100, client: 60_000, server: 60_000, check: 5000 },
+    });
     const c = await client(port);
     await closed(c).catch(() => {});
     const r = await oneRecord(records);
@@ -147,13 +144,10 @@ describe('session end records', () => {
       [{ client: 60_000, server: 150 }, 'sD'],
     ] as const) {
       const s1 = await start(echo);
-      const port = await freePort();
-      const rt = runtime({ sweepIntervalMs: 25 });
-      const records = recording(rt);
-      await rt.apply(
-        snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])], {
-          timeouts: { connect: 5000, check: 5000, ...timeouts },
-        }),
+      const { port, records } = await recordedProxy(
+        backend('be', [server('s1', s1.port)]),
+        { timeouts: { connect: 5000, check: 5000, ...timeouts } },
+        { sweepIntervalMs: 25 },
       );
       const c = await client(port);
       await relayed(c, 'x');
@@ -165,10 +159,7 @@ describe('session end records', () => {
 
   it('a session killed by the operator: "KD"; a server shut down: "KD" too', async () => {
     const s1 = await start(echo);
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
+    const { port, rt, records } = await recordedProxy(backend('be', [server('s1', s1.port)]));
     const c = await client(port);
     await relayed(c, 'x');
     const [info] = await rt.sessions();
@@ -201,14 +192,9 @@ describe('session end records', () => {
   it('a client that resets while the server connect hangs: "CC"', async () => {
     const hole = await blackhole();
     defer(() => hole.close());
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(
-      snapshot([frontend('fe', port, 'be')], [backend('be', [server('hole', hole.port)])], {
-        timeouts: { connect: 5000, client: 60_000, server: 60_000, check: 5000 },
-      }),
-    );
+    const { port, rt, records } = await recordedProxy(backend('be', [server('hole', hole.port)]), {
+      timeouts: { connect: 5000, client: 60_000, server: 60_000, check: 5000 },
+    });
     const c = await client(port);
     await waitFor(async () => (await rt.sessions()).length === 1, 2000, 'the session');
     // A reset: a plain FIN while connecting is kept and forwarded once connected, as HAProxy does.
@@ -219,14 +205,8 @@ describe('session end records', () => {
   it('a refused connect retried on another server: "--", one retry, redispatched', async () => {
     const alive = await start(echo);
     const deadPort = await freePort();
-    const port = await freePort();
-    const rt = runtime();
-    const records = recording(rt);
-    await rt.apply(
-      snapshot(
-        [frontend('fe', port, 'be')],
-        [backend('be', [server('dead', deadPort), server('alive', alive.port)], { balance: 'first' })],
-      ),
+    const { port, records } = await recordedProxy(
+      backend('be', [server('dead', deadPort), server('alive', alive.port)], { balance: 'first' }),
     );
     const c = await client(port);
     await relayed(c, 'x');
