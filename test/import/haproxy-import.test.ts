@@ -1,25 +1,10 @@
 // POST /api/v1/import/haproxy on the real app: the seed file of issue 9 imported and serving through
 // real loopback sockets, dry runs that change nothing, strict mode, If-Match, a taken port, limits.
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
+import { IMPORT, postImport, SEED, seedOn } from './import-helpers.js';
 import { connect, echo, freePort, holdPort, listen, readBytes, type TestServer } from '../helpers/net.js';
-
-const SEED = readFileSync(new URL('../haproxy/fixtures/seed.cfg', import.meta.url), 'utf8');
-const IMPORT = '/api/v1/import/haproxy';
-
-/** The seed with only its ports rewritten: the frontend's and the three servers'. */
-function seedOn(frontendPort: number, serverPorts: number[]): string {
-  return SEED.replace('*:9999', `*:${frontendPort}`)
-    .replace('127.0.0.1:9315', `127.0.0.1:${serverPorts[0]}`)
-    .replace('127.0.0.1:9316', `127.0.0.1:${serverPorts[1]}`)
-    .replace('127.0.0.1:9317', `127.0.0.1:${serverPorts[2]}`);
-}
-
-function post(t: StartedApp, text: string, query: Record<string, string> = {}) {
-  return t.request.post(IMPORT).query(query).set('content-type', 'text/plain').send(text);
-}
 
 async function head(t: StartedApp): Promise<number> {
   return (await t.request.get('/api/v1/config').expect(200)).body.revision as number;
@@ -41,7 +26,7 @@ describe('POST /api/v1/import/haproxy', () => {
   it('dry-runs the seed file: the config, the diff, the impact and the warnings; nothing changes', async () => {
     const port = await freePort();
     const before = await head(t);
-    const res = await post(
+    const res = await postImport(
       t,
       seedOn(
         port,
@@ -68,7 +53,7 @@ describe('POST /api/v1/import/haproxy', () => {
 
   it('imports the seed file as one revision of kind import, audited, and it serves', async () => {
     const port = await freePort();
-    const res = await post(
+    const res = await postImport(
       t,
       seedOn(
         port,
@@ -92,7 +77,7 @@ describe('POST /api/v1/import/haproxy', () => {
     expect(upstreams.reduce((n, u) => n + u.accepted.length, 0)).toBeGreaterThan(0);
 
     // The same file again is no change.
-    const again = await post(
+    const again = await postImport(
       t,
       seedOn(
         port,
@@ -104,7 +89,7 @@ describe('POST /api/v1/import/haproxy', () => {
 
   it('honours If-Match', async () => {
     const current = await head(t);
-    const res = await post(t, seedOn(await freePort(), [1, 2, 3])).set('if-match', `"${current + 5}"`);
+    const res = await postImport(t, seedOn(await freePort(), [1, 2, 3])).set('if-match', `"${current + 5}"`);
     expect(res.status).toBe(412);
     expect(await head(t)).toBe(current);
   });
@@ -114,7 +99,7 @@ describe('POST /api/v1/import/haproxy', () => {
     const squatter = await holdPort(port);
     try {
       const current = await head(t);
-      const res = await post(
+      const res = await postImport(
         t,
         seedOn(
           port,
@@ -138,7 +123,7 @@ describe('POST /api/v1/import/haproxy', () => {
       port,
       upstreams.map((u) => u.port),
     )}\nlisten stats\n  mode http\n  bind 127.0.0.1:${await freePort()}\n  stats uri /\n`;
-    const loose = await post(t, text, { dryRun: 'true' });
+    const loose = await postImport(t, text, { dryRun: 'true' });
     expect(loose.status).toBe(200);
     expect(loose.body.warnings).toContainEqual(
       expect.objectContaining({
@@ -146,7 +131,7 @@ describe('POST /api/v1/import/haproxy', () => {
         message: expect.stringMatching(/listen "stats" is in `mode http`/),
       }),
     );
-    const strict = await post(t, text, { dryRun: 'true', strict: 'true' });
+    const strict = await postImport(t, text, { dryRun: 'true', strict: 'true' });
     expect(strict.status).toBe(422);
     expect(strict.body).toMatchObject({ code: 'NOT_IMPLEMENTED', field: 'line 29' });
     expect(strict.body.errors[0].message).toMatch(/^line 29 \(listen stats\): .*refused in strict mode/);
@@ -155,14 +140,14 @@ describe('POST /api/v1/import/haproxy', () => {
 
   it('refuses a file with nothing to import (400), a body that is not text/plain (415), or past 1 MB (413)', async () => {
     const current = await head(t);
-    const empty = await post(t, 'global\n  maxconn 10\n');
+    const empty = await postImport(t, 'global\n  maxconn 10\n');
     expect(empty.status).toBe(400);
     expect(empty.body.message).toMatch(/no TCP frontend/);
     const json = await t.request.post(IMPORT).send({ text: 'frontend a' });
     expect(json.status).toBe(415);
-    const big = await post(t, `# ${'x'.repeat(1024 * 1024)}\n`);
+    const big = await postImport(t, `# ${'x'.repeat(1024 * 1024)}\n`);
     expect(big.status).toBe(413);
-    const flag = await post(t, SEED, { dryRun: 'maybe' });
+    const flag = await postImport(t, SEED, { dryRun: 'maybe' });
     expect(flag.status).toBe(400);
     expect(flag.body.field).toBe('dryRun');
     expect(await head(t)).toBe(current);
@@ -204,7 +189,7 @@ describe('POST /api/v1/import/haproxy', () => {
           fc.array(lines, { maxLength: 40 }).map((l) => l.join('\n')),
         ),
         async (text) => {
-          const res = await post(t, text, { dryRun: 'true' });
+          const res = await postImport(t, text, { dryRun: 'true' });
           expect(res.status, `${text} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
         },
       ),

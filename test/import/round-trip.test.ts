@@ -1,13 +1,12 @@
 // Issue 9, point 2: import → export → `haproxy -c` → import again gives the same config. The seed file goes in
 // (ports rewritten), comes out as a file Debian's HAProxy accepts, and that file imported back changes nothing.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
+import { postImport, SEED, seedOn } from './import-helpers.js';
 import { connect, echo, freePort, listen, readBytes, type TestServer } from '../helpers/net.js';
 import { haproxyCheck } from '../haproxy/haproxy-check.js';
 import { haproxyMissing } from '../stats/haproxy.js';
 
-const SEED = readFileSync(new URL('../haproxy/fixtures/seed.cfg', import.meta.url), 'utf8');
 const missing = haproxyMissing();
 if (missing) console.warn(`skipping the import/export round trip: ${missing}`);
 
@@ -26,14 +25,12 @@ describe.skipIf(missing !== undefined)('haproxy.cfg round trip', () => {
 
   it('imports the seed, exports a file HAProxy accepts, and importing that file changes nothing', async () => {
     const port = await freePort();
-    const seed = SEED.replace('*:9999', `127.0.0.1:${port}`)
-      .replace('127.0.0.1:9315', `127.0.0.1:${upstreams[0].port}`)
-      .replace('127.0.0.1:9316', `127.0.0.1:${upstreams[1].port}`)
-      .replace('127.0.0.1:9317', `127.0.0.1:${upstreams[2].port}`);
-    const imported = await t.request
-      .post('/api/v1/import/haproxy')
-      .set('content-type', 'text/plain')
-      .send(seed);
+    const seed = seedOn(
+      port,
+      upstreams.map((u) => u.port),
+      '127.0.0.1',
+    );
+    const imported = await postImport(t, seed);
     expect(imported.status, JSON.stringify(imported.body)).toBe(200);
     expect(imported.body.changed).toBe(true);
     const config = (await t.request.get('/api/v1/config').expect(200)).body;
@@ -42,10 +39,7 @@ describe.skipIf(missing !== undefined)('haproxy.cfg round trip', () => {
     const check = haproxyCheck(exported.text);
     expect(check.status, check.output).toBe(0);
 
-    const again = await t.request
-      .post('/api/v1/import/haproxy')
-      .set('content-type', 'text/plain')
-      .send(exported.text);
+    const again = await postImport(t, exported.text);
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body).toMatchObject({ revision: imported.body.revision, changed: false });
     expect((await t.request.get('/api/v1/config').expect(200)).body).toEqual(config);
@@ -58,11 +52,7 @@ describe.skipIf(missing !== undefined)('haproxy.cfg round trip', () => {
       SEED.slice(0, SEED.indexOf('frontend ')) +
       `frontend multi\n    mode tcp\n    bind 127.0.0.2:${p},127.0.0.3:${p}\n    bind 127.0.0.1:${q}\n` +
       `    default_backend b\nbackend b\n    mode tcp\n    server s 127.0.0.1:${upstreams[0].port}\n`;
-    const imported = await t.request
-      .post('/api/v1/import/haproxy')
-      .query({ strict: 'true' })
-      .set('content-type', 'text/plain')
-      .send(file);
+    const imported = await postImport(t, file, { strict: 'true' });
     expect(imported.status, JSON.stringify(imported.body)).toBe(200);
     const binds = [
       { address: '127.0.0.2', port: p },
@@ -83,10 +73,7 @@ describe.skipIf(missing !== undefined)('haproxy.cfg round trip', () => {
     expect(bindLines.map((l) => l.trim())).toEqual(binds.map((b) => `bind ${b.address}:${b.port}`));
     const check = haproxyCheck(exported.text);
     expect(check.status, check.output).toBe(0);
-    const again = await t.request
-      .post('/api/v1/import/haproxy')
-      .set('content-type', 'text/plain')
-      .send(exported.text);
+    const again = await postImport(t, exported.text);
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body).toMatchObject({ revision: imported.body.revision, changed: false });
   });
