@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Role } from '../../src/auth/roles.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
 import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
 import { connect, echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
@@ -150,9 +150,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
     const form = p.locator('main.login form');
     await Promise.race([form.waitFor(), p.locator('section.proxy').first().waitFor()]);
     if (!(await form.isVisible())) return;
-    await form.getByLabel('User name').fill(username);
-    await form.getByLabel('Password').fill(password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(p, username, password);
     await p.locator('section.proxy').first().waitFor();
   }
 
@@ -169,9 +167,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
       await p.goto(`${url}/`);
       const form = p.locator('main.login form');
       await form.waitFor();
-      await form.getByLabel('User name').fill(username);
-      await form.getByLabel('Password').fill(password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(p, username, password);
       await p.locator('tr.server-row[data-server=s1]').waitFor();
       await use(p);
     } finally {
@@ -222,9 +218,7 @@ describe.skipIf(missing)('web console in Chromium', () => {
       await expect
         .poll(() => form.locator('.field-error').textContent(), { timeout: 5000 })
         .toContain('Wrong user name or password');
-      await form.getByLabel('User name').fill('admin');
-      await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
-      await form.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
     } else console.log('access control is not wired in: no login step');
     await overview.first().waitFor();
     await expect

@@ -5,7 +5,7 @@ import type { Browser, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
 import { freePort } from '../helpers/net.js';
 
@@ -40,10 +40,7 @@ describe.skipIf(missing)('haproxy.cfg downloads in the console', () => {
     browser = await launchChromium();
     page = await (await browser.newContext({ acceptDownloads: true })).newPage();
     await page.goto(`${tether.url}/`);
-    const form = page.locator('main.login form');
-    await form.getByLabel('User name').fill('admin');
-    await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
     await page.locator('nav a[href="#/config"]').waitFor();
   }, 120_000);
 

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
 import { echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
@@ -54,10 +54,7 @@ describe.skipIf(missing)('Retry bind in the console', () => {
   it('is refused while the port is taken and opens the frontend once it is free', async () => {
     await page.goto(`${tether!.url}/`);
     if ((await tether!.anonymous.get('/api/v1/auth/me')).status === 401) {
-      const form = page.locator('main.login form');
-      await form.getByLabel('User name').fill('admin');
-      await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
-      await form.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
     }
     const row = page.locator('tr.fe-row', { hasText: 'Frontend sms' });
     await row.waitFor();

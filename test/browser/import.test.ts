@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium } from '../helpers/chromium.js';
+import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
 import { freePort } from '../helpers/net.js';
 
@@ -28,10 +28,7 @@ describe.skipIf(missing)('haproxy.cfg import in the console', () => {
     browser = await launchChromium();
     page = await (await browser.newContext()).newPage();
     await page.goto(`${tether.url}/`);
-    const form = page.locator('main.login form');
-    await form.getByLabel('User name').fill('admin');
-    await form.getByLabel('Password').fill(TEST_ADMIN_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
     await page.locator('nav a[href="#/config"]').waitFor();
   }, 120_000);
 
@@ -128,10 +125,7 @@ describe.skipIf(missing)('haproxy.cfg import in the console', () => {
     try {
       const p = await context.newPage();
       await p.goto(`${tether.url}/`);
-      const form = p.locator('main.login form');
-      await form.getByLabel('User name').fill('op1');
-      await form.getByLabel('Password').fill('operator-password-1');
-      await form.getByRole('button', { name: 'Sign in' }).click();
+      await submitSignIn(p, 'op1', 'operator-password-1');
       await p.locator('nav a[href="#/config"]').waitFor();
       await p.goto(`${tether.url}/#/config`);
       const button = p.getByRole('button', { name: 'Import haproxy.cfg' });

@@ -1,6 +1,6 @@
 // Debian's Chromium driven by playwright-core; never a downloaded browser.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -23,4 +23,12 @@ export function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/** Fills the console's sign-in form (shown on `page`) and submits it; the caller waits for what should follow. */
+export async function submitSignIn(page: Page, username: string, password: string): Promise<void> {
+  const form = page.locator('main.login form');
+  await form.getByLabel('User name').fill(username);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
 }
