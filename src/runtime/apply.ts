@@ -54,16 +54,6 @@ export async function applySnapshot(
   // 1. Resolve the host names that are new, then bind what is new.
   const names = await resolveNewNames(state, next, options.tolerateUnresolvedNames === true);
   if (state.closed) throw new RuntimeError('CLOSED', 'runtime is closed');
-  // A bind known to fail is refused before any is tried, in the words the dry run uses.
-  const predicted = options.tolerateBindErrors ? undefined : predictBindFailure(state, next);
-  if (predicted) {
-    throw new RuntimeError(
-      'BIND_FAILED',
-      predicted.message,
-      { frontend: predicted.frontend },
-      predicted.code,
-    );
-  }
   const plan = await planBinds(state, next, options);
   if (state.closed) {
     plan.abandon();

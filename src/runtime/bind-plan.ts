@@ -82,7 +82,13 @@ function stillFailing(state: RuntimeState, f: Frontend, bind: Bind): boolean {
  * (EADDRINUSE); the dry run says so as the change would.
  */
 export function predictBindFailure(state: RuntimeState, next: Snapshot): FrontendFailure | undefined {
-  const { releasing, toBind } = assign(state, next);
+  return failureKnownBefore(state, assign(state, next));
+}
+
+function failureKnownBefore(
+  state: RuntimeState,
+  { releasing, toBind }: Assignment,
+): FrontendFailure | undefined {
   if (releasing.length === 0) return undefined;
   const closing = new Map<number, Listener[]>();
   for (const listener of releasing) {
@@ -117,7 +123,18 @@ export async function planBinds(
   next: Snapshot,
   options: ApplyOptions,
 ): Promise<BindPlan> {
-  const { reused, releasing, toBind: binds } = assign(state, next);
+  const assignment = assign(state, next);
+  // A bind known to fail is refused before any is tried, in the words the dry run uses.
+  const predicted = options.tolerateBindErrors ? undefined : failureKnownBefore(state, assignment);
+  if (predicted) {
+    throw new RuntimeError(
+      'BIND_FAILED',
+      predicted.message,
+      { frontend: predicted.frontend },
+      predicted.code,
+    );
+  }
+  const { reused, releasing, toBind: binds } = assignment;
   const owners = new Map<string, FrontendRuntime>();
   const toBind = binds.map(({ frontend: f, bind }) => {
     let owner = state.frontends.get(f.name) ?? owners.get(f.name);
