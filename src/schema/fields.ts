@@ -31,7 +31,8 @@ export interface TextRule {
   max: number;
 }
 export interface FormatRule {
-  kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean';
+  /** `ip`: an IP literal a datagram can be sent to (not 0.0.0.0 or ::). */
+  kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean' | 'ip';
 }
 export type FieldRule = IntRule | EnumRule | BytesRule | TextRule | FormatRule;
 
@@ -54,6 +55,33 @@ export const SEND_PROXY = ['none', 'v1', 'v2'] as const;
 export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions'] as const;
 export const FRONTEND_INSPECT = ['none', 'cmpp'] as const;
 export const CMPP_VERSIONS = ['2.0', '3.0'] as const;
+/** Syslog facilities as HAProxy's `log` lines name them, in RFC 3164 code order (kern = 0 … local7 = 23). */
+export const SYSLOG_FACILITIES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'auth2',
+  'ftp',
+  'ntp',
+  'audit',
+  'alert',
+  'cron2',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
 
 /** Frontend, backend and server names: 1 to 64 of letters, digits, `_`, `.`, `-`; not `.` or `..` (URL path segments). */
 export const NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
@@ -71,6 +99,13 @@ export const RULES = {
   defaults: {
     maxconn: MAXCONN,
     timeout: int(1, MAX_TIMER_MS),
+  },
+  /** `defaults.log`: the syslog target of the session logs (docs/session-logs.md). An IP, never a host name:
+   *  a name would mean a DNS lookup per datagram. */
+  log: {
+    address: { kind: 'ip' } as FormatRule,
+    port: PORT,
+    facility: oneOf(SYSLOG_FACILITIES),
   },
   frontend: {
     name: NAME,
