@@ -37,6 +37,8 @@ export interface FrontendFailure {
   frontend: string;
   code: string; // errno code such as EADDRINUSE, EACCES, EADDRNOTAVAIL
   message: string;
+  /** The address that could not be bound (one of the frontend's binds). */
+  bind?: { address: string; port: number };
 }
 
 export interface ApplyResult {
