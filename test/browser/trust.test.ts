@@ -286,7 +286,35 @@ describe.skipIf(missing)('console trust in Chromium', () => {
     });
 
     it('keeps the Actions column inside the viewport at 1280 px', async () => {
+      // The widest rows: long names, two binds, a draining server (progress), a backup.
+      const long = 'ismg-gateway-primary-datacenter-a-01';
+      await api
+        .post('/api/v1/backends')
+        .send({
+          name: 'operator-ismg-gateways-long-name',
+          balance: 'leastconn',
+          check: { type: 'tcp', inter: 500 },
+          servers: [
+            { name: long, address: '127.0.0.1', port: backends[0].port, weight: 100 },
+            { name: `${long}-backup`, address: '127.0.0.1', port: backends[1].port, backup: true },
+          ],
+        })
+        .expect(201);
+      await api
+        .post('/api/v1/frontends')
+        .send({
+          name: 'cmpp-operator-frontend-long-name',
+          binds: [
+            { address: '127.0.0.1', port: await freePort() },
+            { address: '127.0.0.1', port: await freePort() },
+          ],
+          backend: 'operator-ismg-gateways-long-name',
+        })
+        .expect(201);
+      await api.put('/api/v1/backends/gw/servers/s2/state').send({ state: 'drain' }).expect(200);
       await page.setViewportSize({ width: 1280, height: 800 });
+      await serverRow('s2').locator('[data-testid=drain-progress]').waitFor();
+      await serverRow(long).waitFor();
       for (const cell of await page.locator('tr.server-row td.actions').all()) {
         const box = (await cell.boundingBox())!;
         expect(box.x).toBeGreaterThanOrEqual(0);
