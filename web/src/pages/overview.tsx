@@ -180,6 +180,9 @@ function Events() {
           {describeEvent(e)}
         </li>
       ))}
+      <li class="muted small">
+        <a href="#/events">All events</a>
+      </li>
     </ul>
   );
 }
