@@ -1,7 +1,7 @@
 // Issue 13, point 1: when the appliance stops answering, the console says so within 3 s (since when, greyed
 // figures) and disables every action with the reason; when it comes back from a restart (same database and port),
 // it says when it restarted and how many sessions that dropped. The real app, closed and started again.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,10 @@ import { createApp } from '../../src/app.factory.js';
 import { settingsFromEnv } from '../../src/settings.js';
 import { loginToken, TEST_ADMIN_PASSWORD, withBearer } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
-import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
 import { connect, echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
+const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
 const missing = chromiumMissing();
 if (missing) console.log(`skipping console outage tests: ${missing}`);
 
@@ -45,6 +46,7 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
 
   beforeAll(async () => {
     ensureConsoleBuilt();
+    mkdirSync(ARTIFACTS, { recursive: true });
     port = await freePort();
     await start();
     const url = `http://127.0.0.1:${port}`;
@@ -108,6 +110,7 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     );
     const drain = page.locator('tr.server-row[data-server=s1]').getByRole('button', { name: 'Drain' });
     expect(await drain.isDisabled()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-unreachable.png') });
 
     // Back on the same database and port: the restart is named, with the sessions it dropped.
     const downFor = Date.now();
@@ -122,5 +125,6 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     await expect.poll(() => drain.isEnabled()).toBe(true);
     expect(await page.locator('fieldset.page-lock').getAttribute('title')).toBeFalsy();
     await expect.poll(() => rollup.textContent()).toContain('0 sessions');
+    await page.screenshot({ path: join(ARTIFACTS, 'console-restarted.png') });
   });
 });
