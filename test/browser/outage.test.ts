@@ -30,6 +30,8 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
   const clients: Socket[] = [];
   let browser: Browser;
   let page: Page;
+  let url: string;
+  let frontendPort: number;
 
   async function start(): Promise<void> {
     const settings = settingsFromEnv({
@@ -49,10 +51,10 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     mkdirSync(ARTIFACTS, { recursive: true });
     port = await freePort();
     await start();
-    const url = `http://127.0.0.1:${port}`;
+    url = `http://127.0.0.1:${port}`;
     const api = withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
     backend = await listen(echo);
-    const frontendPort = await freePort();
+    frontendPort = await freePort();
     await api
       .post('/api/v1/backends')
       .send({
@@ -126,5 +128,21 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     expect(await page.locator('fieldset.page-lock').getAttribute('title')).toBeFalsy();
     await expect.poll(() => rollup.textContent()).toContain('0 sessions');
     await page.screenshot({ path: join(ARTIFACTS, 'console-restarted.png') });
+  });
+
+  it('still reports the restart when the console was left or reloaded during the outage', async () => {
+    const rollup = page.locator('[data-testid=rollup]');
+    clients.push(await connect(frontendPort, { localAddress: '127.0.0.9' }));
+    await expect.poll(() => rollup.textContent(), { timeout: 5000 }).toContain('1 sessions');
+    await app!.close();
+    app = undefined;
+    // The tab leaves the console during the outage (closed, or reloaded onto the browser's error page): its memory
+    // is gone.
+    await page.goto('about:blank');
+    await start();
+    await page.goto(`${url}/#/overview`);
+    const restarted = page.locator('[data-testid=restarted]');
+    await restarted.waitFor({ timeout: 10_000 });
+    expect(await restarted.textContent()).toMatch(/restarted at \d\d:\d\d:\d\d; 1 session was dropped/);
   });
 });

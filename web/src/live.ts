@@ -30,10 +30,37 @@ export interface RestartNotice {
 }
 /** The last restart seen while the console was open; null when none (or dismissed). */
 export const restartNotice = new Store<RestartNotice | null>(null);
-/** The start time and session count of the last figures, to notice a restart. */
-let lastSeen: { startedAt: number; sessions: number; at: number } | null = null;
-/** A new start time within this of the old one is the same run (uptime is in whole seconds). */
-const SAME_RUN_MS = 2000;
+/** The start time and session count of the last figures, to notice a restart; kept in localStorage so that a
+ *  page reloaded during the outage still tells. */
+interface LastSeen {
+  startedAt: number;
+  sessions: number;
+  at: number;
+}
+const LAST_SEEN_KEY = 'tether.lastSeen';
+/** Figures older than this say nothing useful about a restart seen now. */
+const LAST_SEEN_MAX_AGE_MS = 60 * 60_000;
+let lastSeen: LastSeen | null = loadLastSeen();
+
+function loadLastSeen(): LastSeen | null {
+  try {
+    const stored = JSON.parse(localStorage.getItem(LAST_SEEN_KEY) ?? 'null') as LastSeen | null;
+    return stored && Date.now() - stored.at < LAST_SEEN_MAX_AGE_MS ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveLastSeen(seen: LastSeen): void {
+  try {
+    localStorage.setItem(LAST_SEEN_KEY, JSON.stringify(seen));
+  } catch {
+    // Private mode or full storage: the restart is still noticed while the page stays open.
+  }
+}
+/** `at - uptime` lands within (start, start + 1 s] (uptime is whole seconds, rounded down): two estimates of one
+ *  run differ by less than this; a later start by more. */
+const SAME_RUN_MS = 1000;
 
 type StatsListener = (s: RuntimeStats) => void;
 const statsListeners = new Set<StatsListener>();
@@ -52,6 +79,7 @@ function receive(stats: RuntimeStats): void {
   if (lastSeen && startedAt - lastSeen.startedAt > SAME_RUN_MS)
     restartNotice.set({ startedAt, dropped: lastSeen.sessions, lastSeenAt: lastSeen.at });
   lastSeen = { startedAt, sessions: stats.frontends.reduce((n, f) => n + f.scur, 0), at: stats.at };
+  saveLastSeen(lastSeen);
   liveStats.set(stats);
   lastUpdate.set(Date.now());
   if (unreachableSince.get()) unreachableSince.set(0);
