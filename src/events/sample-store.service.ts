@@ -35,8 +35,10 @@ export class SampleStore implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** The last figures before a stop are stored too (the runtime closes after this): the charts show them next time. */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    await this.record();
   }
 
   /** Stores the current figures as one sample. */

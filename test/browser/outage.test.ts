@@ -128,6 +128,11 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     expect(await page.locator('fieldset.page-lock').getAttribute('title')).toBeFalsy();
     await expect.poll(() => rollup.textContent()).toContain('0 sessions');
     await page.screenshot({ path: join(ARTIFACTS, 'console-restarted.png') });
+    // The charts' history (what the Charts page loads) still holds the figures from before the restart.
+    const history = (await page.evaluate(
+      `fetch('/api/v1/stats/history', { credentials: 'same-origin' }).then((r) => r.json())`,
+    )) as Array<{ t: number; frontends: Record<string, { scur: number }> }>;
+    expect(history.some((s) => s.t < downFor && s.frontends.sms?.scur === 3)).toBe(true);
   });
 
   it('still reports the restart when the console was left or reloaded during the outage', async () => {

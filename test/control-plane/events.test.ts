@@ -178,6 +178,11 @@ describe('stored chart samples', () => {
     expect(stored).toHaveLength(1);
     expect(JSON.parse(stored[0].data).servers['ismg/gw1']).toMatchObject({ scur: 0, stot: 0 });
     await t.close();
+    // Stopping stores the last figures as well.
+    const afterStop = readDatabase(db.dbPath, (sqlite) =>
+      sqlite.prepare('SELECT t FROM stats_samples').all(),
+    );
+    expect(afterStop).toHaveLength(2);
     // Ten minutes of history from before the restart, and one sample older than the retention.
     const now = Date.now();
     writeDatabase(db.dbPath, (sqlite) => {
@@ -207,7 +212,7 @@ describe('stored chart samples', () => {
     const since = (await t.request.get(`/api/v1/stats/history?since=${now - 35_000}`)).body as {
       t: number;
     }[];
-    // (the sample recorded before the restart is younger than 10 s)
+    // (the samples recorded before the restart are younger than 10 s)
     expect(since.filter((s) => s.t <= now - 10_000)).toHaveLength(3);
     const left = readDatabase(db.dbPath, (sqlite) =>
       sqlite.prepare('SELECT count(*) AS n FROM stats_samples WHERE t < ?').get(now - 2 * 60 * 60_000),
