@@ -133,6 +133,19 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     expect(await head()).toBe(after);
     await connectClients(extraPort, 1);
 
+    // The audit page's "Roll back to before this change" leads to the same review.
+    await page.goto(`${tether.url}/#/audit`);
+    const entry = page.locator('tr[data-audit]', { hasText: 'frontend.create' }).first();
+    await entry.waitFor({ timeout: 5000 });
+    await entry.getByRole('button', { name: 'diff' }).click();
+    await page.getByRole('button', { name: /Roll back to before this change/ }).click();
+    await dialog()
+      .getByRole('button', { name: `Review the rollback to revision ${before}` })
+      .click();
+    await review.waitFor({ timeout: 5000 });
+    await expect.poll(() => impact.textContent()).toMatch(/Closes listener extra .*2 current sessions kept/);
+    expect(await head()).toBe(after);
+
     await review.getByRole('button', { name: `Roll back to revision ${before}` }).click();
     await expect
       .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })

@@ -45,6 +45,9 @@ export function History() {
     void reload().then((loaded) => {
       if (!loaded) return;
       const { params } = parseHash(location.hash);
+      // `?rollback=N` (from the audit page): open the review of that rollback at once.
+      const rollbackTo = loaded.list.find((r) => r.id === Number(params.get('rollback')));
+      if (rollbackTo && rollbackTo.id !== loaded.current) void reviewRollback(rollbackTo);
       const rev = Number(params.get('rev'));
       const target = loaded.list.find((r) => r.id === rev) ?? loaded.list[0];
       if (!target) return;
