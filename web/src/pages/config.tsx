@@ -161,7 +161,9 @@ export function ConfigPage() {
     for (const o of overwrites) {
       const r = authors.get(o.path);
       const by = r ? `revision ${r.id} by ${r.author}` : `a revision after ${since}`;
-      (notes[o.path] ??= []).push(`undoes ${by}: ${describeOverwrite(o)}`);
+      // A frontend's addresses merge as one list: the mark goes beside the first one.
+      const key = back.kind === 'frontend' && o.path === 'binds' ? 'bind.port' : o.path;
+      (notes[key] ??= []).push(`undoes ${by}: ${describeOverwrite(o)}`);
     }
     const newer = authors.size > 0 ? [...new Set([...authors.values()].map((r) => r.id))] : [];
     const what = newer.length ? `Revision ${newer.join(', ')}` : `Revision ${fresh.revision}`;
@@ -415,7 +417,7 @@ export function ConfigPage() {
                   </td>
                   <td data-label="Backend">{f.backend}</td>
                   <td data-label="Max conn" class="num">
-                    {f.maxconn ?? <span class="muted">default</span>}
+                    {f.maxconn ?? <span class="muted">none of its own (global {d.maxconn})</span>}
                   </td>
                   <td data-label="Allow" class="mono small">
                     {f.allow?.length ? f.allow.join(', ') : <span class="muted">everyone</span>}
@@ -481,7 +483,7 @@ export function ConfigPage() {
                 {b.balance}
                 {isHashed(b.balance) ? ` (${b.hashType})` : ''} · check {b.check.type}
                 {b.check.type !== 'none'
-                  ? ` every ${b.check.inter} ms, fall ${b.check.fall}, rise ${b.check.rise}`
+                  ? ` every ${durationText(b.check.inter)}, fall ${b.check.fall}, rise ${b.check.rise}, timeout ${durationText(b.check.timeout ?? d.timeouts.check)}${b.check.timeout === undefined ? ' (default)' : ''}`
                   : ''}{' '}
                 · proxy {b.sendProxy} · on down: {b.onMarkedDown}
               </span>{' '}
