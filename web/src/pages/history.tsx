@@ -47,7 +47,11 @@ export function History() {
       const { params } = parseHash(location.hash);
       // `?rollback=N` (from the audit page): open the review of that rollback at once.
       const rollbackTo = loaded.list.find((r) => r.id === Number(params.get('rollback')));
-      if (rollbackTo && rollbackTo.id !== loaded.current) void reviewRollback(rollbackTo);
+      if (params.has('rollback')) {
+        // Once: a reload of the page after the rollback must not open its review again.
+        window.history.replaceState(null, '', '#/history');
+        if (rollbackTo && rollbackTo.id !== loaded.current) void reviewRollback(rollbackTo);
+      }
       const rev = Number(params.get('rev'));
       const target = loaded.list.find((r) => r.id === rev) ?? loaded.list[0];
       if (!target) return;
