@@ -12,6 +12,12 @@ export interface IntRule {
   min: number;
   max: number;
 }
+/** Milliseconds, written as a number or as HAProxy writes durations (schema/durations.ts). */
+export interface DurationRule {
+  kind: 'duration';
+  min: number;
+  max: number;
+}
 export interface EnumRule<T extends string = string> {
   kind: 'enum';
   values: readonly T[];
@@ -34,9 +40,10 @@ export interface FormatRule {
   /** `ip`: an IP literal a datagram can be sent to (not 0.0.0.0 or ::). */
   kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean' | 'ip';
 }
-export type FieldRule = IntRule | EnumRule | BytesRule | TextRule | FormatRule;
+export type FieldRule = IntRule | DurationRule | EnumRule | BytesRule | TextRule | FormatRule;
 
 const int = (min: number, max: number): IntRule => ({ kind: 'int', min, max });
+const duration = (min: number, max: number): DurationRule => ({ kind: 'duration', min, max });
 function oneOf<T extends string>(values: readonly T[], notBuilt: readonly T[] = []): EnumRule<T> {
   return { kind: 'enum', values, notBuilt };
 }
@@ -98,7 +105,7 @@ const BOOLEAN: FormatRule = { kind: 'boolean' };
 export const RULES = {
   defaults: {
     maxconn: MAXCONN,
-    timeout: int(1, MAX_TIMER_MS),
+    timeout: duration(1, MAX_TIMER_MS),
   },
   /** `defaults.log`: the syslog target of the session logs (docs/session-logs.md). An IP, never a host name:
    *  a name would mean a DNS lookup per datagram. */
@@ -126,10 +133,10 @@ export const RULES = {
   },
   check: {
     type: oneOf(CHECK_TYPES, cmppUnlessBuilt),
-    inter: int(10, ONE_DAY_MS),
+    inter: duration(10, ONE_DAY_MS),
     fall: int(1, 1000),
     rise: int(1, 1000),
-    timeout: int(1, ONE_DAY_MS),
+    timeout: duration(1, ONE_DAY_MS),
   },
   cmpp: {
     /** CMPP Source_Addr is an Octet String of 6 bytes. */
