@@ -49,11 +49,13 @@ function oneOf<T extends string>(values: readonly T[], notBuilt: readonly T[] = 
 }
 
 /**
- * The CMPP issue builds the CMPP health check and frontend inspection; until then `check.type: cmpp`
- * and `inspect: cmpp` are refused (422). Flipping this switch is all it takes to accept them again.
+ * What of CMPP is built: the login health check (`check.type: cmpp`, runtime/health/cmpp-probe.ts)
+ * and frontend inspection (`inspect: cmpp`). Until a switch is on its value is refused (422
+ * NOT_IMPLEMENTED); flipping it is all it takes to accept the value.
  */
-export const CMPP_BUILT = false;
-const cmppUnlessBuilt = CMPP_BUILT ? [] : (['cmpp'] as const);
+export const CMPP_CHECK_BUILT = true;
+export const CMPP_INSPECT_BUILT = false;
+const cmppUnless = (built: boolean) => (built ? [] : (['cmpp'] as const));
 
 export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] as const;
 export const HASH_TYPES = ['consistent', 'map-based'] as const;
@@ -121,7 +123,7 @@ export const RULES = {
     backend: NAME,
     maxconn: MAXCONN,
     allowEntry: { kind: 'cidr' } as FormatRule,
-    inspect: oneOf(FRONTEND_INSPECT, cmppUnlessBuilt),
+    inspect: oneOf(FRONTEND_INSPECT, cmppUnless(CMPP_INSPECT_BUILT)),
     enabled: BOOLEAN,
   },
   backend: {
@@ -132,7 +134,7 @@ export const RULES = {
     onMarkedDown: oneOf(ON_MARKED_DOWN),
   },
   check: {
-    type: oneOf(CHECK_TYPES, cmppUnlessBuilt),
+    type: oneOf(CHECK_TYPES, cmppUnless(CMPP_CHECK_BUILT)),
     inter: duration(10, ONE_DAY_MS),
     fall: int(1, 1000),
     rise: int(1, 1000),
