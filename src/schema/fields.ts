@@ -41,11 +41,12 @@ function oneOf<T extends string>(values: readonly T[], notBuilt: readonly T[] = 
 }
 
 /**
- * The CMPP issue builds the CMPP health check and frontend inspection; until then `check.type: cmpp`
- * and `inspect: cmpp` are refused (422). Flipping this switch is all it takes to accept them again.
+ * The CMPP issue builds the CMPP health check (`check.type: cmpp`) and frontend inspection (`inspect: cmpp`);
+ * each is refused (422) until its switch is true. Flipping a switch is all it takes to accept it.
  */
-export const CMPP_BUILT = false;
-const cmppUnlessBuilt = CMPP_BUILT ? [] : (['cmpp'] as const);
+export const CMPP_CHECK_BUILT = false;
+export const CMPP_INSPECT_BUILT = true;
+const cmppUnless = (built: boolean) => (built ? [] : (['cmpp'] as const));
 
 export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] as const;
 export const HASH_TYPES = ['consistent', 'map-based'] as const;
@@ -79,7 +80,7 @@ export const RULES = {
     backend: NAME,
     maxconn: MAXCONN,
     allowEntry: { kind: 'cidr' } as FormatRule,
-    inspect: oneOf(FRONTEND_INSPECT, cmppUnlessBuilt),
+    inspect: oneOf(FRONTEND_INSPECT, cmppUnless(CMPP_INSPECT_BUILT)),
     enabled: BOOLEAN,
   },
   backend: {
@@ -90,7 +91,7 @@ export const RULES = {
     onMarkedDown: oneOf(ON_MARKED_DOWN),
   },
   check: {
-    type: oneOf(CHECK_TYPES, cmppUnlessBuilt),
+    type: oneOf(CHECK_TYPES, cmppUnless(CMPP_CHECK_BUILT)),
     inter: int(10, ONE_DAY_MS),
     fall: int(1, 1000),
     rise: int(1, 1000),

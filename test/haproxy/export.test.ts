@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BALANCE_ALGORITHMS,
   CHECK_TYPES,
-  CMPP_BUILT,
+  CMPP_CHECK_BUILT,
   HASH_TYPES,
   ON_MARKED_DOWN,
   SEND_PROXY,
@@ -63,7 +63,7 @@ const ms = (n: number) => `${n}ms`;
 /** Every field of the model, and every enum value the control plane accepts, in one config. */
 function everyField(ports: number[]): Snapshot {
   const built = <T extends string>(values: readonly T[]) =>
-    values.filter((v) => CMPP_BUILT || !v.includes('cmpp') || v === 'cmpp-account');
+    values.filter((v) => CMPP_CHECK_BUILT || !v.includes('cmpp') || v === 'cmpp-account');
   const backends: Backend[] = [];
   let n = 0;
   for (const balance of BALANCE_ALGORITHMS) {
@@ -262,7 +262,7 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
     // The config above really covers every value the control plane accepts.
     expect(seen.balance.size).toBe(BALANCE_ALGORITHMS.length);
     expect(seen.hashType.size).toBe(HASH_TYPES.length);
-    expect(seen.check.size).toBe(CMPP_BUILT ? CHECK_TYPES.length : CHECK_TYPES.length - 1);
+    expect(seen.check.size).toBe(CMPP_CHECK_BUILT ? CHECK_TYPES.length : CHECK_TYPES.length - 1);
     expect(seen.sendProxy.size).toBe(SEND_PROXY.length);
     expect(seen.down.size).toBe(ON_MARKED_DOWN.length);
   });
