@@ -244,7 +244,8 @@ export interface ImpactReport {
   listenersOpened: Array<{ frontend: string; address: string; port: number }>;
   listenersClosed: Array<{ frontend: string; address: string; port: number; sessions: number }>;
   serversRemoved: Array<{ backend: string; server: string; sessions: number }>;
-  /** For hashed backends: share (0..1) of current distinct client keys whose next connection goes elsewhere. */
+  /** For hashed backends: share (0..1) of current distinct clients whose next connection goes elsewhere (a client
+   *  is its SP account when its session read one, else its address). */
   rehashed: Array<{ backend: string; clients: number; moved: number; share: number }>;
 }
 
