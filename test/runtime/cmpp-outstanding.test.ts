@@ -7,12 +7,16 @@ import { OutstandingTable } from '../../src/runtime/cmpp-inspect.js';
 it('matches a Map of counts and oldest send times for any requests and answers', () => {
   const op = fc.record({
     answer: fc.boolean(),
-    command: fc.constantFrom(4, 5, 8),
-    // Few distinct ids, so repeats and probe collisions are frequent; some far apart.
-    sequenceId: fc.oneof(fc.integer({ min: 0, max: 70 }), fc.constantFrom(0xffffffff, 0x80000000, 64, 128)),
+    command: fc.constantFrom(4, 4, 4, 5, 8),
+    // Ids that share home slots (0 and 34, 1 and 56, ... for SUBMIT), so probes collide and deletions shift;
+    // few enough that repeats are frequent, and some far apart.
+    sequenceId: fc.oneof(
+      fc.constantFrom(0, 34, 1, 56, 2, 36, 3, 58, 4, 93, 0xffffffff, 0x80000000),
+      fc.integer({ min: 0, max: 80 }),
+    ),
   });
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+    fc.property(fc.array(op, { minLength: 20, maxLength: 300, size: 'max' }), (ops) => {
       const table = new OutstandingTable();
       const model = new Map<string, { count: number; sentAt: number }>();
       ops.forEach(({ answer, command, sequenceId }, now) => {
