@@ -89,6 +89,8 @@ export class CmppCounters {
   /** CONNECT_RESP by status 0..CONNECT_STATUS_CODES-1, the last slot every higher status. */
   readonly connectStatus = new Float64Array(CONNECT_STATUS_CODES + 1);
   readonly latency = new Float64Array(LATENCY_BOUNDS_MS.length + 1);
+  /** Sum of the latencies counted (ms), for Prometheus' histogram _sum. */
+  latencySumMs = 0;
   /** Requests not matched to an answer because a session's table was full. */
   untracked = 0;
   /** Accounts only: the version byte of the last CONNECT (0: none seen). */
@@ -106,6 +108,7 @@ export class CmppCounters {
 
   submitLatency(ms: number): void {
     this.latency[bucketOf(ms)]++;
+    this.latencySumMs += ms;
   }
 }
 
@@ -156,6 +159,7 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
     latency: {
       boundsMs: [...LATENCY_BOUNDS_MS],
       counts,
+      sumMs: c.latencySumMs,
       p50: latencyPercentile(counts, 0.5),
       p99: latencyPercentile(counts, 0.99),
     },

@@ -118,7 +118,7 @@ export interface CmppStats {
   /** CONNECT_RESP statuses by code ("0".."9", "other"); only codes seen. */
   connectStatus: Record<string, number>;
   /** SUBMIT -> SUBMIT_RESP latency: counts per bucket (`boundsMs` upper bounds, one more open-ended bucket). */
-  latency: { boundsMs: number[]; counts: number[]; p50: number; p99: number };
+  latency: { boundsMs: number[]; counts: number[]; sumMs: number; p50: number; p99: number };
   /** Requests of live sessions awaiting an answer: the client's (`up`) and the server's (`down`). */
   outstanding: { up: number; down: number };
   /** Requests not tracked because a session had 48 distinct ids outstanding in one direction. */
