@@ -50,11 +50,11 @@ function oneOf<T extends string>(values: readonly T[], notBuilt: readonly T[] = 
 
 /**
  * What of CMPP is built: the login health check (`check.type: cmpp`, runtime/health/cmpp-probe.ts)
- * and frontend inspection (`inspect: cmpp`). Until a switch is on its value is refused (422
- * NOT_IMPLEMENTED); flipping it is all it takes to accept the value.
+ * and frontend inspection (`inspect: cmpp`, runtime/cmpp-inspect.ts). A value whose switch is off is refused
+ * (422 NOT_IMPLEMENTED); flipping it is all it takes to accept the value.
  */
 export const CMPP_CHECK_BUILT = true;
-export const CMPP_INSPECT_BUILT = false;
+export const CMPP_INSPECT_BUILT = true;
 const cmppUnless = (built: boolean) => (built ? [] : (['cmpp'] as const));
 
 export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] as const;
