@@ -94,7 +94,6 @@ export class Session {
     client[SESSION] = this;
     if (client[USER_READ] !== true) client.on('data', onClientData);
     client.on('end', onClientEnd);
-    client.on('drain', onClientDrain);
     client.on('error', onSocketError);
     client.on('close', onClientClose);
   }
@@ -123,7 +122,6 @@ export class Session {
     this.upstreamClosed = false;
     upstream.on('connect', onUpstreamConnect);
     upstream.on('end', onUpstreamEnd);
-    upstream.on('drain', onUpstreamDrain);
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
     this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(), this);
@@ -198,7 +196,7 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
   const s = this[SESSION]!;
   s.bytesIn += chunk.length;
   if (s.state === 'established') {
-    if (!s.upstream!.write(chunk)) this.pause();
+    if (!s.upstream!.write(chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
     return;
   }
   if (s.pending === null) return; // closing
@@ -214,7 +212,31 @@ function onUpstreamRead(this: RelaySocket, n: number): boolean {
   s.bytesOut += n;
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
-  return s.client.write(chunk);
+  if (s.client.write(chunk)) return true;
+  hookDrain(s.client, onClientDrain);
+  return false;
+}
+
+/**
+ * 'drain' listeners are added the first time a write reports a full buffer, not per connection: most
+ * sessions never fill a buffer, and every listener added at start is paid for by every connection.
+ */
+function hookDrain(writer: RelaySocket, onDrain: (this: RelaySocket) => void): void {
+  if (writer.listenerCount('drain') === 0) writer.on('drain', onDrain);
+}
+
+function pauseUntilDrain(
+  reader: RelaySocket,
+  writer: RelaySocket,
+  onDrain: (this: RelaySocket) => void,
+): void {
+  hookDrain(writer, onDrain);
+  reader.pause();
+}
+
+/** end() on a socket already ended or destroyed builds an error (with a stack) only to drop it. */
+function endOnce(socket: RelaySocket): void {
+  if (!socket.writableEnded && !socket.destroyed) socket.end();
 }
 
 function onClientRead(this: RelaySocket, n: number): boolean {
@@ -245,7 +267,7 @@ function onClientEnd(this: RelaySocket): void {
   const s = this[SESSION]!;
   s.clientEnded = true;
   // While connecting, the end is forwarded after the buffered bytes (onUpstreamConnect).
-  if (s.state === 'established') s.upstream!.end();
+  if (s.state === 'established') endOnce(s.upstream!);
 }
 
 function onUpstreamEnd(this: RelaySocket): void {
@@ -253,7 +275,7 @@ function onUpstreamEnd(this: RelaySocket): void {
   s.upstreamEnded = true;
   if (s.state === 'established') s.state = s.clientEnded ? 'closing' : s.state;
   // end() sends FIN only after everything already written to the client has been flushed.
-  s.client.end();
+  endOnce(s.client);
 }
 
 function onSocketError(): void {
@@ -273,7 +295,7 @@ function onClientClose(this: RelaySocket, hadError: boolean): void {
     } else if (hadError || !s.clientEnded) {
       upstream.destroy();
     } else {
-      upstream.end();
+      endOnce(upstream);
     }
   } else {
     s.clearTimer();
@@ -295,7 +317,7 @@ function onUpstreamClose(this: RelaySocket, hadError: boolean): void {
   s.clearTimer();
   if (s.cause === '' && s.closeReason === '' && (hadError || !s.upstreamEnded)) s.cause = 'S';
   if (hadError || !s.upstreamEnded) s.client.destroy();
-  else s.client.end();
+  else endOnce(s.client);
   s.maybeFinished();
 }
 
@@ -313,15 +335,20 @@ function onUpstreamConnect(this: RelaySocket): void {
   const header = s.host.proxyHeader(s);
   const pending = s.pending!;
   s.pending = null;
-  // Header and held bytes leave in one writev.
-  this.cork();
-  if (header !== undefined) this.write(header);
   let flowing = true;
-  for (const chunk of pending) flowing = this.write(chunk);
-  this.uncork();
+  if (header === undefined && pending.length <= 1) {
+    // The usual case (the client's first bytes, or none yet): one plain write, no cork.
+    if (pending.length === 1) flowing = this.write(pending[0]);
+  } else {
+    // Header and held bytes leave in one writev.
+    this.cork();
+    if (header !== undefined) this.write(header);
+    for (const chunk of pending) flowing = this.write(chunk);
+    this.uncork();
+  }
   if (s.clientEnded) this.end();
   else if (s.pendingBytes >= PENDING_LIMIT && flowing) s.client.resume();
-  else if (!flowing) s.client.pause();
+  else if (!flowing) pauseUntilDrain(s.client, this, onUpstreamDrain);
   s.pendingBytes = 0;
 }
 
