@@ -66,6 +66,8 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   private readonly resolveTimer: NodeJS.Timeout;
   private readonly startedAt = Date.now();
   readonly clientOnRead = CLIENT_ONREAD;
+  /** Set once the self-tests are done, before any listener listens (listen() awaits the paths). */
+  directWrites = false;
   private readonly paths: Promise<ListenerPaths>;
 
   constructor(options: ProxyRuntimeOptions = {}) {
@@ -90,12 +92,14 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.resolveTimer.unref();
     // Self-tested now (once per process), so the start log says which paths the listeners will use.
     this.paths = resolveListenerPaths({ internals: options.nodeInternals !== false, onread: true });
-    void this.paths.then((p) =>
+    void this.paths.then((p) => {
+      this.directWrites = p.write === 'handle';
       this.state.log(
         'info',
-        `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), node ${p.node}`,
-      ),
-    );
+        `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), ` +
+          `relay writes=${p.write} (${p.writeReason}), node ${p.node}`,
+      );
+    });
     this.historyRing = new HistoryRing(Math.max(900, options.historySize ?? 1200));
     this.sweepTimer = setInterval(
       () => connections.sweep(this.state),

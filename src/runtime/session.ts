@@ -14,6 +14,7 @@ import net, { type OnReadOpts, type Socket } from 'node:net';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
+import { writeToHandle } from './node-internals.js';
 import type { SessionInfo } from './types.js';
 
 export const SESSION = Symbol('tether.session');
@@ -29,6 +30,8 @@ export type ConnectFailure = 'ECONNREFUSED' | 'ETIMEDOUT' | string;
 
 /** What a session needs from the runtime; kept narrow so the relay can be read on its own. */
 export interface SessionHost {
+  /** Relay writes go through the sockets' libuv handles (the self-tested write path), else socket.write(). */
+  readonly directWrites: boolean;
   connectTimeout(): number;
   /** The account wait for cmpp-account backends; the first client bytes (or none) decide the server. */
   electFirst(session: Session, account: string | undefined): ServerRuntime | undefined;
@@ -75,6 +78,8 @@ export class Session {
   /** Waiting for the first client bytes to read a CMPP account before choosing a server. */
   awaitingAccount = false;
   closeReason = '';
+  /** Writes through the libuv handle (host.directWrites when the session started). */
+  readonly direct: boolean;
   readonly clientAddress: string;
   readonly clientPort: number;
 
@@ -89,6 +94,7 @@ export class Session {
   ) {
     this.clientAddress = clientAddress;
     this.clientPort = client.remotePort ?? 0;
+    this.direct = host.directWrites;
     this.startedAt = now;
     this.lastActiveAt = now;
     client[SESSION] = this;
@@ -196,7 +202,7 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
   const s = this[SESSION]!;
   s.bytesIn += chunk.length;
   if (s.state === 'established') {
-    if (!s.upstream!.write(chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
+    if (!relayWrite(s, s.upstream!, chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
     return;
   }
   if (s.pending === null) return; // closing
@@ -212,9 +218,14 @@ function onUpstreamRead(this: RelaySocket, n: number): boolean {
   s.bytesOut += n;
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
-  if (s.client.write(chunk)) return true;
+  if (relayWrite(s, s.client, chunk)) return true;
   hookDrain(s.client, onClientDrain);
   return false;
+}
+
+/** One chunk to the other side: false means stop reading until that side's 'drain'. */
+function relayWrite(s: Session, to: RelaySocket, chunk: Buffer): boolean {
+  return s.direct ? writeToHandle(to, chunk) : to.write(chunk);
 }
 
 /**

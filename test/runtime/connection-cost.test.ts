@@ -26,11 +26,22 @@ type Watched = Socket & { [SESSION]?: unknown };
  * for it and drops it).
  */
 function watchRelaySockets() {
-  const proto = net.Socket.prototype as Socket & { on: Socket['on']; end: Socket['end'] };
+  const proto = net.Socket.prototype as Socket & {
+    on: Socket['on'];
+    end: Socket['end'];
+    write: Socket['write'];
+  };
   const originalOn = proto.on;
   const originalEnd = proto.end;
+  const originalWrite = proto.write;
   const sockets = new Set<Watched>();
   const lateEnds: string[] = [];
+  /** socket.write() calls on relay sockets: none when the relay writes through the libuv handles. */
+  const streamWrites = { count: 0 };
+  proto.write = function (this: Watched, ...args: unknown[]) {
+    if (this[SESSION] !== undefined) streamWrites.count++;
+    return (originalWrite as (...a: unknown[]) => boolean).apply(this, args);
+  } as Socket['write'];
   proto.on = function (this: Watched, ...args: Parameters<Socket['on']>) {
     if (this[SESSION] !== undefined) sockets.add(this);
     return originalOn.apply(this, args);
@@ -43,8 +54,9 @@ function watchRelaySockets() {
   const restore = () => {
     proto.on = originalOn;
     proto.end = originalEnd;
+    proto.write = originalWrite;
   };
-  return { sockets, lateEnds, restore };
+  return { sockets, lateEnds, streamWrites, restore };
 }
 
 let restore: (() => void) | undefined;
@@ -66,6 +78,9 @@ describe('per-connection cost', () => {
         c.write('ping');
         expect((await readBytes(c, 4)).toString()).toBe('ping');
 
+        // Internals on: every relayed chunk went through the libuv handle; off: through socket.write().
+        if (internals) expect(watch.streamWrites.count).toBe(0);
+        else expect(watch.streamWrites.count).toBeGreaterThanOrEqual(2);
         // Both relay sockets of the session (client side and server side) were seen.
         expect(watch.sockets.size).toBe(2);
         for (const socket of watch.sockets) expect(socket.listenerCount('drain')).toBe(0);

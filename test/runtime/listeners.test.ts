@@ -172,13 +172,15 @@ describe('listeners', () => {
     });
   });
 
-  it('self-tests both private paths at start and reports them; internals off reports the public ones', async () => {
-    const rt = runtime();
+  it('self-tests the private paths at start and reports them; internals off reports the public ones', async () => {
+    const rt = runtime({ nodeInternals: true });
     expect(await rt.listenerPaths()).toEqual({
       pause: 'readstop',
       pauseReason: 'self-test passed',
       accept: 'onread',
       acceptReason: 'self-test passed',
+      write: 'handle',
+      writeReason: 'self-test passed',
       node: process.version,
       listeners: [],
     });
@@ -199,7 +201,9 @@ describe('listeners', () => {
     expect(await off.listenerPaths()).toMatchObject({
       pause: 'hold',
       accept: 'public',
+      write: 'stream',
       pauseReason: expect.stringContaining('TETHER_NODE_INTERNALS=off'),
+      writeReason: expect.stringContaining('TETHER_NODE_INTERNALS=off'),
     });
   });
 
