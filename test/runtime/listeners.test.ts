@@ -18,6 +18,7 @@ import {
   snapshot,
   waitFor,
 } from '../helpers/net.js';
+import { testNodeInternals } from '../helpers/internals.js';
 import { closeAfterEach } from '../helpers/teardown.js';
 
 const { defer, runtime, start } = closeAfterEach();
@@ -170,6 +171,14 @@ describe('listeners', () => {
       expect((await rt.stats()).frontends[1].stot).toBe(1);
       b.destroy();
     });
+  });
+
+  it('runs the suite on the paths this run is for (vitest project runtime-public-paths: all public)', async () => {
+    const paths = await runtime().listenerPaths();
+    expect([paths.pause, paths.accept, paths.write]).toEqual(
+      testNodeInternals ? ['readstop', 'onread', 'handle'] : ['hold', 'public', 'stream'],
+    );
+    expect(testNodeInternals).toBe(process.env.TETHER_NODE_INTERNALS !== 'off');
   });
 
   it('self-tests the private paths at start and reports them; internals off reports the public ones', async () => {
