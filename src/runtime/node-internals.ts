@@ -434,8 +434,8 @@ function onDirectWriteComplete(this: WriteReq, status: number): void {
 
 /**
  * Proves on loopback that direct writes work as writeToHandle assumes: a small write completes at once,
- * a large one to a peer that doesn't read is queued (returns false) and emits 'drain' once the peer has
- * read it, every byte arrives in order, and end() sends FIN only after the queued bytes.
+ * writes to a peer that doesn't read end up queued (false) and 'drain' follows once the peer has read
+ * them, every byte arrives in order, and end() sends FIN only after the queued bytes.
  */
 export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<string | null> {
   if (streamWrapBinding() === null) return 'no usable stream_wrap binding';
@@ -443,9 +443,10 @@ export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<str
   let client: Socket | undefined;
   let timer: NodeJS.Timeout | undefined;
   const small = Buffer.from('tether direct-write self-test ');
-  // Far larger than loopback's socket buffers, so libuv must queue it.
-  const large = Buffer.alloc(16 * 1024 * 1024, 0x5a);
-  for (let i = 0; i < large.length; i += 4093) large[i] = i & 0xff;
+  // 256 KB pieces until one is queued: loopback's socket buffers hold a few MB at most (bounded: 32 MB).
+  const piece = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < piece.length; i++) piece[i] = (i * 7) & 0xff;
+  const maxPieces = 128;
   try {
     return await new Promise<string | null>((resolve) => {
       timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
@@ -453,20 +454,31 @@ export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<str
       server.on('connection', (accepted: Socket) => {
         accepted.on('error', (error) => resolve(`server socket: ${error.message}`));
         if (!writeToHandle(accepted, small)) return resolve('a small write was queued');
+        let pieces = 0;
         let drained = false;
         accepted.once('drain', () => {
           drained = true;
           accepted.end();
         });
-        if (writeToHandle(accepted, large)) return resolve('a 16 MB write completed at once');
-        client!.resume();
-        const expected = Buffer.concat([small, large]);
-        const received: Buffer[] = [];
-        client!.on('data', (chunk: Buffer) => received.push(chunk));
+        // Each piece is its own buffer: a queued write holds a reference to it.
+        while (writeToHandle(accepted, Buffer.from(piece)))
+          if (++pieces >= maxPieces) return resolve(`${maxPieces} pieces written without queueing`);
+        pieces++;
+        // The client checks every byte as it arrives: the small write, then `pieces` copies of `piece`.
+        let at = -small.length;
+        let bad = false;
+        client!.on('data', (chunk: Buffer) => {
+          for (let i = 0; i < chunk.length; i++, at++) {
+            const want = at < 0 ? small[small.length + at] : piece[at % piece.length];
+            if (chunk[i] !== want) bad = true;
+          }
+        });
         client!.on('end', () => {
           if (!drained) return resolve("FIN before 'drain'");
-          resolve(Buffer.concat(received).equals(expected) ? null : 'bytes differ');
+          if (bad || at !== pieces * piece.length) return resolve('bytes differ');
+          resolve(null);
         });
+        client!.resume();
       });
       server.listen({ host: '127.0.0.1', port: 0 }, () => {
         client = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
