@@ -468,9 +468,12 @@ export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<str
         let at = -small.length;
         let bad = false;
         client!.on('data', (chunk: Buffer) => {
-          for (let i = 0; i < chunk.length; i++, at++) {
-            const want = at < 0 ? small[small.length + at] : piece[at % piece.length];
-            if (chunk[i] !== want) bad = true;
+          for (let i = 0; i < chunk.length;) {
+            const [source, from] = at < 0 ? [small, small.length + at] : [piece, at % piece.length];
+            const n = Math.min(source.length - from, chunk.length - i);
+            if (chunk.compare(source, from, from + n, i, i + n) !== 0) bad = true;
+            i += n;
+            at += n;
           }
         });
         client!.on('end', () => {
