@@ -12,7 +12,6 @@
 //   accepted sockets, so the listening handle's onconnection is replaced by a copy of Node's that
 //   adds it, as cluster's round-robin handle does. Fallback: plain 'data' sockets.
 // Which path is in use is plain data (ListenerPaths): logged at start, shown in /healthz.
-import cluster from 'node:cluster';
 import net, { isIP, type OnReadOpts, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { FrontendRuntime } from './frontend.js';
@@ -93,12 +92,7 @@ export class Listener {
   async listen(): Promise<void> {
     const paths = await this.host.pathsInUse();
     const onread = paths.accept === 'onread' ? this.host.clientOnRead : undefined;
-    // In a node:cluster worker the listening socket is the primary's, shared with the other workers
-    // (SCHED_NONE): listen through cluster, and hold over maxconn (a shared socket can't stop being polled
-    // by one worker alone).
-    const shared = cluster.isWorker;
-    if (shared) this.pauseFallback = 'cluster worker: the listening socket is shared through the primary';
-    const raw = paths.pause === 'readstop' && !shared ? this.bindRaw() : null;
+    const raw = paths.pause === 'readstop' ? this.bindRaw() : null;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         this.server.off('listening', onListening);
@@ -116,7 +110,7 @@ export class Listener {
       this.server.once('error', onError);
       this.server.once('listening', onListening);
       if (raw !== null) this.server.listen({ handle: raw.handle, backlog: 4096 });
-      else this.server.listen({ host: this.address, port: this.port, backlog: 4096, exclusive: !shared });
+      else this.server.listen({ host: this.address, port: this.port, backlog: 4096, exclusive: true });
     });
     this.handle = raw?.pausable ? raw.handle : null;
   }
