@@ -4,6 +4,7 @@
 // tcplog text line; off: none), written asynchronously to BENCH_SESSION_LOG_FILE (default /dev/null).
 // With BENCH_PROXY_WORKERS=N > 1 this process is a cluster primary and N copies of it each run a runtime
 // on the shared listener (workers.ts).
+import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { SessionLog } from '../../src/logging/session-log.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
@@ -16,8 +17,11 @@ async function runRuntime(): Promise<void> {
   try {
     const path = process.env.BENCH_RUNTIME_MODULE;
     if (!path) throw new Error('BENCH_RUNTIME_MODULE is not set');
-    const mod = (await import(pathToFileURL(path).href)) as { ProxyRuntime: new () => ProxyRuntimeApi };
-    runtime = new mod.ProxyRuntime();
+    const mod = (await import(pathToFileURL(path).href)) as {
+      ProxyRuntime: new (options?: { sharedListeners?: boolean }) => ProxyRuntimeApi;
+    };
+    // A cluster worker listens on the primary's shared socket (the workers' runtime option).
+    runtime = new mod.ProxyRuntime({ sharedListeners: cluster.isWorker });
     const format = process.env.BENCH_SESSION_LOG ?? 'json';
     if (format !== 'off') {
       if (format !== 'json' && format !== 'haproxy')
@@ -30,7 +34,16 @@ async function runRuntime(): Promise<void> {
     process.exit(3);
   }
   serve({
-    apply: (snapshot: Snapshot) => runtime.apply(snapshot),
+    apply: async (snapshot: Snapshot) => {
+      const result = await runtime.apply(snapshot);
+      const notOpen = (await runtime.stats()).frontends.filter((f) => f.status !== 'OPEN');
+      if (notOpen.length > 0)
+        throw new Error(
+          `frontend ${notOpen.map((f) => `${f.name} ${f.status}`).join(', ')}` +
+            (cluster.isWorker ? ' in a worker: does this runtime have the sharedListeners option?' : ''),
+        );
+      return result;
+    },
     // Live sessions: scur summed over frontends.
     sessions: async () => (await runtime.stats()).frontends.reduce((sum, f) => sum + f.scur, 0),
     paths: () => runtime.listenerPaths(),
