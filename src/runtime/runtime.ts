@@ -60,14 +60,14 @@ export interface ProxyRuntimeOptions {
 export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost {
   // Live state stays private: callers (and, later, worker processes' parents) see plain data only.
   private readonly state: RuntimeState;
+  /** Relay writes through libuv handles: set once the self-tests are done, before any listener listens. */
+  directWrites = false;
   private readonly historyRing: HistoryRing;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sampleTimer: NodeJS.Timeout;
   private readonly resolveTimer: NodeJS.Timeout;
   private readonly startedAt = Date.now();
   readonly clientOnRead = CLIENT_ONREAD;
-  /** Set once the self-tests are done, before any listener listens (listen() awaits the paths). */
-  directWrites = false;
   private readonly paths: Promise<ListenerPaths>;
 
   constructor(options: ProxyRuntimeOptions = {}) {
