@@ -359,6 +359,8 @@ export type PausePath = 'readstop' | 'hold';
 export type AcceptPath = 'onread' | 'public';
 
 /** Which paths a runtime's listeners use, and why: plain data for the start log, /healthz and tests. */
+export type WritePath = 'handle' | 'stream';
+
 export interface ListenerPaths {
   /** `readstop`: stops polling the listening socket, clients wait in the kernel (private internals);
    *  `hold`: accepts and holds the socket unread (public API). */
@@ -366,8 +368,11 @@ export interface ListenerPaths {
   /** `onread`: accepted sockets read into the runtime's buffer (private internals); `public`: 'data' events. */
   accept: AcceptPath;
   /** Why each path was chosen: "self-test passed", "turned off by setting …", "self-test failed: …". */
+  /** `handle`: the relay writes through the sockets' libuv handles (private internals); `stream`: `socket.write()`. */
+  write: WritePath;
   pauseReason: string;
   acceptReason: string;
+  writeReason: string;
   /** The Node version the self-tests ran on. */
   node: string;
 }
