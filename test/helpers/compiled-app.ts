@@ -63,7 +63,8 @@ export interface ApplianceProcess {
 export function startAppliance(main: string, env: Record<string, string>): ApplianceProcess {
   const child = spawn(process.execPath, [main], {
     cwd: root,
-    env: { ...process.env, ...env },
+    // The data plane in the appliance's own process unless the test asks for worker processes.
+    env: { ...process.env, TETHER_WORKERS: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
