@@ -47,6 +47,9 @@ export interface WorkerPoolOptions {
   applyTimeoutMs?: number;
 }
 
+/** A spare that exits younger than this is replaced only after this long (no fork loop on a broken start). */
+const SPARE_MIN_LIFE_MS = 1000;
+
 /** A call that could not finish because the worker died: its replacement starts from the current snapshot. */
 class WorkerGone extends Error {}
 
@@ -66,6 +69,9 @@ class Slot {
   rssBytes = 0;
   acceptErrors = 0;
   servers: Record<string, number> = {};
+  /** When its current process was forked and when it said ready (for the start log). */
+  forkedAt = 0;
+  readyAt = 0;
   readonly pending = new Map<number, Pending>();
   constructor(readonly id: number) {}
 
@@ -89,6 +95,9 @@ function workerEntry(): { exec: string; execArgv: string[] } {
 
 export class WorkerPool implements ProxyRuntimeApi {
   private readonly slots: Slot[] = [];
+  /** Whose each process is: a slot's, or the spare's. */
+  private readonly owners = new Map<Worker, Slot | 'spare'>();
+  private spare: { worker: Worker; ready: boolean; forkedAt: number } | undefined;
   private readonly health: ProxyRuntime;
   private readonly log: Log;
   private current: Snapshot | undefined;
@@ -132,18 +141,68 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.slots.push(slot);
       this.spawn(slot);
     }
+    this.spare ??= this.forkSpare();
   }
 
+  /** A new process for the slot: the warm spare when it is ready (so a replacement is only an apply away), else a fresh fork. */
   private spawn(slot: Slot): void {
     slot.state = 'starting';
     slot.sessions = 0;
     slot.servers = {};
-    const worker = cluster.fork({ TETHER_WORKER_SLOT: String(slot.id) });
+    const spare = this.spare;
+    if (spare !== undefined && spare.ready) {
+      this.spare = this.forkSpare();
+      this.adopt(slot, spare.worker, spare.forkedAt);
+      slot.readyAt = Date.now();
+      this.startInitialise(slot, spare.worker);
+      return;
+    }
+    this.adopt(slot, this.forkProcess(), Date.now());
+  }
+
+  private adopt(slot: Slot, worker: Worker, forkedAt: number): void {
     slot.worker = worker;
     slot.pid = worker.process.pid ?? 0;
-    worker.on('message', (message: FromWorker) => this.onMessage(slot, worker, message));
-    worker.on('error', (error) => this.log('warn', `worker ${slot.id}: ${error.message}`));
-    worker.once('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+    slot.forkedAt = forkedAt;
+    this.owners.set(worker, slot);
+  }
+
+  /** An idle worker process, started and self-tested, waiting to replace one that dies. */
+  private forkSpare(): { worker: Worker; ready: boolean; forkedAt: number } | undefined {
+    if (this.closing) return undefined;
+    const worker = this.forkProcess();
+    this.owners.set(worker, 'spare');
+    return { worker, ready: false, forkedAt: Date.now() };
+  }
+
+  private forkProcess(): Worker {
+    const worker = cluster.fork();
+    worker.on('message', (message: FromWorker) => this.route(worker, message));
+    worker.on('error', (error) => this.log('warn', `worker pid ${worker.process.pid}: ${error.message}`));
+    worker.once('exit', (code, signal) => this.exited(worker, code, signal));
+    return worker;
+  }
+
+  private route(worker: Worker, message: FromWorker): void {
+    const owner = this.owners.get(worker);
+    if (owner === 'spare') {
+      if (message.t === 'ready' && this.spare?.worker === worker) this.spare.ready = true;
+    } else if (owner !== undefined) this.onMessage(owner, worker, message);
+  }
+
+  private exited(worker: Worker, code: number | null, signal: string | null): void {
+    const owner = this.owners.get(worker);
+    this.owners.delete(worker);
+    if (owner !== 'spare') {
+      if (owner !== undefined) this.onExit(owner, worker, code, signal);
+      return;
+    }
+    if (this.spare?.worker !== worker || this.closing) return;
+    // A spare that dies young is replaced only after a while: a broken start must not become a fork loop.
+    const young = Date.now() - this.spare.forkedAt < SPARE_MIN_LIFE_MS;
+    this.spare = undefined;
+    this.log('warn', `spare worker (pid ${worker.process.pid}) exited (${signal ?? `exit ${code}`})`);
+    setTimeout(() => (this.spare ??= this.forkSpare()), young ? SPARE_MIN_LIFE_MS : 0).unref();
   }
 
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
@@ -177,14 +236,19 @@ export class WorkerPool implements ProxyRuntimeApi {
     this.spawn(slot);
   }
 
+  private startInitialise(slot: Slot, worker: Worker): void {
+    // Brought up to date after any apply in flight: same queue.
+    void this.exclusive(() => this.initialise(slot, worker)).catch((error: unknown) =>
+      this.log('error', `worker ${slot.id}: start failed: ${String(error)}`),
+    );
+  }
+
   private onMessage(slot: Slot, worker: Worker, message: FromWorker): void {
     if (slot.worker !== worker) return;
     switch (message.t) {
       case 'ready':
-        // Brought up to date after any apply in flight: same queue.
-        void this.exclusive(() => this.initialise(slot, worker)).catch((error: unknown) =>
-          this.log('error', `worker ${slot.id}: start failed: ${String(error)}`),
-        );
+        slot.readyAt = Date.now();
+        this.startInitialise(slot, worker);
         break;
       case 'reply': {
         const pending = slot.pending.get(message.id);
@@ -231,7 +295,11 @@ export class WorkerPool implements ProxyRuntimeApi {
     this.send(slot, { t: 'health', entries: await this.healthEntries() });
     if (this.endListeners.size > 0) this.send(slot, { t: 'session-ends', on: true });
     slot.state = 'running';
-    this.log('info', `worker ${slot.id} running (pid ${slot.pid})`);
+    const now = Date.now();
+    this.log(
+      'info',
+      `worker ${slot.id} running (pid ${slot.pid}; ready ${slot.readyAt - slot.forkedAt} ms after fork, running ${now - slot.forkedAt} ms)`,
+    );
   }
 
   private send(slot: Slot, message: ToWorker): void {
@@ -556,7 +624,10 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.running().map((slot) => this.call<number>(slot, 'close', [])),
     );
     const closed = answers.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
-    await Promise.all(this.slots.map((slot) => stopProcess(slot.worker)));
+    await Promise.all([
+      ...this.slots.map((slot) => stopProcess(slot.worker)),
+      stopProcess(this.spare?.worker),
+    ]);
     await this.health.close();
     return closed;
   }

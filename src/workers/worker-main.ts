@@ -27,7 +27,7 @@ const runtime = new ProxyRuntime({
   checks: 'external',
   nodeInternals: process.env.TETHER_NODE_INTERNALS !== 'off',
   log: (level, message, data) => {
-    const text = `[worker ${process.env.TETHER_WORKER_SLOT ?? '?'}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`;
+    const text = `[worker pid ${process.pid}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`;
     if (level === 'info') {
       if (process.env.TETHER_WORKER_QUIET !== '1') console.log(text);
     } else console.error(text);
