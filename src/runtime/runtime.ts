@@ -170,26 +170,35 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     // EMFILE and friends on accept: libuv already closed the pending connection; count and go on.
     listener.frontend.counters.drops++;
     if (error.code === 'EMFILE' || error.code === 'ENFILE') {
-      this.outOfDescriptors(listener, error.code);
+      this.outOfDescriptors(`accept (frontend ${listener.frontend.name})`, error.code);
       return;
     }
     this.state.log('error', `frontend ${listener.frontend.name}: ${error.code ?? error.message}`);
   }
 
-  /** Out of descriptors: keep serving what is open, stop accepting for a moment, count, log once per interval. */
-  private outOfDescriptors(listener: Listener, code: string): void {
+  /**
+   * Out of descriptors (EMFILE/ENFILE on accept, or on the server side of a new session: libuv's own accept
+   * path usually swallows it, closing the pending clients): keep serving what is open, stop accepting on
+   * every listener for a moment so new clients wait in the kernel's backlog, count, log once per interval.
+   */
+  private outOfDescriptors(where: string, code: string): void {
     const now = Date.now();
     const counts = this.acceptErrors;
     counts.errors++;
     counts.lastCode = code;
     counts.lastAt = now;
-    if (listener.errorPausedUntil <= now && !listener.closed) {
-      counts.pauses++;
+    let paused = false;
+    for (const listener of this.state.listeners) {
+      if (listener.errorPausedUntil > now || listener.closed) continue;
       listener.errorPausedUntil = now + this.acceptErrorPauseMs;
       listener.pause();
-      // One timer per pause (not per error): then the limits decide again whether it accepts.
+      paused = true;
+    }
+    if (paused) {
+      counts.pauses++;
+      // One timer per pause (not per error): then the limits decide again whether each listener accepts.
       setTimeout(() => {
-        listener.errorPausedUntil = 0;
+        for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
         if (!this.state.closed) connections.updateAcceptPauses(this.state);
       }, this.acceptErrorPauseMs).unref();
     }
@@ -197,7 +206,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     if (now - this.acceptErrorLoggedAt >= this.acceptErrorPauseMs) {
       this.state.log(
         'error',
-        `frontend ${listener.frontend.name}: ${code} on accept (${this.acceptErrorsUnlogged} since the last line, ${counts.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms`,
+        `out of file descriptors: ${code} on ${where} (${this.acceptErrorsUnlogged} since the last line, ${counts.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms, open sessions go on`,
       );
       this.acceptErrorLoggedAt = now;
       this.acceptErrorsUnlogged = 0;
@@ -275,6 +284,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     code: ConnectFailure,
     durationMs: number,
   ): ServerRuntime | undefined {
+    if (code === 'EMFILE' || code === 'ENFILE') this.outOfDescriptors(`connect to ${server.key}`, code);
     return dispatch.connectFailed(this.state, session, server, code, durationMs);
   }
 
