@@ -33,10 +33,11 @@ export interface WorkerCount {
 /** The default: cores, or more when maxconn connections need more descriptors than `cores` processes have. */
 export function defaultWorkerCount(
   maxconn: number,
-  fdLimit: number | undefined = openFileLimit(),
+  /** null: unknown (default: this process's). */
+  fdLimit: number | null = openFileLimit() ?? null,
   cores: number = availableParallelism(),
 ): WorkerCount {
-  if (fdLimit === undefined) return { workers: cores, why: `${cores} cores; open-file limit unknown` };
+  if (fdLimit === null) return { workers: cores, why: `${cores} cores; open-file limit unknown` };
   const usable = Math.max(1, fdLimit - FD_RESERVE);
   const needed = Math.ceil((FDS_PER_CONNECTION * maxconn) / usable);
   if (needed <= cores) {
