@@ -159,7 +159,7 @@ export class BackendCheckDto {
   type?: CheckType;
 
   @ApiPropertyOptional({
-    description: 'ms between checks',
+    description: 'ms between checks; also a duration as HAProxy writes it (5s, 500ms, 1m); read back as ms',
     default: 5000,
     minimum: RULES.check.inter.min,
     maximum: RULES.check.inter.max,
@@ -179,7 +179,7 @@ export class BackendCheckDto {
   rise?: number;
 
   @ApiPropertyOptional({
-    description: 'ms; default: defaults.timeouts.check',
+    description: 'ms, or a duration like 5s; default: defaults.timeouts.check',
     minimum: RULES.check.timeout.min,
     maximum: RULES.check.timeout.max,
   })

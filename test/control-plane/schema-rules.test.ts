@@ -94,7 +94,6 @@ describe('control plane and runtime agree', () => {
       snapshot([{ name: '..' }]),
       snapshot([{ allow: [] }]),
       snapshot([{ bind: { address: '224.0.0.1', port: 5000 } }]),
-      snapshot([{ inspect: 'cmpp' }]),
     ]) {
       expect(controlPlaneField(s)).toBeDefined();
       expect(runtimeField(s)).toBeUndefined();
@@ -119,7 +118,6 @@ describe('control plane and runtime agree', () => {
     expect(checkSnapshot(stored, { stored: set }).map((i) => i.field)).toEqual([
       'frontends[0].name',
       'frontends[0].allow',
-      'frontends[0].inspect',
       'backends[0].check.cmpp.sourceAddr',
     ]);
   });
