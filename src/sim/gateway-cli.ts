@@ -18,6 +18,9 @@ const { values } = parseArgs({
   },
 });
 
+// Piped into `head` and the like: a closed stdout ends the simulator quietly.
+process.stdout.on('error', () => process.exit(0));
+
 function fail(message: string): never {
   process.stderr.write(`sim:gateway: ${message}\n`);
   process.exit(2);

@@ -60,6 +60,8 @@ export interface NodeCounters {
   activeTests: number;
   /** TERMINATEs received from clients. */
   terminates: number;
+  /** Times a client that didn't read its answers made the gateway stop reading from it. */
+  pausedReads: number;
 }
 
 export interface GatewaySim {
@@ -110,6 +112,7 @@ class GatewayNode {
       reportsAcked: 0,
       activeTests: 0,
       terminates: 0,
+      pausedReads: 0,
     };
     this.server = net.createServer((socket) => this.accept(socket));
   }
@@ -151,7 +154,7 @@ class GatewayNode {
       conn.timer = setInterval(
         () => {
           if (Date.now() - conn.lastActiveAt >= idleMs && conn.account) {
-            socket.write(encodeActiveTest(conn.seq.next()));
+            send(conn, encodeActiveTest(conn.seq.next()));
             conn.lastActiveAt = Date.now();
           }
         },
@@ -206,7 +209,8 @@ class GatewayNode {
         const throttled = this.overRate(conn.account.account);
         if (throttled) this.counters.throttled++;
         const msgId = this.nextMsgId();
-        socket.write(
+        send(
+          conn,
           encodeSubmitResp({
             sequenceId: frame.sequenceId,
             msgId,
@@ -224,7 +228,7 @@ class GatewayNode {
         return;
       case 'ACTIVE_TEST':
         this.counters.activeTests++;
-        socket.write(encodeActiveTestResp(frame.sequenceId));
+        send(conn, encodeActiveTestResp(frame.sequenceId));
         return;
       case 'ACTIVE_TEST_RESP':
       case 'SUBMIT_RESP':
@@ -271,12 +275,12 @@ class GatewayNode {
     const ismg = options.wrongAuthenticator
       ? Buffer.alloc(16, 0x5a)
       : authenticatorIsmg(0, authenticator, entry.secret, answer);
-    conn.socket.write(encodeConnectResp({ sequenceId, status: 0, authenticator: ismg, version: answer }));
+    send(conn, encodeConnectResp({ sequenceId, status: 0, authenticator: ismg, version: answer }));
   }
 
   /** A refused login: CONNECT_RESP with a zero authenticator, TERMINATE, close (as real servers do). */
   private refuse(conn: Conn, sequenceId: number, status: number, version: CmppVersion): void {
-    conn.socket.write(encodeConnectResp({ sequenceId, status, version }));
+    send(conn, encodeConnectResp({ sequenceId, status, version }));
     this.terminate(conn);
   }
 
@@ -297,7 +301,8 @@ class GatewayNode {
       smscSequence: this.msgCounter,
     });
     this.counters.reportsSent++;
-    conn.socket.write(
+    send(
+      conn,
       encodeDeliver({
         sequenceId: conn.seq.next(),
         version: conn.version,
@@ -309,6 +314,15 @@ class GatewayNode {
       }),
     );
   }
+}
+
+/** Writes, and stops reading from a client that doesn't read its answers until they drain. */
+function send(conn: Conn, frame: Buffer): void {
+  const { socket } = conn;
+  if (socket.write(frame) || socket.isPaused()) return;
+  conn.node.counters.pausedReads++;
+  socket.pause();
+  socket.once('drain', () => socket.resume());
 }
 
 function normalizeIp(ip: string | undefined): string {

@@ -71,3 +71,30 @@ it('shows L7OK for a good login and L7STS with the status meaning for a refused 
     'UP again',
   );
 });
+
+it("takes the README tour's change as written: a plain backend patched to cmpp-account with a cmpp check", async () => {
+  const created = await t.request.post('/api/v1/backends').send({
+    name: 'tour',
+    servers: gateway.ports.map((port, i) => ({ name: `gw${i + 1}`, address: '127.0.0.1', port })),
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const patched = await t.request.patch('/api/v1/backends/tour').send({
+    balance: 'cmpp-account',
+    check: {
+      type: 'cmpp',
+      inter: 5000,
+      fall: 3,
+      rise: 2,
+      cmpp: { sourceAddr: '901234', secret: 'right', version: '3.0' },
+    },
+  });
+  expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+  const tour = async () =>
+    ((await t.request.get('/api/v1/stats')).body as RuntimeStats).backends.find((b) => b.name === 'tour')!
+      .servers;
+  await waitFor(
+    async () => (await tour()).every((s) => s.check_status === 'L7OK'),
+    15_000,
+    'tour servers L7OK',
+  );
+});

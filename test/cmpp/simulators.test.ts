@@ -5,11 +5,17 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameAssembler } from '../../src/cmpp/assembler.js';
-import { authenticatorIsmg, authenticatorSource } from '../../src/cmpp/auth.js';
-import { decodeFrame, encodeConnectResp, encodeSubmitResp } from '../../src/cmpp/codec.js';
+import { authenticatorIsmg, authenticatorSource, cmppTimestamp } from '../../src/cmpp/auth.js';
+import {
+  decodeFrame,
+  encodeConnect,
+  encodeConnectResp,
+  encodeSubmit,
+  encodeSubmitResp,
+} from '../../src/cmpp/codec.js';
 import { startGateway, type GatewaySim } from '../../src/sim/gateway.js';
 import { startSp, type SpSim } from '../../src/sim/sp.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { freePort, loopBarrier, waitFor } from '../helpers/net.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -74,6 +80,42 @@ describe('gateway and SP simulators', () => {
       10_000,
     );
     expect(from8.counters().acked).toBe(0);
+  });
+
+  it('stops reading from a client that does not read its answers', async () => {
+    const g = await gateway();
+    const client = net.connect({ host: '127.0.0.1', port: g.ports[0] });
+    client.on('error', () => {});
+    cleanups.push(() => void client.destroy());
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.write(
+      encodeConnect({
+        sequenceId: 0,
+        account: '901234',
+        secret: 's',
+        timestamp: cmppTimestamp(),
+        version: '3.0',
+      }),
+    );
+    client.pause(); // never reads an answer
+    const submit = encodeSubmit({
+      sequenceId: 1,
+      version: '3.0',
+      account: '901234',
+      srcId: '10658000',
+      recipients: ['13800138000'],
+      content: Buffer.alloc(140, 0x41),
+      registeredDelivery: 1,
+    });
+    const total = 100_000;
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => submit));
+    for (let i = 0; i < total / 1000; i++) client.write(batch);
+    await waitFor(() => g.counters()[0].pausedReads > 0, 30_000, 'the gateway to stop reading');
+    // Reading really stopped: the loop polls the socket again and again, and no further SUBMIT is read.
+    const before = g.counters()[0].submits;
+    for (let i = 0; i < 20; i++) await loopBarrier();
+    expect(g.counters()[0].submits).toBe(before);
+    expect(before).toBeLessThan(total);
   });
 
   it('resends unanswered SUBMITs on its next connection', async () => {
