@@ -152,7 +152,7 @@ export class BackendCheckDto {
   @ApiPropertyOptional({
     enum: CHECK_TYPES,
     default: 'tcp',
-    description: "'cmpp' is refused (422 NOT_IMPLEMENTED) until the CMPP check is built",
+    description: "'cmpp' logs in to the server with check.cmpp's account (docs/cmpp.md)",
   })
   @IsOptional()
   @Follows(RULES.check.type)

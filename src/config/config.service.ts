@@ -340,7 +340,10 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     const { subject } = error;
     const index = subject.frontend ? candidate.frontends.findIndex((f) => f.name === subject.frontend) : -1;
     if (error.code === 'BIND_FAILED') {
-      const field = relativeField(index >= 0 ? `frontends[${index}].bind` : 'bind', focus);
+      const field = relativeField(
+        index >= 0 ? failedBindField(candidate, index, subject.bind) : 'bind',
+        focus,
+      );
       return new ApplyError(`${field}: ${error.message}`, field, error.cause_code);
     }
     if (error.code === 'INVALID_SNAPSHOT' || error.code === 'UNKNOWN_BACKEND') {
@@ -361,6 +364,20 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     }
     return error;
   }
+}
+
+/**
+ * The field of the bind that failed, named as the document check names binds: `bind` for a frontend of one
+ * address, `binds[j]` for one of several; `bind` when the runtime didn't say which.
+ */
+function failedBindField(
+  candidate: Snapshot,
+  index: number,
+  failed: { address: string; port: number } | undefined,
+): string {
+  const { binds } = candidate.frontends[index];
+  const j = failed ? binds.findIndex((b) => b.address === failed.address && b.port === failed.port) : -1;
+  return binds.length > 1 && j >= 0 ? `frontends[${index}].binds[${j}]` : `frontends[${index}].bind`;
 }
 
 function relativeField(field: string, focus?: string): string {

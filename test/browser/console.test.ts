@@ -535,13 +535,13 @@ describe.skipIf(missing)('web console in Chromium', () => {
     });
   });
 
-  it('sends a user demoted by an admin back to the sign-in page, saying why, before any action', async () => {
+  it('asks a user demoted by an admin to sign in again, saying why, before any action', async () => {
     await asNewUser('op1', 'operator-password-1', 'operator', async (op) => {
       const demoted = await api.patch('/api/v1/users/op1').send({ role: 'viewer' });
       expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
-      // The live feed's next poll or stream check meets the ended login.
-      await op.locator('main.login form').waitFor({ timeout: 15_000 });
-      expect(await op.locator('main.login').textContent()).toContain('Your session ended');
+      // The live feed's next poll or stream check meets the ended login: a sign-in dialog over the page (issue 13).
+      await op.locator('dialog.relogin form').waitFor({ timeout: 15_000 });
+      expect(await op.locator('dialog.relogin').textContent()).toContain('Your session ended');
       expect((await serverStats('s1')).adminState).toBe('ready');
     });
   });

@@ -271,8 +271,13 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       <td class="num" data-label="Last chg">
         {seconds(s.lastchg)}
       </td>
-      <td class="num" data-label="Downtime">
-        {seconds(s.downtime)}
+      <td
+        class="num"
+        data-label="Down"
+        data-testid="down"
+        title={`went DOWN ${s.chkdown} time${s.chkdown === 1 ? '' : 's'} (chkdown), ${seconds(s.downtime)} DOWN in all`}
+      >
+        {s.chkdown}× · {seconds(s.downtime)}
       </td>
       <td data-label="Actions" class="actions">
         <div class="segmented" role="group" aria-label={`Admin state of ${s.name}`}>
