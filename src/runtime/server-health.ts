@@ -39,6 +39,12 @@ export function reconcileChecker(
     if (server.health === 'DOWN') setHealth(state, backend, server, 'UP', undefined);
     return;
   }
+  if (state.externalChecks) {
+    // Checked once, elsewhere (docs/workers.md): follow the last pushed health, UP until one arrives.
+    stopChecker(server);
+    followExternalHealth(state, backend, server);
+    return;
+  }
   const settings = {
     inter: check.inter,
     fall: check.fall,
@@ -80,6 +86,22 @@ export function markResolution(
   server.ip = resolution.ip;
   server.dnsError = resolution.dnsError;
   reconcileChecker(state, backend, server, state.snapshot);
+}
+
+/** Sets a server's health to what was pushed for it (UP when nothing was), with the usual consequences. */
+export function followExternalHealth(
+  state: RuntimeState,
+  backend: BackendRuntime,
+  server: ServerRuntime,
+): void {
+  const pushed = state.externalHealth.get(server.key);
+  const result: ProbeResult | undefined = pushed && {
+    ok: pushed.health === 'UP',
+    status: pushed.checkStatus || 'L4OK',
+    durationMs: 0,
+    description: pushed.description,
+  };
+  setHealth(state, backend, server, pushed?.health ?? 'UP', result);
 }
 
 /** Stops a server's checker, folding its totals into the server so a restart keeps the history. */
