@@ -190,6 +190,11 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     const note = page.locator('.server-editor[data-server-index="1"] [data-testid=field-note]');
     expect(await note.textContent()).toBe(`undoes revision ${theirs} by admin2: weight 2 → 3`);
     expect(await page.locator('[data-testid=field-note]').count()).toBe(1);
+    expect(
+      await page
+        .locator('.field.marked input')
+        .evaluateAll((inputs) => inputs.map((i) => i.getAttribute('name'))),
+    ).toEqual(['servers[1].weight']);
     expect(await warning.locator('li').allTextContents()).toEqual([
       `servers[s2].weight: undoes revision ${theirs} by admin2: weight 2 → 3`,
     ]);

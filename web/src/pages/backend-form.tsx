@@ -342,6 +342,7 @@ export function BackendForm({
                 value={s.name}
                 onValue={(v) => update(s.key, { name: v }, at('name'))}
                 invalid={e('name').length > 0}
+                marked={n('name') !== undefined}
                 placeholder="eg: smsc1"
               />
               <TextField
@@ -350,6 +351,7 @@ export function BackendForm({
                 value={s.address}
                 onValue={(v) => update(s.key, { address: v }, at('address'))}
                 invalid={e('address').length > 0}
+                marked={n('address') !== undefined}
                 placeholder="eg: 10.0.0.5 or 2001:db8::5"
               />
               <TextField
@@ -358,6 +360,7 @@ export function BackendForm({
                 value={s.port}
                 onValue={(v) => update(s.key, { port: v }, at('port'))}
                 invalid={e('port').length > 0}
+                marked={n('port') !== undefined}
                 hint="1–65535"
                 placeholder="eg: 7890"
                 numeric
@@ -368,6 +371,7 @@ export function BackendForm({
                 value={s.weight}
                 onValue={(v) => update(s.key, { weight: v }, at('weight'))}
                 invalid={e('weight').length > 0}
+                marked={n('weight') !== undefined}
                 hint="0–256; 0 takes no new connections"
                 numeric
               />
@@ -377,6 +381,7 @@ export function BackendForm({
                 value={s.maxconn}
                 onValue={(v) => update(s.key, { maxconn: v }, at('maxconn'))}
                 invalid={e('maxconn').length > 0}
+                marked={n('maxconn') !== undefined}
                 hint="empty: no limit"
                 numeric
               />
