@@ -154,9 +154,16 @@ describe.skipIf(missing)('console trust in Chromium', () => {
         .send({ bind: { address: '127.0.0.1', port: await freePort() } })
         .expect(200);
       await page.goto(`${url}/#/history`);
-      await enterTwiceCancels(
-        page.locator(`tr[data-revision="${head}"]`).getByRole('button', { name: `Roll back to #${head}` }),
-      );
+      // A rollback opens its review (diff and impact, issue 13 point 3), which starts on Back.
+      await page
+        .locator(`tr[data-revision="${head}"]`)
+        .getByRole('button', { name: `Roll back to #${head}` })
+        .focus();
+      await page.keyboard.press('Enter');
+      await page.locator('form.review').waitFor({ timeout: 5000 });
+      expect(await page.evaluate(focusedText)).toBe('Back');
+      await page.keyboard.press('Enter');
+      await page.locator('form.review').waitFor({ state: 'detached' });
       expect((await api.get('/api/v1/config')).body.frontends[0].bind.port).not.toBe(frontendPort);
     });
   });

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { TextField } from '../components/field.js';
@@ -30,7 +31,7 @@ export function DefaultsForm({
   errors: FieldErrors;
   notes?: FieldErrors;
   /** Why the form was reloaded (after a conflict). */
-  warning?: string;
+  warning?: ComponentChildren;
   busy: boolean;
   onReview: (d: Defaults) => void;
   onCancel: () => void;
