@@ -2,10 +2,11 @@
 // (TETHER_LOG_FORMAT=haproxy), optionally also to syslog over UDP. Writes go through an asynchronous
 // sonic-boom destination: the relay never waits on stdout, and a stalled reader costs at most MAX_BUFFERED
 // bytes before lines are dropped and counted (docs/session-logs.md).
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import type { SonicBoom } from 'sonic-boom';
 import type { SessionEndRecord } from '../runtime/types.js';
 import type { LogTarget } from '../schema/snapshot.js';
+import { SessionJsonLines } from './json-line.js';
 import { SyslogSender, type SyslogTarget } from './syslog.js';
 import { tcplogLine } from './tcplog-format.js';
 
@@ -27,7 +28,8 @@ export interface SessionLogOptions {
 
 export class SessionLog {
   private readonly stream: SonicBoom;
-  private readonly logger: Logger | null;
+  /** JSON lines as pino writes them (json-line.ts); null for the tcplog text format. */
+  private readonly json: SessionJsonLines | null;
   private syslog: SyslogSender | null;
   /** The config's `defaults.log` last seen (compared by reference: unchanged configs cost nothing). */
   private configTarget: LogTarget | undefined;
@@ -50,10 +52,7 @@ export class SessionLog {
     this.stream.on('drop', () => this.droppedLines++);
     // A destination that fails (EPIPE, a full disk) must not take the proxy down with it.
     this.stream.on('error', () => this.droppedLines++);
-    this.logger =
-      options.format === 'json'
-        ? pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, this.stream)
-        : null;
+    this.json = options.format === 'json' ? new SessionJsonLines() : null;
     this.syslog = options.syslog ? new SyslogSender(options.syslog) : null;
   }
 
@@ -90,8 +89,7 @@ export class SessionLog {
   write(record: SessionEndRecord): void {
     if (this.closed) return;
     const line = this.options.format === 'haproxy' || this.syslog !== null ? tcplogLine(record) : '';
-    if (this.logger !== null) this.logger.info(record, 'session');
-    else this.stream.write(`${line}\n`);
+    this.stream.write(this.json !== null ? this.json.line(record) : `${line}\n`);
     this.syslog?.send(line);
   }
 

@@ -113,7 +113,12 @@ export function setRuntimeModule(path: string): void {
   runtimeModule = path;
 }
 
-export async function startProxy(name: ProxyName, serverPorts: number[]): Promise<RunningProxy> {
+/** `env`: more environment for Tether's child (the session log's BENCH_SESSION_LOG*, see logging.ts). */
+export async function startProxy(
+  name: ProxyName,
+  serverPorts: number[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningProxy> {
   if (name === 'haproxy') return startHaproxy(serverPorts);
   if (name === 'pipe') {
     const child = NodeChild.start('pipe proxy', 'pipe-proxy.ts', {
@@ -126,7 +131,7 @@ export async function startProxy(name: ProxyName, serverPorts: number[]): Promis
   const port = await freePort();
   const child = NodeChild.start('tether', 'tether-proxy.ts', {
     nodeFlags: NODE_PROXY_FLAGS,
-    env: { BENCH_RUNTIME_MODULE: runtimeModule },
+    env: { BENCH_RUNTIME_MODULE: runtimeModule, ...env },
   });
   try {
     await child.ready();
