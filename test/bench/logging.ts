@@ -1,8 +1,8 @@
-// The session log's cost (issue 9: "logging never blocks or slows the relay"): two Tether children side by side,
-// one with the session log off, one with it on as in production (pino JSON to BENCH_SESSION_LOG_FILE, default
-// /dev/null, and every line also to a UDP syslog sink in this process), measured in interleaved rounds (the
-// order alternates) on the busy shape (CPU per message) and the new-connection loop (CPU per connection).
-// Prints the medians, their on/off ratio and each round's values. BENCH_LOGGING=off skips it.
+// The session log's cost (issue 9: "logging never blocks or slows the relay"): three Tether children side by side,
+// the session log off, on as JSON lines (to BENCH_SESSION_LOG_FILE, default /dev/null), and on with every line
+// also sent to a UDP syslog sink in this process; measured in interleaved rounds (the order rotates) on the busy
+// shape (CPU per message) and the new-connection loop (CPU per connection). Prints the medians, their ratio to
+// "off" and each round's values. BENCH_LOGGING=off skips it.
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { describe } from './ipc.js';
@@ -11,16 +11,18 @@ import { startProxy, type RunningProxy } from './proxies.js';
 import { median } from './report.js';
 import { settings } from './settings.js';
 
-type Variant = 'off' | 'on';
-const VARIANTS: Variant[] = ['off', 'on'];
+type Variant = 'off' | 'json' | 'syslog';
+const VARIANTS: Variant[] = ['off', 'json', 'syslog'];
+const LABEL: Record<Variant, string> = { off: 'log off', json: 'JSON', syslog: 'JSON+syslog' };
 
 export interface LoggingComparison {
   rounds: number;
-  /** Lines the syslog sink received (the "on" child's sessions). */
+  /** Lines the syslog sink received (the "syslog" child's sessions). */
   syslogLines: number;
   perMessage: Record<Variant, number[]>;
   perConnection: Record<Variant, number[]>;
-  ratios: { perMessage: number | null; perConnection: number | null };
+  /** Median of a logging variant ÷ median of "off". */
+  ratios: Record<'json' | 'syslog', { perMessage: number | null; perConnection: number | null }>;
   failures: string[];
 }
 
@@ -47,15 +49,19 @@ export async function compareSessionLogging(
   const result: LoggingComparison = {
     rounds,
     syslogLines: 0,
-    perMessage: { off: [], on: [] },
-    perConnection: { off: [], on: [] },
-    ratios: { perMessage: null, perConnection: null },
+    perMessage: { off: [], json: [], syslog: [] },
+    perConnection: { off: [], json: [], syslog: [] },
+    ratios: {
+      json: { perMessage: null, perConnection: null },
+      syslog: { perMessage: null, perConnection: null },
+    },
     failures: [],
   };
   try {
     proxies.set('off', await startProxy('tether', backendPorts, { BENCH_SESSION_LOG: 'off' }));
+    proxies.set('json', await startProxy('tether', backendPorts, { BENCH_SESSION_LOG: 'json' }));
     proxies.set(
-      'on',
+      'syslog',
       await startProxy('tether', backendPorts, {
         BENCH_SESSION_LOG: 'json',
         BENCH_SESSION_SYSLOG: `127.0.0.1:${sink.port},local0`,
@@ -66,12 +72,12 @@ export async function compareSessionLogging(
       return { name: 'tether', ports: [p.port], pid: p.pid, liveSessions: p.liveSessions };
     };
     log(
-      `\nsession log cost: Tether with the session log off vs on (JSON to ${process.env.BENCH_SESSION_LOG_FILE || '/dev/null'} + UDP syslog), ${rounds} interleaved rounds`,
+      `\nsession log cost: Tether with the session log off, JSON (to ${process.env.BENCH_SESSION_LOG_FILE || '/dev/null'}) and JSON + UDP syslog, ${rounds} interleaved rounds`,
     );
     for (const v of VARIANTS) await bench.load(targetOf(v), 0, settings.busy, settings.warmupMs);
     for (let round = 1; round <= rounds; round++) {
-      // Alternate which goes first: a machine getting busier mid-round favours neither.
-      const order = round % 2 ? VARIANTS : [...VARIANTS].reverse();
+      // Rotate which goes first: a machine getting busier mid-round favours none.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
       for (const v of order) {
         try {
           const m: LoadMeasurement = await bench.load(targetOf(v), round, settings.busy, settings.loadMs);
@@ -79,12 +85,12 @@ export async function compareSessionLogging(
           if (m.proxyCpuUsPerMessage !== null) result.perMessage[v].push(m.proxyCpuUsPerMessage);
           if (c.proxyCpuUsPerConnection !== null) result.perConnection[v].push(c.proxyCpuUsPerConnection);
           log(
-            `  round ${round} log ${v.padEnd(3)}: ${m.proxyCpuUsPerMessage?.toFixed(2)} µs/msg, ` +
+            `  round ${round} ${LABEL[v].padEnd(11)}: ${m.proxyCpuUsPerMessage?.toFixed(2)} µs/msg, ` +
               `${c.proxyCpuUsPerConnection?.toFixed(1)} µs/conn (${c.rate.toFixed(0)} conn/s)`,
           );
         } catch (err) {
           result.failures.push(`round ${round} ${v}: ${describe(err)}`);
-          log(`  !! round ${round} log ${v}: ${describe(err)}`);
+          log(`  !! round ${round} ${LABEL[v]}: ${describe(err)}`);
         }
         await bench.waitBackendIdle();
       }
@@ -98,30 +104,31 @@ export async function compareSessionLogging(
     const [a, b] = [median(on), median(off)];
     return a === null || b === null || b === 0 ? null : a / b;
   };
-  result.ratios = {
-    perMessage: ratio(result.perMessage.on, result.perMessage.off),
-    perConnection: ratio(result.perConnection.on, result.perConnection.off),
-  };
+  for (const v of ['json', 'syslog'] as const) {
+    result.ratios[v] = {
+      perMessage: ratio(result.perMessage[v], result.perMessage.off),
+      perConnection: ratio(result.perConnection[v], result.perConnection.off),
+    };
+  }
   log(renderLoggingComparison(result));
   return result;
 }
 
 export function renderLoggingComparison(r: LoggingComparison): string {
   const fmt = (v: number | null, d: number) => (v === null ? '—' : v.toFixed(d));
-  const spread = (values: number[], d: number) => values.map((v) => v.toFixed(d)).join(' ');
-  const line = (label: string, off: number[], on: number[], ratio: number | null, d: number) =>
-    `  ${label.padEnd(34)} ${fmt(median(off), d).padStart(8)} ${fmt(median(on), d).padStart(8)} ${fmt(ratio, 2).padStart(6)}×\n` +
-    `  ${''.padEnd(34)} rounds off: ${spread(off, d)} | on: ${spread(on, d)}`;
+  const cells = (values: Record<Variant, number[]>, d: number, pick: 'perMessage' | 'perConnection') =>
+    `${fmt(median(values.off), d).padStart(9)} ` +
+    `${fmt(median(values.json), d).padStart(9)} ${fmt(r.ratios.json[pick], 2).padStart(6)}× ` +
+    `${fmt(median(values.syslog), d).padStart(11)} ${fmt(r.ratios.syslog[pick], 2).padStart(6)}×`;
+  const spread = (values: Record<Variant, number[]>, d: number) =>
+    `  ${''.padEnd(30)} rounds: ` +
+    VARIANTS.map((v) => `${LABEL[v]} ${values[v].map((x) => x.toFixed(d)).join(' ')}`).join(' | ');
   return [
-    `  ${'proxy CPU (median over rounds)'.padEnd(34)} ${'log off'.padStart(8)} ${'log on'.padStart(8)}  on/off`,
-    line(
-      `per message (${settings.busy.connections}×${settings.busy.inflight}), µs`,
-      r.perMessage.off,
-      r.perMessage.on,
-      r.ratios.perMessage,
-      2,
-    ),
-    line('per new connection, µs', r.perConnection.off, r.perConnection.on, r.ratios.perConnection, 1),
+    `  ${'proxy CPU, median over rounds'.padEnd(30)} ${'log off'.padStart(9)} ${'JSON'.padStart(9)} ${'÷ off'.padStart(7)} ${'JSON+syslog'.padStart(11)} ${'÷ off'.padStart(7)}`,
+    `  ${`per message (${settings.busy.connections}×${settings.busy.inflight}), µs`.padEnd(30)} ${cells(r.perMessage, 2, 'perMessage')}`,
+    spread(r.perMessage, 2),
+    `  ${'per new connection, µs'.padEnd(30)} ${cells(r.perConnection, 1, 'perConnection')}`,
+    spread(r.perConnection, 1),
     `  syslog datagrams received: ${r.syslogLines}` +
       (r.failures.length ? `; ${r.failures.length} measurement(s) failed` : ''),
   ].join('\n');
