@@ -5,6 +5,8 @@
 // "off" and each round's values. BENCH_LOGGING=off skips it.
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { SessionLog } from '../../src/logging/session-log.js';
+import type { SessionEndRecord } from '../../src/runtime/types.js';
 import { describe } from './ipc.js';
 import type { Bench, ConnRateMeasurement, LoadMeasurement, Target } from './measure.js';
 import { startProxy, type RunningProxy } from './proxies.js';
@@ -21,6 +23,8 @@ export interface LoggingComparison {
   syslogLines: number;
   perMessage: Record<Variant, number[]>;
   perConnection: Record<Variant, number[]>;
+  /** SessionLog.write alone, in this process: median CPU µs per line over rounds, by what it writes. */
+  perLine: Record<string, number | null>;
   /** Median of a logging variant ÷ median of "off". */
   ratios: Record<'json' | 'syslog', { perMessage: number | null; perConnection: number | null }>;
   failures: string[];
@@ -49,6 +53,7 @@ export async function compareSessionLogging(
   const result: LoggingComparison = {
     rounds,
     syslogLines: 0,
+    perLine: {},
     perMessage: { off: [], json: [], syslog: [] },
     perConnection: { off: [], json: [], syslog: [] },
     ratios: {
@@ -67,6 +72,7 @@ export async function compareSessionLogging(
         BENCH_SESSION_SYSLOG: `127.0.0.1:${sink.port},local0`,
       }),
     );
+    result.perLine = await lineCost(sink.port);
     const targetOf = (v: Variant): Target => {
       const p = proxies.get(v)!;
       return { name: 'tether', ports: [p.port], pid: p.pid, liveSessions: p.liveSessions };
@@ -114,6 +120,65 @@ export async function compareSessionLogging(
   return result;
 }
 
+/** A typical ended session (names and numbers of the bench's own). */
+const RECORD = {
+  id: '1234',
+  clientAddress: '127.0.0.5',
+  clientPort: 40000,
+  acceptedAt: 0,
+  frontend: 'bench',
+  backend: 'cmpp',
+  server: 's1',
+  tw: 0,
+  tc: 1,
+  tt: 3,
+  bytesRead: 24,
+  bytesUploaded: 36,
+  termination: '--',
+  actconn: 8,
+  feconn: 8,
+  beconn: 7,
+  srvConn: 4,
+  retries: 0,
+  redispatched: false,
+  srvQueue: 0,
+  backendQueue: 0,
+  reason: '',
+} as SessionEndRecord;
+
+/**
+ * CPU per SessionLog.write in this process (to /dev/null; syslog to the sink), 8 rounds of 5,000 lines with a
+ * turn of the event loop every 32 (so writes and sends complete as they would between sessions); the first two
+ * rounds warm up. Less noisy than the proxies' ratios on a busy machine, and it says where the cost is.
+ */
+export async function lineCost(sinkPort: number): Promise<Record<string, number | null>> {
+  const kinds = {
+    'JSON line': { format: 'json' as const },
+    'tcplog text line': { format: 'haproxy' as const },
+    'JSON line + syslog': { format: 'json' as const, syslog: true },
+  };
+  const rounds: Record<string, number[]> = {};
+  for (let round = 0; round < 8; round++) {
+    for (const [name, kind] of Object.entries(kinds)) {
+      const log = new SessionLog({
+        format: kind.format,
+        destination: '/dev/null',
+        syslog: 'syslog' in kind ? { host: '127.0.0.1', port: sinkPort, facility: 'local0' } : undefined,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = process.cpuUsage();
+      for (let i = 0; i < 5000; i++) {
+        log.write({ ...RECORD, clientPort: 40000 + (i & 1023), acceptedAt: Date.now() });
+        if ((i & 31) === 31) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const used = process.cpuUsage(before);
+      await log.close();
+      if (round >= 2) (rounds[name] ??= []).push((used.user + used.system) / 5000);
+    }
+  }
+  return Object.fromEntries(Object.entries(rounds).map(([name, values]) => [name, median(values)]));
+}
+
 export function renderLoggingComparison(r: LoggingComparison): string {
   const fmt = (v: number | null, d: number) => (v === null ? '—' : v.toFixed(d));
   const cells = (values: Record<Variant, number[]>, d: number, pick: 'perMessage' | 'perConnection') =>
@@ -124,6 +189,10 @@ export function renderLoggingComparison(r: LoggingComparison): string {
     `  ${''.padEnd(30)} rounds: ` +
     VARIANTS.map((v) => `${LABEL[v]} ${values[v].map((x) => x.toFixed(d)).join(' ')}`).join(' | ');
   return [
+    `  SessionLog.write alone, CPU per line: ` +
+      Object.entries(r.perLine)
+        .map(([name, v]) => `${name} ${fmt(v, 2)} µs`)
+        .join(', '),
     `  ${'proxy CPU, median over rounds'.padEnd(30)} ${'log off'.padStart(9)} ${'JSON'.padStart(9)} ${'÷ off'.padStart(7)} ${'JSON+syslog'.padStart(11)} ${'÷ off'.padStart(7)}`,
     `  ${`per message (${settings.busy.connections}×${settings.busy.inflight}), µs`.padEnd(30)} ${cells(r.perMessage, 2, 'perMessage')}`,
     spread(r.perMessage, 2),
