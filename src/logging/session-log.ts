@@ -1,6 +1,6 @@
-// The session log: one line per ended session, JSON through pino (default) or HAProxy's tcplog text line
+// The session log: one line per ended session, JSON as pino writes it (default; json-line.ts) or HAProxy's tcplog text line
 // (TETHER_LOG_FORMAT=haproxy), optionally also to syslog over UDP. Writes go through an asynchronous
-// sonic-boom destination: the relay never waits on stdout, and a stalled reader costs at most MAX_BUFFERED
+// sonic-boom destination (pino.destination): the relay never waits on stdout, and a stalled reader costs at most MAX_BUFFERED
 // bytes before lines are dropped and counted (docs/session-logs.md).
 import { pino } from 'pino';
 import type { SonicBoom } from 'sonic-boom';
