@@ -5,6 +5,7 @@ import { BackendsModule } from './backends/backends.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
 import { FrontendsModule } from './frontends/frontends.module.js';
 import { HaproxyExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -51,6 +52,7 @@ const FEATURE_MODULES = [
   HaproxyExportModule,
   SocketModule,
   ImportModule,
+  EventsModule,
 ];
 
 @Module({})

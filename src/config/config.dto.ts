@@ -9,23 +9,38 @@ import { FRONTEND_INSPECT, LIMITS, RULES, SYSLOG_FACILITIES } from '../schema/fi
 import type { FrontendInspect, SyslogFacility } from '../schema/snapshot.js';
 import type { ChangeKind } from './snapshot-diff.js';
 
+const DURATION_DOC =
+  'ms; also a duration as HAProxy writes it (5s, 500ms, 1m, 1h, 2d, 10us); read back as ms';
+
 export class TimeoutsDto {
-  @ApiPropertyOptional({ description: 'ms', default: 5000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 5000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   connect?: number;
 
-  @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 3_600_000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   client?: number;
 
-  @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 3_600_000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   server?: number;
 
-  @ApiPropertyOptional({ description: 'ms', default: 5000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 5000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   check?: number;

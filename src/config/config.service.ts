@@ -196,6 +196,24 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Dry run of a whole snapshot: the same checks as PUT /config, the diff against the head and the live impact. */
   async validate(input: SnapshotInput): Promise<ValidationResult> {
+    return this.dryRun(input, 'candidate', (diff, head) =>
+      markClearSecretsChanged(diff, head, clearSecretsOf(input.backends)),
+    );
+  }
+
+  /**
+   * Dry run of a rollback: the same checks as the rollback itself, the diff from the head to the
+   * stored snapshot of revision `id` (secrets as stored, so a changed secret shows) and the impact.
+   */
+  validateRollback(target: Snapshot, id: number): Promise<ValidationResult> {
+    return this.dryRun(target, `revision ${id}`);
+  }
+
+  private async dryRun(
+    input: SnapshotInput,
+    after: string,
+    annotate?: (diff: SnapshotDiff, head: Snapshot) => void,
+  ): Promise<ValidationResult> {
     const head = this.head;
     const candidate = normalizeSnapshot(input, head.snapshot);
     this.check(candidate, head.snapshot);
@@ -205,11 +223,8 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     } catch (error) {
       throw this.toDomainError(error, candidate);
     }
-    const diff = diffSnapshots(head.snapshot, candidate, {
-      before: `revision ${head.revision}`,
-      after: 'candidate',
-    });
-    markClearSecretsChanged(diff, head.snapshot, clearSecretsOf(input.backends));
+    const diff = diffSnapshots(head.snapshot, candidate, { before: `revision ${head.revision}`, after });
+    annotate?.(diff, head.snapshot);
     return {
       revision: head.revision,
       changed: diff.changes.length > 0,

@@ -13,6 +13,7 @@ import {
   type EnumRule,
   type FieldRule,
 } from './fields.js';
+import { DURATION_RULE_TEXT, formatDuration } from './durations.js';
 import type { Backend, Frontend, Snapshot } from './snapshot.js';
 
 /** invalid → 400, too-large → 413, unknown-reference / not-built → 422, conflict → 409. */
@@ -51,6 +52,10 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
       return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
         ? undefined
         : `must be an integer from ${rule.min} to ${rule.max}, got ${shown(value)}`;
+    case 'duration':
+      return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
+        ? undefined
+        : `${DURATION_RULE_TEXT}, from ${formatDuration(rule.min)} to ${formatDuration(rule.max)}, got ${typeof value === 'number' ? `${value}ms` : shown(value)}`;
     case 'enum':
       return typeof value === 'string' && rule.values.includes(value)
         ? undefined

@@ -75,7 +75,7 @@ export async function compareSessionLogging(
     result.perLine = await lineCost(sink.port);
     const targetOf = (v: Variant): Target => {
       const p = proxies.get(v)!;
-      return { name: 'tether', ports: [p.port], pid: p.pid, liveSessions: p.liveSessions };
+      return { name: 'tether', ports: [p.port], pids: p.pids, liveSessions: p.liveSessions };
     };
     log(
       `\nsession log cost: Tether with the session log off, JSON (to ${process.env.BENCH_SESSION_LOG_FILE || '/dev/null'}) and JSON + UDP syslog, ${rounds} interleaved rounds`,
