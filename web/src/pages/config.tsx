@@ -392,7 +392,11 @@ export function ConfigPage() {
         <p>
           Global max connections <b>{d.maxconn}</b> · timeout connect{' '}
           <b>{durationText(d.timeouts.connect)}</b> · client <b>{durationText(d.timeouts.client)}</b> · server{' '}
-          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b>{' '}
+          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b> · session
+          logs to syslog{' '}
+          <b data-testid="syslog-target">
+            {d.log ? `${d.log.address}:${d.log.port} ${d.log.facility}` : 'none in the config'}
+          </b>{' '}
           <button
             type="button"
             disabled={!mayEdit}
