@@ -143,7 +143,12 @@ function openStream(): void {
   };
 }
 
+/** One poll at a time: a hung appliance (stopped, not gone) must not pile up a request a second. */
+let polling = false;
+
 async function pollOnce(): Promise<void> {
+  if (polling) return;
+  polling = true;
   try {
     receive(await api.get<RuntimeStats>('/stats'));
     if (liveMode.get() !== 'live') liveMode.set('polling');
@@ -151,6 +156,8 @@ async function pollOnce(): Promise<void> {
     liveMode.set('offline');
     // No answer at all, or a proxy's 502/503/504 in front of it: the appliance is not there.
     if (!(err instanceof ApiError) || err.status >= 502) markUnreachable();
+  } finally {
+    polling = false;
   }
 }
 
