@@ -98,6 +98,11 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     expect(await buttons.count()).toBeGreaterThan(0);
     expect(await page.locator('main.page button:disabled').count()).toBe(0);
 
+    // A confirmation left open when the appliance goes can't act either.
+    await page.locator('tr.server-row[data-server=s1]').getByRole('button', { name: 'Drain' }).click();
+    const confirm = page.locator('dialog.confirm');
+    await confirm.waitFor({ state: 'visible' });
+
     await app!.close();
     app = undefined;
     const lostAt = Date.now();
@@ -118,6 +123,11 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     expect(await page.locator('fieldset.page-lock').getAttribute('title')).toMatch(
       /has not answered since \d\d:\d\d:\d\d: actions are disabled/,
     );
+    const confirmAct = confirm.getByRole('button', { name: 'Drain s1' });
+    expect(await confirmAct.isDisabled()).toBe(true);
+    expect(await confirmAct.getAttribute('title')).toContain('does not answer');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'hidden' });
     const drain = page.locator('tr.server-row[data-server=s1]').getByRole('button', { name: 'Drain' });
     expect(await drain.isDisabled()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'console-unreachable.png') });
