@@ -199,6 +199,12 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       await expect
         .poll(async () => (await rows.allTextContents()).every((t) => t.includes('flap/f1')))
         .toBe(true);
+      // Filters in the link.
+      await page.goto(`${url}/#/events?type=admin-state&server=s2`);
+      await expect
+        .poll(() => rows.allTextContents())
+        .toEqual([expect.stringContaining('gw/s2 READY → DRAIN')]);
+      expect(await page.locator('select[name=type]').inputValue()).toBe('admin-state');
 
       // Reloaded, the overview still shows the DOWN line (from the stored log) and counts it: 1× DOWN.
       await page.goto(`${url}/#/overview`);
