@@ -215,7 +215,7 @@ describe.skipIf(missing)('console when the appliance hangs', () => {
     const stoppedAt = Date.now();
     const outage = page.locator('[data-testid=outage]');
     await outage.waitFor({ timeout: NOTICE_WITHIN_MS + 1000 });
-    // The bound the issue sets, with the 0.5 s watchdog tick as the only margin.
+    // The bound the issue sets, plus 0.5 s for a loaded machine (the console reacts after 2 s of silence, checked every 0.25 s).
     expect(Date.now() - stoppedAt).toBeLessThanOrEqual(NOTICE_WITHIN_MS + 500);
     expect(await page.locator('main.page button:enabled').count()).toBe(0);
 

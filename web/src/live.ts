@@ -16,7 +16,7 @@ export const liveEvents = new Store<RuntimeEvent[]>([]);
 export const lastUpdate = new Store<number>(0);
 
 /** Without figures for this long the appliance counts as unreachable (issue 13: "within 3 s"). */
-export const STALE_MS = 2500;
+export const STALE_MS = 2000;
 /** Since when (the time of the last figures) the appliance has not answered; 0 while it answers. */
 export const unreachableSince = new Store<number>(0);
 
@@ -170,7 +170,7 @@ function watchStaleness(): void {
       // The stream may hang without an error: ask directly too.
       startPolling();
     }
-  }, 500);
+  }, 250);
 }
 
 function startPolling(): void {
