@@ -13,6 +13,8 @@ export function describeEvent(e: RuntimeEvent): string {
       return `frontend ${e.frontend} listens on ${e.address}:${e.port}`;
     case 'sessions-closed':
       return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
+    case 'worker-exit':
+      return `worker ${e.worker} (pid ${e.pid}) died (${e.signal ?? `exit ${e.code}`}): ${e.lostSessions} sessions lost`;
   }
 }
 
@@ -26,6 +28,8 @@ export function subjectOf(e: RuntimeEvent): {
     case 'frontend-error':
     case 'frontend-open':
       return { frontend: e.frontend, backend: null, server: null };
+    case 'worker-exit':
+      return { frontend: null, backend: null, server: null };
     default:
       return { frontend: null, backend: e.backend, server: e.server };
   }

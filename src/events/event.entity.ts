@@ -7,6 +7,7 @@ export const EVENT_TYPES = [
   'frontend-error',
   'frontend-open',
   'sessions-closed',
+  'worker-exit',
   'appliance-start',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

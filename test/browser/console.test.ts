@@ -401,8 +401,13 @@ describe.skipIf(missing)('web console in Chromium', () => {
       .locator(`tr[data-revision="${before}"]`)
       .getByRole('button', { name: `Roll back to #${before}` })
       .click();
-    await expectDialogText(`Roll back to revision ${before}`);
-    await confirmDialog(`Roll back to revision ${before}`);
+    // The same review as any change: the diff to the target and its impact on live traffic.
+    const review = page.locator('form.review');
+    await review.waitFor({ timeout: 5000 });
+    await expect
+      .poll(() => review.locator('[data-testid=impact]').textContent())
+      .toMatch(/Closes listener sms .*4 current sessions kept/);
+    await review.getByRole('button', { name: `Roll back to revision ${before}` }).click();
     await expect
       .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
       .toContain(`rolled back to revision ${before}`);

@@ -23,6 +23,7 @@ const TYPES: Array<{ value: string; label: string }> = [
   { value: 'sessions-closed', label: 'sessions cut' },
   { value: 'frontend-error', label: 'bind failed' },
   { value: 'frontend-open', label: 'bind open' },
+  { value: 'worker-exit', label: 'worker died' },
   { value: 'appliance-start', label: 'appliance start' },
 ];
 

@@ -162,6 +162,8 @@ function describeEvent(e: RuntimeEvent): string {
       return `frontend ${e.frontend} listens on ${e.address}:${e.port}`;
     case 'sessions-closed':
       return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
+    case 'worker-exit':
+      return `worker ${e.worker} died: ${e.lostSessions} sessions lost`;
   }
 }
 
