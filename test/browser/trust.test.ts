@@ -136,7 +136,7 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       expect(await serverStats('s2')).toMatchObject({ adminState: 'ready', scur: 2 });
     });
 
-    it('kill a session, remove a frontend and roll back all start on Cancel', async () => {
+    it('kill a session and remove a frontend start on Cancel; a rollback review gives Enter nothing to apply', async () => {
       await page.goto(`${url}/#/sessions`);
       await page.locator('tr[data-session]').first().waitFor({ timeout: 5000 });
       await enterTwiceCancels(page.getByRole('button', { name: 'Kill' }).first());
@@ -154,9 +154,19 @@ describe.skipIf(missing)('console trust in Chromium', () => {
         .send({ bind: { address: '127.0.0.1', port: await freePort() } })
         .expect(200);
       await page.goto(`${url}/#/history`);
-      await enterTwiceCancels(
-        page.locator(`tr[data-revision="${head}"]`).getByRole('button', { name: `Roll back to #${head}` }),
-      );
+      // A rollback opens its review page (issue 13, point 3), where nothing has the focus: Enter can't apply it.
+      const rollBack = page
+        .locator(`tr[data-revision="${head}"]`)
+        .getByRole('button', { name: `Roll back to #${head}` });
+      await rollBack.focus();
+      await page.keyboard.press('Enter');
+      const review = page.locator('form.review');
+      await review.waitFor();
+      expect(await page.evaluate('document.activeElement?.tagName')).not.toBe('BUTTON');
+      await page.keyboard.press('Enter');
+      expect(await review.isVisible()).toBe(true);
+      await review.getByRole('button', { name: 'Back', exact: true }).click();
+      await review.waitFor({ state: 'detached' });
       expect((await api.get('/api/v1/config')).body.frontends[0].bind.port).not.toBe(frontendPort);
     });
   });
