@@ -155,6 +155,12 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
 
   it('still reports the restart when the console was left or reloaded during the outage', async () => {
     const rollup = page.locator('[data-testid=rollup]');
+    // One client (the others are gone, or closed here when this test runs alone); after a restart the appliance
+    // listens again once its boot has applied the stored config.
+    for (const c of clients.splice(0)) c.destroy();
+    await expect
+      .poll(() => rollup.textContent(), { timeout: 10_000 })
+      .toMatch(/1\/1 frontends open.*\D0 sessions/);
     clients.push(await connect(frontendPort, { localAddress: '127.0.0.9' }));
     await expect.poll(() => rollup.textContent(), { timeout: 5000 }).toContain('1 sessions');
     await app!.close();
