@@ -136,7 +136,7 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       expect(await serverStats('s2')).toMatchObject({ adminState: 'ready', scur: 2 });
     });
 
-    it('kill a session, remove a frontend and roll back all start on Cancel', async () => {
+    it('kill a session and remove a frontend start on Cancel; a rollback review gives Enter nothing to apply', async () => {
       await page.goto(`${url}/#/sessions`);
       await page.locator('tr[data-session]').first().waitFor({ timeout: 5000 });
       await enterTwiceCancels(page.getByRole('button', { name: 'Kill' }).first());
@@ -206,6 +206,12 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       await expect
         .poll(async () => (await rows.allTextContents()).every((t) => t.includes('flap/f1')))
         .toBe(true);
+      // Filters in the link.
+      await page.goto(`${url}/#/events?type=admin-state&server=s2`);
+      await expect
+        .poll(() => rows.allTextContents())
+        .toEqual([expect.stringContaining('gw/s2 READY → DRAIN')]);
+      expect(await page.locator('select[name=type]').inputValue()).toBe('admin-state');
 
       // Reloaded, the overview still shows the DOWN line (from the stored log) and counts it: 1× DOWN.
       await page.goto(`${url}/#/overview`);
