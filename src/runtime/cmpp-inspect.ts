@@ -61,6 +61,8 @@ function homeSlot(command: number, sequenceId: number): number {
 export class OutstandingTable {
   private readonly slots = new Float64Array(TABLE_SIZE * SLOT).fill(EMPTY);
   private used = 0;
+  /** Entries not in their home slot. While there are none (consecutive ids), a deletion shifts nothing. */
+  private displaced = 0;
   /** Requests awaiting an answer, repeats of one id counted each. */
   total = 0;
 
@@ -86,6 +88,7 @@ export class OutstandingTable {
     slots[at + COUNT] = 1;
     slots[at + SENT_AT] = now;
     slots[at + HOME] = home;
+    if (i !== home) this.displaced++;
     this.used++;
     this.total++;
     return true;
@@ -111,6 +114,13 @@ export class OutstandingTable {
 
   private remove(slot: number): void {
     const slots = this.slots;
+    this.used--;
+    if (slots[slot * SLOT + HOME] !== slot) this.displaced--;
+    if (this.displaced === 0) {
+      // Every other entry sits in its home slot: none can need this one's place.
+      slots[slot * SLOT] = EMPTY;
+      return;
+    }
     let hole = slot;
     let j = slot;
     for (;;) {
@@ -120,6 +130,7 @@ export class OutstandingTable {
       // An entry may fill the hole unless its home lies cyclically in (hole, j].
       if (((j - slots[from + HOME]) & TABLE_MASK) >= ((j - hole) & TABLE_MASK)) {
         const to = hole * SLOT;
+        if (slots[from + HOME] === hole) this.displaced--;
         slots[to] = slots[from];
         slots[to + COUNT] = slots[from + COUNT];
         slots[to + SENT_AT] = slots[from + SENT_AT];
@@ -128,7 +139,6 @@ export class OutstandingTable {
       }
     }
     slots[hole * SLOT] = EMPTY;
-    this.used--;
   }
 }
 
