@@ -34,6 +34,8 @@ export class ServerRuntime {
   chkdownBase = 0;
   downtimeBaseMs = 0;
   readonly sessions = new Set<Session>();
+  /** Sessions other worker processes reported for this server (docs/workers.md, leastconn); 0 without workers. */
+  remoteSessions = 0;
   /** Removed from the snapshot but still carrying sessions. */
   retired = false;
   readonly candidate: Candidate;

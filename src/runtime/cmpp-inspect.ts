@@ -269,9 +269,9 @@ function onFrame(
     if (sentAt >= 0) {
       const ms = ins.clock() - sentAt;
       const bucket = latencyBucket(ms);
-      frontend.submitLatency(bucket, ms);
-      server?.submitLatency(bucket, ms);
-      account?.submitLatency(bucket, ms);
+      frontend.submitLatency(ms, bucket);
+      server?.submitLatency(ms, bucket);
+      account?.submitLatency(ms, bucket);
     }
   } else if (commandId === CommandId.CONNECT_RESP) {
     const status = readConnectRespStatus(buf, bodyOffset, totalLength);

@@ -107,8 +107,8 @@ export class CmppCounters {
     this.connectStatus[status >= 0 && status < CONNECT_STATUS_CODES ? status : CONNECT_STATUS_CODES]++;
   }
 
-  /** One SUBMIT answered after `ms`, in bucket latencyBucket(ms) (computed once for every counters object). */
-  submitLatency(bucket: number, ms: number): void {
+  /** One SUBMIT answered after `ms`; the relay computes the bucket once for all the counters it adds to. */
+  submitLatency(ms: number, bucket = latencyBucket(ms)): void {
     this.latency[bucket]++;
     this.latencySumMs += ms;
   }

@@ -37,6 +37,8 @@ export interface FrontendFailure {
   frontend: string;
   code: string; // errno code such as EADDRINUSE, EACCES, EADDRNOTAVAIL
   message: string;
+  /** The address that could not be bound (one of the frontend's binds). */
+  bind?: { address: string; port: number };
 }
 
 export interface ApplyResult {
@@ -208,6 +210,36 @@ export interface RuntimeStats {
   backends: BackendStats[];
   /** CMPP inspection per SP account, sorted by account, `*other*` last; absent when nothing was inspected. */
   cmppAccounts?: CmppAccountStats[];
+  /** Accepts that failed for want of descriptors (EMFILE/ENFILE) and the accept pauses they caused (docs/workers.md). */
+  acceptErrors?: AcceptErrorStats;
+  /** With worker processes (TETHER_WORKERS > 0): one entry per worker slot (docs/workers.md). */
+  workers?: WorkerStats[];
+}
+
+export interface AcceptErrorStats {
+  /** Accepts that failed with EMFILE or ENFILE (the pending client was closed by libuv). */
+  errors: number;
+  /** Times a listener stopped accepting for a moment because of them. */
+  pauses: number;
+  /** The last errno code ('' when none) and when it happened (epoch ms, 0 when never). */
+  lastCode: string;
+  lastAt: number;
+}
+
+/** One worker process slot (docs/workers.md). */
+export interface WorkerStats {
+  /** Slot number, 1..N: stable across restarts of the slot's process. */
+  id: number;
+  pid: number;
+  /** Live sessions at its last report. */
+  sessions: number;
+  rssBytes: number;
+  /** Times this slot's process was replaced after it died. */
+  restarts: number;
+  /** Sessions that died with this slot's processes. */
+  lostSessions: number;
+  state: 'starting' | 'running' | 'stopped';
+  acceptErrors: number;
 }
 
 /** One second of totals, for charts. */
@@ -271,7 +303,17 @@ export type RuntimeEvent =
       trigger: FrontendOpenTrigger;
       at: number;
     }
-  | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number };
+  | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number }
+  | {
+      /** A worker process died; its sessions are lost and the slot is being replaced (docs/workers.md). */
+      type: 'worker-exit';
+      worker: number;
+      pid: number;
+      code: number | null;
+      signal: string | null;
+      lostSessions: number;
+      at: number;
+    };
 
 /**
  * One ended session, with the fields of HAProxy's `option tcplog` line (docs/session-logs.md). Built once at close
@@ -357,6 +399,8 @@ export type PausePath = 'readstop' | 'hold';
 export type AcceptPath = 'onread' | 'public';
 
 /** Which paths a runtime's listeners use, and why: plain data for the start log, /healthz and tests. */
+export type WritePath = 'handle' | 'stream';
+
 export interface ListenerPaths {
   /** `readstop`: stops polling the listening socket, clients wait in the kernel (private internals);
    *  `hold`: accepts and holds the socket unread (public API). */
@@ -364,8 +408,11 @@ export interface ListenerPaths {
   /** `onread`: accepted sockets read into the runtime's buffer (private internals); `public`: 'data' events. */
   accept: AcceptPath;
   /** Why each path was chosen: "self-test passed", "turned off by setting …", "self-test failed: …". */
+  /** `handle`: the relay writes through the sockets' libuv handles (private internals); `stream`: `socket.write()`. */
+  write: WritePath;
   pauseReason: string;
   acceptReason: string;
+  writeReason: string;
   /** The Node version the self-tests ran on. */
   node: string;
 }

@@ -48,6 +48,17 @@ function section(text: string, head: string): string[] {
   return body;
 }
 
+/** The comment lines of a section (section() leaves them out). */
+function commentsOf(text: string, head: string): string[] {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (const line of lines.slice(lines.indexOf(head) + 1)) {
+    if (!line.startsWith(' ')) break;
+    if (line.trimStart().startsWith('#')) out.push(line.trim());
+  }
+  return out;
+}
+
 /** The word after `key` on the first line of `lines` that has it. */
 function wordAfter(lines: string[], key: string): string | undefined {
   for (const line of lines) {
@@ -87,6 +98,7 @@ function everyField(ports: number[]): Snapshot {
               fall: 1 + i,
               rise: 2 + i,
               timeout: i % 2 ? 900 : undefined,
+              ...(checkType === 'cmpp' && { cmpp: { sourceAddr: '900001', secret: 's', version: '3.0' } }),
             },
             sendProxy: SEND_PROXY[i % SEND_PROXY.length],
             onMarkedDown: ON_MARKED_DOWN[i % ON_MARKED_DOWN.length],
@@ -236,7 +248,11 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
       // Read back from the file alone, as an import would.
       const balance = wordAfter(lines, 'balance');
       const hashType = wordAfter(lines, 'hash-type');
-      const checkType = lines.includes('option tcp-check') ? 'tcp' : 'none';
+      const checkType = commentsOf(text, `backend ${b.name}`).some((l) => l.startsWith('# check cmpp'))
+        ? 'cmpp'
+        : lines.includes('option tcp-check')
+          ? 'tcp'
+          : 'none';
       const sendProxy = ipServer.includes('send-proxy')
         ? 'v1'
         : ipServer.includes('send-proxy-v2')

@@ -126,6 +126,8 @@ export class FrontendFailureDto implements FrontendFailure {
   @ApiProperty() frontend: string;
   @ApiProperty({ example: 'EADDRINUSE', description: 'errno code' }) code: string;
   @ApiProperty() message: string;
+  @ApiPropertyOptional({ type: () => BindDto, description: 'the bind that could not be bound' })
+  bind?: { address: string; port: number };
 }
 
 export class BindDto {
