@@ -3,10 +3,10 @@
 // inspecting proxy's CPU per message is at most 1.15 × the other's (16 in flight, the busy shape).
 // Knobs: BENCH_INSPECT=0 skips it; BENCH_INSPECT_ROUNDS (5; quick 2).
 import type { Snapshot } from '../../src/schema/snapshot.js';
-import type { RuntimeStats } from '../../src/runtime/types.js';
+import type { CmppStats } from '../../src/runtime/types.js';
 import { freePort } from '../helpers/net.js';
 import { NodeChild } from './children.js';
-import type { Bench, LoadMeasurement } from './measure.js';
+import type { Bench, LoadMeasurement, Target } from './measure.js';
 import { benchSnapshot, NODE_PROXY_FLAGS } from './proxies.js';
 import { median } from './report.js';
 import { settings } from './settings.js';
@@ -72,10 +72,10 @@ export async function compareInspection(
   let counted: InspectComparison['counted'] = null;
   try {
     for (const mode of MODES) proxies.set(mode, await startTether(runtimeModule, backendPorts, mode));
-    const target = (mode: Inspect) => ({
-      name: 'tether' as const,
+    const target = (mode: Inspect): Target => ({
+      name: 'tether',
       ports: [proxies.get(mode)!.port],
-      pid: proxies.get(mode)!.child.pid,
+      pids: [proxies.get(mode)!.child.pid],
     });
     log(`\nCMPP inspection cost: inspect none vs cmpp, ${inspectSettings.rounds} interleaved rounds`);
     for (const mode of MODES) await bench.load(target(mode), 0, settings.busy, settings.warmupMs);
@@ -94,8 +94,7 @@ export async function compareInspection(
         await bench.waitBackendIdle();
       }
     }
-    const stats = await proxies.get('cmpp')!.child.request<RuntimeStats>('stats');
-    const cmpp = stats.frontends[0].cmpp;
+    const cmpp = await proxies.get('cmpp')!.child.request<CmppStats | null>('cmpp');
     if (cmpp)
       counted = {
         submits: cmpp.up.submit,
