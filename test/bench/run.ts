@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { NodeChild, killAll, repoRoot, setScriptArgs } from './children.js';
+import { compareInspection, inspectSettings, renderInspection, type InspectComparison } from './inspect.js';
 import { describe } from './ipc.js';
 import { prepareLauncher } from './launcher.js';
 import { compareSessionLogging, loggingEnabled, type LoggingComparison } from './logging.js';
@@ -196,6 +197,12 @@ async function main(): Promise<void> {
   for (const proxy of proxies.values()) await proxy.stop();
   proxies.clear();
 
+  let inspection: InspectComparison | undefined;
+  if (inspectSettings.enabled)
+    inspection = await attempt('tether', 'inspect', 0, () =>
+      compareInspection(bench, backendPorts, launcher.runtimeModule, log),
+    );
+
   const idleTargets = targets.map((t) => t.name).filter((n): n is ProxyName => n !== 'direct');
   log(
     `\nidle connections: ${settings.idle.connections} per proxy from 40 source IPs, fresh proxy process each round`,
@@ -244,6 +251,7 @@ async function main(): Promise<void> {
   log(renderSpread(rows, spreadLabels, names));
   log('\nissue 10 bars:');
   log(renderBars(bars));
+  if (inspection) log('\nCMPP inspection cost (issue 11):\n' + renderInspection(inspection));
   if (Object.keys(skipped).length) {
     log('\nnot measured:');
     for (const [name, reason] of Object.entries(skipped)) log(`  ${name}: ${reason}`);
@@ -279,6 +287,7 @@ async function main(): Promise<void> {
         idles,
         proxyMemory,
         sessionLogging,
+        inspection,
         failures,
       },
       null,

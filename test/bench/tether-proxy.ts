@@ -54,6 +54,8 @@ async function runRuntime(): Promise<void> {
     // Live sessions: scur summed over frontends.
     sessions: async () => (await runtime.stats()).frontends.reduce((sum, f) => sum + f.scur, 0),
     paths: () => runtime.listenerPaths(),
+    // What CMPP inspection counted (inspect.ts): proof the inspecting proxy inspected its load.
+    cmpp: async () => (await runtime.stats()).frontends[0]?.cmpp ?? null,
     close: () => runtime.close(),
   });
   announce({ execArgv: process.execArgv, pids: [process.pid] });

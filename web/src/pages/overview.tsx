@@ -5,6 +5,7 @@ import { bytes, count, dateTime, seconds } from '../format.js';
 import { healthLook } from '../components/badges.js';
 import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
+import { hasSms, SmsPanel } from './sms.js';
 import type { BackendStats, FrontendStats, RuntimeEvent, RuntimeStats } from '../types.js';
 
 // HAProxy's stats page, one table per frontend→backend, with health and admin state as separate badges.
@@ -47,6 +48,7 @@ export function Overview() {
         </a>
       </div>
       <Events />
+      {hasSms(stats) && <SmsPanel stats={stats} />}
       {groups.length === 0 && (
         <p class="empty">
           No frontends or backends yet. <a href="#/config">Add one in Config</a>.
