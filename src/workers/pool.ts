@@ -643,7 +643,7 @@ function stopProcess(worker: Worker | undefined): Promise<void> {
       resolve();
     });
     if (worker.isConnected()) worker.disconnect();
-    else worker.process.kill('SIGTERM');
+    else worker.process.kill('SIGKILL');
   });
 }
 

@@ -109,6 +109,10 @@ const reportTimer = setInterval(() => {
   send({ t: 'report', rssBytes: process.memoryUsage.rss(), ...runtime.loadReport() });
 }, REPORT_INTERVAL_MS);
 
+// Ctrl-C and `kill` of the process group reach the workers too: the main process decides when they stop
+// (it closes them over IPC on its own shutdown), so these signals are not theirs to act on.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+
 // The main process went away: nothing drives this runtime any more.
 process.on('disconnect', () => {
   void runtime.close().finally(() => process.exit(0));
