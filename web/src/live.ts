@@ -42,6 +42,7 @@ const RUNTIME_EVENT_TYPES: ReadonlyArray<RuntimeEvent['type']> = [
   'frontend-error',
   'frontend-open',
   'sessions-closed',
+  'worker-exit',
 ];
 
 function parse<T>(raw: string): T | undefined {
