@@ -47,6 +47,9 @@ export interface WorkerPoolOptions {
   applyTimeoutMs?: number;
 }
 
+/** How long an apply waits for worker processes that are still starting (boot) before going on without them. */
+const START_WAIT_MS = 15_000;
+
 /** A spare that exits younger than this is replaced only after this long (no fork loop on a broken start). */
 const SPARE_MIN_LIFE_MS = 1000;
 
@@ -72,6 +75,8 @@ class Slot {
   /** When its current process was forked and when it said ready (for the start log). */
   forkedAt = 0;
   readyAt = 0;
+  /** When the slot got its current process. */
+  since = 0;
   readonly pending = new Map<number, Pending>();
   constructor(readonly id: number) {}
 
@@ -157,6 +162,7 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.startInitialise(slot, spare.worker);
       return;
     }
+    slot.readyAt = 0;
     this.adopt(slot, this.forkProcess(), Date.now());
   }
 
@@ -164,6 +170,7 @@ export class WorkerPool implements ProxyRuntimeApi {
     slot.worker = worker;
     slot.pid = worker.process.pid ?? 0;
     slot.forkedAt = forkedAt;
+    slot.since = Date.now();
     this.owners.set(worker, slot);
   }
 
@@ -233,7 +240,12 @@ export class WorkerPool implements ProxyRuntimeApi {
       lostSessions: lost,
       at: Date.now(),
     });
-    this.spawn(slot);
+    // A process that dies young (a crash at start) is replaced after a pause: no fork loop.
+    if (Date.now() - slot.since < SPARE_MIN_LIFE_MS) {
+      setTimeout(() => {
+        if (!this.closing && slot.worker === worker) this.spawn(slot);
+      }, SPARE_MIN_LIFE_MS).unref();
+    } else this.spawn(slot);
   }
 
   private startInitialise(slot: Slot, worker: Worker): void {
@@ -285,13 +297,19 @@ export class WorkerPool implements ProxyRuntimeApi {
 
   /** A new process for a slot: the current snapshot (its share), admin states, health, subscriptions. */
   private async initialise(slot: Slot, worker: Worker): Promise<void> {
-    if (slot.worker !== worker || this.closing) return;
+    // Already brought up by an apply that waited for it (boot).
+    if (slot.worker !== worker || this.closing || slot.state === 'running') return;
     if (this.current !== undefined) {
       await this.call(slot, 'apply', [
         workerSnapshot(this.current, slot.index, this.slots.length),
         { tolerateBindErrors: true, tolerateUnresolvedNames: true, adminStates: await this.adminStates() },
       ]);
     }
+    await this.markRunning(slot);
+  }
+
+  /** The rest of a worker's start once it runs the snapshot: health, subscriptions, state. */
+  private async markRunning(slot: Slot): Promise<void> {
     this.send(slot, { t: 'health', entries: await this.healthEntries() });
     if (this.endListeners.size > 0) this.send(slot, { t: 'session-ends', on: true });
     slot.state = 'running';
@@ -426,9 +444,14 @@ export class WorkerPool implements ProxyRuntimeApi {
     return this.exclusive(async () => {
       if (this.closing) throw new RuntimeError('CLOSED', 'runtime is closed');
       this.raiseWorkerCount(snapshot);
+      // At boot (and after a raise) processes are still starting: the change is answered when they run it too.
+      await this.untilStarted(START_WAIT_MS);
       const previous = this.current;
       const previousStates = await this.adminStates();
-      const slots = this.running();
+      const slots = this.slots.filter(
+        (s) => s.state === 'running' || (s.state === 'starting' && s.readyAt > 0),
+      );
+      const starting = slots.filter((s) => s.state === 'starting');
       const workers = this.slots.length;
       const settled = await Promise.allSettled([
         this.health.apply(healthSnapshot(snapshot), options),
@@ -459,12 +482,21 @@ export class WorkerPool implements ProxyRuntimeApi {
         throw (failure as PromiseRejectedResult).reason;
       }
       this.current = structuredClone(snapshot);
+      for (const slot of starting) if (slot.worker?.isConnected()) await this.markRunning(slot);
       const results = settled
         .slice(1)
         .filter((r): r is PromiseFulfilledResult<ApplyResult> => r.status === 'fulfilled')
         .map((r) => r.value);
       return mergeApplyResults(results);
     });
+  }
+
+  /** Waits (bounded) until every slot's process has started and said ready. */
+  private async untilStarted(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.slots.some((s) => s.state === 'starting' && s.readyAt === 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** 'auto': more workers when defaults.maxconn needs more descriptors than the current ones have. */
