@@ -27,6 +27,11 @@ export interface Settings {
   auditRetentionDays?: number;
   revisionRetentionDays?: number;
   revisionsKept?: number;
+  /** The event log (health, admin state, binds: docs/events.md) keeps this many days and at most `eventsKept` rows;
+   *  chart samples are kept `sampleRetentionHours`. */
+  eventRetentionDays?: number;
+  eventsKept?: number;
+  sampleRetentionHours?: number;
   /** false (TETHER_NODE_INTERNALS=off): listeners use only public Node APIs, never the self-tested private
    *  paths (docs/runtime-hot-path.md, "Node internals"). */
   nodeInternals: boolean;
@@ -106,6 +111,9 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     auditRetentionDays: positiveIntOf(env, 'TETHER_AUDIT_RETENTION_DAYS'),
     revisionRetentionDays: positiveIntOf(env, 'TETHER_REVISION_RETENTION_DAYS'),
     revisionsKept: positiveIntOf(env, 'TETHER_REVISIONS_KEPT'),
+    eventRetentionDays: positiveIntOf(env, 'TETHER_EVENT_RETENTION_DAYS'),
+    eventsKept: positiveIntOf(env, 'TETHER_EVENTS_KEPT'),
+    sampleRetentionHours: positiveIntOf(env, 'TETHER_SAMPLE_RETENTION_HOURS'),
     nodeInternals: internals === 'on',
     logLevel,
     socketPath: socket === 'off' ? false : socket || undefined,

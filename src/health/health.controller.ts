@@ -22,6 +22,14 @@ class ListenerPathsDto {
   })
   accept: 'onread' | 'public';
   @ApiProperty({ example: 'self-test passed' }) acceptReason: string;
+  @ApiProperty({
+    enum: ['handle', 'stream'],
+    description:
+      "How the relay writes: handle = through the sockets' libuv handles (private Node internals, " +
+      'self-tested at start); stream = socket.write()',
+  })
+  write: 'handle' | 'stream';
+  @ApiProperty({ example: 'self-test passed' }) writeReason: string;
   @ApiProperty({ example: 'v20.20.2', description: 'Node version the self-tests ran on' }) node: string;
   @ApiProperty({ description: 'Listeners that fell back to holding because a return code said no' })
   pauseFallbacks: number;

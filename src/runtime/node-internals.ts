@@ -7,6 +7,8 @@
 //   maxconn). Public fallback: accept, then hold the socket unread.
 // - accept: the listening handle's onconnection is replaced by a copy of Node 20's that passes
 //   `onread` to the accepted socket. Public fallback: sockets that emit 'data'.
+// - write: the relay writes each chunk through the socket's libuv handle (`writeBuffer` with a
+//   WriteWrap), not through net.Socket's Writable. Public fallback: `socket.write()`.
 //
 // Each self-test runs once per process, on loopback, bounded in time; a failure only means the
 // public path is used. The results are cached: every runtime of the process shares them.
@@ -53,6 +55,7 @@ export function uvError(call: string, code: number): string {
 const SELF_TEST_MS = 2000;
 let pauseCheck: Promise<string | null> | undefined;
 let acceptCheck: Promise<string | null> | undefined;
+let writeCheck: Promise<string | null> | undefined;
 
 /**
  * The paths a runtime uses. `internals: false` (TETHER_NODE_INTERNALS=off) forces both public paths;
@@ -65,13 +68,26 @@ export async function resolveListenerPaths(options: {
   const node = process.version;
   if (!options.internals) {
     const reason = 'turned off by setting (TETHER_NODE_INTERNALS=off)';
-    return { pause: 'hold', accept: 'public', pauseReason: reason, acceptReason: reason, node };
+    return {
+      pause: 'hold',
+      accept: 'public',
+      write: 'stream',
+      pauseReason: reason,
+      acceptReason: reason,
+      writeReason: reason,
+      node,
+    };
   }
   pauseCheck ??= selfTestAcceptPause();
   acceptCheck ??= selfTestAcceptHook(installOnReadAccept).then((ok) =>
     ok ? null : 'an onread socket did not read, pause, write or close as Node does',
   );
-  const [pauseFailure, acceptFailure] = await Promise.all([pauseCheck, acceptCheck]);
+  writeCheck ??= selfTestDirectWrite();
+  const [pauseFailure, acceptFailure, writeFailure] = await Promise.all([
+    pauseCheck,
+    acceptCheck,
+    writeCheck,
+  ]);
   const accept: AcceptPath = options.onread && acceptFailure === null ? 'onread' : 'public';
   return {
     pause: pauseFailure === null ? 'readstop' : 'hold',
@@ -82,6 +98,8 @@ export async function resolveListenerPaths(options: {
       : acceptFailure === null
         ? 'self-test passed'
         : `self-test failed: ${acceptFailure}`,
+    write: writeFailure === null ? 'handle' : 'stream',
+    writeReason: writeFailure === null ? 'self-test passed' : `self-test failed: ${writeFailure}`,
     node,
   };
 }
@@ -315,6 +333,164 @@ export async function selfTestAcceptHook(
     });
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
+    client?.destroy();
+    server.close();
+  }
+}
+
+// ---- write: straight to the stream handle -------------------------------------------------------
+
+interface WriteReq {
+  handle: WritableHandle;
+  oncomplete: (this: WriteReq, status: number) => void;
+  /** Kept alive until libuv is done with it (a queued write holds a reference, not a copy). */
+  buffer: Buffer | null;
+  socket: DirectSocket | null;
+}
+interface WritableHandle {
+  writeBuffer(req: WriteReq, data: Buffer): number;
+}
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+/** Direct writes libuv still holds for a socket; 'drain' is emitted when they are all done. */
+const DIRECT_PENDING = Symbol('tether.directPending');
+type DirectSocket = Socket & {
+  _handle?: WritableHandle | null;
+  connecting: boolean;
+  [DIRECT_PENDING]?: number;
+};
+
+let streamWrap: StreamWrapBinding | null | undefined;
+
+function streamWrapBinding(): StreamWrapBinding | null {
+  if (streamWrap === undefined) {
+    try {
+      const binding = (process as unknown as { binding(name: string): StreamWrapBinding }).binding(
+        'stream_wrap',
+      );
+      streamWrap =
+        typeof binding.WriteWrap === 'function' &&
+        binding.streamBaseState instanceof Int32Array &&
+        typeof binding.kLastWriteWasAsync === 'number'
+          ? binding
+          : null;
+    } catch {
+      streamWrap = null;
+    }
+  }
+  return streamWrap;
+}
+
+function writeError(status: number): NodeJS.ErrnoException {
+  const code = getSystemErrorName(status);
+  return Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' });
+}
+
+/**
+ * Writes `chunk` through the socket's libuv handle, bypassing net.Socket's Writable (its state machine,
+ * callbacks and nextTicks per write). What libuv writes at once is done; a write it has to queue (the
+ * kernel's buffer is full) holds `chunk` until complete and makes this return false: the caller stops
+ * reading, and the socket emits 'drain' once every queued direct write is done. Falls back to
+ * `socket.write()` whenever the Writable has something of its own in flight (order is kept: both end
+ * up in the one libuv write queue, and end()'s shutdown waits for it). Only after the self-test passed.
+ */
+export function writeToHandle(socket: Socket, chunk: Buffer): boolean {
+  const s = socket as DirectSocket;
+  const handle = s._handle;
+  const binding = streamWrap;
+  if (binding == null || handle == null || s.connecting || s.writableLength !== 0 || s.writableEnded)
+    return socket.write(chunk);
+  const req = new binding.WriteWrap();
+  req.handle = handle;
+  req.oncomplete = onDirectWriteComplete;
+  req.buffer = null;
+  req.socket = null;
+  const err = handle.writeBuffer(req, chunk);
+  if (err !== 0) {
+    s.destroy(writeError(err));
+    return false;
+  }
+  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) return true;
+  req.buffer = chunk;
+  req.socket = s;
+  s[DIRECT_PENDING] = (s[DIRECT_PENDING] ?? 0) + 1;
+  return false;
+}
+
+function onDirectWriteComplete(this: WriteReq, status: number): void {
+  const socket = this.socket!;
+  this.socket = null;
+  this.buffer = null;
+  const pending = (socket[DIRECT_PENDING] = socket[DIRECT_PENDING]! - 1);
+  if (socket.destroyed) return;
+  if (status < 0) socket.destroy(writeError(status));
+  else if (pending === 0) socket.emit('drain');
+}
+
+/**
+ * Proves on loopback that direct writes work as writeToHandle assumes: a small write completes at once,
+ * writes to a peer that doesn't read end up queued (false) and 'drain' follows once the peer has read
+ * them, every byte arrives in order, and end() sends FIN only after the queued bytes.
+ */
+export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<string | null> {
+  if (streamWrapBinding() === null) return 'no usable stream_wrap binding';
+  const server = net.createServer({ allowHalfOpen: true });
+  let client: Socket | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const small = Buffer.from('tether direct-write self-test ');
+  // 256 KB pieces until one is queued: loopback's socket buffers hold a few MB at most (bounded: 32 MB).
+  const piece = Buffer.alloc(256 * 1024);
+  for (let i = 0; i < piece.length; i++) piece[i] = (i * 7) & 0xff;
+  const maxPieces = 128;
+  try {
+    return await new Promise<string | null>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+      server.on('error', (error) => resolve(`listen: ${error.message}`));
+      server.on('connection', (accepted: Socket) => {
+        accepted.on('error', (error) => resolve(`server socket: ${error.message}`));
+        if (!writeToHandle(accepted, small)) return resolve('a small write was queued');
+        let pieces = 0;
+        let drained = false;
+        accepted.once('drain', () => {
+          drained = true;
+          accepted.end();
+        });
+        // Each piece is its own buffer: a queued write holds a reference to it.
+        while (writeToHandle(accepted, Buffer.from(piece)))
+          if (++pieces >= maxPieces) return resolve(`${maxPieces} pieces written without queueing`);
+        pieces++;
+        // The client checks every byte as it arrives: the small write, then `pieces` copies of `piece`.
+        let at = -small.length;
+        let bad = false;
+        client!.on('data', (chunk: Buffer) => {
+          for (let i = 0; i < chunk.length;) {
+            const [source, from] = at < 0 ? [small, small.length + at] : [piece, at % piece.length];
+            const n = Math.min(source.length - from, chunk.length - i);
+            if (chunk.compare(source, from, from + n, i, i + n) !== 0) bad = true;
+            i += n;
+            at += n;
+          }
+        });
+        client!.on('end', () => {
+          if (!drained) return resolve("FIN before 'drain'");
+          if (bad || at !== pieces * piece.length) return resolve('bytes differ');
+          resolve(null);
+        });
+        client!.resume();
+      });
+      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+        client = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
+        client.on('error', (error) => resolve(`client: ${error.message}`));
+        client.pause();
+      });
+    });
+  } catch (error) {
+    return String(error);
   } finally {
     clearTimeout(timer);
     client?.destroy();

@@ -73,6 +73,8 @@ export interface HealthPush extends ExternalHealth {
 export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost {
   // Live state stays private: callers (and, later, worker processes' parents) see plain data only.
   private readonly state: RuntimeState;
+  /** Relay writes through libuv handles: set once the self-tests are done, before any listener listens. */
+  directWrites = false;
   private readonly historyRing: HistoryRing;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sampleTimer: NodeJS.Timeout;
@@ -112,12 +114,14 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.resolveTimer.unref();
     // Self-tested now (once per process), so the start log says which paths the listeners will use.
     this.paths = resolveListenerPaths({ internals: options.nodeInternals !== false, onread: true });
-    void this.paths.then((p) =>
+    void this.paths.then((p) => {
+      this.directWrites = p.write === 'handle';
       this.state.log(
         'info',
-        `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), node ${p.node}`,
-      ),
-    );
+        `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), ` +
+          `relay writes=${p.write} (${p.writeReason}), node ${p.node}`,
+      );
+    });
     this.historyRing = new HistoryRing(Math.max(900, options.historySize ?? 1200));
     this.sweepTimer = setInterval(
       () => connections.sweep(this.state),

@@ -12,8 +12,10 @@
 // (USER_READ), else through 'data'.
 import net, { type OnReadOpts, type Socket } from 'node:net';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { type CmppInspection, inspectionInfo } from './cmpp-inspect.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
+import { writeToHandle } from './node-internals.js';
 import type { SessionInfo } from './types.js';
 
 export const SESSION = Symbol('tether.session');
@@ -29,6 +31,8 @@ export type ConnectFailure = 'ECONNREFUSED' | 'ETIMEDOUT' | string;
 
 /** What a session needs from the runtime; kept narrow so the relay can be read on its own. */
 export interface SessionHost {
+  /** Relay writes go through the sockets' libuv handles (the self-tested write path), else socket.write(). */
+  readonly directWrites: boolean;
   connectTimeout(): number;
   /** The account wait for cmpp-account backends; the first client bytes (or none) decide the server. */
   electFirst(session: Session, account: string | undefined): ServerRuntime | undefined;
@@ -72,9 +76,15 @@ export class Session {
   upstreamEnded = false;
   clientClosed = false;
   upstreamClosed = true;
-  /** Waiting for the first client bytes to read a CMPP account before choosing a server. */
+  /** Waiting for the first client frame to read a CMPP account before choosing a server. */
   awaitingAccount = false;
+  /** CMPP frames are being read (inspect: cmpp, or the account for cmpp-account): cmpp-inspect.ts. */
+  inspection: CmppInspection | null = null;
+  /** The SP account (Source_Addr) of the client's CONNECT, once read. */
+  account: string | undefined = undefined;
   closeReason = '';
+  /** Writes through the libuv handle (host.directWrites when the session started). */
+  readonly direct: boolean;
   readonly clientAddress: string;
   readonly clientPort: number;
 
@@ -89,17 +99,17 @@ export class Session {
   ) {
     this.clientAddress = clientAddress;
     this.clientPort = client.remotePort ?? 0;
+    this.direct = host.directWrites;
     this.startedAt = now;
     this.lastActiveAt = now;
     client[SESSION] = this;
     if (client[USER_READ] !== true) client.on('data', onClientData);
     client.on('end', onClientEnd);
-    client.on('drain', onClientDrain);
     client.on('error', onSocketError);
     client.on('close', onClientClose);
   }
 
-  /** cmpp-account: decide when the first bytes arrive (or when the wait runs out). */
+  /** cmpp-account: decide when the first frame has passed (or when the wait runs out). */
   awaitAccount(waitMs: number): void {
     this.awaitingAccount = true;
     this.timer = setTimeout(onAccountWaitOver, waitMs, this);
@@ -123,7 +133,6 @@ export class Session {
     this.upstreamClosed = false;
     upstream.on('connect', onUpstreamConnect);
     upstream.on('end', onUpstreamEnd);
-    upstream.on('drain', onUpstreamDrain);
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
     this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(), this);
@@ -163,7 +172,19 @@ export class Session {
       bytesOut: this.bytesOut,
       state: this.state,
       readPath: this.client[USER_READ] === true ? 'onread' : 'stream',
+      ...(this.account !== undefined ? { account: this.account } : {}),
+      ...inspectionInfo(this.inspection),
     };
+  }
+
+  /** cmpp-account: the client's first frame named the account (or there is none); elect and connect. */
+  electAfterAccount(account: string | undefined): void {
+    if (!this.awaitingAccount) return;
+    this.awaitingAccount = false;
+    this.clearTimer();
+    const server = this.host.electFirst(this, account);
+    if (server === undefined) this.destroy('no server', 'S');
+    else this.connect(server);
   }
 
   /** Attempt failed: forget that socket and try the next server, or give up. */
@@ -197,15 +218,15 @@ export class Session {
 function onClientData(this: RelaySocket, chunk: Buffer): void {
   const s = this[SESSION]!;
   s.bytesIn += chunk.length;
+  if (s.inspection !== null) s.inspection.feedUp(chunk, 0, chunk.length);
   if (s.state === 'established') {
-    if (!s.upstream!.write(chunk)) this.pause();
+    if (!relayWrite(s, s.upstream!, chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
     return;
   }
   if (s.pending === null) return; // closing
   s.pending.push(chunk);
   s.pendingBytes += chunk.length;
   if (s.pendingBytes >= PENDING_LIMIT) this.pause();
-  if (s.awaitingAccount) startAfterAccount(s, chunk);
 }
 
 /** Returning false stops reading, as pause() would; the other side's 'drain' resumes it. */
@@ -214,7 +235,37 @@ function onUpstreamRead(this: RelaySocket, n: number): boolean {
   s.bytesOut += n;
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
-  return s.client.write(chunk);
+  if (s.inspection !== null) s.inspection.feedDown(chunk, 0, n);
+  if (relayWrite(s, s.client, chunk)) return true;
+  hookDrain(s.client, onClientDrain);
+  return false;
+}
+
+/** One chunk to the other side: false means stop reading until that side's 'drain'. */
+function relayWrite(s: Session, to: RelaySocket, chunk: Buffer): boolean {
+  return s.direct ? writeToHandle(to, chunk) : to.write(chunk);
+}
+
+/**
+ * 'drain' listeners are added the first time a write reports a full buffer, not per connection: most
+ * sessions never fill a buffer, and every listener added at start is paid for by every connection.
+ */
+function hookDrain(writer: RelaySocket, onDrain: (this: RelaySocket) => void): void {
+  if (writer.listenerCount('drain') === 0) writer.on('drain', onDrain);
+}
+
+function pauseUntilDrain(
+  reader: RelaySocket,
+  writer: RelaySocket,
+  onDrain: (this: RelaySocket) => void,
+): void {
+  hookDrain(writer, onDrain);
+  reader.pause();
+}
+
+/** end() on a socket already ended or destroyed builds an error (with a stack) only to drop it. */
+function endOnce(socket: RelaySocket): void {
+  if (!socket.writableEnded && !socket.destroyed) socket.end();
 }
 
 function onClientRead(this: RelaySocket, n: number): boolean {
@@ -245,7 +296,7 @@ function onClientEnd(this: RelaySocket): void {
   const s = this[SESSION]!;
   s.clientEnded = true;
   // While connecting, the end is forwarded after the buffered bytes (onUpstreamConnect).
-  if (s.state === 'established') s.upstream!.end();
+  if (s.state === 'established') endOnce(s.upstream!);
 }
 
 function onUpstreamEnd(this: RelaySocket): void {
@@ -253,7 +304,7 @@ function onUpstreamEnd(this: RelaySocket): void {
   s.upstreamEnded = true;
   if (s.state === 'established') s.state = s.clientEnded ? 'closing' : s.state;
   // end() sends FIN only after everything already written to the client has been flushed.
-  s.client.end();
+  endOnce(s.client);
 }
 
 function onSocketError(): void {
@@ -273,7 +324,7 @@ function onClientClose(this: RelaySocket, hadError: boolean): void {
     } else if (hadError || !s.clientEnded) {
       upstream.destroy();
     } else {
-      upstream.end();
+      endOnce(upstream);
     }
   } else {
     s.clearTimer();
@@ -295,7 +346,7 @@ function onUpstreamClose(this: RelaySocket, hadError: boolean): void {
   s.clearTimer();
   if (s.cause === '' && s.closeReason === '' && (hadError || !s.upstreamEnded)) s.cause = 'S';
   if (hadError || !s.upstreamEnded) s.client.destroy();
-  else s.client.end();
+  else endOnce(s.client);
   s.maybeFinished();
 }
 
@@ -313,47 +364,24 @@ function onUpstreamConnect(this: RelaySocket): void {
   const header = s.host.proxyHeader(s);
   const pending = s.pending!;
   s.pending = null;
-  // Header and held bytes leave in one writev.
-  this.cork();
-  if (header !== undefined) this.write(header);
   let flowing = true;
-  for (const chunk of pending) flowing = this.write(chunk);
-  this.uncork();
+  if (header === undefined && pending.length <= 1) {
+    // The usual case (the client's first bytes, or none yet): one plain write, no cork.
+    if (pending.length === 1) flowing = this.write(pending[0]);
+  } else {
+    // Header and held bytes leave in one writev.
+    this.cork();
+    if (header !== undefined) this.write(header);
+    for (const chunk of pending) flowing = this.write(chunk);
+    this.uncork();
+  }
   if (s.clientEnded) this.end();
   else if (s.pendingBytes >= PENDING_LIMIT && flowing) s.client.resume();
-  else if (!flowing) s.client.pause();
+  else if (!flowing) pauseUntilDrain(s.client, this, onUpstreamDrain);
   s.pendingBytes = 0;
-}
-
-/** cmpp-account: the first client bytes (a CMPP_CONNECT, normally) name the account. */
-function startAfterAccount(s: Session, first: Buffer): void {
-  s.awaitingAccount = false;
-  s.clearTimer();
-  const account = readCmppAccount(first);
-  const server = s.host.electFirst(s, account);
-  if (server === undefined) {
-    s.destroy('no server', 'S');
-    return;
-  }
-  s.connect(server);
 }
 
 function onAccountWaitOver(s: Session): void {
   s.timer = null;
-  if (!s.awaitingAccount) return;
-  s.awaitingAccount = false;
-  const server = s.host.electFirst(s, undefined);
-  if (server === undefined) s.destroy('no server', 'S');
-  else s.connect(server);
-}
-
-/** Source_Addr of a CMPP_CONNECT (Total_Length 39, Command_Id 1), or undefined. */
-export function readCmppAccount(chunk: Buffer): string | undefined {
-  if (chunk.length < 18 || chunk.readUInt32BE(4) !== 0x00000001) return undefined;
-  const length = chunk.readUInt32BE(0);
-  if (length < 18 || length > 4096) return undefined;
-  const raw = chunk.subarray(12, 18);
-  const end = raw.indexOf(0);
-  const account = raw.subarray(0, end === -1 ? 6 : end).toString('latin1');
-  return account.length > 0 ? account : undefined;
+  s.electAfterAccount(undefined);
 }

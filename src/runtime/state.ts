@@ -2,6 +2,7 @@
 // that don't touch it. One instance per runtime; the modules around it are plain functions over it.
 import { DEFAULT_DEFAULTS, type Snapshot } from '../schema/snapshot.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { CmppAccounts } from './cmpp-stats.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Listener, ListenerHost } from './listener.js';
 import type { NameEntry, ResolverSettings } from './resolver.js';
@@ -33,6 +34,8 @@ export class RuntimeState {
   /** Servers removed from the snapshot that still carry sessions (an explicit shutdown can reach them). */
   readonly retiredServers = new Map<string, ServerRuntime>();
   readonly sessionMap = new Map<string, Session>();
+  /** CMPP inspection counters per SP account (bounded: cmpp-stats.ts). */
+  readonly cmppAccounts = new CmppAccounts();
   readonly listeners = new Set<Listener>();
   /** Server host names and their answers (resolver.ts). */
   readonly names = new Map<string, NameEntry>();

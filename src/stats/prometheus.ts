@@ -9,6 +9,7 @@ import type {
   RuntimeStats,
   ServerStats,
 } from '../runtime/types.js';
+import { renderCmppMetrics } from './cmpp-metrics.js';
 import { backendFullconn, serverStatus, usableWeight, type ShowStatContext } from './haproxy-csv.js';
 
 type Kind = 'gauge' | 'counter';
@@ -328,6 +329,7 @@ export function renderMetrics(stats: RuntimeStats, context: ShowStatContext = {}
     ...FRONTEND_METRICS.map((m) => family('frontend', m, frontends)),
     ...BACKEND_METRICS.map((m) => family('backend', m, backends)),
     ...SERVER_METRICS.map((m) => family('server', m, servers)),
+    renderCmppMetrics(stats),
     tetherMetrics(stats),
   ].join('');
 }

@@ -10,6 +10,7 @@ import type {
   StatsSample,
   WorkerStats,
 } from '../runtime/types.js';
+import { mergeCmpp, mergeCmppAccounts } from './merge-cmpp.js';
 
 const FRONTEND_SUMS = [
   'scur',
@@ -44,12 +45,13 @@ function mergeFrontends(perWorker: FrontendStats[][]): FrontendStats[] {
     for (const f of list) {
       const seen = byName.get(f.name);
       if (seen === undefined) {
-        const copy = { ...f };
+        const copy = { ...f, cmpp: mergeCmpp([f.cmpp]) };
         byName.set(f.name, copy);
         order.push(copy);
         continue;
       }
       for (const key of FRONTEND_SUMS) seen[key] += f[key];
+      if (f.cmpp !== undefined) seen.cmpp = mergeCmpp([seen.cmpp, f.cmpp]);
       // One worker that could not listen makes the frontend FAILED: the operator must see it.
       if (f.status === 'FAILED' && seen.status !== 'FAILED') {
         seen.status = 'FAILED';
@@ -71,6 +73,8 @@ function mergeServer(health: ServerStats, perWorker: ServerStats[]): ServerStats
     merged.slim += s.slim;
     merged.oldestSessionAge = Math.max(merged.oldestSessionAge, s.oldestSessionAge);
   }
+  const cmpp = mergeCmpp(perWorker.map((s) => s.cmpp));
+  if (cmpp !== undefined) merged.cmpp = cmpp;
   return merged;
 }
 
@@ -123,9 +127,15 @@ export function mergeStats(
       health.backends,
       perWorker.map((s) => s.backends),
     ),
+    ...cmppAccountsOf(perWorker),
     acceptErrors: mergeAcceptErrors(perWorker.map((s) => s.acceptErrors)),
     workers,
   };
+}
+
+function cmppAccountsOf(perWorker: RuntimeStats[]): Pick<RuntimeStats, 'cmppAccounts'> {
+  const accounts = mergeCmppAccounts(perWorker.map((s) => s.cmppAccounts));
+  return accounts === undefined ? {} : { cmppAccounts: accounts };
 }
 
 /** Samples of all workers summed per second (each worker samples once a second on its own clock). */

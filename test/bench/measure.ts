@@ -11,8 +11,8 @@ import { settings, type TargetName } from './settings.js';
 export interface Target {
   name: TargetName;
   ports: number[];
-  /** The proxy's pid; undefined for direct. */
-  pid?: number;
+  /** The proxy's processes (one, or a primary and its workers); undefined for direct. */
+  pids?: number[];
   /** Sessions the proxy still holds, when it can tell (Tether's stats). */
   liveSessions?: () => Promise<number>;
 }
@@ -93,12 +93,12 @@ export class Bench {
     let wallMs = 0;
     try {
       await sleep(settings.rampMs);
-      const proxy0 = target.pid ? cpuTime(target.pid) : null;
+      const proxy0 = target.pids ? cpuTime(target.pids) : null;
       const client0 = cpuMs(this.client.pid);
       const t0 = performance.now();
       await this.client.request('mark');
       await sleep(windowMs);
-      const proxy1 = target.pid ? cpuTime(target.pid) : null;
+      const proxy1 = target.pids ? cpuTime(target.pids) : null;
       const client1 = cpuMs(this.client.pid);
       wallMs = performance.now() - t0;
       if (proxy0 && proxy1) {
@@ -136,13 +136,13 @@ export class Bench {
   }
 
   async connRate(target: Target, round: number): Promise<ConnRateMeasurement> {
-    const proxy0 = target.pid ? cpuMs(target.pid) : 0;
+    const proxy0 = target.pids ? cpuMs(target.pids) : 0;
     const result = await this.client.request<ConnRateResult>(
       'connRate',
       { host: '127.0.0.1', ports: target.ports, sources: settings.sources, ...settings.connRate },
       settings.connRate.durationMs + 30_000,
     );
-    const proxyCpu = target.pid ? cpuMs(target.pid) - proxy0 : null;
+    const proxyCpu = target.pids ? cpuMs(target.pids) - proxy0 : null;
     const histogram = new Histogram();
     histogram.add(result.histogram, result.max);
     return {
@@ -177,14 +177,14 @@ export class Bench {
       await this.client.request('holdClose');
       await this.waitBackendIdle();
       await sleep(settings.idle.settleMs);
-      const rssBeforeKb = rssKb(proxy.pid);
+      const rssBeforeKb = rssKb(proxy.pids);
       const hold = await this.client.request<HoldResult>(
         'holdOpen',
         { ...target, connections: settings.idle.connections, concurrency: settings.idle.concurrency },
         120_000,
       );
       await sleep(settings.idle.settleMs);
-      const rssAfterKb = rssKb(proxy.pid);
+      const rssAfterKb = rssKb(proxy.pids);
       const { open } = await this.client.request<{ open: number }>('holdStatus');
       const { current } = await this.backend.request<{ current: number }>('stats');
       await this.client.request('holdClose', undefined, 30_000);

@@ -21,8 +21,21 @@ export interface CpuTime {
   systemMs: number;
 }
 
-/** utime and stime of every thread of the process, in milliseconds. */
-export function cpuTime(pid: number): CpuTime {
+/** A proxy is one process or several (worker processes): its figures are summed over them. */
+export type Pids = number | readonly number[];
+
+/** utime and stime of every thread of the process(es), in milliseconds. */
+export function cpuTime(pids: Pids): CpuTime {
+  if (typeof pids !== 'number') {
+    const sum = { userMs: 0, systemMs: 0 };
+    for (const pid of pids) {
+      const one = cpuTime(pid);
+      sum.userMs += one.userMs;
+      sum.systemMs += one.systemMs;
+    }
+    return sum;
+  }
+  const pid = pids;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm (field 2) may contain spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -34,13 +47,15 @@ export function cpuTime(pid: number): CpuTime {
 }
 
 /** utime + stime in milliseconds. */
-export function cpuMs(pid: number): number {
-  const { userMs, systemMs } = cpuTime(pid);
+export function cpuMs(pids: Pids): number {
+  const { userMs, systemMs } = cpuTime(pids);
   return userMs + systemMs;
 }
 
-/** Resident set size in KB (VmRSS). */
-export function rssKb(pid: number): number {
+/** Resident set size in KB (VmRSS), summed over the processes. */
+export function rssKb(pids: Pids): number {
+  if (typeof pids !== 'number') return pids.reduce((sum, pid) => sum + rssKb(pid), 0);
+  const pid = pids;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!match) throw new Error(`no VmRSS for pid ${pid}`);

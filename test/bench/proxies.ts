@@ -7,18 +7,22 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/schema/snapshot.js';
-import type { RuntimeStats } from '../../src/runtime/types.js';
+import type { ListenerPathsReport } from '../../src/runtime/types.js';
 import { freePort } from '../helpers/net.js';
 import { FD_LIMIT, NodeChild, atCleanup, sleep, spawnWithFdLimit, stderrTail, stop } from './children.js';
+import { settings } from './settings.js';
 
 export type ProxyName = 'pipe' | 'tether' | 'haproxy';
 
 export interface RunningProxy {
   name: ProxyName;
-  pid: number;
+  /** Every process of the proxy (a cluster primary and its workers); CPU and RSS are summed over them. */
+  pids: number[];
   port: number;
   /** Sessions the proxy still holds, when it can tell (Tether's stats: scur summed over frontends). */
   liveSessions?: () => Promise<number>;
+  /** Tether: which listener paths it runs (per worker with several). */
+  paths?: () => Promise<ListenerPathsReport | ListenerPathsReport[]>;
   stop(): Promise<void>;
 }
 
@@ -28,8 +32,11 @@ export interface RunningProxy {
  */
 export const MAXCONN = Math.floor((FD_LIMIT - 20) / 2);
 
-/** V8's young generation capped as docs/runtime-hot-path.md recommends for a relay (halves RSS per idle connection). */
-export const NODE_PROXY_FLAGS = ['--max-semi-space-size=2'];
+/** The Node proxies' flags: what `npm start` runs (src/runtime/node-flags.ts) unless BENCH_NODE_FLAGS says otherwise. */
+export const NODE_PROXY_FLAGS = settings.nodeFlags;
+
+/** Processes or threads per proxy (`--workers N`). */
+const WORKERS = settings.workers;
 
 export function benchSnapshot(port: number, serverPorts: number[]): Snapshot {
   return {
@@ -70,7 +77,7 @@ export function benchSnapshot(port: number, serverPorts: number[]): Snapshot {
 export function haproxyConfig(port: number, serverPorts: number[]): string {
   return [
     'global',
-    '  nbthread 1',
+    `  nbthread ${WORKERS}`,
     `  maxconn ${MAXCONN}`,
     'defaults',
     '  mode tcp',
@@ -115,32 +122,40 @@ export function setRuntimeModule(path: string): void {
 
 export async function startProxy(name: ProxyName, serverPorts: number[]): Promise<RunningProxy> {
   if (name === 'haproxy') return startHaproxy(serverPorts);
+  const workers = String(WORKERS);
   if (name === 'pipe') {
     const child = NodeChild.start('pipe proxy', 'pipe-proxy.ts', {
       nodeFlags: NODE_PROXY_FLAGS,
-      env: { BENCH_UPSTREAM_PORTS: JSON.stringify(serverPorts) },
+      env: {
+        BENCH_UPSTREAM_PORTS: JSON.stringify(serverPorts),
+        BENCH_PROXY_WORKERS: workers,
+        ...(WORKERS > 1 && { BENCH_PIPE_PORT: String(await freePort()) }),
+      },
     });
     const info = await child.ready();
-    return { name, pid: child.pid, port: info.port as number, stop: () => child.stop() };
+    return { name, pids: info.pids as number[], port: info.port as number, stop: () => child.stop() };
   }
   const port = await freePort();
   const child = NodeChild.start('tether', 'tether-proxy.ts', {
     nodeFlags: NODE_PROXY_FLAGS,
-    env: { BENCH_RUNTIME_MODULE: runtimeModule },
+    env: { BENCH_RUNTIME_MODULE: runtimeModule, BENCH_PROXY_WORKERS: workers },
   });
+  let pids: number[];
   try {
-    await child.ready();
+    pids = (await child.ready()).pids as number[];
     await child.request('apply', benchSnapshot(port, serverPorts), 15_000);
     await waitListening(port, 10_000);
   } catch (err) {
     await child.stop();
     throw err;
   }
+  // One process answers a number; a cluster primary an array, one per worker.
   const liveSessions = async () => {
-    const stats = await child.request<RuntimeStats>('stats');
-    return stats.frontends.reduce((sum, f) => sum + f.scur, 0);
+    const answer = await child.request<number | number[]>('sessions');
+    return typeof answer === 'number' ? answer : answer.reduce((sum, n) => sum + n, 0);
   };
-  return { name, pid: child.pid, port, liveSessions, stop: () => child.stop() };
+  const paths = () => child.request<ListenerPathsReport | ListenerPathsReport[]>('paths');
+  return { name, pids, port, liveSessions, paths, stop: () => child.stop() };
 }
 
 async function startHaproxy(serverPorts: number[]): Promise<RunningProxy> {
@@ -166,7 +181,7 @@ async function startHaproxy(serverPorts: number[]): Promise<RunningProxy> {
   }
   return {
     name: 'haproxy',
-    pid: child.pid!,
+    pids: [child.pid!],
     port,
     stop: async () => {
       await stop(child);

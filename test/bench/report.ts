@@ -14,6 +14,8 @@ export interface Row {
 export interface Bar {
   name: string;
   limit: number;
+  /** true: the ratio must be at most `limit`; false: at least. */
+  atMost: boolean;
   ratio: number | null;
   pass: boolean | null;
 }
@@ -103,21 +105,30 @@ export function ratio(
   return typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null;
 }
 
-export function buildBars(rows: Row[], busyInflight: number): Bar[] {
+/** Issue 10's bars (points 3 and 7); the per-connection-rate bar against HAProxy applies with 2+ workers. */
+export function buildBars(rows: Row[], busyInflight: number, workers: number): Bar[] {
   const cpu = rows.find(
     (r) => r.label === 'proxy CPU per message (µs)' && r.section.includes(`× ${busyInflight} SUBMIT`),
   );
   const rss = rows.find((r) => r.label === 'proxy RSS growth per connection (KB)');
-  const bar = (name: string, limit: number, value: number | null): Bar => ({
+  const perConnection = rows.find((r) => r.label === 'proxy CPU per connection (µs)');
+  const rate = rows.find((r) => r.label === 'connections/s');
+  const bar = (name: string, limit: number, value: number | null, atMost = true): Bar => ({
     name,
     limit,
+    atMost,
     ratio: value,
-    pass: value === null ? null : value <= limit,
+    pass: value === null ? null : atMost ? value <= limit : value >= limit,
   });
-  return [
-    bar(`CPU per message at ${busyInflight} in flight, Tether/HAProxy`, 1.2, ratio(cpu)),
-    bar('RSS per idle connection, Tether/HAProxy', 3, ratio(rss)),
+  const bars = [
+    bar(`CPU per message at ${busyInflight} in flight, Tether/pipe`, 0.85, ratio(cpu, 'tether', 'pipe')),
+    bar(`CPU per message at ${busyInflight} in flight, Tether/HAProxy`, 1.3, ratio(cpu)),
+    bar('RSS per idle connection, Tether/HAProxy', 1.2, ratio(rss)),
   ];
+  if (workers === 1)
+    bars.push(bar('CPU per new connection, Tether/pipe', 0.75, ratio(perConnection, 'tether', 'pipe')));
+  else bars.push(bar(`connections/s with ${workers} workers, Tether/HAProxy`, 0.8, ratio(rate), false));
+  return bars;
 }
 
 function fmt(value: number | null | undefined, digits: number): string {
@@ -176,7 +187,56 @@ export function renderBars(bars: Bar[]): string {
     .map((b) => {
       const verdict = b.pass === null ? 'n/a ' : b.pass ? 'PASS' : 'FAIL';
       const value = b.ratio === null ? 'not measured' : `${b.ratio.toFixed(2)}×`;
-      return `  [${verdict}] ${b.name}: ${value} (bar ≤ ${b.limit}×)`;
+      return `  [${verdict}] ${b.name}: ${value} (bar ${b.atMost ? '≤' : '≥'} ${b.limit}×)`;
     })
     .join('\n');
+}
+
+export interface MarkdownInput {
+  startedAt: Date;
+  machine: { cpuModel: string; cpus: number; node: string; haproxy: string; nodeFlags: string[] };
+  workers: number;
+  rounds: number;
+  loadavg: { start: number; end: number };
+  rows: Row[];
+  targets: TargetName[];
+  bars: Bar[];
+  spreadLabels: string[];
+}
+
+/** The run as a Markdown page: machine and date, the table, the spread per round and the bars. */
+export function renderMarkdown(input: MarkdownInput): string {
+  const { rows, targets } = input;
+  const ratios: Array<[TargetName, TargetName]> = [];
+  if (targets.includes('tether') && targets.includes('haproxy')) ratios.push(['tether', 'haproxy']);
+  if (targets.includes('tether') && targets.includes('pipe')) ratios.push(['tether', 'pipe']);
+  const m = input.machine;
+  const out: string[] = [
+    `Taken ${input.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} × ${m.cpuModel}, ` +
+      `Node ${m.node} (${m.nodeFlags.join(' ') || 'no flags'}), ${m.haproxy}; ` +
+      `${input.workers === 1 ? 'one process / `nbthread 1`' : `${input.workers} worker processes / \`nbthread ${input.workers}\``}; ` +
+      `medians of ${input.rounds} interleaved rounds; load average ${input.loadavg.start.toFixed(2)} at start, ${input.loadavg.end.toFixed(2)} at end.`,
+    '',
+    `| | ${[...targets, ...ratios.map(([a, b]) => `${a}/${b}`)].join(' | ')} |`,
+    `|---|${[...targets, ...ratios].map(() => '---:').join('|')}|`,
+  ];
+  let section = '';
+  for (const r of rows) {
+    if (r.section !== section) {
+      section = r.section;
+      out.push(`| **${section}** |${[...targets, ...ratios].map(() => ' ').join('|')}|`);
+    }
+    const cells = targets.map((t) => fmt(r.values[t], r.digits));
+    const ratioCells = ratios.map(([a, b]) => {
+      const value = ratio(r, a, b);
+      return value === null ? '—' : `${value.toFixed(2)}×`;
+    });
+    out.push(`| ${r.label.trim()} | ${[...cells, ...ratioCells].join(' | ')} |`);
+  }
+  out.push('', 'Per round (the spread):', '');
+  for (const line of renderSpread(rows, input.spreadLabels, targets).split('\n'))
+    if (line) out.push(`- ${line.trim()}`);
+  out.push('', 'Bars (issue 10):', '');
+  for (const line of renderBars(input.bars).split('\n')) out.push(`- ${line.trim()}`);
+  return out.join('\n') + '\n';
 }

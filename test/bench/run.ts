@@ -25,8 +25,9 @@ import {
   type ProxyName,
   type RunningProxy,
 } from './proxies.js';
-import { buildBars, buildRows, renderBars, renderSpread, renderTable } from './report.js';
+import { buildBars, buildRows, renderBars, renderMarkdown, renderSpread, renderTable } from './report.js';
 import { settings, type TargetName } from './settings.js';
+import type { ListenerPathsReport } from '../../src/runtime/types.js';
 
 const log = (line: string) => console.log(line);
 const fixed = (v: number | null, d = 0) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(d));
@@ -65,13 +66,18 @@ async function main(): Promise<void> {
     nodeProxyFlags: NODE_PROXY_FLAGS,
     childMode: launcher.mode,
     maxconn: MAXCONN,
+    workers: settings.workers,
   };
   log(`Tether benchmark${settings.quick ? ' (quick mode)' : ''} — ${startedAt.toISOString()}`);
   log(
     `node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}, load average ${environment.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
   log(
-    `${environment.haproxy}; proxies: nbthread 1 / one Node process each, Node proxies run with ${NODE_PROXY_FLAGS.join(' ')}`,
+    `${environment.haproxy}; proxies: ` +
+      (settings.workers === 1
+        ? 'nbthread 1 / one Node process each'
+        : `nbthread ${settings.workers} / ${settings.workers} Node worker processes each (node:cluster SCHED_NONE, one shared listening socket)`) +
+      `, Node proxies run with ${NODE_PROXY_FLAGS.join(' ') || 'no flags'}`,
   );
   log(`children: ${launcher.mode}`);
   log(
@@ -103,7 +109,8 @@ async function main(): Promise<void> {
     try {
       const proxy = await startProxy(name, backendPorts);
       proxies.set(name, proxy);
-      targets.push({ name, ports: [proxy.port], pid: proxy.pid, liveSessions: proxy.liveSessions });
+      if (proxy.paths) log(`${name} listener paths: ${describePaths(await proxy.paths())}`);
+      targets.push({ name, ports: [proxy.port], pids: proxy.pids, liveSessions: proxy.liveSessions });
     } catch (err) {
       skipped[name] = describe(err);
     }
@@ -167,11 +174,11 @@ async function main(): Promise<void> {
     // Memory of the long-lived proxies after each round: steady growth round over round hints at a leak.
     const memory: string[] = [];
     for (const target of targets) {
-      if (!target.pid) continue;
+      if (!target.pids) continue;
       const sample = {
         target: target.name,
         round,
-        rssKb: rssKb(target.pid),
+        rssKb: rssKb(target.pids),
         sessionsLeft: null as number | null,
       };
       if (target.liveSessions)
@@ -215,18 +222,18 @@ async function main(): Promise<void> {
   environment.loadavgAtEnd = loadavg();
   const names = settings.targets.filter((t) => !skipped[t]);
   const rows = buildRows(loads, connRates, idles, names, shapes);
-  const bars = buildBars(rows, settings.busy.inflight);
+  const bars = buildBars(rows, settings.busy.inflight, settings.workers);
+  const spreadLabels = [
+    'proxy CPU per message (µs)',
+    'proxy RSS growth per connection (KB)',
+    'messages/s',
+    'proxy CPU per connection (µs)',
+  ];
 
   log('\n' + renderTable(rows, names));
   log('\nper round (spread):');
-  log(
-    renderSpread(
-      rows,
-      ['proxy CPU per message (µs)', 'proxy RSS growth per connection (KB)', 'messages/s'],
-      names,
-    ),
-  );
-  log('\nissue #2 bars:');
+  log(renderSpread(rows, spreadLabels, names));
+  log('\nissue 10 bars:');
   log(renderBars(bars));
   if (Object.keys(skipped).length) {
     log('\nnot measured:');
@@ -268,9 +275,36 @@ async function main(): Promise<void> {
       2,
     ),
   );
-  log(`\nresults written to ${file}`);
+  const markdown = file.replace(/\.json$/, '.md');
+  writeFileSync(
+    markdown,
+    `# Benchmark ${startedAt.toISOString()}\n\n` +
+      renderMarkdown({
+        startedAt,
+        machine: {
+          cpuModel: environment.cpuModel,
+          cpus: environment.cpus,
+          node: environment.node,
+          haproxy: environment.haproxy,
+          nodeFlags: NODE_PROXY_FLAGS,
+        },
+        workers: settings.workers,
+        rounds: settings.rounds,
+        loadavg: { start: environment.loadavgAtStart[0], end: environment.loadavgAtEnd[0] },
+        rows,
+        targets: names,
+        bars,
+        spreadLabels,
+      }),
+  );
+  log(`\nresults written to ${file} and ${markdown}`);
 
   await Promise.all([client.stop(), backend.stop()]);
+}
+
+function describePaths(paths: ListenerPathsReport | ListenerPathsReport[]): string {
+  const list = Array.isArray(paths) ? paths : [paths];
+  return list.map((p) => `pause=${p.pause}, accept=${p.accept}, write=${p.write}`).join(' | ');
 }
 
 main()

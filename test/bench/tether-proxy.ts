@@ -2,33 +2,55 @@
 // The runtime module comes from BENCH_RUNTIME_MODULE (the source under tsx, or its esbuild bundle).
 // Session logging is on as in production: one pino JSON line per ended session (BENCH_SESSION_LOG=haproxy: the
 // tcplog text line; off: none), written asynchronously to BENCH_SESSION_LOG_FILE (default /dev/null).
+// With BENCH_PROXY_WORKERS=N > 1 this process is a cluster primary and N copies of it each run a runtime
+// on the shared listener (workers.ts).
+import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { SessionLog } from '../../src/logging/session-log.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { ProxyRuntimeApi } from '../../src/runtime/types.js';
 import { announce, describe, serve } from './ipc.js';
+import { isWorkerPrimary, runWorkerPrimary } from './workers.js';
 
-let runtime: ProxyRuntimeApi;
-try {
-  const path = process.env.BENCH_RUNTIME_MODULE;
-  if (!path) throw new Error('BENCH_RUNTIME_MODULE is not set');
-  const mod = (await import(pathToFileURL(path).href)) as { ProxyRuntime: new () => ProxyRuntimeApi };
-  runtime = new mod.ProxyRuntime();
-  const format = process.env.BENCH_SESSION_LOG ?? 'json';
-  if (format !== 'off') {
-    if (format !== 'json' && format !== 'haproxy')
-      throw new Error(`BENCH_SESSION_LOG: json, haproxy or off, got ${format}`);
-    const log = new SessionLog({ format, destination: process.env.BENCH_SESSION_LOG_FILE || '/dev/null' });
-    runtime.onSessionEnd((record) => log.write(record));
+async function runRuntime(): Promise<void> {
+  let runtime: ProxyRuntimeApi;
+  try {
+    const path = process.env.BENCH_RUNTIME_MODULE;
+    if (!path) throw new Error('BENCH_RUNTIME_MODULE is not set');
+    const mod = (await import(pathToFileURL(path).href)) as {
+      ProxyRuntime: new (options?: { sharedListeners?: boolean }) => ProxyRuntimeApi;
+    };
+    // A cluster worker listens on the primary's shared socket (the workers' runtime option).
+    runtime = new mod.ProxyRuntime({ sharedListeners: cluster.isWorker });
+    const format = process.env.BENCH_SESSION_LOG ?? 'json';
+    if (format !== 'off') {
+      if (format !== 'json' && format !== 'haproxy')
+        throw new Error(`BENCH_SESSION_LOG: json, haproxy or off, got ${format}`);
+      const log = new SessionLog({ format, destination: process.env.BENCH_SESSION_LOG_FILE || '/dev/null' });
+      runtime.onSessionEnd((record) => log.write(record));
+    }
+  } catch (err) {
+    console.error(`tether runtime unavailable: ${describe(err)}`);
+    process.exit(3);
   }
-} catch (err) {
-  console.error(`tether runtime unavailable: ${describe(err)}`);
-  process.exit(3);
+  serve({
+    apply: async (snapshot: Snapshot) => {
+      const result = await runtime.apply(snapshot);
+      const notOpen = (await runtime.stats()).frontends.filter((f) => f.status !== 'OPEN');
+      if (notOpen.length > 0)
+        throw new Error(
+          `frontend ${notOpen.map((f) => `${f.name} ${f.status}`).join(', ')}` +
+            (cluster.isWorker ? ' in a worker: does this runtime have the sharedListeners option?' : ''),
+        );
+      return result;
+    },
+    // Live sessions: scur summed over frontends.
+    sessions: async () => (await runtime.stats()).frontends.reduce((sum, f) => sum + f.scur, 0),
+    paths: () => runtime.listenerPaths(),
+    close: () => runtime.close(),
+  });
+  announce({ execArgv: process.execArgv, pids: [process.pid] });
 }
 
-serve({
-  apply: (snapshot: Snapshot) => runtime.apply(snapshot),
-  stats: () => runtime.stats(),
-  close: () => runtime.close(),
-});
-announce({ execArgv: process.execArgv });
+if (isWorkerPrimary()) await runWorkerPrimary(['apply', 'sessions', 'paths', 'close']);
+else await runRuntime();

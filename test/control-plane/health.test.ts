@@ -20,6 +20,8 @@ describe('/healthz', () => {
       pauseReason: 'self-test passed',
       accept: 'onread',
       acceptReason: 'self-test passed',
+      write: 'handle',
+      writeReason: 'self-test passed',
       node: process.version,
       pauseFallbacks: 0,
     });
@@ -32,8 +34,10 @@ describe('/healthz', () => {
     expect(res.body.listeners).toMatchObject({
       pause: 'hold',
       accept: 'public',
+      write: 'stream',
       pauseReason: 'turned off by setting (TETHER_NODE_INTERNALS=off)',
       acceptReason: 'turned off by setting (TETHER_NODE_INTERNALS=off)',
+      writeReason: 'turned off by setting (TETHER_NODE_INTERNALS=off)',
     });
   });
 

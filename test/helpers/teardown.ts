@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import { afterEach } from 'vitest';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
+import { testNodeInternals } from './internals.js';
 import { connect, listen, named, type TestServer } from './net.js';
 
 /** Registers an afterEach in the calling test file; what the returned functions start, it closes. */
@@ -16,8 +17,9 @@ export function closeAfterEach() {
     cleanups.push(cleanup);
   }
 
+  /** A runtime on the paths this run tests (helpers/internals.ts) unless `options.nodeInternals` says. */
   function runtime(options: ConstructorParameters<typeof ProxyRuntime>[0] = {}): ProxyRuntime {
-    const rt = new ProxyRuntime(options);
+    const rt = new ProxyRuntime({ nodeInternals: testNodeInternals, ...options });
     defer(() => rt.close());
     return rt;
   }

@@ -6,6 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import { makePattern, send, slowVerify } from '../helpers/bulk.js';
 import { backend, connect, freePort, frontend, listen, server, sleep, snapshot } from '../helpers/net.js';
+import { testNodeInternals } from '../helpers/internals.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -23,7 +24,7 @@ it('moves 200 MB through a slow reader intact and in order with bounded memory',
   });
   cleanups.push(() => slow.close());
   const port = await freePort();
-  const rt = new ProxyRuntime();
+  const rt = new ProxyRuntime({ nodeInternals: testNodeInternals });
   cleanups.push(() => rt.close());
   await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('slow', slow.port)])]));
 

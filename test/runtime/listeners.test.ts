@@ -18,6 +18,7 @@ import {
   snapshot,
   waitFor,
 } from '../helpers/net.js';
+import { testNodeInternals } from '../helpers/internals.js';
 import { closeAfterEach } from '../helpers/teardown.js';
 
 const { defer, runtime, start } = closeAfterEach();
@@ -172,13 +173,23 @@ describe('listeners', () => {
     });
   });
 
-  it('self-tests both private paths at start and reports them; internals off reports the public ones', async () => {
-    const rt = runtime();
+  it('runs the suite on the paths this run is for (vitest project runtime-public-paths: all public)', async () => {
+    const paths = await runtime().listenerPaths();
+    expect([paths.pause, paths.accept, paths.write]).toEqual(
+      testNodeInternals ? ['readstop', 'onread', 'handle'] : ['hold', 'public', 'stream'],
+    );
+    expect(testNodeInternals).toBe(process.env.TETHER_NODE_INTERNALS !== 'off');
+  });
+
+  it('self-tests the private paths at start and reports them; internals off reports the public ones', async () => {
+    const rt = runtime({ nodeInternals: true });
     expect(await rt.listenerPaths()).toEqual({
       pause: 'readstop',
       pauseReason: 'self-test passed',
       accept: 'onread',
       acceptReason: 'self-test passed',
+      write: 'handle',
+      writeReason: 'self-test passed',
       node: process.version,
       listeners: [],
     });
@@ -199,7 +210,9 @@ describe('listeners', () => {
     expect(await off.listenerPaths()).toMatchObject({
       pause: 'hold',
       accept: 'public',
+      write: 'stream',
       pauseReason: expect.stringContaining('TETHER_NODE_INTERNALS=off'),
+      writeReason: expect.stringContaining('TETHER_NODE_INTERNALS=off'),
     });
   });
 

@@ -19,6 +19,7 @@ import {
   waitFor,
 } from '../helpers/net.js';
 import { closeAfterEach } from '../helpers/teardown.js';
+import { testNodeInternals } from '../helpers/internals.js';
 
 const { defer, runtime, servers } = closeAfterEach();
 
@@ -185,7 +186,7 @@ describe('relay', () => {
   it('close() stops listeners and sessions and reports how many it closed', async () => {
     const [s1] = await servers('s1');
     const port = await freePort();
-    const rt = new ProxyRuntime();
+    const rt = new ProxyRuntime({ nodeInternals: testNodeInternals });
     await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
     const c1 = await connect(port);
     const c2 = await connect(port);

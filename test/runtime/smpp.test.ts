@@ -4,6 +4,7 @@ import smpp, { type PDU, type Session } from 'smpp';
 import { afterEach, expect, it } from 'vitest';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import { backend, freePort, frontend, server, snapshot } from '../helpers/net.js';
+import { testNodeInternals } from '../helpers/internals.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -39,7 +40,7 @@ it('carries bind_transceiver, 1,000 submit_sm, enquire_link and unbind between s
   cleanups.push(() => new Promise<void>((resolve) => smsc.close(() => resolve())));
 
   const port = await freePort();
-  const rt = new ProxyRuntime();
+  const rt = new ProxyRuntime({ nodeInternals: testNodeInternals });
   cleanups.push(() => rt.close());
   await rt.apply(
     snapshot([frontend('smpp', port, 'smsc')], [backend('smsc', [server('smsc1', smsc.address().port)])]),

@@ -5,6 +5,7 @@ import { checkSnapshot } from '../../src/runtime/snapshot-check.js';
 import { HistoryRing, RateMeter } from '../../src/runtime/stats.js';
 import { ProxyRuntime } from '../../src/runtime/runtime.js';
 import { backend, frontend, server, snapshot } from '../helpers/net.js';
+import { testNodeInternals } from '../helpers/internals.js';
 
 describe('allow-lists', () => {
   it('matches IPv4 and IPv6 CIDRs and unwraps IPv4-mapped clients', () => {
@@ -96,7 +97,7 @@ describe('history ring', () => {
     // 1,000 one-second ticks, then the whole ring is read back.
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     try {
-      const rt = new ProxyRuntime({ historySize: 10 });
+      const rt = new ProxyRuntime({ historySize: 10, nodeInternals: testNodeInternals });
       await rt.apply(snapshot([], [backend('be', [server('s1', 2000)])]));
       const start = Date.now();
       vi.advanceTimersByTime(1000 * 1000);

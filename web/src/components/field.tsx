@@ -9,12 +9,15 @@ export function Field({
   errors = [],
   invalid = false,
   hint,
+  notes = [],
   children,
 }: {
   label: string;
   errors?: string[];
   invalid?: boolean;
   hint?: string;
+  /** Warnings that are not refusals: this value undoes another operator's change. */
+  notes?: string[];
   children: (props: {
     id: string;
     'aria-invalid': boolean;
@@ -35,6 +38,11 @@ export function Field({
           {errors.join('; ')}
         </p>
       )}
+      {notes.map((n) => (
+        <p key={n} class="field-note" data-testid="field-note">
+          {n}
+        </p>
+      ))}
     </div>
   );
 }
@@ -48,6 +56,7 @@ export function TextField({
   errors,
   invalid,
   hint,
+  notes,
   placeholder,
   numeric = false,
 }: {
@@ -58,11 +67,12 @@ export function TextField({
   errors?: string[];
   invalid?: boolean;
   hint?: string;
+  notes?: string[];
   placeholder?: string;
   numeric?: boolean;
 }) {
   return (
-    <Field label={label} errors={errors} invalid={invalid} hint={hint}>
+    <Field label={label} errors={errors} invalid={invalid} hint={hint} notes={notes}>
       {(p) => (
         <input
           {...p}

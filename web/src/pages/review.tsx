@@ -13,6 +13,9 @@ export function Review({
   summary,
   validation,
   busy,
+  applyLabel = 'Apply change',
+  candidateLabel = 'candidate',
+  note,
   onBack,
   onApply,
 }: {
@@ -22,6 +25,12 @@ export function Review({
   summary: string;
   validation: Validation;
   busy: boolean;
+  /** The apply button's text ("Roll back to revision 3"). */
+  applyLabel?: string;
+  /** What the right side of the diff is ("revision 3"). */
+  candidateLabel?: string;
+  /** A line about what this kind of change leaves alone. */
+  note?: string;
   onBack: () => void;
   onApply: (message: string) => void;
 }) {
@@ -43,7 +52,7 @@ export function Review({
       <h2 id="review-title">Review: {summary}</h2>
       <p class="muted small">
         The API accepted this candidate in a dry run; nothing is applied yet. Based on revision{' '}
-        {revision ?? '–'}.
+        {revision ?? '–'}.{note ? ` ${note}` : ''}
       </p>
       <h3>Impact on live traffic</h3>
       <Impact impact={validation.impact} current={current} candidate={candidate} />
@@ -61,7 +70,7 @@ export function Review({
       {view === 'fields' ? (
         <ChangeList changes={changes} />
       ) : (
-        <SideBySide ops={ops} left={`revision ${revision ?? 'current'}`} right="candidate" />
+        <SideBySide ops={ops} left={`revision ${revision ?? 'current'}`} right={candidateLabel} />
       )}
       <div class="field" style={{ marginTop: '0.8rem' }}>
         <span>
@@ -81,7 +90,7 @@ export function Review({
           Back
         </button>
         <button type="submit" class="primary" disabled={busy || nothing}>
-          {busy ? 'Applying…' : nothing ? 'Nothing to apply' : 'Apply change'}
+          {busy ? 'Applying…' : nothing ? 'Nothing to apply' : applyLabel}
         </button>
       </div>
     </form>
