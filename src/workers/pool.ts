@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime/errors.js';
 import { computeImpact } from '../runtime/impact.js';
+import { RUNTIME_NODE_FLAGS } from '../runtime/node-flags.js';
 import { ProxyRuntime, type HealthPush } from '../runtime/runtime.js';
 import type { Log } from '../runtime/state.js';
 import type {
@@ -91,11 +92,19 @@ class Slot {
 }
 
 /** The worker script beside this file; from TypeScript sources (tests) it runs under tsx. */
+/** Workers run with the data plane's Node flags (node-flags.ts) whatever the main process was started with. */
 function workerEntry(): { exec: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
+  const inherited = process.execArgv.filter((arg) => !RUNTIME_NODE_FLAGS.includes(arg));
   if (here.endsWith('.ts'))
-    return { exec: here.replace(/pool\.ts$/, 'worker-main.ts'), execArgv: ['--import', 'tsx'] };
-  return { exec: here.replace(/pool\.js$/, 'worker-main.js'), execArgv: process.execArgv };
+    return {
+      exec: here.replace(/pool\.ts$/, 'worker-main.ts'),
+      execArgv: [...RUNTIME_NODE_FLAGS, '--import', 'tsx'],
+    };
+  return {
+    exec: here.replace(/pool\.js$/, 'worker-main.js'),
+    execArgv: [...RUNTIME_NODE_FLAGS, ...inherited],
+  };
 }
 
 export class WorkerPool implements ProxyRuntimeApi {
