@@ -123,6 +123,7 @@ export class WorkerPool implements ProxyRuntimeApi {
   private readonly endListeners = new Set<(record: SessionEndRecord) => void>();
   private readonly remoteTimer: NodeJS.Timeout;
   private readonly callTimeoutMs: number;
+  private readonly entry: { exec: string; execArgv: string[] };
   private readonly applyTimeoutMs: number;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -132,7 +133,7 @@ export class WorkerPool implements ProxyRuntimeApi {
     if (!cluster.isPrimary) throw new Error('a WorkerPool runs in the primary process only');
     // SCHED_NONE: workers accept from one shared socket, the kernel spreads the accepts (docs/workers.md).
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ ...workerEntry(), silent: false });
+    this.entry = workerEntry();
     this.health = new ProxyRuntime({ nodeInternals: options.nodeInternals, log: this.log, checks: 'local' });
     this.health.onEvent((event) => this.onHealthEvent(event));
     const initial =
@@ -192,6 +193,8 @@ export class WorkerPool implements ProxyRuntimeApi {
   }
 
   private forkProcess(): Worker {
+    // cluster's settings are process-wide: set ours right before each fork (another pool may have set its own).
+    cluster.setupPrimary({ ...this.entry, silent: false });
     const worker = cluster.fork();
     worker.on('message', (message: FromWorker) => this.route(worker, message));
     worker.on('error', (error) => this.log('warn', `worker pid ${worker.process.pid}: ${error.message}`));
@@ -578,6 +581,12 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.workerStats(),
       Math.round((Date.now() - this.startedAt) / 1000),
     );
+  }
+
+  /** The warm spare: its pid and whether it has started (diagnostics; tests wait for it). */
+  spareState(): { pid: number; ready: boolean } | undefined {
+    const spare = this.spare;
+    return spare && { pid: spare.worker.process.pid ?? 0, ready: spare.ready };
   }
 
   /** Per-slot figures (also in stats().workers). */

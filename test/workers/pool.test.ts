@@ -164,6 +164,8 @@ describe('worker pool', () => {
       while (!stop && ok) ok = await alive(c, 'x');
       return ok;
     });
+    // The replacement is the warm spare: the 1 s bound is for a pool whose spare has started.
+    await waitFor(() => pool.spareState()?.ready, 20_000, 'the spare');
     await sleep(100);
     const victim = pool.workerStats()[0].pid;
     const killedAt = Date.now();
