@@ -204,6 +204,10 @@ export class WorkerPool implements ProxyRuntimeApi {
 
   private route(worker: Worker, message: FromWorker): void {
     const owner = this.owners.get(worker);
+    if (message.t === 'log') {
+      this.log(message.level, message.message, message.data);
+      return;
+    }
     if (owner === 'spare') {
       if (message.t === 'ready' && this.spare?.worker === worker) this.spare.ready = true;
     } else if (owner !== undefined) this.onMessage(owner, worker, message);
@@ -426,7 +430,6 @@ export class WorkerPool implements ProxyRuntimeApi {
   /** leastconn: each worker learns the sessions the others hold per server (at most one report old). */
   private pushRemoteSessions(): void {
     const running = this.running();
-    if (running.length < 2) return;
     const total: Record<string, number> = {};
     for (const slot of running)
       for (const [key, n] of Object.entries(slot.servers)) total[key] = (total[key] ?? 0) + n;

@@ -26,11 +26,10 @@ const runtime = new ProxyRuntime({
   sharedListeners: true,
   checks: 'external',
   nodeInternals: process.env.TETHER_NODE_INTERNALS !== 'off',
+  // Through the main process's logger; straight to stderr only when the channel is gone.
   log: (level, message, data) => {
-    const text = `[worker pid ${process.pid}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`;
-    if (level === 'info') {
-      if (process.env.TETHER_WORKER_QUIET !== '1') console.log(text);
-    } else console.error(text);
+    if (process.connected) send({ t: 'log', level, message: `[worker pid ${process.pid}] ${message}`, data });
+    else console.error(`[worker pid ${process.pid}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`);
   },
 });
 
