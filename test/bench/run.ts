@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { NodeChild, killAll, repoRoot, setScriptArgs } from './children.js';
 import { describe } from './ipc.js';
 import { prepareLauncher } from './launcher.js';
+import { compareSessionLogging, loggingEnabled, type LoggingComparison } from './logging.js';
 import {
   Bench,
   waitSessionsGone,
@@ -219,6 +220,14 @@ async function main(): Promise<void> {
     }
   }
 
+  // The session log's cost, Tether against itself (logging.ts; BENCH_LOGGING=off skips it).
+  let sessionLogging: LoggingComparison | undefined;
+  if (loggingEnabled() && settings.targets.includes('tether') && !skipped.tether) {
+    sessionLogging = await attempt('tether', 'session log', 0, () =>
+      compareSessionLogging(bench, backendPorts, log),
+    );
+  }
+
   environment.loadavgAtEnd = loadavg();
   const names = settings.targets.filter((t) => !skipped[t]);
   const rows = buildRows(loads, connRates, idles, names, shapes);
@@ -269,6 +278,7 @@ async function main(): Promise<void> {
         connRates,
         idles,
         proxyMemory,
+        sessionLogging,
         failures,
       },
       null,
