@@ -190,6 +190,20 @@ describe.skipIf(missing)('console trust in Chromium', () => {
         .toBe('L4OK');
       await closeServer(target);
       await api.put('/api/v1/backends/gw/servers/s2/state').send({ state: 'drain' }).expect(200);
+      // The page reads the log when it opens: wait until the DOWN is stored (slow on a loaded machine).
+      await expect
+        .poll(
+          async () =>
+            (
+              (await api.get('/api/v1/events').query({ type: 'health', backend: 'flap' })).body as Array<{
+                text: string;
+              }>
+            )
+              .map((e) => e.text)
+              .join('\n'),
+          { timeout: 15_000 },
+        )
+        .toContain('flap/f1 UP → DOWN (L4CON)');
 
       await page.goto(`${url}/#/events`);
       const rows = page.locator('tr[data-event]');
