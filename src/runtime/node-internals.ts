@@ -1,6 +1,6 @@
 // The private Node internals the listeners use, their loopback self-tests, and the plain-data report
 // of which path is in use (docs/runtime-hot-path.md, "Node internals"). Everything private that
-// src/runtime touches is in this file, so a Node upgrade has one place to check.
+// src/runtime touches is in this file and raw-upstream.ts, so a Node upgrade has two places to check.
 //
 // - pause: a listening handle opened with `TCP.open(fd)` is readable in libuv's eyes, so readStop()
 //   stops polling it and new clients wait in the kernel's accept queue (what HAProxy does over
@@ -14,6 +14,7 @@
 // public path is used. The results are cached: every runtime of the process shares them.
 import net, { type OnReadOpts, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { selfTestRawUpstream } from './raw-upstream.js';
 import type { AcceptPath, ListenerPaths } from './types.js';
 
 export interface RawTcpHandle {
@@ -53,6 +54,8 @@ export function uvError(call: string, code: number): string {
 // ---- which paths -------------------------------------------------------------------------------
 
 const SELF_TEST_MS = 2000;
+/** The write self-test moves a few MB (until loopback's buffers are full): more room on a loaded machine. */
+const WRITE_SELF_TEST_MS = 5000;
 let pauseCheck: Promise<string | null> | undefined;
 let acceptCheck: Promise<string | null> | undefined;
 let writeCheck: Promise<string | null> | undefined;
@@ -82,7 +85,8 @@ export async function resolveListenerPaths(options: {
   acceptCheck ??= selfTestAcceptHook(installOnReadAccept).then((ok) =>
     ok ? null : 'an onread socket did not read, pause, write or close as Node does',
   );
-  writeCheck ??= selfTestDirectWrite();
+  // The write path covers both sides: direct writes to accepted sockets, raw handles for server sides.
+  writeCheck ??= selfTestDirectWrite().then(async (failure) => failure ?? (await selfTestRawUpstream()));
   const [pauseFailure, acceptFailure, writeFailure] = await Promise.all([
     pauseCheck,
     acceptCheck,
@@ -437,7 +441,7 @@ function onDirectWriteComplete(this: WriteReq, status: number): void {
  * writes to a peer that doesn't read end up queued (false) and 'drain' follows once the peer has read
  * them, every byte arrives in order, and end() sends FIN only after the queued bytes.
  */
-export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<string | null> {
+export async function selfTestDirectWrite(timeoutMs = WRITE_SELF_TEST_MS): Promise<string | null> {
   if (streamWrapBinding() === null) return 'no usable stream_wrap binding';
   const server = net.createServer({ allowHalfOpen: true });
   let client: Socket | undefined;
