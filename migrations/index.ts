@@ -4,10 +4,12 @@ import { InitialSchema1795700000000 } from './1795700000000-InitialSchema.js';
 import { AccessControl1795800000000 } from './1795800000000-AccessControl.js';
 import { TokenOwners1795900000000 } from './1795900000000-TokenOwners.js';
 import { FrontendBinds1796000000000 } from './1796000000000-FrontendBinds.js';
+import { EventLog1796200000000 } from './1796200000000-EventLog.js';
 
 export const migrations = [
   InitialSchema1795700000000,
   AccessControl1795800000000,
   TokenOwners1795900000000,
   FrontendBinds1796000000000,
+  EventLog1796200000000,
 ];

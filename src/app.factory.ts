@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
@@ -23,12 +24,15 @@ export async function createApp(overrides: Partial<Settings> = {}): Promise<INes
   const settings: Settings = { ...DEFAULT_SETTINGS, ...overrides };
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
     logger: logLevelsUpTo(settings.logLevel),
+    // With pino, what is logged before useLogger below waits for it (then goes out as JSON too).
+    bufferLogs: settings.logFormat === 'json',
     // Long-lived responses (the SSE stats stream) must not hold up a shutdown.
     forceCloseConnections: true,
     return503OnClosing: true,
     bodyParser: false,
     httpsOptions: httpsOptionsOf(settings),
   });
+  if (settings.logFormat === 'json') app.useLogger(app.get(PinoNestLogger));
   app.use(securityHeaders(Boolean(settings.tlsCert)));
   app.use(noStore);
   app.use(closeUnreadBodies);

@@ -5,6 +5,7 @@ import { BackendsModule } from './backends/backends.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
 import { FrontendsModule } from './frontends/frontends.module.js';
 import { HaproxyExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -14,6 +15,7 @@ import { RevisionsModule } from './revisions/revisions.module.js';
 import { RuntimeModule } from './runtime/runtime.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SessionLogModule } from './logging/session-log.module.js';
+import { appLoggerModule, createAppPino } from './logging/app-logger.js';
 import { SETTINGS, type Settings } from './settings.js';
 import { SocketModule } from './socket/socket.module.js';
 import { StatsModule } from './stats/stats.module.js';
@@ -50,11 +52,18 @@ const FEATURE_MODULES = [
   HaproxyExportModule,
   SocketModule,
   ImportModule,
+  EventsModule,
 ];
 
 @Module({})
 export class AppModule {
   static forRoot(settings: Settings): DynamicModule {
-    return { module: AppModule, imports: [SettingsModule.forRoot(settings), ...FEATURE_MODULES] };
+    // The app's own logs: pino JSON (nestjs-pino) unless TETHER_LOG_FORMAT=haproxy asks for text, which Nest's
+    // own logger prints (docs/session-logs.md, "The app's own logs").
+    const logging =
+      settings.logFormat === 'json'
+        ? [appLoggerModule(createAppPino({ level: settings.logLevel }), settings.logLevel)]
+        : [];
+    return { module: AppModule, imports: [SettingsModule.forRoot(settings), ...logging, ...FEATURE_MODULES] };
   }
 }

@@ -3,7 +3,18 @@ import { DEFAULT_SETTINGS, settingsFromEnv, socketPathOf } from './settings.js';
 
 describe('settingsFromEnv', () => {
   it('takes the defaults from an empty environment', () => {
-    expect(settingsFromEnv({})).toMatchObject(DEFAULT_SETTINGS);
+    // DEFAULT_SETTINGS (createApp's, the tests') runs the data plane in-process; the environment's default is 'auto'.
+    expect({ ...settingsFromEnv({}), workers: 0 }).toMatchObject(DEFAULT_SETTINGS);
+  });
+
+  it('takes TETHER_WORKERS as auto (default) or 0..64 and refuses anything else, naming the variable', () => {
+    expect(settingsFromEnv({}).workers).toBe('auto');
+    expect(settingsFromEnv({ TETHER_WORKERS: 'auto' }).workers).toBe('auto');
+    expect(settingsFromEnv({ TETHER_WORKERS: '0' }).workers).toBe(0);
+    expect(settingsFromEnv({ TETHER_WORKERS: '6' }).workers).toBe(6);
+    for (const bad of ['-1', '1.5', 'two', '65']) {
+      expect(() => settingsFromEnv({ TETHER_WORKERS: bad })).toThrow(/TETHER_WORKERS/);
+    }
   });
 
   it('takes TETHER_SOCKET as the runtime socket path; off turns it off; unset puts it beside the database', () => {

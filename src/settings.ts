@@ -27,6 +27,11 @@ export interface Settings {
   auditRetentionDays?: number;
   revisionRetentionDays?: number;
   revisionsKept?: number;
+  /** The event log (health, admin state, binds: docs/events.md) keeps this many days and at most `eventsKept` rows;
+   *  chart samples are kept `sampleRetentionHours`. */
+  eventRetentionDays?: number;
+  eventsKept?: number;
+  sampleRetentionHours?: number;
   /** false (TETHER_NODE_INTERNALS=off): listeners use only public Node APIs, never the self-tested private
    *  paths (docs/runtime-hot-path.md, "Node internals"). */
   nodeInternals: boolean;
@@ -39,6 +44,9 @@ export interface Settings {
   logFormat: SessionLogFormat;
   /** TETHER_SYSLOG: also send each session's tcplog line to this syslog server over UDP. */
   syslog?: SyslogTarget;
+  /** TETHER_WORKERS (docs/workers.md): 0 = the data plane runs in this process; N = N worker processes;
+   *  'auto' (unset) = the number of cores, raised to what defaults.maxconn needs under the open-file limit. */
+  workers: number | 'auto';
 }
 
 /** Injection token for the app's Settings. */
@@ -51,7 +59,11 @@ export const DEFAULT_SETTINGS: Settings = {
   nodeInternals: true,
   logLevel: 'log',
   logFormat: 'json',
+  workers: 0,
 };
+
+/** Each worker is a process of ~40 MB: more than this is a typo, not a plan. */
+export const MAX_WORKERS = 64;
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -77,6 +89,13 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
   if (!SESSION_LOG_FORMATS.includes(logFormat)) {
     throw new Error(`TETHER_LOG_FORMAT must be one of ${SESSION_LOG_FORMATS.join(', ')}, got "${logFormat}"`);
   }
+  const workersText = env.TETHER_WORKERS ?? '';
+  const workers = workersText === '' || workersText === 'auto' ? 'auto' : Number(workersText);
+  if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 0 || workers > MAX_WORKERS)) {
+    throw new Error(
+      `TETHER_WORKERS must be auto or a whole number from 0 to ${MAX_WORKERS}, got "${workersText}"`,
+    );
+  }
   return {
     httpHost: env.TETHER_HTTP_HOST || DEFAULT_SETTINGS.httpHost,
     httpPort: port,
@@ -92,11 +111,15 @@ export function settingsFromEnv(env: Record<string, string | undefined> = proces
     auditRetentionDays: positiveIntOf(env, 'TETHER_AUDIT_RETENTION_DAYS'),
     revisionRetentionDays: positiveIntOf(env, 'TETHER_REVISION_RETENTION_DAYS'),
     revisionsKept: positiveIntOf(env, 'TETHER_REVISIONS_KEPT'),
+    eventRetentionDays: positiveIntOf(env, 'TETHER_EVENT_RETENTION_DAYS'),
+    eventsKept: positiveIntOf(env, 'TETHER_EVENTS_KEPT'),
+    sampleRetentionHours: positiveIntOf(env, 'TETHER_SAMPLE_RETENTION_HOURS'),
     nodeInternals: internals === 'on',
     logLevel,
     socketPath: socket === 'off' ? false : socket || undefined,
     logFormat,
     syslog: env.TETHER_SYSLOG ? parseSyslogTarget(env.TETHER_SYSLOG) : undefined,
+    workers,
   };
 }
 

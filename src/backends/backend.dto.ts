@@ -152,14 +152,14 @@ export class BackendCheckDto {
   @ApiPropertyOptional({
     enum: CHECK_TYPES,
     default: 'tcp',
-    description: "'cmpp' is refused (422 NOT_IMPLEMENTED) until the CMPP check is built",
+    description: "'cmpp' logs in to the server with check.cmpp's account (docs/cmpp.md)",
   })
   @IsOptional()
   @Follows(RULES.check.type)
   type?: CheckType;
 
   @ApiPropertyOptional({
-    description: 'ms between checks',
+    description: 'ms between checks; also a duration as HAProxy writes it (5s, 500ms, 1m); read back as ms',
     default: 5000,
     minimum: RULES.check.inter.min,
     maximum: RULES.check.inter.max,
@@ -179,7 +179,7 @@ export class BackendCheckDto {
   rise?: number;
 
   @ApiPropertyOptional({
-    description: 'ms; default: defaults.timeouts.check',
+    description: 'ms, or a duration like 5s; default: defaults.timeouts.check',
     minimum: RULES.check.timeout.min,
     maximum: RULES.check.timeout.max,
   })

@@ -3,13 +3,18 @@
 // shape and syntax; the policies on new input (no `.` names, no empty allow-list, no multicast bind,
 // CMPP fields in bytes) are left to the document check, which knows which items a change touches
 // (docs/config-limits.md), so a whole config sent back as read is refused only for what it changes.
+import { Transform } from 'class-transformer';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { ruleProblem } from '../schema/check.js';
+import { toMilliseconds } from '../schema/durations.js';
 import { LIMITS, RULES, type FieldRule } from '../schema/fields.js';
 
-/** The field follows `rule` of the schema table. */
+/**
+ * The field follows `rule` of the schema table. A duration field also takes HAProxy's spellings
+ * (`5s`, `500ms`, `1m`): they become milliseconds before the check, so the service sees numbers only.
+ */
 export function Follows(rule: FieldRule, options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
+  const validate = ValidateBy(
     {
       name: `schema.${rule.kind}`,
       validator: {
@@ -20,6 +25,13 @@ export function Follows(rule: FieldRule, options?: ValidationOptions): PropertyD
     },
     options,
   );
+  if (rule.kind !== 'duration') return validate;
+  // The value as sent (`obj[key]`), not one an implicit conversion may have made of it.
+  const transform = Transform(({ obj, key }) => toMilliseconds((obj as Record<string, unknown>)[key]));
+  return (target, key) => {
+    transform(target, key);
+    validate(target, key);
+  };
 }
 
 /** An allow-list: up to LIMITS.allowEntries CIDR blocks (empty is refused by the document check). */

@@ -1,34 +1,66 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
 import { BackendCheckResponseDto, CreateBackendDto, CreateServerDto } from '../backends/backend.dto.js';
 import { BindDto, CreateFrontendDto } from '../frontends/frontend.dto.js';
 import type { ImpactReport } from '../runtime/types.js';
 import { Follows } from '../common/validators.js';
-import { FRONTEND_INSPECT, LIMITS, RULES } from '../schema/fields.js';
-import type { FrontendInspect } from '../schema/snapshot.js';
+import { FRONTEND_INSPECT, LIMITS, RULES, SYSLOG_FACILITIES } from '../schema/fields.js';
+import type { FrontendInspect, SyslogFacility } from '../schema/snapshot.js';
 import type { ChangeKind } from './snapshot-diff.js';
 
+const DURATION_DOC =
+  'ms; also a duration as HAProxy writes it (5s, 500ms, 1m, 1h, 2d, 10us); read back as ms';
+
 export class TimeoutsDto {
-  @ApiPropertyOptional({ description: 'ms', default: 5000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 5000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   connect?: number;
 
-  @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 3_600_000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   client?: number;
 
-  @ApiPropertyOptional({ description: 'ms', default: 3_600_000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 3_600_000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   server?: number;
 
-  @ApiPropertyOptional({ description: 'ms', default: 5000 })
+  @ApiPropertyOptional({
+    description: DURATION_DOC,
+    default: 5000,
+  })
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   check?: number;
+}
+
+export class LogTargetDto {
+  @ApiProperty({ description: 'IP address of the syslog server (UDP); not a host name' })
+  @IsDefined()
+  @Follows(RULES.log.address)
+  address: string;
+
+  @ApiPropertyOptional({ default: 514, minimum: RULES.log.port.min, maximum: RULES.log.port.max })
+  @IsOptional()
+  @Follows(RULES.log.port)
+  port?: number;
+
+  @ApiPropertyOptional({ enum: SYSLOG_FACILITIES, default: 'local0' })
+  @IsOptional()
+  @Follows(RULES.log.facility)
+  facility?: SyslogFacility;
 }
 
 export class DefaultsDto {
@@ -46,6 +78,17 @@ export class DefaultsDto {
   @ValidateNested()
   @Type(() => TimeoutsDto)
   timeouts?: TimeoutsDto;
+
+  @ApiPropertyOptional({
+    type: LogTargetDto,
+    nullable: true,
+    description:
+      "Syslog target of the session logs (HAProxy's global `log`); null or absent: none, TETHER_SYSLOG applies",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LogTargetDto)
+  log?: LogTargetDto | null;
 }
 
 /** PUT /config and POST /config/validate: a whole snapshot. */
@@ -89,9 +132,17 @@ class TimeoutsResponseDto {
   @ApiProperty() check: number;
 }
 
+class LogTargetResponseDto {
+  @ApiProperty() address: string;
+  @ApiProperty() port: number;
+  @ApiProperty({ enum: SYSLOG_FACILITIES }) facility: string;
+}
+
 class DefaultsResponseDto {
   @ApiProperty() maxconn: number;
   @ApiProperty({ type: TimeoutsResponseDto }) timeouts: TimeoutsResponseDto;
+  @ApiPropertyOptional({ type: LogTargetResponseDto, description: 'absent: none in the config' })
+  log?: LogTargetResponseDto;
 }
 
 class SnapshotFrontendDto {

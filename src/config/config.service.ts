@@ -196,6 +196,24 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Dry run of a whole snapshot: the same checks as PUT /config, the diff against the head and the live impact. */
   async validate(input: SnapshotInput): Promise<ValidationResult> {
+    return this.dryRun(input, 'candidate', (diff, head) =>
+      markClearSecretsChanged(diff, head, clearSecretsOf(input.backends)),
+    );
+  }
+
+  /**
+   * Dry run of a rollback: the same checks as the rollback itself, the diff from the head to the
+   * stored snapshot of revision `id` (secrets as stored, so a changed secret shows) and the impact.
+   */
+  validateRollback(target: Snapshot, id: number): Promise<ValidationResult> {
+    return this.dryRun(target, `revision ${id}`);
+  }
+
+  private async dryRun(
+    input: SnapshotInput,
+    after: string,
+    annotate?: (diff: SnapshotDiff, head: Snapshot) => void,
+  ): Promise<ValidationResult> {
     const head = this.head;
     const candidate = normalizeSnapshot(input, head.snapshot);
     this.check(candidate, head.snapshot);
@@ -205,11 +223,8 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     } catch (error) {
       throw this.toDomainError(error, candidate);
     }
-    const diff = diffSnapshots(head.snapshot, candidate, {
-      before: `revision ${head.revision}`,
-      after: 'candidate',
-    });
-    markClearSecretsChanged(diff, head.snapshot, clearSecretsOf(input.backends));
+    const diff = diffSnapshots(head.snapshot, candidate, { before: `revision ${head.revision}`, after });
+    annotate?.(diff, head.snapshot);
     return {
       revision: head.revision,
       changed: diff.changes.length > 0,
@@ -325,7 +340,10 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     const { subject } = error;
     const index = subject.frontend ? candidate.frontends.findIndex((f) => f.name === subject.frontend) : -1;
     if (error.code === 'BIND_FAILED') {
-      const field = relativeField(index >= 0 ? `frontends[${index}].bind` : 'bind', focus);
+      const field = relativeField(
+        index >= 0 ? failedBindField(candidate, index, subject.bind) : 'bind',
+        focus,
+      );
       return new ApplyError(`${field}: ${error.message}`, field, error.cause_code);
     }
     if (error.code === 'INVALID_SNAPSHOT' || error.code === 'UNKNOWN_BACKEND') {
@@ -346,6 +364,20 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     }
     return error;
   }
+}
+
+/**
+ * The field of the bind that failed, named as the document check names binds: `bind` for a frontend of one
+ * address, `binds[j]` for one of several; `bind` when the runtime didn't say which.
+ */
+function failedBindField(
+  candidate: Snapshot,
+  index: number,
+  failed: { address: string; port: number } | undefined,
+): string {
+  const { binds } = candidate.frontends[index];
+  const j = failed ? binds.findIndex((b) => b.address === failed.address && b.port === failed.port) : -1;
+  return binds.length > 1 && j >= 0 ? `frontends[${index}].binds[${j}]` : `frontends[${index}].bind`;
 }
 
 function relativeField(field: string, focus?: string): string {

@@ -10,6 +10,9 @@ import {
   type Bind,
   type CmppCheck,
   type Defaults,
+  DEFAULT_SYSLOG_FACILITY,
+  DEFAULT_SYSLOG_PORT,
+  type LogTarget,
   type Frontend,
   type Server,
   type Snapshot,
@@ -18,7 +21,10 @@ import {
 type Loose<T> = { [K in keyof T]?: T[K] | null };
 
 export interface SnapshotInput {
-  defaults?: Loose<Omit<Defaults, 'timeouts'>> & { timeouts?: Loose<Defaults['timeouts']> | null };
+  defaults?: Loose<Omit<Defaults, 'timeouts' | 'log'>> & {
+    timeouts?: Loose<Defaults['timeouts']> | null;
+    log?: Loose<LogTarget> | null;
+  };
   frontends?: FrontendInput[] | null;
   backends?: BackendInput[] | null;
 }
@@ -46,11 +52,26 @@ export function normalizeSnapshot(input: SnapshotInput, stored?: Snapshot): Snap
         server: timeouts.server ?? DEFAULT_DEFAULTS.timeouts.server,
         check: timeouts.check ?? DEFAULT_DEFAULTS.timeouts.check,
       },
+      ...normalizeLogTarget(input.defaults?.log),
     },
     frontends: (input.frontends ?? []).map((f) =>
       normalizeFrontend(f, typeof f?.name === 'string' ? before.get(f.name) : undefined),
     ),
     backends: (input.backends ?? []).map(normalizeBackend),
+  };
+}
+
+/** `defaults.log`: absent when none (null clears it); a port or facility left out is HAProxy's default. */
+function normalizeLogTarget(log: Loose<LogTarget> | null | undefined): { log?: LogTarget } {
+  if (log === undefined || log === null) return {};
+  // Not an object: kept as given, for the document check to refuse.
+  if (typeof log !== 'object') return { log: log as LogTarget };
+  return {
+    log: {
+      address: log.address as string,
+      port: log.port ?? DEFAULT_SYSLOG_PORT,
+      facility: log.facility ?? DEFAULT_SYSLOG_FACILITY,
+    },
   };
 }
 

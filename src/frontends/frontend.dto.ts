@@ -84,7 +84,7 @@ export class CreateFrontendDto {
   @ApiPropertyOptional({
     enum: FRONTEND_INSPECT,
     default: 'none',
-    description: "'cmpp' is refused (422 NOT_IMPLEMENTED) until CMPP inspection is built",
+    description: "'cmpp' reads the CMPP frames as they pass and counts them (docs/cmpp-inspection.md)",
   })
   @IsOptional()
   @Follows(rules.inspect)

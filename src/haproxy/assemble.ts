@@ -243,5 +243,16 @@ function defaultsOf(proxies: ProxyState[], global: GlobalSettings, findings: Fin
       );
     }
   }
-  return { maxconn: global.maxconn ?? DEFAULT_DEFAULTS.maxconn, timeouts };
+  const defaults: Snapshot['defaults'] = { maxconn: global.maxconn ?? DEFAULT_DEFAULTS.maxconn, timeouts };
+  if (global.log) {
+    defaults.log = global.log.value;
+    // HAProxy logs only the proxies with `log global`; Tether logs every session to the one target.
+    for (const p of proxies)
+      if (isFrontendSide(p) && !p.logGlobal)
+        findings.warn(
+          p.at,
+          `${p.kind} "${p.name}" has no \`log global\`: HAProxy would not log its sessions, Tether sends them to the global \`log\` target (line ${global.log.at.line}) too`,
+        );
+  }
+  return defaults;
 }

@@ -12,7 +12,6 @@ import {
   type TimeoutName,
 } from './proxy.js';
 import { parseInteger, parsePorts, parseTime, splitHostPort } from './values.js';
-import { FACILITIES } from './facilities.js';
 
 export interface Reporter {
   warn(at: Statement, message: string): void;
@@ -21,22 +20,7 @@ export interface Reporter {
 }
 
 const LOGGING = 'logging is not imported (Tether logs sessions itself)';
-const SYSLOG_FACILITIES: ReadonlySet<string> = new Set(FACILITIES);
 
-/**
- * The warning of a `log <address> … <facility>` line: the config model has no log target, the TETHER_SYSLOG setting
- * sends the session logs there (docs/session-logs.md); the value to use is spelled out when the address is an IP.
- */
-export function logTargetWarning(args: string[]): string {
-  const [address = '', ...rest] = args;
-  if (address === 'global') return LOGGING;
-  const facility = rest.find((word) => SYSLOG_FACILITIES.has(word)) ?? 'local0';
-  const ip = /^(?:udp4?@|ipv4@)?(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(address);
-  const hint = ip
-    ? `set TETHER_SYSLOG=${ip[1]}:${ip[2] ?? '514'},${facility}`
-    : 'set TETHER_SYSLOG=<ip>:<port>,<facility> (UDP syslog)';
-  return `${LOGGING}: to send session logs to this syslog target, ${hint}`;
-}
 const STATS = 'the stats page is not imported: use the console';
 const NOT_HERE = (word: string, kind: string) => `\`${word}\` does nothing in a ${kind} section: ignored`;
 
@@ -106,9 +90,14 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
       if (!isBackendSide(proxy)) return warn(NOT_HERE(keyword, proxy.kind));
       proxy.defaultServer = { ...proxy.defaultServer, ...serverParams(args, 0, warn) };
       return;
-    case 'option':
     case 'no':
-      return option(keyword === 'no' ? args.slice(1) : args, warn);
+      if (args[0] === 'log' && args.length === 1) {
+        proxy.logGlobal = false;
+        return;
+      }
+      return option(args.slice(1), warn);
+    case 'option':
+      return option(args, warn);
     case 'retries':
       return warn(
         '`retries` has no setting in Tether: a failed connect is retried once, on another server when there is one',
@@ -139,7 +128,13 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
       proxy.disabled = false;
       return;
     case 'log':
-      return warn(logTargetWarning(args));
+      if (args[0] === 'global' && args.length === 1) {
+        proxy.logGlobal = true;
+        return;
+      }
+      return warn(
+        "a section's own `log` target is not imported: Tether sends every session to one target, `defaults.log`, set from the `global` section's `log` line",
+      );
     case 'log-format':
     case 'log-tag':
       return warn(LOGGING);
@@ -460,14 +455,11 @@ function option(args: string[], warn: (m: string) => void): void {
     return warn(
       '`option redispatch` has no setting in Tether: it always retries a failed connect once, on another server when there is one',
     );
-  if (
-    name === 'tcplog' ||
-    name === 'dontlognull' ||
-    name === 'httplog' ||
-    name === 'logasap' ||
-    name === 'log-health-checks'
-  )
-    return warn(LOGGING);
+  // Tether's session lines are always tcplog's.
+  if (name === 'tcplog') return;
+  if (name === 'dontlognull')
+    return warn('`option dontlognull` is not imported: Tether logs every session, those without data too');
+  if (name === 'httplog' || name === 'logasap' || name === 'log-health-checks') return warn(LOGGING);
   if (name === 'tcpka' || name === 'clitcpka' || name === 'srvtcpka')
     return warn(`\`option ${name}\` is not imported: Tether does not set TCP keep-alive on its sockets`);
   return warn(`\`option ${name ?? ''}\` is not understood by the import: ignored`);

@@ -57,6 +57,30 @@ describe('exportHaproxy', () => {
     );
   });
 
+  it('writes the syslog target in global and `log global` with tcplog lines in defaults, only when there is one', () => {
+    const defaults = {
+      ...DEFAULT_DEFAULTS,
+      log: { address: '10.1.2.3', port: 5140, facility: 'local2' as const },
+    };
+    const text = lines(exportHaproxy(config({ defaults }), at));
+    expect(text.slice(text.indexOf('global'), text.indexOf('global') + 3)).toEqual([
+      'global',
+      'maxconn 50000',
+      'log 10.1.2.3:5140 local2',
+    ]);
+    expect(text.slice(text.indexOf('defaults'))).toEqual(
+      expect.arrayContaining(['log global', 'option tcplog']),
+    );
+    const six = exportHaproxy(
+      config({ defaults: { ...defaults, log: { ...defaults.log, address: '::1' } } }),
+      at,
+    );
+    expect(lines(six)).toContain('log [::1]:5140 local2');
+    expect(
+      lines(exportHaproxy(config(), at)).filter((l) => l.startsWith('log') || l.includes('tcplog')),
+    ).toEqual([]);
+  });
+
   it('writes the seed file of the issue back as the user wrote it', () => {
     const servers = [9315, 9316, 9317].map((port, i) => ({
       name: `server${i + 1}`,

@@ -37,8 +37,9 @@ const BALANCE: Record<BalanceAlgorithm, string> = {
 
 export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string {
   const out: string[] = [...header(source), ''];
-  const { maxconn, timeouts } = snapshot.defaults;
+  const { maxconn, timeouts, log } = snapshot.defaults;
   out.push('global', `    maxconn ${maxconn}`);
+  if (log) out.push(`    log ${logAddress(log.address, log.port)} ${log.facility}`);
   if (!snapshot.frontends.some((f) => f.enabled)) out.push(...lonelySocket());
   out.push('');
   out.push(
@@ -51,6 +52,8 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
     `    timeout client ${timeouts.client}ms`,
     `    timeout server ${timeouts.server}ms`,
     `    timeout check ${timeouts.check}ms`,
+    // Every session is logged as tcplog lines to the global target, as Tether does.
+    ...(log ? ['    log global', '    option tcplog'] : []),
     '',
   );
   if (snapshot.backends.some((b) => b.servers.some((s) => isHostName(s.address)))) {
@@ -59,6 +62,11 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
   for (const frontend of snapshot.frontends) out.push(...frontendSection(frontend), '');
   for (const backend of snapshot.backends) out.push(...backendSection(backend), '');
   return out.join('\n');
+}
+
+/** HAProxy reads the port after the last colon: an IPv6 target goes in brackets. */
+function logAddress(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function header(source: ExportSource): string[] {

@@ -38,6 +38,7 @@ describe('parseHaproxyConfig: the seed file', () => {
       defaults: {
         maxconn: 50000,
         timeouts: { connect: 5000, client: 3_600_000, server: 3_600_000, check: 5000 },
+        log: { address: '127.0.0.1', port: 514, facility: 'local2' },
       },
       frontends: [
         {
@@ -69,13 +70,12 @@ describe('parseHaproxyConfig: the seed file', () => {
       ],
     });
     expect(checkSnapshot(snapshot)).toEqual([]);
-    warningAt(warnings, 2, /logging.*TETHER_SYSLOG=127\.0\.0\.1:514,local2/);
+    // `log 127.0.0.1 local2` (line 2) becomes defaults.log and `log global` (line 10) is understood: no warning.
+    expect(warnings.filter((w) => w.line === 2 || w.line === 10)).toEqual([]);
+    warningAt(warnings, 11, /dontlognull.*every session/);
     warningAt(warnings, 4, /daemon/);
     warningAt(warnings, 5, /stats socket \/var\/run\/haproxy.sock \(level admin\)/);
     warningAt(warnings, 6, /stats/);
-    warningAt(warnings, 11, /logging/);
-    // `log global` in a defaults section only refers to the global target: no setting to suggest there.
-    expect(warnings.find((w) => w.line === 11)!.message).not.toMatch(/TETHER_SYSLOG/);
     expect(warnings.every((w) => w.line > 0 && w.text.length > 0)).toBe(true);
   });
 });
@@ -399,6 +399,69 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(warnings, 1, /`userlist` section is not imported/);
     const stick = warningAt(warnings, 11, /`stick-table` is not understood/);
     expect(stick.text).toBe('stick-table type ip size 1m');
+  });
+});
+
+describe('parseHaproxyConfig: the global log target', () => {
+  const withGlobal = (...lines: string[]) =>
+    `global\n${lines.map((l) => `  ${l}`).join('\n')}\ndefaults\n  mode tcp\n  log global\n${file('')}`;
+
+  it('reads every UDP/IP form of `log` into defaults.log, port 514 when none is given', () => {
+    const forms: Array<[string, string, number]> = [
+      ['127.0.0.1', '127.0.0.1', 514],
+      ['10.1.2.3:5140', '10.1.2.3', 5140],
+      ['udp@10.1.2.3:5141', '10.1.2.3', 5141],
+      ['ipv4@10.1.2.3', '10.1.2.3', 514],
+      ['[::1]:5142', '::1', 5142],
+      ['ipv6@::1:5143', '::1', 5143],
+      ['::1', '::1', 514],
+    ];
+    for (const [text, address, port] of forms) {
+      const { snapshot, warnings } = parseHaproxyConfig(withGlobal(`log ${text} local3`));
+      expect(snapshot.defaults.log, text).toEqual({ address, port, facility: 'local3' });
+      expect(
+        warnings.filter((w) => w.line === 2),
+        text,
+      ).toEqual([]);
+      expect(checkSnapshot(snapshot)).toEqual([]);
+    }
+  });
+
+  it('keeps the first target, warns about a second one, levels, formats and what it cannot send to', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      withGlobal(
+        'log /dev/log local0',
+        'log 10.0.0.9 len 1024 format rfc5424 local4 notice',
+        'log 10.0.0.8 local5',
+        'log stdout format raw daemon',
+        'log 127.0.0.1',
+      ),
+    );
+    expect(snapshot.defaults.log).toEqual({ address: '10.0.0.9', port: 514, facility: 'local4' });
+    warningAt(warnings, 2, /log target "\/dev\/log" is not imported.*defaults\.log/);
+    warningAt(warnings, 3, /format "rfc5424" is not imported/);
+    warningAt(warnings, 3, /log option `len 1024` is not imported/);
+    warningAt(warnings, 3, /levels "notice" are not imported/);
+    warningAt(warnings, 4, /one syslog target: the first `log` line \(line 3\) is imported/);
+    warningAt(warnings, 5, /log target "stdout" is not imported/);
+    warningAt(warnings, 6, /names no syslog facility/);
+  });
+
+  it('warns about a frontend without `log global` and about a section of its own target', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      'global\n  log 10.0.0.1 local0\nfrontend fe\n  mode tcp\n  bind :7000\n  log 10.9.9.9 local1\n  default_backend be\nbackend be\n  mode tcp\n  server s1 10.0.0.1:25\n',
+    );
+    expect(snapshot.defaults.log).toEqual({ address: '10.0.0.1', port: 514, facility: 'local0' });
+    warningAt(warnings, 3, /frontend "fe" has no `log global`: HAProxy would not log its sessions/);
+    warningAt(warnings, 6, /own `log` target is not imported/);
+  });
+
+  it('has no target without a global `log` line, and `no log` undoes an inherited `log global`', () => {
+    expect(parseHaproxyConfig(file('')).snapshot.defaults.log).toBeUndefined();
+    const { warnings } = parseHaproxyConfig(
+      'global\n  log 10.0.0.1 local0\ndefaults\n  mode tcp\n  log global\nfrontend fe\n  bind :7000\n  no log\n  default_backend be\nbackend be\n  server s1 10.0.0.1:25\n',
+    );
+    warningAt(warnings, 6, /frontend "fe" has no `log global`/);
   });
 });
 

@@ -2,11 +2,12 @@
 // (docs/haproxy-import.md). Plain code: no Nest, no I/O. Sections are read in order, each proxy
 // starting from the `defaults` section before it; assemble.ts then builds the snapshot.
 import { assemble } from './assemble.js';
-import { applyDirective, logTargetWarning, type Reporter } from './directives.js';
+import { applyDirective, type Reporter } from './directives.js';
+import { parseLogLine } from './log-target.js';
 import { splitStatements, type Statement } from './lines.js';
 import { newProxy, type ProxyState } from './proxy.js';
 import { parseInteger } from './values.js';
-import type { Snapshot } from '../schema/snapshot.js';
+import type { LogTarget, Snapshot } from '../schema/snapshot.js';
 
 export interface ImportWarning {
   /** 1-based line of the statement (0: about the file as a whole). */
@@ -79,6 +80,8 @@ export class Findings implements Reporter {
 
 export interface GlobalSettings {
   maxconn?: number;
+  /** The first `log` line Tether can send to, and where it was. */
+  log?: { value: LogTarget; at: Statement };
 }
 
 const PROXY_KEYWORDS = new Set(['defaults', 'frontend', 'backend', 'listen']);
@@ -202,7 +205,7 @@ function globalDirective(global: GlobalSettings, at: Statement, findings: Findin
       `stats socket ${args[1] ?? ''} (level ${level}) noted but not imported: Tether's runtime socket is set by TETHER_SOCKET`,
     );
   }
-  if (keyword === 'log') return findings.warn(at, logTargetWarning(args));
+  if (keyword === 'log') return globalLog(global, at, args, findings);
   if (
     keyword === 'daemon' ||
     keyword === 'user' ||
@@ -220,4 +223,17 @@ function globalDirective(global: GlobalSettings, at: Statement, findings: Findin
     );
   }
   findings.warn(at, `global \`${keyword}\` is not imported`);
+}
+
+/** HAProxy sends to up to two `log` targets; Tether to one: the first it can send to. */
+function globalLog(global: GlobalSettings, at: Statement, args: string[], findings: Findings): void {
+  const { target, warnings } = parseLogLine(args);
+  for (const warning of warnings) findings.warn(at, warning);
+  if (!target) return;
+  if (global.log)
+    return findings.warn(
+      at,
+      `Tether sends session logs to one syslog target: the first \`log\` line (line ${global.log.at.line}) is imported, this one is not`,
+    );
+  global.log = { value: target, at };
 }

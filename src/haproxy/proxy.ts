@@ -57,6 +57,8 @@ export interface ProxyState {
   acls: Map<string, string[]>;
   allow?: Sourced<string[]>;
   disabled: boolean;
+  /** `log global`: the proxy's sessions go to the global log target (HAProxy logs nothing for a proxy without it). */
+  logGlobal: boolean;
 }
 
 export function newProxy(kind: ProxyKind, name: string, at: Statement, defaults?: ProxyState): ProxyState {
@@ -74,6 +76,7 @@ export function newProxy(kind: ProxyKind, name: string, at: Statement, defaults?
     servers: [],
     acls: new Map(),
     disabled: false,
+    logGlobal: defaults?.logGlobal ?? false,
   };
 }
 

@@ -1,16 +1,7 @@
 // The value syntaxes of haproxy.cfg the import reads: times, addresses, names.
 import { isIP } from 'node:net';
+import { durationExactMs } from '../schema/durations.js';
 import { MAX_TIMER_MS, NAME_PATTERN } from '../schema/fields.js';
-
-/** Milliseconds per unit of HAProxy's time values (`us` is rounded up to whole milliseconds). */
-const TIME_UNITS: Record<string, number> = {
-  us: 0.001,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
 
 export interface TimeValue {
   ms: number;
@@ -18,11 +9,14 @@ export interface TimeValue {
   note?: string;
 }
 
-/** `5000`, `5000ms`, `5s`, `2m`, `1h`, `1d`, `500us`; undefined when malformed. Unitless means ms. */
+/**
+ * `5000`, `5000ms`, `5s`, `2m`, `1h`, `1d`, `500us`; undefined when malformed. Unitless means ms. The
+ * syntax is the API's own (schema/durations.ts), so what imports also goes through the REST API.
+ */
 export function parseTime(text: string): TimeValue | undefined {
-  const match = /^(\d{1,15})(us|ms|s|m|h|d)?$/.exec(text);
-  if (!match) return undefined;
-  const exact = Number(match[1]) * TIME_UNITS[match[2] ?? 'ms'];
+  if (text !== text.trim()) return undefined;
+  const exact = durationExactMs(text);
+  if (exact === undefined) return undefined;
   let ms = Math.ceil(exact);
   let note: string | undefined;
   if (ms !== exact) note = `rounded up to ${ms} ms`;

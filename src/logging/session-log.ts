@@ -5,6 +5,7 @@
 import { pino, type Logger } from 'pino';
 import type { SonicBoom } from 'sonic-boom';
 import type { SessionEndRecord } from '../runtime/types.js';
+import type { LogTarget } from '../schema/snapshot.js';
 import { SyslogSender, type SyslogTarget } from './syslog.js';
 import { tcplogLine } from './tcplog-format.js';
 
@@ -18,6 +19,7 @@ export interface SessionLogOptions {
   format: SessionLogFormat;
   /** A file descriptor (default 1, stdout) or a file path. */
   destination?: number | string;
+  /** The appliance's syslog target (TETHER_SYSLOG): used while the config names none. */
   syslog?: SyslogTarget;
   /** Bytes held for a slow destination before lines are dropped (default MAX_BUFFERED). */
   maxBuffered?: number;
@@ -26,7 +28,11 @@ export interface SessionLogOptions {
 export class SessionLog {
   private readonly stream: SonicBoom;
   private readonly logger: Logger | null;
-  private readonly syslog: SyslogSender | null;
+  private syslog: SyslogSender | null;
+  /** The config's `defaults.log` last seen (compared by reference: unchanged configs cost nothing). */
+  private configTarget: LogTarget | undefined;
+  /** Drops counted by syslog senders already replaced. */
+  private droppedBySyslogs = 0;
   private closed = false;
   /** Lines the destination dropped because MAX_BUFFERED bytes were already waiting. */
   droppedLines = 0;
@@ -51,9 +57,34 @@ export class SessionLog {
     this.syslog = options.syslog ? new SyslogSender(options.syslog) : null;
   }
 
-  /** Lines dropped on the syslog side (too many sends in flight, or a failed send). */
+  /** Lines dropped on the syslog side (too many sends in flight, or a failed send), all targets so far. */
   get syslogDropped(): number {
-    return this.syslog?.dropped ?? 0;
+    return this.droppedBySyslogs + (this.syslog?.dropped ?? 0);
+  }
+
+  /**
+   * The config's syslog target (`defaults.log`), applied live: it takes precedence over the appliance's
+   * TETHER_SYSLOG, which applies again once the config names none. A new target gets a new socket; lines
+   * in flight to the old one may be dropped.
+   */
+  useConfigTarget(target: LogTarget | undefined): void {
+    if (target === this.configTarget) return;
+    this.configTarget = target;
+    const wanted: SyslogTarget | undefined = target
+      ? { host: target.address, port: target.port, facility: target.facility }
+      : this.options.syslog;
+    const current = this.syslog?.target;
+    if (
+      current?.host === wanted?.host &&
+      current?.port === wanted?.port &&
+      current?.facility === wanted?.facility
+    )
+      return;
+    if (this.syslog) {
+      this.droppedBySyslogs += this.syslog.dropped;
+      this.syslog.close();
+    }
+    this.syslog = wanted && !this.closed ? new SyslogSender(wanted) : null;
   }
 
   write(record: SessionEndRecord): void {

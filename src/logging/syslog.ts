@@ -3,7 +3,7 @@
 // slow or unreachable collector never grows memory (docs/session-logs.md, "Syslog").
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import { FACILITIES } from '../haproxy/facilities.js';
+import { SYSLOG_FACILITIES as FACILITIES } from '../schema/fields.js';
 
 export interface SyslogTarget {
   host: string;
@@ -49,7 +49,7 @@ export class SyslogSender {
   };
 
   constructor(
-    private readonly target: SyslogTarget,
+    readonly target: SyslogTarget,
     tag = 'tether',
   ) {
     this.socket = dgram.createSocket(isIP(target.host) === 6 ? 'udp6' : 'udp4');

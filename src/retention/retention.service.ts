@@ -14,16 +14,19 @@ import { retentionSettingsOf, type RetentionSettings } from './retention-setting
 export const PRUNE_INTERVAL_MS = 60 * 60_000;
 /** Rows deleted per statement, so a first prune of a large history never holds the database for long. */
 const BATCH = 2000;
-const DAY_MS = 24 * 60 * 60_000;
+const HOUR_MS = 60 * 60_000;
+const DAY_MS = 24 * HOUR_MS;
 
 export interface Pruned {
   auditEvents: number;
   revisions: number;
   adminStates: number;
+  events: number;
+  samples: number;
 }
 
 /**
- * Keeps the audit log and the revision history bounded: audit entries older than the retention are deleted;
+ * Keeps the audit log, the revision history, the event log and the chart samples bounded: audit entries older than the retention are deleted;
  * revisions older than theirs are deleted too, except the newest `revisionsKept` (so the head never goes). A pruned
  * revision answers 404 like one that never existed (GET, diff, rollback). Admin states of servers that left the config
  * are kept by name so a server that comes back keeps its state; one not set for as long as revisions are kept, for a
@@ -68,12 +71,35 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       `DELETE FROM "server_admin_states" WHERE "rowid" IN (SELECT st."rowid" FROM "server_admin_states" st WHERE st."updatedAt" < ? AND NOT EXISTS (SELECT 1 FROM "servers" s JOIN "backends" b ON b."id" = s."backendId" WHERE b."name" = st."backend" AND s."name" = st."server") LIMIT ${BATCH})`,
       [revisionCutoff],
     );
-    return { auditEvents, revisions, adminStates };
+    const events =
+      (await this.inBatches(
+        `DELETE FROM "events" WHERE "id" IN (SELECT "id" FROM "events" WHERE "at" < ? ORDER BY "id" LIMIT ${BATCH})`,
+        [now - this.settings.eventRetentionDays * DAY_MS],
+      )) + (await this.pruneEventsOverCap());
+    const samples = await this.inBatches(
+      `DELETE FROM "stats_samples" WHERE "t" IN (SELECT "t" FROM "stats_samples" WHERE "t" < ? ORDER BY "t" LIMIT ${BATCH})`,
+      [now - this.settings.sampleRetentionHours * HOUR_MS],
+    );
+    return { auditEvents, revisions, adminStates, events, samples };
+  }
+
+  /** Deletes the events beyond the newest `eventsKept`, whatever their age. */
+  pruneEventsOverCap(): Promise<number> {
+    // The event at offset kept from the newest is the newest one to go; it and older ones go.
+    return this.inBatches(
+      `DELETE FROM "events" WHERE "id" IN (SELECT "id" FROM "events" WHERE "id" <= (SELECT "id" FROM "events" ORDER BY "id" DESC LIMIT 1 OFFSET ?) ORDER BY "id" LIMIT ${BATCH})`,
+      [this.settings.eventsKept],
+    );
   }
 
   private async pruneAndLog(): Promise<void> {
     try {
       const pruned = await this.prune();
+      if (pruned.events > 0 || pruned.samples > 0)
+        this.logger.log(
+          `pruned ${pruned.events} event(s) older than ${this.settings.eventRetentionDays} days or beyond the newest ` +
+            `${this.settings.eventsKept}, and ${pruned.samples} chart sample(s) older than ${this.settings.sampleRetentionHours} hours`,
+        );
       if (pruned.auditEvents > 0 || pruned.revisions > 0 || pruned.adminStates > 0) {
         this.logger.log(
           `pruned ${pruned.auditEvents} audit entr(ies) older than ${this.settings.auditRetentionDays} days, ` +

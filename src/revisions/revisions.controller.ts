@@ -4,7 +4,7 @@ import { Audited } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/roles.js';
 import { Change, type ChangeContext } from '../common/change-context.js';
 import { numericParam } from '../common/validation.js';
-import { ConfigChangeResponseDto } from '../config/config.dto.js';
+import { ConfigChangeResponseDto, ValidateResponseDto } from '../config/config.dto.js';
 import { RevisionTagInterceptor } from '../config/revision-tag.interceptor.js';
 import {
   DiffQueryDto,
@@ -41,6 +41,17 @@ export class RevisionsController {
   @ApiOkResponse({ type: RevisionDiffDto })
   diff(@Param('id', revisionId) id: number, @Query() query: DiffQueryDto): Promise<RevisionDiffDto> {
     return this.revisions.diff(id, query);
+  }
+
+  @Post(':id/rollback/validate')
+  @HttpCode(200)
+  @RequireRole('viewer')
+  @ApiOperation({
+    summary: 'Dry run of a rollback: the diff from the config in effect to revision :id and its live impact',
+  })
+  @ApiOkResponse({ type: ValidateResponseDto })
+  validateRollback(@Param('id', revisionId) id: number): Promise<ValidateResponseDto> {
+    return this.revisions.validateRollback(id);
   }
 
   @Post(':id/rollback')

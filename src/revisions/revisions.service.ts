@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { ChangeContext } from '../common/change-context.js';
-import type { ConfigChangeResponseDto } from '../config/config.dto.js';
+import type { ConfigChangeResponseDto, ValidateResponseDto } from '../config/config.dto.js';
 import { ConfigService } from '../config/config.service.js';
 import { normalizeSnapshot, type SnapshotInput } from '../config/normalize.js';
 import { maskSnapshot } from '../config/secrets.js';
@@ -65,6 +65,12 @@ export class RevisionsService {
       after: `revision ${id}`,
     });
     return { from, to: id, ...diff };
+  }
+
+  /** What rolling back to revision `id` would change and do to live traffic; changes nothing. */
+  async validateRollback(id: number): Promise<ValidateResponseDto> {
+    const row = await getEntityOrThrow(this.revisions, { id }, 'revision', id);
+    return { valid: true, ...(await this.config.validateRollback(snapshotOf(row), id)) };
   }
 
   /** A new revision (kind rollback) whose snapshot equals revision `id`'s, through the same pipeline. */

@@ -36,7 +36,12 @@ export async function checkCandidate(state: RuntimeState, input: Snapshot): Prom
   await resolveNewNames(state, candidate);
   const failure = predictBindFailure(state, candidate);
   if (failure) {
-    throw new RuntimeError('BIND_FAILED', failure.message, { frontend: failure.frontend }, failure.code);
+    throw new RuntimeError(
+      'BIND_FAILED',
+      failure.message,
+      { frontend: failure.frontend, bind: failure.bind },
+      failure.code,
+    );
   }
 }
 

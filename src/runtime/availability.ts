@@ -23,7 +23,7 @@ export function candidates(
   const backup: Candidate[] = [];
   for (const server of backend.servers) {
     if (server === exclude || !isUsable(server)) continue;
-    server.candidate.sessions = server.sessions.size;
+    server.candidate.sessions = server.sessions.size + server.remoteSessions;
     (server.config.backup ? backup : active).push(server.candidate);
   }
   return active.length > 0 ? { list: active, backup: false } : { list: backup, backup: true };

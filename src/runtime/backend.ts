@@ -2,6 +2,7 @@
 import type { Backend, Server } from '../schema/snapshot.js';
 import type { BalancedServer, Balancer } from './balancers/balancer.js';
 import { createBalancer } from './balancers/registry.js';
+import type { CmppCounters } from './cmpp-stats.js';
 import type { HealthChecker } from './health/checker.js';
 import type { Session } from './session.js';
 import { Counters } from './stats.js';
@@ -26,11 +27,15 @@ export class ServerRuntime {
   /** Time of the last UP/DOWN change, for servers whose checker was replaced or is absent. */
   lastChangeAt = Date.now();
   readonly counters = new Counters();
+  /** CMPP inspection counters, from the first inspected frame it carried on (cmpp-inspect.ts). */
+  cmpp: CmppCounters | null = null;
   /** Check totals of checkers this server had before the current one (restarts keep the history). */
   chkfailBase = 0;
   chkdownBase = 0;
   downtimeBaseMs = 0;
   readonly sessions = new Set<Session>();
+  /** Sessions other worker processes reported for this server (docs/workers.md, leastconn); 0 without workers. */
+  remoteSessions = 0;
   /** Removed from the snapshot but still carrying sessions. */
   retired = false;
   readonly candidate: Candidate;

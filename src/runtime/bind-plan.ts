@@ -106,6 +106,7 @@ function failureKnownBefore(
         message:
           `frontend "${f.name}" cannot bind ${bind.address}:${bind.port}: EADDRINUSE (it overlaps ` +
           `${old.address}:${old.port}, which closes only once the new listeners are bound; make the change in two steps)`,
+        bind: { address: bind.address, port: bind.port },
       };
     }
   }
@@ -130,7 +131,7 @@ export async function planBinds(
     throw new RuntimeError(
       'BIND_FAILED',
       predicted.message,
-      { frontend: predicted.frontend },
+      { frontend: predicted.frontend, bind: predicted.bind },
       predicted.code,
     );
   }
@@ -167,7 +168,12 @@ export async function planBinds(
   if (strictFailure !== undefined && !options.tolerateBindErrors) {
     abandon();
     const first = strictFailure;
-    throw new RuntimeError('BIND_FAILED', first.message, { frontend: first.frontend }, first.code);
+    throw new RuntimeError(
+      'BIND_FAILED',
+      first.message,
+      { frontend: first.frontend, bind: first.bind },
+      first.code,
+    );
   }
   return {
     listenersFor: (name) => [...(reused.get(name) ?? []), ...(bound.get(name) ?? [])],

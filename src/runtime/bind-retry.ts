@@ -80,7 +80,12 @@ export async function attemptBind(
     frontend.error = failure;
     frontend.retry = { attempts, nextAt: 0, timer: null };
     scheduleBindRetry(state, frontend, Date.now());
-    throw new RuntimeError('BIND_FAILED', failure.message, { frontend: frontend.name }, failure.code);
+    throw new RuntimeError(
+      'BIND_FAILED',
+      failure.message,
+      { frontend: frontend.name, bind: failure.bind },
+      failure.code,
+    );
   }
   cancelBindRetry(frontend);
   frontend.error = undefined;
@@ -109,5 +114,6 @@ export function bindFailure(frontend: string, listener: Listener, error: unknown
     frontend,
     code,
     message: `frontend "${frontend}" cannot bind ${listener.address}:${listener.port}: ${code}`,
+    bind: { address: listener.address, port: listener.port },
   };
 }

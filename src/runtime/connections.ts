@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { electServer } from './availability.js';
 import type { ServerRuntime } from './backend.js';
 import { unwrapMappedIPv4 } from './cidr.js';
+import { CmppInspection, frontendCounters } from './cmpp-inspect.js';
 import { assign, unassign } from './dispatch.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Listener } from './listener.js';
@@ -66,7 +67,12 @@ function startSession(
   state.sessionMap.set(session.id, session);
   frontend.counters.open(now);
   backend.counters.open(now);
-  if (backend.config.balance === 'cmpp-account') {
+  const byAccount = backend.config.balance === 'cmpp-account';
+  if (byAccount || frontend.config.inspect === 'cmpp') {
+    const counters = frontend.config.inspect === 'cmpp' ? frontendCounters(frontend) : null;
+    session.inspection = new CmppInspection(session, counters, state.cmppAccounts, byAccount);
+  }
+  if (byAccount) {
     session.awaitAccount(Math.min(ACCOUNT_WAIT_MS, state.snapshot.defaults.timeouts.connect));
     return;
   }

@@ -37,8 +37,11 @@ export function connectFailed(
   if (session.attempts >= 2) return undefined;
   // Retry once: on another usable server when there is one, else on the same one if still usable.
   const next =
-    electServer(session.backend, { clientAddress: session.clientAddress }, server) ??
-    (isUsable(server) ? server : undefined);
+    electServer(
+      session.backend,
+      { clientAddress: session.clientAddress, account: session.account },
+      server,
+    ) ?? (isUsable(server) ? server : undefined);
   if (next === undefined) return undefined;
   server.counters.wretr++;
   if (next !== server) {

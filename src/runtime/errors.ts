@@ -15,6 +15,8 @@ export interface RuntimeErrorSubject {
   backend?: string;
   server?: string;
   field?: string;
+  /** BIND_FAILED: the frontend's bind that failed. */
+  bind?: { address: string; port: number };
 }
 
 export class RuntimeError extends Error {

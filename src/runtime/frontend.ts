@@ -2,6 +2,7 @@
 // compiled allow-list and listener.
 import type { Bind, Frontend } from '../schema/snapshot.js';
 import { AllowList } from './cidr.js';
+import type { CmppCounters } from './cmpp-stats.js';
 import type { Listener } from './listener.js';
 import { Counters } from './stats.js';
 import type { FrontendFailure } from './types.js';
@@ -16,6 +17,8 @@ export interface BindRetry {
 
 export class FrontendRuntime {
   readonly counters = new Counters();
+  /** CMPP inspection counters, from the first inspected session on (cmpp-inspect.ts). */
+  cmpp: CmppCounters | null = null;
   allow: AllowList | null = null;
   private allowSignature = '';
   /** One per bind it listens on; fewer than its binds while FAILED. */

@@ -2,7 +2,7 @@
 // listeners bound and closed, servers leaving with their sessions, and for hashed backends how many
 // of today's clients would land on a different server on their next connection.
 import type { Backend, Frontend, Snapshot } from '../schema/snapshot.js';
-import type { BalancedServer } from './balancers/balancer.js';
+import type { BalanceContext, BalancedServer } from './balancers/balancer.js';
 import { createBalancer, isHashed } from './balancers/registry.js';
 import type { ImpactReport, SessionInfo } from './types.js';
 
@@ -16,25 +16,47 @@ export function computeImpact(current: Snapshot, candidate: Snapshot, sessions: 
   };
 }
 
-/** Sessions counted once per frontend and server, and client addresses per backend: every lookup below is O(1),
+/** Sessions counted once per frontend and server, and clients per backend: every lookup below is O(1),
  *  so 5,000 removed frontends against 50,000 sessions stay one pass over each (not their product). */
 interface SessionIndex {
   perFrontend: Map<string, number>;
   perServer: Map<string, number>;
+  /** Distinct client addresses per backend. */
   clientsPerBackend: Map<string, Set<string>>;
+  /** Distinct SP accounts per backend (sessions whose CONNECT named one), with one of their addresses. */
+  accountsPerBackend: Map<string, Map<string, string>>;
+  /** Distinct addresses of the sessions that named no account. */
+  anonymousPerBackend: Map<string, Set<string>>;
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
 }
 
 function indexSessions(sessions: SessionInfo[]): SessionIndex {
-  const index: SessionIndex = { perFrontend: new Map(), perServer: new Map(), clientsPerBackend: new Map() };
+  const index: SessionIndex = {
+    perFrontend: new Map(),
+    perServer: new Map(),
+    clientsPerBackend: new Map(),
+    accountsPerBackend: new Map(),
+    anonymousPerBackend: new Map(),
+  };
   for (const s of sessions) {
     index.perFrontend.set(s.frontend, (index.perFrontend.get(s.frontend) ?? 0) + 1);
     if (s.server !== null) {
       const key = serverKey(s.backend, s.server);
       index.perServer.set(key, (index.perServer.get(key) ?? 0) + 1);
     }
-    let clients = index.clientsPerBackend.get(s.backend);
-    if (!clients) index.clientsPerBackend.set(s.backend, (clients = new Set()));
-    clients.add(s.clientAddress);
+    addTo(index.clientsPerBackend, s.backend, s.clientAddress);
+    if (s.account === undefined) {
+      addTo(index.anonymousPerBackend, s.backend, s.clientAddress);
+      continue;
+    }
+    let accounts = index.accountsPerBackend.get(s.backend);
+    if (!accounts) index.accountsPerBackend.set(s.backend, (accounts = new Map()));
+    if (!accounts.has(s.account)) accounts.set(s.account, s.clientAddress);
   }
   return index;
 }
@@ -102,8 +124,9 @@ function serversRemoved(
 }
 
 /**
- * For backends hashed in both configs: the distinct client addresses among the backend's sessions,
- * and how many the candidate would send to another server than the current config does. Both sides
+ * For backends hashed in both configs: the distinct clients among the backend's sessions, and how many
+ * the candidate would send to another server than the current config does. A client is its address, or, when
+ * either config balances by cmpp-account, its SP account if its session read one (whatever its address). Both sides
  * are elected over every active server with weight > 0, so health and admin state (runtime facts, not
  * config) don't blur what the config change itself does.
  */
@@ -114,20 +137,34 @@ function rehashed(current: Snapshot, candidate: Snapshot, index: SessionIndex): 
     const next = after.get(before.name);
     if (!next || !isHashed(before.balance) || !isHashed(next.balance)) continue;
     if (sameHashInputs(before, next)) continue; // nobody can move: not worth a line in the review
-    const clients = index.clientsPerBackend.get(before.name) ?? new Set<string>();
+    const byAccount = before.balance === 'cmpp-account' || next.balance === 'cmpp-account';
+    const clients = clientContexts(index, before.name, byAccount);
     const electBefore = elector(before);
     const electAfter = elector(next);
     let moved = 0;
-    for (const clientAddress of clients)
-      if (electBefore(clientAddress) !== electAfter(clientAddress)) moved++;
+    for (const client of clients) if (electBefore(client) !== electAfter(client)) moved++;
     result.push({
       backend: before.name,
-      clients: clients.size,
+      clients: clients.length,
       moved,
-      share: clients.size ? moved / clients.size : 0,
+      share: clients.length ? moved / clients.length : 0,
     });
   }
   return result;
+}
+
+/** One balance context per distinct client of a backend: by address, or each account once and then the
+ *  addresses of the sessions that named none. */
+function clientContexts(index: SessionIndex, backend: string, byAccount: boolean): BalanceContext[] {
+  const contexts: BalanceContext[] = [];
+  if (!byAccount) {
+    for (const clientAddress of index.clientsPerBackend.get(backend) ?? []) contexts.push({ clientAddress });
+    return contexts;
+  }
+  for (const [account, clientAddress] of index.accountsPerBackend.get(backend) ?? [])
+    contexts.push({ clientAddress, account });
+  for (const clientAddress of index.anonymousPerBackend.get(backend) ?? []) contexts.push({ clientAddress });
+  return contexts;
 }
 
 /** What a hashed choice depends on: the algorithm and the active servers' names, weights and order. */
@@ -141,8 +178,8 @@ function sameHashInputs(a: Backend, b: Backend): boolean {
   return inputs(a) === inputs(b);
 }
 
-/** Name of the server a fresh connection from `clientAddress` would get (undefined: none usable). */
-function elector(backend: Backend): (clientAddress: string) => string | undefined {
+/** Name of the server a fresh connection of that client would get (undefined: none usable). */
+function elector(backend: Backend): (client: BalanceContext) => string | undefined {
   // Same construction as the runtime: index is the position in the backend's whole server list.
   const active = backend.servers
     .map((s, index) => ({ name: s.name, weight: s.weight, index, backup: s.backup }))
@@ -150,5 +187,5 @@ function elector(backend: Backend): (clientAddress: string) => string | undefine
     .map(({ name, weight, index }) => ({ name, weight, index }));
   const balancer = createBalancer(backend.balance, { hashType: backend.hashType, servers: active });
   const candidates: BalancedServer[] = active.filter((s) => s.weight > 0).map((s) => ({ ...s, sessions: 0 }));
-  return (clientAddress) => balancer.elect(candidates, { clientAddress })?.name;
+  return (client) => balancer.elect(candidates, client)?.name;
 }

@@ -32,6 +32,8 @@ type ListenerServer = net.Server & { [LISTENER]?: Listener };
 export interface ListenerHost {
   /** Read buffer and callback for accepted sockets, or undefined for plain 'data' sockets. */
   readonly clientOnRead?: OnReadOpts;
+  /** Listen through node:cluster's shared handle (worker processes, docs/workers.md) instead of binding here. */
+  readonly sharedListen?: boolean;
   /** The paths this host's listeners use (self-tested once per process; cheap: called per listen). */
   pathsInUse(): Promise<ListenerPaths>;
   accept(listener: Listener, socket: Socket): void;
@@ -57,6 +59,8 @@ export class Listener {
   closed = false;
   /** Why this listener holds instead of stopping to poll, when the host's path is readstop. */
   private pauseFallback: string | undefined;
+  /** Until then (epoch ms) an accept error (EMFILE) keeps it paused whatever the limits say. */
+  errorPausedUntil = 0;
   /** Connections accepted in the same accept burst after the pause (libuv accepts in a loop). */
   readonly held: Socket[] = [];
 
@@ -92,7 +96,8 @@ export class Listener {
   async listen(): Promise<void> {
     const paths = await this.host.pathsInUse();
     const onread = paths.accept === 'onread' ? this.host.clientOnRead : undefined;
-    const raw = paths.pause === 'readstop' ? this.bindRaw() : null;
+    const shared = this.host.sharedListen === true;
+    const raw = paths.pause === 'readstop' && !shared ? this.bindRaw() : null;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         this.server.off('listening', onListening);
@@ -110,9 +115,13 @@ export class Listener {
       this.server.once('error', onError);
       this.server.once('listening', onListening);
       if (raw !== null) this.server.listen({ handle: raw.handle, backlog: 4096 });
-      else this.server.listen({ host: this.address, port: this.port, backlog: 4096, exclusive: true });
+      // Shared: the cluster primary binds once and every worker listens on that one socket.
+      else this.server.listen({ host: this.address, port: this.port, backlog: 4096, exclusive: !shared });
     });
     this.handle = raw?.pausable ? raw.handle : null;
+    // A handle received over IPC is readable in libuv's eyes like one from TCP.open(fd): readStop()
+    // stops this worker polling the shared socket (the others keep accepting). pause() checks codes.
+    if (shared && paths.pause === 'readstop') this.handle = sharedHandle(this.server);
   }
 
   /** A bound raw handle; pausable when open() said yes. Throws BindError when the bind fails. */
@@ -158,6 +167,7 @@ export class Listener {
 
   resume(): void {
     if (!this.paused || this.closed) return;
+    if (this.errorPausedUntil > Date.now()) return;
     this.paused = false;
     if (this.handle !== null) {
       const started = this.handle.readStart();
@@ -180,6 +190,13 @@ export class Listener {
     this.server.close();
     for (const socket of this.held.splice(0)) socket.destroy();
   }
+}
+
+function sharedHandle(server: net.Server): RawTcpHandle | null {
+  const handle = (server as unknown as { _handle?: Partial<RawTcpHandle> | null })._handle;
+  return handle && typeof handle.readStart === 'function' && typeof handle.readStop === 'function'
+    ? (handle as RawTcpHandle)
+    : null;
 }
 
 function onConnection(this: ListenerServer, socket: Socket): void {

@@ -19,12 +19,13 @@ import { resolveListenerPaths } from './node-internals.js';
 import { rawBindings, type RawBindings } from './raw-upstream.js';
 import { refreshNames, systemLookup, type Lookup } from './resolver.js';
 import * as admin from './server-admin.js';
-import { stopChecker } from './server-health.js';
+import { reconcileChecker, stopChecker } from './server-health.js';
 import { CLIENT_ONREAD, type ConnectFailure, type Session, type SessionHost } from './session.js';
-import { type BindRetrySettings, type Log, RuntimeState } from './state.js';
+import { type BindRetrySettings, type ExternalHealth, type Log, RuntimeState } from './state.js';
 import { buildStats, frontendStats, takeSample } from './stats-view.js';
 import { HistoryRing } from './stats.js';
 import type {
+  AcceptErrorStats,
   AdminState,
   ApplyOptions,
   ApplyResult,
@@ -56,6 +57,18 @@ export interface ProxyRuntimeOptions {
   log?: Log;
   /** false: never use private Node internals, only the public fallbacks (TETHER_NODE_INTERNALS=off). Default true. */
   nodeInternals?: boolean;
+  /** true in a worker process: listeners share the cluster primary's socket instead of binding their own. */
+  sharedListeners?: boolean;
+  /** 'external': no checkers here; health is pushed with pushHealth (docs/workers.md). Default 'local'. */
+  checks?: 'local' | 'external';
+  /** How long a listener stops accepting after EMFILE/ENFILE (default 1000 ms). */
+  acceptErrorPauseMs?: number;
+}
+
+/** Server health pushed into a runtime whose checks are external. */
+export interface HealthPush extends ExternalHealth {
+  backend: string;
+  server: string;
 }
 
 export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost {
@@ -71,7 +84,13 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   private readonly resolveTimer: NodeJS.Timeout;
   private readonly startedAt = Date.now();
   readonly clientOnRead = CLIENT_ONREAD;
+  readonly sharedListen: boolean;
   private readonly paths: Promise<ListenerPaths>;
+  private readonly acceptErrors: AcceptErrorStats = { errors: 0, pauses: 0, lastCode: '', lastAt: 0 };
+  private readonly acceptErrorPauseMs: number;
+  /** When accept errors were last logged, and how many came since: one line per interval, not per error. */
+  private acceptErrorLoggedAt = 0;
+  private acceptErrorsUnlogged = 0;
 
   constructor(options: ProxyRuntimeOptions = {}) {
     const resolver = {
@@ -88,6 +107,9 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
       },
       resolver,
     );
+    this.sharedListen = options.sharedListeners === true;
+    this.state.externalChecks = options.checks === 'external';
+    this.acceptErrorPauseMs = Math.max(10, options.acceptErrorPauseMs ?? 1000);
     if (options.maxHeldPerListener !== undefined) {
       this.state.maxHeldPerListener = Math.max(1, options.maxHeldPerListener);
     }
@@ -155,7 +177,90 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   listenerError(listener: Listener, error: NodeJS.ErrnoException): void {
     // EMFILE and friends on accept: libuv already closed the pending connection; count and go on.
     listener.frontend.counters.drops++;
+    if (error.code === 'EMFILE' || error.code === 'ENFILE') {
+      this.outOfDescriptors(`accept (frontend ${listener.frontend.name})`, error.code);
+      return;
+    }
     this.state.log('error', `frontend ${listener.frontend.name}: ${error.code ?? error.message}`);
+  }
+
+  /**
+   * Out of descriptors (EMFILE/ENFILE on accept, or on the server side of a new session: libuv's own accept
+   * path usually swallows it, closing the pending clients): keep serving what is open, stop accepting on
+   * every listener for a moment so new clients wait in the kernel's backlog, count, log once per interval.
+   */
+  private outOfDescriptors(where: string, code: string): void {
+    const now = Date.now();
+    const counts = this.acceptErrors;
+    counts.errors++;
+    counts.lastCode = code;
+    counts.lastAt = now;
+    let paused = false;
+    for (const listener of this.state.listeners) {
+      if (listener.errorPausedUntil > now || listener.closed) continue;
+      listener.errorPausedUntil = now + this.acceptErrorPauseMs;
+      listener.pause();
+      paused = true;
+    }
+    if (paused) {
+      counts.pauses++;
+      // One timer per pause (not per error): then the limits decide again whether each listener accepts.
+      setTimeout(() => {
+        for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
+        if (!this.state.closed) connections.updateAcceptPauses(this.state);
+      }, this.acceptErrorPauseMs).unref();
+    }
+    this.acceptErrorsUnlogged++;
+    if (now - this.acceptErrorLoggedAt >= this.acceptErrorPauseMs) {
+      this.state.log(
+        'error',
+        `out of file descriptors: ${code} on ${where} (${this.acceptErrorsUnlogged} since the last line, ${counts.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms, open sessions go on`,
+      );
+      this.acceptErrorLoggedAt = now;
+      this.acceptErrorsUnlogged = 0;
+    }
+  }
+
+  /** Health decided by checkers elsewhere (checks: 'external'): servers follow it, with the usual consequences. */
+  pushHealth(entries: HealthPush[]): void {
+    for (const entry of entries) {
+      const key = `${entry.backend}/${entry.server}`;
+      this.state.externalHealth.set(key, {
+        health: entry.health,
+        checkStatus: entry.checkStatus,
+        description: entry.description,
+      });
+      const backend = this.state.backends.get(entry.backend);
+      const server = backend?.byName.get(entry.server);
+      if (backend && server) reconcileChecker(this.state, backend, server, this.state.snapshot);
+    }
+    // Health of servers that left the snapshot is forgotten, so the map stays as big as the config.
+    if (this.state.externalHealth.size > 2 * entries.length + 64) this.pruneExternalHealth();
+  }
+
+  private pruneExternalHealth(): void {
+    for (const key of this.state.externalHealth.keys()) {
+      const [backend, ...rest] = key.split('/');
+      if (!this.state.backends.get(backend)?.byName.has(rest.join('/')))
+        this.state.externalHealth.delete(key);
+    }
+  }
+
+  /** Cheap counts for a worker's periodic report: live sessions, per-server sessions (only non-zero), accept errors. */
+  loadReport(): { sessions: number; servers: Record<string, number>; acceptErrors: number } {
+    const servers: Record<string, number> = {};
+    for (const backend of this.state.backends.values()) {
+      for (const server of backend.servers)
+        if (server.sessions.size > 0) servers[server.key] = server.sessions.size;
+    }
+    return { sessions: this.state.sessionMap.size, servers, acceptErrors: this.acceptErrors.errors };
+  }
+
+  /** Sessions other workers hold per server ("backend/server" -> count), for leastconn (docs/workers.md). */
+  setRemoteSessions(counts: Record<string, number>): void {
+    for (const backend of this.state.backends.values()) {
+      for (const server of backend.servers) server.remoteSessions = counts[server.key] ?? 0;
+    }
   }
 
   pathsInUse(): Promise<ListenerPaths> {
@@ -187,6 +292,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     code: ConnectFailure,
     durationMs: number,
   ): ServerRuntime | undefined {
+    if (code === 'EMFILE' || code === 'ENFILE') this.outOfDescriptors(`connect to ${server.key}`, code);
     return dispatch.connectFailed(this.state, session, server, code, durationMs);
   }
 
@@ -199,7 +305,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   }
 
   async stats(): Promise<RuntimeStats> {
-    return buildStats(this.state, Date.now(), this.startedAt);
+    return { ...buildStats(this.state, Date.now(), this.startedAt), acceptErrors: { ...this.acceptErrors } };
   }
 
   async history(): Promise<StatsSample[]> {

@@ -1,19 +1,20 @@
 // Wires one health checker per checked server (gobetween) and turns its UP/DOWN changes into server
 // health, backend status, events and, when the backend asks for it, closed sessions.
-import type { Snapshot } from '../schema/snapshot.js';
+import type { BackendCheck, Snapshot } from '../schema/snapshot.js';
 import { isInService } from './availability.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import { closeServerSessions } from './connections.js';
 import { HealthChecker } from './health/checker.js';
 import type { Probe, ProbeResult } from './health/probe.js';
+import { cmppProbe } from './health/cmpp-probe.js';
 import { tcpProbe } from './health/tcp-probe.js';
 import type { RuntimeState } from './state.js';
 
-const probes: Record<string, Probe> = {
-  tcp: tcpProbe,
-  // Until a CMPP login probe exists, a cmpp check still proves the port answers.
-  cmpp: tcpProbe,
-};
+/** The probe for a check: a CMPP login needs the check's credentials (schema/check.ts requires them). */
+function probeFor(check: BackendCheck): Probe {
+  if (check.type === 'cmpp' && check.cmpp) return cmppProbe(check.cmpp);
+  return tcpProbe;
+}
 
 export function reconcileChecker(
   state: RuntimeState,
@@ -38,6 +39,12 @@ export function reconcileChecker(
     if (server.health === 'DOWN') setHealth(state, backend, server, 'UP', undefined);
     return;
   }
+  if (state.externalChecks) {
+    // Checked once, elsewhere (docs/workers.md): follow the last pushed health, UP until one arrives.
+    stopChecker(server);
+    followExternalHealth(state, backend, server);
+    return;
+  }
   const settings = {
     inter: check.inter,
     fall: check.fall,
@@ -53,7 +60,7 @@ export function reconcileChecker(
   stopChecker(server);
   const checker = new HealthChecker({
     target: { address: server.ip, port: server.config.port },
-    probe: probes[check.type] ?? tcpProbe,
+    probe: probeFor(check),
     ...settings,
     onChange: (health, result) => {
       if (server.checker !== checker) return;
@@ -79,6 +86,22 @@ export function markResolution(
   server.ip = resolution.ip;
   server.dnsError = resolution.dnsError;
   reconcileChecker(state, backend, server, state.snapshot);
+}
+
+/** Sets a server's health to what was pushed for it (UP when nothing was), with the usual consequences. */
+export function followExternalHealth(
+  state: RuntimeState,
+  backend: BackendRuntime,
+  server: ServerRuntime,
+): void {
+  const pushed = state.externalHealth.get(server.key);
+  const result: ProbeResult | undefined = pushed && {
+    ok: pushed.health === 'UP',
+    status: pushed.checkStatus || 'L4OK',
+    durationMs: 0,
+    description: pushed.description,
+  };
+  setHealth(state, backend, server, pushed?.health ?? 'UP', result);
 }
 
 /** Stops a server's checker, folding its totals into the server so a restart keeps the history. */

@@ -13,6 +13,7 @@
 import net, { type OnReadOpts, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { type CmppInspection, inspectionInfo } from './cmpp-inspect.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
 import { writeToHandle } from './node-internals.js';
@@ -81,8 +82,12 @@ export class Session {
   upstreamEnded = false;
   clientClosed = false;
   upstreamClosed = true;
-  /** Waiting for the first client bytes to read a CMPP account before choosing a server. */
+  /** Waiting for the first client frame to read a CMPP account before choosing a server. */
   awaitingAccount = false;
+  /** CMPP frames are being read (inspect: cmpp, or the account for cmpp-account): cmpp-inspect.ts. */
+  inspection: CmppInspection | null = null;
+  /** The SP account (Source_Addr) of the client's CONNECT, once read. */
+  account: string | undefined = undefined;
   closeReason = '';
   /** Writes through the libuv handle (host.directWrites when the session started). */
   readonly direct: boolean;
@@ -110,7 +115,7 @@ export class Session {
     client.on('close', onClientClose);
   }
 
-  /** cmpp-account: decide when the first bytes arrive (or when the wait runs out). */
+  /** cmpp-account: decide when the first frame has passed (or when the wait runs out). */
   awaitAccount(waitMs: number): void {
     this.awaitingAccount = true;
     this.timer = setTimeout(onAccountWaitOver, waitMs, this);
@@ -188,7 +193,19 @@ export class Session {
       bytesOut: this.bytesOut,
       state: this.state,
       readPath: this.client[USER_READ] === true ? 'onread' : 'stream',
+      ...(this.account !== undefined ? { account: this.account } : {}),
+      ...inspectionInfo(this.inspection),
     };
+  }
+
+  /** cmpp-account: the client's first frame named the account (or there is none); elect and connect. */
+  electAfterAccount(account: string | undefined): void {
+    if (!this.awaitingAccount) return;
+    this.awaitingAccount = false;
+    this.clearTimer();
+    const server = this.host.electFirst(this, account);
+    if (server === undefined) this.destroy('no server', 'S');
+    else this.connect(server);
   }
 
   /** Attempt failed: forget that socket and try the next server, or give up. */
@@ -223,6 +240,7 @@ export class Session {
 function onClientData(this: RelaySocket, chunk: Buffer): void {
   const s = this[SESSION]!;
   s.bytesIn += chunk.length;
+  if (s.inspection !== null) s.inspection.feedUp(chunk, 0, chunk.length);
   if (s.state === 'established') {
     if (!relayWrite(s, s.upstream!, chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
     return;
@@ -231,7 +249,6 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
   s.pending.push(chunk);
   s.pendingBytes += chunk.length;
   if (s.pendingBytes >= PENDING_LIMIT) this.pause();
-  if (s.awaitingAccount) startAfterAccount(s, chunk);
 }
 
 /** Returning false stops reading, as pause() would; the other side's 'drain' resumes it. */
@@ -243,6 +260,7 @@ function upstreamRead(s: Session, n: number): boolean {
   s.bytesOut += n;
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
+  if (s.inspection !== null) s.inspection.feedDown(chunk, 0, n);
   if (relayWrite(s, s.client, chunk)) return true;
   hookDrain(s.client, onClientDrain);
   return false;
@@ -441,35 +459,7 @@ function rawConnectNeverStarted(s: Session, upstream: RawUpstream, err: number):
   RAW_HOST.connectFailed(upstream, getSystemErrorName(err));
 }
 
-/** cmpp-account: the first client bytes (a CMPP_CONNECT, normally) name the account. */
-function startAfterAccount(s: Session, first: Buffer): void {
-  s.awaitingAccount = false;
-  s.clearTimer();
-  const account = readCmppAccount(first);
-  const server = s.host.electFirst(s, account);
-  if (server === undefined) {
-    s.destroy('no server', 'S');
-    return;
-  }
-  s.connect(server);
-}
-
 function onAccountWaitOver(s: Session): void {
   s.timer = null;
-  if (!s.awaitingAccount) return;
-  s.awaitingAccount = false;
-  const server = s.host.electFirst(s, undefined);
-  if (server === undefined) s.destroy('no server', 'S');
-  else s.connect(server);
-}
-
-/** Source_Addr of a CMPP_CONNECT (Total_Length 39, Command_Id 1), or undefined. */
-export function readCmppAccount(chunk: Buffer): string | undefined {
-  if (chunk.length < 18 || chunk.readUInt32BE(4) !== 0x00000001) return undefined;
-  const length = chunk.readUInt32BE(0);
-  if (length < 18 || length > 4096) return undefined;
-  const raw = chunk.subarray(12, 18);
-  const end = raw.indexOf(0);
-  const account = raw.subarray(0, end === -1 ? 6 : end).toString('latin1');
-  return account.length > 0 ? account : undefined;
+  s.electAfterAccount(undefined);
 }

@@ -2,11 +2,19 @@
 // that don't touch it. One instance per runtime; the modules around it are plain functions over it.
 import { DEFAULT_DEFAULTS, type Snapshot } from '../schema/snapshot.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { CmppAccounts } from './cmpp-stats.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Listener, ListenerHost } from './listener.js';
 import type { NameEntry, ResolverSettings } from './resolver.js';
 import type { Session, SessionHost } from './session.js';
-import type { RuntimeEvent, SessionEndRecord } from './types.js';
+import type { CheckStatus, Health, RuntimeEvent, SessionEndRecord } from './types.js';
+
+/** A server's health as decided by checkers outside this runtime (worker processes: the main process). */
+export interface ExternalHealth {
+  health: Health;
+  checkStatus: CheckStatus | '';
+  description: string;
+}
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, data?: object) => void;
 
@@ -26,6 +34,8 @@ export class RuntimeState {
   /** Servers removed from the snapshot that still carry sessions (an explicit shutdown can reach them). */
   readonly retiredServers = new Map<string, ServerRuntime>();
   readonly sessionMap = new Map<string, Session>();
+  /** CMPP inspection counters per SP account (bounded: cmpp-stats.ts). */
+  readonly cmppAccounts = new CmppAccounts();
   readonly listeners = new Set<Listener>();
   /** Server host names and their answers (resolver.ts). */
   readonly names = new Map<string, NameEntry>();
@@ -39,6 +49,11 @@ export class RuntimeState {
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
   /** Session-end listeners (session logs); sessions build their record only when there is one. */
   readonly sessionEndListeners = new Set<(record: SessionEndRecord) => void>();
+
+  /** Health comes from outside (the main process's checkers, pushed with pushHealth), not from checkers here. */
+  externalChecks = false;
+  /** The last pushed health of each server, keyed "backend/server", so servers built later start with it. */
+  readonly externalHealth = new Map<string, ExternalHealth>();
 
   /** Connections a listener accepts and holds unread at its limit on the public pause path (the private
    *  path leaves them in the kernel's backlog, bounded by it); past this, new ones are closed at once. */

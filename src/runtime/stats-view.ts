@@ -2,13 +2,18 @@
 // plus what live sessions have moved so far.
 import { countUsable } from './availability.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
+import { liveOutstanding } from './cmpp-inspect.js';
+import { type CmppCounters, cmppView, type Outstanding } from './cmpp-stats.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Session } from './session.js';
 import type { RuntimeState } from './state.js';
 import type { BackendStats, FrontendStats, RuntimeStats, ServerStats, StatsSample } from './types.js';
 
 /** What the views read of the live state. */
-export type StatsSource = Pick<RuntimeState, 'frontends' | 'backends' | 'sessionMap' | 'snapshot'>;
+export type StatsSource = Pick<
+  RuntimeState,
+  'frontends' | 'backends' | 'sessionMap' | 'snapshot' | 'cmppAccounts'
+>;
 
 interface Live {
   bin: number;
@@ -38,15 +43,24 @@ function liveBytes(source: StatsSource): Map<object, Live> {
 
 const NONE: Live = { bin: 0, bout: 0, oldest: 0 };
 
+/** The `cmpp` member of an inspected frontend's or server's view. */
+function cmppOf(c: CmppCounters | null, outstanding: Map<CmppCounters, Outstanding>) {
+  return c === null ? {} : { cmpp: cmppView(c, outstanding.get(c) ?? { up: 0, down: 0 }) };
+}
+
 export function buildStats(source: StatsSource, now: number, startedAt: number): RuntimeStats {
   const live = liveBytes(source);
+  const outstanding = liveOutstanding(source.sessionMap.values());
   const frontends: FrontendStats[] = [];
   for (const frontend of source.frontends.values()) {
-    frontends.push(frontendView(source, frontend, live.get(frontend) ?? NONE, now));
+    frontends.push(frontendView(source, frontend, live.get(frontend) ?? NONE, now, outstanding));
   }
   const backends: BackendStats[] = [];
   for (const backend of source.backends.values()) {
-    const servers = backend.servers.map((s) => serverStats(backend, s, live.get(s) ?? NONE, now));
+    const servers = backend.servers.map((s) => ({
+      ...serverStats(backend, s, live.get(s) ?? NONE, now),
+      ...cmppOf(s.cmpp, outstanding),
+    }));
     const c = backend.counters;
     const l = live.get(backend) ?? NONE;
     const sum = (field: 'econ' | 'wretr' | 'wredis' | 'lbtot' | 'chkdown') =>
@@ -73,11 +87,19 @@ export function buildStats(source: StatsSource, now: number, startedAt: number):
       servers,
     });
   }
-  return { at: now, uptime: Math.floor((now - startedAt) / 1000), frontends, backends };
+  const cmppAccounts =
+    source.cmppAccounts.size > 0 ? { cmppAccounts: source.cmppAccounts.view(outstanding) } : {};
+  return { at: now, uptime: Math.floor((now - startedAt) / 1000), frontends, backends, ...cmppAccounts };
 }
 
 /** One frontend's view; `live` is what its live sessions have moved so far. */
-function frontendView(source: StatsSource, frontend: FrontendRuntime, l: Live, now: number): FrontendStats {
+function frontendView(
+  source: StatsSource,
+  frontend: FrontendRuntime,
+  l: Live,
+  now: number,
+  outstanding: Map<CmppCounters, Outstanding>,
+): FrontendStats {
   const c = frontend.counters;
   const config = frontend.config;
   return {
@@ -100,12 +122,14 @@ function frontendView(source: StatsSource, frontend: FrontendRuntime, l: Live, n
     noServer: c.noServer,
     rate: c.rate.rate(now),
     rate_max: c.rate.max,
+    ...cmppOf(frontend.cmpp, outstanding),
   };
 }
 
 /** One frontend's stats (a retry's answer), its live sessions' bytes included. */
 export function frontendStats(source: StatsSource, frontend: FrontendRuntime, now: number): FrontendStats {
-  return frontendView(source, frontend, liveBytes(source).get(frontend) ?? NONE, now);
+  const outstanding = liveOutstanding(source.sessionMap.values());
+  return frontendView(source, frontend, liveBytes(source).get(frontend) ?? NONE, now, outstanding);
 }
 
 function serverStatus(backend: BackendRuntime, server: ServerRuntime): string {

@@ -37,6 +37,8 @@ export interface FrontendFailure {
   frontend: string;
   code: string; // errno code such as EADDRINUSE, EACCES, EADDRNOTAVAIL
   message: string;
+  /** The address that could not be bound (one of the frontend's binds). */
+  bind?: { address: string; port: number };
 }
 
 export interface ApplyResult {
@@ -82,6 +84,54 @@ export interface FrontendStats {
   noServer: number;
   rate: number;
   rate_max: number;
+  /** CMPP inspection counters: frontends with `inspect: cmpp` (docs/cmpp-inspection.md). */
+  cmpp?: CmppStats;
+}
+
+/** Frames of one direction, per command. */
+export interface CmppCommandCounts {
+  connect: number;
+  connectResp: number;
+  submit: number;
+  submitResp: number;
+  deliver: number;
+  deliverResp: number;
+  activeTest: number;
+  activeTestResp: number;
+  terminate: number;
+  terminateResp: number;
+  other: number;
+}
+
+/**
+ * What CMPP inspection counted for one frontend, server or SP account (docs/cmpp-inspection.md). Every number
+ * sums across processes; p50/p99 are recomputed from the summed `latency.counts`.
+ */
+export interface CmppStats {
+  /** Inspected sessions started (for an account: CONNECTs naming it). */
+  sessions: number;
+  /** Sessions whose bytes were not CMPP: no longer inspected, relayed untouched. */
+  notCmpp: number;
+  /** Frames client -> server (`up`) and server -> client (`down`). */
+  up: CmppCommandCounts;
+  down: CmppCommandCounts;
+  /** SUBMIT_RESP results: 0, 8 (flow control), any other. */
+  submitResults: { ok: number; throttled: number; other: number };
+  /** CONNECT_RESP statuses by code ("0".."9", "other"); only codes seen. */
+  connectStatus: Record<string, number>;
+  /** SUBMIT -> SUBMIT_RESP latency: counts per bucket (`boundsMs` upper bounds, one more open-ended bucket). */
+  latency: { boundsMs: number[]; counts: number[]; sumMs: number; p50: number; p99: number };
+  /** Requests of live sessions awaiting an answer: the client's (`up`) and the server's (`down`). */
+  outstanding: { up: number; down: number };
+  /** Requests not tracked because a session had 48 distinct ids outstanding in one direction. */
+  untracked: number;
+}
+
+export interface CmppAccountStats extends CmppStats {
+  /** The SP account (Source_Addr); `*other*` counts every account past the first 10,000. */
+  account: string;
+  /** Version of the account's last CONNECT ('3.0', '2.0', ...). */
+  version: string;
 }
 
 export interface ServerStats {
@@ -125,6 +175,8 @@ export interface ServerStats {
   lastCheckAt: number; // epoch ms, 0 when never
   /** Age in ms of this server's oldest live session (0 when none): drain progress. */
   oldestSessionAge: number;
+  /** CMPP inspection counters of the inspected sessions it carried. */
+  cmpp?: CmppStats;
 }
 
 export interface BackendStats {
@@ -156,6 +208,38 @@ export interface RuntimeStats {
   uptime: number; // s
   frontends: FrontendStats[];
   backends: BackendStats[];
+  /** CMPP inspection per SP account, sorted by account, `*other*` last; absent when nothing was inspected. */
+  cmppAccounts?: CmppAccountStats[];
+  /** Accepts that failed for want of descriptors (EMFILE/ENFILE) and the accept pauses they caused (docs/workers.md). */
+  acceptErrors?: AcceptErrorStats;
+  /** With worker processes (TETHER_WORKERS > 0): one entry per worker slot (docs/workers.md). */
+  workers?: WorkerStats[];
+}
+
+export interface AcceptErrorStats {
+  /** Accepts that failed with EMFILE or ENFILE (the pending client was closed by libuv). */
+  errors: number;
+  /** Times a listener stopped accepting for a moment because of them. */
+  pauses: number;
+  /** The last errno code ('' when none) and when it happened (epoch ms, 0 when never). */
+  lastCode: string;
+  lastAt: number;
+}
+
+/** One worker process slot (docs/workers.md). */
+export interface WorkerStats {
+  /** Slot number, 1..N: stable across restarts of the slot's process. */
+  id: number;
+  pid: number;
+  /** Live sessions at its last report. */
+  sessions: number;
+  rssBytes: number;
+  /** Times this slot's process was replaced after it died. */
+  restarts: number;
+  /** Sessions that died with this slot's processes. */
+  lostSessions: number;
+  state: 'starting' | 'running' | 'stopped';
+  acceptErrors: number;
 }
 
 /** One second of totals, for charts. */
@@ -180,13 +264,20 @@ export interface SessionInfo {
   state: 'connecting' | 'established' | 'closing';
   /** How the client socket is read: into the runtime's buffer (`onread`) or through 'data' events. */
   readPath: 'onread' | 'stream';
+  /** CMPP: the SP account of the client's CONNECT (inspected or cmpp-account sessions). */
+  account?: string;
+  /** CMPP inspection: the version the client's CONNECT asked for. */
+  cmppVersion?: string;
+  /** CMPP inspection: the client's (`up`) and the server's (`down`) requests awaiting an answer. */
+  outstanding?: { up: number; down: number };
 }
 
 export interface ImpactReport {
   listenersOpened: Array<{ frontend: string; address: string; port: number }>;
   listenersClosed: Array<{ frontend: string; address: string; port: number; sessions: number }>;
   serversRemoved: Array<{ backend: string; server: string; sessions: number }>;
-  /** For hashed backends: share (0..1) of current distinct client keys whose next connection goes elsewhere. */
+  /** For hashed backends: share (0..1) of current distinct clients whose next connection goes elsewhere (a client
+   *  is its SP account when its session read one, else its address). */
   rehashed: Array<{ backend: string; clients: number; moved: number; share: number }>;
 }
 
@@ -212,7 +303,17 @@ export type RuntimeEvent =
       trigger: FrontendOpenTrigger;
       at: number;
     }
-  | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number };
+  | { type: 'sessions-closed'; backend: string; server: string; count: number; reason: string; at: number }
+  | {
+      /** A worker process died; its sessions are lost and the slot is being replaced (docs/workers.md). */
+      type: 'worker-exit';
+      worker: number;
+      pid: number;
+      code: number | null;
+      signal: string | null;
+      lostSessions: number;
+      at: number;
+    };
 
 /**
  * One ended session, with the fields of HAProxy's `option tcplog` line (docs/session-logs.md). Built once at close

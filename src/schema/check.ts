@@ -13,6 +13,7 @@ import {
   type EnumRule,
   type FieldRule,
 } from './fields.js';
+import { DURATION_RULE_TEXT, formatDuration } from './durations.js';
 import type { Backend, Frontend, Snapshot } from './snapshot.js';
 
 /** invalid → 400, too-large → 413, unknown-reference / not-built → 422, conflict → 409. */
@@ -51,6 +52,10 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
       return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
         ? undefined
         : `must be an integer from ${rule.min} to ${rule.max}, got ${shown(value)}`;
+    case 'duration':
+      return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
+        ? undefined
+        : `${DURATION_RULE_TEXT}, from ${formatDuration(rule.min)} to ${formatDuration(rule.max)}, got ${typeof value === 'number' ? `${value}ms` : shown(value)}`;
     case 'enum':
       return typeof value === 'string' && rule.values.includes(value)
         ? undefined
@@ -85,6 +90,12 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
         : `must be an IP address or CIDR block such as 10.0.0.0/8 (IPv4-mapped blocks need a prefix of 96 or more), got ${shown(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
+    case 'ip': {
+      const ip = typeof value === 'string' ? canonicalIp(value) : undefined;
+      return ip !== undefined && ip !== '0.0.0.0' && ip !== '::'
+        ? undefined
+        : `must be an IP address (not a host name, 0.0.0.0 or ::), got ${shown(value)}`;
+    }
   }
 }
 
@@ -174,6 +185,7 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
         issues.rule(`defaults.timeouts.${key}`, RULES.defaults.timeout, timeouts[key]);
       }
     }
+    checkLogTarget(issues, defaults.log);
   }
   if (!Array.isArray(frontends)) return issues.add('invalid', 'frontends', 'must be an array');
   if (!Array.isArray(backends)) return issues.add('invalid', 'backends', 'must be an array');
@@ -198,6 +210,16 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     backendUnique.add(i, backend.name);
     checkBackend(issues, at, backend, was.backend(backend.name));
   });
+}
+
+/** `defaults.log`: absent (or null) for none, else a whole target. */
+function checkLogTarget(issues: Issues, log: unknown): void {
+  if (log === undefined || log === null) return;
+  if (!isObject(log))
+    return issues.add('invalid', 'defaults.log', 'must be an object { address, port, facility } or null');
+  issues.rule('defaults.log.address', RULES.log.address, log.address);
+  issues.rule('defaults.log.port', RULES.log.port, log.port);
+  issues.rule('defaults.log.facility', RULES.log.facility, log.facility);
 }
 
 /** The documented limits (LIMITS); false when the document is over them and not worth checking further. */

@@ -12,6 +12,12 @@ export interface IntRule {
   min: number;
   max: number;
 }
+/** Milliseconds, written as a number or as HAProxy writes durations (schema/durations.ts). */
+export interface DurationRule {
+  kind: 'duration';
+  min: number;
+  max: number;
+}
 export interface EnumRule<T extends string = string> {
   kind: 'enum';
   values: readonly T[];
@@ -31,21 +37,25 @@ export interface TextRule {
   max: number;
 }
 export interface FormatRule {
-  kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean';
+  /** `ip`: an IP literal a datagram can be sent to (not 0.0.0.0 or ::). */
+  kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean' | 'ip';
 }
-export type FieldRule = IntRule | EnumRule | BytesRule | TextRule | FormatRule;
+export type FieldRule = IntRule | DurationRule | EnumRule | BytesRule | TextRule | FormatRule;
 
 const int = (min: number, max: number): IntRule => ({ kind: 'int', min, max });
+const duration = (min: number, max: number): DurationRule => ({ kind: 'duration', min, max });
 function oneOf<T extends string>(values: readonly T[], notBuilt: readonly T[] = []): EnumRule<T> {
   return { kind: 'enum', values, notBuilt };
 }
 
 /**
- * The CMPP issue builds the CMPP health check and frontend inspection; until then `check.type: cmpp`
- * and `inspect: cmpp` are refused (422). Flipping this switch is all it takes to accept them again.
+ * What of CMPP is built: the login health check (`check.type: cmpp`, runtime/health/cmpp-probe.ts)
+ * and frontend inspection (`inspect: cmpp`, runtime/cmpp-inspect.ts). A value whose switch is off is refused
+ * (422 NOT_IMPLEMENTED); flipping it is all it takes to accept the value.
  */
-export const CMPP_BUILT = false;
-const cmppUnlessBuilt = CMPP_BUILT ? [] : (['cmpp'] as const);
+export const CMPP_CHECK_BUILT = true;
+export const CMPP_INSPECT_BUILT = true;
+const cmppUnless = (built: boolean) => (built ? [] : (['cmpp'] as const));
 
 export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first', 'cmpp-account'] as const;
 export const HASH_TYPES = ['consistent', 'map-based'] as const;
@@ -54,6 +64,33 @@ export const SEND_PROXY = ['none', 'v1', 'v2'] as const;
 export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions'] as const;
 export const FRONTEND_INSPECT = ['none', 'cmpp'] as const;
 export const CMPP_VERSIONS = ['2.0', '3.0'] as const;
+/** Syslog facilities as HAProxy's `log` lines name them, in RFC 3164 code order (kern = 0 … local7 = 23). */
+export const SYSLOG_FACILITIES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'auth2',
+  'ftp',
+  'ntp',
+  'audit',
+  'alert',
+  'cron2',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
 
 /** Frontend, backend and server names: 1 to 64 of letters, digits, `_`, `.`, `-`; not `.` or `..` (URL path segments). */
 export const NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
@@ -70,7 +107,14 @@ const BOOLEAN: FormatRule = { kind: 'boolean' };
 export const RULES = {
   defaults: {
     maxconn: MAXCONN,
-    timeout: int(1, MAX_TIMER_MS),
+    timeout: duration(1, MAX_TIMER_MS),
+  },
+  /** `defaults.log`: the syslog target of the session logs (docs/session-logs.md). An IP, never a host name:
+   *  a name would mean a DNS lookup per datagram. */
+  log: {
+    address: { kind: 'ip' } as FormatRule,
+    port: PORT,
+    facility: oneOf(SYSLOG_FACILITIES),
   },
   frontend: {
     name: NAME,
@@ -79,7 +123,7 @@ export const RULES = {
     backend: NAME,
     maxconn: MAXCONN,
     allowEntry: { kind: 'cidr' } as FormatRule,
-    inspect: oneOf(FRONTEND_INSPECT, cmppUnlessBuilt),
+    inspect: oneOf(FRONTEND_INSPECT, cmppUnless(CMPP_INSPECT_BUILT)),
     enabled: BOOLEAN,
   },
   backend: {
@@ -90,11 +134,11 @@ export const RULES = {
     onMarkedDown: oneOf(ON_MARKED_DOWN),
   },
   check: {
-    type: oneOf(CHECK_TYPES, cmppUnlessBuilt),
-    inter: int(10, ONE_DAY_MS),
+    type: oneOf(CHECK_TYPES, cmppUnless(CMPP_CHECK_BUILT)),
+    inter: duration(10, ONE_DAY_MS),
     fall: int(1, 1000),
     rise: int(1, 1000),
-    timeout: int(1, ONE_DAY_MS),
+    timeout: duration(1, ONE_DAY_MS),
   },
   cmpp: {
     /** CMPP Source_Addr is an Octet String of 6 bytes. */

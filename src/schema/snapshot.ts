@@ -8,6 +8,7 @@ import type {
   HASH_TYPES,
   ON_MARKED_DOWN,
   SEND_PROXY,
+  SYSLOG_FACILITIES,
 } from './fields.js';
 
 export type BalanceAlgorithm = (typeof BALANCE_ALGORITHMS)[number];
@@ -31,9 +32,24 @@ export interface Timeouts {
   check: number;
 }
 
+export type SyslogFacility = (typeof SYSLOG_FACILITIES)[number];
+
+/** Where the session logs go over UDP syslog, as HAProxy's `global` `log <address>:<port> <facility>`. */
+export interface LogTarget {
+  address: string;
+  port: number;
+  facility: SyslogFacility;
+}
+
+/** HAProxy's syslog port when a `log` line names none. */
+export const DEFAULT_SYSLOG_PORT = 514;
+export const DEFAULT_SYSLOG_FACILITY: SyslogFacility = 'local0';
+
 export interface Defaults {
   maxconn: number;
   timeouts: Timeouts;
+  /** The session logs' syslog target; absent: none in the config (TETHER_SYSLOG applies, docs/session-logs.md). */
+  log?: LogTarget;
 }
 
 export interface Bind {

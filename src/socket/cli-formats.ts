@@ -17,7 +17,9 @@ export function renderShowInfo(stats: RuntimeStats, info: ProcessInfo, now: numb
   const sum = (pick: (f: RuntimeStats['frontends'][number]) => number) =>
     stats.frontends.reduce((total, f) => total + pick(f), 0);
   const bytesOut = sum((f) => f.bout);
-  const listeners = stats.frontends.filter((f) => f.status === 'OPEN').length;
+  // HAProxy's Listeners are listening sockets: every bind of an OPEN frontend (a FAILED one's binds that do
+  // listen are not told apart in the stats, so it counts none; a disabled one listens on none).
+  const listeners = stats.frontends.reduce((n, f) => (f.status === 'OPEN' ? n + f.binds.length : n), 0);
   const conns = sum((f) => f.scur);
   const values: Array<[string, string | number]> = [
     ['Name', 'Tether'],

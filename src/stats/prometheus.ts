@@ -9,6 +9,7 @@ import type {
   RuntimeStats,
   ServerStats,
 } from '../runtime/types.js';
+import { renderCmppMetrics } from './cmpp-metrics.js';
 import { backendFullconn, serverStatus, usableWeight, type ShowStatContext } from './haproxy-csv.js';
 
 type Kind = 'gauge' | 'counter';
@@ -328,7 +329,74 @@ export function renderMetrics(stats: RuntimeStats, context: ShowStatContext = {}
     ...FRONTEND_METRICS.map((m) => family('frontend', m, frontends)),
     ...BACKEND_METRICS.map((m) => family('backend', m, backends)),
     ...SERVER_METRICS.map((m) => family('server', m, servers)),
+    renderCmppMetrics(stats),
+    tetherMetrics(stats),
   ].join('');
+}
+
+/** Tether's own figures, outside HAProxy's names: accept errors (EMFILE/ENFILE) and worker processes (docs/workers.md). */
+function tetherMetrics(stats: RuntimeStats): string {
+  let out = '';
+  const one = (name: string, kind: Kind, help: string, samples: Array<[Labels, number]>) => {
+    out += `# HELP ${name} ${help}\n# TYPE ${name} ${kind}\n`;
+    for (const [labels, v] of samples) {
+      out += `${name}${Object.keys(labels).length > 0 ? labelText(labels) : ''} ${formatValue(v)}\n`;
+    }
+  };
+  const accept = stats.acceptErrors ?? { errors: 0, pauses: 0 };
+  one(
+    'tether_accept_errors_total',
+    'counter',
+    'Accepts that failed for want of file descriptors (EMFILE/ENFILE)',
+    [[{}, accept.errors]],
+  );
+  one(
+    'tether_accept_pauses_total',
+    'counter',
+    'Times a listener stopped accepting for a moment after such errors',
+    [[{}, accept.pauses]],
+  );
+  const workers = stats.workers ?? [];
+  if (workers.length === 0) return out;
+  const each = (value: (w: (typeof workers)[number]) => number): Array<[Labels, number]> =>
+    workers.map((w) => [{ worker: String(w.id) }, value(w)]);
+  one(
+    'tether_worker_up',
+    'gauge',
+    'Whether the worker process runs (1) or is starting (0)',
+    each((w) => (w.state === 'running' ? 1 : 0)),
+  );
+  one(
+    'tether_worker_pid',
+    'gauge',
+    'Process id of the worker',
+    each((w) => w.pid),
+  );
+  one(
+    'tether_worker_sessions',
+    'gauge',
+    'Live sessions in the worker at its last report',
+    each((w) => w.sessions),
+  );
+  one(
+    'tether_worker_rss_bytes',
+    'gauge',
+    'Resident memory of the worker process',
+    each((w) => w.rssBytes),
+  );
+  one(
+    'tether_worker_restarts_total',
+    'counter',
+    'Times the worker process was replaced after it died',
+    each((w) => w.restarts),
+  );
+  one(
+    'tether_worker_lost_sessions_total',
+    'counter',
+    'Sessions that died with the worker processes',
+    each((w) => w.lostSessions),
+  );
+  return out;
 }
 
 function family<T>(scope: string, metric: Metric<T>, items: Array<T & { labels: Labels }>): string {

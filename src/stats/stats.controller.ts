@@ -53,7 +53,7 @@ export class StatsController {
   @ApiOperation({
     summary: 'Live stats as Server-Sent Events',
     description:
-      'A `stats` event (the GET /stats body plus `serverTime`) on connect and every second; runtime events as they ' +
+      'A `stats` event (the GET /stats body without `cmppAccounts`, plus `serverTime`) on connect and every second; runtime events as they ' +
       'happen, each under its own type: `health`, `admin-state`, `frontend-error`, `frontend-open`, `sessions-closed`. The stream ends ' +
       'within 2 s of its token being revoked or its login ended; a user holds at most 8 streams at once (429 beyond).',
   })

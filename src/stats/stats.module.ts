@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { ConfigModule } from '../config/config.module.js';
+import { EventsModule } from '../events/events.module.js';
 import { MetricsController } from './metrics.controller.js';
 import { StatsController } from './stats.controller.js';
 import { StatsService } from './stats.service.js';
 
 @Module({
-  imports: [ConfigModule, AuthModule],
+  imports: [ConfigModule, AuthModule, EventsModule],
   controllers: [StatsController, MetricsController],
   providers: [StatsService],
   exports: [StatsService],

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
 import { defer, finalize, Observable } from 'rxjs';
 import { ConfigService } from '../config/config.service.js';
+import { SampleStore } from '../events/sample-store.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi, RuntimeEvent, RuntimeStats, StatsSample } from '../runtime/types.js';
 import { renderShowStat, type CheckSettings, type ShowStatContext } from './haproxy-csv.js';
@@ -15,6 +16,7 @@ export class StatsService {
   constructor(
     @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
     private readonly config: ConfigService,
+    private readonly stored: SampleStore,
   ) {}
 
   stats(): Promise<RuntimeStats> {
@@ -47,10 +49,15 @@ export class StatsService {
     return { stats, context: { checks, lastSessionAt: lastSessionTimes(stats, sessions, history) } };
   }
 
-  /** Once-a-second samples, oldest first; only those taken after `since` (epoch ms) when given. */
+  /**
+   * Once-a-second samples, oldest first, preceded by the stored ones (one every 10 s, also from before a restart)
+   * older than the first of them; only those taken after `since` (epoch ms) when given.
+   */
   async history(since?: number): Promise<StatsSample[]> {
     const samples = await this.runtime.history();
-    return since === undefined ? samples : samples.filter((s) => s.t > since);
+    const live = since === undefined ? samples : samples.filter((s) => s.t > since);
+    const before = samples.length > 0 ? samples[0].t : Date.now();
+    return [...(await this.stored.between(since ?? 0, before)), ...live];
   }
 
   /** Runtime events (health, admin state, ...) as they happen; unsubscribing detaches the listener. */

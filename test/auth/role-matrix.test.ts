@@ -63,6 +63,7 @@ const POLICY: Record<string, Rule> = {
   'GET /api/v1/revisions/:id': 'viewer',
   'GET /api/v1/revisions/:id/diff': 'viewer',
   'POST /api/v1/revisions/:id/rollback': 'admin',
+  'POST /api/v1/revisions/:id/rollback/validate': 'viewer',
   'GET /api/v1/revisions/:id/haproxy.cfg': 'viewer',
   'GET /api/v1/export/haproxy.cfg': 'viewer',
 

@@ -401,8 +401,13 @@ describe.skipIf(missing)('web console in Chromium', () => {
       .locator(`tr[data-revision="${before}"]`)
       .getByRole('button', { name: `Roll back to #${before}` })
       .click();
-    await expectDialogText(`Roll back to revision ${before}`);
-    await confirmDialog(`Roll back to revision ${before}`);
+    // The same review as any change: the diff to the target and its impact on live traffic.
+    const review = page.locator('form.review');
+    await review.waitFor({ timeout: 5000 });
+    await expect
+      .poll(() => review.locator('[data-testid=impact]').textContent())
+      .toMatch(/Closes listener sms .*4 current sessions kept/);
+    await review.getByRole('button', { name: `Roll back to revision ${before}` }).click();
     await expect
       .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
       .toContain(`rolled back to revision ${before}`);
@@ -530,13 +535,13 @@ describe.skipIf(missing)('web console in Chromium', () => {
     });
   });
 
-  it('sends a user demoted by an admin back to the sign-in page, saying why, before any action', async () => {
+  it('asks a user demoted by an admin to sign in again, saying why, before any action', async () => {
     await asNewUser('op1', 'operator-password-1', 'operator', async (op) => {
       const demoted = await api.patch('/api/v1/users/op1').send({ role: 'viewer' });
       expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
-      // The live feed's next poll or stream check meets the ended login.
-      await op.locator('main.login form').waitFor({ timeout: 15_000 });
-      expect(await op.locator('main.login').textContent()).toContain('Your session ended');
+      // The live feed's next poll or stream check meets the ended login: a sign-in dialog over the page (issue 13).
+      await op.locator('dialog.relogin form').waitFor({ timeout: 15_000 });
+      expect(await op.locator('dialog.relogin').textContent()).toContain('Your session ended');
       expect((await serverStats('s1')).adminState).toBe('ready');
     });
   });

@@ -106,13 +106,12 @@ describe('request shape (400)', () => {
     await refused(() => t.request.put('/api/v1/config').send(config), 400, 'backends[0].servers[0].port');
   });
 
-  it('refuses a cmpp check, not built yet (422), and names its missing credentials too', async () => {
+  it('refuses a cmpp check without its credentials (400), naming check.cmpp', async () => {
     const res = await refused(
       () => t.request.patch('/api/v1/backends/b').send({ check: { type: 'cmpp' } }),
-      422,
-      'check.type',
+      400,
+      'check.cmpp',
     );
-    expect(res.body.code).toBe('NOT_IMPLEMENTED');
     expect(res.body.errors).toContainEqual(expect.objectContaining({ field: 'check.cmpp' }));
   });
 

@@ -12,6 +12,7 @@ import {
   NAME_PATTERN,
   ON_MARKED_DOWN,
   SEND_PROXY,
+  SYSLOG_FACILITIES,
 } from '../../src/schema/fields.js';
 import { emptySnapshot, type Backend, type Frontend, type Snapshot } from '../../src/schema/snapshot.js';
 import { haproxyCheck } from './haproxy-check.js';
@@ -88,6 +89,17 @@ const config: fc.Arbitrary<Snapshot> = fc
       defaults: fc.record({
         maxconn: count(1_000_000),
         timeouts: fc.record({ connect: timeout(), client: timeout(), server: timeout(), check: timeout() }),
+        log: fc.option(
+          fc.record({
+            address: fc.oneof(
+              fc.ipV4().filter((ip) => ip !== '0.0.0.0'),
+              fc.ipV6().filter((ip) => ip !== '::'),
+            ),
+            port: count(65535),
+            facility: fc.constantFrom(...SYSLOG_FACILITIES),
+          }),
+          { nil: undefined },
+        ),
       }),
       backends: fc.tuple(...backendNames.map(backend)),
       frontends: fc.uniqueArray(name(), { maxLength: 4 }).chain((names) =>

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BALANCE_ALGORITHMS,
   CHECK_TYPES,
-  CMPP_BUILT,
+  CMPP_CHECK_BUILT,
   HASH_TYPES,
   ON_MARKED_DOWN,
   SEND_PROXY,
@@ -48,6 +48,17 @@ function section(text: string, head: string): string[] {
   return body;
 }
 
+/** The comment lines of a section (section() leaves them out). */
+function commentsOf(text: string, head: string): string[] {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (const line of lines.slice(lines.indexOf(head) + 1)) {
+    if (!line.startsWith(' ')) break;
+    if (line.trimStart().startsWith('#')) out.push(line.trim());
+  }
+  return out;
+}
+
 /** The word after `key` on the first line of `lines` that has it. */
 function wordAfter(lines: string[], key: string): string | undefined {
   for (const line of lines) {
@@ -63,7 +74,7 @@ const ms = (n: number) => `${n}ms`;
 /** Every field of the model, and every enum value the control plane accepts, in one config. */
 function everyField(ports: number[]): Snapshot {
   const built = <T extends string>(values: readonly T[]) =>
-    values.filter((v) => CMPP_BUILT || !v.includes('cmpp') || v === 'cmpp-account');
+    values.filter((v) => CMPP_CHECK_BUILT || !v.includes('cmpp') || v === 'cmpp-account');
   const backends: Backend[] = [];
   let n = 0;
   for (const balance of BALANCE_ALGORITHMS) {
@@ -87,6 +98,7 @@ function everyField(ports: number[]): Snapshot {
               fall: 1 + i,
               rise: 2 + i,
               timeout: i % 2 ? 900 : undefined,
+              ...(checkType === 'cmpp' && { cmpp: { sourceAddr: '900001', secret: 's', version: '3.0' } }),
             },
             sendProxy: SEND_PROXY[i % SEND_PROXY.length],
             onMarkedDown: ON_MARKED_DOWN[i % ON_MARKED_DOWN.length],
@@ -236,7 +248,11 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
       // Read back from the file alone, as an import would.
       const balance = wordAfter(lines, 'balance');
       const hashType = wordAfter(lines, 'hash-type');
-      const checkType = lines.includes('option tcp-check') ? 'tcp' : 'none';
+      const checkType = commentsOf(text, `backend ${b.name}`).some((l) => l.startsWith('# check cmpp'))
+        ? 'cmpp'
+        : lines.includes('option tcp-check')
+          ? 'tcp'
+          : 'none';
       const sendProxy = ipServer.includes('send-proxy')
         ? 'v1'
         : ipServer.includes('send-proxy-v2')
@@ -262,7 +278,7 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
     // The config above really covers every value the control plane accepts.
     expect(seen.balance.size).toBe(BALANCE_ALGORITHMS.length);
     expect(seen.hashType.size).toBe(HASH_TYPES.length);
-    expect(seen.check.size).toBe(CMPP_BUILT ? CHECK_TYPES.length : CHECK_TYPES.length - 1);
+    expect(seen.check.size).toBe(CMPP_CHECK_BUILT ? CHECK_TYPES.length : CHECK_TYPES.length - 1);
     expect(seen.sendProxy.size).toBe(SEND_PROXY.length);
     expect(seen.down.size).toBe(ON_MARKED_DOWN.length);
   });

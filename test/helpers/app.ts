@@ -40,6 +40,8 @@ export async function startApp(
   const settings = settingsFromEnv({
     TETHER_LOG_LEVEL: 'warn',
     TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    // The data plane in the test process unless a test asks for worker processes.
+    TETHER_WORKERS: '0',
     ...opts.env,
     TETHER_DB: dbPath,
     TETHER_HTTP_HOST: '127.0.0.1',

@@ -59,11 +59,24 @@ export interface ApplianceProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the compiled appliance; env adds to (and overrides) the test process's environment. */
-export function startAppliance(main: string, env: Record<string, string>): ApplianceProcess {
-  const child = spawn(process.execPath, [main], {
+/** Starts the compiled appliance; env adds to (and overrides) the test process's environment. `openFiles`
+ *  starts it under that `ulimit -n` (through bash). */
+export function startAppliance(
+  main: string,
+  env: Record<string, string>,
+  options: { openFiles?: number } = {},
+): ApplianceProcess {
+  const [command, args] =
+    options.openFiles === undefined
+      ? [process.execPath, [main]]
+      : [
+          'bash',
+          ['-c', `ulimit -n ${Math.floor(options.openFiles)} && exec "$0" "$1"`, process.execPath, main],
+        ];
+  const child = spawn(command, args, {
     cwd: root,
-    env: { ...process.env, ...env },
+    // The data plane in the appliance's own process unless the test asks for worker processes.
+    env: { ...process.env, TETHER_WORKERS: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';

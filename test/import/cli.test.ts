@@ -38,7 +38,7 @@ describe('npm run import', () => {
     const path = join(dir, `haproxy-${port}.cfg`);
     writeFileSync(
       path,
-      `listen gw 127.0.0.1:${port}\n  mode tcp\n  log global\n  server a 127.0.0.1:${upstream.port} check`,
+      `listen gw 127.0.0.1:${port}\n  mode tcp\n  option dontlognull\n  server a 127.0.0.1:${upstream.port} check`,
     );
     return path;
   }
@@ -48,7 +48,9 @@ describe('npm run import', () => {
     const code = await runImport([cfg(await freePort()), '--dry-run'], env, io);
     expect(code, io.stderr.join('\n')).toBe(0);
     expect(io.stdout.join('\n')).toMatch(/dry run against revision 0: \d+ change\(s\), nothing applied/);
-    expect(io.stderr.join('\n')).toMatch(/warning: line 3: log global\n\s+logging is not imported/);
+    expect(io.stderr.join('\n')).toMatch(
+      /warning: line 3: option dontlognull\n\s+`option dontlognull` is not imported/,
+    );
     expect((await t.request.get('/api/v1/config')).body.revision).toBe(0);
   });
 

@@ -152,7 +152,8 @@ describe.skipIf(missing !== undefined)('HAProxy 2.6 show stat, side by side', ()
       const labels = new Map<string, Set<string>>();
       for (const line of text.split('\n')) {
         const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-        if (type) types.set(type[1]!, type[2]!);
+        // Tether's own families (tether_*) have no HAProxy counterpart.
+        if (type && type[1]!.startsWith('haproxy_')) types.set(type[1]!, type[2]!);
         const sample = /^(haproxy_(?:frontend|backend|server)_\w+)\{([^}]*)\}/.exec(line);
         if (sample && !sample[2]!.includes('"prom"')) {
           const keys = sample[2]!

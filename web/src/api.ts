@@ -44,10 +44,31 @@ function messageOf(body: ApiErrorBody): string {
 type UnauthorizedListener = () => void;
 const unauthorizedListeners = new Set<UnauthorizedListener>();
 
-/** Called whenever any request answers 401, so the app can show the login page. */
+/** Called whenever a request answers 401 and no sign-in dialog is offered, so the app can show the login page. */
 export function onUnauthorized(listener: UnauthorizedListener): () => void {
   unauthorizedListeners.add(listener);
   return () => unauthorizedListeners.delete(listener);
+}
+
+/** Asks the operator to sign in again; resolves once signed in, rejects when they give up. */
+type SignIn = () => Promise<void>;
+let signIn: SignIn | null = null;
+let signingIn: Promise<void> | null = null;
+
+/**
+ * While signed in, a 401 (the login expired or was ended) opens a sign-in dialog instead of leaving the page: the
+ * request waits for it and is sent again once, so a form being edited keeps its content and its action goes on.
+ */
+export function offerSignIn(dialog: SignIn): () => void {
+  signIn = dialog;
+  return () => {
+    if (signIn === dialog) signIn = null;
+  };
+}
+
+/** Whether a sign-in dialog is open (requests wait for it). */
+export function signInPending(): boolean {
+  return signingIn !== null;
 }
 
 export interface ApiResponse<T> {
@@ -67,6 +88,7 @@ export async function request<T>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  retried = false,
 ): Promise<ApiResponse<T>> {
   const init: RequestInit = {
     method,
@@ -91,9 +113,22 @@ export async function request<T>(
     }
   }
   if (!res.ok) {
-    if (res.status === 401 && !path.startsWith('/auth/login')) unauthorizedListeners.forEach((l) => l());
     const errBody = (data && typeof data === 'object' ? data : {}) as ApiErrorBody;
-    throw new ApiError(res.status, { ...errBody, statusCode: res.status });
+    const error = new ApiError(res.status, { ...errBody, statusCode: res.status });
+    if (res.status === 401 && !path.startsWith('/auth/')) {
+      if (signIn && !retried) {
+        const dialog = signIn;
+        signingIn ??= dialog().finally(() => (signingIn = null));
+        try {
+          await signingIn;
+        } catch {
+          throw error;
+        }
+        return request<T>(method, path, body, headers, true);
+      }
+      if (!signIn) unauthorizedListeners.forEach((l) => l());
+    }
+    throw error;
   }
   return { data: data as T, status: res.status, headers: res.headers };
 }

@@ -47,3 +47,29 @@ export async function applyChange(change: ChangeRequest, revision: number | unde
   );
   return { revision: r.data.revision, changed: r.data.changed };
 }
+
+/** A weight change as the review sees it: the candidate, its dry run (how many clients move) and the revision. */
+export interface WeightEstimate {
+  current: Snapshot;
+  candidate: Snapshot;
+  revision: number;
+  validation: Validation;
+}
+
+/** Dry-runs `backend/server` at `weight`, so the inline edit shows the same estimate as the full form. */
+export async function estimateWeight(
+  backend: string,
+  server: string,
+  weight: number,
+): Promise<WeightEstimate> {
+  const { snapshot, revision } = await loadConfig();
+  const candidate: Snapshot = {
+    ...snapshot,
+    backends: snapshot.backends.map((b) =>
+      b.name !== backend
+        ? b
+        : { ...b, servers: b.servers.map((s) => (s.name === server ? { ...s, weight } : s)) },
+    ),
+  };
+  return { current: snapshot, candidate, revision, validation: await validateCandidate(candidate) };
+}

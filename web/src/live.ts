@@ -1,6 +1,8 @@
 // Live stats: one EventSource for the whole console (`stats` every second plus runtime events);
 // if the stream fails, poll GET /stats every second and retry the stream later, showing which mode is on.
-import { api } from './api.js';
+// It also tells when the appliance stops answering (after STALE_MS without figures, or at once when a poll
+// cannot reach it) and when it came back from a restart (its start time moved), with the sessions that had.
+import { api, ApiError } from './api.js';
 import { Store } from './store.js';
 import type { RuntimeEvent, RuntimeStats } from './types.js';
 
@@ -12,6 +14,53 @@ export const liveMode = new Store<LiveMode>('connecting');
 export const liveEvents = new Store<RuntimeEvent[]>([]);
 /** Wall-clock time of the last stats received, to show staleness. */
 export const lastUpdate = new Store<number>(0);
+
+/** Without figures for this long the appliance counts as unreachable (issue 13: "within 3 s"). */
+export const STALE_MS = 2500;
+/** Since when (the time of the last figures) the appliance has not answered; 0 while it answers. */
+export const unreachableSince = new Store<number>(0);
+
+export interface RestartNotice {
+  /** When the appliance started again (its clock). */
+  startedAt: number;
+  /** Sessions it held in the last figures seen before: a restart drops every live session. */
+  dropped: number;
+  /** When those last figures were taken. */
+  lastSeenAt: number;
+}
+/** The last restart seen while the console was open; null when none (or dismissed). */
+export const restartNotice = new Store<RestartNotice | null>(null);
+/** The start time and session count of the last figures, to notice a restart; kept in localStorage so that a
+ *  page reloaded during the outage still tells. */
+interface LastSeen {
+  startedAt: number;
+  sessions: number;
+  at: number;
+}
+const LAST_SEEN_KEY = 'tether.lastSeen';
+/** Figures older than this say nothing useful about a restart seen now. */
+const LAST_SEEN_MAX_AGE_MS = 60 * 60_000;
+let lastSeen: LastSeen | null = loadLastSeen();
+
+function loadLastSeen(): LastSeen | null {
+  try {
+    const stored = JSON.parse(localStorage.getItem(LAST_SEEN_KEY) ?? 'null') as LastSeen | null;
+    return stored && Date.now() - stored.at < LAST_SEEN_MAX_AGE_MS ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveLastSeen(seen: LastSeen): void {
+  try {
+    localStorage.setItem(LAST_SEEN_KEY, JSON.stringify(seen));
+  } catch {
+    // Private mode or full storage: the restart is still noticed while the page stays open.
+  }
+}
+/** `at - uptime` lands within (start, start + 1 s] (uptime is whole seconds, rounded down): two estimates of one
+ *  run differ by less than this; a later start by more. */
+const SAME_RUN_MS = 1000;
 
 type StatsListener = (s: RuntimeStats) => void;
 const statsListeners = new Set<StatsListener>();
@@ -26,9 +75,19 @@ let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let running = false;
 
 function receive(stats: RuntimeStats): void {
+  const startedAt = stats.at - stats.uptime * 1000;
+  if (lastSeen && startedAt - lastSeen.startedAt > SAME_RUN_MS)
+    restartNotice.set({ startedAt, dropped: lastSeen.sessions, lastSeenAt: lastSeen.at });
+  lastSeen = { startedAt, sessions: stats.frontends.reduce((n, f) => n + f.scur, 0), at: stats.at };
+  saveLastSeen(lastSeen);
   liveStats.set(stats);
   lastUpdate.set(Date.now());
+  if (unreachableSince.get()) unreachableSince.set(0);
   statsListeners.forEach((l) => l(stats));
+}
+
+function markUnreachable(): void {
+  if (!unreachableSince.get()) unreachableSince.set(lastUpdate.get() || Date.now());
 }
 
 function receiveEvent(event: RuntimeEvent): void {
@@ -42,6 +101,7 @@ const RUNTIME_EVENT_TYPES: ReadonlyArray<RuntimeEvent['type']> = [
   'frontend-error',
   'frontend-open',
   'sessions-closed',
+  'worker-exit',
 ];
 
 function parse<T>(raw: string): T | undefined {
@@ -88,9 +148,23 @@ async function pollOnce(): Promise<void> {
   try {
     receive(await api.get<RuntimeStats>('/stats'));
     if (liveMode.get() !== 'live') liveMode.set('polling');
-  } catch {
+  } catch (err) {
     liveMode.set('offline');
+    // No answer at all, or a proxy's 502/503/504 in front of it: the appliance is not there.
+    if (!(err instanceof ApiError) || err.status >= 502) markUnreachable();
   }
+}
+
+let watchdog: ReturnType<typeof setInterval> | undefined;
+function watchStaleness(): void {
+  watchdog = setInterval(() => {
+    const last = lastUpdate.get();
+    if (last && Date.now() - last > STALE_MS) {
+      markUnreachable();
+      // The stream may hang without an error: ask directly too.
+      startPolling();
+    }
+  }, 500);
 }
 
 function startPolling(): void {
@@ -113,7 +187,29 @@ export function startLive(): void {
   running = true;
   liveMode.set('connecting');
   void pollOnce(); // paint at once, before the stream's first tick
+  void seedEvents();
   openStream();
+  watchStaleness();
+}
+
+interface StoredEvent {
+  type: string;
+  detail: RuntimeEvent;
+}
+
+/** The recent events from the stored log, so a reload still shows "gw1 UP → DOWN (L4CON)". */
+async function seedEvents(): Promise<void> {
+  try {
+    const stored = await api.get<StoredEvent[]>('/events?limit=20');
+    const known = new Set(liveEvents.get().map((e) => JSON.stringify(e)));
+    const older = stored
+      .filter((e) => e.type !== 'appliance-start')
+      .map((e) => e.detail)
+      .filter((e) => !known.has(JSON.stringify(e)));
+    liveEvents.set([...liveEvents.get(), ...older].sort((a, b) => b.at - a.at).slice(0, 20));
+  } catch {
+    // The live events still come; the stored ones are on the Events page.
+  }
 }
 
 export function stopLive(): void {
@@ -122,6 +218,8 @@ export function stopLive(): void {
   source = null;
   stopPolling();
   if (retryTimer) clearTimeout(retryTimer);
+  clearInterval(watchdog);
+  unreachableSince.set(0);
 }
 
 /** Fetch now (after an action) instead of waiting for the next tick. */

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { Probe, ProbeResult } from './probe.js';
 
 // Errors that mean "reached the network, the server said no or wasn't there": HAProxy's L4CON.
-const CONNECTION_ERRORS: Record<string, string> = {
+export const CONNECTION_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'Connection refused',
   ECONNRESET: 'Connection reset by peer',
   EHOSTUNREACH: 'No route to host',

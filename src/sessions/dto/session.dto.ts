@@ -64,6 +64,21 @@ export class SessionResponseDto implements SessionInfo {
     description: "How the client socket is read: into the runtime's buffer (onread) or via 'data' events",
   })
   readPath: 'onread' | 'stream';
+  @ApiPropertyOptional({
+    example: '901234',
+    description: 'CMPP: SP account of the CONNECT (inspected or cmpp-account)',
+  })
+  account?: string;
+  @ApiPropertyOptional({
+    example: '3.0',
+    description: "CMPP inspection: the version the client's CONNECT asked for",
+  })
+  cmppVersion?: string;
+  @ApiPropertyOptional({
+    description: "CMPP inspection: the client's (up) and the server's (down) requests awaiting an answer",
+    example: { up: 16, down: 0 },
+  })
+  outstanding?: { up: number; down: number };
   @ApiProperty({ description: 'ms since the session started' }) ageMs: number;
   @ApiProperty({ description: 'ms since the last byte either way' }) idleMs: number;
 }

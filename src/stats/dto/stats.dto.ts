@@ -7,6 +7,9 @@ import type {
   AdminState,
   BackendStats,
   CheckStatus,
+  CmppAccountStats,
+  CmppCommandCounts,
+  CmppStats,
   FrontendFailure,
   FrontendStats,
   Health,
@@ -16,6 +19,85 @@ import type {
 } from '../../runtime/types.js';
 
 const CHECK_STATUSES = ['', 'INI', 'L4OK', 'L4TOUT', 'L4CON', 'L7OK', 'L7RSP', 'L7TOUT', 'L7STS', 'SOCKERR'];
+
+export class CmppCommandCountsDto implements CmppCommandCounts {
+  @ApiProperty() connect: number;
+  @ApiProperty() connectResp: number;
+  @ApiProperty() submit: number;
+  @ApiProperty() submitResp: number;
+  @ApiProperty() deliver: number;
+  @ApiProperty() deliverResp: number;
+  @ApiProperty() activeTest: number;
+  @ApiProperty() activeTestResp: number;
+  @ApiProperty() terminate: number;
+  @ApiProperty() terminateResp: number;
+  @ApiProperty({ description: 'Every other command (QUERY, CANCEL, FWD, route commands, unknown ids)' })
+  other: number;
+}
+
+export class CmppSubmitResultsDto {
+  @ApiProperty({ description: 'Result 0' }) ok: number;
+  @ApiProperty({ description: 'Result 8: flow control' }) throttled: number;
+  @ApiProperty({ description: 'Any other result' }) other: number;
+}
+
+export class CmppLatencyDto {
+  @ApiProperty({
+    type: [Number],
+    description: 'Upper bounds of the buckets (ms); one more bucket is open-ended',
+  })
+  boundsMs: number[];
+  @ApiProperty({
+    type: [Number],
+    description: 'SUBMIT -> SUBMIT_RESP answers per bucket (sums across processes)',
+  })
+  counts: number[];
+  @ApiProperty({ description: 'Sum of the latencies counted (ms)' }) sumMs: number;
+  @ApiProperty({ description: 'Upper bound (ms) of the bucket holding the median; -1 when no samples' })
+  p50: number;
+  @ApiProperty({
+    description: 'Upper bound (ms) of the bucket holding the 99th percentile; -1 when no samples',
+  })
+  p99: number;
+}
+
+export class CmppOutstandingDto {
+  @ApiProperty({ description: "The client's requests awaiting the server" }) up: number;
+  @ApiProperty({ description: "The server's requests (DELIVER, ACTIVE_TEST) awaiting the client" })
+  down: number;
+}
+
+export class CmppStatsDto implements CmppStats {
+  @ApiProperty({ description: 'Inspected sessions started (for an account: CONNECTs naming it)' })
+  sessions: number;
+  @ApiProperty({ description: 'Sessions whose bytes were not CMPP (relayed untouched, no longer inspected)' })
+  notCmpp: number;
+  @ApiProperty({ type: CmppCommandCountsDto, description: 'Frames client -> server' })
+  up: CmppCommandCountsDto;
+  @ApiProperty({ type: CmppCommandCountsDto, description: 'Frames server -> client' })
+  down: CmppCommandCountsDto;
+  @ApiProperty({ type: CmppSubmitResultsDto }) submitResults: CmppSubmitResultsDto;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { '0': 120, '3': 2 },
+    description: 'CONNECT_RESP statuses by code ("0".."9", "other"); only codes seen',
+  })
+  connectStatus: Record<string, number>;
+  @ApiProperty({ type: CmppLatencyDto }) latency: CmppLatencyDto;
+  @ApiProperty({ type: CmppOutstandingDto }) outstanding: CmppOutstandingDto;
+  @ApiProperty({ description: 'Requests not tracked: a session had 48 distinct ids outstanding one way' })
+  untracked: number;
+}
+
+export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStats {
+  @ApiProperty({
+    example: '901234',
+    description: 'SP account; "*other*" counts every account past the first 10,000',
+  })
+  account: string;
+  @ApiProperty({ example: '3.0', description: "Version of the account's last CONNECT" }) version: string;
+}
 
 export class StatsQueryDto {
   @ApiPropertyOptional({
@@ -44,6 +126,8 @@ export class FrontendFailureDto implements FrontendFailure {
   @ApiProperty() frontend: string;
   @ApiProperty({ example: 'EADDRINUSE', description: 'errno code' }) code: string;
   @ApiProperty() message: string;
+  @ApiPropertyOptional({ type: () => BindDto, description: 'the bind that could not be bound' })
+  bind?: { address: string; port: number };
 }
 
 export class BindDto {
@@ -74,6 +158,8 @@ export class FrontendStatsDto implements FrontendStats {
   @ApiProperty({ description: 'Connections closed because no server was usable' }) noServer: number;
   @ApiProperty({ description: 'Sessions per second over the last second' }) rate: number;
   @ApiProperty({ description: 'Highest rate seen' }) rate_max: number;
+  @ApiPropertyOptional({ type: CmppStatsDto, description: 'CMPP inspection (frontends with inspect: cmpp)' })
+  cmpp?: CmppStatsDto;
 }
 
 export class ServerStatsDto implements ServerStats {
@@ -117,6 +203,11 @@ export class ServerStatsDto implements ServerStats {
   @ApiProperty({ description: 'Epoch ms of the last check, 0 when never' }) lastCheckAt: number;
   @ApiProperty({ description: "Age in ms of the server's oldest live session (drain progress)" })
   oldestSessionAge: number;
+  @ApiPropertyOptional({
+    type: CmppStatsDto,
+    description: 'CMPP inspection of the inspected sessions it carried',
+  })
+  cmpp?: CmppStatsDto;
 }
 
 export class BackendStatsDto implements BackendStats {
@@ -147,6 +238,12 @@ export class StatsResponseDto implements RuntimeStats {
   @ApiProperty({ description: 'Runtime uptime in seconds' }) uptime: number;
   @ApiProperty({ type: [FrontendStatsDto] }) frontends: FrontendStatsDto[];
   @ApiProperty({ type: [BackendStatsDto] }) backends: BackendStatsDto[];
+  @ApiPropertyOptional({
+    type: [CmppAccountStatsDto],
+    description:
+      'CMPP inspection per SP account (at most 10,000 plus "*other*"); absent when nothing was inspected',
+  })
+  cmppAccounts?: CmppAccountStatsDto[];
 }
 
 /** Data of the SSE `stats` event: GET /stats plus the server's clock. */

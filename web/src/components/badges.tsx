@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import type { ServerStats } from '../types.js';
 
 // HAProxy's stats-page colours, with DRAIN and MAINT kept apart and a text label on every badge.
@@ -45,10 +46,21 @@ export function AdminBadge({ state }: { state: ServerStats['adminState'] }) {
   );
 }
 
-/** Always on screen: what every colour means. */
+/** Always on screen: what every colour means. On a phone it folds into a "?" button (CSS decides the width). */
 export function Legend() {
+  const [open, setOpen] = useState(false);
   return (
-    <footer class="legend" aria-label="Legend">
+    <footer class={`legend${open ? ' legend-open' : ''}`} aria-label="Legend">
+      <button
+        type="button"
+        class="legend-toggle"
+        aria-expanded={open}
+        aria-label={open ? 'Hide the legend' : 'Show the legend'}
+        title="What the colours mean"
+        onClick={() => setOpen(!open)}
+      >
+        {open ? '×' : '?'}
+      </button>
       <span class="legend-group">
         <b>Health</b>
         <span class="badge h-up">UP</span>

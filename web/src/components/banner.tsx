@@ -14,8 +14,8 @@ let nextId = 1;
 
 export function showBanner(kind: BannerKind, text: string): void {
   const banner = { id: nextId++, kind, text };
-  // Newest first; keep only a handful so an incident's clicks don't push the table off screen.
-  banners.set([banner, ...banners.get()].slice(0, 3));
+  // The newest result replaces the one before: an incident's clicks never stack up and push the table off screen.
+  banners.set([banner]);
   if (kind === 'done' || kind === 'same') setTimeout(() => dismiss(banner.id), 10_000);
 }
 
@@ -24,6 +24,11 @@ export function showFailure(err: unknown, subject?: string): void {
   const denied = err instanceof ApiError && err.status === 403;
   const reason = reasonOf(err);
   showBanner(denied ? 'denied' : 'error', subject ? `${subject}: ${reason}` : reason);
+}
+
+/** Drops every banner (on leaving a page: a result belongs to the page where it happened). */
+export function clearBanners(): void {
+  if (banners.get().length > 0) banners.set([]);
 }
 
 function dismiss(id: number): void {

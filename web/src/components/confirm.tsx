@@ -3,6 +3,8 @@ import { useEffect, useRef } from 'preact/hooks';
 import { Store, useStore } from '../store.js';
 
 // Every destructive action goes through one dialog whose button names the action ("Cut 12 sessions").
+// Focus starts on Cancel and Enter never submits by itself: Enter twice from the button that opened it must not
+// cut live binds (issue 13, point 4); acting takes the action button itself (click, or Tab then Enter).
 interface Request {
   title: string;
   body: ComponentChildren;
@@ -23,14 +25,14 @@ export function confirmAction(opts: Omit<Request, 'resolve'>): Promise<boolean> 
 export function ConfirmHost() {
   const req = useStore(pending);
   const ref = useRef<HTMLDialogElement>(null);
-  const okRef = useRef<HTMLButtonElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     if (req && !dialog.open) {
       dialog.showModal();
-      okRef.current?.focus();
+      cancelRef.current?.focus();
     } else if (!req && dialog.open) dialog.close();
   }, [req]);
 
@@ -46,17 +48,17 @@ export function ConfirmHost() {
         <form
           method="dialog"
           onSubmit={(e) => {
+            // Enter in the dialog's checkbox would submit it implicitly: only the action button acts.
             e.preventDefault();
-            finish(true);
           }}
         >
           <h2 id="confirm-title">{req.title}</h2>
           <div class="confirm-body">{req.body}</div>
           <div class="row-actions">
-            <button type="button" onClick={() => finish(false)}>
+            <button type="button" ref={cancelRef} onClick={() => finish(false)}>
               Cancel
             </button>
-            <button type="submit" ref={okRef} class={req.danger ? 'danger' : 'primary'}>
+            <button type="button" class={req.danger ? 'danger' : 'primary'} onClick={() => finish(true)}>
               {req.action}
             </button>
           </div>

@@ -9,12 +9,18 @@ export function Field({
   errors = [],
   invalid = false,
   hint,
+  notes = [],
+  marked = false,
   children,
 }: {
   label: string;
   errors?: string[];
   invalid?: boolean;
   hint?: string;
+  /** Warnings that are not refusals: this value undoes another operator's change. */
+  notes?: string[];
+  /** Its value undoes another operator's change, said in a note elsewhere (under a compact row). */
+  marked?: boolean;
   children: (props: {
     id: string;
     'aria-invalid': boolean;
@@ -24,7 +30,7 @@ export function Field({
   const id = useId();
   const errId = errors.length ? `${id}-err` : undefined;
   return (
-    <div class="field">
+    <div class={marked || notes.length ? 'field marked' : 'field'}>
       <span>
         <label for={id}>{label}</label>
       </span>
@@ -35,6 +41,11 @@ export function Field({
           {errors.join('; ')}
         </p>
       )}
+      {notes.map((n) => (
+        <p key={n} class="field-note" data-testid="field-note">
+          {n}
+        </p>
+      ))}
     </div>
   );
 }
@@ -48,6 +59,8 @@ export function TextField({
   errors,
   invalid,
   hint,
+  notes,
+  marked,
   placeholder,
   numeric = false,
 }: {
@@ -58,11 +71,13 @@ export function TextField({
   errors?: string[];
   invalid?: boolean;
   hint?: string;
+  notes?: string[];
+  marked?: boolean;
   placeholder?: string;
   numeric?: boolean;
 }) {
   return (
-    <Field label={label} errors={errors} invalid={invalid} hint={hint}>
+    <Field label={label} errors={errors} invalid={invalid} hint={hint} notes={notes} marked={marked}>
       {(p) => (
         <input
           {...p}

@@ -1,12 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api, describeError } from '../api.js';
-import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { RevisionDiff } from '../components/revision-diff.js';
 import { dateTime } from '../format.js';
 import { usePoll } from '../hooks.js';
-import { refreshNow } from '../live.js';
-import { listRevisions, rollback, type Page } from '../revisions-api.js';
+import { listRevisions, type Page } from '../revisions-api.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
 import type { AuditEntry, Revision } from '../types.js';
@@ -17,9 +15,8 @@ export function Audit() {
   const [who, setWho] = useState('');
   const [action, setAction] = useState('');
   const [open, setOpen] = useState<number | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const { data, error, reload } = usePoll(
+  const { data, error } = usePoll(
     async () => {
       const q = new URLSearchParams({ limit: '200' });
       if (who.trim()) q.set('user', who.trim());
@@ -53,24 +50,11 @@ export function Audit() {
           changed.
         </p>
       ),
-      action: `Roll back to revision ${id}`,
-      danger: true,
+      action: `Review the rollback to revision ${id}`,
     });
     if (!ok) return;
-    setBusy(true);
-    try {
-      const r = await rollback(id);
-      showBanner(
-        r?.changed === false ? 'same' : 'done',
-        `rolled back to revision ${id}${r?.revision !== undefined ? ` as revision ${r.revision}` : ''}`,
-      );
-      refreshNow();
-      reload();
-    } catch (e) {
-      showFailure(e);
-    } finally {
-      setBusy(false);
-    }
+    // Rollbacks go through the history page's review: the diff from the live config and its impact.
+    location.hash = `#/history?rollback=${id}`;
   }
 
   const entries = data?.entries ?? [];
@@ -165,7 +149,7 @@ export function Audit() {
                           <button
                             type="button"
                             class="danger-outline"
-                            disabled={busy || !can(user, 'admin')}
+                            disabled={!can(user, 'admin')}
                             onClick={() => doRollback(parent, rev)}
                           >
                             Roll back to before this change (revision {parent})
@@ -175,7 +159,7 @@ export function Audit() {
                           <button
                             type="button"
                             class="danger-outline"
-                            disabled={busy || !can(user, 'admin')}
+                            disabled={!can(user, 'admin')}
                             onClick={() => doRollback(rev)}
                           >
                             Roll back to revision {rev}

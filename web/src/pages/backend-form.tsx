@@ -1,9 +1,21 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
-import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
-import { isHashed, type Backend, type BackendCheck, type Server } from '../types.js';
-import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
+import { unclaimed, type FieldErrors } from '../field-errors.js';
+import { isHashed, type Backend, type BackendCheck, type Server, type Snapshot } from '../types.js';
+import {
+  duration,
+  durationText,
+  inputChecked,
+  inputValue,
+  num,
+  optionalDuration,
+  optionalNum,
+  str,
+  useFieldErrors,
+} from './form-values.js';
+import './forms.css';
 
 interface ServerDraft {
   key: number;
@@ -32,13 +44,22 @@ const BACKEND_FIELDS = ['name', 'balance', 'hashType', 'sendProxy', 'onMarkedDow
 
 export function BackendForm({
   initial,
+  defaults,
   errors,
+  notes = {},
+  warning,
   busy,
   onReview,
   onCancel,
 }: {
   initial?: Backend;
+  /** What applies where the form leaves a field empty. */
+  defaults: Snapshot['defaults'];
   errors: FieldErrors;
+  /** Fields whose value would undo another operator's change (after a conflict). */
+  notes?: FieldErrors;
+  /** Why the form was reloaded (after a conflict). */
+  warning?: ComponentChildren;
   busy: boolean;
   onReview: (be: Backend) => void;
   onCancel: () => void;
@@ -47,10 +68,10 @@ export function BackendForm({
   const [balance, setBalance] = useState<Backend['balance']>(initial?.balance ?? 'source');
   const [hashType, setHashType] = useState<string>(initial?.hashType ?? 'consistent');
   const [checkType, setCheckType] = useState<string>(initial?.check.type ?? 'tcp');
-  const [inter, setInter] = useState(str(initial?.check.inter ?? 5000));
+  const [inter, setInter] = useState(durationText(initial?.check.inter ?? 5000));
   const [fall, setFall] = useState(str(initial?.check.fall ?? 3));
   const [rise, setRise] = useState(str(initial?.check.rise ?? 2));
-  const [timeout, setTimeout_] = useState(str(initial?.check.timeout));
+  const [timeout, setTimeout_] = useState(durationText(initial?.check.timeout));
   const [sourceAddr, setSourceAddr] = useState(initial?.check.cmpp?.sourceAddr ?? '');
   const [secret, setSecret] = useState(initial?.check.cmpp?.secret ?? '');
   const [version, setVersion] = useState<string>(initial?.check.cmpp?.version ?? '2.0');
@@ -58,18 +79,28 @@ export function BackendForm({
   const [onMarkedDown, setOnMarkedDown] = useState<string>(initial?.onMarkedDown ?? 'keep');
   const [servers, setServers] = useState<ServerDraft[]>((initial?.servers ?? []).map(toDraft));
 
-  const update = (key: number, patch: Partial<ServerDraft>) =>
+  const fe = useFieldErrors(errors);
+  /** Sets a field and drops the API's message about it. */
+  const edit =
+    <T,>(set: (v: T) => void, key: string) =>
+    (v: T) => {
+      set(v);
+      fe.edited(key);
+    };
+  const update = (key: number, patch: Partial<ServerDraft>, field: string) => {
     setServers((list) => list.map((s) => (s.key === key ? { ...s, ...patch } : s)));
+    fe.edited(field);
+  };
 
   function submit(e: Event) {
     e.preventDefault();
     const check: Record<string, unknown> = {
       type: checkType,
-      inter: num(inter),
+      inter: duration(inter),
       fall: num(fall),
       rise: num(rise),
     };
-    if (optionalNum(timeout) !== undefined) check.timeout = optionalNum(timeout);
+    if (optionalDuration(timeout) !== undefined) check.timeout = optionalDuration(timeout);
     if (checkType === 'cmpp') check.cmpp = { sourceAddr, secret, version };
     const be = {
       name: name.trim(),
@@ -112,6 +143,8 @@ export function BackendForm({
       titleId="be-form-title"
       title={initial ? `Edit backend ${initial.name}` : 'Add backend'}
       general={general}
+      errors={errors}
+      warning={warning}
       busy={busy}
       onSubmit={submit}
       onCancel={onCancel}
@@ -121,18 +154,19 @@ export function BackendForm({
           label="Name"
           name="name"
           value={name}
-          onValue={setName}
-          errors={errorsFor(errors, 'name')}
+          onValue={edit(setName, 'name')}
+          errors={fe.of('name')}
+          notes={notes.name}
           hint="letters, digits, _ . - (up to 64)"
           placeholder="eg: smsc"
         />
-        <Field label="Balance" errors={errorsFor(errors, 'balance')}>
+        <Field label="Balance" errors={fe.of('balance')} notes={notes.balance}>
           {(p) => (
             <select
               {...p}
               name="balance"
               value={balance}
-              onChange={(e) => setBalance(inputValue(e) as Backend['balance'])}
+              onChange={(e) => edit(setBalance, 'balance')(inputValue(e) as Backend['balance'])}
             >
               <option value="source">source (client IP hash)</option>
               <option value="cmpp-account">cmpp-account (SP account hash)</option>
@@ -144,7 +178,8 @@ export function BackendForm({
         </Field>
         <Field
           label="Hash type"
-          errors={errorsFor(errors, 'hashType')}
+          errors={fe.of('hashType')}
+          notes={notes.hashType}
           hint={hashed ? 'consistent: a server change moves only its share' : 'only used by hashed balancing'}
         >
           {(p) => (
@@ -153,29 +188,34 @@ export function BackendForm({
               name="hashType"
               value={hashType}
               disabled={!hashed}
-              onChange={(e) => setHashType(inputValue(e))}
+              onChange={(e) => edit(setHashType, 'hashType')(inputValue(e))}
             >
               <option value="consistent">consistent</option>
               <option value="map-based">map-based</option>
             </select>
           )}
         </Field>
-        <Field label="PROXY protocol to servers" errors={errorsFor(errors, 'sendProxy')}>
+        <Field label="PROXY protocol to servers" errors={fe.of('sendProxy')} notes={notes.sendProxy}>
           {(p) => (
-            <select {...p} name="sendProxy" value={sendProxy} onChange={(e) => setSendProxy(inputValue(e))}>
+            <select
+              {...p}
+              name="sendProxy"
+              value={sendProxy}
+              onChange={(e) => edit(setSendProxy, 'sendProxy')(inputValue(e))}
+            >
               <option value="none">none</option>
               <option value="v1">v1</option>
               <option value="v2">v2</option>
             </select>
           )}
         </Field>
-        <Field label="When a server is marked DOWN" errors={errorsFor(errors, 'onMarkedDown')}>
+        <Field label="When a server is marked DOWN" errors={fe.of('onMarkedDown')} notes={notes.onMarkedDown}>
           {(p) => (
             <select
               {...p}
               name="onMarkedDown"
               value={onMarkedDown}
-              onChange={(e) => setOnMarkedDown(inputValue(e))}
+              onChange={(e) => edit(setOnMarkedDown, 'onMarkedDown')(inputValue(e))}
             >
               <option value="keep">keep its sessions</option>
               <option value="shutdown-sessions">shut its sessions down</option>
@@ -186,13 +226,13 @@ export function BackendForm({
       <fieldset>
         <legend>Health check</legend>
         <div class="form-grid">
-          <Field label="Type" errors={errorsFor(errors, 'check.type')}>
+          <Field label="Type" errors={fe.of('check.type')} notes={notes['check.type']}>
             {(p) => (
               <select
                 {...p}
                 name="check.type"
                 value={checkType}
-                onChange={(e) => setCheckType(inputValue(e))}
+                onChange={(e) => edit(setCheckType, 'check.type')(inputValue(e))}
               >
                 <option value="tcp">tcp (connect)</option>
                 <option value="cmpp">cmpp (CMPP_CONNECT)</option>
@@ -201,37 +241,40 @@ export function BackendForm({
             )}
           </Field>
           <TextField
-            label="Interval (ms)"
+            label="Interval"
             name="check.inter"
             value={inter}
-            onValue={setInter}
-            errors={errorsFor(errors, 'check.inter')}
-            numeric
+            onValue={edit(setInter, 'check.inter')}
+            errors={fe.of('check.inter')}
+            notes={notes['check.inter']}
+            hint="like 5s, 500ms, 1m, or milliseconds"
           />
           <TextField
             label="Fall (failures to DOWN)"
             name="check.fall"
             value={fall}
-            onValue={setFall}
-            errors={errorsFor(errors, 'check.fall')}
+            onValue={edit(setFall, 'check.fall')}
+            errors={fe.of('check.fall')}
+            notes={notes['check.fall']}
             numeric
           />
           <TextField
             label="Rise (successes to UP)"
             name="check.rise"
             value={rise}
-            onValue={setRise}
-            errors={errorsFor(errors, 'check.rise')}
+            onValue={edit(setRise, 'check.rise')}
+            errors={fe.of('check.rise')}
+            notes={notes['check.rise']}
             numeric
           />
           <TextField
-            label="Timeout (ms)"
+            label="Timeout"
             name="check.timeout"
             value={timeout}
-            onValue={setTimeout_}
-            errors={errorsFor(errors, 'check.timeout')}
-            hint="empty: defaults.timeouts.check"
-            numeric
+            onValue={edit(setTimeout_, 'check.timeout')}
+            errors={fe.of('check.timeout')}
+            notes={notes['check.timeout']}
+            hint={`empty: ${durationText(defaults.timeouts.check)} from defaults.timeouts.check`}
           />
           {checkType === 'cmpp' && [
             <TextField
@@ -239,14 +282,14 @@ export function BackendForm({
               label="CMPP Source_Addr"
               name="check.cmpp.sourceAddr"
               value={sourceAddr}
-              onValue={setSourceAddr}
-              errors={errorsFor(errors, 'check.cmpp.sourceAddr')}
+              onValue={edit(setSourceAddr, 'check.cmpp.sourceAddr')}
+              errors={fe.of('check.cmpp.sourceAddr')}
               placeholder="eg: 901234"
             />,
             <Field
               key="se"
               label="CMPP secret"
-              errors={errorsFor(errors, 'check.cmpp.secret')}
+              errors={fe.of('check.cmpp.secret')}
               hint="shown masked; leave the mask to keep it"
             >
               {(p) => (
@@ -256,17 +299,17 @@ export function BackendForm({
                   autoComplete="off"
                   name="check.cmpp.secret"
                   value={secret}
-                  onInput={(e) => setSecret(inputValue(e))}
+                  onInput={(e) => edit(setSecret, 'check.cmpp.secret')(inputValue(e))}
                 />
               )}
             </Field>,
-            <Field key="ve" label="CMPP version" errors={errorsFor(errors, 'check.cmpp.version')}>
+            <Field key="ve" label="CMPP version" errors={fe.of('check.cmpp.version')}>
               {(p) => (
                 <select
                   {...p}
                   name="check.cmpp.version"
                   value={version}
-                  onChange={(e) => setVersion(inputValue(e))}
+                  onChange={(e) => edit(setVersion, 'check.cmpp.version')(inputValue(e))}
                 >
                   <option value="2.0">2.0</option>
                   <option value="3.0">3.0</option>
@@ -278,12 +321,13 @@ export function BackendForm({
       </fieldset>
       <fieldset>
         <legend>Servers</legend>
-        {errorsFor(errors, 'servers').length > 0 && (
-          <p class="field-error">{errorsFor(errors, 'servers').join('; ')}</p>
-        )}
+        {fe.of('servers').length > 0 && <p class="field-error">{fe.of('servers').join('; ')}</p>}
         {servers.length === 0 && <p class="muted">No servers yet.</p>}
         {servers.map((s, i) => {
-          const e = (f: string) => errorsFor(errors, `servers[${i}].${f}`);
+          const at = (f: string) => `servers[${i}].${f}`;
+          const e = (f: string) => fe.of(at(f));
+          // Conflict marks name servers by name: indexes shift when someone else adds one.
+          const n = (f: string) => notes[`servers[${s.name}].${f}`];
           return (
             <div
               key={s.key}
@@ -296,24 +340,27 @@ export function BackendForm({
                 label="Server name"
                 name={`servers[${i}].name`}
                 value={s.name}
-                onValue={(v) => update(s.key, { name: v })}
-                errors={e('name')}
+                onValue={(v) => update(s.key, { name: v }, at('name'))}
+                invalid={e('name').length > 0}
+                marked={n('name') !== undefined}
                 placeholder="eg: smsc1"
               />
               <TextField
                 label="Address"
                 name={`servers[${i}].address`}
                 value={s.address}
-                onValue={(v) => update(s.key, { address: v })}
-                errors={e('address')}
+                onValue={(v) => update(s.key, { address: v }, at('address'))}
+                invalid={e('address').length > 0}
+                marked={n('address') !== undefined}
                 placeholder="eg: 10.0.0.5 or 2001:db8::5"
               />
               <TextField
                 label="Port"
                 name={`servers[${i}].port`}
                 value={s.port}
-                onValue={(v) => update(s.key, { port: v })}
-                errors={e('port')}
+                onValue={(v) => update(s.key, { port: v }, at('port'))}
+                invalid={e('port').length > 0}
+                marked={n('port') !== undefined}
                 hint="1–65535"
                 placeholder="eg: 7890"
                 numeric
@@ -322,8 +369,9 @@ export function BackendForm({
                 label="Weight"
                 name={`servers[${i}].weight`}
                 value={s.weight}
-                onValue={(v) => update(s.key, { weight: v })}
-                errors={e('weight')}
+                onValue={(v) => update(s.key, { weight: v }, at('weight'))}
+                invalid={e('weight').length > 0}
+                marked={n('weight') !== undefined}
                 hint="0–256; 0 takes no new connections"
                 numeric
               />
@@ -331,18 +379,19 @@ export function BackendForm({
                 label="Max connections"
                 name={`servers[${i}].maxconn`}
                 value={s.maxconn}
-                onValue={(v) => update(s.key, { maxconn: v })}
-                errors={e('maxconn')}
+                onValue={(v) => update(s.key, { maxconn: v }, at('maxconn'))}
+                invalid={e('maxconn').length > 0}
+                marked={n('maxconn') !== undefined}
                 hint="empty: no limit"
                 numeric
               />
-              <div class="field">
+              <div class="field server-options">
                 <span>Options</span>
                 <label class="check">
                   <input
                     type="checkbox"
                     checked={s.backup}
-                    onChange={(ev) => update(s.key, { backup: inputChecked(ev) })}
+                    onChange={(ev) => update(s.key, { backup: inputChecked(ev) }, at('backup'))}
                   />{' '}
                   backup
                 </label>
@@ -350,15 +399,10 @@ export function BackendForm({
                   <input
                     type="checkbox"
                     checked={s.check}
-                    onChange={(ev) => update(s.key, { check: inputChecked(ev) })}
+                    onChange={(ev) => update(s.key, { check: inputChecked(ev) }, at('check'))}
                   />{' '}
                   health-checked
                 </label>
-                {[...e('backup'), ...e('check')].map((m) => (
-                  <p key={m} class="field-error">
-                    {m}
-                  </p>
-                ))}
               </div>
               <div class="field">
                 <span>&nbsp;</span>
@@ -370,6 +414,7 @@ export function BackendForm({
                   Remove {s.name || 'server'}
                 </button>
               </div>
+              <RowMessages errors={e} notes={n} />
             </div>
           );
         })}
@@ -396,4 +441,41 @@ export function BackendForm({
       </fieldset>
     </EditorForm>
   );
+}
+
+/** Server fields in row order, with the name a message about them starts with. */
+const SERVER_FIELDS = [
+  ['name', 'name'],
+  ['address', 'address'],
+  ['port', 'port'],
+  ['weight', 'weight'],
+  ['maxconn', 'max connections'],
+  ['backup', 'backup'],
+  ['check', 'health-checked'],
+] as const;
+
+/**
+ * The API's messages and the conflict marks of one server, under its whole row: a compact row has no
+ * room beside each input, and the input itself is marked invalid.
+ */
+function RowMessages({
+  errors,
+  notes,
+}: {
+  errors: (field: string) => string[];
+  notes: (field: string) => string[] | undefined;
+}) {
+  const lines = SERVER_FIELDS.flatMap(([field, label]) => [
+    ...errors(field).map((m) => (
+      <p key={`e${field}${m}`} class="field-error" role="alert" data-testid="field-error" data-field={field}>
+        {label}: {m}
+      </p>
+    )),
+    ...(notes(field) ?? []).map((m) => (
+      <p key={`n${field}${m}`} class="field-note" data-testid="field-note" data-field={field}>
+        {m}
+      </p>
+    )),
+  ]);
+  return lines.length > 0 ? <div class="row-messages">{lines}</div> : null;
 }

@@ -1,5 +1,6 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { describeError, seg } from '../api.js';
+import { ApiError, describeError, seg } from '../api.js';
 import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import {
@@ -14,15 +15,34 @@ import { fieldErrorsOf, scoped, type FieldErrors } from '../field-errors.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
-import { isHashed, type Backend, type Frontend, type Snapshot } from '../types.js';
+import { listRevisions, revisionChanges } from '../revisions-api.js';
+import { isHashed, type Backend, type Frontend, type Revision, type Snapshot } from '../types.js';
 import { BackendForm } from './backend-form.js';
+import { DefaultsForm } from './defaults-form.js';
+import { durationText } from './form-values.js';
 import { FrontendForm } from './frontend-form.js';
+import { describeOverwrite, rebase, type Overwrite } from './rebase.js';
 import { ImportHaproxy } from './import-haproxy.js';
 import { Review } from './review.js';
 
+/** What a form was opened on (`base`, for re-applying its edits after a conflict) and left with (`draft`). */
+interface Rebased {
+  /** The revision `base` was read from. */
+  baseRevision?: number;
+  /** Fields whose value would undo another operator's change, with the message to show beside them. */
+  notes?: FieldErrors;
+  /** Why the form was reloaded (after a conflict). */
+  warning?: ComponentChildren;
+}
 type Editing =
-  | { kind: 'frontend'; original: string | null; draft?: Frontend }
-  | { kind: 'backend'; original: string | null; draft?: Backend };
+  | ({ kind: 'frontend'; original: string | null; base?: Frontend; draft?: Frontend } & Rebased)
+  | ({ kind: 'backend'; original: string | null; base?: Backend; draft?: Backend } & Rebased)
+  | ({
+      kind: 'defaults';
+      original: null;
+      base?: Snapshot['defaults'];
+      draft?: Snapshot['defaults'];
+    } & Rebased);
 
 interface Reviewing {
   candidate: Snapshot;
@@ -43,6 +63,8 @@ export function ConfigPage() {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
   const [importing, setImporting] = useState(false);
+  /** A backend whose removal was asked for while frontends still use it. */
+  const [inUse, setInUse] = useState<{ backend: string; frontends: string[] } | null>(null);
   const mayEdit = can(user, 'admin');
 
   const reload = () =>
@@ -99,6 +121,13 @@ export function ConfigPage() {
       await reload();
       refreshNow();
     } catch (err) {
+      if (err instanceof ApiError && err.status === 412 && reviewing.back) {
+        // Someone applied a revision meanwhile: reload the form from it with this operator's edits re-applied.
+        setErrors({});
+        setEditing(await rebaseAfterConflict(reviewing.back));
+        setReviewing(null);
+        return;
+      }
       showFailure(err);
       if (reviewing.back) {
         setErrors(scoped(fieldErrorsOf(err), reviewing.prefixes));
@@ -109,6 +138,63 @@ export function ConfigPage() {
     } finally {
       setBusy(false);
     }
+  }
+
+  /** The new head, the form's draft re-applied to it, and a mark on every field that would undo the other change. */
+  async function rebaseAfterConflict(back: Editing): Promise<Editing> {
+    const fresh = await loadConfig();
+    setConfig(fresh);
+    const theirs = itemOf(fresh.snapshot, back);
+    if (back.base === undefined || back.draft === undefined || theirs === undefined) {
+      return {
+        ...back,
+        baseRevision: fresh.revision,
+        warning: `Revision ${fresh.revision} was applied while you were editing; your form is kept as you left it. Review again.`,
+      } as Editing;
+    }
+    const { merged, overwrites } =
+      back.kind === 'frontend'
+        ? rebaseFrontend(back.base as Frontend, back.draft as Frontend, theirs as Frontend)
+        : rebase<unknown>(back.base, back.draft, theirs);
+    const since = back.baseRevision ?? 0;
+    const authors = await whoChanged(prefixOf(back), overwrites, since, fresh.revision);
+    const notes: FieldErrors = {};
+    const marks: string[] = [];
+    for (const o of overwrites) {
+      const r = authors.get(o.path);
+      const by = r ? `revision ${r.id} by ${r.author}` : `a revision after ${since}`;
+      const mark = `undoes ${by}: ${describeOverwrite(o)}`;
+      // A frontend's addresses merge as one list: the mark goes beside the first one.
+      const key = back.kind === 'frontend' && o.path === 'binds' ? 'bind.port' : o.path;
+      (notes[key] ??= []).push(mark);
+      marks.push(`${o.path}: ${mark}`);
+    }
+    const newer = authors.size > 0 ? [...new Set([...authors.values()].map((r) => r.id))] : [];
+    const what = newer.length ? `Revision ${newer.join(', ')}` : `Revision ${fresh.revision}`;
+    return {
+      ...back,
+      base: theirs,
+      draft: merged,
+      baseRevision: fresh.revision,
+      notes,
+      warning: (
+        <>
+          {`${what} was applied by someone else while you were editing. The form now shows revision ${fresh.revision} ` +
+            `with your edits re-applied` +
+            (overwrites.length
+              ? `; ${overwrites.length} of your edits would undo that change (marked below): keep them only if you mean to.`
+              : '; none of them undoes that change.') +
+            ' Review again to apply.'}
+          {marks.length > 0 && (
+            <ul>
+              {marks.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          )}
+        </>
+      ),
+    } as Editing;
   }
 
   if (importing) {
@@ -144,6 +230,34 @@ export function ConfigPage() {
     );
   }
 
+  if (editing?.kind === 'defaults') {
+    return (
+      <DefaultsForm
+        key={editing.baseRevision}
+        initial={editing.draft ?? snap.defaults}
+        errors={errors}
+        notes={editing.notes}
+        warning={editing.warning}
+        busy={busy}
+        onCancel={() => {
+          setEditing(null);
+          setErrors({});
+        }}
+        onReview={(defaults) => {
+          const candidate = { ...snap, defaults };
+          void review(
+            candidate,
+            'defaults changed',
+            // The whole document as read, defaults changed (masked secrets keep the stored ones).
+            { method: 'PUT', path: '/config', body: candidate },
+            { ...editing, draft: defaults },
+            ['defaults.'],
+          );
+        }}
+      />
+    );
+  }
+
   if (editing?.kind === 'frontend') {
     const index =
       editing.original === null
@@ -151,9 +265,13 @@ export function ConfigPage() {
         : snap.frontends.findIndex((f) => f.name === editing.original);
     return (
       <FrontendForm
+        key={editing.baseRevision}
         initial={editing.draft ?? snap.frontends[index]}
         backends={snap.backends.map((b) => b.name)}
+        defaults={snap.defaults}
         errors={errors}
+        notes={editing.notes}
+        warning={editing.warning}
         busy={busy}
         onCancel={() => {
           setEditing(null);
@@ -186,8 +304,12 @@ export function ConfigPage() {
         : snap.backends.findIndex((b) => b.name === editing.original);
     return (
       <BackendForm
+        key={editing.baseRevision}
         initial={editing.draft ?? snap.backends[index]}
+        defaults={snap.defaults}
         errors={errors}
+        notes={editing.notes}
+        warning={editing.warning}
         busy={busy}
         onCancel={() => {
           setEditing(null);
@@ -221,15 +343,15 @@ export function ConfigPage() {
   async function remove(kind: 'frontend' | 'backend', name: string) {
     const users =
       kind === 'backend' ? snap.frontends.filter((f) => f.backend === name).map((f) => f.name) : [];
+    // The API would refuse: say who uses it, and offer no removal to review.
+    if (users.length > 0) {
+      setInUse({ backend: name, frontends: users });
+      return;
+    }
+    setInUse(null);
     const ok = await confirmAction({
       title: `Remove ${kind} ${name}?`,
-      body: (
-        <p>
-          You will see the change and its impact on live traffic before anything is applied.
-          {users.length > 0 &&
-            ` Frontends ${users.join(', ')} use it: the API will refuse until they point elsewhere.`}
-        </p>
-      ),
+      body: <p>You will see the change and its impact on live traffic before anything is applied.</p>,
       action: `Review removal of ${name}`,
     });
     if (!ok) return;
@@ -246,6 +368,12 @@ export function ConfigPage() {
     );
   }
 
+  function editItem(kind: 'frontend' | 'backend', item: Frontend | Backend) {
+    setInUse(null);
+    setEditing({ kind, original: item.name, base: item, baseRevision: config?.revision } as Editing);
+  }
+
+  const d = snap.defaults;
   return (
     <div class="config">
       <p class="muted small">
@@ -259,6 +387,23 @@ export function ConfigPage() {
           Import haproxy.cfg
         </button>
       </p>
+      <section class="panel" data-testid="defaults">
+        <h2>Defaults</h2>
+        <p>
+          Global max connections <b>{d.maxconn}</b> · timeout connect{' '}
+          <b>{durationText(d.timeouts.connect)}</b> · client <b>{durationText(d.timeouts.client)}</b> · server{' '}
+          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b>{' '}
+          <button
+            type="button"
+            disabled={!mayEdit}
+            onClick={() =>
+              setEditing({ kind: 'defaults', original: null, base: d, baseRevision: config?.revision })
+            }
+          >
+            Edit defaults
+          </button>
+        </p>
+      </section>
       <section class="panel">
         <h2>Frontends</h2>
         <div class="table-wrap">
@@ -286,7 +431,7 @@ export function ConfigPage() {
                   </td>
                   <td data-label="Backend">{f.backend}</td>
                   <td data-label="Max conn" class="num">
-                    {f.maxconn ?? <span class="muted">default</span>}
+                    {f.maxconn ?? <span class="muted">none of its own (global {d.maxconn})</span>}
                   </td>
                   <td data-label="Allow" class="mono small">
                     {f.allow?.length ? f.allow.join(', ') : <span class="muted">everyone</span>}
@@ -297,7 +442,7 @@ export function ConfigPage() {
                     <ItemActions
                       mayEdit={mayEdit}
                       busy={busy}
-                      onEdit={() => setEditing({ kind: 'frontend', original: f.name })}
+                      onEdit={() => editItem('frontend', f)}
                       onRemove={() => remove('frontend', f.name)}
                     />
                   </td>
@@ -318,6 +463,32 @@ export function ConfigPage() {
       </section>
       <section class="panel">
         <h2>Backends and servers</h2>
+        {inUse && (
+          <div class="form-error in-use" role="alert" data-testid="in-use">
+            Backend <b>{inUse.backend}</b> can't be removed: used by{' '}
+            {inUse.frontends.length === 1 ? 'frontend' : 'frontends'}{' '}
+            {inUse.frontends.map((name, i) => (
+              <span key={name}>
+                {i > 0 && ', '}
+                <a
+                  href={`#/config?frontend=${encodeURIComponent(name)}`}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    const f = snap.frontends.find((x) => x.name === name);
+                    if (f) editItem('frontend', f);
+                  }}
+                >
+                  {name}
+                </a>
+              </span>
+            ))}
+            . Point {inUse.frontends.length === 1 ? 'it' : 'them'} at another backend (or remove{' '}
+            {inUse.frontends.length === 1 ? 'it' : 'them'}) first.{' '}
+            <button type="button" class="link-button" onClick={() => setInUse(null)}>
+              Dismiss
+            </button>
+          </div>
+        )}
         {snap.backends.map((b) => (
           <div key={b.name} class="backend-summary" data-backend={b.name}>
             <h3>
@@ -326,14 +497,14 @@ export function ConfigPage() {
                 {b.balance}
                 {isHashed(b.balance) ? ` (${b.hashType})` : ''} · check {b.check.type}
                 {b.check.type !== 'none'
-                  ? ` every ${b.check.inter} ms, fall ${b.check.fall}, rise ${b.check.rise}`
+                  ? ` every ${durationText(b.check.inter)}, fall ${b.check.fall}, rise ${b.check.rise}, timeout ${durationText(b.check.timeout ?? d.timeouts.check)}${b.check.timeout === undefined ? ' (default)' : ''}`
                   : ''}{' '}
                 · proxy {b.sendProxy} · on down: {b.onMarkedDown}
               </span>{' '}
               <ItemActions
                 mayEdit={mayEdit}
                 busy={busy}
-                onEdit={() => setEditing({ kind: 'backend', original: b.name })}
+                onEdit={() => editItem('backend', b)}
                 onRemove={() => remove('backend', b.name)}
               />
             </h3>
@@ -410,4 +581,62 @@ function ItemActions({
       </button>
     </>
   );
+}
+
+/** The item a form edits, as it is in `snapshot` (undefined when it is gone). */
+function itemOf(snapshot: Snapshot, editing: Editing): unknown {
+  if (editing.kind === 'defaults') return snapshot.defaults;
+  const list: Array<{ name: string }> = editing.kind === 'frontend' ? snapshot.frontends : snapshot.backends;
+  return list.find((x) => x.name === editing.original);
+}
+
+/** Where the form's item sits in the API's diff paths. */
+function prefixOf(editing: Editing): string {
+  return editing.kind === 'defaults' ? 'defaults.' : `${editing.kind}s[${editing.original}].`;
+}
+
+/** `bind` is always the first of `binds` (docs/config-model.md): merge `binds`, then derive `bind`. */
+function rebaseFrontend(base: Frontend, mine: Frontend, theirs: Frontend) {
+  const withoutBind = ({ bind: _bind, ...rest }: Frontend) => rest;
+  const { merged, overwrites } = rebase(withoutBind(base), withoutBind(mine), withoutBind(theirs));
+  const binds = (merged as Frontend).binds;
+  return { merged: { ...merged, bind: binds[0], binds } as Frontend, overwrites };
+}
+
+/**
+ * For each overwritten field, the newest revision after `since` that changed it (its author names the
+ * other operator). Reads at most 10 revisions' diffs.
+ */
+async function whoChanged(
+  prefix: string,
+  overwrites: Overwrite[],
+  since: number,
+  head: number,
+): Promise<Map<string, Revision>> {
+  const found = new Map<string, Revision>();
+  if (overwrites.length === 0) return found;
+  try {
+    const newer = (await listRevisions()).filter((r) => r.id > since && r.id <= head).slice(0, 10);
+    for (const r of newer) {
+      const changes = await revisionChanges(r.id);
+      for (const o of overwrites) {
+        if (found.has(o.path)) continue;
+        const full = prefix + o.path;
+        if (
+          changes.some(
+            (c) =>
+              c.path === full ||
+              c.path.startsWith(`${full}.`) ||
+              full.startsWith(`${c.path}.`) ||
+              full.startsWith(`${c.path}[`),
+          )
+        )
+          found.set(o.path, r);
+      }
+      if (found.size === overwrites.length) break;
+    }
+  } catch {
+    // The marks still say what would be undone, without the author.
+  }
+  return found;
 }

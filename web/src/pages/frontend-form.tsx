@@ -1,9 +1,10 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
-import { errorsFor, unclaimed, type FieldErrors } from '../field-errors.js';
-import type { Frontend } from '../types.js';
-import { inputChecked, inputValue, num, optionalNum, str } from './form-values.js';
+import { unclaimed, type FieldErrors } from '../field-errors.js';
+import type { Frontend, Snapshot } from '../types.js';
+import { inputChecked, inputValue, num, optionalNum, str, useFieldErrors } from './form-values.js';
 
 let nextBindKey = 1;
 
@@ -22,14 +23,23 @@ const CLAIMED = [
 export function FrontendForm({
   initial,
   backends,
+  defaults,
   errors,
+  notes = {},
+  warning,
   busy,
   onReview,
   onCancel,
 }: {
   initial?: Frontend;
   backends: string[];
+  /** What applies where the form leaves a field empty. */
+  defaults: Snapshot['defaults'];
   errors: FieldErrors;
+  /** Fields whose value would undo another operator's change (after a conflict). */
+  notes?: FieldErrors;
+  /** Why the form was reloaded (after a conflict). */
+  warning?: ComponentChildren;
   busy: boolean;
   onReview: (fe: Frontend) => void;
   onCancel: () => void;
@@ -48,6 +58,14 @@ export function FrontendForm({
   const [allow, setAllow] = useState((initial?.allow ?? []).join('\n'));
   const [inspect, setInspect] = useState(initial?.inspect ?? 'none');
   const [enabled, setEnabled] = useState(initial?.enabled ?? true);
+  const fe = useFieldErrors(errors);
+  /** Sets a field and drops the API's message about it (and about the bind it belongs to). */
+  const edit =
+    <T,>(set: (v: T) => void, ...keys: string[]) =>
+    (v: T) => {
+      set(v);
+      keys.forEach(fe.edited);
+    };
 
   function submit(e: Event) {
     e.preventDefault();
@@ -74,16 +92,14 @@ export function FrontendForm({
   const general = unclaimed(errors, CLAIMED, [/^binds(\[\d+\](\.(address|port))?)?$/]);
   // A bind clash (409) names `bind` (or `binds[0]` when there are several): its message sits beside the
   // address, and the port is marked too.
-  const bindClash = [
-    ...errorsFor(errors, 'bind'),
-    ...errorsFor(errors, 'binds[0]'),
-    ...errorsFor(errors, 'binds'),
-  ];
+  const bindClash = [...fe.of('bind'), ...fe.of('binds[0]'), ...fe.of('binds')];
   return (
     <EditorForm
       titleId="fe-form-title"
       title={initial ? `Edit frontend ${initial.name}` : 'Add frontend'}
       general={general}
+      errors={errors}
+      warning={warning}
       busy={busy}
       onSubmit={submit}
       onCancel={onCancel}
@@ -93,8 +109,9 @@ export function FrontendForm({
           label="Name"
           name="name"
           value={name}
-          onValue={setName}
-          errors={errorsFor(errors, 'name')}
+          onValue={edit(setName, 'name')}
+          errors={fe.of('name')}
+          notes={notes.name}
           hint="letters, digits, _ . - (up to 64)"
           placeholder="eg: cmpp-in"
         />
@@ -102,8 +119,9 @@ export function FrontendForm({
           label="Bind address"
           name="bind.address"
           value={address}
-          onValue={setAddress}
-          errors={[...errorsFor(errors, 'bind.address'), ...bindClash]}
+          onValue={edit(setAddress, 'bind.address', 'bind', 'binds[0]', 'binds')}
+          errors={[...fe.of('bind.address'), ...bindClash]}
+          notes={notes['bind.address']}
           hint="0.0.0.0, :: or one IP of this host"
           placeholder="eg: 0.0.0.0 or 10.0.0.1 or ::"
         />
@@ -111,8 +129,9 @@ export function FrontendForm({
           label="Port"
           name="bind.port"
           value={port}
-          onValue={setPort}
-          errors={errorsFor(errors, 'bind.port')}
+          onValue={edit(setPort, 'bind.port', 'bind', 'binds[0]', 'binds')}
+          errors={fe.of('bind.port')}
+          notes={notes['bind.port']}
           invalid={bindClash.length > 0}
           hint="1–65535"
           placeholder="eg: 7890"
@@ -120,7 +139,7 @@ export function FrontendForm({
         />
         {more.map((b, i) => {
           const at = `binds[${i + 1}]`;
-          const clash = errorsFor(errors, at);
+          const clash = fe.of(at);
           const update = (change: Partial<typeof b>) =>
             setMore((list) => list.map((x) => (x.key === b.key ? { ...x, ...change } : x)));
           return (
@@ -129,16 +148,16 @@ export function FrontendForm({
                 label={`Bind address ${i + 2}`}
                 name={`${at}.address`}
                 value={b.address}
-                onValue={(address) => update({ address })}
-                errors={[...errorsFor(errors, `${at}.address`), ...clash]}
+                onValue={edit((address: string) => update({ address }), `${at}.address`, at)}
+                errors={[...fe.of(`${at}.address`), ...clash]}
                 placeholder="eg: 10.0.0.2"
               />
               <TextField
                 label={`Port ${i + 2}`}
                 name={`${at}.port`}
                 value={b.port}
-                onValue={(port) => update({ port })}
-                errors={errorsFor(errors, `${at}.port`)}
+                onValue={edit((port: string) => update({ port }), `${at}.port`, at)}
+                errors={fe.of(`${at}.port`)}
                 invalid={clash.length > 0}
                 numeric
               />
@@ -164,9 +183,14 @@ export function FrontendForm({
         >
           Add bind
         </button>
-        <Field label="Backend" errors={errorsFor(errors, 'backend')}>
+        <Field label="Backend" errors={fe.of('backend')} notes={notes.backend}>
           {(p) => (
-            <select {...p} name="backend" value={backend} onChange={(e) => setBackend(inputValue(e))}>
+            <select
+              {...p}
+              name="backend"
+              value={backend}
+              onChange={(e) => edit(setBackend, 'backend')(inputValue(e))}
+            >
               {backends.map((b) => (
                 <option key={b} value={b}>
                   {b}
@@ -179,26 +203,37 @@ export function FrontendForm({
           label="Max connections"
           name="maxconn"
           value={maxconn}
-          onValue={setMaxconn}
-          errors={errorsFor(errors, 'maxconn')}
-          hint="empty: the global default"
+          onValue={edit(setMaxconn, 'maxconn')}
+          errors={fe.of('maxconn')}
+          notes={notes.maxconn}
+          hint={`empty: no limit of its own (defaults.maxconn ${defaults.maxconn} caps all frontends together)`}
           placeholder="eg: 10000"
           numeric
         />
-        <Field label="Inspect" errors={errorsFor(errors, 'inspect')} hint="cmpp: per-account statistics">
+        <Field
+          label="Inspect"
+          errors={fe.of('inspect')}
+          notes={notes.inspect}
+          hint="cmpp: per-account statistics"
+        >
           {(p) => (
             <select
               {...p}
               name="inspect"
               value={inspect}
-              onChange={(e) => setInspect(inputValue(e) as Frontend['inspect'] & string)}
+              onChange={(e) => edit(setInspect, 'inspect')(inputValue(e) as Frontend['inspect'] & string)}
             >
               <option value="none">none</option>
               <option value="cmpp">cmpp</option>
             </select>
           )}
         </Field>
-        <Field label="Allow (CIDR, one per line)" errors={errorsFor(errors, 'allow')} hint="empty: everyone">
+        <Field
+          label="Allow (CIDR, one per line)"
+          errors={fe.of('allow')}
+          notes={notes.allow}
+          hint="empty: everyone"
+        >
           {(p) => (
             <textarea
               {...p}
@@ -206,13 +241,14 @@ export function FrontendForm({
               rows={3}
               value={allow}
               placeholder="eg: 10.0.0.0/8"
-              onInput={(e) => setAllow(inputValue(e))}
+              onInput={(e) => edit(setAllow, 'allow')(inputValue(e))}
             />
           )}
         </Field>
         <Field
           label="Enabled"
-          errors={errorsFor(errors, 'enabled')}
+          errors={fe.of('enabled')}
+          notes={notes.enabled}
           hint="disabled: the listener closes, sessions are kept"
         >
           {(p) => (
@@ -221,7 +257,7 @@ export function FrontendForm({
               type="checkbox"
               name="enabled"
               checked={enabled}
-              onChange={(e) => setEnabled(inputChecked(e))}
+              onChange={(e) => edit(setEnabled, 'enabled')(inputChecked(e))}
             />
           )}
         </Field>

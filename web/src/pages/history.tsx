@@ -1,16 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
-import { describeError } from '../api.js';
+import { ApiError, describeError } from '../api.js';
 import { showBanner, showFailure } from '../components/banner.js';
-import { confirmAction } from '../components/confirm.js';
 import { RevisionDiff } from '../components/revision-diff.js';
-import { loadConfig } from '../config-api.js';
+import { loadConfig, type Validation } from '../config-api.js';
 import { ago, dateTime } from '../format.js';
 import { refreshNow } from '../live.js';
-import { listRevisions, revisionDiff, rollback } from '../revisions-api.js';
+import { getRevision, listRevisions, rollback, validateRollback } from '../revisions-api.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
-import type { Revision } from '../types.js';
+import type { Revision, Snapshot } from '../types.js';
 import { parseHash } from '../route.js';
+import { Review } from './review.js';
 
 /** Every accepted change, newest first; compare any two; roll back to any one (as a new revision). */
 export function History() {
@@ -21,6 +21,12 @@ export function History() {
   const [a, setA] = useState<number | undefined>();
   const [b, setB] = useState<number | undefined>();
   const [busy, setBusy] = useState(false);
+  const [reviewing, setReviewing] = useState<{
+    revision: Revision;
+    validation: Validation;
+    candidate: Snapshot;
+    current: Snapshot;
+  } | null>(null);
 
   async function reload() {
     try {
@@ -39,6 +45,13 @@ export function History() {
     void reload().then((loaded) => {
       if (!loaded) return;
       const { params } = parseHash(location.hash);
+      // `?rollback=N` (from the audit page): open the review of that rollback at once.
+      const rollbackTo = loaded.list.find((r) => r.id === Number(params.get('rollback')));
+      if (params.has('rollback')) {
+        // Once: a reload of the page after the rollback must not open its review again.
+        window.history.replaceState(null, '', '#/history');
+        if (rollbackTo && rollbackTo.id !== loaded.current) void reviewRollback(rollbackTo);
+      }
       const rev = Number(params.get('rev'));
       const target = loaded.list.find((r) => r.id === rev) ?? loaded.list[0];
       if (!target) return;
@@ -49,44 +62,73 @@ export function History() {
     });
   }, []);
 
-  async function doRollback(r: Revision) {
-    let changes = '';
-    if (head !== undefined && head !== r.id) {
-      try {
-        const d = await revisionDiff(r.id, head);
-        changes = `${d.changes.length} field${d.changes.length === 1 ? '' : 's'} change back.`;
-      } catch {
-        // The confirmation still names the action.
-      }
-    }
-    const ok = await confirmAction({
-      title: `Roll back to revision ${r.id}?`,
-      body: (
-        <p>
-          The configuration of revision {r.id} ({dateTime(r.createdAt)}, by {r.author}) becomes a new
-          revision. {changes} Server admin states and live sessions are not changed by a rollback.
-        </p>
-      ),
-      action: `Roll back to revision ${r.id}`,
-      danger: true,
-    });
-    if (!ok) return;
+  /** A rollback is reviewed like any change: the diff from the config in effect and its impact on live traffic. */
+  async function reviewRollback(r: Revision) {
     setBusy(true);
     try {
-      const res = await rollback(r.id);
-      if (!res.changed) showBanner('same', `revision ${r.id} is what runs already`);
-      else showBanner('done', `rolled back to revision ${r.id} as revision ${res.revision}`);
-      const loaded = await reload();
-      if (loaded?.current !== undefined) {
-        setB(loaded.current);
-        setA(head);
-      }
-      refreshNow();
+      const [validation, target, live] = await Promise.all([
+        validateRollback(r.id),
+        getRevision(r.id),
+        loadConfig(),
+      ]);
+      setReviewing({ revision: r, validation, candidate: target.snapshot, current: live.snapshot });
     } catch (e) {
       showFailure(e);
     } finally {
       setBusy(false);
     }
+  }
+
+  async function applyRollback(message: string) {
+    if (!reviewing) return;
+    const { revision: r, validation } = reviewing;
+    setBusy(true);
+    try {
+      const res = await rollback(r.id, validation.revision, message);
+      if (!res.changed) showBanner('same', `revision ${r.id} is what runs already`);
+      else showBanner('done', `rolled back to revision ${r.id} as revision ${res.revision}`);
+      setReviewing(null);
+      const loaded = await reload();
+      if (loaded?.current !== undefined) {
+        setB(loaded.current);
+        setA(validation.revision);
+      }
+      refreshNow();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) {
+        // The review showed a config that is no longer in effect: review again against the new head.
+        showBanner(
+          'error',
+          `Someone applied another revision meanwhile: review the rollback to #${r.id} again.`,
+        );
+        await reload();
+        setBusy(false);
+        await reviewRollback(r);
+        return;
+      }
+      showFailure(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (reviewing) {
+    const r = reviewing.revision;
+    return (
+      <Review
+        current={reviewing.current}
+        revision={reviewing.validation.revision}
+        candidate={reviewing.candidate}
+        summary={`roll back to revision ${r.id} (${dateTime(r.createdAt)}, by ${r.author})`}
+        validation={reviewing.validation}
+        busy={busy}
+        applyLabel={`Roll back to revision ${r.id}`}
+        candidateLabel={`revision ${r.id}`}
+        note="A rollback makes a new revision; server admin states are not changed by it."
+        onBack={() => setReviewing(null)}
+        onApply={applyRollback}
+      />
+    );
   }
 
   if (error) return <p class="form-error">Cannot load the history: {error}</p>;
@@ -161,7 +203,7 @@ export function History() {
                         class="danger-outline"
                         disabled={busy || !mayRollback}
                         title={mayRollback ? undefined : 'needs the admin role'}
-                        onClick={() => doRollback(r)}
+                        onClick={() => reviewRollback(r)}
                       >
                         Roll back to #{r.id}
                       </button>

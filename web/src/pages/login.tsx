@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.js';
 import type { User } from '../types.js';
@@ -9,7 +10,28 @@ interface LoginAnswer {
 }
 
 export function Login({ onLogin, reason }: { onLogin: (user: User) => void; reason?: string }) {
-  const [username, setUsername] = useState('admin');
+  return (
+    <main class="login">
+      <LoginForm onLogin={onLogin} reason={reason} />
+    </main>
+  );
+}
+
+/** The sign-in form, on the login page and in the dialog that signs in again over an open page. */
+export function LoginForm({
+  onLogin,
+  reason,
+  username: fixedUser,
+  title = 'Tether',
+  children,
+}: {
+  onLogin: (user: User) => void;
+  reason?: string;
+  username?: string;
+  title?: string;
+  children?: ComponentChildren;
+}) {
+  const [username, setUsername] = useState(fixedUser ?? 'admin');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -32,41 +54,40 @@ export function Login({ onLogin, reason }: { onLogin: (user: User) => void; reas
   }
 
   return (
-    <main class="login">
-      <form onSubmit={submit} aria-labelledby="login-title">
-        <h1 id="login-title">Tether</h1>
-        {reason && <p class="muted">{reason}</p>}
-        <label>
-          User name
-          <input
-            name="username"
-            autoComplete="username"
-            required
-            value={username}
-            onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            autoFocus
-            value={password}
-            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
-          />
-        </label>
-        {error && (
-          <p class="field-error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
-    </main>
+    <form onSubmit={submit} aria-labelledby="login-title" class="login-form">
+      <h1 id="login-title">{title}</h1>
+      {reason && <p class="muted">{reason}</p>}
+      <label>
+        User name
+        <input
+          name="username"
+          autoComplete="username"
+          required
+          value={username}
+          onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <label>
+        Password
+        <input
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          autoFocus
+          value={password}
+          onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      {error && (
+        <p class="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? 'Signing in…' : 'Sign in'}
+      </button>
+      {children}
+    </form>
   );
 }

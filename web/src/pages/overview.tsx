@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { useStore } from '../store.js';
 import { liveEvents, liveStats } from '../live.js';
-import { bytes, count, seconds } from '../format.js';
+import { bytes, count, dateTime, seconds } from '../format.js';
 import { healthLook } from '../components/badges.js';
 import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
@@ -16,6 +16,7 @@ export function Overview() {
   if (!stats) return <p class="muted">Loading statistics…</p>;
   const groups = groupByBackend(stats);
   const q = scope.trim().toLowerCase();
+  const shown = filterGroups(groups, q, problemsOnly);
 
   return (
     <div class="overview">
@@ -26,7 +27,7 @@ export function Overview() {
           <input
             type="search"
             value={scope}
-            placeholder="frontend, backend or server"
+            placeholder="name, address or port"
             onInput={(e) => setScope((e.target as HTMLInputElement).value)}
           />
         </label>
@@ -51,33 +52,56 @@ export function Overview() {
           No frontends or backends yet. <a href="#/config">Add one in Config</a>.
         </p>
       )}
-      {groups.map(({ backend, frontends }) => {
-        const match =
-          !q ||
-          backend.name.toLowerCase().includes(q) ||
-          frontends.some((f) => f.name.toLowerCase().includes(q)) ||
-          backend.servers.some((s) => s.name.toLowerCase().includes(q));
-        if (!match) return null;
-        const servers = backend.servers.filter(
-          (s) =>
-            (!problemsOnly || s.health !== 'UP' || s.adminState !== 'ready' || /\d\/\d/.test(s.status)) &&
-            (!q ||
-              backend.name.toLowerCase().includes(q) ||
-              frontends.some((f) => f.name.toLowerCase().includes(q)) ||
-              s.name.toLowerCase().includes(q)),
-        );
-        return (
-          <ProxyTable
-            key={backend.name}
-            backend={backend}
-            frontends={frontends}
-            servers={servers}
-            at={stats.at}
-          />
-        );
-      })}
+      {groups.length > 0 && shown.length === 0 && (
+        <p class="empty" data-testid="no-match">
+          No match for “{scope.trim()}”{problemsOnly ? ' among servers not UP+READY' : ''}.
+        </p>
+      )}
+      {shown.map(({ backend, frontends, servers }) => (
+        <ProxyTable
+          key={backend.name}
+          backend={backend}
+          frontends={frontends}
+          servers={servers}
+          at={stats.at}
+        />
+      ))}
     </div>
   );
+}
+
+/** What the filter looks at: names, and addresses and ports as `address:port`, `:port` and `address`. */
+function endpointTexts(address: string, port: number, resolved?: string): string[] {
+  const texts = [`${address}:${port}`, `:${port}`];
+  if (resolved) texts.push(`${resolved}:${port}`);
+  return texts;
+}
+
+function matches(q: string, ...texts: string[]): boolean {
+  return texts.some((t) => t.toLowerCase().includes(q));
+}
+
+/** The tables to show: a backend whose frontend or name matches shows all its servers, else the matching ones. */
+function filterGroups(
+  groups: Array<{ backend: BackendStats; frontends: FrontendStats[] }>,
+  q: string,
+  problemsOnly: boolean,
+): Array<{ backend: BackendStats; frontends: FrontendStats[]; servers: BackendStats['servers'] }> {
+  return groups.flatMap(({ backend, frontends }) => {
+    const groupMatch =
+      !q ||
+      matches(q, backend.name) ||
+      frontends.some((f) =>
+        matches(q, f.name, ...(f.binds ?? [f.bind]).flatMap((b) => endpointTexts(b.address, b.port))),
+      );
+    const servers = backend.servers.filter(
+      (s) =>
+        (!problemsOnly || s.health !== 'UP' || s.adminState !== 'ready' || /\d\/\d/.test(s.status)) &&
+        (groupMatch || matches(q, s.name, ...endpointTexts(s.address, s.port, s.resolved))),
+    );
+    if (!groupMatch && servers.length === 0) return [];
+    return [{ backend, frontends, servers }];
+  });
 }
 
 function groupByBackend(stats: RuntimeStats): Array<{ backend: BackendStats; frontends: FrontendStats[] }> {
@@ -138,6 +162,8 @@ function describeEvent(e: RuntimeEvent): string {
       return `frontend ${e.frontend} listens on ${e.address}:${e.port}`;
     case 'sessions-closed':
       return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
+    case 'worker-exit':
+      return `worker ${e.worker} died: ${e.lostSessions} sessions lost`;
   }
 }
 
@@ -149,9 +175,16 @@ function Events() {
     <ul class="events" aria-label="Recent events">
       {recent.map((e, i) => (
         <li key={`${e.at}-${i}`} class={e.type === 'health' && e.to === 'DOWN' ? 'ev-bad' : ''}>
-          <time>{new Date(e.at).toLocaleTimeString()}</time> {describeEvent(e)}
+          {/* Stored events may be from before a restart, days ago: those say their date. */}
+          <time>
+            {Date.now() - e.at > 12 * 3600_000 ? dateTime(e.at) : new Date(e.at).toLocaleTimeString()}
+          </time>{' '}
+          {describeEvent(e)}
         </li>
       ))}
+      <li class="muted small">
+        <a href="#/events">All events</a>
+      </li>
     </ul>
   );
 }
@@ -213,8 +246,8 @@ function ProxyTable({
               <th scope="col" class="num" title="time since last UP/DOWN change">
                 Last chg
               </th>
-              <th scope="col" class="num">
-                Downtime
+              <th scope="col" class="num" title="times it went DOWN (HAProxy chkdown) · total time DOWN">
+                Down
               </th>
               <th scope="col">Actions</th>
             </tr>
@@ -291,8 +324,12 @@ function ProxyTable({
               <td class="num" data-label="Last chg">
                 {seconds(backend.lastchg)}
               </td>
-              <td class="num" data-label="Downtime">
-                {seconds(backend.downtime)}
+              <td
+                class="num"
+                data-label="Down"
+                title="times the backend went DOWN (sum of its servers' chkdown) · time DOWN"
+              >
+                {backend.chkdown}× · {seconds(backend.downtime)}
               </td>
               <td data-label=""></td>
             </tr>

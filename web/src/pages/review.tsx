@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChangeList, SideBySide } from '../components/diff-view.js';
 import type { Validation } from '../config-api.js';
 import { parseUnified } from '../diff.js';
@@ -13,6 +13,9 @@ export function Review({
   summary,
   validation,
   busy,
+  applyLabel = 'Apply change',
+  candidateLabel = 'candidate',
+  note,
   onBack,
   onApply,
 }: {
@@ -22,10 +25,20 @@ export function Review({
   summary: string;
   validation: Validation;
   busy: boolean;
+  /** The apply button's text ("Roll back to revision 3"). */
+  applyLabel?: string;
+  /** What the right side of the diff is ("revision 3"). */
+  candidateLabel?: string;
+  /** A line about what this kind of change leaves alone. */
+  note?: string;
   onBack: () => void;
   onApply: (message: string) => void;
 }) {
   const [message, setMessage] = useState('');
+  // The review starts on Back, like a destructive dialog on Cancel: Enter twice from the button that
+  // opened it applies nothing.
+  const back = useRef<HTMLButtonElement>(null);
+  useEffect(() => back.current?.focus(), []);
   const [view, setView] = useState<'fields' | 'side'>('fields');
   const changes = validation.changes;
   const ops = parseUnified(validation.text);
@@ -43,7 +56,7 @@ export function Review({
       <h2 id="review-title">Review: {summary}</h2>
       <p class="muted small">
         The API accepted this candidate in a dry run; nothing is applied yet. Based on revision{' '}
-        {revision ?? '–'}.
+        {revision ?? '–'}.{note ? ` ${note}` : ''}
       </p>
       <h3>Impact on live traffic</h3>
       <Impact impact={validation.impact} current={current} candidate={candidate} />
@@ -61,7 +74,7 @@ export function Review({
       {view === 'fields' ? (
         <ChangeList changes={changes} />
       ) : (
-        <SideBySide ops={ops} left={`revision ${revision ?? 'current'}`} right="candidate" />
+        <SideBySide ops={ops} left={`revision ${revision ?? 'current'}`} right={candidateLabel} />
       )}
       <div class="field" style={{ marginTop: '0.8rem' }}>
         <span>
@@ -77,11 +90,11 @@ export function Review({
         />
       </div>
       <div class="row-actions">
-        <button type="button" onClick={onBack} disabled={busy}>
+        <button type="button" ref={back} onClick={onBack} disabled={busy}>
           Back
         </button>
         <button type="submit" class="primary" disabled={busy || nothing}>
-          {busy ? 'Applying…' : nothing ? 'Nothing to apply' : 'Apply change'}
+          {busy ? 'Applying…' : nothing ? 'Nothing to apply' : applyLabel}
         </button>
       </div>
     </form>

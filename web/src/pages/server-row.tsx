@@ -1,13 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, seg } from '../api.js';
+import { api, describeError, request, seg } from '../api.js';
 import { AdminBadge, HealthBadge } from '../components/badges.js';
 import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
+import { estimateWeight, type WeightEstimate } from '../config-api.js';
 import { ago, bytes, count, ms, seconds } from '../format.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
 import type { AdminState, ServerStats } from '../types.js';
+import { Impact } from './review.js';
 
 const ACTIONS: Array<{ state: AdminState; label: string; verb: string; explain: string }> = [
   { state: 'ready', label: 'Ready', verb: 'Set ready', explain: 'It takes new connections again.' },
@@ -139,23 +141,51 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       showBanner('same', `${id} weight is already ${weight}`);
       return;
     }
+    // The same estimate as the full form's review: how many current clients would move.
+    setBusy(true);
+    let estimate: WeightEstimate | undefined;
+    let noEstimate = '';
+    try {
+      estimate = await estimateWeight(s.backend, s.name, weight);
+    } catch (err) {
+      noEstimate = describeError(err);
+    } finally {
+      setBusy(false);
+    }
     const ok = await confirmAction({
       title: `Change the weight of ${id}?`,
       body: (
-        <p>
-          Weight {s.weight} → {weight}. New connections follow it at once; current sessions are untouched.
-          This creates a configuration revision.
-        </p>
+        <div>
+          <p>
+            Weight {s.weight} → {weight}. New connections follow it at once; current sessions are untouched.
+            This creates a configuration revision.
+          </p>
+          {estimate ? (
+            <Impact
+              impact={estimate.validation.impact}
+              current={estimate.current}
+              candidate={estimate.candidate}
+            />
+          ) : (
+            <p class="muted">No estimate of the clients that move: {noEstimate}</p>
+          )}
+        </div>
       ),
       action: `Set weight ${weight}`,
     });
     if (!ok) return;
+    // Under the revision the estimate was made on: a change meanwhile is refused (412), not applied blind.
+    const headers: Record<string, string> = estimate ? { 'If-Match': `"${estimate.revision}"` } : {};
     await run(
-      () =>
-        api.patch<{ revision: number; changed: boolean }>(
-          `/backends/${seg(s.backend)}/servers/${seg(s.name)}`,
-          { weight },
-        ),
+      async () =>
+        (
+          await request<{ revision: number; changed: boolean }>(
+            'PATCH',
+            `/backends/${seg(s.backend)}/servers/${seg(s.name)}`,
+            { weight },
+            headers,
+          )
+        ).data,
       ({ revision, changed }) => {
         if (!changed) showBanner('same', `${id} weight was already ${weight}`);
         else showBanner('done', `${id} weight ${s.weight} → ${weight} (revision ${revision})`);
@@ -241,8 +271,13 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       <td class="num" data-label="Last chg">
         {seconds(s.lastchg)}
       </td>
-      <td class="num" data-label="Downtime">
-        {seconds(s.downtime)}
+      <td
+        class="num"
+        data-label="Down"
+        data-testid="down"
+        title={`went DOWN ${s.chkdown} time${s.chkdown === 1 ? '' : 's'} (chkdown), ${seconds(s.downtime)} DOWN in all`}
+      >
+        {s.chkdown}× · {seconds(s.downtime)}
       </td>
       <td data-label="Actions" class="actions">
         <div class="segmented" role="group" aria-label={`Admin state of ${s.name}`}>

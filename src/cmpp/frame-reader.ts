@@ -1,0 +1,158 @@
+// Streaming CMPP frame reader for the relay: it watches the bytes as they pass and never holds or
+// copies them (docs/cmpp.md, "Frame reader").
+//
+// API (all of it):
+//   const reader = new CmppFrameReader(sink, context);  // one per connection direction
+//   reader.feed(chunk, offset, length);                   // every read, in order, as it is forwarded
+//   reader.notCmpp                                        // true once a bad Total_Length was seen
+//   reader.reset();                                       // start over (e.g. a reused connection object)
+//
+// `sink` is one object shared by every reader of a kind (no closures per connection); `context` is
+// whatever the sink needs to tell connections apart (a session). For each frame the reader calls
+// `sink.onFrame(context, commandId, sequenceId, buf, bodyOffset, bodyBytes, totalLength)` exactly once,
+// as soon as the header and `sink.bodyPrefix(commandId)` body bytes (clamped to the body length and to
+// MAX_BODY_PREFIX) have passed. `buf[bodyOffset .. bodyOffset + bodyBytes)` is the start of the body,
+// at least the prefix asked for: either the chunk being fed or, when that prefix straddled reads, the
+// reader's own small copy. `buf` is valid only during the call: never keep it. The rest of the body
+// may not have arrived yet.
+//
+// A Total_Length outside 12..4096 means the bytes are not CMPP: the reader calls
+// `sink.onNotCmpp(context, totalLength)` once and ignores everything after (the relay passes the
+// bytes on untouched). State per reader: a few numbers and, only if a wanted prefix ever straddles
+// two reads, one buffer of MAX_BODY_PREFIX bytes. Nothing is allocated per frame or per chunk.
+import { BODY_PREFIX } from './codec.js';
+import { HEADER_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH } from './commands.js';
+
+/** The most body bytes a reader ever holds across reads: enough for every reader in codec.ts. */
+export const MAX_BODY_PREFIX = Math.max(...Object.values(BODY_PREFIX));
+
+export interface FrameSink<C> {
+  /** Body bytes the sink needs to see before onFrame (0 = the header is enough). */
+  bodyPrefix(commandId: number): number;
+  onFrame(
+    context: C,
+    commandId: number,
+    sequenceId: number,
+    buf: Buffer,
+    bodyOffset: number,
+    bodyBytes: number,
+    totalLength: number,
+  ): void;
+  onNotCmpp(context: C, totalLength: number): void;
+}
+
+export class CmppFrameReader<C> {
+  private readonly sink: FrameSink<C>;
+  private readonly context: C;
+  /** Header bytes of the current frame seen so far when the header straddles reads (0..11). */
+  private headerSeen = 0;
+  private totalLength = 0;
+  private commandId = 0;
+  private sequenceId = 0;
+  /** Body bytes of the current frame still to pass by unread. */
+  private skip = 0;
+  /** A wanted body prefix that straddles reads: its size, the bytes copied so far, the body length. */
+  private prefixWanted = 0;
+  private prefixHave = 0;
+  private bodyLength = 0;
+  private prefix: Buffer | undefined;
+  private _notCmpp = false;
+
+  constructor(sink: FrameSink<C>, context: C) {
+    this.sink = sink;
+    this.context = context;
+  }
+
+  get notCmpp(): boolean {
+    return this._notCmpp;
+  }
+
+  reset(): void {
+    this.headerSeen = 0;
+    this.skip = 0;
+    this.prefixWanted = 0;
+    this.prefixHave = 0;
+    this._notCmpp = false;
+  }
+
+  feed(chunk: Buffer, offset: number, length: number): void {
+    if (this._notCmpp) return;
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      if (this.skip > 0) {
+        const n = end - pos < this.skip ? end - pos : this.skip;
+        this.skip -= n;
+        pos += n;
+        continue;
+      }
+      if (this.prefixWanted > 0) {
+        pos = this.collectPrefix(chunk, pos, end);
+        continue;
+      }
+      if (this.headerSeen === 0 && end - pos >= HEADER_LENGTH) {
+        this.totalLength = chunk.readUInt32BE(pos);
+        this.commandId = chunk.readUInt32BE(pos + 4);
+        this.sequenceId = chunk.readUInt32BE(pos + 8);
+        pos += HEADER_LENGTH;
+      } else {
+        pos = this.collectHeader(chunk, pos, end);
+        if (this.headerSeen < HEADER_LENGTH) return;
+        this.headerSeen = 0;
+      }
+      const total = this.totalLength;
+      if (total < MIN_FRAME_LENGTH || total > MAX_FRAME_LENGTH) {
+        this._notCmpp = true;
+        this.sink.onNotCmpp(this.context, total);
+        return;
+      }
+      const bodyLength = total - HEADER_LENGTH;
+      let want = this.sink.bodyPrefix(this.commandId);
+      if (want > bodyLength) want = bodyLength;
+      if (want > MAX_BODY_PREFIX) want = MAX_BODY_PREFIX;
+      const available = end - pos;
+      if (available >= want) {
+        this.skip = bodyLength;
+        const bodyBytes = available < bodyLength ? available : bodyLength;
+        this.sink.onFrame(this.context, this.commandId, this.sequenceId, chunk, pos, bodyBytes, total);
+        continue;
+      }
+      // The wanted prefix straddles reads: keep a bounded copy of what is here.
+      this.prefix ??= Buffer.alloc(MAX_BODY_PREFIX);
+      chunk.copy(this.prefix, 0, pos, end);
+      this.prefixHave = available;
+      this.prefixWanted = want;
+      this.bodyLength = bodyLength;
+      pos = end;
+    }
+  }
+
+  /** Accumulates header bytes into the three numbers, one byte at a time (headers straddle reads rarely). */
+  private collectHeader(chunk: Buffer, pos: number, end: number): number {
+    while (this.headerSeen < HEADER_LENGTH && pos < end) {
+      const byte = chunk[pos++];
+      const i = this.headerSeen++;
+      if (i < 4) this.totalLength = (i === 0 ? 0 : this.totalLength * 256) + byte;
+      else if (i < 8) this.commandId = (i === 4 ? 0 : this.commandId * 256) + byte;
+      else this.sequenceId = (i === 8 ? 0 : this.sequenceId * 256) + byte;
+    }
+    return pos;
+  }
+
+  private collectPrefix(chunk: Buffer, pos: number, end: number): number {
+    const prefix = this.prefix as Buffer;
+    const missing = this.prefixWanted - this.prefixHave;
+    const n = end - pos < missing ? end - pos : missing;
+    chunk.copy(prefix, this.prefixHave, pos, pos + n);
+    this.prefixHave += n;
+    pos += n;
+    if (this.prefixHave === this.prefixWanted) {
+      this.skip = this.bodyLength - this.prefixWanted;
+      this.prefixWanted = 0;
+      const have = this.prefixHave;
+      this.prefixHave = 0;
+      this.sink.onFrame(this.context, this.commandId, this.sequenceId, prefix, 0, have, this.totalLength);
+    }
+    return pos;
+  }
+}

@@ -1,0 +1,340 @@
+// CMPP inspection of one relayed session (docs/cmpp-inspection.md): the relay hands every chunk it forwards,
+// each direction, to a CmppFrameReader, and the two shared sinks below count the frames into the counters of
+// the session's frontend, server and SP account. Nothing here writes, holds or copies the relayed bytes.
+//
+// Per session: two readers, two fixed tables of outstanding requests (OutstandingTable), a few numbers.
+// Per frame: a switch, a few adds, one table probe; the clock is read at most once per chunk, and only
+// for chunks carrying a SUBMIT or SUBMIT_RESP (latency).
+//
+// The same machinery, without counting, reads the account for `balance: cmpp-account` (the CONNECT may
+// arrive split over several reads): after the first frame the session elects its server and, when its
+// frontend doesn't inspect, drops its inspection.
+import { performance } from 'node:perf_hooks';
+import {
+  BODY_PREFIX,
+  readConnectAccount,
+  readConnectRespStatus,
+  readConnectVersion,
+  readRespResult,
+} from '../cmpp/codec.js';
+import { CommandId, formatVersionByte, RESPONSE_BIT } from '../cmpp/commands.js';
+import { CmppFrameReader, type FrameSink } from '../cmpp/frame-reader.js';
+import type { ServerRuntime } from './backend.js';
+import { type CmppAccounts, CmppCounters, commandSlot, type Outstanding } from './cmpp-stats.js';
+import type { FrontendRuntime } from './frontend.js';
+
+/** What an inspection needs of its session (session.ts implements it). */
+export interface InspectedSession {
+  inspection: CmppInspection | null;
+  account: string | undefined;
+  server: ServerRuntime | null;
+  /** cmpp-account: the first frame (or the proof there is none) has passed; elect now. */
+  electAfterAccount(account: string | undefined): void;
+}
+
+/** Slots per table: a window is 16 requests (some clients 32); ids beyond TABLE_MAX_USED are not tracked. */
+const TABLE_SIZE = 64;
+const TABLE_MASK = TABLE_SIZE - 1;
+const TABLE_MAX_USED = 48;
+const EMPTY = -1;
+
+function homeSlot(command: number, sequenceId: number): number {
+  return Math.imul(sequenceId ^ (command << 24), 0x9e3779b1) >>> 26;
+}
+
+/**
+ * Requests of one direction awaiting their answer, keyed by command and Sequence_Id, counted per key
+ * (ids may repeat while in flight) with the send time of the oldest. Open addressing, linear probing,
+ * backward-shift deletion: fixed memory, nothing allocated per request.
+ */
+export class OutstandingTable {
+  private readonly keys = new Float64Array(TABLE_SIZE).fill(EMPTY);
+  private readonly homes = new Uint8Array(TABLE_SIZE);
+  private readonly counts = new Uint32Array(TABLE_SIZE);
+  private readonly sentAt = new Float64Array(TABLE_SIZE);
+  private used = 0;
+  /** Requests awaiting an answer, repeats of one id counted each. */
+  total = 0;
+
+  /** Records a request; false when the table is full and it is not tracked. */
+  add(command: number, sequenceId: number, now: number): boolean {
+    const key = command * 4294967296 + sequenceId;
+    const home = homeSlot(command, sequenceId);
+    let i = home;
+    for (;;) {
+      const k = this.keys[i];
+      if (k === key) {
+        this.counts[i]++;
+        this.total++;
+        return true;
+      }
+      if (k === EMPTY) break;
+      i = (i + 1) & TABLE_MASK;
+    }
+    if (this.used >= TABLE_MAX_USED) return false;
+    this.keys[i] = key;
+    this.homes[i] = home;
+    this.counts[i] = 1;
+    this.sentAt[i] = now;
+    this.used++;
+    this.total++;
+    return true;
+  }
+
+  /** An answer: forgets one request of that key; its (oldest) send time, or -1 when none was outstanding. */
+  take(command: number, sequenceId: number): number {
+    const key = command * 4294967296 + sequenceId;
+    let i = homeSlot(command, sequenceId);
+    for (;;) {
+      const k = this.keys[i];
+      if (k === EMPTY) return -1;
+      if (k === key) break;
+      i = (i + 1) & TABLE_MASK;
+    }
+    const sentAt = this.sentAt[i];
+    this.total--;
+    if (--this.counts[i] === 0) this.remove(i);
+    return sentAt;
+  }
+
+  private remove(slot: number): void {
+    let hole = slot;
+    let j = slot;
+    for (;;) {
+      j = (j + 1) & TABLE_MASK;
+      const key = this.keys[j];
+      if (key === EMPTY) break;
+      // An entry may fill the hole unless its home lies cyclically in (hole, j].
+      if (((j - this.homes[j]) & TABLE_MASK) >= ((j - hole) & TABLE_MASK)) {
+        this.keys[hole] = key;
+        this.homes[hole] = this.homes[j];
+        this.counts[hole] = this.counts[j];
+        this.sentAt[hole] = this.sentAt[j];
+        hole = j;
+      }
+    }
+    this.keys[hole] = EMPTY;
+    this.counts[hole] = 0;
+    this.used--;
+  }
+}
+
+/** Where a session's frames are counted; `frontend` null: only reading the account (cmpp-account). */
+export class CmppInspection {
+  readonly upReader: CmppFrameReader<CmppInspection>;
+  readonly downReader: CmppFrameReader<CmppInspection>;
+  /** The client's requests awaiting the server, and the server's awaiting the client. */
+  readonly clientRequests = new OutstandingTable();
+  readonly serverRequests = new OutstandingTable();
+  account: CmppCounters | null = null;
+  /** CONNECT's version byte (0: no CONNECT seen). */
+  versionByte = 0;
+  /** The clock for this chunk, read on first need (-1: not yet). */
+  now = -1;
+  private electionDone: boolean;
+
+  constructor(
+    readonly session: InspectedSession,
+    readonly frontend: CmppCounters | null,
+    private readonly accounts: CmppAccounts,
+    awaitingAccount: boolean,
+  ) {
+    this.upReader = new CmppFrameReader(UP, this);
+    this.downReader = new CmppFrameReader(DOWN, this);
+    this.electionDone = !awaitingAccount;
+    if (frontend !== null) frontend.sessions++;
+  }
+
+  feedUp(chunk: Buffer, offset: number, length: number): void {
+    this.now = -1;
+    this.upReader.feed(chunk, offset, length);
+  }
+
+  feedDown(chunk: Buffer, offset: number, length: number): void {
+    this.now = -1;
+    this.downReader.feed(chunk, offset, length);
+  }
+
+  clock(): number {
+    if (this.now < 0) this.now = performance.now();
+    return this.now;
+  }
+
+  accountCounters(account: string): CmppCounters {
+    return this.accounts.get(account);
+  }
+
+  server(): CmppCounters | null {
+    const server = this.session.server;
+    return server === null ? null : (server.cmpp ??= new CmppCounters());
+  }
+
+  /** The first frame passed (or the bytes are not CMPP): a cmpp-account session elects its server now. */
+  firstFrame(): void {
+    if (this.electionDone) return;
+    this.electionDone = true;
+    this.session.electAfterAccount(this.session.account);
+  }
+
+  /** Stops inspecting this session; its bytes pass on untouched. */
+  stop(): void {
+    if (this.session.inspection === this) this.session.inspection = null;
+  }
+
+  outstanding(): Outstanding {
+    return { up: this.clientRequests.total, down: this.serverRequests.total };
+  }
+}
+
+/** A frontend with `inspect: cmpp` counts into its own counters, created on first use. */
+export function frontendCounters(frontend: FrontendRuntime): CmppCounters {
+  return (frontend.cmpp ??= new CmppCounters());
+}
+
+/** The inspection part of a session's SessionInfo. */
+export function inspectionInfo(inspection: CmppInspection | null): {
+  cmppVersion?: string;
+  outstanding?: Outstanding;
+} {
+  if (inspection === null || inspection.frontend === null) return {};
+  return {
+    ...(inspection.versionByte !== 0 ? { cmppVersion: formatVersionByte(inspection.versionByte) } : {}),
+    outstanding: inspection.outstanding(),
+  };
+}
+
+function count(c: CmppCounters | null, up: boolean, slot: number): void {
+  if (c === null) return;
+  if (up) c.up[slot]++;
+  else c.down[slot]++;
+}
+
+/** A frame in either direction: counts, outstanding requests and answers, results and latency. */
+function onFrame(
+  ins: CmppInspection,
+  up: boolean,
+  commandId: number,
+  sequenceId: number,
+  buf: Buffer,
+  bodyOffset: number,
+  totalLength: number,
+): void {
+  const frontend = ins.frontend!;
+  const server = ins.server();
+  const account = ins.account;
+  const slot = commandSlot(commandId);
+  count(frontend, up, slot);
+  count(server, up, slot);
+  count(account, up, slot);
+  const mine = up ? ins.clientRequests : ins.serverRequests;
+  const theirs = up ? ins.serverRequests : ins.clientRequests;
+  if ((commandId & RESPONSE_BIT) === 0) {
+    const now = commandId === CommandId.SUBMIT ? ins.clock() : 0;
+    if (!mine.add(commandId & 0xff, sequenceId, now)) {
+      frontend.untracked++;
+      if (server !== null) server.untracked++;
+      if (account !== null) account.untracked++;
+    }
+    return;
+  }
+  const sentAt = theirs.take(commandId & 0xff, sequenceId);
+  if (commandId === CommandId.SUBMIT_RESP) {
+    const result = readRespResult(buf, bodyOffset, totalLength);
+    frontend.submitResult(result);
+    server?.submitResult(result);
+    account?.submitResult(result);
+    if (sentAt >= 0) {
+      const ms = ins.clock() - sentAt;
+      frontend.submitLatency(ms);
+      server?.submitLatency(ms);
+      account?.submitLatency(ms);
+    }
+  } else if (commandId === CommandId.CONNECT_RESP) {
+    const status = readConnectRespStatus(buf, bodyOffset, totalLength);
+    frontend.connectResult(status);
+    server?.connectResult(status);
+    account?.connectResult(status);
+  }
+}
+
+/** Client -> server. A CONNECT names the account (and, for cmpp-account, the server). */
+const UP: FrameSink<CmppInspection> = {
+  bodyPrefix(commandId) {
+    return commandId === CommandId.CONNECT ? BODY_PREFIX.CONNECT : 0;
+  },
+  onFrame(ins, commandId, sequenceId, buf, bodyOffset, _bodyBytes, totalLength) {
+    if (commandId === CommandId.CONNECT) {
+      const account = readConnectAccount(buf, bodyOffset, totalLength);
+      if (account !== '') {
+        ins.session.account = account;
+        ins.versionByte = readConnectVersion(buf, bodyOffset, totalLength);
+        if (ins.frontend !== null) {
+          ins.account = ins.accountCounters(account);
+          ins.account.sessions++;
+          ins.account.versionByte = ins.versionByte;
+        }
+      }
+    }
+    ins.firstFrame();
+    if (ins.frontend === null) {
+      ins.stop();
+      return;
+    }
+    onFrame(ins, true, commandId, sequenceId, buf, bodyOffset, totalLength);
+  },
+  onNotCmpp(ins) {
+    notCmpp(ins);
+  },
+};
+
+/** Server -> client. */
+const DOWN: FrameSink<CmppInspection> = {
+  bodyPrefix(commandId) {
+    if (commandId === CommandId.CONNECT_RESP) return BODY_PREFIX.CONNECT_RESP;
+    return commandId === CommandId.SUBMIT_RESP ? BODY_PREFIX.RESP : 0;
+  },
+  onFrame(ins, commandId, sequenceId, buf, bodyOffset, _bodyBytes, totalLength) {
+    if (ins.frontend === null) return;
+    onFrame(ins, false, commandId, sequenceId, buf, bodyOffset, totalLength);
+  },
+  onNotCmpp(ins) {
+    notCmpp(ins);
+  },
+};
+
+function notCmpp(ins: CmppInspection): void {
+  if (ins.session.inspection !== ins) return; // the other direction already gave up
+  ins.stop();
+  if (ins.frontend !== null) {
+    ins.frontend.notCmpp++;
+    const server = ins.server();
+    if (server !== null) server.notCmpp++;
+    if (ins.account !== null) ins.account.notCmpp++;
+  }
+  ins.firstFrame();
+}
+
+/** Outstanding requests of live inspected sessions, summed per counters object (frontend, server, account). */
+export function liveOutstanding(sessions: Iterable<InspectedSession>): Map<CmppCounters, Outstanding> {
+  const sums = new Map<CmppCounters, Outstanding>();
+  const add = (c: CmppCounters | null | undefined, up: number, down: number) => {
+    if (c === null || c === undefined) return;
+    const sum = sums.get(c);
+    if (sum === undefined) sums.set(c, { up, down });
+    else {
+      sum.up += up;
+      sum.down += down;
+    }
+  };
+  for (const session of sessions) {
+    const ins = session.inspection;
+    if (ins === null || ins.frontend === null) continue;
+    const up = ins.clientRequests.total;
+    const down = ins.serverRequests.total;
+    if (up === 0 && down === 0) continue;
+    add(ins.frontend, up, down);
+    add(session.server?.cmpp, up, down);
+    add(ins.account, up, down);
+  }
+  return sums;
+}

@@ -1,0 +1,209 @@
+// CMPP inspection counters (docs/cmpp-inspection.md): one CmppCounters per inspected frontend, per server
+// that carried inspected traffic and per SP account. Everything is a plain number or a fixed array of
+// numbers, so stats of several processes merge by adding them; percentiles are recomputed from the
+// merged histogram (latencyPercentile). The account table is bounded: past ACCOUNTS_LIMIT accounts,
+// new ones are counted together under OVERFLOW_ACCOUNT.
+import { CommandId, formatVersionByte, RESULT_THROTTLED } from '../cmpp/commands.js';
+import type { CmppAccountStats, CmppCommandCounts, CmppStats } from './types.js';
+
+/** The commands counted one by one; everything else is `other`. */
+export const CMPP_COMMANDS = [
+  'connect',
+  'connectResp',
+  'submit',
+  'submitResp',
+  'deliver',
+  'deliverResp',
+  'activeTest',
+  'activeTestResp',
+  'terminate',
+  'terminateResp',
+  'other',
+] as const;
+export type CmppCommandKey = (typeof CMPP_COMMANDS)[number];
+const OTHER_SLOT = CMPP_COMMANDS.length - 1;
+
+/** Command id -> slot in CMPP_COMMANDS; a switch, so the hot path allocates and looks up nothing. */
+export function commandSlot(commandId: number): number {
+  switch (commandId) {
+    case CommandId.CONNECT:
+      return 0;
+    case CommandId.CONNECT_RESP:
+      return 1;
+    case CommandId.SUBMIT:
+      return 2;
+    case CommandId.SUBMIT_RESP:
+      return 3;
+    case CommandId.DELIVER:
+      return 4;
+    case CommandId.DELIVER_RESP:
+      return 5;
+    case CommandId.ACTIVE_TEST:
+      return 6;
+    case CommandId.ACTIVE_TEST_RESP:
+      return 7;
+    case CommandId.TERMINATE:
+      return 8;
+    case CommandId.TERMINATE_RESP:
+      return 9;
+    default:
+      return OTHER_SLOT;
+  }
+}
+
+/**
+ * Upper bounds (ms) of the SUBMIT -> SUBMIT_RESP latency buckets; one more bucket holds everything slower.
+ * Gateways answer in 1-100 ms; a throttled or stuck gateway in seconds.
+ */
+export const LATENCY_BOUNDS_MS = [
+  0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000,
+  10000, 30000, 60000,
+] as const;
+
+/** CONNECT_RESP statuses counted by code; higher codes are counted under `other`. */
+export const CONNECT_STATUS_CODES = 10;
+
+/** The most SP accounts with rows of their own. */
+export const ACCOUNTS_LIMIT = 10_000;
+/** The row that counts every account past ACCOUNTS_LIMIT. */
+export const OVERFLOW_ACCOUNT = '*other*';
+
+function bucketOf(ms: number): number {
+  const bounds = LATENCY_BOUNDS_MS;
+  let i = 0;
+  while (i < bounds.length && ms > bounds[i]) i++;
+  return i;
+}
+
+export class CmppCounters {
+  /** Inspected sessions started. */
+  sessions = 0;
+  /** Sessions whose bytes turned out not to be CMPP (then relayed uninspected). */
+  notCmpp = 0;
+  /** Frames client -> server and server -> client, by command slot. */
+  readonly up = new Float64Array(CMPP_COMMANDS.length);
+  readonly down = new Float64Array(CMPP_COMMANDS.length);
+  submitOk = 0;
+  submitThrottled = 0;
+  submitOther = 0;
+  /** CONNECT_RESP by status 0..CONNECT_STATUS_CODES-1, the last slot every higher status. */
+  readonly connectStatus = new Float64Array(CONNECT_STATUS_CODES + 1);
+  readonly latency = new Float64Array(LATENCY_BOUNDS_MS.length + 1);
+  /** Sum of the latencies counted (ms), for Prometheus' histogram _sum. */
+  latencySumMs = 0;
+  /** Requests not matched to an answer because a session's table was full. */
+  untracked = 0;
+  /** Accounts only: the version byte of the last CONNECT (0: none seen). */
+  versionByte = 0;
+
+  submitResult(result: number): void {
+    if (result === 0) this.submitOk++;
+    else if (result === RESULT_THROTTLED) this.submitThrottled++;
+    else this.submitOther++;
+  }
+
+  connectResult(status: number): void {
+    this.connectStatus[status >= 0 && status < CONNECT_STATUS_CODES ? status : CONNECT_STATUS_CODES]++;
+  }
+
+  submitLatency(ms: number): void {
+    this.latency[bucketOf(ms)]++;
+    this.latencySumMs += ms;
+  }
+}
+
+/**
+ * The latency (ms) under which `quantile` of the samples fall: the upper bound of their bucket (the last
+ * bound for the open-ended bucket past it); -1 when there are no samples.
+ */
+export function latencyPercentile(counts: ArrayLike<number>, quantile: number): number {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i];
+  if (total === 0) return -1;
+  const rank = Math.ceil(total * quantile);
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i];
+    if (seen >= rank) return LATENCY_BOUNDS_MS[Math.min(i, LATENCY_BOUNDS_MS.length - 1)];
+  }
+  return -1;
+}
+
+function commandCounts(slots: Float64Array): CmppCommandCounts {
+  const counts = {} as CmppCommandCounts;
+  CMPP_COMMANDS.forEach((key, i) => (counts[key] = slots[i]));
+  return counts;
+}
+
+/** Outstanding requests of live sessions: `up` the client's (awaiting the server), `down` the server's. */
+export interface Outstanding {
+  up: number;
+  down: number;
+}
+
+/** The plain-data view of one counters object. */
+export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
+  const connectStatus: Record<string, number> = {};
+  for (let code = 0; code <= CONNECT_STATUS_CODES; code++) {
+    const n = c.connectStatus[code];
+    if (n > 0) connectStatus[code < CONNECT_STATUS_CODES ? String(code) : 'other'] = n;
+  }
+  const counts = Array.from(c.latency);
+  return {
+    sessions: c.sessions,
+    notCmpp: c.notCmpp,
+    up: commandCounts(c.up),
+    down: commandCounts(c.down),
+    submitResults: { ok: c.submitOk, throttled: c.submitThrottled, other: c.submitOther },
+    connectStatus,
+    latency: {
+      boundsMs: [...LATENCY_BOUNDS_MS],
+      counts,
+      sumMs: c.latencySumMs,
+      p50: latencyPercentile(counts, 0.5),
+      p99: latencyPercentile(counts, 0.99),
+    },
+    outstanding: { up: outstanding.up, down: outstanding.down },
+    untracked: c.untracked,
+  };
+}
+
+/** Counters per SP account, at most ACCOUNTS_LIMIT of them plus the overflow row. */
+export class CmppAccounts {
+  private readonly byAccount = new Map<string, CmppCounters>();
+  private overflow: CmppCounters | null = null;
+
+  constructor(readonly limit = ACCOUNTS_LIMIT) {}
+
+  get(account: string): CmppCounters {
+    let counters = this.byAccount.get(account);
+    if (counters !== undefined) return counters;
+    if (this.byAccount.size >= this.limit) return (this.overflow ??= new CmppCounters());
+    counters = new CmppCounters();
+    this.byAccount.set(account, counters);
+    return counters;
+  }
+
+  /** Rows sorted by account, the overflow row last; `outstanding(counters)` sums live sessions'. */
+  view(outstanding: Map<CmppCounters, Outstanding>): CmppAccountStats[] {
+    const none: Outstanding = { up: 0, down: 0 };
+    const rows = [...this.byAccount.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([account, c]) => accountRow(account, c, outstanding.get(c) ?? none));
+    if (this.overflow !== null)
+      rows.push(accountRow(OVERFLOW_ACCOUNT, this.overflow, outstanding.get(this.overflow) ?? none));
+    return rows;
+  }
+
+  get size(): number {
+    return this.byAccount.size;
+  }
+}
+
+function accountRow(account: string, c: CmppCounters, outstanding: Outstanding): CmppAccountStats {
+  return {
+    account,
+    version: c.versionByte === 0 ? '' : formatVersionByte(c.versionByte),
+    ...cmppView(c, outstanding),
+  };
+}

@@ -1,0 +1,54 @@
+// The messages between the main process (WorkerPool) and a worker process (worker-main.ts), over
+// node:cluster's IPC channel. Plain JSON data only, like ProxyRuntimeApi itself.
+import type { HealthPush } from '../runtime/runtime.js';
+import type { SessionEndRecord, RuntimeEvent } from '../runtime/types.js';
+
+/** ProxyRuntimeApi methods (and the worker-only ones) a worker answers. */
+export type WorkerMethod =
+  | 'apply'
+  | 'setServerState'
+  | 'retryFrontend'
+  | 'shutdownSessions'
+  | 'killSession'
+  | 'stats'
+  | 'history'
+  | 'sessions'
+  | 'check'
+  | 'listenerPaths'
+  | 'close';
+
+export type ToWorker =
+  | { t: 'call'; id: number; method: WorkerMethod; args: unknown[] }
+  | { t: 'health'; entries: HealthPush[] }
+  | { t: 'remote-sessions'; counts: Record<string, number> }
+  | { t: 'session-ends'; on: boolean };
+
+/** An error as it crosses the channel: RuntimeError's fields, or a plain message. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+  subject?: Record<string, string>;
+  cause_code?: string;
+}
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'reply'; id: number; ok: true; value: unknown }
+  | { t: 'reply'; id: number; ok: false; error: WireError }
+  | { t: 'event'; event: RuntimeEvent }
+  | { t: 'session-ends'; records: SessionEndRecord[] }
+  | {
+      t: 'report';
+      sessions: number;
+      rssBytes: number;
+      acceptErrors: number;
+      /** Live sessions per server, "backend/server" -> count (only servers with any). */
+      servers: Record<string, number>;
+    };
+
+/** How often a worker reports its counts (leastconn's view of the other workers is at most this old). */
+export const REPORT_INTERVAL_MS = 250;
+/** Session-end records are sent in batches: at most this many, at least this often. */
+export const SESSION_END_BATCH = 256;
+export const SESSION_END_FLUSH_MS = 100;

@@ -1,0 +1,117 @@
+// A worker process: the existing ProxyRuntime, driven over IPC by the main process's WorkerPool
+// (docs/workers.md). Listeners share the cluster primary's sockets; health comes from the main
+// process; counts, events and session ends go back as plain data.
+import cluster from 'node:cluster';
+import { RuntimeError } from '../runtime/errors.js';
+import { ProxyRuntime } from '../runtime/runtime.js';
+import type { ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
+import {
+  REPORT_INTERVAL_MS,
+  SESSION_END_BATCH,
+  SESSION_END_FLUSH_MS,
+  type FromWorker,
+  type ToWorker,
+  type WireError,
+} from './protocol.js';
+
+if (cluster.isPrimary || typeof process.send !== 'function') {
+  throw new Error('worker-main runs only as a cluster worker started by the WorkerPool');
+}
+
+const send = (message: FromWorker): void => {
+  if (process.connected) process.send!(message);
+};
+
+const runtime = new ProxyRuntime({
+  sharedListeners: true,
+  checks: 'external',
+  nodeInternals: process.env.TETHER_NODE_INTERNALS !== 'off',
+  log: (level, message, data) => {
+    const text = `[worker pid ${process.pid}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`;
+    if (level === 'info') {
+      if (process.env.TETHER_WORKER_QUIET !== '1') console.log(text);
+    } else console.error(text);
+  },
+});
+
+runtime.onEvent((event) => send({ t: 'event', event }));
+
+// Session ends: batched, and only while the main process listens for them.
+let ends: SessionEndRecord[] = [];
+let flushTimer: NodeJS.Timeout | undefined;
+let unsubscribeEnds: (() => void) | undefined;
+function flushEnds(): void {
+  flushTimer = undefined;
+  if (ends.length === 0) return;
+  send({ t: 'session-ends', records: ends });
+  ends = [];
+}
+function onSessionEnd(record: SessionEndRecord): void {
+  ends.push(record);
+  if (ends.length >= SESSION_END_BATCH) {
+    clearTimeout(flushTimer);
+    flushEnds();
+  } else flushTimer ??= setTimeout(flushEnds, SESSION_END_FLUSH_MS);
+}
+
+async function call(method: string, args: unknown[]): Promise<unknown> {
+  const api = runtime as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  if (method === 'close') {
+    clearInterval(reportTimer);
+    const closed = await runtime.close();
+    flushEnds();
+    return closed;
+  }
+  const fn = api[method as keyof ProxyRuntimeApi];
+  if (typeof fn !== 'function') throw new Error(`unknown method ${method}`);
+  return fn.apply(runtime, args);
+}
+
+function wireError(error: unknown): WireError {
+  if (error instanceof RuntimeError) {
+    return {
+      name: 'RuntimeError',
+      message: error.message,
+      code: error.code,
+      subject: error.subject as Record<string, string>,
+      cause_code: error.cause_code,
+    };
+  }
+  return { name: 'Error', message: error instanceof Error ? error.message : String(error) };
+}
+
+process.on('message', (message: ToWorker) => {
+  switch (message.t) {
+    case 'call':
+      call(message.method, message.args).then(
+        (value) => send({ t: 'reply', id: message.id, ok: true, value: value ?? null }),
+        (error: unknown) => send({ t: 'reply', id: message.id, ok: false, error: wireError(error) }),
+      );
+      break;
+    case 'health':
+      runtime.pushHealth(message.entries);
+      break;
+    case 'remote-sessions':
+      runtime.setRemoteSessions(message.counts);
+      break;
+    case 'session-ends':
+      if (message.on && !unsubscribeEnds) unsubscribeEnds = runtime.onSessionEnd(onSessionEnd);
+      if (!message.on && unsubscribeEnds) {
+        unsubscribeEnds();
+        unsubscribeEnds = undefined;
+      }
+      break;
+  }
+});
+
+// Counts for the main process: live sessions (lost if this process dies), RSS, per-server sessions for leastconn.
+const reportTimer = setInterval(() => {
+  send({ t: 'report', rssBytes: process.memoryUsage.rss(), ...runtime.loadReport() });
+}, REPORT_INTERVAL_MS);
+
+// The main process went away: nothing drives this runtime any more.
+process.on('disconnect', () => {
+  void runtime.close().finally(() => process.exit(0));
+});
+
+send({ t: 'ready' });

@@ -1,0 +1,174 @@
+// Issue 10, the CI-sized versions of points 2 and 5, on the compiled appliance with 2 worker processes:
+// 5,000 long connections from 50 source addresses held with heartbeats (none dropped, every heartbeat
+// answered, the stats API answering); 200 changes through the REST API while 1,000 connections carry
+// traffic (no connection cut, no byte lost; request-to-live printed, a generous bound asserted).
+import net, { type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileApp, type CompiledApp } from '../helpers/compiled-app.js';
+import { echo, listen, sleep, type TestServer } from '../helpers/net.js';
+import { applianceWithWorkers, percentile, pollStats } from './appliance.js';
+
+let compiled: CompiledApp;
+let upstream: TestServer;
+beforeAll(async () => {
+  compiled = await compileApp();
+  upstream = await listen(echo);
+}, 120_000);
+afterAll(async () => {
+  await upstream?.close();
+  compiled?.remove();
+});
+
+/** A client that sends numbered lines and checks every byte comes back in order. */
+class Peer {
+  sent = '';
+  received = '';
+  closed = false;
+  constructor(readonly socket: Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (this.received += text));
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => {});
+  }
+  send(text: string): void {
+    this.sent += text;
+    this.socket.write(text);
+  }
+  get answered(): boolean {
+    return this.received === this.sent;
+  }
+  /** Keeps the checked prefix short: the strings don't grow with the test. */
+  trim(): void {
+    if (this.answered) {
+      this.sent = '';
+      this.received = '';
+    }
+  }
+}
+
+async function openPeers(port: number, count: number, sources: number, batch = 250): Promise<Peer[]> {
+  const peers: Peer[] = [];
+  for (let start = 0; start < count; start += batch) {
+    const opened = await Promise.all(
+      Array.from({ length: Math.min(batch, count - start) }, (_, k) => {
+        const i = start + k;
+        return new Promise<Peer>((resolve, reject) => {
+          const socket = net.connect({
+            host: '127.0.0.1',
+            port,
+            localAddress: `127.0.0.${2 + (i % sources)}`,
+          });
+          socket.once('connect', () => resolve(new Peer(socket)));
+          socket.once('error', reject);
+        });
+      }),
+    );
+    peers.push(...opened);
+  }
+  return peers;
+}
+
+async function untilAnswered(peers: Peer[], timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const missing = peers.filter((p) => !p.answered).length;
+    if (missing === 0 || Date.now() > deadline) return missing;
+    await sleep(50);
+  }
+}
+
+describe('two workers under load', () => {
+  it('hold 5,000 connections from 50 sources with heartbeats: none dropped, every heartbeat answered', async () => {
+    const running = await applianceWithWorkers(compiled.main, upstream, 2);
+    let peers: Peer[] = [];
+    try {
+      const t0 = Date.now();
+      peers = await openPeers(running.port, 5000, 50);
+      const openedMs = Date.now() - t0;
+      // connect() resolves once the kernel queued the connection; the workers accept a moment later.
+      let stats = (await running.api.get('/api/v1/stats').expect(200)).body;
+      for (let i = 0; stats.frontends[0].scur < 5000 && i < 600; i++) {
+        await sleep(50);
+        stats = (await running.api.get('/api/v1/stats').expect(200)).body;
+      }
+      expect(stats.frontends[0].scur).toBe(5000);
+      await sleep(500); // one worker report interval, for the per-worker counts
+      stats = (await running.api.get('/api/v1/stats').expect(200)).body;
+      const perWorker = stats.workers.map((w: { sessions: number }) => w.sessions);
+
+      // Heartbeat rounds (the CI stand-in for a CMPP ACTIVE_TEST every 30 s), stats polled meanwhile.
+      const poller = pollStats(running.url, running.token);
+      for (let round = 0; round < 3; round++) {
+        peers.forEach((p, i) => p.send(`hb ${round} ${i}\n`));
+        expect(await untilAnswered(peers, 30_000)).toBe(0);
+        for (const p of peers) p.trim();
+        await sleep(1000);
+      }
+      const statsMs = await poller.stop();
+      const after = (await running.api.get('/api/v1/stats').expect(200)).body;
+      const rss = after.workers.map((w: { rssBytes: number }) => w.rssBytes);
+      console.log(
+        `5,000 connections over 2 workers: opened in ${openedMs} ms, per worker ${JSON.stringify(perWorker)}; ` +
+          `stats p99 ${percentile(statsMs, 99)} ms (n=${statsMs.length}); worker RSS ${rss.map((b: number) => `${(b / 1e6).toFixed(0)} MB`).join(', ')}`,
+      );
+      expect(peers.filter((p) => p.closed)).toHaveLength(0);
+      expect(after.frontends[0].scur).toBe(5000);
+      expect(after.workers.every((w: { restarts: number }) => w.restarts === 0)).toBe(true);
+      expect(Math.min(...perWorker)).toBeGreaterThan(0);
+      // Generous: the issue's 200 ms is for the bench machine; this machine's CPUs are shared.
+      expect(percentile(statsMs, 99)).toBeLessThan(2000);
+    } finally {
+      for (const p of peers) p.socket.destroy();
+      running.stop();
+    }
+  }, 180_000);
+
+  it('take 200 REST changes while 1,000 connections carry traffic: none cut, nothing lost', async () => {
+    const running = await applianceWithWorkers(compiled.main, upstream, 2, { maxconn: 5000 });
+    let peers: Peer[] = [];
+    try {
+      peers = await openPeers(running.port, 1000, 50);
+      for (let i = 0; i < 600; i++) {
+        if ((await running.api.get('/api/v1/stats').expect(200)).body.frontends[0].scur === 1000) break;
+        await sleep(50);
+      }
+      let traffic = true;
+      let sent = 0;
+      const sender = (async () => {
+        for (let n = 0; traffic; n++) {
+          for (let i = n % 4; i < peers.length; i += 4) peers[i].send(`m ${n} ${i}\n`);
+          sent += peers.length / 4;
+          await sleep(20);
+        }
+      })();
+      const requestMs: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const s = Date.now();
+        // Alternately a server's weight and the frontend's maxconn (split over the workers): both live changes.
+        const res =
+          i % 2 === 0
+            ? await running.api.patch('/api/v1/backends/b/servers/s').send({ weight: 1 + (i % 7) })
+            : await running.api.patch('/api/v1/frontends/fe').send({ maxconn: 5000 + i });
+        // The answer comes once every worker runs the change: request to live in every worker.
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        requestMs.push(Date.now() - s);
+      }
+      traffic = false;
+      await sender;
+      expect(await untilAnswered(peers, 30_000)).toBe(0);
+      const stats = (await running.api.get('/api/v1/stats').expect(200)).body;
+      console.log(
+        `200 changes over 2 workers with 1,000 connections (${sent} messages): request-to-live p50 ${percentile(requestMs, 50)} ms, p99 ${percentile(requestMs, 99)} ms, max ${Math.max(...requestMs)} ms`,
+      );
+      expect(peers.filter((p) => p.closed)).toHaveLength(0);
+      expect(stats.frontends[0].scur).toBe(1000);
+      expect(stats.frontends[0].slim).toBe(5000 + 199);
+      // Generous (the issue's 50 ms is for the bench machine): here 2 shared cores run ~6 agents, the test's own
+      // 12,000 messages/s and the appliance; measured p99 was 360-550 ms at a load average of 20.
+      expect(percentile(requestMs, 99)).toBeLessThan(1500);
+    } finally {
+      for (const p of peers) p.socket.destroy();
+      running.stop();
+    }
+  }, 180_000);
+});
