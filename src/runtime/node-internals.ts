@@ -11,7 +11,8 @@
 //   WriteWrap), not through net.Socket's Writable. Public fallback: `socket.write()`.
 //
 // Each self-test runs once per process, on loopback, bounded in time; a failure only means the
-// public path is used. The results are cached: every runtime of the process shares them.
+// public path is used. Their servers listen `exclusive`: in node:cluster workers a plain listen on port 0
+// would share one socket across every worker's self-test, and one worker could accept another's client. The results are cached: every runtime of the process shares them.
 import net, { type OnReadOpts, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { selfTestRawUpstream } from './raw-upstream.js';
@@ -184,7 +185,9 @@ export async function selfTestAcceptPause(
             ok();
           }),
         );
-        await new Promise<void>((ok) => control.listen({ host: '127.0.0.1', port: 0 }, () => ok()));
+        await new Promise<void>((ok) =>
+          control.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => ok()),
+        );
         await connectClient((control.address() as net.AddressInfo).port);
         await controlAccepted;
         await new Promise((ok) => setImmediate(ok));
@@ -279,7 +282,7 @@ export async function selfTestAcceptHook(
     return await new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
       server.on('error', () => resolve(false));
-      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
         const received: Buffer[] = [];
         const buffer = Buffer.alloc(8);
         let socket: Socket | undefined;
@@ -487,7 +490,7 @@ export async function selfTestDirectWrite(timeoutMs = WRITE_SELF_TEST_MS): Promi
         });
         client!.resume();
       });
-      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
         client = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
         client.on('error', (error) => resolve(`client: ${error.message}`));
         client.pause();

@@ -321,7 +321,9 @@ export async function selfTestRawUpstream(timeoutMs = 2000): Promise<string | nu
   const buffer = Buffer.alloc(64 * 1024);
   let timer: NodeJS.Timeout | undefined;
   try {
-    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+    await new Promise<void>((resolve) =>
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve()),
+    );
     const port = (server.address() as import('node:net').AddressInfo).port;
     return await new Promise<string | null>((resolve) => {
       timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
