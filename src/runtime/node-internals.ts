@@ -1,6 +1,6 @@
 // The private Node internals the listeners use, their loopback self-tests, and the plain-data report
 // of which path is in use (docs/runtime-hot-path.md, "Node internals"). Everything private that
-// src/runtime touches is in this file, so a Node upgrade has one place to check.
+// src/runtime touches is in this file and raw-upstream.ts, so a Node upgrade has two places to check.
 //
 // - pause: a listening handle opened with `TCP.open(fd)` is readable in libuv's eyes, so readStop()
 //   stops polling it and new clients wait in the kernel's accept queue (what HAProxy does over
@@ -11,9 +11,11 @@
 //   WriteWrap), not through net.Socket's Writable. Public fallback: `socket.write()`.
 //
 // Each self-test runs once per process, on loopback, bounded in time; a failure only means the
-// public path is used. The results are cached: every runtime of the process shares them.
+// public path is used. Their servers listen `exclusive`: in node:cluster workers a plain listen on port 0
+// would share one socket across every worker's self-test, and one worker could accept another's client. The results are cached: every runtime of the process shares them.
 import net, { type OnReadOpts, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { selfTestRawUpstream } from './raw-upstream.js';
 import type { AcceptPath, ListenerPaths } from './types.js';
 
 export interface RawTcpHandle {
@@ -53,6 +55,8 @@ export function uvError(call: string, code: number): string {
 // ---- which paths -------------------------------------------------------------------------------
 
 const SELF_TEST_MS = 2000;
+/** The write self-test moves a few MB (until loopback's buffers are full): more room on a loaded machine. */
+const WRITE_SELF_TEST_MS = 5000;
 let pauseCheck: Promise<string | null> | undefined;
 let acceptCheck: Promise<string | null> | undefined;
 let writeCheck: Promise<string | null> | undefined;
@@ -82,7 +86,8 @@ export async function resolveListenerPaths(options: {
   acceptCheck ??= selfTestAcceptHook(installOnReadAccept).then((ok) =>
     ok ? null : 'an onread socket did not read, pause, write or close as Node does',
   );
-  writeCheck ??= selfTestDirectWrite();
+  // The write path covers both sides: direct writes to accepted sockets, raw handles for server sides.
+  writeCheck ??= selfTestDirectWrite().then(async (failure) => failure ?? (await selfTestRawUpstream()));
   const [pauseFailure, acceptFailure, writeFailure] = await Promise.all([
     pauseCheck,
     acceptCheck,
@@ -180,7 +185,9 @@ export async function selfTestAcceptPause(
             ok();
           }),
         );
-        await new Promise<void>((ok) => control.listen({ host: '127.0.0.1', port: 0 }, () => ok()));
+        await new Promise<void>((ok) =>
+          control.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => ok()),
+        );
         await connectClient((control.address() as net.AddressInfo).port);
         await controlAccepted;
         await new Promise((ok) => setImmediate(ok));
@@ -275,7 +282,7 @@ export async function selfTestAcceptHook(
     return await new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
       server.on('error', () => resolve(false));
-      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
         const received: Buffer[] = [];
         const buffer = Buffer.alloc(8);
         let socket: Socket | undefined;
@@ -437,7 +444,7 @@ function onDirectWriteComplete(this: WriteReq, status: number): void {
  * writes to a peer that doesn't read end up queued (false) and 'drain' follows once the peer has read
  * them, every byte arrives in order, and end() sends FIN only after the queued bytes.
  */
-export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<string | null> {
+export async function selfTestDirectWrite(timeoutMs = WRITE_SELF_TEST_MS): Promise<string | null> {
   if (streamWrapBinding() === null) return 'no usable stream_wrap binding';
   const server = net.createServer({ allowHalfOpen: true });
   let client: Socket | undefined;
@@ -483,7 +490,7 @@ export async function selfTestDirectWrite(timeoutMs = SELF_TEST_MS): Promise<str
         });
         client!.resume();
       });
-      server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
         client = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
         client.on('error', (error) => resolve(`client: ${error.message}`));
         client.pause();

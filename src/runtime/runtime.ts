@@ -16,6 +16,7 @@ import { RuntimeError } from './errors.js';
 import { computeImpact } from './impact.js';
 import type { Listener, ListenerHost } from './listener.js';
 import { resolveListenerPaths } from './node-internals.js';
+import { rawBindings, type RawBindings } from './raw-upstream.js';
 import { refreshNames, systemLookup, type Lookup } from './resolver.js';
 import * as admin from './server-admin.js';
 import { reconcileChecker, stopChecker } from './server-health.js';
@@ -75,6 +76,8 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   private readonly state: RuntimeState;
   /** Relay writes through libuv handles: set once the self-tests are done, before any listener listens. */
   directWrites = false;
+  /** With directWrites: sessions' server sides on raw handles (raw-upstream.ts). */
+  rawUpstream: RawBindings | null = null;
   private readonly historyRing: HistoryRing;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly sampleTimer: NodeJS.Timeout;
@@ -116,6 +119,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.paths = resolveListenerPaths({ internals: options.nodeInternals !== false, onread: true });
     void this.paths.then((p) => {
       this.directWrites = p.write === 'handle';
+      this.rawUpstream = this.directWrites ? rawBindings() : null;
       this.state.log(
         'info',
         `listeners: pause=${p.pause} (${p.pauseReason}), accept=${p.accept} (${p.acceptReason}), ` +

@@ -11,15 +11,19 @@
 // Upstream sockets always read this way; accepted ones when the listener could give them `onread`
 // (USER_READ), else through 'data'.
 import net, { type OnReadOpts, type Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
 import { type CmppInspection, inspectionInfo } from './cmpp-inspect.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
 import { writeToHandle } from './node-internals.js';
+import { RawUpstream, type RawBindings, type RawUpstreamHost } from './raw-upstream.js';
 import type { SessionInfo } from './types.js';
 
 export const SESSION = Symbol('tether.session');
 type RelaySocket = Socket & { [SESSION]?: Session; [USER_READ]?: boolean };
+/** The server side: a net.Socket, or a raw handle when the runtime's write path is `handle`. */
+type Upstream = RelaySocket | RawUpstream;
 
 /** libuv's own read size. */
 const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
@@ -33,6 +37,8 @@ export type ConnectFailure = 'ECONNREFUSED' | 'ETIMEDOUT' | string;
 export interface SessionHost {
   /** Relay writes go through the sockets' libuv handles (the self-tested write path), else socket.write(). */
   readonly directWrites: boolean;
+  /** With directWrites: the server side on raw handles (null: net.Socket). */
+  readonly rawUpstream: RawBindings | null;
   connectTimeout(): number;
   /** The account wait for cmpp-account backends; the first client bytes (or none) decide the server. */
   electFirst(session: Session, account: string | undefined): ServerRuntime | undefined;
@@ -48,7 +54,7 @@ export interface SessionHost {
 }
 
 export class Session {
-  upstream: RelaySocket | null = null;
+  upstream: Upstream | null = null;
   server: ServerRuntime | null = null;
   state: SessionInfo['state'] = 'connecting';
   readonly startedAt: number;
@@ -120,6 +126,24 @@ export class Session {
     this.server = server;
     this.attempts++;
     this.connectStartedAt = Date.now();
+    this.upstreamClosed = false;
+    const raw = this.host.rawUpstream;
+    if (raw !== null) {
+      const upstream = new RawUpstream(raw, RAW_HOST, this, readBuffer);
+      this.upstream = upstream;
+      const err = upstream.connect(server.ip, server.config.port, server.ip.includes(':'));
+      if (err !== 0) {
+        // Never started (EINVAL and the like): as a refused connect, after this call returns.
+        setImmediate(rawConnectNeverStarted, this, upstream, err);
+      }
+    } else {
+      this.connectSocket(server);
+    }
+    this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(), this);
+    this.timer.unref();
+  }
+
+  private connectSocket(server: ServerRuntime): void {
     const upstream = net.connect({
       host: server.ip,
       port: server.config.port,
@@ -130,13 +154,10 @@ export class Session {
     }) as RelaySocket;
     upstream[SESSION] = this;
     this.upstream = upstream;
-    this.upstreamClosed = false;
     upstream.on('connect', onUpstreamConnect);
     upstream.on('end', onUpstreamEnd);
     upstream.on('error', onUpstreamError);
     upstream.on('close', onUpstreamClose);
-    this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(), this);
-    this.timer.unref();
   }
 
   /** Cuts both sides now; `cause` is the session log's first letter. Returns false when already closing. */
@@ -192,7 +213,8 @@ export class Session {
     const server = this.server!;
     const upstream = this.upstream!;
     this.clearTimer();
-    upstream[SESSION] = undefined;
+    if (upstream instanceof RawUpstream) upstream.owner = null;
+    else upstream[SESSION] = undefined;
     upstream.destroy();
     this.upstream = null;
     this.upstreamClosed = true;
@@ -231,7 +253,10 @@ function onClientData(this: RelaySocket, chunk: Buffer): void {
 
 /** Returning false stops reading, as pause() would; the other side's 'drain' resumes it. */
 function onUpstreamRead(this: RelaySocket, n: number): boolean {
-  const s = this[SESSION]!;
+  return upstreamRead(this[SESSION]!, n);
+}
+
+function upstreamRead(s: Session, n: number): boolean {
   s.bytesOut += n;
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
@@ -242,7 +267,8 @@ function onUpstreamRead(this: RelaySocket, n: number): boolean {
 }
 
 /** One chunk to the other side: false means stop reading until that side's 'drain'. */
-function relayWrite(s: Session, to: RelaySocket, chunk: Buffer): boolean {
+function relayWrite(s: Session, to: Upstream, chunk: Buffer): boolean {
+  if (to instanceof RawUpstream) return to.write(chunk);
   return s.direct ? writeToHandle(to, chunk) : to.write(chunk);
 }
 
@@ -254,17 +280,14 @@ function hookDrain(writer: RelaySocket, onDrain: (this: RelaySocket) => void): v
   if (writer.listenerCount('drain') === 0) writer.on('drain', onDrain);
 }
 
-function pauseUntilDrain(
-  reader: RelaySocket,
-  writer: RelaySocket,
-  onDrain: (this: RelaySocket) => void,
-): void {
-  hookDrain(writer, onDrain);
+/** A raw upstream reports its drain to RAW_HOST itself. */
+function pauseUntilDrain(reader: RelaySocket, writer: Upstream, onDrain: (this: RelaySocket) => void): void {
+  if (!(writer instanceof RawUpstream)) hookDrain(writer, onDrain);
   reader.pause();
 }
 
 /** end() on a socket already ended or destroyed builds an error (with a stack) only to drop it. */
-function endOnce(socket: RelaySocket): void {
+function endOnce(socket: Upstream): void {
   if (!socket.writableEnded && !socket.destroyed) socket.end();
 }
 
@@ -300,7 +323,10 @@ function onClientEnd(this: RelaySocket): void {
 }
 
 function onUpstreamEnd(this: RelaySocket): void {
-  const s = this[SESSION]!;
+  upstreamEnded(this[SESSION]!);
+}
+
+function upstreamEnded(s: Session): void {
   s.upstreamEnded = true;
   if (s.state === 'established') s.state = s.clientEnded ? 'closing' : s.state;
   // end() sends FIN only after everything already written to the client has been flushed.
@@ -342,6 +368,10 @@ function onUpstreamError(this: RelaySocket, error: NodeJS.ErrnoException): void 
 function onUpstreamClose(this: RelaySocket, hadError: boolean): void {
   const s = this[SESSION];
   if (s === undefined || s.upstream !== this) return; // an abandoned attempt
+  upstreamClosed(s, hadError);
+}
+
+function upstreamClosed(s: Session, hadError: boolean): void {
   s.upstreamClosed = true;
   s.clearTimer();
   if (s.cause === '' && s.closeReason === '' && (hadError || !s.upstreamEnded)) s.cause = 'S';
@@ -358,6 +388,10 @@ function onConnectTimeout(s: Session): void {
 function onUpstreamConnect(this: RelaySocket): void {
   const s = this[SESSION];
   if (s === undefined || s.upstream !== this) return;
+  upstreamConnected(s, this);
+}
+
+function upstreamConnected(s: Session, upstream: Upstream): void {
   s.clearTimer();
   s.state = 'established';
   s.connectedAt = Date.now();
@@ -365,20 +399,64 @@ function onUpstreamConnect(this: RelaySocket): void {
   const pending = s.pending!;
   s.pending = null;
   let flowing = true;
-  if (header === undefined && pending.length <= 1) {
+  if (upstream instanceof RawUpstream) {
+    // In order through libuv's one write queue (a write it queues keeps its chunk).
+    if (header !== undefined) flowing = upstream.write(header);
+    for (const chunk of pending) flowing = upstream.write(chunk) && flowing;
+  } else if (header === undefined && pending.length <= 1) {
     // The usual case (the client's first bytes, or none yet): one plain write, no cork.
-    if (pending.length === 1) flowing = this.write(pending[0]);
+    if (pending.length === 1) flowing = upstream.write(pending[0]);
   } else {
     // Header and held bytes leave in one writev.
-    this.cork();
-    if (header !== undefined) this.write(header);
-    for (const chunk of pending) flowing = this.write(chunk);
-    this.uncork();
+    upstream.cork();
+    if (header !== undefined) upstream.write(header);
+    for (const chunk of pending) flowing = upstream.write(chunk);
+    upstream.uncork();
   }
-  if (s.clientEnded) this.end();
+  if (s.clientEnded) upstream.end();
   else if (s.pendingBytes >= PENDING_LIMIT && flowing) s.client.resume();
-  else if (!flowing) pauseUntilDrain(s.client, this, onUpstreamDrain);
+  else if (!flowing) pauseUntilDrain(s.client, upstream, onUpstreamDrain);
   s.pendingBytes = 0;
+}
+
+/** What a raw upstream tells its session (the same steps as the socket handlers above). */
+const RAW_HOST: RawUpstreamHost = {
+  connected(upstream) {
+    const s = ownerOf(upstream);
+    if (s !== null) upstreamConnected(s, upstream);
+  },
+  connectFailed(upstream, code) {
+    const s = ownerOf(upstream);
+    if (s !== null && s.state === 'connecting' && s.closeReason === '' && !s.clientClosed)
+      s.failAttempt(code);
+  },
+  read(upstream, n) {
+    const s = ownerOf(upstream);
+    return s !== null && upstreamRead(s, n);
+  },
+  ended(upstream) {
+    const s = ownerOf(upstream);
+    if (s !== null) upstreamEnded(s);
+  },
+  drained(upstream) {
+    ownerOf(upstream)?.client.resume();
+  },
+  closed(upstream, hadError) {
+    const s = ownerOf(upstream);
+    if (s !== null) upstreamClosed(s, hadError);
+  },
+};
+
+/** The session a raw upstream still belongs to (null: an abandoned attempt). */
+function ownerOf(upstream: RawUpstream): Session | null {
+  const s = upstream.owner as Session | null;
+  return s !== null && s.upstream === upstream ? s : null;
+}
+
+function rawConnectNeverStarted(s: Session, upstream: RawUpstream, err: number): void {
+  if (ownerOf(upstream) === null) return;
+  upstream.destroy(true);
+  RAW_HOST.connectFailed(upstream, getSystemErrorName(err));
 }
 
 function onAccountWaitOver(s: Session): void {

@@ -323,7 +323,12 @@ async function main(): Promise<void> {
 
 function describePaths(paths: ListenerPathsReport | ListenerPathsReport[]): string {
   const list = Array.isArray(paths) ? paths : [paths];
-  return list.map((p) => `pause=${p.pause}, accept=${p.accept}, write=${p.write}`).join(' | ');
+  return list
+    .map(
+      (p) =>
+        `pause=${p.pause}, accept=${p.accept}, write=${p.write}${p.write === 'handle' ? '' : ` (${p.writeReason})`}`,
+    )
+    .join(' | ');
 }
 
 main()
