@@ -315,7 +315,14 @@ export class WorkerPool implements ProxyRuntimeApi {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         slot.pending.delete(id);
-        reject(new Error(`worker ${slot.id} did not answer ${method} within ${timeoutMs} ms`));
+        // A worker that doesn't answer is hung (a busy loop, a stopped process): without this every later
+        // call would wait for it and fail. Killed, it is replaced like one that died; callers leave it out.
+        this.log(
+          'error',
+          `worker ${slot.id} (pid ${slot.pid}) did not answer ${method} within ${timeoutMs} ms; killing it`,
+        );
+        worker.process.kill('SIGKILL');
+        reject(new WorkerGone(`worker ${slot.id} did not answer ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       worker.send({ t: 'call', id, method, args } satisfies ToWorker);
