@@ -44,7 +44,7 @@ export class SampleStore implements OnApplicationBootstrap, OnModuleDestroy {
   /** Stores the current figures as one sample. */
   async record(): Promise<void> {
     try {
-      const sample = sampleOf(await this.runtime.stats());
+      const sample = sampleOf(await this.runtime.stats({ cmppAccounts: false }));
       await this.samples.upsert(
         { t: sample.t, data: JSON.stringify({ frontends: sample.frontends, servers: sample.servers }) },
         ['t'],

@@ -38,6 +38,7 @@ import type {
   ServerStateResult,
   SessionEndRecord,
   SessionInfo,
+  StatsOptions,
   StatsSample,
 } from './types.js';
 
@@ -300,8 +301,9 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     connections.sessionClosed(this.state, session);
   }
 
-  async stats(): Promise<RuntimeStats> {
-    return { ...buildStats(this.state, Date.now(), this.startedAt), acceptErrors: { ...this.acceptErrors } };
+  async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
+    const stats = buildStats(this.state, Date.now(), this.startedAt, options.cmppAccounts !== false);
+    return { ...stats, acceptErrors: { ...this.acceptErrors } };
   }
 
   async history(): Promise<StatsSample[]> {

@@ -23,6 +23,7 @@ import type {
   ServerStateResult,
   SessionEndRecord,
   SessionInfo,
+  StatsOptions,
   StatsSample,
   WorkerStats,
 } from '../runtime/types.js';
@@ -510,7 +511,7 @@ export class WorkerPool implements ProxyRuntimeApi {
       if (failed) throw (failed as PromiseRejectedResult).reason;
       throw new RuntimeError('UNKNOWN_FRONTEND', `no frontend "${frontend}"`, { frontend });
     }
-    const stats = await this.stats();
+    const stats = await this.stats({ cmppAccounts: false });
     return (
       stats.frontends.find((f) => f.name === frontend) ?? (ok as PromiseFulfilledResult<FrontendStats>).value
     );
@@ -533,10 +534,10 @@ export class WorkerPool implements ProxyRuntimeApi {
     }
   }
 
-  async stats(): Promise<RuntimeStats> {
+  async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
     const [health, answers] = await Promise.all([
       this.health.stats(),
-      this.fanOut<RuntimeStats>('stats', () => []),
+      this.fanOut<RuntimeStats>('stats', () => [options]),
     ]);
     return mergeStats(
       health,
