@@ -26,6 +26,11 @@ import { HEADER_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH } from './commands.js
 /** The most body bytes a reader ever holds across reads: enough for every reader in codec.ts. */
 export const MAX_BODY_PREFIX = Math.max(...Object.values(BODY_PREFIX));
 
+/** Big-endian unsigned 32-bit number at `at` (the caller has checked the 4 bytes are there). */
+function uint32(buf: Buffer, at: number): number {
+  return buf[at] * 0x1000000 + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
+}
+
 export interface FrameSink<C> {
   /** Body bytes the sink needs to see before onFrame (0 = the header is enough). */
   bodyPrefix(commandId: number): number;
@@ -91,9 +96,11 @@ export class CmppFrameReader<C> {
         continue;
       }
       if (this.headerSeen === 0 && end - pos >= HEADER_LENGTH) {
-        this.totalLength = chunk.readUInt32BE(pos);
-        this.commandId = chunk.readUInt32BE(pos + 4);
-        this.sequenceId = chunk.readUInt32BE(pos + 8);
+        // Plain byte arithmetic: Buffer#readUInt32BE validates its offset on every call (a third of the
+        // reader's time at 16 frames per read).
+        this.totalLength = uint32(chunk, pos);
+        this.commandId = uint32(chunk, pos + 4);
+        this.sequenceId = uint32(chunk, pos + 8);
         pos += HEADER_LENGTH;
       } else {
         pos = this.collectHeader(chunk, pos, end);

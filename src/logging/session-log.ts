@@ -1,11 +1,12 @@
-// The session log: one line per ended session, JSON through pino (default) or HAProxy's tcplog text line
+// The session log: one line per ended session, JSON as pino writes it (default; json-line.ts) or HAProxy's tcplog text line
 // (TETHER_LOG_FORMAT=haproxy), optionally also to syslog over UDP. Writes go through an asynchronous
-// sonic-boom destination: the relay never waits on stdout, and a stalled reader costs at most MAX_BUFFERED
+// sonic-boom destination (pino.destination): the relay never waits on stdout, and a stalled reader costs at most MAX_BUFFERED
 // bytes before lines are dropped and counted (docs/session-logs.md).
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import type { SonicBoom } from 'sonic-boom';
 import type { SessionEndRecord } from '../runtime/types.js';
 import type { LogTarget } from '../schema/snapshot.js';
+import { SessionJsonLines } from './json-line.js';
 import { SyslogSender, type SyslogTarget } from './syslog.js';
 import { tcplogLine } from './tcplog-format.js';
 
@@ -27,7 +28,8 @@ export interface SessionLogOptions {
 
 export class SessionLog {
   private readonly stream: SonicBoom;
-  private readonly logger: Logger | null;
+  /** JSON lines as pino writes them (json-line.ts); null for the tcplog text format. */
+  private readonly json: SessionJsonLines | null;
   private syslog: SyslogSender | null;
   /** The config's `defaults.log` last seen (compared by reference: unchanged configs cost nothing). */
   private configTarget: LogTarget | undefined;
@@ -46,14 +48,14 @@ export class SessionLog {
       // would cost a thread-pool round trip per connection (measured: docs/session-logs.md, "Cost").
       minLength: 4096,
       periodicFlush: 100,
+      // Lines are handed over as Buffers and gathered in a list: in its default (string) mode sonic-boom appends
+      // each line to a string and measures that string's UTF-8 length again per line (docs/session-logs.md, "Cost").
+      contentMode: 'buffer',
     });
     this.stream.on('drop', () => this.droppedLines++);
     // A destination that fails (EPIPE, a full disk) must not take the proxy down with it.
     this.stream.on('error', () => this.droppedLines++);
-    this.logger =
-      options.format === 'json'
-        ? pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, this.stream)
-        : null;
+    this.json = options.format === 'json' ? new SessionJsonLines() : null;
     this.syslog = options.syslog ? new SyslogSender(options.syslog) : null;
   }
 
@@ -90,8 +92,9 @@ export class SessionLog {
   write(record: SessionEndRecord): void {
     if (this.closed) return;
     const line = this.options.format === 'haproxy' || this.syslog !== null ? tcplogLine(record) : '';
-    if (this.logger !== null) this.logger.info(record, 'session');
-    else this.stream.write(`${line}\n`);
+    const text = this.json !== null ? this.json.line(record) : `${line}\n`;
+    // contentMode 'buffer' takes Buffers; sonic-boom's typings know only strings.
+    this.stream.write(Buffer.from(text) as unknown as string);
     this.syslog?.send(line);
   }
 

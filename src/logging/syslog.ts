@@ -43,10 +43,19 @@ export class SyslogSender {
   private inFlight = 0;
   private readonly socket: dgram.Socket;
   private readonly prefix: string;
+  /**
+   * The socket is connected to the target: a send then skips the per-datagram address lookup (an asynchronous
+   * hop) and the kernel's route lookup (measured: docs/session-logs.md, "Cost"). Lines ended before the connect
+   * completes (within a tick or so, the address being an IP) wait here, at most MAX_IN_FLIGHT of them.
+   */
+  private waiting: string[] | null = [];
   private readonly afterSend = (error: Error | null): void => {
     this.inFlight--;
     if (error) this.dropped++;
   };
+  /** RFC 3164's TIMESTAMP has whole seconds: formatted once per second, not per line. */
+  private dateSecond = -1;
+  private dateText = '';
 
   constructor(
     readonly target: SyslogTarget,
@@ -55,6 +64,12 @@ export class SyslogSender {
     this.socket = dgram.createSocket(isIP(target.host) === 6 ? 'udp6' : 'udp4');
     this.socket.on('error', () => this.dropped++);
     this.socket.unref();
+    this.socket.connect(target.port, target.host, () => {
+      if (this.waiting === null) return; // closed meanwhile
+      const lines = this.waiting;
+      this.waiting = null;
+      for (const line of lines) this.transmit(line);
+    });
     const pri = FACILITIES.indexOf(target.facility) * 8 + SEVERITY_INFO;
     this.prefix = `<${pri}>`;
     this.tag = `${tag}[${process.pid}]: `;
@@ -67,16 +82,25 @@ export class SyslogSender {
       this.dropped++;
       return;
     }
+    const second = Math.floor(now / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateText = rfc3164Date(now);
+    }
+    const datagram = `${this.prefix}${this.dateText} ${this.tag}${line}\n`;
+    if (this.waiting === null) this.transmit(datagram);
+    else if (this.waiting.length < MAX_IN_FLIGHT) this.waiting.push(datagram);
+    else this.dropped++;
+  }
+
+  private transmit(datagram: string): void {
     this.inFlight++;
-    this.socket.send(
-      `${this.prefix}${rfc3164Date(now)} ${this.tag}${line}\n`,
-      this.target.port,
-      this.target.host,
-      this.afterSend,
-    );
+    this.socket.send(datagram, this.afterSend);
   }
 
   close(): void {
+    if (this.waiting) this.dropped += this.waiting.length;
+    this.waiting = null;
     this.socket.close();
   }
 }

@@ -8,13 +8,22 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
 
+// Sessions ending in the same second share the date up to the seconds: a Date and its formatting once per
+// second, not per line (docs/session-logs.md, "Cost").
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
 /** HAProxy's %t: `05/Dec/2026:13:40:01.123`, in local time as HAProxy prints it. */
 export function haproxyDate(ms: number): string {
-  const d = new Date(ms);
-  return (
-    `${pad2(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:` +
-    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${pad3(d.getMilliseconds())}`
-  );
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const d = new Date(second * 1000);
+    cachedPrefix =
+      `${pad2(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:` +
+      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.`;
+    cachedSecond = second;
+  }
+  return cachedPrefix + pad3(ms - second * 1000);
 }
 
 /** The tcplog line of one ended session, without a trailing newline. */

@@ -68,7 +68,8 @@ export const ACCOUNTS_LIMIT = 10_000;
 /** The row that counts every account past ACCOUNTS_LIMIT. */
 export const OVERFLOW_ACCOUNT = '*other*';
 
-function bucketOf(ms: number): number {
+/** The latency bucket of `ms`: the first whose upper bound it doesn't exceed (loopback answers: the first few). */
+export function latencyBucket(ms: number): number {
   const bounds = LATENCY_BOUNDS_MS;
   let i = 0;
   while (i < bounds.length && ms > bounds[i]) i++;
@@ -106,8 +107,9 @@ export class CmppCounters {
     this.connectStatus[status >= 0 && status < CONNECT_STATUS_CODES ? status : CONNECT_STATUS_CODES]++;
   }
 
-  submitLatency(ms: number): void {
-    this.latency[bucketOf(ms)]++;
+  /** One SUBMIT answered after `ms`; the relay computes the bucket once for all the counters it adds to. */
+  submitLatency(ms: number, bucket = latencyBucket(ms)): void {
+    this.latency[bucket]++;
     this.latencySumMs += ms;
   }
 }

@@ -1,76 +1,85 @@
-// CMPP inspection figures of several workers as one (docs/cmpp-inspection.md): every count sums, the
-// latency percentiles are recomputed from the summed histogram, accounts stay bounded by ACCOUNTS_LIMIT.
-import { ACCOUNTS_LIMIT, latencyPercentile, OVERFLOW_ACCOUNT } from '../runtime/cmpp-stats.js';
+// CMPP inspection counters of several workers as one (types.ts: "every number sums across processes;
+// p50/p99 are recomputed from the summed latency.counts").
+import { ACCOUNTS_LIMIT, OVERFLOW_ACCOUNT, latencyPercentile } from '../runtime/cmpp-stats.js';
 import type { CmppAccountStats, CmppCommandCounts, CmppStats } from '../runtime/types.js';
 
-function addCommands(into: CmppCommandCounts, from: CmppCommandCounts): void {
-  for (const key of Object.keys(into) as Array<keyof CmppCommandCounts>) into[key] += from[key];
+function sumCommands(a: CmppCommandCounts, b: CmppCommandCounts): CmppCommandCounts {
+  const out = { ...a };
+  for (const key of Object.keys(b) as Array<keyof CmppCommandCounts>) out[key] = (out[key] ?? 0) + b[key];
+  return out;
 }
 
-function addInto(into: CmppStats, from: CmppStats): void {
-  into.sessions += from.sessions;
-  into.notCmpp += from.notCmpp;
-  addCommands(into.up, from.up);
-  addCommands(into.down, from.down);
-  into.submitResults.ok += from.submitResults.ok;
-  into.submitResults.throttled += from.submitResults.throttled;
-  into.submitResults.other += from.submitResults.other;
-  for (const [code, n] of Object.entries(from.connectStatus)) {
-    into.connectStatus[code] = (into.connectStatus[code] ?? 0) + n;
-  }
-  const counts = into.latency.counts;
-  for (let i = 0; i < counts.length && i < from.latency.counts.length; i++)
-    counts[i] += from.latency.counts[i];
-  into.latency.sumMs += from.latency.sumMs;
-  into.outstanding.up += from.outstanding.up;
-  into.outstanding.down += from.outstanding.down;
-  into.untracked += from.untracked;
+function sumRecord(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [key, n] of Object.entries(b)) out[key] = (out[key] ?? 0) + n;
+  return out;
 }
 
-function finish<T extends CmppStats>(merged: T): T {
-  merged.latency.p50 = latencyPercentile(merged.latency.counts, 0.5);
-  merged.latency.p99 = latencyPercentile(merged.latency.counts, 0.99);
-  return merged;
+/** a + b, field by field; the percentiles from the summed histogram. */
+export function sumCmpp(a: CmppStats, b: CmppStats): CmppStats {
+  const counts = a.latency.counts.map((n, i) => n + (b.latency.counts[i] ?? 0));
+  return {
+    sessions: a.sessions + b.sessions,
+    notCmpp: a.notCmpp + b.notCmpp,
+    up: sumCommands(a.up, b.up),
+    down: sumCommands(a.down, b.down),
+    submitResults: {
+      ok: a.submitResults.ok + b.submitResults.ok,
+      throttled: a.submitResults.throttled + b.submitResults.throttled,
+      other: a.submitResults.other + b.submitResults.other,
+    },
+    connectStatus: sumRecord(a.connectStatus, b.connectStatus),
+    latency: {
+      boundsMs: a.latency.boundsMs,
+      counts,
+      sumMs: a.latency.sumMs + b.latency.sumMs,
+      p50: latencyPercentile(counts, 0.5),
+      p99: latencyPercentile(counts, 0.99),
+    },
+    outstanding: { up: a.outstanding.up + b.outstanding.up, down: a.outstanding.down + b.outstanding.down },
+    untracked: a.untracked + b.untracked,
+  };
 }
 
-/** One frontend's or server's figures over all workers; undefined when no worker inspected it. */
+/** The sum of whichever are present; undefined when none is. */
 export function mergeCmpp(list: Array<CmppStats | undefined>): CmppStats | undefined {
-  let merged: CmppStats | undefined;
-  for (const s of list) {
-    if (s === undefined) continue;
-    if (merged === undefined) merged = structuredClone(s);
-    else addInto(merged, s);
-  }
-  return merged === undefined ? undefined : finish(merged);
+  let out: CmppStats | undefined;
+  for (const c of list) if (c !== undefined) out = out === undefined ? c : sumCmpp(out, c);
+  return out;
 }
 
-/** Accounts over all workers, sorted by account, `*other*` last: at most ACCOUNTS_LIMIT rows plus it. */
+/**
+ * Per-account rows of all workers: summed by account, sorted, at most ACCOUNTS_LIMIT named rows (the rest, and
+ * every worker's own overflow row, summed into the overflow row, last).
+ */
 export function mergeCmppAccounts(
-  perWorker: Array<CmppAccountStats[] | undefined>,
+  lists: Array<CmppAccountStats[] | undefined>,
 ): CmppAccountStats[] | undefined {
+  if (lists.every((l) => l === undefined)) return undefined;
   const byAccount = new Map<string, CmppAccountStats>();
   let overflow: CmppAccountStats | undefined;
-  let any = false;
-  for (const list of perWorker) {
-    if (list === undefined) continue;
-    any = true;
-    for (const a of list) {
-      const seen = a.account === OVERFLOW_ACCOUNT ? overflow : byAccount.get(a.account);
-      if (seen !== undefined) {
-        addInto(seen, a);
-      } else if (a.account !== OVERFLOW_ACCOUNT && byAccount.size < ACCOUNTS_LIMIT) {
-        byAccount.set(a.account, structuredClone(a));
-      } else if (overflow === undefined) {
-        overflow = { ...structuredClone(a), account: OVERFLOW_ACCOUNT, version: '' };
-      } else {
-        addInto(overflow, a);
+  const addOverflow = (row: CmppAccountStats) => {
+    overflow =
+      overflow === undefined
+        ? { ...row, account: OVERFLOW_ACCOUNT }
+        : { ...sumCmpp(overflow, row), account: OVERFLOW_ACCOUNT, version: row.version };
+  };
+  for (const list of lists) {
+    for (const row of list ?? []) {
+      if (row.account === OVERFLOW_ACCOUNT) {
+        addOverflow(row);
+        continue;
       }
+      const seen = byAccount.get(row.account);
+      if (seen !== undefined)
+        byAccount.set(row.account, { ...sumCmpp(seen, row), account: row.account, version: row.version });
+      else if (byAccount.size < ACCOUNTS_LIMIT) byAccount.set(row.account, row);
+      else addOverflow(row);
     }
   }
-  if (!any) return undefined;
-  const rows = [...byAccount.values()].sort((x, y) =>
-    x.account < y.account ? -1 : x.account > y.account ? 1 : 0,
+  const rows = [...byAccount.values()].sort((a, b) =>
+    a.account < b.account ? -1 : a.account > b.account ? 1 : 0,
   );
   if (overflow !== undefined) rows.push(overflow);
-  return rows.map(finish);
+  return rows;
 }

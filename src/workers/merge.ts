@@ -3,6 +3,7 @@
 import type {
   AcceptErrorStats,
   ApplyResult,
+  CmppAccountStats,
   BackendStats,
   FrontendStats,
   RuntimeStats,
@@ -52,6 +53,7 @@ function mergeFrontends(perWorker: FrontendStats[][]): FrontendStats[] {
       }
       for (const key of FRONTEND_SUMS) seen[key] += f[key];
       if (f.cmpp !== undefined) seen.cmpp = mergeCmpp([seen.cmpp, f.cmpp]);
+      if (f.cmpp !== undefined) seen.cmpp = mergeCmpp([seen.cmpp, f.cmpp]);
       // One worker that could not listen makes the frontend FAILED: the operator must see it.
       if (f.status === 'FAILED' && seen.status !== 'FAILED') {
         seen.status = 'FAILED';
@@ -68,6 +70,8 @@ function mergeServer(health: ServerStats, perWorker: ServerStats[]): ServerStats
   for (const key of TRAFFIC_SUMS) merged[key] = 0;
   merged.slim = perWorker.length > 0 ? 0 : health.slim;
   merged.oldestSessionAge = 0;
+  merged.cmpp = mergeCmpp(perWorker.map((s) => s.cmpp));
+  if (merged.cmpp === undefined) delete merged.cmpp;
   for (const s of perWorker) {
     for (const key of TRAFFIC_SUMS) merged[key] += s[key];
     merged.slim += s.slim;
@@ -128,9 +132,14 @@ export function mergeStats(
       perWorker.map((s) => s.backends),
     ),
     ...cmppAccountsOf(perWorker),
+    ...accounts(mergeCmppAccounts(perWorker.map((s) => s.cmppAccounts))),
     acceptErrors: mergeAcceptErrors(perWorker.map((s) => s.acceptErrors)),
     workers,
   };
+}
+
+function accounts(rows: CmppAccountStats[] | undefined): { cmppAccounts?: CmppAccountStats[] } {
+  return rows === undefined ? {} : { cmppAccounts: rows };
 }
 
 function cmppAccountsOf(perWorker: RuntimeStats[]): Pick<RuntimeStats, 'cmppAccounts'> {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime/errors.js';
 import { computeImpact } from '../runtime/impact.js';
+import { RUNTIME_NODE_FLAGS } from '../runtime/node-flags.js';
 import { ProxyRuntime, type HealthPush } from '../runtime/runtime.js';
 import type { Log } from '../runtime/state.js';
 import type {
@@ -48,6 +49,9 @@ export interface WorkerPoolOptions {
   applyTimeoutMs?: number;
 }
 
+/** How long an apply waits for worker processes that are still starting (boot) before going on without them. */
+const START_WAIT_MS = 15_000;
+
 /** A spare that exits younger than this is replaced only after this long (no fork loop on a broken start). */
 const SPARE_MIN_LIFE_MS = 1000;
 
@@ -73,6 +77,8 @@ class Slot {
   /** When its current process was forked and when it said ready (for the start log). */
   forkedAt = 0;
   readyAt = 0;
+  /** When the slot got its current process. */
+  since = 0;
   readonly pending = new Map<number, Pending>();
   constructor(readonly id: number) {}
 
@@ -87,11 +93,19 @@ class Slot {
 }
 
 /** The worker script beside this file; from TypeScript sources (tests) it runs under tsx. */
+/** Workers run with the data plane's Node flags (node-flags.ts) whatever the main process was started with. */
 function workerEntry(): { exec: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
+  const inherited = process.execArgv.filter((arg) => !RUNTIME_NODE_FLAGS.includes(arg));
   if (here.endsWith('.ts'))
-    return { exec: here.replace(/pool\.ts$/, 'worker-main.ts'), execArgv: ['--import', 'tsx'] };
-  return { exec: here.replace(/pool\.js$/, 'worker-main.js'), execArgv: process.execArgv };
+    return {
+      exec: here.replace(/pool\.ts$/, 'worker-main.ts'),
+      execArgv: [...RUNTIME_NODE_FLAGS, '--import', 'tsx'],
+    };
+  return {
+    exec: here.replace(/pool\.js$/, 'worker-main.js'),
+    execArgv: [...RUNTIME_NODE_FLAGS, ...inherited],
+  };
 }
 
 export class WorkerPool implements ProxyRuntimeApi {
@@ -110,6 +124,7 @@ export class WorkerPool implements ProxyRuntimeApi {
   private readonly endListeners = new Set<(record: SessionEndRecord) => void>();
   private readonly remoteTimer: NodeJS.Timeout;
   private readonly callTimeoutMs: number;
+  private readonly entry: { exec: string; execArgv: string[] };
   private readonly applyTimeoutMs: number;
 
   constructor(private readonly options: WorkerPoolOptions) {
@@ -119,7 +134,7 @@ export class WorkerPool implements ProxyRuntimeApi {
     if (!cluster.isPrimary) throw new Error('a WorkerPool runs in the primary process only');
     // SCHED_NONE: workers accept from one shared socket, the kernel spreads the accepts (docs/workers.md).
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ ...workerEntry(), silent: false });
+    this.entry = workerEntry();
     this.health = new ProxyRuntime({ nodeInternals: options.nodeInternals, log: this.log, checks: 'local' });
     this.health.onEvent((event) => this.onHealthEvent(event));
     const initial =
@@ -158,6 +173,7 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.startInitialise(slot, spare.worker);
       return;
     }
+    slot.readyAt = 0;
     this.adopt(slot, this.forkProcess(), Date.now());
   }
 
@@ -165,6 +181,7 @@ export class WorkerPool implements ProxyRuntimeApi {
     slot.worker = worker;
     slot.pid = worker.process.pid ?? 0;
     slot.forkedAt = forkedAt;
+    slot.since = Date.now();
     this.owners.set(worker, slot);
   }
 
@@ -177,6 +194,8 @@ export class WorkerPool implements ProxyRuntimeApi {
   }
 
   private forkProcess(): Worker {
+    // cluster's settings are process-wide: set ours right before each fork (another pool may have set its own).
+    cluster.setupPrimary({ ...this.entry, silent: false });
     const worker = cluster.fork();
     worker.on('message', (message: FromWorker) => this.route(worker, message));
     worker.on('error', (error) => this.log('warn', `worker pid ${worker.process.pid}: ${error.message}`));
@@ -186,6 +205,10 @@ export class WorkerPool implements ProxyRuntimeApi {
 
   private route(worker: Worker, message: FromWorker): void {
     const owner = this.owners.get(worker);
+    if (message.t === 'log') {
+      this.log(message.level, message.message, message.data);
+      return;
+    }
     if (owner === 'spare') {
       if (message.t === 'ready' && this.spare?.worker === worker) this.spare.ready = true;
     } else if (owner !== undefined) this.onMessage(owner, worker, message);
@@ -234,7 +257,12 @@ export class WorkerPool implements ProxyRuntimeApi {
       lostSessions: lost,
       at: Date.now(),
     });
-    this.spawn(slot);
+    // A process that dies young (a crash at start) is replaced after a pause: no fork loop.
+    if (Date.now() - slot.since < SPARE_MIN_LIFE_MS) {
+      setTimeout(() => {
+        if (!this.closing && slot.worker === worker) this.spawn(slot);
+      }, SPARE_MIN_LIFE_MS).unref();
+    } else this.spawn(slot);
   }
 
   private startInitialise(slot: Slot, worker: Worker): void {
@@ -286,13 +314,19 @@ export class WorkerPool implements ProxyRuntimeApi {
 
   /** A new process for a slot: the current snapshot (its share), admin states, health, subscriptions. */
   private async initialise(slot: Slot, worker: Worker): Promise<void> {
-    if (slot.worker !== worker || this.closing) return;
+    // Already brought up by an apply that waited for it (boot).
+    if (slot.worker !== worker || this.closing || slot.state === 'running') return;
     if (this.current !== undefined) {
       await this.call(slot, 'apply', [
         workerSnapshot(this.current, slot.index, this.slots.length),
         { tolerateBindErrors: true, tolerateUnresolvedNames: true, adminStates: await this.adminStates() },
       ]);
     }
+    await this.markRunning(slot);
+  }
+
+  /** The rest of a worker's start once it runs the snapshot: health, subscriptions, state. */
+  private async markRunning(slot: Slot): Promise<void> {
     this.send(slot, { t: 'health', entries: await this.healthEntries() });
     if (this.endListeners.size > 0) this.send(slot, { t: 'session-ends', on: true });
     slot.state = 'running';
@@ -404,7 +438,6 @@ export class WorkerPool implements ProxyRuntimeApi {
   /** leastconn: each worker learns the sessions the others hold per server (at most one report old). */
   private pushRemoteSessions(): void {
     const running = this.running();
-    if (running.length < 2) return;
     const total: Record<string, number> = {};
     for (const slot of running)
       for (const [key, n] of Object.entries(slot.servers)) total[key] = (total[key] ?? 0) + n;
@@ -434,9 +467,14 @@ export class WorkerPool implements ProxyRuntimeApi {
     return this.exclusive(async () => {
       if (this.closing) throw new RuntimeError('CLOSED', 'runtime is closed');
       this.raiseWorkerCount(snapshot);
+      // At boot (and after a raise) processes are still starting: the change is answered when they run it too.
+      await this.untilStarted(START_WAIT_MS);
       const previous = this.current;
       const previousStates = await this.adminStates();
-      const slots = this.running();
+      const slots = this.slots.filter(
+        (s) => s.state === 'running' || (s.state === 'starting' && s.readyAt > 0),
+      );
+      const starting = slots.filter((s) => s.state === 'starting');
       const workers = this.slots.length;
       const settled = await Promise.allSettled([
         this.health.apply(healthSnapshot(snapshot), options),
@@ -467,12 +505,21 @@ export class WorkerPool implements ProxyRuntimeApi {
         throw (failure as PromiseRejectedResult).reason;
       }
       this.current = structuredClone(snapshot);
+      for (const slot of starting) if (slot.worker?.isConnected()) await this.markRunning(slot);
       const results = settled
         .slice(1)
         .filter((r): r is PromiseFulfilledResult<ApplyResult> => r.status === 'fulfilled')
         .map((r) => r.value);
       return mergeApplyResults(results);
     });
+  }
+
+  /** Waits (bounded) until every slot's process has started and said ready. */
+  private async untilStarted(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.slots.some((s) => s.state === 'starting' && s.readyAt === 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** 'auto': more workers when defaults.maxconn needs more descriptors than the current ones have. */
@@ -545,6 +592,12 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.workerStats(),
       Math.round((Date.now() - this.startedAt) / 1000),
     );
+  }
+
+  /** The warm spare: its pid and whether it has started (diagnostics; tests wait for it). */
+  spareState(): { pid: number; ready: boolean } | undefined {
+    const spare = this.spare;
+    return spare && { pid: spare.worker.process.pid ?? 0, ready: spare.ready };
   }
 
   /** Per-slot figures (also in stats().workers). */
@@ -651,7 +704,7 @@ function stopProcess(worker: Worker | undefined): Promise<void> {
       resolve();
     });
     if (worker.isConnected()) worker.disconnect();
-    else worker.process.kill('SIGTERM');
+    else worker.process.kill('SIGKILL');
   });
 }
 

@@ -34,6 +34,8 @@ export interface WireError {
 
 export type FromWorker =
   | { t: 'ready' }
+  /** A runtime log line, written by the main process's logger (one log format for the appliance). */
+  | { t: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: object }
   | { t: 'reply'; id: number; ok: true; value: unknown }
   | { t: 'reply'; id: number; ok: false; error: WireError }
   | { t: 'event'; event: RuntimeEvent }

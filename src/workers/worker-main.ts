@@ -26,11 +26,10 @@ const runtime = new ProxyRuntime({
   sharedListeners: true,
   checks: 'external',
   nodeInternals: process.env.TETHER_NODE_INTERNALS !== 'off',
+  // Through the main process's logger; straight to stderr only when the channel is gone.
   log: (level, message, data) => {
-    const text = `[worker pid ${process.pid}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`;
-    if (level === 'info') {
-      if (process.env.TETHER_WORKER_QUIET !== '1') console.log(text);
-    } else console.error(text);
+    if (process.connected) send({ t: 'log', level, message: `[worker pid ${process.pid}] ${message}`, data });
+    else console.error(`[worker pid ${process.pid}] ${message}${data ? ` ${JSON.stringify(data)}` : ''}`);
   },
 });
 
@@ -108,6 +107,10 @@ process.on('message', (message: ToWorker) => {
 const reportTimer = setInterval(() => {
   send({ t: 'report', rssBytes: process.memoryUsage.rss(), ...runtime.loadReport() });
 }, REPORT_INTERVAL_MS);
+
+// Ctrl-C and `kill` of the process group reach the workers too: the main process decides when they stop
+// (it closes them over IPC on its own shutdown), so these signals are not theirs to act on.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
 
 // The main process went away: nothing drives this runtime any more.
 process.on('disconnect', () => {

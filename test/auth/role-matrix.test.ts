@@ -13,6 +13,9 @@ type Rule = Role | 'public';
 const POLICY: Record<string, Rule> = {
   'GET /healthz': 'public',
   'GET /metrics': 'viewer',
+  // nestjs-pino's request middleware registers these trailing-slash twins of the unprefixed routes.
+  'GET /healthz/': 'public',
+  'GET /metrics/': 'viewer',
   // The console's pages (index.html for any other GET): the shell holds no data, and the login page must load.
   'GET {*any}': 'public',
   // OpenAPI, served by SwaggerModule outside Nest's router: guarded by auth/api-docs-access.ts.
@@ -63,6 +66,7 @@ const POLICY: Record<string, Rule> = {
   'GET /api/v1/revisions/:id': 'viewer',
   'GET /api/v1/revisions/:id/diff': 'viewer',
   'POST /api/v1/revisions/:id/rollback': 'admin',
+  'POST /api/v1/revisions/:id/rollback/validate': 'viewer',
   'GET /api/v1/revisions/:id/haproxy.cfg': 'viewer',
   'GET /api/v1/export/haproxy.cfg': 'viewer',
 
@@ -71,6 +75,7 @@ const POLICY: Record<string, Rule> = {
   'GET /api/v1/stats/history': 'viewer',
 
   'GET /api/v1/sessions': 'viewer',
+  'GET /api/v1/events': 'viewer',
   'DELETE /api/v1/sessions/:id': 'operator',
 
   'GET /api/v1/audit': 'viewer',

@@ -120,7 +120,12 @@ export function setRuntimeModule(path: string): void {
   runtimeModule = path;
 }
 
-export async function startProxy(name: ProxyName, serverPorts: number[]): Promise<RunningProxy> {
+/** `env`: more environment for Tether's child (the session log's BENCH_SESSION_LOG*, see logging.ts). */
+export async function startProxy(
+  name: ProxyName,
+  serverPorts: number[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningProxy> {
   if (name === 'haproxy') return startHaproxy(serverPorts);
   const workers = String(WORKERS);
   if (name === 'pipe') {
@@ -138,7 +143,7 @@ export async function startProxy(name: ProxyName, serverPorts: number[]): Promis
   const port = await freePort();
   const child = NodeChild.start('tether', 'tether-proxy.ts', {
     nodeFlags: NODE_PROXY_FLAGS,
-    env: { BENCH_RUNTIME_MODULE: runtimeModule, BENCH_PROXY_WORKERS: workers },
+    env: { BENCH_RUNTIME_MODULE: runtimeModule, BENCH_PROXY_WORKERS: workers, ...env },
   });
   let pids: number[];
   try {

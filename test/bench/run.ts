@@ -4,8 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { NodeChild, killAll, repoRoot, setScriptArgs } from './children.js';
+import { compareInspection, inspectSettings, renderInspection, type InspectComparison } from './inspect.js';
 import { describe } from './ipc.js';
 import { prepareLauncher } from './launcher.js';
+import { compareSessionLogging, loggingEnabled, type LoggingComparison } from './logging.js';
 import {
   Bench,
   waitSessionsGone,
@@ -195,6 +197,12 @@ async function main(): Promise<void> {
   for (const proxy of proxies.values()) await proxy.stop();
   proxies.clear();
 
+  let inspection: InspectComparison | undefined;
+  if (inspectSettings.enabled)
+    inspection = await attempt('tether', 'inspect', 0, () =>
+      compareInspection(bench, backendPorts, launcher.runtimeModule, log),
+    );
+
   const idleTargets = targets.map((t) => t.name).filter((n): n is ProxyName => n !== 'direct');
   log(
     `\nidle connections: ${settings.idle.connections} per proxy from 40 source IPs, fresh proxy process each round`,
@@ -219,6 +227,14 @@ async function main(): Promise<void> {
     }
   }
 
+  // The session log's cost, Tether against itself (logging.ts; BENCH_LOGGING=off skips it).
+  let sessionLogging: LoggingComparison | undefined;
+  if (loggingEnabled() && settings.targets.includes('tether') && !skipped.tether) {
+    sessionLogging = await attempt('tether', 'session log', 0, () =>
+      compareSessionLogging(bench, backendPorts, log),
+    );
+  }
+
   environment.loadavgAtEnd = loadavg();
   const names = settings.targets.filter((t) => !skipped[t]);
   const rows = buildRows(loads, connRates, idles, names, shapes);
@@ -235,6 +251,7 @@ async function main(): Promise<void> {
   log(renderSpread(rows, spreadLabels, names));
   log('\nissue 10 bars:');
   log(renderBars(bars));
+  if (inspection) log('\nCMPP inspection cost (issue 11):\n' + renderInspection(inspection));
   if (Object.keys(skipped).length) {
     log('\nnot measured:');
     for (const [name, reason] of Object.entries(skipped)) log(`  ${name}: ${reason}`);
@@ -269,6 +286,8 @@ async function main(): Promise<void> {
         connRates,
         idles,
         proxyMemory,
+        sessionLogging,
+        inspection,
         failures,
       },
       null,

@@ -1,12 +1,14 @@
 // Child process: Tether's runtime, alone in its process, driven by a snapshot from the parent.
 // The runtime module comes from BENCH_RUNTIME_MODULE (the source under tsx, or its esbuild bundle).
 // Session logging is on as in production: one pino JSON line per ended session (BENCH_SESSION_LOG=haproxy: the
-// tcplog text line; off: none), written asynchronously to BENCH_SESSION_LOG_FILE (default /dev/null).
+// tcplog text line; off: none), written asynchronously to BENCH_SESSION_LOG_FILE (default /dev/null), and also
+// sent to BENCH_SESSION_SYSLOG (`<ip>:<port>[,<facility>]`, as TETHER_SYSLOG) when set.
 // With BENCH_PROXY_WORKERS=N > 1 this process is a cluster primary and N copies of it each run a runtime
 // on the shared listener (workers.ts).
 import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { SessionLog } from '../../src/logging/session-log.js';
+import { parseSyslogTarget } from '../../src/logging/syslog.js';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { ProxyRuntimeApi } from '../../src/runtime/types.js';
 import { announce, describe, serve } from './ipc.js';
@@ -26,7 +28,12 @@ async function runRuntime(): Promise<void> {
     if (format !== 'off') {
       if (format !== 'json' && format !== 'haproxy')
         throw new Error(`BENCH_SESSION_LOG: json, haproxy or off, got ${format}`);
-      const log = new SessionLog({ format, destination: process.env.BENCH_SESSION_LOG_FILE || '/dev/null' });
+      const syslog = process.env.BENCH_SESSION_SYSLOG;
+      const log = new SessionLog({
+        format,
+        destination: process.env.BENCH_SESSION_LOG_FILE || '/dev/null',
+        syslog: syslog ? parseSyslogTarget(syslog) : undefined,
+      });
       runtime.onSessionEnd((record) => log.write(record));
     }
   } catch (err) {
@@ -47,6 +54,8 @@ async function runRuntime(): Promise<void> {
     // Live sessions: scur summed over frontends.
     sessions: async () => (await runtime.stats()).frontends.reduce((sum, f) => sum + f.scur, 0),
     paths: () => runtime.listenerPaths(),
+    // What CMPP inspection counted (inspect.ts): proof the inspecting proxy inspected its load.
+    cmpp: async () => (await runtime.stats()).frontends[0]?.cmpp ?? null,
     close: () => runtime.close(),
   });
   announce({ execArgv: process.execArgv, pids: [process.pid] });

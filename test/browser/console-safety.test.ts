@@ -1,14 +1,17 @@
 // Console safety (issue 13, points 3, 5-10) in Debian's Chromium against the real app: real HTTP, real
 // SQLite, real loopback backends and clients. Each test starts from the same config (beforeEach).
+import { mkdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { loginToken, TEST_ADMIN_PASSWORD, withBearer, type Client } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
-import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { ensureConsoleBuilt, PROJECT_ROOT } from '../helpers/console-build.js';
 import { connect, echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
+const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
 const missing = chromiumMissing();
 if (missing) console.log(`skipping console safety browser tests: ${missing}`);
 
@@ -26,6 +29,7 @@ describe.skipIf(missing)('console safety in Chromium', () => {
 
   beforeAll(async () => {
     ensureConsoleBuilt();
+    mkdirSync(ARTIFACTS, { recursive: true });
     tether = await startApp();
     api = tether.request;
     upstreams = [await listen(echo), await listen(echo), await listen(echo)];
@@ -83,6 +87,8 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     await Promise.all(upstreams.map((u) => u.close()));
   });
 
+  const shot = (name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `console-safety-${name}.png`), fullPage: true });
   const head = async () => (await api.get('/api/v1/config')).body.revision as number;
   const dialog = () => page.locator('dialog.confirm');
 
@@ -129,6 +135,7 @@ describe.skipIf(missing)('console safety in Chromium', () => {
       .poll(() => impact.textContent())
       .toMatch(new RegExp(`Closes listener extra on 127\\.0\\.0\\.1:${extraPort}.*1 current session kept`));
     expect(await review.locator('table.changes').textContent()).toContain('frontends[extra]');
+    await shot('rollback-review');
     // Nothing changed yet: the same head, the listener still takes connections.
     expect(await head()).toBe(after);
     await connectClients(extraPort, 1);
@@ -179,9 +186,19 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     expect(await page.locator('input[name="servers[0].weight"]').inputValue()).toBe('4');
     expect(await page.locator('input[name="servers[1].weight"]').inputValue()).toBe('3');
     expect(await page.locator('input[name="check.inter"]').inputValue()).toBe('3s');
-    const note = page.locator('.field:has(input[name="servers[1].weight"]) [data-testid=field-note]');
+    // Marked on s2's row, and listed in the notice with its path.
+    const note = page.locator('.server-editor[data-server-index="1"] [data-testid=field-note]');
     expect(await note.textContent()).toBe(`undoes revision ${theirs} by admin2: weight 2 → 3`);
     expect(await page.locator('[data-testid=field-note]').count()).toBe(1);
+    expect(
+      await page
+        .locator('.field.marked input')
+        .evaluateAll((inputs) => inputs.map((i) => i.getAttribute('name'))),
+    ).toEqual(['servers[1].weight']);
+    expect(await warning.locator('li').allTextContents()).toEqual([
+      `servers[s2].weight: undoes revision ${theirs} by admin2: weight 2 → 3`,
+    ]);
+    await shot('conflict-reloaded');
     expect((await api.get('/api/v1/backends/gw')).body.check.inter).toBe(1000);
 
     await page.getByRole('button', { name: 'Review changes' }).click();
@@ -206,6 +223,7 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     await expect
       .poll(() => impact.textContent(), { timeout: 5000 })
       .toMatch(/Backend gw: .*% of current clients \(\d+ of 8\) would reach a different server/);
+    await shot('weight-estimate');
     await dialog().getByRole('button', { name: 'Set weight 3' }).click();
     await expect
       .poll(async () => (await api.get('/api/v1/backends/gw/servers/s1')).body.weight, { timeout: 5000 })
@@ -218,6 +236,7 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     const notice = page.locator('[data-testid=in-use]');
     await notice.waitFor({ timeout: 5000 });
     expect(await notice.textContent()).toContain('used by frontend sms');
+    await shot('backend-in-use');
     expect(await dialog().isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: /Review removal/ }).count()).toBe(0);
     await notice.getByRole('link', { name: 'sms' }).click();
@@ -265,6 +284,7 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     await page.getByRole('button', { name: 'Edit defaults' }).click();
     await page.getByLabel('Connect timeout').fill('7s');
     await page.getByLabel('Global max connections').fill('40000');
+    await shot('defaults-form');
     await page.getByRole('button', { name: 'Review changes' }).click();
     const review = page.locator('form.review');
     await review.waitFor({ timeout: 5000 });
@@ -290,6 +310,7 @@ describe.skipIf(missing)('console safety in Chromium', () => {
       expect(Math.abs(name.y + name.height / 2 - (backup.y + backup.height / 2))).toBeLessThan(20);
       expect((await rows.nth(i).boundingBox())!.height).toBeLessThan(i === 0 ? 90 : 60);
     }
+    await shot('server-rows');
     // The labels are still there for screen readers.
     expect(await page.getByLabel('Server name').count()).toBe(3);
   });
@@ -311,11 +332,16 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     const field = (await page.locator('input[name="name"]').boundingBox())!;
     expect(field.y).toBeGreaterThanOrEqual(header.y + header.height);
     expect(field.y + field.height).toBeLessThanOrEqual(500);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-safety-first-invalid.png') });
     // Fixing the name clears its message; the port's stays until it is fixed too.
     await page.locator('input[name="name"]').fill('gw');
     await nameError.waitFor({ state: 'detached' });
     expect(await page.locator('input[name="name"]').getAttribute('aria-invalid')).toBe('false');
-    const portError = page.locator('.field:has(input[name="servers[2].port"]) [data-testid=field-error]');
-    expect(await portError.textContent()).toContain('65535');
+    // A server's messages sit under its row (a compact row has no room beside each input).
+    const portError = page.locator('.server-editor[data-server-index="2"] [data-testid=field-error]');
+    expect(await portError.textContent()).toBe('port: must be an integer from 1 to 65535, got 70000');
+    expect(await page.locator('input[name="servers[2].port"]').getAttribute('aria-invalid')).toBe('true');
+    await page.locator('input[name="servers[2].port"]').fill('7000');
+    await portError.waitFor({ state: 'detached' });
   });
 });

@@ -136,7 +136,7 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       expect(await serverStats('s2')).toMatchObject({ adminState: 'ready', scur: 2 });
     });
 
-    it('kill a session, remove a frontend and roll back all start on Cancel', async () => {
+    it('kill a session and remove a frontend start on Cancel; a rollback review gives Enter nothing to apply', async () => {
       await page.goto(`${url}/#/sessions`);
       await page.locator('tr[data-session]').first().waitFor({ timeout: 5000 });
       await enterTwiceCancels(page.getByRole('button', { name: 'Kill' }).first());
@@ -154,9 +154,16 @@ describe.skipIf(missing)('console trust in Chromium', () => {
         .send({ bind: { address: '127.0.0.1', port: await freePort() } })
         .expect(200);
       await page.goto(`${url}/#/history`);
-      await enterTwiceCancels(
-        page.locator(`tr[data-revision="${head}"]`).getByRole('button', { name: `Roll back to #${head}` }),
-      );
+      // A rollback opens its review (diff and impact, issue 13 point 3), which starts on Back.
+      await page
+        .locator(`tr[data-revision="${head}"]`)
+        .getByRole('button', { name: `Roll back to #${head}` })
+        .focus();
+      await page.keyboard.press('Enter');
+      await page.locator('form.review').waitFor({ timeout: 5000 });
+      expect(await page.evaluate(focusedText)).toBe('Back');
+      await page.keyboard.press('Enter');
+      await page.locator('form.review').waitFor({ state: 'detached' });
       expect((await api.get('/api/v1/config')).body.frontends[0].bind.port).not.toBe(frontendPort);
     });
   });
@@ -199,6 +206,12 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       await expect
         .poll(async () => (await rows.allTextContents()).every((t) => t.includes('flap/f1')))
         .toBe(true);
+      // Filters in the link.
+      await page.goto(`${url}/#/events?type=admin-state&server=s2`);
+      await expect
+        .poll(() => rows.allTextContents())
+        .toEqual([expect.stringContaining('gw/s2 READY → DRAIN')]);
+      expect(await page.locator('select[name=type]').inputValue()).toBe('admin-state');
 
       // Reloaded, the overview still shows the DOWN line (from the stored log) and counts it: 1× DOWN.
       await page.goto(`${url}/#/overview`);

@@ -11,6 +11,7 @@ import {
   connect,
   freePort,
   frontend,
+  holdPort,
   listen,
   readBytes,
   readLine,
@@ -20,6 +21,7 @@ import {
   waitFor,
 } from '../helpers/net.js';
 import { closeAfterEach } from '../helpers/teardown.js';
+import { WorkerPool } from '../../src/workers/pool.js';
 import { compiledPoolClass, startPool } from './pool-helpers.js';
 
 const { defer, servers, client } = closeAfterEach();
@@ -62,6 +64,31 @@ async function slotsOf(
 }
 
 describe('worker pool', () => {
+  it('answers the boot apply once the starting workers run it, FAILED frontends included', async () => {
+    const [s1] = await servers('s1');
+    const [free, taken] = [await freePort(), await freePort()];
+    const squatter = await holdPort(taken);
+    defer(() => squatter.close());
+    const pool = new WorkerPool({ workers: 2 });
+    defer(() => pool.close());
+    // At once, as the app does at boot: no worker has started yet.
+    const result = await pool.apply(
+      snapshot(
+        [frontend('ok', free, 'be'), frontend('busy', taken, 'be')],
+        [backend('be', [server('s1', s1.port)])],
+      ),
+      { tolerateBindErrors: true },
+    );
+    expect(result.failedFrontends).toMatchObject([{ frontend: 'busy', code: 'EADDRINUSE' }]);
+    expect(pool.workerStats().map((w) => w.state)).toEqual(['running', 'running']);
+    const stats = await pool.stats();
+    expect(stats.frontends.map((f) => [f.name, f.status])).toEqual([
+      ['ok', 'OPEN'],
+      ['busy', 'FAILED'],
+    ]);
+    expect(await readLine(await client(free))).toBe('s1');
+  });
+
   it('an apply that one worker refuses is put back in every worker and in the main process', async () => {
     const [s1] = await servers('s1');
     const [p1, p2] = [await freePort(), await freePort()];
@@ -137,6 +164,8 @@ describe('worker pool', () => {
       while (!stop && ok) ok = await alive(c, 'x');
       return ok;
     });
+    // The replacement is the warm spare: the 1 s bound is for a pool whose spare has started.
+    await waitFor(() => pool.spareState()?.ready, 20_000, 'the spare');
     await sleep(100);
     const victim = pool.workerStats()[0].pid;
     const killedAt = Date.now();

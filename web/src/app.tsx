@@ -151,7 +151,11 @@ export function App() {
       </div>
       {/* One switch disables every action of every page while the appliance is unreachable; drafts stay. */}
       <fieldset class="page-lock" disabled={!!unreachable} title={lockReason}>
-        <main class="page" id={`page-${current.path}`} key={current.path === 'history' ? hash : current.path}>
+        <main
+          class="page"
+          id={`page-${current.path}`}
+          key={current.path === 'history' || current.path === 'events' ? hash : current.path}
+        >
           {current.render()}
         </main>
       </fieldset>

@@ -16,7 +16,7 @@ export const liveEvents = new Store<RuntimeEvent[]>([]);
 export const lastUpdate = new Store<number>(0);
 
 /** Without figures for this long the appliance counts as unreachable (issue 13: "within 3 s"). */
-export const STALE_MS = 2500;
+export const STALE_MS = 2000;
 /** Since when (the time of the last figures) the appliance has not answered; 0 while it answers. */
 export const unreachableSince = new Store<number>(0);
 
@@ -144,7 +144,12 @@ function openStream(): void {
   };
 }
 
+/** One poll at a time: a hung appliance (stopped, not gone) must not pile up a request a second. */
+let polling = false;
+
 async function pollOnce(): Promise<void> {
+  if (polling) return;
+  polling = true;
   try {
     receive(await api.get<RuntimeStats>('/stats'));
     if (liveMode.get() !== 'live') liveMode.set('polling');
@@ -152,6 +157,8 @@ async function pollOnce(): Promise<void> {
     liveMode.set('offline');
     // No answer at all, or a proxy's 502/503/504 in front of it: the appliance is not there.
     if (!(err instanceof ApiError) || err.status >= 502) markUnreachable();
+  } finally {
+    polling = false;
   }
 }
 
@@ -164,7 +171,7 @@ function watchStaleness(): void {
       // The stream may hang without an error: ask directly too.
       startPolling();
     }
-  }, 500);
+  }, 250);
 }
 
 function startPolling(): void {

@@ -2,6 +2,8 @@
 export type {
   AdminState,
   BackendStats,
+  CmppAccountStats,
+  CmppStats,
   FrontendStats,
   ImpactReport,
   RuntimeEvent,

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { unreachableSince } from '../live.js';
 import { Store, useStore } from '../store.js';
 
 // Every destructive action goes through one dialog whose button names the action ("Cut 12 sessions").
@@ -24,6 +25,8 @@ export function confirmAction(opts: Omit<Request, 'resolve'>): Promise<boolean> 
 
 export function ConfirmHost() {
   const req = useStore(pending);
+  // A dialog opened before the appliance stopped answering can't act either.
+  const unreachable = useStore(unreachableSince) > 0;
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
 
@@ -58,7 +61,13 @@ export function ConfirmHost() {
             <button type="button" ref={cancelRef} onClick={() => finish(false)}>
               Cancel
             </button>
-            <button type="button" class={req.danger ? 'danger' : 'primary'} onClick={() => finish(true)}>
+            <button
+              type="button"
+              class={req.danger ? 'danger' : 'primary'}
+              disabled={unreachable}
+              title={unreachable ? 'The appliance does not answer: try again when it does' : undefined}
+              onClick={() => finish(true)}
+            >
               {req.action}
             </button>
           </div>

@@ -10,6 +10,7 @@ export function Field({
   invalid = false,
   hint,
   notes = [],
+  marked = false,
   children,
 }: {
   label: string;
@@ -18,6 +19,8 @@ export function Field({
   hint?: string;
   /** Warnings that are not refusals: this value undoes another operator's change. */
   notes?: string[];
+  /** Its value undoes another operator's change, said in a note elsewhere (under a compact row). */
+  marked?: boolean;
   children: (props: {
     id: string;
     'aria-invalid': boolean;
@@ -27,7 +30,7 @@ export function Field({
   const id = useId();
   const errId = errors.length ? `${id}-err` : undefined;
   return (
-    <div class="field">
+    <div class={marked || notes.length ? 'field marked' : 'field'}>
       <span>
         <label for={id}>{label}</label>
       </span>
@@ -57,6 +60,7 @@ export function TextField({
   invalid,
   hint,
   notes,
+  marked,
   placeholder,
   numeric = false,
 }: {
@@ -68,11 +72,12 @@ export function TextField({
   invalid?: boolean;
   hint?: string;
   notes?: string[];
+  marked?: boolean;
   placeholder?: string;
   numeric?: boolean;
 }) {
   return (
-    <Field label={label} errors={errors} invalid={invalid} hint={hint} notes={notes}>
+    <Field label={label} errors={errors} invalid={invalid} hint={hint} notes={notes} marked={marked}>
       {(p) => (
         <input
           {...p}

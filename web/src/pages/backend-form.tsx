@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
@@ -58,7 +59,7 @@ export function BackendForm({
   /** Fields whose value would undo another operator's change (after a conflict). */
   notes?: FieldErrors;
   /** Why the form was reloaded (after a conflict). */
-  warning?: string;
+  warning?: ComponentChildren;
   busy: boolean;
   onReview: (be: Backend) => void;
   onCancel: () => void;
@@ -340,8 +341,8 @@ export function BackendForm({
                 name={`servers[${i}].name`}
                 value={s.name}
                 onValue={(v) => update(s.key, { name: v }, at('name'))}
-                errors={e('name')}
-                notes={n('name')}
+                invalid={e('name').length > 0}
+                marked={n('name') !== undefined}
                 placeholder="eg: smsc1"
               />
               <TextField
@@ -349,8 +350,8 @@ export function BackendForm({
                 name={`servers[${i}].address`}
                 value={s.address}
                 onValue={(v) => update(s.key, { address: v }, at('address'))}
-                errors={e('address')}
-                notes={n('address')}
+                invalid={e('address').length > 0}
+                marked={n('address') !== undefined}
                 placeholder="eg: 10.0.0.5 or 2001:db8::5"
               />
               <TextField
@@ -358,8 +359,8 @@ export function BackendForm({
                 name={`servers[${i}].port`}
                 value={s.port}
                 onValue={(v) => update(s.key, { port: v }, at('port'))}
-                errors={e('port')}
-                notes={n('port')}
+                invalid={e('port').length > 0}
+                marked={n('port') !== undefined}
                 hint="1–65535"
                 placeholder="eg: 7890"
                 numeric
@@ -369,8 +370,8 @@ export function BackendForm({
                 name={`servers[${i}].weight`}
                 value={s.weight}
                 onValue={(v) => update(s.key, { weight: v }, at('weight'))}
-                errors={e('weight')}
-                notes={n('weight')}
+                invalid={e('weight').length > 0}
+                marked={n('weight') !== undefined}
                 hint="0–256; 0 takes no new connections"
                 numeric
               />
@@ -379,8 +380,8 @@ export function BackendForm({
                 name={`servers[${i}].maxconn`}
                 value={s.maxconn}
                 onValue={(v) => update(s.key, { maxconn: v }, at('maxconn'))}
-                errors={e('maxconn')}
-                notes={n('maxconn')}
+                invalid={e('maxconn').length > 0}
+                marked={n('maxconn') !== undefined}
                 hint="empty: no limit"
                 numeric
               />
@@ -402,16 +403,6 @@ export function BackendForm({
                   />{' '}
                   health-checked
                 </label>
-                {[...e('backup'), ...e('check')].map((m) => (
-                  <p key={m} class="field-error">
-                    {m}
-                  </p>
-                ))}
-                {[...(n('backup') ?? []), ...(n('check') ?? [])].map((m) => (
-                  <p key={m} class="field-note" data-testid="field-note">
-                    {m}
-                  </p>
-                ))}
               </div>
               <div class="field">
                 <span>&nbsp;</span>
@@ -423,6 +414,7 @@ export function BackendForm({
                   Remove {s.name || 'server'}
                 </button>
               </div>
+              <RowMessages errors={e} notes={n} />
             </div>
           );
         })}
@@ -449,4 +441,41 @@ export function BackendForm({
       </fieldset>
     </EditorForm>
   );
+}
+
+/** Server fields in row order, with the name a message about them starts with. */
+const SERVER_FIELDS = [
+  ['name', 'name'],
+  ['address', 'address'],
+  ['port', 'port'],
+  ['weight', 'weight'],
+  ['maxconn', 'max connections'],
+  ['backup', 'backup'],
+  ['check', 'health-checked'],
+] as const;
+
+/**
+ * The API's messages and the conflict marks of one server, under its whole row: a compact row has no
+ * room beside each input, and the input itself is marked invalid.
+ */
+function RowMessages({
+  errors,
+  notes,
+}: {
+  errors: (field: string) => string[];
+  notes: (field: string) => string[] | undefined;
+}) {
+  const lines = SERVER_FIELDS.flatMap(([field, label]) => [
+    ...errors(field).map((m) => (
+      <p key={`e${field}${m}`} class="field-error" role="alert" data-testid="field-error" data-field={field}>
+        {label}: {m}
+      </p>
+    )),
+    ...(notes(field) ?? []).map((m) => (
+      <p key={`n${field}${m}`} class="field-note" data-testid="field-note" data-field={field}>
+        {m}
+      </p>
+    )),
+  ]);
+  return lines.length > 0 ? <div class="row-messages">{lines}</div> : null;
 }

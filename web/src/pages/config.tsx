@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError, seg } from '../api.js';
 import { showBanner, showFailure } from '../components/banner.js';
@@ -31,7 +32,7 @@ interface Rebased {
   /** Fields whose value would undo another operator's change, with the message to show beside them. */
   notes?: FieldErrors;
   /** Why the form was reloaded (after a conflict). */
-  warning?: string;
+  warning?: ComponentChildren;
 }
 type Editing =
   | ({ kind: 'frontend'; original: string | null; base?: Frontend; draft?: Frontend } & Rebased)
@@ -158,12 +159,15 @@ export function ConfigPage() {
     const since = back.baseRevision ?? 0;
     const authors = await whoChanged(prefixOf(back), overwrites, since, fresh.revision);
     const notes: FieldErrors = {};
+    const marks: string[] = [];
     for (const o of overwrites) {
       const r = authors.get(o.path);
       const by = r ? `revision ${r.id} by ${r.author}` : `a revision after ${since}`;
+      const mark = `undoes ${by}: ${describeOverwrite(o)}`;
       // A frontend's addresses merge as one list: the mark goes beside the first one.
       const key = back.kind === 'frontend' && o.path === 'binds' ? 'bind.port' : o.path;
-      (notes[key] ??= []).push(`undoes ${by}: ${describeOverwrite(o)}`);
+      (notes[key] ??= []).push(mark);
+      marks.push(`${o.path}: ${mark}`);
     }
     const newer = authors.size > 0 ? [...new Set([...authors.values()].map((r) => r.id))] : [];
     const what = newer.length ? `Revision ${newer.join(', ')}` : `Revision ${fresh.revision}`;
@@ -173,13 +177,23 @@ export function ConfigPage() {
       draft: merged,
       baseRevision: fresh.revision,
       notes,
-      warning:
-        `${what} was applied by someone else while you were editing. The form now shows revision ${fresh.revision} ` +
-        `with your edits re-applied` +
-        (overwrites.length
-          ? `; ${overwrites.length} of your edits would undo that change (marked below): keep them only if you mean to.`
-          : '; none of them undoes that change.') +
-        ' Review again to apply.',
+      warning: (
+        <>
+          {`${what} was applied by someone else while you were editing. The form now shows revision ${fresh.revision} ` +
+            `with your edits re-applied` +
+            (overwrites.length
+              ? `; ${overwrites.length} of your edits would undo that change (marked below): keep them only if you mean to.`
+              : '; none of them undoes that change.') +
+            ' Review again to apply.'}
+          {marks.length > 0 && (
+            <ul>
+              {marks.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          )}
+        </>
+      ),
     } as Editing;
   }
 
@@ -378,7 +392,11 @@ export function ConfigPage() {
         <p>
           Global max connections <b>{d.maxconn}</b> · timeout connect{' '}
           <b>{durationText(d.timeouts.connect)}</b> · client <b>{durationText(d.timeouts.client)}</b> · server{' '}
-          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b>{' '}
+          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b> · session
+          logs to syslog{' '}
+          <b data-testid="syslog-target">
+            {d.log ? `${d.log.address}:${d.log.port} ${d.log.facility}` : 'none in the config'}
+          </b>{' '}
           <button
             type="button"
             disabled={!mayEdit}

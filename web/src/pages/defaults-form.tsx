@@ -1,9 +1,11 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
-import { TextField } from '../components/field.js';
+import { Field, TextField } from '../components/field.js';
+import { SYSLOG_FACILITIES } from '../../../src/schema/fields.js';
 import { unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Snapshot } from '../types.js';
-import { duration, durationText, num, str, useFieldErrors } from './form-values.js';
+import { duration, durationText, inputValue, num, str, useFieldErrors } from './form-values.js';
 
 type Defaults = Snapshot['defaults'];
 const TIMEOUTS = [
@@ -14,7 +16,8 @@ const TIMEOUTS = [
 ] as const;
 
 /**
- * `defaults`: the global maxconn and the four timeouts. Fields this form does not know (added by a later
+ * `defaults`: the global maxconn, the four timeouts and the session logs' syslog target (`log`: an empty address
+ * clears it). Fields this form does not know (added by a later
  * version) are sent back as they were read.
  */
 export function DefaultsForm({
@@ -30,7 +33,7 @@ export function DefaultsForm({
   errors: FieldErrors;
   notes?: FieldErrors;
   /** Why the form was reloaded (after a conflict). */
-  warning?: string;
+  warning?: ComponentChildren;
   busy: boolean;
   onReview: (d: Defaults) => void;
   onCancel: () => void;
@@ -39,6 +42,9 @@ export function DefaultsForm({
   const [timeouts, setTimeouts] = useState<Record<string, string>>(
     Object.fromEntries(TIMEOUTS.map((t) => [t.key, durationText(initial.timeouts[t.key])])),
   );
+  const [logAddress, setLogAddress] = useState(initial.log?.address ?? '');
+  const [logPort, setLogPort] = useState(str(initial.log?.port));
+  const [logFacility, setLogFacility] = useState<string>(initial.log?.facility ?? 'local0');
   const fe = useFieldErrors(errors);
 
   function submit(e: Event) {
@@ -50,10 +56,26 @@ export function DefaultsForm({
         ...initial.timeouts,
         ...Object.fromEntries(TIMEOUTS.map((t) => [t.key, duration(timeouts[t.key])])),
       },
+      // null clears the target; a port left empty is syslog's 514.
+      log:
+        logAddress.trim() === ''
+          ? null
+          : {
+              address: logAddress.trim(),
+              ...(logPort.trim() === '' ? {} : { port: num(logPort) }),
+              facility: logFacility,
+            },
     } as unknown as Defaults);
   }
 
-  const claimed = ['maxconn', ...TIMEOUTS.map((t) => `timeouts.${t.key}`)];
+  const claimed = [
+    'maxconn',
+    ...TIMEOUTS.map((t) => `timeouts.${t.key}`),
+    'log',
+    'log.address',
+    'log.port',
+    'log.facility',
+  ];
   return (
     <EditorForm
       titleId="defaults-form-title"
@@ -94,6 +116,49 @@ export function DefaultsForm({
             hint={`${t.hint}; like 5s, 500ms, 1m, 1h`}
           />
         ))}
+        <TextField
+          label="Syslog address"
+          name="log.address"
+          value={logAddress}
+          onValue={(v) => {
+            setLogAddress(v);
+            fe.edited('log.address');
+          }}
+          errors={[...fe.of('log'), ...fe.of('log.address')]}
+          hint="session logs over UDP to this IP, as HAProxy's global log; empty: none (TETHER_SYSLOG applies)"
+          placeholder="eg: 127.0.0.1"
+        />
+        <TextField
+          label="Syslog port"
+          name="log.port"
+          value={logPort}
+          onValue={(v) => {
+            setLogPort(v);
+            fe.edited('log.port');
+          }}
+          errors={fe.of('log.port')}
+          hint="empty: 514"
+          numeric
+        />
+        <Field label="Syslog facility" errors={fe.of('log.facility')}>
+          {(p) => (
+            <select
+              {...p}
+              name="log.facility"
+              value={logFacility}
+              onChange={(e) => {
+                setLogFacility(inputValue(e));
+                fe.edited('log.facility');
+              }}
+            >
+              {SYSLOG_FACILITIES.map((f) => (
+                <option key={f} value={f}>
+                  {f}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </div>
     </EditorForm>
   );

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { describeError, request } from '../api.js';
 import { dateTime } from '../format.js';
 import { usePoll } from '../hooks.js';
+import { parseHash } from '../route.js';
 
 /** One entry of the stored event log (GET /events). */
 interface StoredEvent {
@@ -31,10 +32,12 @@ const LIMIT = 200;
 
 /** The stored event log: health changes with their check status, admin states, drains, binds and restarts. */
 export function Events() {
-  const [type, setType] = useState('');
-  const [frontend, setFrontend] = useState('');
-  const [backend, setBackend] = useState('');
-  const [server, setServer] = useState('');
+  // Filters may come in the link: #/events?type=health&backend=gw&server=s1.
+  const [initial] = useState(() => parseHash(location.hash).params);
+  const [type, setType] = useState(initial.get('type') ?? '');
+  const [frontend, setFrontend] = useState(initial.get('frontend') ?? '');
+  const [backend, setBackend] = useState(initial.get('backend') ?? '');
+  const [server, setServer] = useState(initial.get('server') ?? '');
 
   const { data, error } = usePoll(
     async () => {

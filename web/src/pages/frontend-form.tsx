@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
@@ -38,7 +39,7 @@ export function FrontendForm({
   /** Fields whose value would undo another operator's change (after a conflict). */
   notes?: FieldErrors;
   /** Why the form was reloaded (after a conflict). */
-  warning?: string;
+  warning?: ComponentChildren;
   busy: boolean;
   onReview: (fe: Frontend) => void;
   onCancel: () => void;

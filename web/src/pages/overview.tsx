@@ -5,6 +5,7 @@ import { bytes, count, dateTime, seconds } from '../format.js';
 import { healthLook } from '../components/badges.js';
 import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
+import { hasSms, SmsPanel } from './sms.js';
 import type { BackendStats, FrontendStats, RuntimeEvent, RuntimeStats } from '../types.js';
 
 // HAProxy's stats page, one table per frontend→backend, with health and admin state as separate badges.
@@ -21,6 +22,7 @@ export function Overview() {
   return (
     <div class="overview">
       <Rollup stats={stats} onProblems={() => setProblemsOnly(true)} />
+      <Workers stats={stats} />
       <div class="toolbar">
         <label>
           Filter{' '}
@@ -47,6 +49,7 @@ export function Overview() {
         </a>
       </div>
       <Events />
+      {hasSms(stats) && <SmsPanel stats={stats} />}
       {groups.length === 0 && (
         <p class="empty">
           No frontends or backends yet. <a href="#/config">Add one in Config</a>.
@@ -163,8 +166,57 @@ function describeEvent(e: RuntimeEvent): string {
     case 'sessions-closed':
       return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
     case 'worker-exit':
-      return `worker ${e.worker} died: ${e.lostSessions} sessions lost`;
+      return `worker ${e.worker} (pid ${e.pid}) died (${e.signal ?? `exit ${e.code}`}): ${e.lostSessions} sessions lost, replaced`;
   }
+}
+
+/** Worker processes (TETHER_WORKERS > 0, docs/workers.md): one row each; nothing when the data plane runs in-process. */
+function Workers({ stats }: { stats: RuntimeStats }) {
+  const workers = stats.workers ?? [];
+  const accept = stats.acceptErrors;
+  if (workers.length === 0 && !accept?.errors) return null;
+  return (
+    <section class="workers" aria-label="Worker processes">
+      {workers.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Worker</th>
+                <th>PID</th>
+                <th>State</th>
+                <th>Sessions</th>
+                <th>RSS</th>
+                <th>Restarts</th>
+                <th>Lost sessions</th>
+                <th>Accept errors</th>
+              </tr>
+            </thead>
+            <tbody>
+              {workers.map((w) => (
+                <tr key={w.id} data-worker={w.id}>
+                  <td>{w.id}</td>
+                  <td>{w.pid}</td>
+                  <td>{w.state}</td>
+                  <td>{count(w.sessions)}</td>
+                  <td>{bytes(w.rssBytes)}</td>
+                  <td>{count(w.restarts)}</td>
+                  <td>{count(w.lostSessions)}</td>
+                  <td>{count(w.acceptErrors)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {accept && accept.errors > 0 && (
+        <p class="ev-bad">
+          Out of file descriptors: {count(accept.errors)} accept errors ({accept.lastCode}), accepting paused{' '}
+          {count(accept.pauses)} times
+        </p>
+      )}
+    </section>
+  );
 }
 
 function Events() {

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChangeList, SideBySide } from '../components/diff-view.js';
 import type { Validation } from '../config-api.js';
 import { parseUnified } from '../diff.js';
@@ -35,6 +35,10 @@ export function Review({
   onApply: (message: string) => void;
 }) {
   const [message, setMessage] = useState('');
+  // The review starts on Back, like a destructive dialog on Cancel: Enter twice from the button that
+  // opened it applies nothing.
+  const back = useRef<HTMLButtonElement>(null);
+  useEffect(() => back.current?.focus(), []);
   const [view, setView] = useState<'fields' | 'side'>('fields');
   const changes = validation.changes;
   const ops = parseUnified(validation.text);
@@ -86,7 +90,7 @@ export function Review({
         />
       </div>
       <div class="row-actions">
-        <button type="button" onClick={onBack} disabled={busy}>
+        <button type="button" ref={back} onClick={onBack} disabled={busy}>
           Back
         </button>
         <button type="submit" class="primary" disabled={busy || nothing}>

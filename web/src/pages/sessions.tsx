@@ -138,7 +138,20 @@ export function Sessions() {
                   <td data-label="Out" class="num">
                     {bytes(s.bytesOut)}
                   </td>
-                  <td data-label="State">{s.state}</td>
+                  <td data-label="State">
+                    {s.state}
+                    {s.account !== undefined && (
+                      <span
+                        class="cmpp-session"
+                        title="CMPP: SP account, version, requests awaiting an answer (SP / gateway)"
+                      >
+                        {' '}
+                        · {s.account}
+                        {s.cmppVersion ? ` v${s.cmppVersion}` : ''}
+                        {s.outstanding ? ` · ${s.outstanding.up}/${s.outstanding.down} outstanding` : ''}
+                      </span>
+                    )}
+                  </td>
                   <td data-label="Actions">
                     <button
                       type="button"
