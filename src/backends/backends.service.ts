@@ -256,7 +256,7 @@ export class BackendsService {
   }
 
   private async liveServers(): Promise<ServerLive> {
-    const stats = await this.runtime.stats();
+    const stats = await this.runtime.stats({ cmppAccounts: false });
     return new Map(stats.backends.flatMap((b) => b.servers.map((s) => [`${b.name}/${s.name}`, s] as const)));
   }
 }

@@ -57,3 +57,18 @@ function allowListProblem(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Plain decimal digits, as a number query parameter is written: no exponent, hex prefix, blanks, `+` or leading zero
+ *  (a `-` is read, so @Min names a negative value as too small). */
+const QUERY_INTEGER = /^(?:0|-?[1-9]\d{0,15})$/;
+
+/**
+ * A whole-number query parameter read from plain decimal digits only: `Number()` would read `0x10` as 16, `1e3`
+ * as 1000 and an empty or blank value as 0. Anything else is left as sent, for @IsInt to name the parameter.
+ */
+export function QueryInteger(): PropertyDecorator {
+  return Transform(({ obj, key }) => {
+    const value = (obj as Record<string, unknown>)[key];
+    return typeof value === 'string' && QUERY_INTEGER.test(value) ? Number(value) : value;
+  });
+}

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { QueryInteger } from '../common/validators.js';
 import { EVENT_TYPES, type EventType } from './event.entity.js';
 
 export const EVENTS_LIMIT_DEFAULT = 100;
@@ -32,7 +32,7 @@ export class EventsQueryDto {
 
   @ApiPropertyOptional({ description: 'Only events at or after this time, ms since the epoch' })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -45,7 +45,7 @@ export class EventsQueryDto {
     default: EVENTS_LIMIT_DEFAULT,
   })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(EVENTS_LIMIT_MAX)

@@ -152,7 +152,7 @@ export class FrontendsService {
   }
 
   private async liveStats(): Promise<Map<string, FrontendStats>> {
-    const stats = await this.runtime.stats();
+    const stats = await this.runtime.stats({ cmppAccounts: false });
     return new Map(stats.frontends.map((f) => [f.name, f]));
   }
 }

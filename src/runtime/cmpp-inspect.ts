@@ -292,11 +292,19 @@ function respResult(buf: Buffer, bodyOffset: number, totalLength: number): numbe
   return totalLength === Length.RESP_2_0 ? buf[at] : -1;
 }
 
+/**
+ * Body bytes onFrame reads of a command, the same both ways: a hostile client may send a server's answer
+ * (CONNECT_RESP, SUBMIT_RESP) with its body in a later read, and reading past the chunk would throw in the relay.
+ */
+function bodyPrefix(commandId: number): number {
+  if (commandId === CommandId.CONNECT) return BODY_PREFIX.CONNECT;
+  if (commandId === CommandId.CONNECT_RESP) return BODY_PREFIX.CONNECT_RESP;
+  return commandId === CommandId.SUBMIT_RESP ? BODY_PREFIX.RESP : 0;
+}
+
 /** Client -> server. A CONNECT names the account (and, for cmpp-account, the server). */
 const UP: FrameSink<CmppInspection> = {
-  bodyPrefix(commandId) {
-    return commandId === CommandId.CONNECT ? BODY_PREFIX.CONNECT : 0;
-  },
+  bodyPrefix,
   onFrame(ins, commandId, sequenceId, buf, bodyOffset, _bodyBytes, totalLength) {
     if (commandId === CommandId.CONNECT) {
       const account = readConnectAccount(buf, bodyOffset, totalLength);
@@ -324,10 +332,7 @@ const UP: FrameSink<CmppInspection> = {
 
 /** Server -> client. */
 const DOWN: FrameSink<CmppInspection> = {
-  bodyPrefix(commandId) {
-    if (commandId === CommandId.CONNECT_RESP) return BODY_PREFIX.CONNECT_RESP;
-    return commandId === CommandId.SUBMIT_RESP ? BODY_PREFIX.RESP : 0;
-  },
+  bodyPrefix,
   onFrame(ins, commandId, sequenceId, buf, bodyOffset, _bodyBytes, totalLength) {
     if (ins.frontend === null) return;
     onFrame(ins, false, commandId, sequenceId, buf, bodyOffset, totalLength);

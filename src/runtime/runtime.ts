@@ -39,6 +39,7 @@ import type {
   ServerStateResult,
   SessionEndRecord,
   SessionInfo,
+  StatsOptions,
   StatsSample,
 } from './types.js';
 
@@ -304,8 +305,9 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     connections.sessionClosed(this.state, session);
   }
 
-  async stats(): Promise<RuntimeStats> {
-    return { ...buildStats(this.state, Date.now(), this.startedAt), acceptErrors: { ...this.acceptErrors } };
+  async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
+    const stats = buildStats(this.state, Date.now(), this.startedAt, options.cmppAccounts !== false);
+    return { ...stats, acceptErrors: { ...this.acceptErrors } };
   }
 
   async history(): Promise<StatsSample[]> {

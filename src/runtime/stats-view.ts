@@ -48,7 +48,12 @@ function cmppOf(c: CmppCounters | null, outstanding: Map<CmppCounters, Outstandi
   return c === null ? {} : { cmpp: cmppView(c, outstanding.get(c) ?? { up: 0, down: 0 }) };
 }
 
-export function buildStats(source: StatsSource, now: number, startedAt: number): RuntimeStats {
+export function buildStats(
+  source: StatsSource,
+  now: number,
+  startedAt: number,
+  withAccounts = true,
+): RuntimeStats {
   const live = liveBytes(source);
   const outstanding = liveOutstanding(source.sessionMap.values());
   const frontends: FrontendStats[] = [];
@@ -88,7 +93,9 @@ export function buildStats(source: StatsSource, now: number, startedAt: number):
     });
   }
   const cmppAccounts =
-    source.cmppAccounts.size > 0 ? { cmppAccounts: source.cmppAccounts.view(outstanding) } : {};
+    withAccounts && source.cmppAccounts.size > 0
+      ? { cmppAccounts: source.cmppAccounts.view(outstanding) }
+      : {};
   return { at: now, uptime: Math.floor((now - startedAt) / 1000), frontends, backends, ...cmppAccounts };
 }
 

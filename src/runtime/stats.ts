@@ -57,21 +57,43 @@ export class Counters {
   }
 }
 
-/** Fixed-size ring of once-a-second samples, oldest first when read. */
+/**
+ * Figures (one frontend's or one server's) all the samples of a ring may hold together. A sample holds one per
+ * frontend and server: with the 20,000 servers a config may have, 1,200 samples were ~2.3 GB of heap (the process
+ * ran out of memory) and their JSON longer than a string may be. About 100 bytes each: ~200 MB at most.
+ */
+export const HISTORY_FIGURES_MAX = 2_000_000;
+
+/**
+ * Ring of once-a-second samples, oldest first when read: at most `size` samples and, in a very large config,
+ * fewer, so that they hold at most `maxFigures` figures together (the oldest go first; the newest always stays).
+ */
 export class HistoryRing {
   private readonly samples: StatsSample[] = [];
-  private next = 0;
+  /** Figures of each sample in `samples`, and their sum. */
+  private readonly figures: number[] = [];
+  private total = 0;
 
-  constructor(readonly size: number) {}
+  constructor(
+    readonly size: number,
+    readonly maxFigures = HISTORY_FIGURES_MAX,
+  ) {}
 
   push(sample: StatsSample): void {
-    if (this.samples.length < this.size) this.samples.push(sample);
-    else this.samples[this.next] = sample;
-    this.next = (this.next + 1) % this.size;
+    let n = 0;
+    for (const _ in sample.frontends) n++;
+    for (const _ in sample.servers) n++;
+    this.samples.push(sample);
+    this.figures.push(n);
+    this.total += n;
+    // Once a second, at most `size` (1,200) entries: shifting them is cheap.
+    while (this.samples.length > 1 && (this.samples.length > this.size || this.total > this.maxFigures)) {
+      this.samples.shift();
+      this.total -= this.figures.shift()!;
+    }
   }
 
   toArray(): StatsSample[] {
-    if (this.samples.length < this.size) return this.samples.slice();
-    return this.samples.slice(this.next).concat(this.samples.slice(0, this.next));
+    return this.samples.slice();
   }
 }

@@ -357,6 +357,12 @@ export interface SessionEndRecord {
   backendQueue: number;
 }
 
+/** What a stats() caller needs: plain data, so it crosses to worker processes as it is. */
+export interface StatsOptions {
+  /** The per-account CMPP table; default true. Callers that don't show it ask for none: it is the costly part. */
+  cmppAccounts?: boolean;
+}
+
 export interface ProxyRuntimeApi {
   apply(snapshot: Snapshot, options?: ApplyOptions): Promise<ApplyResult>;
   setServerState(
@@ -374,7 +380,8 @@ export interface ProxyRuntimeApi {
   /** Closes the sessions of one server, or of every server of the backend. Returns how many. */
   shutdownSessions(backend: string, server?: string): Promise<number>;
   killSession(id: string): Promise<boolean>;
-  stats(): Promise<RuntimeStats>;
+  /** `cmppAccounts: false` leaves out the per-account CMPP table (up to 10,001 rows, costly to build and send). */
+  stats(options?: StatsOptions): Promise<RuntimeStats>;
   history(): Promise<StatsSample[]>;
   sessions(): Promise<SessionInfo[]>;
   /**

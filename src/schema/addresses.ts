@@ -93,6 +93,14 @@ export function canonicalIp(address: string): string | undefined {
 export function bindAddressProblem(address: string): string | undefined {
   const ip = canonicalIp(address);
   if (ip === undefined) return 'must be an IP address, 0.0.0.0 or ::';
+  return manyHostsProblem(ip);
+}
+
+/**
+ * Why a canonical IP reaches many hosts at once (broadcast, multicast), or undefined. Neither can be listened on,
+ * and a syslog target there would spread the session logs (client addresses) over the whole segment.
+ */
+export function manyHostsProblem(ip: string): string | undefined {
   if (ip === '255.255.255.255') return 'must not be the broadcast address';
   if (isIP(ip) === 4 ? Number(ip.split('.')[0]) >> 4 === 14 : /^ff/i.test(ip)) {
     return 'must not be a multicast address';

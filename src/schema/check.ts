@@ -3,7 +3,7 @@
 // (a snapshot read back from the database, a direct caller's object) and never throws on bad shapes.
 // Every part is linear in the size of the document: bind clashes and duplicate names go through maps.
 import { isIP } from 'node:net';
-import { bindAddressProblem, canonicalIp, isHost, parseCidr } from './addresses.js';
+import { bindAddressProblem, canonicalIp, isHost, manyHostsProblem, parseCidr } from './addresses.js';
 import {
   LIMITS,
   NAME_PATTERN,
@@ -92,9 +92,9 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'ip': {
       const ip = typeof value === 'string' ? canonicalIp(value) : undefined;
-      return ip !== undefined && ip !== '0.0.0.0' && ip !== '::'
-        ? undefined
-        : `must be an IP address (not a host name, 0.0.0.0 or ::), got ${shown(value)}`;
+      if (ip === undefined || ip === '0.0.0.0' || ip === '::')
+        return `must be an IP address (not a host name, 0.0.0.0 or ::), got ${shown(value)}`;
+      return strict ? withValue(manyHostsProblem(ip), value as string) : undefined;
     }
   }
 }

@@ -131,7 +131,7 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnModuleDes
   }
 
   stats() {
-    return this.runtime.stats();
+    return this.runtime.stats({ cmppAccounts: false });
   }
 
   showStat() {

@@ -2,12 +2,12 @@
 // type (health, admin-state, frontend-error, frontend-open, sessions-closed) the moment it happens.
 import type { MessageEvent } from '@nestjs/common';
 import { catchError, defer, EMPTY, exhaustMap, map, merge, type Observable, timer } from 'rxjs';
-import type { RuntimeEvent, RuntimeStats } from '../runtime/types.js';
+import type { RuntimeEvent, RuntimeStats, StatsOptions } from '../runtime/types.js';
 
 export const STATS_INTERVAL_MS = 1000;
 
 export interface StatsStreamSource {
-  stats(): Promise<RuntimeStats>;
+  stats(options?: StatsOptions): Promise<RuntimeStats>;
   events(): Observable<RuntimeEvent>;
 }
 
@@ -15,8 +15,8 @@ export function statsStream(source: StatsStreamSource): Observable<MessageEvent>
   // exhaustMap: a slow stats() call skips a tick instead of piling calls up; a failed one (runtime closing)
   // skips that tick instead of ending the client's stream.
   const ticks = timer(0, STATS_INTERVAL_MS).pipe(
-    exhaustMap(() => defer(() => source.stats()).pipe(catchError(() => EMPTY))),
-    // The per-account CMPP table (up to 10,001 rows) is left to GET /stats: not worth sending every second.
+    // The per-account CMPP table (up to 10,001 rows) is left to GET /stats: not worth building every second.
+    exhaustMap(() => defer(() => source.stats({ cmppAccounts: false })).pipe(catchError(() => EMPTY))),
     map(({ cmppAccounts: _, ...stats }): MessageEvent => ({
       type: 'stats',
       data: { ...stats, serverTime: Date.now() },

@@ -3,7 +3,13 @@ import { defer, finalize, Observable } from 'rxjs';
 import { ConfigService } from '../config/config.service.js';
 import { SampleStore } from '../events/sample-store.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
-import type { ProxyRuntimeApi, RuntimeEvent, RuntimeStats, StatsSample } from '../runtime/types.js';
+import type {
+  ProxyRuntimeApi,
+  RuntimeEvent,
+  RuntimeStats,
+  StatsOptions,
+  StatsSample,
+} from '../runtime/types.js';
 import { renderShowStat, type CheckSettings, type ShowStatContext } from './haproxy-csv.js';
 import { lastSessionTimes } from './last-session.js';
 import { renderMetrics } from './prometheus.js';
@@ -19,13 +25,13 @@ export class StatsService {
     private readonly stored: SampleStore,
   ) {}
 
-  stats(): Promise<RuntimeStats> {
-    return this.runtime.stats();
+  stats(options?: StatsOptions): Promise<RuntimeStats> {
+    return this.runtime.stats(options);
   }
 
   /** HAProxy 2.6 `show stat` CSV. */
   async csv(): Promise<string> {
-    const { stats, context } = await this.forExport();
+    const { stats, context } = await this.forExport({ cmppAccounts: false });
     return renderShowStat(stats, context);
   }
 
@@ -36,9 +42,11 @@ export class StatsService {
   }
 
   /** Stats plus what HAProxy's formats print beside them: check rise/fall and when each server last got a session. */
-  private async forExport(): Promise<{ stats: RuntimeStats; context: ShowStatContext }> {
+  private async forExport(
+    options: StatsOptions = {},
+  ): Promise<{ stats: RuntimeStats; context: ShowStatContext }> {
     const [stats, sessions, history] = await Promise.all([
-      this.runtime.stats(),
+      this.runtime.stats(options),
       this.runtime.sessions(),
       this.runtime.history(),
     ]);

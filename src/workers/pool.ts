@@ -24,6 +24,7 @@ import type {
   ServerStateResult,
   SessionEndRecord,
   SessionInfo,
+  StatsOptions,
   StatsSample,
   WorkerStats,
 } from '../runtime/types.js';
@@ -349,7 +350,14 @@ export class WorkerPool implements ProxyRuntimeApi {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         slot.pending.delete(id);
-        reject(new Error(`worker ${slot.id} did not answer ${method} within ${timeoutMs} ms`));
+        // A worker that doesn't answer is hung (a busy loop, a stopped process): without this every later
+        // call would wait for it and fail. Killed, it is replaced like one that died; callers leave it out.
+        this.log(
+          'error',
+          `worker ${slot.id} (pid ${slot.pid}) did not answer ${method} within ${timeoutMs} ms; killing it`,
+        );
+        worker.process.kill('SIGKILL');
+        reject(new WorkerGone(`worker ${slot.id} did not answer ${method} within ${timeoutMs} ms`));
       }, timeoutMs);
       slot.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       worker.send({ t: 'call', id, method, args } satisfies ToWorker);
@@ -550,7 +558,7 @@ export class WorkerPool implements ProxyRuntimeApi {
       if (failed) throw (failed as PromiseRejectedResult).reason;
       throw new RuntimeError('UNKNOWN_FRONTEND', `no frontend "${frontend}"`, { frontend });
     }
-    const stats = await this.stats();
+    const stats = await this.stats({ cmppAccounts: false });
     return (
       stats.frontends.find((f) => f.name === frontend) ?? (ok as PromiseFulfilledResult<FrontendStats>).value
     );
@@ -573,10 +581,10 @@ export class WorkerPool implements ProxyRuntimeApi {
     }
   }
 
-  async stats(): Promise<RuntimeStats> {
+  async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
     const [health, answers] = await Promise.all([
       this.health.stats(),
-      this.fanOut<RuntimeStats>('stats', () => []),
+      this.fanOut<RuntimeStats>('stats', () => [options]),
     ]);
     return mergeStats(
       health,

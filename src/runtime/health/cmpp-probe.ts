@@ -23,6 +23,11 @@ const CONNECT_SEQUENCE = 1;
 const TERMINATE_SEQUENCE = 2;
 /** How long a finished check's socket may take to close after TERMINATE before it is destroyed. */
 const LINGER_MS = 1000;
+/**
+ * ACTIVE_TESTs answered before the CONNECT_RESP; past it the peer is not logging us in. A gateway that floods
+ * them without reading the answers would otherwise pile them up in the check's write buffer until the timeout.
+ */
+const MAX_ACTIVE_TESTS = 16;
 
 export function cmppProbe(check: CmppCheck): Probe {
   const { sourceAddr, secret, version } = check;
@@ -39,6 +44,7 @@ export function cmppProbe(check: CmppCheck): Probe {
       let connected = false;
       let settled = false;
       let sentAuthenticator: Buffer | undefined;
+      let activeTests = 0;
       const frames = new FrameAssembler();
       const timer = setTimeout(
         () =>
@@ -62,6 +68,10 @@ export function cmppProbe(check: CmppCheck): Probe {
         if (settled) return;
         const commandId = raw.readUInt32BE(4);
         if (commandId === CommandId.ACTIVE_TEST) {
+          if (++activeTests > MAX_ACTIVE_TESTS) {
+            finish(false, 'L7RSP', `CMPP: more than ${MAX_ACTIVE_TESTS} ACTIVE_TEST instead of CONNECT_RESP`);
+            return;
+          }
           // Some gateways send ACTIVE_TEST right after accept, before any login: answer and wait on.
           socket?.write(encodeActiveTestResp(raw.readUInt32BE(8)));
           return;

@@ -1,7 +1,7 @@
 // Response and query DTOs of /stats. The response classes describe the runtime's plain stats objects
 // for OpenAPI; the runtime's data is returned as it is (it already has exactly these fields).
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { QueryInteger } from '../../common/validators.js';
 import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
 import type {
   AdminState,
@@ -116,7 +116,7 @@ export class HistoryQueryDto {
     example: 1_700_000_000_000,
   })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(0)
   since?: number;
