@@ -171,6 +171,11 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
 }
 
 /** Counters per SP account, at most ACCOUNTS_LIMIT of them plus the overflow row. */
+/** How long a built account table is answered again (CmppAccounts.view). */
+export const VIEW_CACHE_MS = 1000;
+/** Account tables smaller than this are built fresh on every call. */
+export const VIEW_CACHE_FROM = 1000;
+
 export class CmppAccounts {
   private readonly byAccount = new Map<string, CmppCounters>();
   private overflow: CmppCounters | null = null;
@@ -186,8 +191,25 @@ export class CmppAccounts {
     return counters;
   }
 
-  /** Rows sorted by account, the overflow row last; `outstanding(counters)` sums live sessions'. */
-  view(outstanding: Map<CmppCounters, Outstanding>): CmppAccountStats[] {
+  private cached: CmppAccountStats[] | null = null;
+  private cachedAt = 0;
+
+  /**
+   * Rows sorted by account, the overflow row last; `outstanding(counters)` sums live sessions'. A table of
+   * VIEW_CACHE_FROM accounts or more is built at most once per VIEW_CACHE_MS (10,000 accounts take ~100 ms on the
+   * relay's thread): callers within it share one read-only array, so a viewer polling GET /stats or /metrics can't
+   * keep the data plane busy. Smaller tables are cheap and always fresh.
+   */
+  view(outstanding: Map<CmppCounters, Outstanding>, now = Date.now()): CmppAccountStats[] {
+    const big = this.byAccount.size >= VIEW_CACHE_FROM;
+    if (big && this.cached !== null && now - this.cachedAt < VIEW_CACHE_MS && now >= this.cachedAt)
+      return this.cached;
+    this.cached = this.build(outstanding);
+    this.cachedAt = now;
+    return this.cached;
+  }
+
+  private build(outstanding: Map<CmppCounters, Outstanding>): CmppAccountStats[] {
     const none: Outstanding = { up: 0, down: 0 };
     const rows = [...this.byAccount.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -94,7 +94,7 @@ export function buildStats(
   }
   const cmppAccounts =
     withAccounts && source.cmppAccounts.size > 0
-      ? { cmppAccounts: source.cmppAccounts.view(outstanding) }
+      ? { cmppAccounts: source.cmppAccounts.view(outstanding, now) }
       : {};
   return { at: now, uptime: Math.floor((now - startedAt) / 1000), frontends, backends, ...cmppAccounts };
 }
