@@ -5,7 +5,8 @@ import { afterAll, expect, it } from 'vitest';
 import { startApp, tempDbPath } from '../helpers/app.js';
 import { compileApp, startAppliance, untilListening, type CompiledApp } from '../helpers/compiled-app.js';
 import { closed, connect, freePort, listen, named, readLine } from '../helpers/net.js';
-import { accepts, backendBody, frontendBody, serverBody } from './fixtures.js';
+import { appWithStoredRoute } from '../helpers/stored-route.js';
+import { accepts } from './fixtures.js';
 
 const db = tempDbPath();
 let compiled: CompiledApp | undefined;
@@ -22,15 +23,7 @@ it('boots the stored config, prints its URLs, and on SIGTERM exits 0 within 10 s
   const httpPort = await freePort();
 
   // Store a config with the real app, as an operator would have done before the restart.
-  const setup = await startApp({ dbPath: db.dbPath });
-  await setup.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s', upstream.port)]))
-    .expect(201);
-  await setup.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('fe', port, 'b'))
-    .expect(201);
+  const setup = await appWithStoredRoute(db.dbPath, upstream.port, port);
   const revision = (await setup.request.get('/api/v1/config')).body.revision;
   await setup.close();
 

@@ -2,11 +2,11 @@
 // TETHER_WORKERS, logged in, waited for until every worker runs.
 import { spawn } from 'node:child_process';
 import type { TestServer } from '../helpers/net.js';
-import { startApp, tempDbPath } from '../helpers/app.js';
+import { tempDbPath } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD, loginToken, withBearer, type Client } from '../helpers/auth.js';
 import { startAppliance, untilListening, type ApplianceProcess } from '../helpers/compiled-app.js';
 import { freePort, sleep } from '../helpers/net.js';
-import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
+import { appWithStoredRoute } from '../helpers/stored-route.js';
 
 export interface RunningAppliance {
   appliance: ApplianceProcess;
@@ -27,16 +27,7 @@ export async function applianceWithWorkers(
   const db = tempDbPath();
   const port = await freePort();
   const httpPort = await freePort();
-  const setup = await startApp({ dbPath: db.dbPath });
-  await setup.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s', upstream.port)]))
-    .expect(201);
-  await setup.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('fe', port, 'b', frontendExtra))
-    .expect(201);
-  await setup.close();
+  await (await appWithStoredRoute(db.dbPath, upstream.port, port, frontendExtra)).close();
   const appliance = startAppliance(main, {
     TETHER_DB: db.dbPath,
     TETHER_HTTP_PORT: String(httpPort),

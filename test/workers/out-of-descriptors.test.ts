@@ -3,11 +3,11 @@
 // accepting for a moment, counts it (stats, /metrics), logs once per interval and never crashes.
 import type { Socket } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
-import { startApp, tempDbPath } from '../helpers/app.js';
+import { tempDbPath } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD, loginToken, withBearer } from '../helpers/auth.js';
 import { compileApp, startAppliance, untilListening, type CompiledApp } from '../helpers/compiled-app.js';
 import { echo, freePort, listen, readBytes, sleep } from '../helpers/net.js';
-import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
+import { appWithStoredRoute } from '../helpers/stored-route.js';
 import net from 'node:net';
 
 const db = tempDbPath();
@@ -26,16 +26,7 @@ it('out of descriptors in a worker: the API answers, sessions live on, accepts p
   const upstream = await listen(echo);
   const port = await freePort();
   const httpPort = await freePort();
-  const setup = await startApp({ dbPath: db.dbPath });
-  await setup.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s', upstream.port)]))
-    .expect(201);
-  await setup.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('fe', port, 'b'))
-    .expect(201);
-  await setup.close();
+  await (await appWithStoredRoute(db.dbPath, upstream.port, port)).close();
 
   const appliance = startAppliance(
     compiled.main,

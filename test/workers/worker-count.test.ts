@@ -3,11 +3,11 @@
 // defaults.maxconn 2000: 4,000 descriptors, 960 usable per process -> 5 workers (when the machine has fewer cores).
 import { availableParallelism } from 'node:os';
 import { afterAll, expect, it } from 'vitest';
-import { startApp, tempDbPath } from '../helpers/app.js';
+import { tempDbPath } from '../helpers/app.js';
 import { TEST_ADMIN_PASSWORD, loginToken, withBearer } from '../helpers/auth.js';
 import { compileApp, startAppliance, untilListening, type CompiledApp } from '../helpers/compiled-app.js';
 import { freePort, listen, named, sleep } from '../helpers/net.js';
-import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
+import { appWithStoredRoute } from '../helpers/stored-route.js';
 
 const db = tempDbPath();
 let compiled: CompiledApp | undefined;
@@ -20,15 +20,7 @@ it('raises the number of workers to what defaults.maxconn needs, says so at star
   compiled = await compileApp();
   const upstream = await listen(named('up'));
   const httpPort = await freePort();
-  const setup = await startApp({ dbPath: db.dbPath });
-  await setup.request
-    .post('/api/v1/backends')
-    .send(backendBody('b', [serverBody('s', upstream.port)]))
-    .expect(201);
-  await setup.request
-    .post('/api/v1/frontends')
-    .send(frontendBody('fe', await freePort(), 'b'))
-    .expect(201);
+  const setup = await appWithStoredRoute(db.dbPath, upstream.port, await freePort());
   const config = (await setup.request.get('/api/v1/config').expect(200)).body;
   config.defaults.maxconn = 2000;
   const put = await setup.request.put('/api/v1/config').send(config);
