@@ -4,9 +4,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
+import { chromiumMissing } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { browserWithPage, openConsole, postSmsRoute } from '../helpers/console-setup.js';
 import { closed, connect, echo, freePort, listen, readBytes, type TestServer } from '../helpers/net.js';
 
 const missing = chromiumMissing();
@@ -38,21 +38,8 @@ describe.skipIf(missing)('the bind list in the console', () => {
     upstream = await listen(echo);
     [first, second] = [await freePort(), await freePort('127.0.0.2')];
     tether = await startApp();
-    await tether.request
-      .post('/api/v1/backends')
-      .send({
-        name: 'gw',
-        balance: 'roundrobin',
-        check: { type: 'none' },
-        servers: [{ name: 's1', address: '127.0.0.1', port: upstream.port }],
-      })
-      .expect(201);
-    await tether.request
-      .post('/api/v1/frontends')
-      .send({ name: 'sms', bind: { address: '127.0.0.1', port: first }, backend: 'gw' })
-      .expect(201);
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await postSmsRoute(tether.request, first, { s1: upstream.port });
+    ({ browser, page } = await browserWithPage());
   }, 120_000);
 
   afterAll(async () => {
@@ -63,8 +50,7 @@ describe.skipIf(missing)('the bind list in the console', () => {
 
   it('adds a second bind, reviews the listener it opens, applies, and both addresses serve', async () => {
     expect(await echoes('127.0.0.2', second)).toBe(false);
-    await page.goto(`${tether.url}/#/config`);
-    await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
+    await openConsole(page, tether, '/#/config');
     await page.locator('tr[data-frontend=sms]').getByRole('button', { name: 'Edit' }).click();
     await page.getByTestId('add-bind').click();
     const address2 = page.getByLabel('Bind address 2', { exact: true });

@@ -6,9 +6,9 @@ import { once } from 'node:events';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
+import { chromiumMissing } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { browserWithPage, openConsole, postSmsRoute } from '../helpers/console-setup.js';
 import {
   closed,
   connect,
@@ -41,21 +41,8 @@ describe.skipIf(missing)('the syslog target in the console', () => {
     upstream = await listen(echo);
     port = await freePort();
     tether = await startApp({ env: { TETHER_SOCKET: 'off' } });
-    await tether.request
-      .post('/api/v1/backends')
-      .send({
-        name: 'gw',
-        balance: 'roundrobin',
-        check: { type: 'none' },
-        servers: [{ name: 's1', address: '127.0.0.1', port: upstream.port }],
-      })
-      .expect(201);
-    await tether.request
-      .post('/api/v1/frontends')
-      .send({ name: 'sms', bind: { address: '127.0.0.1', port }, backend: 'gw' })
-      .expect(201);
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await postSmsRoute(tether.request, port, { s1: upstream.port });
+    ({ browser, page } = await browserWithPage());
   }, 120_000);
 
   afterAll(async () => {
@@ -66,8 +53,7 @@ describe.skipIf(missing)('the syslog target in the console', () => {
   });
 
   it('shows none, refuses a host name beside the field, sets an IP target through the review, and it is used', async () => {
-    await page.goto(`${tether.url}/#/config`);
-    await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
+    await openConsole(page, tether, '/#/config');
     const target = page.getByTestId('syslog-target');
     await expect.poll(() => target.textContent(), { timeout: 10_000 }).toBe('none in the config');
 

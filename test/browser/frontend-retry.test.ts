@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
+import { chromiumMissing } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { browserWithPage, openConsole, postSmsRoute } from '../helpers/console-setup.js';
 import { echo, freePort, listen, type TestServer } from '../helpers/net.js';
 
 const missing = chromiumMissing();
@@ -26,21 +26,13 @@ describe.skipIf(missing)('Retry bind in the console', () => {
     upstream = await listen(echo);
     port = await freePort();
     tether = await startApp({ dbPath: db.dbPath });
-    await tether.request
-      .post('/api/v1/backends')
-      .send({ name: 'gw', balance: 'roundrobin', check: { type: 'none' }, servers: [] })
-      .expect(201);
-    await tether.request
-      .post('/api/v1/frontends')
-      .send({ name: 'sms', bind: { address: '127.0.0.1', port }, backend: 'gw' })
-      .expect(201);
+    await postSmsRoute(tether.request, port, {});
     await tether.close();
     squatter = net.createServer();
     squatter.listen({ host: '127.0.0.1', port });
     await once(squatter, 'listening');
     tether = await startApp({ dbPath: db.dbPath });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    ({ browser, page } = await browserWithPage());
   }, 120_000);
 
   afterAll(async () => {
@@ -52,10 +44,7 @@ describe.skipIf(missing)('Retry bind in the console', () => {
   });
 
   it('is refused while the port is taken and opens the frontend once it is free', async () => {
-    await page.goto(`${tether!.url}/`);
-    if ((await tether!.anonymous.get('/api/v1/auth/me')).status === 401) {
-      await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    }
+    await openConsole(page, tether!);
     const row = page.locator('tr.fe-row', { hasText: 'Frontend sms' });
     await row.waitFor();
     await expect.poll(() => row.locator('.badge').textContent(), { timeout: 10_000 }).toBe('FAILED');

@@ -4,10 +4,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandId } from '../../src/cmpp/commands.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
+import { chromiumMissing } from '../helpers/chromium.js';
 import { cmppGateway, type Gateway, Sp } from '../helpers/cmpp-peers.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { browserWithPage, openConsole, postSmsRoute } from '../helpers/console-setup.js';
 import { freePort, sleep, waitFor } from '../helpers/net.js';
 
 const missing = chromiumMissing();
@@ -27,21 +27,8 @@ describe.skipIf(missing)('SMS panel on the overview', () => {
     });
     port = await freePort();
     tether = await startApp();
-    await tether.request
-      .post('/api/v1/backends')
-      .send({
-        name: 'gw',
-        balance: 'roundrobin',
-        check: { type: 'none' },
-        servers: [{ name: 'gw1', address: '127.0.0.1', port: gateway.port }],
-      })
-      .expect(201);
-    await tether.request
-      .post('/api/v1/frontends')
-      .send({ name: 'sms', bind: { address: '127.0.0.1', port }, backend: 'gw', inspect: 'cmpp' })
-      .expect(201);
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    await postSmsRoute(tether.request, port, { gw1: gateway.port }, { inspect: 'cmpp' });
+    ({ browser, page } = await browserWithPage({ width: 1400, height: 900 }));
   }, 120_000);
 
   afterAll(async () => {
@@ -60,9 +47,7 @@ describe.skipIf(missing)('SMS panel on the overview', () => {
       await refused.login('900009');
       refused.close();
 
-      await page.goto(`${tether!.url}/`);
-      if ((await tether!.anonymous.get('/api/v1/auth/me')).status === 401)
-        await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
+      await openConsole(page, tether!);
       const row = page.locator('section.sms tr[data-gateway="gw/gw1"]');
       await row.waitFor();
       const cell = (label: string) => row.locator(`td[data-label="${label}"]`);

@@ -4,9 +4,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
-import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
+import { chromiumMissing } from '../helpers/chromium.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { browserWithPage, openConsole } from '../helpers/console-setup.js';
 import { echo, listen, waitFor, type TestServer } from '../helpers/net.js';
 
 const missing = chromiumMissing();
@@ -29,8 +29,7 @@ describe.skipIf(missing)('worker processes in the console', () => {
       20_000,
       'workers',
     );
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    ({ browser, page } = await browserWithPage());
   }, 120_000);
 
   afterAll(async () => {
@@ -40,10 +39,7 @@ describe.skipIf(missing)('worker processes in the console', () => {
   });
 
   it('lists the workers and shows a killed one replaced', async () => {
-    await page.goto(`${tether!.url}/`);
-    if ((await tether!.anonymous.get('/api/v1/auth/me')).status === 401) {
-      await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
-    }
+    await openConsole(page, tether!);
     const table = page.getByRole('region', { name: 'Worker processes' });
     await table.waitFor();
     const workers = (await tether!.request.get('/api/v1/stats')).body.workers as Array<{
