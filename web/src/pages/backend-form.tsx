@@ -80,13 +80,7 @@ export function BackendForm({
   const [servers, setServers] = useState<ServerDraft[]>((initial?.servers ?? []).map(toDraft));
 
   const fe = useFieldErrors(errors);
-  /** Sets a field and drops the API's message about it. */
-  const edit =
-    <T,>(set: (v: T) => void, key: string) =>
-    (v: T) => {
-      set(v);
-      fe.edited(key);
-    };
+  const { edit } = fe;
   const update = (key: number, patch: Partial<ServerDraft>, field: string) => {
     setServers((list) => list.map((s) => (s.key === key ? { ...s, ...patch } : s)));
     fe.edited(field);

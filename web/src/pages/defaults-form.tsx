@@ -92,10 +92,7 @@ export function DefaultsForm({
           label="Global max connections"
           name="maxconn"
           value={maxconn}
-          onValue={(v) => {
-            setMaxconn(v);
-            fe.edited('maxconn');
-          }}
+          onValue={fe.edit(setMaxconn, 'maxconn')}
           errors={fe.of('maxconn')}
           notes={notes.maxconn}
           hint="all frontends together"
@@ -107,10 +104,10 @@ export function DefaultsForm({
             label={t.label}
             name={`timeouts.${t.key}`}
             value={timeouts[t.key]}
-            onValue={(v) => {
-              setTimeouts((all) => ({ ...all, [t.key]: v }));
-              fe.edited(`timeouts.${t.key}`);
-            }}
+            onValue={fe.edit(
+              (v: string) => setTimeouts((all) => ({ ...all, [t.key]: v })),
+              `timeouts.${t.key}`,
+            )}
             errors={fe.of(`timeouts.${t.key}`)}
             notes={notes[`timeouts.${t.key}`]}
             hint={`${t.hint}; like 5s, 500ms, 1m, 1h`}
@@ -120,10 +117,7 @@ export function DefaultsForm({
           label="Syslog address"
           name="log.address"
           value={logAddress}
-          onValue={(v) => {
-            setLogAddress(v);
-            fe.edited('log.address');
-          }}
+          onValue={fe.edit(setLogAddress, 'log.address')}
           errors={[...fe.of('log'), ...fe.of('log.address')]}
           hint="session logs over UDP to this IP, as HAProxy's global log; empty: none (TETHER_SYSLOG applies)"
           placeholder="eg: 127.0.0.1"
@@ -132,10 +126,7 @@ export function DefaultsForm({
           label="Syslog port"
           name="log.port"
           value={logPort}
-          onValue={(v) => {
-            setLogPort(v);
-            fe.edited('log.port');
-          }}
+          onValue={fe.edit(setLogPort, 'log.port')}
           errors={fe.of('log.port')}
           hint="empty: 514"
           numeric
@@ -146,10 +137,7 @@ export function DefaultsForm({
               {...p}
               name="log.facility"
               value={logFacility}
-              onChange={(e) => {
-                setLogFacility(inputValue(e));
-                fe.edited('log.facility');
-              }}
+              onChange={(e) => fe.edit(setLogFacility, 'log.facility')(inputValue(e))}
             >
               {SYSLOG_FACILITIES.map((f) => (
                 <option key={f} value={f}>

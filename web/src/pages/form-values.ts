@@ -45,10 +45,18 @@ export function durationText(ms: number | undefined | null): string {
  * it again): a fixed field no longer says what was wrong with it. A new refusal shows every message again.
  */
 export function useFieldErrors(errors: FieldErrors) {
-  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set());
-  useEffect(() => setEdited(new Set()), [errors]);
+  const [editedKeys, setEditedKeys] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => setEditedKeys(new Set()), [errors]);
+  const edited = (key: string) => setEditedKeys((s) => (s.has(key) ? s : new Set([...s, key])));
   return {
-    of: (key: string): string[] => (edited.has(key) ? [] : errorsFor(errors, key)),
-    edited: (key: string) => setEdited((s) => (s.has(key) ? s : new Set([...s, key]))),
+    of: (key: string): string[] => (editedKeys.has(key) ? [] : errorsFor(errors, key)),
+    edited,
+    /** An input's handler: sets the value and drops the API's messages about `keys`. */
+    edit:
+      <T>(set: (v: T) => void, ...keys: string[]) =>
+      (v: T) => {
+        set(v);
+        keys.forEach(edited);
+      },
   };
 }

@@ -59,13 +59,7 @@ export function FrontendForm({
   const [inspect, setInspect] = useState(initial?.inspect ?? 'none');
   const [enabled, setEnabled] = useState(initial?.enabled ?? true);
   const fe = useFieldErrors(errors);
-  /** Sets a field and drops the API's message about it (and about the bind it belongs to). */
-  const edit =
-    <T,>(set: (v: T) => void, ...keys: string[]) =>
-    (v: T) => {
-      set(v);
-      keys.forEach(fe.edited);
-    };
+  const { edit } = fe;
 
   function submit(e: Event) {
     e.preventDefault();
