@@ -66,6 +66,11 @@ export function ConfigPage() {
   /** A backend whose removal was asked for while frontends still use it. */
   const [inUse, setInUse] = useState<{ backend: string; frontends: string[] } | null>(null);
   const mayEdit = can(user, 'admin');
+  /** Leaves a form without reviewing: its draft and the API's messages about it go. */
+  const closeEditor = () => {
+    setEditing(null);
+    setErrors({});
+  };
 
   const reload = () =>
     loadConfig()
@@ -239,10 +244,7 @@ export function ConfigPage() {
         notes={editing.notes}
         warning={editing.warning}
         busy={busy}
-        onCancel={() => {
-          setEditing(null);
-          setErrors({});
-        }}
+        onCancel={closeEditor}
         onReview={(defaults) => {
           const candidate = { ...snap, defaults };
           void review(
@@ -273,10 +275,7 @@ export function ConfigPage() {
         notes={editing.notes}
         warning={editing.warning}
         busy={busy}
-        onCancel={() => {
-          setEditing(null);
-          setErrors({});
-        }}
+        onCancel={closeEditor}
         onReview={(fe) => {
           const frontends = [...snap.frontends];
           frontends.splice(index, editing.original === null ? 0 : 1, fe);
@@ -311,10 +310,7 @@ export function ConfigPage() {
         notes={editing.notes}
         warning={editing.warning}
         busy={busy}
-        onCancel={() => {
-          setEditing(null);
-          setErrors({});
-        }}
+        onCancel={closeEditor}
         onReview={(be) => {
           const backends = [...snap.backends];
           backends.splice(index, editing.original === null ? 0 : 1, be);
