@@ -15,6 +15,7 @@ import {
   type CompiledApp,
 } from '../helpers/compiled-app.js';
 import { closed, echo, freePort, listen, readBytes, waitFor, type TestServer } from '../helpers/net.js';
+import { udpSink } from '../helpers/udp-sink.js';
 
 const PASSWORD = 'session-log-test-password-1';
 let compiled: CompiledApp;
@@ -46,11 +47,9 @@ it('refuses an unknown TETHER_LOG_FORMAT at start, naming the variable', async (
 }, 30_000);
 
 it('logs an ended session as a tcplog line on stdout and to the syslog target', async () => {
-  udp = dgram.createSocket('udp4');
-  const datagrams: string[] = [];
-  udp.on('message', (m) => datagrams.push(m.toString()));
-  udp.bind(0, '127.0.0.1');
-  await once(udp, 'listening');
+  const sink = await udpSink();
+  udp = sink.socket;
+  const datagrams = sink.lines;
   backendServer = await listen(echo);
   const httpPort = await freePort();
   const port = await freePort();

@@ -2,8 +2,6 @@
 // `log 127.0.0.1 local2` line pointed at this test's UDP socket sends each ended session there as an RFC 3164
 // line; a change of the target applies live, without a restart; none in the config falls back to TETHER_SYSLOG;
 // a bad target is refused naming every field and changes nothing.
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import {
@@ -17,30 +15,13 @@ import {
   waitFor,
   type TestServer,
 } from '../helpers/net.js';
+import { udpSink, type UdpSink } from '../helpers/udp-sink.js';
 import { postImport, seedOn } from '../import/import-helpers.js';
 
-interface Sink {
-  port: number;
-  lines: string[];
-  socket: dgram.Socket;
-}
-
-async function udpSink(): Promise<Sink> {
-  const socket = dgram.createSocket('udp4');
-  const lines: string[] = [];
-  socket.on('message', (m) => {
-    // Bounded: a test sends a handful of sessions.
-    if (lines.length < 100) lines.push(m.toString());
-  });
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  return { port: socket.address().port, lines, socket };
-}
-
 let t: StartedApp;
-let appliance: Sink;
-let imported: Sink;
-let changed: Sink;
+let appliance: UdpSink;
+let imported: UdpSink;
+let changed: UdpSink;
 const upstreams: TestServer[] = [];
 let frontendPort: number;
 

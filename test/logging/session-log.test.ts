@@ -1,6 +1,5 @@
 // The session log's outputs: pino JSON lines, HAProxy's tcplog text line (checked field by field against the line a
 // real HAProxy 2.6 sends for the same kind of session) and syslog over UDP (docs/session-logs.md).
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -22,19 +21,16 @@ import {
   waitFor,
 } from '../helpers/net.js';
 import { closeAfterEach } from '../helpers/teardown.js';
+import { udpSink, type UdpSink } from '../helpers/udp-sink.js';
 import { haproxyMissing, startHaproxy } from '../stats/haproxy.js';
 
 const { defer, runtime, start, client } = closeAfterEach();
 
 /** A UDP socket on loopback collecting the datagrams it receives. */
-async function udpCollector(): Promise<{ port: number; lines: string[] }> {
-  const socket = dgram.createSocket('udp4');
-  const lines: string[] = [];
-  socket.on('message', (m) => lines.push(m.toString()));
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  defer(() => socket.close());
-  return { port: socket.address().port, lines };
+async function udpCollector(): Promise<UdpSink> {
+  const sink = await udpSink();
+  defer(() => sink.socket.close());
+  return sink;
 }
 
 function tempFile(): string {
