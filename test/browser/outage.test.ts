@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.factory.js';
 import { settingsFromEnv } from '../../src/settings.js';
 import { tempDbPath } from '../helpers/app.js';
-import { loginToken, TEST_ADMIN_PASSWORD, withBearer } from '../helpers/auth.js';
+import { adminClient, TEST_ADMIN_PASSWORD } from '../helpers/auth.js';
 import { chromiumMissing, launchChromium, submitSignIn } from '../helpers/chromium.js';
 import {
   compileApp,
@@ -60,7 +60,7 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
     port = await freePort();
     await start();
     url = `http://127.0.0.1:${port}`;
-    const api = withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
+    const api = await adminClient(url);
     backend = await listen(echo);
     frontendPort = await freePort();
     await api

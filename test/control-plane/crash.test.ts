@@ -8,7 +8,7 @@
 // - admin states are the last acknowledged ones (or the one in flight), and traffic only reaches
 //   servers that are ready.
 import { afterAll, expect, it } from 'vitest';
-import { TEST_ADMIN_PASSWORD, loginToken, withBearer, type Client } from '../helpers/auth.js';
+import { TEST_ADMIN_PASSWORD, adminClient, withBearer, type Client } from '../helpers/auth.js';
 import { tempDbPath } from '../helpers/app.js';
 import {
   compileApp,
@@ -72,7 +72,7 @@ it(`keeps every acknowledged change across ${ROUNDS} kill -9s in the middle of a
   // Round 0: an API token (it outlives restarts; logins would be throttled) and the config.
   appliance = boot();
   await untilListening(appliance);
-  const login = withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
+  const login = await adminClient(url);
   const tokenRes = await login.post('/api/v1/tokens').send({ name: 'crash-test', role: 'admin' });
   expect(tokenRes.status, JSON.stringify(tokenRes.body)).toBe(201);
   const api: Client = withBearer(url, tokenRes.body.token as string);

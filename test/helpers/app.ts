@@ -10,7 +10,7 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.factory.js';
 import type { Role } from '../../src/auth/roles.js';
 import { settingsFromEnv } from '../../src/settings.js';
-import { loginToken, roleTokens, TEST_ADMIN_PASSWORD, withBearer, type Client } from './auth.js';
+import { adminClient, roleTokens, TEST_ADMIN_PASSWORD, type Client } from './auth.js';
 
 export interface StartedApp {
   app: INestApplication;
@@ -53,9 +53,7 @@ export async function startApp(
   const url = `${settings.tlsCert ? 'https' : 'http'}://127.0.0.1:${port}`;
   let closed = false;
   const login = opts.login !== false && !settings.tlsCert;
-  const request = login
-    ? withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD))
-    : supertest(url);
+  const request = login ? await adminClient(url) : supertest(url);
   const tokens = roleTokens(url, request);
   return {
     app,

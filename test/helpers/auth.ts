@@ -20,6 +20,11 @@ export function withBearer(url: string, token: string): Client {
   return supertest.agent(url).set('Authorization', `Bearer ${token}`);
 }
 
+/** A client of the app at `url` signed in as admin with the test password. */
+export async function adminClient(url: string): Promise<Client> {
+  return withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
+}
+
 /** API tokens for each role, made once per app by the admin and reused. */
 export function roleTokens(url: string, admin: Client) {
   const tokens = new Map<Role, Promise<string>>();

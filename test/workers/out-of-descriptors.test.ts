@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
 import { tempDbPath } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD, loginToken, withBearer } from '../helpers/auth.js';
+import { TEST_ADMIN_PASSWORD, adminClient, withBearer } from '../helpers/auth.js';
 import { compileApp, startAppliance, untilListening, type CompiledApp } from '../helpers/compiled-app.js';
 import { echo, freePort, listen, readBytes, sleep } from '../helpers/net.js';
 import { appWithStoredRoute } from '../helpers/stored-route.js';
@@ -43,7 +43,7 @@ it('out of descriptors in a worker: the API answers, sessions live on, accepts p
   try {
     await untilListening(appliance);
     const url = `http://127.0.0.1:${httpPort}`;
-    const api = withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
+    const api = await adminClient(url);
     await waitForRunning(api);
 
     // A few sessions first: they must live through what follows.

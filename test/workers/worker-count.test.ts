@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { afterAll, expect, it } from 'vitest';
 import { tempDbPath } from '../helpers/app.js';
-import { TEST_ADMIN_PASSWORD, loginToken, withBearer } from '../helpers/auth.js';
+import { TEST_ADMIN_PASSWORD, adminClient } from '../helpers/auth.js';
 import { compileApp, startAppliance, untilListening, type CompiledApp } from '../helpers/compiled-app.js';
 import { freePort, listen, named, sleep } from '../helpers/net.js';
 import { appWithStoredRoute } from '../helpers/stored-route.js';
@@ -43,7 +43,7 @@ it('raises the number of workers to what defaults.maxconn needs, says so at star
   try {
     await untilListening(appliance);
     const url = `http://127.0.0.1:${httpPort}`;
-    const api = withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
+    const api = await adminClient(url);
     let stats = (await api.get('/api/v1/stats').expect(200)).body;
     for (
       let i = 0;
