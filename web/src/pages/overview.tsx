@@ -6,7 +6,9 @@ import { healthLook } from '../components/badges.js';
 import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
 import { hasSms, SmsPanel } from './sms.js';
-import type { BackendStats, FrontendStats, RuntimeEvent, RuntimeStats } from '../types.js';
+// The same text the event log stores, so the overview and the Events page say the same thing.
+import { describeEvent } from '../../../src/events/describe-event.js';
+import type { BackendStats, FrontendStats, RuntimeStats } from '../types.js';
 
 // HAProxy's stats page, one table per frontend→backend, with health and admin state as separate badges.
 export function Overview() {
@@ -151,23 +153,6 @@ function Rollup({ stats, onProblems }: { stats: RuntimeStats; onProblems: () => 
       <span class="muted">uptime {seconds(stats.uptime)}</span>
     </div>
   );
-}
-
-function describeEvent(e: RuntimeEvent): string {
-  switch (e.type) {
-    case 'health':
-      return `${e.backend}/${e.server} ${e.from} → ${e.to}${e.checkStatus ? ` (${e.checkStatus})` : ''}`;
-    case 'admin-state':
-      return `${e.backend}/${e.server} ${e.from.toUpperCase()} → ${e.to.toUpperCase()}`;
-    case 'frontend-error':
-      return `frontend ${e.frontend}: ${e.code} ${e.message}`;
-    case 'frontend-open':
-      return `frontend ${e.frontend} listens on ${e.address}:${e.port}`;
-    case 'sessions-closed':
-      return `${e.backend}/${e.server}: ${e.count} sessions closed (${e.reason})`;
-    case 'worker-exit':
-      return `worker ${e.worker} (pid ${e.pid}) died (${e.signal ?? `exit ${e.code}`}): ${e.lostSessions} sessions lost, replaced`;
-  }
 }
 
 /** Worker processes (TETHER_WORKERS > 0, docs/workers.md): one row each; nothing when the data plane runs in-process. */
