@@ -23,32 +23,29 @@ export const CMPP_COMMANDS = [
 export type CmppCommandKey = (typeof CMPP_COMMANDS)[number];
 const OTHER_SLOT = CMPP_COMMANDS.length - 1;
 
-/** Command id -> slot in CMPP_COMMANDS; a switch, so the hot path allocates and looks up nothing. */
+/** Slot by the id's low byte, +256 for a response (CommandId ids use no other bits); OTHER_SLOT elsewhere. */
+const SLOT_BY_ID = new Uint8Array(512).fill(OTHER_SLOT);
+for (const [slot, id] of [
+  CommandId.CONNECT,
+  CommandId.CONNECT_RESP,
+  CommandId.SUBMIT,
+  CommandId.SUBMIT_RESP,
+  CommandId.DELIVER,
+  CommandId.DELIVER_RESP,
+  CommandId.ACTIVE_TEST,
+  CommandId.ACTIVE_TEST_RESP,
+  CommandId.TERMINATE,
+  CommandId.TERMINATE_RESP,
+].entries())
+  SLOT_BY_ID[(id & 0xff) | ((id >>> 23) & 0x100)] = slot;
+
+/**
+ * Command id -> slot in CMPP_COMMANDS: one table read, nothing allocated or looked up by key. Takes the id
+ * signed (as the frame reader hands it over: small integers to V8) or unsigned.
+ */
 export function commandSlot(commandId: number): number {
-  switch (commandId) {
-    case CommandId.CONNECT:
-      return 0;
-    case CommandId.CONNECT_RESP:
-      return 1;
-    case CommandId.SUBMIT:
-      return 2;
-    case CommandId.SUBMIT_RESP:
-      return 3;
-    case CommandId.DELIVER:
-      return 4;
-    case CommandId.DELIVER_RESP:
-      return 5;
-    case CommandId.ACTIVE_TEST:
-      return 6;
-    case CommandId.ACTIVE_TEST_RESP:
-      return 7;
-    case CommandId.TERMINATE:
-      return 8;
-    case CommandId.TERMINATE_RESP:
-      return 9;
-    default:
-      return OTHER_SLOT;
-  }
+  const id = commandId | 0;
+  return (id & 0x7fffff00) === 0 ? SLOT_BY_ID[(id & 0xff) | ((id >>> 23) & 0x100)] : OTHER_SLOT;
 }
 
 /**
