@@ -18,6 +18,7 @@ import {
   type CmppAccounts,
   CmppCounters,
   commandSlot,
+  DOWN_OFFSET,
   latencyBucket,
   type Outstanding,
 } from './cmpp-stats.js';
@@ -238,12 +239,6 @@ export function inspectionInfo(inspection: CmppInspection | null): {
   };
 }
 
-function count(c: CmppCounters | null, up: boolean, slot: number): void {
-  if (c === null) return;
-  if (up) c.up[slot]++;
-  else c.down[slot]++;
-}
-
 /** A frame in either direction (commandId signed): counts, outstanding requests and answers, results and latency. */
 function onFrame(
   ins: CmppInspection,
@@ -257,10 +252,10 @@ function onFrame(
   const frontend = ins.frontend!;
   const server = ins.server();
   const account = ins.account;
-  const slot = commandSlot(commandId);
-  count(frontend, up, slot);
-  count(server, up, slot);
-  count(account, up, slot);
+  const slot = commandSlot(commandId) + (up ? 0 : DOWN_OFFSET);
+  frontend.frames[slot]++;
+  if (server !== null) server.frames[slot]++;
+  if (account !== null) account.frames[slot]++;
   const mine = up ? ins.clientRequests : ins.serverRequests;
   const theirs = up ? ins.serverRequests : ins.clientRequests;
   if (commandId >= 0) {

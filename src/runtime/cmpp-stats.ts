@@ -22,6 +22,8 @@ export const CMPP_COMMANDS = [
 ] as const;
 export type CmppCommandKey = (typeof CMPP_COMMANDS)[number];
 const OTHER_SLOT = CMPP_COMMANDS.length - 1;
+/** Where server -> client frames start in CmppCounters.frames. */
+export const DOWN_OFFSET = CMPP_COMMANDS.length;
 
 /** Slot by the id's low byte, +256 for a response (CommandId ids use no other bits); OTHER_SLOT elsewhere. */
 const SLOT_BY_ID = new Uint8Array(512).fill(OTHER_SLOT);
@@ -78,9 +80,13 @@ export class CmppCounters {
   sessions = 0;
   /** Sessions whose bytes turned out not to be CMPP (then relayed uninspected). */
   notCmpp = 0;
-  /** Frames client -> server and server -> client, by command slot. */
-  readonly up = new Float64Array(CMPP_COMMANDS.length);
-  readonly down = new Float64Array(CMPP_COMMANDS.length);
+  /**
+   * Frames by command slot, client -> server at 0.., server -> client at DOWN_OFFSET..: one array, so the relay
+   * counts a frame with one indexed add whatever its direction. `up` and `down` are views of its two halves.
+   */
+  readonly frames = new Float64Array(2 * DOWN_OFFSET);
+  readonly up = this.frames.subarray(0, DOWN_OFFSET);
+  readonly down = this.frames.subarray(DOWN_OFFSET);
   submitOk = 0;
   submitThrottled = 0;
   submitOther = 0;
