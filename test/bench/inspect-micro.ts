@@ -1,7 +1,9 @@
 // In-process micro cost of CMPP inspection (issue 11 point 7): a tight loop feeding recorded chunks of
 // 16 SUBMITs (up) and their 16 SUBMIT_RESPs (down) — the busy shape, 16 in flight — through the
 // CmppInspections of 100 sessions, as the relay does. Prints ns per message (one SUBMIT + its SUBMIT_RESP); run it with
-// `node --cpu-prof` to see where the time goes. Knobs: BENCH_MICRO_CHUNKS (200000), BENCH_MICRO_ROUNDS (7).
+// `node --cpu-prof` to see where the time goes. Knobs: BENCH_MICRO_CHUNKS (200000), BENCH_MICRO_ROUNDS (7),
+// BENCH_MICRO_PER_READ (16: frames per read; 1, 2, 4 or 8 cut each window into that many frames per feed).
+// The whole loop is one event-loop turn: the latency clock (turn-clock.ts) is read once, as in a busy turn.
 import { encodeConnect, encodeConnectResp, encodeSubmit, encodeSubmitResp } from '../../src/cmpp/codec.js';
 import type { ServerRuntime } from '../../src/runtime/backend.js';
 import { CmppAccounts, CmppCounters } from '../../src/runtime/cmpp-stats.js';
@@ -10,6 +12,8 @@ import { CmppInspection, type InspectedSession } from '../../src/runtime/cmpp-in
 const IN_FLIGHT = 16;
 const CHUNKS = Number(process.env.BENCH_MICRO_CHUNKS) || 200_000;
 const ROUNDS = Number(process.env.BENCH_MICRO_ROUNDS) || 7;
+const PER_READ = Number(process.env.BENCH_MICRO_PER_READ) || IN_FLIGHT;
+if (IN_FLIGHT % PER_READ !== 0) throw new Error(`BENCH_MICRO_PER_READ must divide ${IN_FLIGHT}`);
 
 /** `count` windows of IN_FLIGHT consecutive sequence ids each, as the load client numbers them. */
 function chunks(count: number, make: (sequenceId: number) => Buffer): Buffer[] {
@@ -59,6 +63,10 @@ const sessions = Array.from({ length: SESSIONS }, () => {
   return ins;
 });
 
+/** Bytes per read: every frame of a direction has the same length. */
+const upRead = (ups[0].length / IN_FLIGHT) * PER_READ;
+const downRead = (downs[0].length / IN_FLIGHT) * PER_READ;
+
 function run(n: number): number {
   // CPU time, not wall time: the machine is shared, and a descheduled loop costs no CPU.
   const start = process.cpuUsage();
@@ -66,8 +74,8 @@ function run(n: number): number {
     const up = ups[i % WINDOWS];
     const down = downs[i % WINDOWS];
     const ins = sessions[i % SESSIONS];
-    ins.feedUp(up, 0, up.length);
-    ins.feedDown(down, 0, down.length);
+    for (let at = 0; at < up.length; at += upRead) ins.feedUp(up, at, upRead);
+    for (let at = 0; at < down.length; at += downRead) ins.feedDown(down, at, downRead);
   }
   const used = process.cpuUsage(start);
   return ((used.user + used.system) * 1000) / (n * IN_FLIGHT);
@@ -89,5 +97,5 @@ if (
   );
 console.log(
   `inspect micro: ${results[results.length >> 1].toFixed(1)} ns CPU/message median ` +
-    `(min ${results[0].toFixed(1)}, max ${results[results.length - 1].toFixed(1)}; ${SESSIONS} sessions, ${ROUNDS} rounds × ${CHUNKS} chunk pairs of ${IN_FLIGHT})`,
+    `(min ${results[0].toFixed(1)}, max ${results[results.length - 1].toFixed(1)}; ${SESSIONS} sessions, ${ROUNDS} rounds × ${CHUNKS} chunk pairs of ${IN_FLIGHT}, ${PER_READ} per read)`,
 );
