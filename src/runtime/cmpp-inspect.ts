@@ -3,12 +3,13 @@
 // the session's frontend, server and SP account. Nothing here writes, holds or copies the relayed bytes.
 //
 // Per session: two readers, two fixed tables of outstanding requests (OutstandingTable), a few numbers.
-// Per frame: a table read, a few adds, one table probe; the clock (turn-clock.ts) is read at most once per
-// event-loop turn, and only when a SUBMIT or SUBMIT_RESP passes (latency).
+// Per frame: a switch, a few adds, one table probe; the clock is read at most once per chunk, and only
+// for chunks carrying a SUBMIT or SUBMIT_RESP (latency).
 //
 // The same machinery, without counting, reads the account for `balance: cmpp-account` (the CONNECT may
 // arrive split over several reads): after the first frame the session elects its server and, when its
 // frontend doesn't inspect, drops its inspection.
+import { performance } from 'node:perf_hooks';
 import { BODY_PREFIX, readConnectAccount, readConnectRespStatus, readConnectVersion } from '../cmpp/codec.js';
 import { CommandId, formatVersionByte, Length } from '../cmpp/commands.js';
 import { CmppFrameReader, type FrameSink } from '../cmpp/frame-reader.js';
@@ -22,7 +23,6 @@ import {
   type Outstanding,
 } from './cmpp-stats.js';
 import type { FrontendRuntime } from './frontend.js';
-import { turnClock } from './turn-clock.js';
 
 /** What an inspection needs of its session (session.ts implements it). */
 export interface InspectedSession {
@@ -157,6 +157,8 @@ export class CmppInspection {
   account: CmppCounters | null = null;
   /** CONNECT's version byte (0: no CONNECT seen). */
   versionByte = 0;
+  /** The clock for this chunk, read on first need (-1: not yet). */
+  now = -1;
   private electionDone: boolean;
   /** The server whose counters serverCounters are (server() keeps them in step with the session's). */
   private counted: ServerRuntime | null = null;
@@ -175,11 +177,18 @@ export class CmppInspection {
   }
 
   feedUp(chunk: Buffer, offset: number, length: number): void {
+    this.now = -1;
     this.upReader.feed(chunk, offset, length);
   }
 
   feedDown(chunk: Buffer, offset: number, length: number): void {
+    this.now = -1;
     this.downReader.feed(chunk, offset, length);
+  }
+
+  clock(): number {
+    if (this.now < 0) this.now = performance.now();
+    return this.now;
   }
 
   accountCounters(account: string): CmppCounters {
@@ -250,7 +259,7 @@ function onFrame(
   const mine = up ? ins.clientRequests : ins.serverRequests;
   const theirs = up ? ins.serverRequests : ins.clientRequests;
   if (commandId >= 0) {
-    const now = commandId === CommandId.SUBMIT ? turnClock() : 0;
+    const now = commandId === CommandId.SUBMIT ? ins.clock() : 0;
     if (!mine.add(commandId & 0xff, sequenceId, now)) {
       frontend.untracked++;
       if (server !== null) server.untracked++;
@@ -265,7 +274,7 @@ function onFrame(
     server?.submitResult(result);
     account?.submitResult(result);
     if (sentAt >= 0) {
-      const ms = turnClock() - sentAt;
+      const ms = ins.clock() - sentAt;
       const bucket = latencyBucket(ms);
       frontend.submitLatency(ms, bucket);
       server?.submitLatency(ms, bucket);
