@@ -3,7 +3,7 @@
 // the session's frontend, server and SP account. Nothing here writes, holds or copies the relayed bytes.
 //
 // Per session: two readers, two fixed tables of outstanding requests (OutstandingTable), a few numbers.
-// Per frame: a switch, a few adds, one table probe; the clock is read at most once per chunk, and only
+// Per frame: a table read, a few adds, one table probe; the clock is read at most once per chunk, and only
 // for chunks carrying a SUBMIT or SUBMIT_RESP (latency).
 //
 // The same machinery, without counting, reads the account for `balance: cmpp-account` (the CONNECT may
