@@ -16,6 +16,10 @@
 // reader's own small copy. `buf` is valid only during the call: never keep it. The rest of the body
 // may not have arrived yet.
 //
+// `commandId` and `sequenceId` (here and in bodyPrefix) are the header's fields as SIGNED 32-bit integers: a
+// response's id is negative (compare with `CommandId.X | 0`; `>>> 0` gives the unsigned id). Unsigned ids
+// >= 2^31 are not small integers to V8: every call passing one would box a heap number, per frame.
+//
 // A Total_Length outside 12..4096 means the bytes are not CMPP: the reader calls
 // `sink.onNotCmpp(context, totalLength)` once and ignores everything after (the relay passes the
 // bytes on untouched). State per reader: a few numbers and, only if a wanted prefix ever straddles
@@ -26,13 +30,13 @@ import { HEADER_LENGTH, MAX_FRAME_LENGTH, MIN_FRAME_LENGTH } from './commands.js
 /** The most body bytes a reader ever holds across reads: enough for every reader in codec.ts. */
 export const MAX_BODY_PREFIX = Math.max(...Object.values(BODY_PREFIX));
 
-/** Big-endian unsigned 32-bit number at `at` (the caller has checked the 4 bytes are there). */
-function uint32(buf: Buffer, at: number): number {
-  return buf[at] * 0x1000000 + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
+/** Big-endian signed 32-bit number at `at` (the caller has checked the 4 bytes are there). */
+function int32(buf: Buffer, at: number): number {
+  return (buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3];
 }
 
 export interface FrameSink<C> {
-  /** Body bytes the sink needs to see before onFrame (0 = the header is enough). */
+  /** Body bytes the sink needs to see before onFrame (0 = the header is enough); commandId signed. */
   bodyPrefix(commandId: number): number;
   onFrame(
     context: C,
@@ -43,6 +47,7 @@ export interface FrameSink<C> {
     bodyBytes: number,
     totalLength: number,
   ): void;
+  /** `totalLength` unsigned, as on the wire. */
   onNotCmpp(context: C, totalLength: number): void;
 }
 
@@ -51,6 +56,7 @@ export class CmppFrameReader<C> {
   private readonly context: C;
   /** Header bytes of the current frame seen so far when the header straddles reads (0..11). */
   private headerSeen = 0;
+  /** The current header, each field a signed 32-bit integer (small integers to V8, never boxed). */
   private totalLength = 0;
   private commandId = 0;
   private sequenceId = 0;
@@ -95,33 +101,44 @@ export class CmppFrameReader<C> {
         pos = this.collectPrefix(chunk, pos, end);
         continue;
       }
+      let total: number;
+      let commandId: number;
+      let sequenceId: number;
       if (this.headerSeen === 0 && end - pos >= HEADER_LENGTH) {
         // Plain byte arithmetic: Buffer#readUInt32BE validates its offset on every call (a third of the
-        // reader's time at 16 frames per read).
-        this.totalLength = uint32(chunk, pos);
-        this.commandId = uint32(chunk, pos + 4);
-        this.sequenceId = uint32(chunk, pos + 8);
+        // reader's time at 16 frames per read). Locals: the fields are written only when a frame straddles reads.
+        total = int32(chunk, pos);
+        commandId = int32(chunk, pos + 4);
+        sequenceId = int32(chunk, pos + 8);
         pos += HEADER_LENGTH;
       } else {
         pos = this.collectHeader(chunk, pos, end);
         if (this.headerSeen < HEADER_LENGTH) return;
         this.headerSeen = 0;
+        total = this.totalLength;
+        commandId = this.commandId;
+        sequenceId = this.sequenceId;
       }
-      const total = this.totalLength;
+      // Signed: a length >= 2^31 is negative here, below MIN_FRAME_LENGTH.
       if (total < MIN_FRAME_LENGTH || total > MAX_FRAME_LENGTH) {
         this._notCmpp = true;
-        this.sink.onNotCmpp(this.context, total);
+        this.sink.onNotCmpp(this.context, total >>> 0);
         return;
       }
       const bodyLength = total - HEADER_LENGTH;
-      let want = this.sink.bodyPrefix(this.commandId);
+      let want = this.sink.bodyPrefix(commandId);
       if (want > bodyLength) want = bodyLength;
       if (want > MAX_BODY_PREFIX) want = MAX_BODY_PREFIX;
       const available = end - pos;
+      if (available >= bodyLength) {
+        // The whole frame is here (the usual case): past it at once, no skip state.
+        this.sink.onFrame(this.context, commandId, sequenceId, chunk, pos, bodyLength, total);
+        pos += bodyLength;
+        continue;
+      }
       if (available >= want) {
         this.skip = bodyLength;
-        const bodyBytes = available < bodyLength ? available : bodyLength;
-        this.sink.onFrame(this.context, this.commandId, this.sequenceId, chunk, pos, bodyBytes, total);
+        this.sink.onFrame(this.context, commandId, sequenceId, chunk, pos, available, total);
         continue;
       }
       // The wanted prefix straddles reads: keep a bounded copy of what is here.
@@ -130,6 +147,9 @@ export class CmppFrameReader<C> {
       this.prefixHave = available;
       this.prefixWanted = want;
       this.bodyLength = bodyLength;
+      this.totalLength = total;
+      this.commandId = commandId;
+      this.sequenceId = sequenceId;
       pos = end;
     }
   }
@@ -139,9 +159,9 @@ export class CmppFrameReader<C> {
     while (this.headerSeen < HEADER_LENGTH && pos < end) {
       const byte = chunk[pos++];
       const i = this.headerSeen++;
-      if (i < 4) this.totalLength = (i === 0 ? 0 : this.totalLength * 256) + byte;
-      else if (i < 8) this.commandId = (i === 4 ? 0 : this.commandId * 256) + byte;
-      else this.sequenceId = (i === 8 ? 0 : this.sequenceId * 256) + byte;
+      if (i < 4) this.totalLength = (i === 0 ? 0 : this.totalLength << 8) | byte;
+      else if (i < 8) this.commandId = (i === 4 ? 0 : this.commandId << 8) | byte;
+      else this.sequenceId = (i === 8 ? 0 : this.sequenceId << 8) | byte;
     }
     return pos;
   }

@@ -3,7 +3,7 @@
 // the session's frontend, server and SP account. Nothing here writes, holds or copies the relayed bytes.
 //
 // Per session: two readers, two fixed tables of outstanding requests (OutstandingTable), a few numbers.
-// Per frame: a switch, a few adds, one table probe; the clock is read at most once per chunk, and only
+// Per frame: a table read, a few adds, one table probe; the clock is read at most once per chunk, and only
 // for chunks carrying a SUBMIT or SUBMIT_RESP (latency).
 //
 // The same machinery, without counting, reads the account for `balance: cmpp-account` (the CONNECT may
@@ -11,13 +11,14 @@
 // frontend doesn't inspect, drops its inspection.
 import { performance } from 'node:perf_hooks';
 import { BODY_PREFIX, readConnectAccount, readConnectRespStatus, readConnectVersion } from '../cmpp/codec.js';
-import { CommandId, formatVersionByte, Length, RESPONSE_BIT } from '../cmpp/commands.js';
+import { CommandId, formatVersionByte, Length } from '../cmpp/commands.js';
 import { CmppFrameReader, type FrameSink } from '../cmpp/frame-reader.js';
 import type { ServerRuntime } from './backend.js';
 import {
   type CmppAccounts,
   CmppCounters,
   commandSlot,
+  DOWN_OFFSET,
   latencyBucket,
   type Outstanding,
 } from './cmpp-stats.js';
@@ -31,6 +32,10 @@ export interface InspectedSession {
   /** cmpp-account: the first frame (or the proof there is none) has passed; elect now. */
   electAfterAccount(account: string | undefined): void;
 }
+
+/** Response ids as the frame reader hands them over: signed 32-bit (negative), never boxed. */
+const CONNECT_RESP = CommandId.CONNECT_RESP | 0;
+const SUBMIT_RESP = CommandId.SUBMIT_RESP | 0;
 
 /** Slots per table: a window is 16 requests (some clients 32); ids beyond TABLE_MAX_USED are not tracked. */
 const TABLE_SIZE = 64;
@@ -66,10 +71,10 @@ export class OutstandingTable {
   /** Requests awaiting an answer, repeats of one id counted each. */
   total = 0;
 
-  /** Records a request; false when the table is full and it is not tracked. */
+  /** Records a request (sequenceId signed or unsigned); false when the table is full and it is not tracked. */
   add(command: number, sequenceId: number, now: number): boolean {
     const slots = this.slots;
-    const key = command * 4294967296 + sequenceId;
+    const key = command * 4294967296 + (sequenceId >>> 0);
     const home = homeSlot(command, sequenceId);
     let i = home;
     for (;;) {
@@ -97,7 +102,7 @@ export class OutstandingTable {
   /** An answer: forgets one request of that key; its (oldest) send time, or -1 when none was outstanding. */
   take(command: number, sequenceId: number): number {
     const slots = this.slots;
-    const key = command * 4294967296 + sequenceId;
+    const key = command * 4294967296 + (sequenceId >>> 0);
     let i = homeSlot(command, sequenceId);
     for (;;) {
       const k = slots[i * SLOT];
@@ -155,6 +160,9 @@ export class CmppInspection {
   /** The clock for this chunk, read on first need (-1: not yet). */
   now = -1;
   private electionDone: boolean;
+  /** The server whose counters serverCounters are (server() keeps them in step with the session's). */
+  private counted: ServerRuntime | null = null;
+  private serverCounters: CmppCounters | null = null;
 
   constructor(
     readonly session: InspectedSession,
@@ -187,9 +195,14 @@ export class CmppInspection {
     return this.accounts.get(account);
   }
 
+  /** The session's server's counters; looked up again only when the session's server changed (a retry). */
   server(): CmppCounters | null {
     const server = this.session.server;
-    return server === null ? null : (server.cmpp ??= new CmppCounters());
+    if (server !== this.counted) {
+      this.counted = server;
+      this.serverCounters = server === null ? null : (server.cmpp ??= new CmppCounters());
+    }
+    return this.serverCounters;
   }
 
   /** The first frame passed (or the bytes are not CMPP): a cmpp-account session elects its server now. */
@@ -226,13 +239,7 @@ export function inspectionInfo(inspection: CmppInspection | null): {
   };
 }
 
-function count(c: CmppCounters | null, up: boolean, slot: number): void {
-  if (c === null) return;
-  if (up) c.up[slot]++;
-  else c.down[slot]++;
-}
-
-/** A frame in either direction: counts, outstanding requests and answers, results and latency. */
+/** A frame in either direction (commandId signed): counts, outstanding requests and answers, results and latency. */
 function onFrame(
   ins: CmppInspection,
   up: boolean,
@@ -245,13 +252,13 @@ function onFrame(
   const frontend = ins.frontend!;
   const server = ins.server();
   const account = ins.account;
-  const slot = commandSlot(commandId);
-  count(frontend, up, slot);
-  count(server, up, slot);
-  count(account, up, slot);
+  const slot = commandSlot(commandId) + (up ? 0 : DOWN_OFFSET);
+  frontend.frames[slot]++;
+  if (server !== null) server.frames[slot]++;
+  if (account !== null) account.frames[slot]++;
   const mine = up ? ins.clientRequests : ins.serverRequests;
   const theirs = up ? ins.serverRequests : ins.clientRequests;
-  if ((commandId & RESPONSE_BIT) === 0) {
+  if (commandId >= 0) {
     const now = commandId === CommandId.SUBMIT ? ins.clock() : 0;
     if (!mine.add(commandId & 0xff, sequenceId, now)) {
       frontend.untracked++;
@@ -261,7 +268,7 @@ function onFrame(
     return;
   }
   const sentAt = theirs.take(commandId & 0xff, sequenceId);
-  if (commandId === CommandId.SUBMIT_RESP) {
+  if (commandId === SUBMIT_RESP) {
     const result = respResult(buf, bodyOffset, totalLength);
     frontend.submitResult(result);
     server?.submitResult(result);
@@ -273,7 +280,7 @@ function onFrame(
       server?.submitLatency(ms, bucket);
       account?.submitLatency(ms, bucket);
     }
-  } else if (commandId === CommandId.CONNECT_RESP) {
+  } else if (commandId === CONNECT_RESP) {
     const status = readConnectRespStatus(buf, bodyOffset, totalLength);
     frontend.connectResult(status);
     server?.connectResult(status);
@@ -293,54 +300,62 @@ function respResult(buf: Buffer, bodyOffset: number, totalLength: number): numbe
 }
 
 /**
- * Body bytes onFrame reads of a command, the same both ways: a hostile client may send a server's answer
- * (CONNECT_RESP, SUBMIT_RESP) with its body in a later read, and reading past the chunk would throw in the relay.
+ * The frame readers' sink, one instance per direction. One class, so the readers' calls into it see a single
+ * shape and V8 can inline them (two object literals with their own methods made every call site polymorphic).
  */
-function bodyPrefix(commandId: number): number {
-  if (commandId === CommandId.CONNECT) return BODY_PREFIX.CONNECT;
-  if (commandId === CommandId.CONNECT_RESP) return BODY_PREFIX.CONNECT_RESP;
-  return commandId === CommandId.SUBMIT_RESP ? BODY_PREFIX.RESP : 0;
+class InspectionSink implements FrameSink<CmppInspection> {
+  constructor(private readonly up: boolean) {}
+
+  /**
+   * Body bytes onFrame reads of a command, the same both ways: a hostile client may send a server's answer
+   * (CONNECT_RESP, SUBMIT_RESP) with its body in a later read, and reading past the chunk would throw in the relay.
+   */
+  bodyPrefix(commandId: number): number {
+    if (commandId === CommandId.CONNECT) return BODY_PREFIX.CONNECT;
+    if (commandId === SUBMIT_RESP) return BODY_PREFIX.RESP;
+    return commandId === CONNECT_RESP ? BODY_PREFIX.CONNECT_RESP : 0;
+  }
+
+  onFrame(
+    ins: CmppInspection,
+    commandId: number,
+    sequenceId: number,
+    buf: Buffer,
+    bodyOffset: number,
+    _bodyBytes: number,
+    totalLength: number,
+  ): void {
+    if (this.up) {
+      // Client -> server. A CONNECT names the account (and, for cmpp-account, the server).
+      if (commandId === CommandId.CONNECT) connect(ins, buf, bodyOffset, totalLength);
+      ins.firstFrame();
+      if (ins.frontend === null) {
+        ins.stop();
+        return;
+      }
+    } else if (ins.frontend === null) return;
+    onFrame(ins, this.up, commandId, sequenceId, buf, bodyOffset, totalLength);
+  }
+
+  onNotCmpp(ins: CmppInspection): void {
+    notCmpp(ins);
+  }
 }
 
-/** Client -> server. A CONNECT names the account (and, for cmpp-account, the server). */
-const UP: FrameSink<CmppInspection> = {
-  bodyPrefix,
-  onFrame(ins, commandId, sequenceId, buf, bodyOffset, _bodyBytes, totalLength) {
-    if (commandId === CommandId.CONNECT) {
-      const account = readConnectAccount(buf, bodyOffset, totalLength);
-      if (account !== '') {
-        ins.session.account = account;
-        ins.versionByte = readConnectVersion(buf, bodyOffset, totalLength);
-        if (ins.frontend !== null) {
-          ins.account = ins.accountCounters(account);
-          ins.account.sessions++;
-          ins.account.versionByte = ins.versionByte;
-        }
-      }
-    }
-    ins.firstFrame();
-    if (ins.frontend === null) {
-      ins.stop();
-      return;
-    }
-    onFrame(ins, true, commandId, sequenceId, buf, bodyOffset, totalLength);
-  },
-  onNotCmpp(ins) {
-    notCmpp(ins);
-  },
-};
+const UP = new InspectionSink(true);
+const DOWN = new InspectionSink(false);
 
-/** Server -> client. */
-const DOWN: FrameSink<CmppInspection> = {
-  bodyPrefix,
-  onFrame(ins, commandId, sequenceId, buf, bodyOffset, _bodyBytes, totalLength) {
-    if (ins.frontend === null) return;
-    onFrame(ins, false, commandId, sequenceId, buf, bodyOffset, totalLength);
-  },
-  onNotCmpp(ins) {
-    notCmpp(ins);
-  },
-};
+function connect(ins: CmppInspection, buf: Buffer, bodyOffset: number, totalLength: number): void {
+  const account = readConnectAccount(buf, bodyOffset, totalLength);
+  if (account === '') return;
+  ins.session.account = account;
+  ins.versionByte = readConnectVersion(buf, bodyOffset, totalLength);
+  if (ins.frontend !== null) {
+    ins.account = ins.accountCounters(account);
+    ins.account.sessions++;
+    ins.account.versionByte = ins.versionByte;
+  }
+}
 
 function notCmpp(ins: CmppInspection): void {
   if (ins.session.inspection !== ins) return; // the other direction already gave up

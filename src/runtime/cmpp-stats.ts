@@ -22,33 +22,32 @@ export const CMPP_COMMANDS = [
 ] as const;
 export type CmppCommandKey = (typeof CMPP_COMMANDS)[number];
 const OTHER_SLOT = CMPP_COMMANDS.length - 1;
+/** Where server -> client frames start in CmppCounters.frames. */
+export const DOWN_OFFSET = CMPP_COMMANDS.length;
 
-/** Command id -> slot in CMPP_COMMANDS; a switch, so the hot path allocates and looks up nothing. */
+/** Slot by the id's low byte, +256 for a response (CommandId ids use no other bits); OTHER_SLOT elsewhere. */
+const SLOT_BY_ID = new Uint8Array(512).fill(OTHER_SLOT);
+for (const [slot, id] of [
+  CommandId.CONNECT,
+  CommandId.CONNECT_RESP,
+  CommandId.SUBMIT,
+  CommandId.SUBMIT_RESP,
+  CommandId.DELIVER,
+  CommandId.DELIVER_RESP,
+  CommandId.ACTIVE_TEST,
+  CommandId.ACTIVE_TEST_RESP,
+  CommandId.TERMINATE,
+  CommandId.TERMINATE_RESP,
+].entries())
+  SLOT_BY_ID[(id & 0xff) | ((id >>> 23) & 0x100)] = slot;
+
+/**
+ * Command id -> slot in CMPP_COMMANDS: one table read, nothing allocated or looked up by key. Takes the id
+ * signed (as the frame reader hands it over: small integers to V8) or unsigned.
+ */
 export function commandSlot(commandId: number): number {
-  switch (commandId) {
-    case CommandId.CONNECT:
-      return 0;
-    case CommandId.CONNECT_RESP:
-      return 1;
-    case CommandId.SUBMIT:
-      return 2;
-    case CommandId.SUBMIT_RESP:
-      return 3;
-    case CommandId.DELIVER:
-      return 4;
-    case CommandId.DELIVER_RESP:
-      return 5;
-    case CommandId.ACTIVE_TEST:
-      return 6;
-    case CommandId.ACTIVE_TEST_RESP:
-      return 7;
-    case CommandId.TERMINATE:
-      return 8;
-    case CommandId.TERMINATE_RESP:
-      return 9;
-    default:
-      return OTHER_SLOT;
-  }
+  const id = commandId | 0;
+  return (id & 0x7fffff00) === 0 ? SLOT_BY_ID[(id & 0xff) | ((id >>> 23) & 0x100)] : OTHER_SLOT;
 }
 
 /**
@@ -81,9 +80,13 @@ export class CmppCounters {
   sessions = 0;
   /** Sessions whose bytes turned out not to be CMPP (then relayed uninspected). */
   notCmpp = 0;
-  /** Frames client -> server and server -> client, by command slot. */
-  readonly up = new Float64Array(CMPP_COMMANDS.length);
-  readonly down = new Float64Array(CMPP_COMMANDS.length);
+  /**
+   * Frames by command slot, client -> server at 0.., server -> client at DOWN_OFFSET..: one array, so the relay
+   * counts a frame with one indexed add whatever its direction. `up` and `down` are views of its two halves.
+   */
+  readonly frames = new Float64Array(2 * DOWN_OFFSET);
+  readonly up = this.frames.subarray(0, DOWN_OFFSET);
+  readonly down = this.frames.subarray(DOWN_OFFSET);
   submitOk = 0;
   submitThrottled = 0;
   submitOther = 0;

@@ -45,7 +45,9 @@ export function createCliServer(
 ): CliServer {
   const clients = new Set<net.Socket>();
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // allowHalfOpen: `echo cmd | socat` sends its end right after the command; the answer (over IPC from the
+  // worker processes, say) may come later, and Node would otherwise end our side at the client's end, unanswered.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());

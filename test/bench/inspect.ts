@@ -1,7 +1,8 @@
 // The cost of CMPP inspection (issue 11 point 7, docs/cmpp-inspection.md): two Tether processes, one with
 // `inspect: 'none'` and one with `inspect: 'cmpp'`, under the same SUBMIT load in interleaved rounds. Bar: the
 // inspecting proxy's CPU per message is at most 1.15 × the other's (16 in flight, the busy shape).
-// Knobs: BENCH_INSPECT=0 skips it; BENCH_INSPECT_ROUNDS (5; quick 2).
+// Knobs: BENCH_INSPECT=0 skips it; BENCH_INSPECT_ROUNDS (5; quick 2). With `--workers N` each of the two proxies
+// is N processes (workers.ts) and its CPU is summed over all of them.
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { CmppStats } from '../../src/runtime/types.js';
 import { freePort } from '../helpers/net.js';
@@ -51,13 +52,27 @@ async function startTether(runtimeModule: string, backendPorts: number[], inspec
   const port = await freePort();
   const child = NodeChild.start(`tether inspect ${inspect}`, 'tether-proxy.ts', {
     nodeFlags: NODE_PROXY_FLAGS,
-    env: { BENCH_RUNTIME_MODULE: runtimeModule },
+    env: { BENCH_RUNTIME_MODULE: runtimeModule, BENCH_PROXY_WORKERS: String(settings.workers) },
   });
-  await child.ready();
+  // One process, or a cluster primary and its workers: CPU is summed over every pid.
+  const pids = (await child.ready()).pids as number[];
   const snapshot: Snapshot = benchSnapshot(port, backendPorts);
   snapshot.frontends[0].inspect = inspect;
   await child.request('apply', snapshot, 15_000);
-  return { child, port };
+  return { child, port, pids };
+}
+
+/** What the inspecting proxy counted, summed over its workers (a cluster primary answers one per worker). */
+function sumCounted(answer: CmppStats | null | Array<CmppStats | null>): InspectComparison['counted'] {
+  const all = (Array.isArray(answer) ? answer : [answer]).filter((c): c is CmppStats => c !== null);
+  if (all.length === 0) return null;
+  const sum = (f: (c: CmppStats) => number) => all.reduce((total, c) => total + f(c), 0);
+  return {
+    submits: sum((c) => c.up.submit),
+    submitResps: sum((c) => c.down.submitResp),
+    latencySamples: sum((c) => c.latency.counts.reduce((a, b) => a + b, 0)),
+    notCmpp: sum((c) => c.notCmpp),
+  };
 }
 
 export async function compareInspection(
@@ -75,9 +90,13 @@ export async function compareInspection(
     const target = (mode: Inspect): Target => ({
       name: 'tether',
       ports: [proxies.get(mode)!.port],
-      pids: [proxies.get(mode)!.child.pid],
+      pids: proxies.get(mode)!.pids,
     });
-    log(`\nCMPP inspection cost: inspect none vs cmpp, ${inspectSettings.rounds} interleaved rounds`);
+    const processes =
+      settings.workers === 1 ? 'one process each' : `${settings.workers} worker processes each`;
+    log(
+      `\nCMPP inspection cost: inspect none vs cmpp (${processes}), ${inspectSettings.rounds} interleaved rounds`,
+    );
     for (const mode of MODES) await bench.load(target(mode), 0, settings.busy, settings.warmupMs);
     for (let round = 1; round <= inspectSettings.rounds; round++) {
       // Alternate which mode goes first, so neither always runs on the warmer machine.
@@ -94,14 +113,9 @@ export async function compareInspection(
         await bench.waitBackendIdle();
       }
     }
-    const cmpp = await proxies.get('cmpp')!.child.request<CmppStats | null>('cmpp');
-    if (cmpp)
-      counted = {
-        submits: cmpp.up.submit,
-        submitResps: cmpp.down.submitResp,
-        latencySamples: cmpp.latency.counts.reduce((a, b) => a + b, 0),
-        notCmpp: cmpp.notCmpp,
-      };
+    counted = sumCounted(
+      await proxies.get('cmpp')!.child.request<CmppStats | null | Array<CmppStats | null>>('cmpp'),
+    );
   } finally {
     for (const { child } of proxies.values()) await child.stop();
   }

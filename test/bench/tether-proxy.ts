@@ -61,5 +61,5 @@ async function runRuntime(): Promise<void> {
   announce({ execArgv: process.execArgv, pids: [process.pid] });
 }
 
-if (isWorkerPrimary()) await runWorkerPrimary(['apply', 'sessions', 'paths', 'close']);
+if (isWorkerPrimary()) await runWorkerPrimary(['apply', 'sessions', 'paths', 'cmpp', 'close']);
 else await runRuntime();

@@ -23,7 +23,7 @@ interface Log {
 }
 
 /** Deliberately uneven wants: 0, small, and some above MAX_BODY_PREFIX (clamped). */
-const wanted = (commandId: number): number => (commandId * 37) % 200;
+const wanted = (commandId: number): number => ((commandId >>> 0) * 37) % 200;
 const clampWant = (commandId: number, totalLength: number) =>
   Math.min(wanted(commandId), totalLength - 12, MAX_BODY_PREFIX);
 
@@ -52,8 +52,9 @@ function reference(bytes: Buffer): Log {
   let pos = 0;
   while (bytes.length - pos >= 12) {
     const totalLength = bytes.readUInt32BE(pos);
-    const commandId = bytes.readUInt32BE(pos + 4);
-    const sequenceId = bytes.readUInt32BE(pos + 8);
+    // The reader hands ids over as signed 32-bit integers (frame-reader.ts).
+    const commandId = bytes.readInt32BE(pos + 4);
+    const sequenceId = bytes.readInt32BE(pos + 8);
     if (totalLength < 12 || totalLength > 4096) {
       log.notCmpp.push(totalLength);
       break;
