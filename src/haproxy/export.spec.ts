@@ -117,6 +117,8 @@ describe('exportHaproxy', () => {
         '    timeout client 3600000ms',
         '    timeout server 3600000ms',
         '    timeout check 5000ms',
+        '    retries 1',
+        '    option redispatch',
         '',
         'frontend persistent_connection_frontend',
         '    bind 0.0.0.0:9999',

@@ -52,6 +52,9 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
     `    timeout client ${timeouts.client}ms`,
     `    timeout server ${timeouts.server}ms`,
     `    timeout check ${timeouts.check}ms`,
+    // Tether retries a failed connect once, on another server when there is one.
+    '    retries 1',
+    '    option redispatch',
     // Every session is logged as tcplog lines to the global target, as Tether does.
     ...(log ? ['    log global', '    option tcplog'] : []),
     '',

@@ -195,6 +195,8 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
       'timeout client 2147483647ms',
       'timeout server 86400000ms',
       'timeout check 777ms',
+      'retries 1',
+      'option redispatch',
     ]);
     const [f1, f2, six] = config.frontends;
     expect(section(text, `frontend ${f1.name}`)).toEqual([
