@@ -1,5 +1,6 @@
 // Loopback building blocks for runtime tests: servers, clients, snapshot builders, polling.
 import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net, { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import {
   DEFAULT_DEFAULTS,
@@ -293,4 +294,36 @@ export async function blackhole(): Promise<{ port: number; close(): void }> {
       handle.close();
     },
   };
+}
+
+/**
+ * Whether process `pid` itself holds a listening TCP socket on `port` (Linux /proc): unlike a connect, not fooled
+ * by another test file that happens to listen on a port this one freed.
+ */
+export function processListensOn(pid: number, port: number): boolean {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is "ADDR:PORT" in hex; state 0A is LISTEN; the inode is the 10th field.
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1].split(':')[1], 16) === port) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return false;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const match = /^socket:\[(\d+)\]$/.exec(target);
+      if (match && inodes.has(match[1])) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
 }
