@@ -37,6 +37,11 @@ const CLIENTS = flag('clients', 9000);
 const ROUNDS = flag('rounds', 3);
 const WORKERS = flag('workers', 2);
 const SERVERS = 3;
+/**
+ * `--haproxy-redispatch`: HAProxy also gets `option redispatch` (a failed connect's last retry goes to another
+ * server). Not in Tether's export of the same config; shows how much of a gap is HAProxy re-trying the dead server.
+ */
+const REDISPATCH = process.argv.includes('--haproxy-redispatch');
 /** Load-client processes: each holds CLIENTS / LOADERS sockets, far below its fd limit (15,000 asked). */
 const LOADERS = Math.max(3, Math.ceil(CLIENTS / 5000));
 /** Source addresses per load process (127.0.0.X); ~100 clients per source. */
@@ -126,9 +131,10 @@ function backendSnapshot(port: number, serverPorts: number[]) {
   };
 }
 
-export function stormHaproxyConfig(port: number, serverPorts: number[]): string {
+export function stormHaproxyConfig(port: number, serverPorts: number[], statsSocket: string): string {
   return [
     'global',
+    `  stats socket ${statsSocket} mode 600 level user`,
     `  nbthread ${WORKERS}`,
     `  maxconn ${MAXCONN}`,
     'defaults',
@@ -143,6 +149,7 @@ export function stormHaproxyConfig(port: number, serverPorts: number[]): string 
     '  default_backend cmpp',
     'backend cmpp',
     '  balance roundrobin',
+    ...(REDISPATCH ? ['  option redispatch'] : []),
     `  default-server inter ${CHECK.inter}ms fall ${CHECK.fall} rise ${CHECK.rise} on-marked-down shutdown-sessions`,
     ...serverPorts.map((p, i) => `  server s${i + 1} 127.0.0.1:${p} check`),
     '',
@@ -222,7 +229,8 @@ async function startHaproxy(serverPorts: number[]): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-storm-haproxy-'));
   atCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, stormHaproxyConfig(port, serverPorts));
+  const socketPath = join(dir, 'stats.sock');
+  writeFileSync(cfg, stormHaproxyConfig(port, serverPorts, socketPath));
   const child = spawnWithFdLimit('haproxy', ['-f', cfg, '-db'], { ipc: false });
   const tail = stderrTail(child, false);
   const deadline = Date.now() + 10_000;
@@ -232,17 +240,29 @@ async function startHaproxy(serverPorts: number[]): Promise<Proxy> {
     if (Date.now() > deadline) throw new Error(`haproxy does not listen: ${tail()}`);
     await sleep(50);
   }
-  let upSince = 0;
   return {
     name: 'haproxy',
     port,
-    // No stats socket: every server answers TCP again, so after rise 1 × inter (+ one interval of slack) it is UP.
+    // Its stats socket (`show stat`, CSV: column 18 is status).
     allUp: async () => {
-      if (upSince === 0) upSince = Date.now();
-      return Date.now() - upSince > 2 * CHECK.inter + 500;
+      const csv = await unixRequest(socketPath, 'show stat\n');
+      const servers = csv.split('\n').filter((l) => l.startsWith('cmpp,s'));
+      return servers.length === SERVERS && servers.every((l) => l.split(',')[17] === 'UP');
     },
     stop: () => stop(child),
   };
+}
+
+async function unixRequest(path: string, request: string): Promise<string> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    let out = '';
+    const s = net.connect({ path }, () => s.end(request));
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('error', () => resolve(''));
+    s.on('close', () => resolve(out));
+  });
 }
 
 async function accepts(port: number): Promise<boolean> {
@@ -345,6 +365,7 @@ async function runRound(
     `${proxy.name} round ${round}: ${CLIENTS} clients ready in ${setupMs} ms; per server ${held.join(' / ')}`,
   );
   if (proxy.name === 'tether') {
+    await sleep(600); // workers report their sessions every 250 ms
     const stats = JSON.parse(await tetherStats()) as { workers?: Array<{ sessions: number }> };
     log(`  tether workers' sessions: ${(stats.workers ?? []).map((w) => w.sessions).join(' / ')}`);
   }
@@ -468,7 +489,8 @@ async function main(): Promise<void> {
     '',
     `${CLIENTS} clients (${LOADERS} load processes, ${LOADERS * SOURCES_PER_LOADER} sources 127.0.0.2+), 3 servers, roundrobin, ` +
       `check inter ${CHECK.inter} ms fall ${CHECK.fall} rise ${CHECK.rise}, on-marked-down shutdown-sessions; ` +
-      `Tether: compiled appliance, TETHER_WORKERS=${WORKERS}, configured over REST; HAProxy: nbthread ${WORKERS}. ` +
+      `Tether: compiled appliance, TETHER_WORKERS=${WORKERS}, configured over REST; HAProxy: nbthread ${WORKERS}` +
+      `${REDISPATCH ? ' with `option redispatch` (--haproxy-redispatch)' : ' (no `option redispatch`, as Tether exports it)'}. ` +
       'A client reconnects 0–200 ms after its connection closes and retries every 200 ms; ' +
       '"all reconnected" = from the kill -9 until the last affected client had a SUBMIT answered.',
     '',
