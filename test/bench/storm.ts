@@ -38,8 +38,9 @@ const ROUNDS = flag('rounds', 3);
 const WORKERS = flag('workers', 2);
 const SERVERS = 3;
 /**
- * `--haproxy-redispatch`: HAProxy also gets `option redispatch` (a failed connect's last retry goes to another
- * server). Not in Tether's export of the same config; shows how much of a gap is HAProxy re-trying the dead server.
+ * `--haproxy-redispatch`: HAProxy also gets `retries 1` + `option redispatch`, which is what Tether does on a failed
+ * connect (one retry, on another server when there is one: src/runtime/dispatch.ts, docs/haproxy-import.md) but its
+ * export of the same config does not say. Without it HAProxy retries the dead server 3 times, 1 s apart.
  */
 const REDISPATCH = process.argv.includes('--haproxy-redispatch');
 /** Load-client processes: each holds CLIENTS / LOADERS sockets, far below its fd limit (15,000 asked). */
@@ -47,7 +48,7 @@ const LOADERS = Math.max(3, Math.ceil(CLIENTS / 5000));
 /** Source addresses per load process (127.0.0.X); ~100 clients per source. */
 const SOURCES_PER_LOADER = Math.max(1, Math.min(80, Math.ceil(CLIENTS / LOADERS / 100)));
 /** The proxies' limit: HAProxy refuses more than its fds allow (see proxies.ts). */
-const MAXCONN = Math.floor((FD_LIMIT - 20) / 2);
+const MAXCONN = Math.floor((FD_LIMIT - 40) / 2); // 9,980: the stats socket and listeners take a few more fds
 /** A storm that has not settled in this time is reported as such. */
 const STORM_TIMEOUT_MS = 60_000;
 const CHECK = { inter: 1000, fall: 2, rise: 1 };
@@ -149,7 +150,7 @@ export function stormHaproxyConfig(port: number, serverPorts: number[], statsSoc
     '  default_backend cmpp',
     'backend cmpp',
     '  balance roundrobin',
-    ...(REDISPATCH ? ['  option redispatch'] : []),
+    ...(REDISPATCH ? ['  retries 1', '  option redispatch'] : []),
     `  default-server inter ${CHECK.inter}ms fall ${CHECK.fall} rise ${CHECK.rise} on-marked-down shutdown-sessions`,
     ...serverPorts.map((p, i) => `  server s${i + 1} 127.0.0.1:${p} check`),
     '',
@@ -490,7 +491,7 @@ async function main(): Promise<void> {
     `${CLIENTS} clients (${LOADERS} load processes, ${LOADERS * SOURCES_PER_LOADER} sources 127.0.0.2+), 3 servers, roundrobin, ` +
       `check inter ${CHECK.inter} ms fall ${CHECK.fall} rise ${CHECK.rise}, on-marked-down shutdown-sessions; ` +
       `Tether: compiled appliance, TETHER_WORKERS=${WORKERS}, configured over REST; HAProxy: nbthread ${WORKERS}` +
-      `${REDISPATCH ? ' with `option redispatch` (--haproxy-redispatch)' : ' (no `option redispatch`, as Tether exports it)'}. ` +
+      `${REDISPATCH ? ' with `retries 1` + `option redispatch` (--haproxy-redispatch)' : ' (no `option redispatch`, as Tether exports it)'}. ` +
       'A client reconnects 0–200 ms after its connection closes and retries every 200 ms; ' +
       '"all reconnected" = from the kill -9 until the last affected client had a SUBMIT answered.',
     '',
