@@ -332,6 +332,34 @@ async function waitFor(what: string, timeoutMs: number, ok: () => Promise<boolea
   }
 }
 
+async function dumpTether(why: string): Promise<void> {
+  // What the appliance says about itself while some clients are not back (for the report).
+  const stats = JSON.parse(await tetherStats()) as Record<string, unknown> & {
+    frontends: Array<Record<string, unknown>>;
+    backends: Array<{ servers: Array<Record<string, unknown>> }>;
+  };
+  const fe = stats.frontends.map(({ name, scur, slim, status, ereq, dreq }) => ({
+    name,
+    scur,
+    slim,
+    status,
+    ereq,
+    dreq,
+  }));
+  const servers = stats.backends[0]?.servers.map(({ name, status, scur, econ, wretr, wredis }) => ({
+    name,
+    status,
+    scur,
+    econ,
+    wretr,
+    wredis,
+  }));
+  log(
+    `  ${why}: tether workers ${JSON.stringify(stats.workers)} acceptErrors ${JSON.stringify(stats.acceptErrors)}`,
+  );
+  log(`  frontends ${JSON.stringify(fe)} servers ${JSON.stringify(servers)}`);
+}
+
 async function runRound(
   proxy: Proxy,
   round: number,
@@ -378,6 +406,7 @@ async function runRound(
   backends[victim].child.process.kill('SIGKILL');
   let settled: LoaderStats | null = null;
   let last: LoaderStats;
+  let dumped = false;
   for (;;) {
     await sleep(100);
     last = await sum(loaders);
@@ -386,35 +415,15 @@ async function runRound(
       break;
     settled = done ? last : null;
     if (Date.now() - killedAt > STORM_TIMEOUT_MS) break;
+    if (proxy.name === 'tether' && !dumped && Date.now() - killedAt > 10_000) {
+      dumped = true;
+      log(
+        `  after 10 s: ${last.affected - last.recovered} clients not back, ${last.failures} failed attempts`,
+      );
+      await dumpTether('after 10 s');
+    }
   }
   const finished = last.recovered === last.affected && last.ready === last.clients;
-  if (!finished && proxy.name === 'tether') {
-    // What the appliance says about itself when some clients never got back (for the report).
-    const stats = JSON.parse(await tetherStats()) as Record<string, unknown> & {
-      frontends: Array<Record<string, unknown>>;
-      backends: Array<{ servers: Array<Record<string, unknown>> }>;
-    };
-    const fe = stats.frontends.map(({ name, scur, slim, status, ereq, dreq }) => ({
-      name,
-      scur,
-      slim,
-      status,
-      ereq,
-      dreq,
-    }));
-    const servers = stats.backends[0]?.servers.map(({ name, status, scur, econ, wretr, wredis }) => ({
-      name,
-      status,
-      scur,
-      econ,
-      wretr,
-      wredis,
-    }));
-    log(
-      `  NOT SETTLED: tether workers ${JSON.stringify(stats.workers)} acceptErrors ${JSON.stringify(stats.acceptErrors)}`,
-    );
-    log(`  frontends ${JSON.stringify(fe)} servers ${JSON.stringify(servers)}`);
-  }
   const sorted = last.downtimes.sort((a, b) => a - b);
   const result: RoundResult = {
     proxy: proxy.name,
