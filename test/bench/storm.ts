@@ -424,6 +424,7 @@ async function runRound(
     }
   }
   const finished = last.recovered === last.affected && last.ready === last.clients;
+  if (!finished && proxy.name === 'tether') await dumpTether('NOT SETTLED');
   const sorted = last.downtimes.sort((a, b) => a - b);
   const result: RoundResult = {
     proxy: proxy.name,
