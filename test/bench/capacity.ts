@@ -2,7 +2,8 @@
 // processes) holds N long connections from S source addresses, each sending a CMPP ACTIVE_TEST every H seconds
 // (staggered), for M minutes, while a separate process polls GET /api/v1/stats once a second. Then HAProxy 2.6
 // holds as many connections as it can here, for its RSS per connection measured the same way.
-// Flags: --connections 50000 --sources 200 --minutes 2 --heartbeat-s 30 --workers auto --haproxy-connections 9000.
+// Flags: --connections 50000 --sources 200 --minutes 2 --heartbeat-s 30 --workers auto --haproxy-connections 9000
+// --maxconn 50000 (the appliance's defaults.maxconn and frontend maxconn) --ramp-s 300.
 // Not a test: prints a table, writes test/artifacts/capacity-<date>.md, exits 1 when a bar fails.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,9 @@ const HEARTBEAT_S = intFlag('heartbeat-s', 30, 1, 3600);
 const WORKERS = flag('workers', 'auto');
 if (WORKERS !== 'auto' && !/^([1-9]|[1-5]\d|6[0-4])$/.test(WORKERS))
   throw new Error(`--workers must be auto or 1..64, got "${WORKERS}"`);
+/** The appliance's defaults.maxconn and the frontend's maxconn: 50,000 as the users' HAProxy config says; more
+ *  gives headroom for an uneven spread over the workers (each worker holds its share, docs/workers.md). */
+const MAXCONN = intFlag('maxconn', Math.max(50_000, CONNECTIONS), CONNECTIONS, 1_000_000);
 const HAPROXY_CONNECTIONS = intFlag('haproxy-connections', 9000, 0, 9990);
 /** Bound on the ramp-up (all clients connecting). */
 const RAMP_S = intFlag('ramp-s', 300, 10, 3600);
@@ -235,7 +239,7 @@ async function configure(app: Appliance, serverPorts: number[], port: number): P
   await api(app.url, '/api/v1/frontends', {
     method: 'POST',
     token: app.token,
-    body: { name: 'fe', bind: { address: '127.0.0.1', port }, backend: 'cmpp', maxconn: CONNECTIONS },
+    body: { name: 'fe', bind: { address: '127.0.0.1', port }, backend: 'cmpp', maxconn: MAXCONN },
   });
 }
 
@@ -464,7 +468,7 @@ async function main(): Promise<number> {
   const load0 = os.loadavg()[0];
   console.log(
     `capacity: ${CONNECTIONS} connections from ${SOURCES} sources, ACTIVE_TEST every ${HEARTBEAT_S} s, ` +
-      `hold ${MINUTES} min, TETHER_WORKERS=${WORKERS}; ${machine()}; load ${load0.toFixed(2)}`,
+      `hold ${MINUTES} min, maxconn ${MAXCONN}, TETHER_WORKERS=${WORKERS}; ${machine()}; load ${load0.toFixed(2)}`,
   );
   const compiled = await compileApp();
   atCleanup(() => compiled.remove());
@@ -581,7 +585,7 @@ async function main(): Promise<number> {
     ['load average (start / end)', `${load0.toFixed(2)} / ${os.loadavg()[0].toFixed(2)}`],
     [
       'settings',
-      `${CONNECTIONS} connections, ${SOURCES} sources (127.0.0.2–127.0.0.${1 + SOURCES}), ACTIVE_TEST every ${HEARTBEAT_S} s staggered, hold ${MINUTES} min, ${SERVERS} servers in ${backendProcesses} processes, ${clients.length} load processes`,
+      `${CONNECTIONS} connections, ${SOURCES} sources (127.0.0.2–127.0.0.${1 + SOURCES}), ACTIVE_TEST every ${HEARTBEAT_S} s staggered, hold ${MINUTES} min, maxconn ${MAXCONN}, ${SERVERS} servers in ${backendProcesses} processes, ${clients.length} load processes`,
     ],
     [
       'appliance workers',
