@@ -209,6 +209,7 @@ async function startAppliance(main: string): Promise<Appliance> {
 
 interface StatsBody {
   frontends: Array<{ name: string; scur: number }>;
+  acceptErrors?: { errors: number; pauses: number; lastCode: string };
   workers?: Array<{
     id: number;
     pid: number;
@@ -540,6 +541,7 @@ async function main(): Promise<number> {
   const polled = await poller.stop();
   const rssHeld = treeRssKb(app.child.pid!);
   const statsAfter = await api<StatsBody>(app.url, '/api/v1/stats', { token: app.token });
+  const applianceLog = app.output();
   await allClients(clients, 'closeAll');
   await Promise.all(clients.map((c) => c.child.stop()));
   await app.stop();
@@ -616,7 +618,8 @@ async function main(): Promise<number> {
       'HAProxy RSS growth per connection',
       `${fmt(haproxy.rssKbPerConn, 2)} KB at ${haproxy.note}${haproxy.established && !haproxy.answered ? ' (NOT every heartbeat answered)' : ''}`,
     ],
-    ['errors', JSON.stringify(held.errors)],
+    ['client errors', JSON.stringify(held.errors)],
+    ['appliance accept errors (EMFILE/ENFILE)', JSON.stringify(statsAfter.acceptErrors ?? null)],
   ];
   const table = [
     '| measure | value |',
@@ -632,7 +635,9 @@ async function main(): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `capacity-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`);
   writeFileSync(file, `# npm run bench:capacity\n\n${table}\n`);
-  console.log(`written ${file}`);
+  // The appliance's own log (its last 20,000 characters), for what a failed bar needs explained.
+  writeFileSync(file.replace(/\.md$/, '.log'), applianceLog);
+  console.log(`written ${file} and the appliance's log next to it`);
   if (!existsSync(file)) return 2;
   return bars.every(([, ok]) => ok) ? 0 : 1;
 }
