@@ -474,13 +474,18 @@ async function main(): Promise<number> {
   const compiled = await compileApp();
   atCleanup(() => compiled.remove());
 
-  const backendProcesses = Math.max(1, Math.ceil(CONNECTIONS / PER_PROCESS));
-  const backends = NodeChild.start('backends', 'capacity-backends.ts', {
-    env: { BENCH_BACKEND_PROCESSES: String(backendProcesses), BENCH_SERVER_COUNT: String(SERVERS) },
-  });
-  const backendInfo = await backends.ready(60_000);
-  const serverPorts = backendInfo.ports as number[];
-  console.log(`backends: ${SERVERS} servers on ${serverPorts.join(', ')} in ${backendProcesses} processes`);
+  // One process per server: Tether's roundrobin gives each exactly a third, so the busiest holds ⌈N / 3⌉
+  // (16,667 at 50,000) descriptors, under the 20,000 limit. Sharing sockets between processes was tried: the
+  // kernel's spread (SCHED_NONE) or the cluster primary (round-robin) left one process out of descriptors,
+  // closing connections the appliance had relayed, a drop that was the bench's own.
+  const backendProcesses = SERVERS;
+  const backendChildren = Array.from({ length: SERVERS }, (_, i) =>
+    NodeChild.start(`backend ${i + 1}`, 'backend-server.ts', { env: { BENCH_SERVER_COUNT: '1' } }),
+  );
+  const serverPorts = (await Promise.all(backendChildren.map((b) => b.ready(60_000)))).map(
+    (info) => (info.ports as number[])[0],
+  );
+  console.log(`backends: ${SERVERS} servers on ${serverPorts.join(', ')}, one process each`);
 
   const app = await startAppliance(compiled.main);
   const port = await freePort();
@@ -542,6 +547,14 @@ async function main(): Promise<number> {
   const rssHeld = treeRssKb(app.child.pid!);
   const statsAfter = await api<StatsBody>(app.url, '/api/v1/stats', { token: app.token });
   const applianceLog = app.output();
+  const perBackend = await Promise.all(
+    backendChildren.map((b) => b.request<{ current: number; badFrames: number }>('stats')),
+  );
+  const backendStats = {
+    current: perBackend.reduce((sum, b) => sum + b.current, 0),
+    badFrames: perBackend.reduce((sum, b) => sum + b.badFrames, 0),
+    perProcess: perBackend.map((b) => b.current),
+  };
   await allClients(clients, 'closeAll');
   await Promise.all(clients.map((c) => c.child.stop()));
   await app.stop();
@@ -550,7 +563,7 @@ async function main(): Promise<number> {
     HAPROXY_CONNECTIONS > 0
       ? await haproxyPerConnection(serverPorts)
       : { rssKbPerConn: NaN, established: 0, answered: false, note: 'skipped (--haproxy-connections 0)' };
-  await backends.stop();
+  await Promise.all(backendChildren.map((b) => b.stop()));
 
   // ---- figures and bars ----
   const tetherPerConnKb = (rssHeld.kb - rssBefore.kb) / Math.max(1, held.established);
@@ -617,6 +630,10 @@ async function main(): Promise<number> {
     [
       'HAProxy RSS growth per connection',
       `${fmt(haproxy.rssKbPerConn, 2)} KB at ${haproxy.note}${haproxy.established && !haproxy.answered ? ' (NOT every heartbeat answered)' : ''}`,
+    ],
+    [
+      'backend connections held (per process)',
+      `${backendStats.current} (${JSON.stringify(backendStats.perProcess)}), bad frames ${backendStats.badFrames}`,
     ],
     ['client errors', JSON.stringify(held.errors)],
     ['appliance accept errors (EMFILE/ENFILE)', JSON.stringify(statsAfter.acceptErrors ?? null)],
