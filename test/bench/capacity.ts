@@ -54,8 +54,8 @@ const HEARTBEAT_S = intFlag('heartbeat-s', 30, 1, 3600);
 const WORKERS = flag('workers', 'auto');
 if (WORKERS !== 'auto' && !/^([1-9]|[1-5]\d|6[0-4])$/.test(WORKERS))
   throw new Error(`--workers must be auto or 1..64, got "${WORKERS}"`);
-/** The appliance's defaults.maxconn and the frontend's maxconn: 50,000 as the users' HAProxy config says; more
- *  gives headroom for an uneven spread over the workers (each worker holds its share, docs/workers.md). */
+/** The appliance's defaults.maxconn and the frontend's maxconn: 50,000 as the users' HAProxy config says (each
+ *  worker holds its share of it, docs/workers.md). */
 const MAXCONN = intFlag('maxconn', Math.max(50_000, CONNECTIONS), CONNECTIONS, 1_000_000);
 const HAPROXY_CONNECTIONS = intFlag('haproxy-connections', 9000, 0, 9990);
 /** Bound on the ramp-up (all clients connecting). */
