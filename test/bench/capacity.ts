@@ -25,6 +25,7 @@ import {
   withTimeout,
 } from './children.js';
 import type { CapacityCounts } from './capacity-client.js';
+import { benchHaproxyConfig } from './haproxy-config.js';
 import { rssKb } from './procfs.js';
 
 // ---- settings ----
@@ -389,24 +390,7 @@ async function haproxyPerConnection(
   const dir = mkdtempSync(join(os.tmpdir(), 'tether-capacity-haproxy-'));
   atCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const maxconn = Math.floor((FD_LIMIT - 20) / 2);
-  const cfg = [
-    'global',
-    '  nbthread 1',
-    `  maxconn ${maxconn}`,
-    'defaults',
-    '  mode tcp',
-    `  maxconn ${maxconn}`,
-    '  timeout connect 5s',
-    '  timeout client 1h',
-    '  timeout server 1h',
-    'frontend fe',
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend cmpp',
-    'backend cmpp',
-    '  balance roundrobin',
-    ...serverPorts.map((p, i) => `  server s${i + 1} 127.0.0.1:${p}`),
-    '',
-  ].join('\n');
+  const cfg = benchHaproxyConfig(port, serverPorts, 1, maxconn);
   writeFileSync(join(dir, 'haproxy.cfg'), cfg);
   const script = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
   const child = spawn('sh', ['-c', script, 'haproxy', '-f', join(dir, 'haproxy.cfg'), '-db'], {

@@ -10,6 +10,7 @@ import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { ListenerPathsReport } from '../../src/runtime/types.js';
 import { freePort } from '../helpers/net.js';
 import { FD_LIMIT, NodeChild, atCleanup, sleep, spawnWithFdLimit, stderrTail, stop } from './children.js';
+import { benchHaproxyConfig } from './haproxy-config.js';
 import { settings } from './settings.js';
 
 export type ProxyName = 'pipe' | 'tether' | 'haproxy';
@@ -75,24 +76,7 @@ export function benchSnapshot(port: number, serverPorts: number[]): Snapshot {
 }
 
 export function haproxyConfig(port: number, serverPorts: number[]): string {
-  return [
-    'global',
-    `  nbthread ${WORKERS}`,
-    `  maxconn ${MAXCONN}`,
-    'defaults',
-    '  mode tcp',
-    `  maxconn ${MAXCONN}`,
-    '  timeout connect 5s',
-    '  timeout client 1h',
-    '  timeout server 1h',
-    'frontend bench',
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend cmpp',
-    'backend cmpp',
-    '  balance roundrobin',
-    ...serverPorts.map((p, i) => `  server s${i + 1} 127.0.0.1:${p}`),
-    '',
-  ].join('\n');
+  return benchHaproxyConfig(port, serverPorts, WORKERS, MAXCONN);
 }
 
 /** Why HAProxy can't be measured here, or null when it can. */
