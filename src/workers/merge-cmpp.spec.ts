@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CmppAccounts, CmppCounters, cmppView } from '../runtime/cmpp-stats.js';
 import { mergeCmpp, mergeCmppAccounts } from './merge-cmpp.js';
+import { mergeStats } from './merge.js';
+import type { FrontendStats, RuntimeStats } from '../runtime/types.js';
 
 function counters(latencies: number[], submits: number): CmppCounters {
   const c = new CmppCounters();
@@ -42,5 +44,35 @@ describe('CMPP counters over workers', () => {
       ['*other*', 5],
     ]);
     expect(mergeCmppAccounts([undefined])).toBeUndefined();
+  });
+});
+
+describe('mergeStats with CMPP figures', () => {
+  const frontend = (submits: number) =>
+    ({
+      name: 'sms',
+      status: 'OPEN',
+      scur: 1,
+      smax: 1,
+      slim: 10,
+      stot: 1,
+      bin: 0,
+      bout: 0,
+      denied: 0,
+      noServer: 0,
+      rate: 0,
+      rate_max: 0,
+      cmpp: cmppView(counters([], submits), { up: 0, down: 0 }),
+    }) as unknown as FrontendStats;
+  const worker = (submits: number) =>
+    ({ at: 0, uptime: 0, frontends: [frontend(submits)], backends: [] }) as unknown as RuntimeStats;
+
+  it('counts each worker once, for any number of workers', () => {
+    const health = { at: 0, uptime: 0, frontends: [], backends: [] } as unknown as RuntimeStats;
+    const merged = mergeStats(health, [worker(2), worker(4), worker(6)], [], 0);
+    const cmpp = merged.frontends[0].cmpp!;
+    expect(cmpp.sessions).toBe(3);
+    expect(cmpp.submitResults.ok).toBe(12);
+    expect(merged.frontends[0].scur).toBe(3);
   });
 });

@@ -53,7 +53,6 @@ function mergeFrontends(perWorker: FrontendStats[][]): FrontendStats[] {
       }
       for (const key of FRONTEND_SUMS) seen[key] += f[key];
       if (f.cmpp !== undefined) seen.cmpp = mergeCmpp([seen.cmpp, f.cmpp]);
-      if (f.cmpp !== undefined) seen.cmpp = mergeCmpp([seen.cmpp, f.cmpp]);
       // One worker that could not listen makes the frontend FAILED: the operator must see it.
       if (f.status === 'FAILED' && seen.status !== 'FAILED') {
         seen.status = 'FAILED';
@@ -77,8 +76,6 @@ function mergeServer(health: ServerStats, perWorker: ServerStats[]): ServerStats
     merged.slim += s.slim;
     merged.oldestSessionAge = Math.max(merged.oldestSessionAge, s.oldestSessionAge);
   }
-  const cmpp = mergeCmpp(perWorker.map((s) => s.cmpp));
-  if (cmpp !== undefined) merged.cmpp = cmpp;
   return merged;
 }
 
@@ -131,7 +128,6 @@ export function mergeStats(
       health.backends,
       perWorker.map((s) => s.backends),
     ),
-    ...cmppAccountsOf(perWorker),
     ...accounts(mergeCmppAccounts(perWorker.map((s) => s.cmppAccounts))),
     acceptErrors: mergeAcceptErrors(perWorker.map((s) => s.acceptErrors)),
     workers,
@@ -140,11 +136,6 @@ export function mergeStats(
 
 function accounts(rows: CmppAccountStats[] | undefined): { cmppAccounts?: CmppAccountStats[] } {
   return rows === undefined ? {} : { cmppAccounts: rows };
-}
-
-function cmppAccountsOf(perWorker: RuntimeStats[]): Pick<RuntimeStats, 'cmppAccounts'> {
-  const accounts = mergeCmppAccounts(perWorker.map((s) => s.cmppAccounts));
-  return accounts === undefined ? {} : { cmppAccounts: accounts };
 }
 
 /** Samples of all workers summed per second (each worker samples once a second on its own clock). */
