@@ -71,6 +71,12 @@ describe('stored event log', () => {
     blocker = await holdPort(failedPort);
     t = await startApp({ dbPath: db.dbPath });
     await closeServer(gw2);
+    // gw2's own DOWN lands in the log a moment later: wait for it, so the tests below see a log that no longer moves.
+    await waitFor(
+      async () => (await events('?type=health&server=gw2')).items.some((e) => / → DOWN/.test(e.text)),
+      5000,
+      'gw2 DOWN stored',
+    );
   });
 
   afterAll(async () => {
