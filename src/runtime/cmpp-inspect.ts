@@ -37,6 +37,11 @@ export interface InspectedSession {
 const CONNECT_RESP = CommandId.CONNECT_RESP | 0;
 const SUBMIT_RESP = CommandId.SUBMIT_RESP | 0;
 
+/** Requests that carry no message (the table keys commands by their low byte). */
+const CONTROL_CONNECT = CommandId.CONNECT & 0xff;
+const CONTROL_TERMINATE = CommandId.TERMINATE & 0xff;
+const CONTROL_ACTIVE_TEST = CommandId.ACTIVE_TEST & 0xff;
+
 /** Slots per table: a window is 16 requests (some clients 32); ids beyond TABLE_MAX_USED are not tracked. */
 const TABLE_SIZE = 64;
 const TABLE_MASK = TABLE_SIZE - 1;
@@ -99,6 +104,24 @@ export class OutstandingTable {
     return true;
   }
 
+  /**
+   * Requests awaiting an answer that carry messages: all but CONNECT, TERMINATE and ACTIVE_TEST (a scan of the
+   * fixed table, only when a session ends with requests in flight). What a close leaves *ambiguous*.
+   */
+  messages(): number {
+    if (this.total === 0) return 0;
+    const slots = this.slots;
+    let n = 0;
+    for (let at = 0; at < slots.length; at += SLOT) {
+      const key = slots[at];
+      if (key === EMPTY) continue;
+      const command = Math.floor(key / 4294967296);
+      if (command !== CONTROL_CONNECT && command !== CONTROL_TERMINATE && command !== CONTROL_ACTIVE_TEST)
+        n += slots[at + COUNT];
+    }
+    return n;
+  }
+
   /** An answer: forgets one request of that key; its (oldest) send time, or -1 when none was outstanding. */
   take(command: number, sequenceId: number): number {
     const slots = this.slots;
@@ -157,6 +180,12 @@ export class CmppInspection {
   account: CmppCounters | null = null;
   /** CONNECT's version byte (0: no CONNECT seen). */
   versionByte = 0;
+  /** A CONNECT_RESP with status 0 passed: the client is logged in (a TERMINATE means something to it). */
+  loggedIn = false;
+  /** A TERMINATE passed, either way: the session is ending the protocol's way, its legs' ends are not deaths. */
+  terminated = false;
+  /** The messages in flight when it ended were counted as ambiguous (once per session). */
+  ambiguousCounted = false;
   /** The clock for this chunk, read on first need (-1: not yet). */
   now = -1;
   private electionDone: boolean;
@@ -259,6 +288,7 @@ function onFrame(
   const mine = up ? ins.clientRequests : ins.serverRequests;
   const theirs = up ? ins.serverRequests : ins.clientRequests;
   if (commandId >= 0) {
+    if (commandId === CommandId.TERMINATE) ins.terminated = true;
     const now = commandId === CommandId.SUBMIT ? ins.clock() : 0;
     if (!mine.add(commandId & 0xff, sequenceId, now)) {
       frontend.untracked++;
@@ -282,6 +312,7 @@ function onFrame(
     }
   } else if (commandId === CONNECT_RESP) {
     const status = readConnectRespStatus(buf, bodyOffset, totalLength);
+    if (status === 0) ins.loggedIn = true;
     frontend.connectResult(status);
     server?.connectResult(status);
     account?.connectResult(status);

@@ -97,6 +97,11 @@ export class CmppCounters {
   latencySumMs = 0;
   /** Requests not matched to an answer because a session's table was full. */
   untracked = 0;
+  /**
+   * Messages (SUBMIT, DELIVER, ...) in flight when a session ended: the client or the gateway may send them again,
+   * or may have lost them (docs/cmpp-session-control.md).
+   */
+  ambiguous = 0;
   /** Accounts only: the version byte of the last CONNECT (0: none seen). */
   versionByte = 0;
 
@@ -170,6 +175,7 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
     },
     outstanding: { up: outstanding.up, down: outstanding.down },
     untracked: c.untracked,
+    ambiguous: c.ambiguous,
   };
 }
 

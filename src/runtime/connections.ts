@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { electServer } from './availability.js';
 import type { ServerRuntime } from './backend.js';
 import { unwrapMappedIPv4 } from './cidr.js';
+import { clientLegDied, countAmbiguous, startLosslessClose } from './cmpp-close.js';
 import { CmppInspection, frontendCounters } from './cmpp-inspect.js';
 import { assign, unassign } from './dispatch.js';
 import type { FrontendRuntime } from './frontend.js';
@@ -105,6 +106,7 @@ export function proxyHeader(session: Session): Buffer | undefined {
 export function sessionClosed(state: RuntimeState, session: Session): void {
   if (!state.sessionMap.delete(session.id)) return;
   const { frontend, backend, server } = session;
+  if (session.inspection !== null) countAmbiguous(session);
   // Built before the counts drop (HAProxy's process and frontend counts include the session being logged).
   if (state.sessionEndListeners.size > 0) state.emitSessionEnd(sessionEndRecord(state, session, Date.now()));
   frontend.counters.scur--;
@@ -154,12 +156,20 @@ export function sessionEndRecord(state: RuntimeState, session: Session, now: num
   };
 }
 
-/** Closes a server's sessions (maint with shutdown, marked down, explicit shutdown); returns how many. */
-export function closeServerSessions(state: RuntimeState, server: ServerRuntime, reason: string): number {
+/**
+ * Closes a server's sessions (maint with shutdown, marked down, explicit shutdown); returns how many it started
+ * closing. `graceful`: inspected sessions end the CMPP way (cmpp-close.ts), the others are cut.
+ */
+export function closeServerSessions(
+  state: RuntimeState,
+  server: ServerRuntime,
+  reason: string,
+  graceful = false,
+): number {
   let count = 0;
   // HAProxy's 'D': killed because the server went down; 'K': killed by an operator.
   const cause = reason === 'marked down' ? 'D' : 'K';
-  for (const session of [...server.sessions]) if (session.destroy(reason, cause)) count++;
+  for (const session of [...server.sessions]) if (endSession(session, reason, cause, graceful)) count++;
   if (count > 0) {
     state.log('info', `closed ${count} sessions of ${server.key}: ${reason}`);
     state.emit({
@@ -167,11 +177,17 @@ export function closeServerSessions(state: RuntimeState, server: ServerRuntime, 
       backend: server.backendName,
       server: server.config.name,
       count,
-      reason,
+      reason: graceful ? `${reason} (graceful)` : reason,
       at: Date.now(),
     });
   }
   return count;
+}
+
+/** Ends one session: the lossless close when asked for and possible, else cut. False when it was already ending. */
+export function endSession(session: Session, reason: string, cause: string, graceful: boolean): boolean {
+  if (graceful && startLosslessClose(session, `${reason} (graceful)`, cause)) return true;
+  return session.destroy(reason, cause);
 }
 
 function frontendLimit(state: RuntimeState, frontend: FrontendRuntime): number {
@@ -221,7 +237,11 @@ export function sweep(state: RuntimeState): void {
       session.seenBytes = total;
       session.lastActiveAt = now;
     } else if (session.state !== 'connecting' && now - session.lastActiveAt >= idle) {
-      session.destroy('idle timeout', idleCause);
+      // An idle inspected client is a dead leg: the server gets a TERMINATE (cmpp-close.ts). A closing
+      // session is bounded by its own timers.
+      if (session.closing !== null) continue;
+      if (session.inspection === null || !clientLegDied(session, 'idle timeout', idleCause, true))
+        session.destroy('idle timeout', idleCause);
     }
   }
 }

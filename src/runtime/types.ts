@@ -125,6 +125,8 @@ export interface CmppStats {
   outstanding: { up: number; down: number };
   /** Requests not tracked because a session had 48 distinct ids outstanding in one direction. */
   untracked: number;
+  /** Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended (docs/cmpp-session-control.md). */
+  ambiguous: number;
 }
 
 export interface CmppAccountStats extends CmppStats {
@@ -357,6 +359,11 @@ export interface SessionEndRecord {
   backendQueue: number;
 }
 
+/** How shutdownSessions ends sessions: `graceful` = the lossless close on inspected sessions (default false). */
+export interface ShutdownOptions {
+  graceful?: boolean;
+}
+
 /** What a stats() caller needs: plain data, so it crosses to worker processes as it is. */
 export interface StatsOptions {
   /** The per-account CMPP table; default true. Callers that don't show it ask for none: it is the costly part. */
@@ -377,8 +384,12 @@ export interface ProxyRuntimeApi {
    * FAILED, UNKNOWN_FRONTEND when there is no such frontend.
    */
   retryFrontend(frontend: string): Promise<FrontendStats>;
-  /** Closes the sessions of one server, or of every server of the backend. Returns how many. */
-  shutdownSessions(backend: string, server?: string): Promise<number>;
+  /**
+   * Closes the sessions of one server, or of every server of the backend. Returns how many it started closing.
+   * `graceful: true` ends inspected (inspect: cmpp) sessions without losing or duplicating a message
+   * (docs/cmpp-session-control.md, "Lossless close"); other sessions are cut as without it.
+   */
+  shutdownSessions(backend: string, server?: string, options?: ShutdownOptions): Promise<number>;
   killSession(id: string): Promise<boolean>;
   /** `cmppAccounts: false` leaves out the per-account CMPP table (up to 10,001 rows, costly to build and send). */
   stats(options?: StatsOptions): Promise<RuntimeStats>;

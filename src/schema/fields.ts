@@ -61,7 +61,8 @@ export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first',
 export const HASH_TYPES = ['consistent', 'map-based'] as const;
 export const CHECK_TYPES = ['tcp', 'cmpp', 'none'] as const;
 export const SEND_PROXY = ['none', 'v1', 'v2'] as const;
-export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions'] as const;
+/** `terminate`: as shutdown-sessions, with the lossless close on inspected frontends (docs/cmpp-session-control.md). */
+export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions', 'terminate'] as const;
 export const FRONTEND_INSPECT = ['none', 'cmpp'] as const;
 export const CMPP_VERSIONS = ['2.0', '3.0'] as const;
 /** Syslog facilities as HAProxy's `log` lines name them, in RFC 3164 code order (kern = 0 … local7 = 23). */

@@ -95,6 +95,12 @@ export interface Server {
   check: boolean;
 }
 
+/** CMPP session control of a backend's sessions on inspecting frontends (docs/cmpp-session-control.md). */
+export interface BackendCmpp {
+  /** Hard limit (ms) of a lossless close: past it the legs are closed anyway (default 5000). */
+  closeTimeout?: number;
+}
+
 export interface Backend {
   name: string;
   balance: BalanceAlgorithm;
@@ -102,6 +108,8 @@ export interface Backend {
   check: BackendCheck;
   sendProxy: SendProxy;
   onMarkedDown: OnMarkedDown;
+  /** Absent: the defaults. */
+  cmpp?: BackendCmpp;
   servers: Server[];
 }
 

@@ -88,6 +88,13 @@ const FAMILIES: Family[] = [
     samples: (c) => [[{}, c.untracked]],
     perAccount: false,
   },
+  {
+    name: 'ambiguous_messages_total',
+    kind: 'counter',
+    help: 'Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended',
+    samples: (c) => [[{}, c.ambiguous]],
+    perAccount: true,
+  },
 ];
 
 /** SUBMIT -> SUBMIT_RESP latency as a Prometheus histogram (seconds, cumulative buckets). */

@@ -38,6 +38,7 @@ export function sumCmpp(a: CmppStats, b: CmppStats): CmppStats {
     },
     outstanding: { up: a.outstanding.up + b.outstanding.up, down: a.outstanding.down + b.outstanding.down },
     untracked: a.untracked + b.untracked,
+    ambiguous: a.ambiguous + b.ambiguous,
   };
 }
 

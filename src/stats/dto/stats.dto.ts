@@ -88,6 +88,11 @@ export class CmppStatsDto implements CmppStats {
   @ApiProperty({ type: CmppOutstandingDto }) outstanding: CmppOutstandingDto;
   @ApiProperty({ description: 'Requests not tracked: a session had 48 distinct ids outstanding one way' })
   untracked: number;
+  @ApiProperty({
+    description:
+      'Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended: they may be sent twice or lost',
+  })
+  ambiguous: number;
 }
 
 export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStats {
