@@ -51,6 +51,8 @@ export interface GatewayOptions {
   record?: boolean;
   /** Never answer SUBMITs (nor TERMINATE): a stuck gateway. */
   silent?: boolean;
+  /** Answer each SUBMIT (and send its report) this long after it came (default 0: at once). */
+  answerDelayMs?: number;
 }
 
 /** The most distinct SUBMITs a recording gateway keeps. */
@@ -225,18 +227,24 @@ class GatewayNode {
         const throttled = this.overRate(conn.account.account);
         if (throttled) this.counters.throttled++;
         const msgId = this.nextMsgId();
-        send(
-          conn,
-          encodeSubmitResp({
-            sequenceId: frame.sequenceId,
-            msgId,
-            result: throttled ? 8 : 0,
-            version: conn.version,
-          }),
-        );
-        if (!throttled && frame.registeredDelivery === 1 && this.gateway.options.reports !== false) {
-          this.sendReport(conn, msgId, frame.recipients[0] ?? '');
-        }
+        const answer = () => {
+          if (socket.destroyed || socket.writableEnded) return;
+          send(
+            conn,
+            encodeSubmitResp({
+              sequenceId: frame.sequenceId,
+              msgId,
+              result: throttled ? 8 : 0,
+              version: conn.version,
+            }),
+          );
+          if (!throttled && frame.registeredDelivery === 1 && this.gateway.options.reports !== false) {
+            this.sendReport(conn, msgId, frame.recipients[0] ?? '');
+          }
+        };
+        const delay = this.gateway.options.answerDelayMs ?? 0;
+        if (delay > 0) setTimeout(answer, delay).unref();
+        else answer();
         return;
       }
       case 'DELIVER_RESP':
@@ -253,7 +261,13 @@ class GatewayNode {
       case 'TERMINATE':
         this.counters.terminates++;
         if (this.gateway.options.silent) return;
-        socket.end(encodeTerminateResp(frame.sequenceId));
+        // After the answers still owed (answerDelayMs keeps them in order).
+        if ((this.gateway.options.answerDelayMs ?? 0) > 0)
+          setTimeout(
+            () => socket.end(encodeTerminateResp(frame.sequenceId)),
+            this.gateway.options.answerDelayMs,
+          ).unref();
+        else socket.end(encodeTerminateResp(frame.sequenceId));
         return;
       default:
         // QUERY, CANCEL, unknown commands: what the real implementations do, TERMINATE and close.
