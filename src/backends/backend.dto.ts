@@ -122,6 +122,17 @@ export class ServerStateResponseDto {
   @ApiProperty({ description: 'false when the server already was in that state' }) changed: boolean;
 }
 
+export class ShutdownSessionsDto {
+  @ApiPropertyOptional({
+    description:
+      'true: inspected (inspect: cmpp) sessions end the CMPP way, losing and duplicating no message ' +
+      '(docs/cmpp-session-control.md); the others are cut. Also `?graceful=true`. Default false: cut them all.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  graceful?: boolean;
+}
+
 export class ShutdownSessionsResponseDto {
   @ApiProperty({ description: 'How many sessions were closed' }) closed: number;
 }
@@ -194,6 +205,21 @@ export class BackendCheckDto {
   cmpp?: CmppCheckDto;
 }
 
+/** `backend.cmpp` (docs/cmpp-session-control.md). */
+export class BackendCmppDto {
+  @ApiPropertyOptional({
+    description:
+      'Hard limit of a lossless close (ms, or a duration like 5s): past it the legs are closed anyway and the ' +
+      'messages in flight counted as ambiguous. Default 5000',
+    minimum: RULES.cmppClose.closeTimeout.min,
+    maximum: RULES.cmppClose.closeTimeout.max,
+    example: 5000,
+  })
+  @IsOptional()
+  @Follows(RULES.cmppClose.closeTimeout)
+  closeTimeout?: number;
+}
+
 export class CreateBackendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'ismg' })
   @Follows(RULES.backend.name)
@@ -228,6 +254,15 @@ export class CreateBackendDto {
   @IsOptional()
   @Follows(RULES.backend.onMarkedDown)
   onMarkedDown?: OnMarkedDown;
+
+  @ApiPropertyOptional({
+    type: BackendCmppDto,
+    description: 'How sessions on inspect: cmpp frontends end (docs/cmpp-session-control.md)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackendCmppDto)
+  cmpp?: BackendCmppDto;
 
   @ApiPropertyOptional({ type: [CreateServerDto], maxItems: LIMITS.servers })
   @IsOptional()
@@ -272,6 +307,7 @@ export class BackendResponseDto {
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
   @ApiProperty({ enum: SEND_PROXY }) sendProxy: SendProxy;
   @ApiProperty({ enum: ON_MARKED_DOWN }) onMarkedDown: OnMarkedDown;
+  @ApiPropertyOptional({ type: BackendCmppDto }) cmpp?: BackendCmppDto;
   @ApiProperty({ type: [ServerResponseDto] }) servers: ServerResponseDto[];
 }
 

@@ -7,7 +7,12 @@ import { CommitError, NotFoundError, ValidationError } from '../common/errors.js
 import { ConfigService } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { AdminStateEntry, ProxyRuntimeApi } from '../runtime/types.js';
-import type { ServerStateDto, ServerStateResponseDto, ShutdownSessionsResponseDto } from './backend.dto.js';
+import type {
+  ServerStateDto,
+  ServerStateResponseDto,
+  ShutdownSessionsDto,
+  ShutdownSessionsResponseDto,
+} from './backend.dto.js';
 import { ServerStateEntity } from './server-state.entity.js';
 
 /**
@@ -91,21 +96,44 @@ export class ServerStatesService implements OnModuleInit {
     });
   }
 
+  /** One server's sessions; `graceful`: the lossless close on inspected frontends (docs/cmpp-session-control.md). */
   async shutdownSessions(
     backend: string,
     server: string,
     context: ChangeContext,
+    graceful = false,
   ): Promise<ShutdownSessionsResponseDto> {
     this.config.assertCurrent(context.ifMatch);
     this.assertServer(backend, server);
-    const closed = await this.runtime.shutdownSessions(backend, server);
+    const closed = await this.runtime.shutdownSessions(backend, server, { graceful });
     await this.audit.record({
       actor: context.actor,
       sourceAddress: context.sourceAddress,
       action: 'server.shutdown-sessions',
       target: `${backend}/${server}`,
       result: 'ok',
-      detail: `${closed} session(s) closed`,
+      detail: `${closed} session(s) ${graceful ? 'closing gracefully' : 'closed'}`,
+    });
+    return { closed };
+  }
+
+  /** Every session of a backend, as shutdownSessions. */
+  async shutdownBackendSessions(
+    backend: string,
+    context: ChangeContext,
+    graceful = false,
+  ): Promise<ShutdownSessionsResponseDto> {
+    this.config.assertCurrent(context.ifMatch);
+    if (!this.config.snapshot.backends.some((b) => b.name === backend))
+      throw new NotFoundError('backend', backend);
+    const closed = await this.runtime.shutdownSessions(backend, undefined, { graceful });
+    await this.audit.record({
+      actor: context.actor,
+      sourceAddress: context.sourceAddress,
+      action: 'backend.shutdown-sessions',
+      target: backend,
+      result: 'ok',
+      detail: `${closed} session(s) ${graceful ? 'closing gracefully' : 'closed'}`,
     });
     return { closed };
   }
@@ -116,4 +144,20 @@ export class ServerStatesService implements OnModuleInit {
     if (!found.servers.some((s) => s.name === server))
       throw new NotFoundError('server', `${backend}/${server}`);
   }
+}
+
+/**
+ * `graceful` of a shutdown-sessions call, from the body and/or `?graceful=` (true/false/1/0). Both given must agree.
+ */
+export function gracefulOf(body: ShutdownSessionsDto | undefined, query: string | undefined): boolean {
+  let fromQuery: boolean | undefined;
+  if (query !== undefined) {
+    if (query === 'true' || query === '1') fromQuery = true;
+    else if (query === 'false' || query === '0') fromQuery = false;
+    else throw new ValidationError(`graceful must be true or false, got "${query}"`, 'graceful');
+  }
+  const fromBody = body?.graceful;
+  if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery)
+    throw new ValidationError('graceful differs between the body and the query', 'graceful');
+  return fromBody ?? fromQuery ?? false;
 }

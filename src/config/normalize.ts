@@ -7,6 +7,7 @@ import {
   DEFAULT_DEFAULTS,
   type Backend,
   type BackendCheck,
+  type BackendCmpp,
   type Bind,
   type CmppCheck,
   type Defaults,
@@ -135,8 +136,19 @@ export function normalizeBackend(input: BackendInput): Backend {
     check: normalizeCheck(input.check ?? {}),
     sendProxy: input.sendProxy ?? 'none',
     onMarkedDown: input.onMarkedDown ?? 'keep',
+    ...normalizeBackendCmpp(input.cmpp),
     servers: (input.servers ?? []).map(normalizeServer),
   };
+}
+
+/** `backend.cmpp` without nulls; an empty one is none at all. Anything else is kept for the check to name. */
+function normalizeBackendCmpp(input: unknown): { cmpp?: BackendCmpp } {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) return { cmpp: input as BackendCmpp };
+  const cmpp = compact({
+    closeTimeout: (input as { closeTimeout?: number | null }).closeTimeout ?? undefined,
+  });
+  return Object.keys(cmpp).length === 0 ? {} : { cmpp };
 }
 
 export function normalizeCheck(input: CheckInput): BackendCheck {

@@ -358,6 +358,13 @@ function bindField(at: string, count: number, j: number): string {
   return count === 1 ? `${at}.bind` : `${at}.binds[${j}]`;
 }
 
+/** `backend.cmpp`'s close settings (docs/cmpp-session-control.md); absent: the defaults. */
+function checkBackendCmppClose(issues: Issues, at: string, cmpp: unknown): void {
+  if (cmpp === undefined) return;
+  if (!isObject(cmpp)) return issues.add('invalid', `${at}.cmpp`, 'must be an object');
+  issues.optional(`${at}.cmpp.closeTimeout`, RULES.cmppClose.closeTimeout, cmpp.closeTimeout);
+}
+
 /** `before`: the stored backend of that name, if any (see CheckOptions.stored). */
 function checkBackend(issues: Issues, at: string, backend: Loose, before: Backend | undefined): void {
   const rules = RULES.backend;
@@ -397,6 +404,7 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
       );
     }
   }
+  checkBackendCmppClose(issues, at, backend.cmpp);
   const servers = backend.servers;
   if (!Array.isArray(servers)) return issues.add('invalid', `${at}.servers`, 'must be an array');
   const names = new UniqueNames(issues, `${at}.servers`, `server of backend "${String(backend.name)}"`);

@@ -147,6 +147,11 @@ export const RULES = {
     secret: { kind: 'text', min: 1, max: 64 } as TextRule,
     version: oneOf(CMPP_VERSIONS),
   },
+  /** `backend.cmpp`: how inspected sessions end (docs/cmpp-session-control.md). */
+  cmppClose: {
+    /** Hard limit of a lossless close: 0.1 s to 5 min (the spec resends after 60 s). */
+    closeTimeout: duration(100, 300_000),
+  },
   server: {
     name: NAME,
     address: { kind: 'host' } as FormatRule,
