@@ -98,12 +98,19 @@ export function SmsPanel({ stats }: { stats: RuntimeStats }) {
             <th scope="col" class="num" title="requests awaiting an answer: the SPs' / the gateway's">
               outstanding
             </th>
+            <th
+              scope="col"
+              class="num"
+              title="messages in flight, unanswered, when their session ended: possibly sent twice or lost"
+            >
+              ambiguous
+            </th>
           </tr>
         </thead>
         <tbody>
           {list.length === 0 && (
             <tr>
-              <td colSpan={9} class="muted">
+              <td colSpan={10} class="muted">
                 No inspected traffic yet.
               </td>
             </tr>
@@ -134,6 +141,9 @@ export function SmsPanel({ stats }: { stats: RuntimeStats }) {
               <td data-label="logins refused">{refusedLogins(g.cmpp)}</td>
               <td data-label="outstanding" class="num">
                 {g.cmpp.outstanding.up} / {g.cmpp.outstanding.down}
+              </td>
+              <td data-label="ambiguous" class="num">
+                {count(g.cmpp.ambiguous ?? 0)}
               </td>
             </tr>
           ))}
@@ -200,6 +210,13 @@ function Accounts() {
           <th scope="col" class="num">
             outstanding
           </th>
+          <th
+            scope="col"
+            class="num"
+            title="messages in flight, unanswered, when their session ended: possibly sent twice or lost"
+          >
+            ambiguous
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -230,6 +247,9 @@ function Accounts() {
             </td>
             <td data-label="outstanding" class="num">
               {a.outstanding.up} / {a.outstanding.down}
+            </td>
+            <td data-label="ambiguous" class="num">
+              {count(a.ambiguous ?? 0)}
             </td>
           </tr>
         ))}
