@@ -177,7 +177,7 @@ export function closeServerSessions(
       backend: server.backendName,
       server: server.config.name,
       count,
-      reason: graceful ? `${reason} (graceful)` : reason,
+      reason: graceful ? `${reason}, graceful` : reason,
       at: Date.now(),
     });
   }
@@ -186,7 +186,7 @@ export function closeServerSessions(
 
 /** Ends one session: the lossless close when asked for and possible, else cut. False when it was already ending. */
 export function endSession(session: Session, reason: string, cause: string, graceful: boolean): boolean {
-  if (graceful && startLosslessClose(session, `${reason} (graceful)`, cause)) return true;
+  if (graceful && startLosslessClose(session, `${reason}, graceful`, cause)) return true;
   return session.destroy(reason, cause);
 }
 

@@ -67,7 +67,7 @@ export function shutdownSessions(
         backend: backendName,
         server: '*',
         count,
-        reason: graceful ? 'shutdown (graceful)' : 'shutdown',
+        reason: graceful ? 'shutdown, graceful' : 'shutdown',
         at: Date.now(),
       });
     }

@@ -52,11 +52,12 @@ async function runtimeFor(ports: number[], overrides: Partial<Backend> = {}, nod
   return { rt, port };
 }
 
-function sims(g: GatewaySim, port: number): SpSim[] {
+function sims(g: GatewaySim, port: number, version: '2.0' | '3.0' = '3.0'): SpSim[] {
   return ACCOUNTS.map((account, i) => {
     const sp = startSp({
       host: '127.0.0.1',
       port,
+      version,
       account,
       secret: 's',
       connections: 2,
@@ -75,8 +76,12 @@ async function onServer(rt: ProxyRuntime, name: string): Promise<number> {
   return (await rt.sessions()).filter((s) => s.server === name).length;
 }
 
-for (const nodeInternals of [true, false]) {
-  describe(`lossless close under load (${nodeInternals ? 'private' : 'public'} relay paths)`, () => {
+// CMPP 3.0 clients on the private relay paths, 2.0 clients (21-byte SUBMIT_RESPs) on the public ones.
+for (const [nodeInternals, version] of [
+  [true, '3.0'],
+  [false, '2.0'],
+] as const) {
+  describe(`lossless close under load (CMPP ${version}, ${nodeInternals ? 'private' : 'public'} relay paths)`, () => {
     it('shutdown-sessions graceful: every SUBMIT acknowledged once, none twice at a gateway, none ambiguous', async () => {
       const g = await startGateway({
         ports: [0, 0],
@@ -88,7 +93,7 @@ for (const nodeInternals of [true, false]) {
       });
       cleanups.push(() => g.close());
       const { rt, port } = await runtimeFor(g.ports, {}, nodeInternals);
-      const sps = sims(g, port);
+      const sps = sims(g, port, version);
       await waitFor(
         () => sps.every((sp) => sp.counters().connected === 2 && sp.counters().acked >= 200),
         20_000,
@@ -125,6 +130,7 @@ for (const nodeInternals of [true, false]) {
       const stats = await rt.stats();
       expect(stats.frontends[0].cmpp!.ambiguous).toBe(0);
       expect(stats.cmppAccounts!.map((a) => a.ambiguous)).toEqual(ACCOUNTS.map(() => 0));
+      expect(stats.cmppAccounts!.map((a) => a.version)).toEqual(ACCOUNTS.map(() => version));
     });
   });
 }
