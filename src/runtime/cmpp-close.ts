@@ -82,8 +82,6 @@ export class CmppClose {
   clientAnswered = false;
   /** The server sent a TERMINATE of its own: it is ending too. */
   serverEnding = false;
-  /** Requests of either side not relayed (the peers send them again on their next session). */
-  heldBack = 0;
   /** When the server's TERMINATE_RESP is due. */
   answerDue = 0;
 
@@ -397,8 +395,7 @@ function decide(s: Session, c: CmppClose, up: boolean, command: number, sequence
       return false;
     }
     if ((command & RESPONSE_BIT) !== 0) return !s.upstreamClosed && !c.serverAsked;
-    c.heldBack++;
-    return false;
+    return false; // a new request: the client sends it again on its next session
   }
   if (command === CommandId.TERMINATE_RESP && c.serverAsked && sequence === TETHER_SEQUENCE_ID) {
     finish(s);
@@ -410,6 +407,5 @@ function decide(s: Session, c: CmppClose, up: boolean, command: number, sequence
     return false;
   }
   if ((command & RESPONSE_BIT) !== 0) return !s.clientClosed;
-  c.heldBack++;
-  return false;
+  return false; // a new request: the gateway sends it again
 }
