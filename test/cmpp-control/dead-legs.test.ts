@@ -125,6 +125,29 @@ for (const nodeInternals of [true, false]) {
       await closed(sp.socket);
     });
 
+    it('a refused connect before the session is established is no dead leg: the retry goes to the next server', async () => {
+      const gateway = await cmppGateway();
+      cleanups.push(() => gateway.close());
+      const refusing = await freePort(); // nothing listens there
+      const port = await freePort();
+      const rt = new ProxyRuntime({ nodeInternals });
+      cleanups.push(() => rt.close());
+      await rt.apply(
+        snapshot(
+          [frontend('sms', port, 'gw', { inspect: 'cmpp' })],
+          [backend('gw', [server('gw1', refusing), server('gw2', gateway.port)], { balance: 'first' })],
+        ),
+      );
+      const sp = await Sp.connect(port);
+      cleanups.push(() => sp.close());
+      expect((await sp.login(ACCOUNT)).commandId).toBe(CommandId.CONNECT_RESP);
+      const [live] = await rt.sessions();
+      expect(live).toMatchObject({ server: 'gw2', state: 'established', account: ACCOUNT });
+      const gw1 = (await rt.stats()).backends[0].servers[0];
+      expect(gw1).toMatchObject({ econ: 1, wredis: 1 });
+      expect(terminatesAt(gateway)).toHaveLength(0);
+    });
+
     it('a session that ends with TERMINATE is left alone; uninspected sessions are only cut', async () => {
       const { gateway, rt, sp } = await setup(nodeInternals);
       expect((await sp.terminate(9)).commandId).toBe(CommandId.TERMINATE_RESP);

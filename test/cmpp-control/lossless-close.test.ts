@@ -239,6 +239,38 @@ describe('lossless close, frame by frame', () => {
   });
 });
 
+describe('lossless close, what it leaves alone', () => {
+  it('graceful on an uninspected frontend, or before the login, is the plain cut', async () => {
+    const gateway = await cmppGateway();
+    cleanups.push(() => gateway.close());
+    const port = await freePort();
+    const inspectedPort = await freePort();
+    const rt = new ProxyRuntime();
+    cleanups.push(() => rt.close());
+    await rt.apply(
+      snapshot(
+        [
+          frontend('plain', port, 'gw', { inspect: 'none' }),
+          frontend('sms', inspectedPort, 'gw', { inspect: 'cmpp' }),
+        ],
+        [backend('gw', [server('gw1', gateway.port)])],
+      ),
+    );
+    const plain = await Sp.connect(port);
+    cleanups.push(() => plain.close());
+    await plain.login('900001');
+    const early = await Sp.connect(inspectedPort); // connected, no CONNECT yet
+    cleanups.push(() => early.close());
+    await waitFor(async () => (await rt.sessions()).filter((s) => s.state === 'established').length === 2);
+    expect(await rt.shutdownSessions('gw', 'gw1', { graceful: true })).toBe(2);
+    // Cut: nothing but the close reaches either client, no TERMINATE reaches the gateway.
+    expect(await closed(plain.socket)).toHaveLength(0);
+    expect(await closed(early.socket)).toHaveLength(0);
+    await waitFor(async () => (await rt.sessions()).length === 0, 3000, 'sessions gone');
+    expect(gateway.received.some((f) => f.commandId === CommandId.TERMINATE)).toBe(false);
+  });
+});
+
 describe('onMarkedDown: terminate', () => {
   it('a server marked DOWN by its check has its inspected sessions closed the CMPP way', async () => {
     const g = await startGateway({
