@@ -180,8 +180,7 @@ function frontendLimit(state: RuntimeState, frontend: FrontendRuntime): number {
 
 function overLimit(state: RuntimeState, frontend: FrontendRuntime): boolean {
   return (
-    frontend.counters.scur >= frontendLimit(state, frontend) ||
-    state.sessionMap.size >= processLimit(state)
+    frontend.counters.scur >= frontendLimit(state, frontend) || state.sessionMap.size >= processLimit(state)
   );
 }
 
