@@ -41,10 +41,7 @@ export function descriptorReserve(limit: number): number {
 }
 
 /** Sessions that fit: (limit - open now - reserve) / 2, at least 1; Infinity when the limit is unknown. */
-export function sessionBudget(
-  limit: number | undefined = openFileLimit(),
-  openNow: number | undefined = openDescriptorCount(),
-): number {
+export function sessionBudget(limit: number | undefined, openNow: number | undefined): number {
   if (limit === undefined || limit >= Number.MAX_SAFE_INTEGER) return Number.POSITIVE_INFINITY;
   const free = limit - (openNow ?? 0) - descriptorReserve(limit);
   return Math.max(1, Math.floor(free / FDS_PER_CONNECTION));

@@ -14,7 +14,7 @@ import * as connections from './connections.js';
 import * as dispatch from './dispatch.js';
 import { RuntimeError } from './errors.js';
 import { computeImpact } from './impact.js';
-import { openFileLimit, sessionBudget } from './descriptors.js';
+import { openDescriptorCount, openFileLimit, sessionBudget } from './descriptors.js';
 import type { Listener, ListenerHost } from './listener.js';
 import { resolveListenerPaths } from './node-internals.js';
 import { rawBindings, type RawBindings } from './raw-upstream.js';
@@ -392,6 +392,6 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
 
 function chooseSessionBudget(setting: 'auto' | 'off' | number): number {
   if (setting === 'off') return Number.POSITIVE_INFINITY;
-  if (setting === 'auto') return sessionBudget();
+  if (setting === 'auto') return sessionBudget(openFileLimit(), openDescriptorCount());
   return Math.max(1, Math.floor(setting));
 }
