@@ -138,6 +138,8 @@ export class DrainsService implements OnModuleDestroy {
       await this.finisher(record, () => this.isCurrent(record) && !this.closed);
       if (this.isCurrent(record)) this.set(record.backend, record.server, null);
     } catch (error) {
+      // Shutting down: the operation is stored and goes on after the next start.
+      if (this.closed) return;
       this.logger.error(
         `drain of ${record.backend}/${record.server} could not end: ${(error as Error).message}`,
       );
