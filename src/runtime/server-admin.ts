@@ -4,7 +4,7 @@ import { anyPaused, closeServerSessions, endSession, updateAcceptPauses } from '
 import { RuntimeError } from './errors.js';
 import { backendInService } from './server-health.js';
 import type { RuntimeState } from './state.js';
-import type { AdminState, ServerStateResult } from './types.js';
+import type { AdminState, ServerStateResult, ShutdownOptions } from './types.js';
 
 export function setServerState(
   state: RuntimeState,
@@ -51,8 +51,9 @@ export function shutdownSessions(
   state: RuntimeState,
   backendName: string,
   serverName?: string,
-  graceful = false,
+  options: ShutdownOptions = {},
 ): number {
+  const graceful = options.graceful === true;
   const backend = state.backends.get(backendName);
   if (serverName === undefined) {
     if (!backend)

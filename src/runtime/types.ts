@@ -179,6 +179,29 @@ export interface ServerStats {
   oldestSessionAge: number;
   /** CMPP inspection counters of the inspected sessions it carried. */
   cmpp?: CmppStats;
+  /**
+   * While the server is in `drain`: the drain's progress. Added by the control plane (src/backends/drains.service.ts)
+   * from its drain operations, never by the runtime.
+   */
+  drain?: DrainProgress;
+}
+
+/** A drain's progress (docs/cmpp-session-control.md, "Drains"). Plain data. */
+export interface DrainProgress {
+  /** When the drain started (epoch ms). */
+  startedAt: number;
+  /** When the sessions left are closed (epoch ms); null: no deadline. */
+  deadlineAt: number | null;
+  /** The state the server moves to by itself when no session is left; null: a plain drain, it stays drain. */
+  then: 'maint' | 'drain' | null;
+  sessionsLeft: number;
+  /** Age of the oldest session left, ms (0 when none). */
+  oldestSessionAgeMs: number;
+  /** ms until the deadline (0 once passed); null: no deadline. */
+  timeLeftMs: number | null;
+  /** When the deadline closed the sessions left (epoch ms), and how many it started closing; null before. */
+  closedAt: number | null;
+  closed: number;
 }
 
 export interface BackendStats {
@@ -359,15 +382,18 @@ export interface SessionEndRecord {
   backendQueue: number;
 }
 
-/** How shutdownSessions ends sessions: `graceful` = the lossless close on inspected sessions (default false). */
-export interface ShutdownOptions {
-  graceful?: boolean;
-}
-
 /** What a stats() caller needs: plain data, so it crosses to worker processes as it is. */
 export interface StatsOptions {
   /** The per-account CMPP table; default true. Callers that don't show it ask for none: it is the costly part. */
   cmppAccounts?: boolean;
+}
+
+/**
+ * How shutdownSessions closes: plain data, so it crosses to worker processes as it is. `graceful`: the lossless close
+ * on inspected sessions (default false).
+ */
+export interface ShutdownOptions {
+  graceful?: boolean;
 }
 
 export interface ProxyRuntimeApi {
