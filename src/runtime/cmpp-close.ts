@@ -161,6 +161,8 @@ export function closingLegChanged(s: Session): void {
   if (c.phase === DONE || s.closeReason !== '') return;
   // Answers that come now can't reach a closed client, and a server gone won't answer: what is in flight stays so.
   if (s.clientClosed || s.upstreamClosed) countAmbiguous(s);
+  // A server paused for a client that is gone would never be read again (its TERMINATE_RESP with it).
+  if (s.clientClosed && s.upstream !== null && !s.upstreamClosed) s.upstream.resume();
   advance(s);
 }
 

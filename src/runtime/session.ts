@@ -186,14 +186,17 @@ export class Session {
   forwardUp(chunk: Buffer): void {
     const upstream = this.upstream;
     if (upstream === null || upstream.destroyed || upstream.writableEnded) return;
-    if (!relayWrite(this, upstream, chunk)) pauseUntilDrain(this.client, upstream, onUpstreamDrain);
+    // A write that failed destroyed the server side: nothing to wait for.
+    if (!relayWrite(this, upstream, chunk) && !upstream.destroyed)
+      pauseUntilDrain(this.client, upstream, onUpstreamDrain);
   }
 
   /** The lossless close's writes to the client; false: the client's buffer is full (its 'drain' resumes the server). */
   forwardDown(chunk: Buffer): boolean {
     const client = this.client;
     if (client.destroyed || client.writableEnded) return true;
-    if (relayWrite(this, client, chunk)) return true;
+    // A write that failed destroyed the client (it was gone): keep reading the server, its TERMINATE_RESP matters.
+    if (relayWrite(this, client, chunk) || client.destroyed) return true;
     hookDrain(client, onClientDrain);
     return false;
   }

@@ -219,6 +219,33 @@ describe('lossless close, frame by frame', () => {
     expect(stats.backends[0].servers[0].cmpp!.ambiguous).toBe(16);
   });
 
+  it('a client that resets right after its TERMINATE_RESP leaves the answers owed to it ambiguous', async () => {
+    const gateway = await cmppGateway();
+    cleanups.push(() => gateway.close());
+    const { rt, port } = await runtimeFor([gateway.port]);
+    const sp = await Sp.connect(port);
+    cleanups.push(() => sp.close());
+    await sp.login('900001');
+    gateway.hold = true;
+    sp.socket.write(Buffer.concat([1, 2, 3].map((seq) => sp.submit(seq, '900001'))));
+    await waitFor(() => submitsAt(gateway.received).length === 3);
+    await rt.shutdownSessions('gw', 'gw1', { graceful: true });
+    const [terminate] = await sp.next(1);
+    sp.socket.write(encodeTerminateResp(terminate.sequenceId));
+    await sleep(50);
+    sp.socket.resetAndDestroy();
+    await sleep(50);
+    gateway.release(); // too late: the client is gone
+    await waitFor(async () => (await rt.sessions()).length === 0, 5000, 'session gone');
+    expect((await rt.stats()).cmppAccounts![0]).toMatchObject({ account: '900001', ambiguous: 3 });
+    // The gateway still got Tether's TERMINATE once nothing was owed any more.
+    expect(
+      gateway.received.some(
+        (f) => f.commandId === CommandId.TERMINATE && f.sequenceId === TETHER_SEQUENCE_ID,
+      ),
+    ).toBe(true);
+  });
+
   it('a client that TERMINATEs itself during the close is answered by Tether; uninspected sessions are cut', async () => {
     const gateway = await cmppGateway();
     cleanups.push(() => gateway.close());
@@ -238,6 +265,34 @@ describe('lossless close, frame by frame', () => {
     ).toEqual([TETHER_SEQUENCE_ID]);
   });
 });
+
+for (const nodeInternals of [true, false]) {
+  it(`a client gone after its TERMINATE_RESP and FIN: the gateway's TERMINATE_RESP is still read (${nodeInternals ? 'private' : 'public'} paths)`, async () => {
+    const gateway = await cmppGateway();
+    cleanups.push(() => gateway.close());
+    const { rt, port } = await runtimeFor([gateway.port], {}, nodeInternals);
+    const sp = await Sp.connect(port);
+    cleanups.push(() => sp.close());
+    await sp.login('900001');
+    gateway.hold = true;
+    sp.socket.write(Buffer.concat([1, 2, 3].map((seq) => sp.submit(seq, '900001'))));
+    await waitFor(() => submitsAt(gateway.received).length === 3);
+    await rt.shutdownSessions('gw', 'gw1', { graceful: true });
+    const [terminate] = await sp.next(1);
+    // Answers, half-closes, and is gone: to Tether it looks like a half-close until a write fails.
+    sp.socket.end(encodeTerminateResp(terminate.sequenceId));
+    sp.socket.destroySoon();
+    await waitFor(() => sp.socket.destroyed);
+    await sleep(50);
+    gateway.release(); // the answers owed are written to a client that is gone
+    await waitFor(() => gateway.received.some((f) => f.commandId === CommandId.TERMINATE));
+    const asked = Date.now();
+    // The server side was not left paused behind the dead client: its TERMINATE_RESP ends the session at once,
+    // not after the 2 s wait and the 2 s linger.
+    await waitFor(async () => (await rt.sessions()).length === 0, 5000, 'session gone');
+    expect(Date.now() - asked).toBeLessThan(1500);
+  });
+}
 
 describe('lossless close, what it leaves alone', () => {
   it('graceful on an uninspected frontend, or before the login, is the plain cut', async () => {
