@@ -151,6 +151,7 @@ export function serverLegDied(s: Session, reason: string): boolean {
   if (!closable(s) || s.inspection.terminated || s.clientClosed) return false;
   begin(s, s.inspection, reason, CLIENT);
   countAmbiguous(s);
+  s.client.resume(); // in case it waited for the server's drain: its end must be read
   advance(s);
   return true;
 }
@@ -163,6 +164,8 @@ export function closingLegChanged(s: Session): void {
   if (s.clientClosed || s.upstreamClosed) countAmbiguous(s);
   // A server paused for a client that is gone would never be read again (its TERMINATE_RESP with it).
   if (s.clientClosed && s.upstream !== null && !s.upstreamClosed) s.upstream.resume();
+  // Likewise a client paused for a server that is gone: its end must still be read for the session to close.
+  if ((s.upstreamClosed || s.upstreamEnded) && !s.clientClosed) s.client.resume();
   advance(s);
 }
 
