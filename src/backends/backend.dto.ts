@@ -217,13 +217,16 @@ export class LoginRateDto {
 }
 
 export class BackendLoginRateDto {
-  @ApiPropertyOptional({ type: LoginRateDto, description: 'Logins per SP account (Source_Addr of the CONNECT)' })
+  @ApiPropertyOptional({
+    type: LoginRateDto,
+    description: 'Logins per SP account (Source_Addr of the CONNECT)',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => LoginRateDto)
   perAccount?: LoginRateDto;
 
-  @ApiPropertyOptional({ type: LoginRateDto, description: "Logins per client source address" })
+  @ApiPropertyOptional({ type: LoginRateDto, description: 'Logins per client source address' })
   @IsOptional()
   @ValidateNested()
   @Type(() => LoginRateDto)
@@ -244,7 +247,10 @@ export class CmppAccountLimitsDto {
   @Follows(RULES.cmppLimits.maxConnections)
   maxConnections?: number;
 
-  @ApiPropertyOptional({ type: LoginRateDto, description: "This account's login rate in place of loginRate.perAccount" })
+  @ApiPropertyOptional({
+    type: LoginRateDto,
+    description: "This account's login rate in place of loginRate.perAccount",
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => LoginRateDto)

@@ -153,7 +153,8 @@ const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null 
 export function normalizeBackendCmpp(input: unknown): { cmpp?: BackendCmpp } {
   if (input === undefined || input === null) return {};
   if (!isPlain(input)) return { cmpp: input as BackendCmpp };
-  const rate = (r: unknown) => (isPlain(r) ? compact({ logins: r.logins ?? undefined, per: r.per ?? undefined }) : (r ?? undefined));
+  const rate = (r: unknown) =>
+    isPlain(r) ? compact({ logins: r.logins ?? undefined, per: r.per ?? undefined }) : (r ?? undefined);
   const loginRate = isPlain(input.loginRate)
     ? compact({ perAccount: rate(input.loginRate.perAccount), perSource: rate(input.loginRate.perSource) })
     : (input.loginRate ?? undefined);

@@ -99,6 +99,9 @@ export class CmppCounters {
   untracked = 0;
   /** Accounts only: the version byte of the last CONNECT (0: none seen). */
   versionByte = 0;
+  /** CONNECTs refused by Tether (login-gate.ts): at the account's cap, over a login rate. */
+  refusedCap = 0;
+  refusedRate = 0;
 
   submitResult(result: number): void {
     if (result === 0) this.submitOk++;
@@ -170,6 +173,8 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
     },
     outstanding: { up: outstanding.up, down: outstanding.down },
     untracked: c.untracked,
+    refusedCap: c.refusedCap,
+    refusedRate: c.refusedRate,
   };
 }
 

@@ -13,6 +13,7 @@ import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
 import { Session } from './session.js';
 import type { RuntimeState } from './state.js';
 import type { SessionEndRecord } from './types.js';
+import { hasCmppLimits } from '../schema/snapshot.js';
 
 /** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead. */
 const ACCOUNT_WAIT_MS = 2000;
@@ -68,11 +69,19 @@ function startSession(
   frontend.counters.open(now);
   backend.counters.open(now);
   const byAccount = backend.config.balance === 'cmpp-account';
-  if (byAccount || frontend.config.inspect === 'cmpp') {
-    const counters = frontend.config.inspect === 'cmpp' ? frontendCounters(frontend) : null;
-    session.inspection = new CmppInspection(session, counters, state.cmppAccounts, byAccount);
+  const inspected = frontend.config.inspect === 'cmpp';
+  // CMPP limits (login-gate.ts): the CONNECT is admitted before a server is chosen, like the account wait.
+  session.limited = inspected && hasCmppLimits(backend.config.cmpp);
+  if (byAccount || inspected) {
+    const counters = inspected ? frontendCounters(frontend) : null;
+    session.inspection = new CmppInspection(
+      session,
+      counters,
+      state.cmppAccounts,
+      byAccount || session.limited,
+    );
   }
-  if (byAccount) {
+  if (byAccount || session.limited) {
     session.awaitAccount(Math.min(ACCOUNT_WAIT_MS, state.snapshot.defaults.timeouts.connect));
     return;
   }
@@ -118,6 +127,7 @@ export function sessionClosed(state: RuntimeState, session: Session): void {
     server.counters.bout += session.bytesOut;
     unassign(state, session, server);
   }
+  if (session.admittedAccount !== undefined) state.loginGate.release(backend.name, session.admittedAccount);
   if (anyPaused(state)) updateAcceptPauses(state);
 }
 

@@ -16,6 +16,7 @@ import type { BackendRuntime, ServerRuntime } from './backend.js';
 import { type CmppInspection, inspectionInfo } from './cmpp-inspect.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
+import { REFUSAL_LINGER_MS } from './login-gate.js';
 import { writeToHandle } from './node-internals.js';
 import { RawUpstream, type RawBindings, type RawUpstreamHost } from './raw-upstream.js';
 import type { SessionInfo } from './types.js';
@@ -51,6 +52,8 @@ export interface SessionHost {
   ): ServerRuntime | undefined;
   proxyHeader(session: Session): Buffer | undefined;
   sessionClosed(session: Session): void;
+  /** A backend with CMPP limits: the CONNECT named `account`; connect or refuse (login-gate.ts). */
+  admitLogin(session: Session, account: string): void;
 }
 
 export class Session {
@@ -88,6 +91,10 @@ export class Session {
   inspection: CmppInspection | null = null;
   /** The SP account (Source_Addr) of the client's CONNECT, once read. */
   account: string | undefined = undefined;
+  /** Its backend has CMPP limits and its frontend inspects: the CONNECT is admitted before any server is chosen. */
+  limited = false;
+  /** The account whose slot this session holds (admitted by the login gate), released when it ends. */
+  admittedAccount: string | undefined = undefined;
   closeReason = '';
   /** Writes through the libuv handle (host.directWrites when the session started). */
   readonly direct: boolean;
@@ -203,9 +210,36 @@ export class Session {
     if (!this.awaitingAccount) return;
     this.awaitingAccount = false;
     this.clearTimer();
+    if (this.limited) {
+      // Limits count logins: a session that doesn't start with one would pass uncounted.
+      if (account === undefined) this.destroy('no CMPP login first', 'P');
+      else this.host.admitLogin(this, account);
+      return;
+    }
+    this.electAndConnect(account);
+  }
+
+  /** Elects a server (by `account` for cmpp-account) and connects, or ends the session when there is none. */
+  electAndConnect(account: string | undefined): void {
     const server = this.host.electFirst(this, account);
     if (server === undefined) this.destroy('no server', 'S');
     else this.connect(server);
+  }
+
+  /**
+   * Tether answers the client's CONNECT itself (a refused login, login-gate.ts) and closes: `frame` goes out,
+   * then FIN; the client has REFUSAL_LINGER_MS to close before the socket is cut. No server was ever connected.
+   */
+  refuseLogin(frame: Buffer, reason: string): void {
+    if (this.closeReason !== '' || this.clientClosed) return;
+    this.closeReason = reason;
+    if (this.cause === '') this.cause = 'P';
+    this.state = 'closing';
+    this.clearTimer();
+    this.pending = null;
+    this.client.end(frame);
+    this.timer = setTimeout(onRefusalLingerOver, REFUSAL_LINGER_MS, this);
+    this.timer.unref();
   }
 
   /** Attempt failed: forget that socket and try the next server, or give up. */
@@ -457,6 +491,11 @@ function rawConnectNeverStarted(s: Session, upstream: RawUpstream, err: number):
   if (ownerOf(upstream) === null) return;
   upstream.destroy(true);
   RAW_HOST.connectFailed(upstream, getSystemErrorName(err));
+}
+
+function onRefusalLingerOver(s: Session): void {
+  s.timer = null;
+  s.client.destroy();
 }
 
 function onAccountWaitOver(s: Session): void {

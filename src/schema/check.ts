@@ -251,10 +251,15 @@ function checkBackendCmpp(issues: Issues, at: string, cmpp: unknown, before: Bac
   if (cmpp === undefined) return;
   const rules = RULES.cmppLimits;
   if (!isObject(cmpp)) return issues.add('invalid', `${at}.cmpp`, 'must be an object');
-  issues.optional(`${at}.cmpp.maxConnectionsPerAccount`, rules.maxConnectionsPerAccount, cmpp.maxConnectionsPerAccount);
+  issues.optional(
+    `${at}.cmpp.maxConnectionsPerAccount`,
+    rules.maxConnectionsPerAccount,
+    cmpp.maxConnectionsPerAccount,
+  );
   const rate = cmpp.loginRate;
   if (rate !== undefined) {
-    if (!isObject(rate)) issues.add('invalid', `${at}.cmpp.loginRate`, 'must be an object { perAccount?, perSource? }');
+    if (!isObject(rate))
+      issues.add('invalid', `${at}.cmpp.loginRate`, 'must be an object { perAccount?, perSource? }');
     else {
       checkLoginRate(issues, `${at}.cmpp.loginRate.perAccount`, rate.perAccount);
       checkLoginRate(issues, `${at}.cmpp.loginRate.perSource`, rate.perSource);
@@ -263,7 +268,11 @@ function checkBackendCmpp(issues: Issues, at: string, cmpp: unknown, before: Bac
   const accounts = cmpp.accounts;
   if (accounts === undefined) return;
   if (!Array.isArray(accounts))
-    return issues.add('invalid', `${at}.cmpp.accounts`, 'must be an array of { account, maxConnections?, loginRate? }');
+    return issues.add(
+      'invalid',
+      `${at}.cmpp.accounts`,
+      'must be an array of { account, maxConnections?, loginRate? }',
+    );
   if (accounts.length > LIMITS.cmppAccountOverrides)
     return issues.add(
       'too-large',
@@ -274,7 +283,8 @@ function checkBackendCmpp(issues: Issues, at: string, cmpp: unknown, before: Bac
   const seen = new Map<string, number>();
   accounts.forEach((entry: unknown, k: number) => {
     const eat = `${at}.cmpp.accounts[${k}]`;
-    if (!isObject(entry)) return issues.add('invalid', eat, 'must be an object { account, maxConnections?, loginRate? }');
+    if (!isObject(entry))
+      return issues.add('invalid', eat, 'must be an object { account, maxConnections?, loginRate? }');
     const account = entry.account;
     const was = typeof account === 'string' && storedAccounts.has(account) ? account : undefined;
     if (issues.rule(`${eat}.account`, rules.account, account, was) && typeof account === 'string') {

@@ -82,6 +82,16 @@ const FAMILIES: Family[] = [
     perAccount: true,
   },
   {
+    name: 'refused_logins_total',
+    kind: 'counter',
+    help: 'CONNECTs Tether answered itself with status 5 (backend.cmpp): at the account cap (cap), over a login rate (rate)',
+    samples: (c) => [
+      [{ reason: 'cap' }, c.refusedCap ?? 0],
+      [{ reason: 'rate' }, c.refusedRate ?? 0],
+    ],
+    perAccount: true,
+  },
+  {
     name: 'untracked_requests_total',
     kind: 'counter',
     help: 'Requests not matched to answers because a session had 48 distinct ids outstanding one way',
