@@ -1,7 +1,11 @@
 // Per-account connection caps and login rate limits (issue 12 points 3 and 5) through the real app: backends
 // with `cmpp` limits created over REST, inspected frontends, real CMPP logins on loopback, Tether's own
 // CONNECT_RESP refusals decoded, the gateway's view of who reached it, and the counts in /stats and /metrics.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, encodeConnect } from '../../src/cmpp/codec.js';
 import { CommandId } from '../../src/cmpp/commands.js';
@@ -81,6 +85,34 @@ async function refusedLogin(port: number, account: string, version: '2.0' | '3.0
   return { bytes, ms: performance.now() - startedAt };
 }
 
+const noTshark = ['tshark', 'text2pcap'].some((tool) => spawnSync(tool, ['--version']).error !== undefined);
+
+/** One frame as a gateway -> SP TCP packet, decoded by tshark's CMPP dissector: its cmpp layer. */
+function tsharkDecode(frame: Buffer): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-caps-'));
+  try {
+    let hex = '';
+    for (let i = 0; i < frame.length; i += 16)
+      hex += `${i.toString(16).padStart(6, '0')} ${[...frame.subarray(i, i + 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}\n`;
+    writeFileSync(join(dir, 'f.txt'), hex);
+    execFileSync('text2pcap', ['-q', '-T', '7890,40000', join(dir, 'f.txt'), join(dir, 'f.pcap')], {
+      stdio: 'ignore',
+    });
+    const json = execFileSync(
+      'tshark',
+      ['-r', join(dir, 'f.pcap'), '-d', 'tcp.port==7890,cmpp', '-T', 'json'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    ).toString();
+    const [packet] = JSON.parse(json) as { _source: { layers: Record<string, Record<string, string>> } }[];
+    expect(Object.keys(packet._source.layers).filter((k) => k.startsWith('_ws'))).toEqual([]);
+    return packet._source.layers.cmpp;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function accountRow(account: string) {
   const stats = (await app.request.get('/api/v1/stats').expect(200)).body;
   return stats.cmppAccounts.find((a: { account: string }) => a.account === account);
@@ -112,15 +144,31 @@ describe('per-account connection caps', () => {
         });
       }
       expect(connects('900001')).toBe(2);
+      if (!noTshark) {
+        // An implementation we didn't write reads the refusal as it came off the socket (its dissector has the 3.0 layout).
+        const { bytes } = await refusedLogin(capPort, '900001', '3.0');
+        expect(tsharkDecode(bytes)).toMatchObject({
+          'cmpp.Total_Length': '33',
+          'cmpp.Command_Id': '0x80000001',
+          'cmpp.Sequence_Id': '4242',
+          'cmpp.connect_resp.Status': '5',
+          'cmpp.Version': '03.00',
+        });
+      }
       const row = await accountRow('900001');
-      expect(row).toMatchObject({ refusedCap: 2, refusedRate: 0, sessions: 4 });
+      const refusals = noTshark ? 2 : 3;
+      expect(row).toMatchObject({ refusedCap: refusals, refusedRate: 0, sessions: 2 + refusals });
       const stats = (await app.request.get('/api/v1/stats').expect(200)).body;
       expect(stats.frontends.find((f: { name: string }) => f.name === 'caps').cmpp).toMatchObject({
-        refusedCap: 2,
+        refusedCap: refusals,
       });
       const metrics = (await app.request.get('/metrics').expect(200)).text;
-      expect(metrics).toMatch(/tether_cmpp_account_refused_logins_total\{account="900001",reason="cap"\} 2/);
-      expect(metrics).toMatch(/tether_cmpp_frontend_refused_logins_total\{proxy="caps",reason="cap"\} 2/);
+      expect(metrics).toContain(
+        `tether_cmpp_account_refused_logins_total{account="900001",reason="cap"} ${refusals}`,
+      );
+      expect(metrics).toContain(
+        `tether_cmpp_frontend_refused_logins_total{proxy="caps",reason="cap"} ${refusals}`,
+      );
 
       // A session that ends gives its slot back: the next login goes through.
       await a.terminate(9);
@@ -166,6 +214,13 @@ describe('per-account connection caps', () => {
     expect((await closed(socket)).length).toBe(0);
     expect(gateway.received.length).toBe(before);
   });
+});
+
+it('the HAProxy export says the limits have no equivalent there', async () => {
+  const cfg = (await app.request.get('/api/v1/export/haproxy.cfg').expect(200)).text;
+  const capped = cfg.slice(cfg.indexOf('backend capped'));
+  expect(capped).toMatch(/^ {4}# cmpp limits .* have no$/m);
+  expect(cfg.slice(0, cfg.indexOf('backend capped'))).not.toContain('# cmpp limits');
 });
 
 describe('login rate limits', () => {
