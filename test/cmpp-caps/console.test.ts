@@ -52,4 +52,22 @@ describe.skipIf(chromiumMissing())('refused logins in the console', () => {
       second.close();
     }
   });
+
+  it('shows the limits on the config page, and saving the backend form keeps them (the form does not edit them)', async () => {
+    await page.goto(`${tether!.url}/#/config`);
+    const line = page.locator('[data-backend=gw]');
+    await line.waitFor();
+    expect(await line.textContent()).toContain('CMPP limits: 1 per account');
+    await line.getByRole('button', { name: 'Edit' }).click();
+    await page.locator('#be-form-title').waitFor();
+    await page.locator('input[name="check.inter"]').fill('3s');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.locator('form.review').getByRole('button', { name: 'Apply change' }).click();
+    await expect
+      .poll(() => page.locator('.banner-done').first().textContent(), { timeout: 5000 })
+      .toContain('backend gw changed');
+    const gw = (await tether!.request.get('/api/v1/backends/gw').expect(200)).body;
+    expect(gw.check.inter).toBe(3000);
+    expect(gw.cmpp).toEqual({ maxConnectionsPerAccount: 1 });
+  });
 });

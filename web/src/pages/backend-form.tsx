@@ -103,6 +103,8 @@ export function BackendForm({
       check: check as unknown as BackendCheck,
       sendProxy,
       onMarkedDown,
+      // Not edited here (REST/config document only): kept as stored, so saving the form doesn't drop them.
+      ...(initial?.cmpp !== undefined ? { cmpp: initial.cmpp } : {}),
       servers: servers.map((s) => ({
         name: s.name.trim(),
         address: s.address.trim(),
