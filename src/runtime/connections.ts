@@ -14,6 +14,7 @@ import { Session } from './session.js';
 import type { RuntimeState } from './state.js';
 import type { SessionEndRecord } from './types.js';
 import { hasCmppLimits } from '../schema/snapshot.js';
+import { REFUSAL_LINGER_MS } from './login-gate.js';
 
 /** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead. */
 const ACCOUNT_WAIT_MS = 2000;
@@ -226,6 +227,11 @@ export function sweep(state: RuntimeState): void {
   // The shorter of the two timeouts fires: HAProxy's 'c' (client timeout) or 's' (server timeout).
   const idleCause = t.client <= t.server ? 'c' : 's';
   for (const session of state.sessionMap.values()) {
+    if (session.refusedAt !== 0) {
+      // A refused login (login-gate.ts): Tether has answered and closed its side; the client has had its time.
+      if (now - session.refusedAt >= REFUSAL_LINGER_MS) session.client.destroy();
+      continue;
+    }
     const total = session.bytesIn + session.bytesOut;
     if (total !== session.seenBytes) {
       session.seenBytes = total;

@@ -36,7 +36,7 @@ export const STATUS_TOO_MANY_CONNECTIONS = 5;
 export const RATE_REFUSAL_DELAY_MS = 1000;
 /** Refusals waiting for their delay; past it a rate refusal is answered at once. */
 export const MAX_DELAYED_REFUSALS = 10_000;
-/** How long a refused client has to close after the CONNECT_RESP before its socket is cut. */
+/** How long a refused client has to close after the CONNECT_RESP before its socket is cut (by the idle sweep). */
 export const REFUSAL_LINGER_MS = 2000;
 
 /**

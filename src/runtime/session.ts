@@ -16,7 +16,6 @@ import type { BackendRuntime, ServerRuntime } from './backend.js';
 import { type CmppInspection, inspectionInfo } from './cmpp-inspect.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
-import { REFUSAL_LINGER_MS } from './login-gate.js';
 import { writeToHandle } from './node-internals.js';
 import { RawUpstream, type RawBindings, type RawUpstreamHost } from './raw-upstream.js';
 import type { SessionInfo } from './types.js';
@@ -95,6 +94,8 @@ export class Session {
   limited = false;
   /** The account whose slot this session holds (admitted by the login gate), released when it ends. */
   admittedAccount: string | undefined = undefined;
+  /** When Tether refused the login itself (0: it didn't); the idle sweep cuts a client that lingers past REFUSAL_LINGER_MS. */
+  refusedAt = 0;
   closeReason = '';
   /** Writes through the libuv handle (host.directWrites when the session started). */
   readonly direct: boolean;
@@ -228,7 +229,8 @@ export class Session {
 
   /**
    * Tether answers the client's CONNECT itself (a refused login, login-gate.ts) and closes: `frame` goes out,
-   * then FIN; the client has REFUSAL_LINGER_MS to close before the socket is cut. No server was ever connected.
+   * then FIN; the client has REFUSAL_LINGER_MS (up to one sweep more) to close before the socket is cut, by the
+   * idle sweep (connections.ts), not a timer per refusal. No server was ever connected.
    */
   refuseLogin(frame: Buffer, reason: string): void {
     if (this.closeReason !== '' || this.clientClosed) return;
@@ -237,9 +239,8 @@ export class Session {
     this.state = 'closing';
     this.clearTimer();
     this.pending = null;
+    this.refusedAt = Date.now();
     this.client.end(frame);
-    this.timer = setTimeout(onRefusalLingerOver, REFUSAL_LINGER_MS, this);
-    this.timer.unref();
   }
 
   /** Attempt failed: forget that socket and try the next server, or give up. */
@@ -491,11 +492,6 @@ function rawConnectNeverStarted(s: Session, upstream: RawUpstream, err: number):
   if (ownerOf(upstream) === null) return;
   upstream.destroy(true);
   RAW_HOST.connectFailed(upstream, getSystemErrorName(err));
-}
-
-function onRefusalLingerOver(s: Session): void {
-  s.timer = null;
-  s.client.destroy();
 }
 
 function onAccountWaitOver(s: Session): void {

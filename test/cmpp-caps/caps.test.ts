@@ -205,6 +205,48 @@ describe('per-account connection caps', () => {
     }
   });
 
+  it('a refused client that keeps its side open is cut after the linger (REFUSAL_LINGER_MS, by the idle sweep)', async () => {
+    // The previous test's session of 900002 is gone (its slot freed) before this one takes the only slot.
+    await waitFor(async () =>
+      ((await app.request.get('/api/v1/sessions').expect(200)).body as Array<{ account?: string }>).every(
+        (s) => s.account !== '900002',
+      ),
+    );
+    const holder = await Sp.connect(capPort);
+    expect(decodeFrame((await holder.login('900002')).bytes)).toMatchObject({ status: 0 });
+    const socket = net.connect({ host: '127.0.0.1', port: capPort, allowHalfOpen: true });
+    try {
+      socket.on('error', () => {});
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+      socket.write(
+        encodeConnect({
+          sequenceId: 1,
+          account: '900002',
+          secret: 's',
+          timestamp: 1205143000,
+          version: '3.0',
+        }),
+      );
+      await ended;
+      expect(decodeFrame(Buffer.concat(received))).toMatchObject({ command: 'CONNECT_RESP', status: 5 });
+      const port = socket.localPort;
+      const listed = async () =>
+        ((await app.request.get('/api/v1/sessions').expect(200)).body as Array<{ clientPort: number }>).some(
+          (s) => s.clientPort === port,
+        );
+      // Tether has answered and sent its FIN; the client hasn't closed: the session waits for it ...
+      expect(await listed()).toBe(true);
+      // ... at most the linger (2 s) and one sweep (1 s), with a margin for a loaded machine.
+      await waitFor(async () => !(await listed()), 8000, 'the lingering refused session to be cut');
+    } finally {
+      socket.destroy();
+      holder.close();
+    }
+  });
+
   it('a session on a capped backend must start with a CONNECT: anything else is closed before a server is chosen', async () => {
     const before = gateway.received.length;
     const socket = net.connect({ host: '127.0.0.1', port: capPort });
