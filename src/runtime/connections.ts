@@ -191,9 +191,13 @@ function frontendLimit(state: RuntimeState, frontend: FrontendRuntime): number {
 
 function overLimit(state: RuntimeState, frontend: FrontendRuntime): boolean {
   return (
-    frontend.counters.scur >= frontendLimit(state, frontend) ||
-    state.sessionMap.size >= state.snapshot.defaults.maxconn
+    frontend.counters.scur >= frontendLimit(state, frontend) || state.sessionMap.size >= processLimit(state)
   );
+}
+
+/** The process's cap: defaults.maxconn (a worker's share of it), or fewer when descriptors run short. */
+function processLimit(state: RuntimeState): number {
+  return Math.min(state.snapshot.defaults.maxconn, state.sessionBudget);
 }
 
 export function anyPaused(state: RuntimeState): boolean {
@@ -204,7 +208,11 @@ export function anyPaused(state: RuntimeState): boolean {
 
 /** Pauses listeners at their limit and resumes the others, starting held connections first. */
 export function updateAcceptPauses(state: RuntimeState): void {
-  state.globallyPaused = state.sessionMap.size >= state.snapshot.defaults.maxconn;
+  const sessions = state.sessionMap.size;
+  state.globallyPaused = sessions >= processLimit(state);
+  const atBudget = sessions >= state.sessionBudget;
+  if (atBudget && !state.atSessionBudget) state.host.sessionBudgetReached(sessions, state.sessionBudget);
+  state.atSessionBudget = atBudget;
   for (const listener of state.listeners) {
     const frontend = listener.frontend;
     while (listener.held.length > 0 && !overLimit(state, frontend)) {

@@ -14,6 +14,7 @@ import * as connections from './connections.js';
 import * as dispatch from './dispatch.js';
 import { RuntimeError } from './errors.js';
 import { computeImpact } from './impact.js';
+import { openDescriptorCount, openFileLimit, sessionBudget } from './descriptors.js';
 import type { Listener, ListenerHost } from './listener.js';
 import { resolveListenerPaths } from './node-internals.js';
 import { rawBindings, type RawBindings } from './raw-upstream.js';
@@ -67,6 +68,9 @@ export interface ProxyRuntimeOptions {
   acceptErrorPauseMs?: number;
   /** Who admits logins on backends with CMPP limits (default: counts kept here; workers: the main process's). */
   loginGate?: LoginGate;
+  /** Sessions this process may hold before it stops accepting: 'auto' (default) derives it from the
+   *  open-file limit (descriptors.ts), 'off' leaves it to the kernel's EMFILE, a number sets it. */
+  sessionBudget?: 'auto' | 'off' | number;
 }
 
 /** Server health pushed into a runtime whose checks are external. */
@@ -115,6 +119,13 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.state.externalChecks = options.checks === 'external';
     this.acceptErrorPauseMs = Math.max(10, options.acceptErrorPauseMs ?? 1000);
     if (options.loginGate !== undefined) this.state.loginGate = options.loginGate;
+    this.state.sessionBudget = chooseSessionBudget(options.sessionBudget ?? 'auto');
+    if (Number.isFinite(this.state.sessionBudget)) {
+      this.state.log(
+        'info',
+        `descriptors: open-file limit ${openFileLimit() ?? 'unknown'}, accepting up to ${this.state.sessionBudget} sessions`,
+      );
+    }
     if (options.maxHeldPerListener !== undefined) {
       this.state.maxHeldPerListener = Math.max(1, options.maxHeldPerListener);
     }
@@ -196,10 +207,42 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
    */
   private outOfDescriptors(where: string, code: string): void {
     const now = Date.now();
+    const paused = this.countAcceptError(code, now);
+    if (paused) {
+      // One timer per pause (not per error): then the limits decide again whether each listener accepts.
+      setTimeout(() => {
+        for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
+        if (!this.state.closed) connections.updateAcceptPauses(this.state);
+      }, this.acceptErrorPauseMs).unref();
+    }
+    this.logAcceptErrors(
+      now,
+      `out of file descriptors: ${code} on ${where} (${this.acceptErrorsUnlogged} since the last line, ${this.acceptErrors.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms, open sessions go on`,
+    );
+  }
+
+  /** The descriptor budget is reached: accepting is paused until a session ends (the limits in connections.ts). */
+  sessionBudgetReached(sessions: number, budget: number): void {
+    const now = Date.now();
+    const counts = this.acceptErrors;
+    counts.errors++;
+    counts.pauses++;
+    counts.lastCode = 'EMFILE';
+    counts.lastAt = now;
+    this.acceptErrorsUnlogged++;
+    this.logAcceptErrors(
+      now,
+      `out of file descriptors: EMFILE ahead: ${sessions} sessions fill the open-file limit (${budget} fit); accepting paused until sessions end, open sessions go on (${counts.errors} in all)`,
+    );
+  }
+
+  /** Counts an accept error and pauses every listener not paused already; true when it paused one. */
+  private countAcceptError(code: string, now: number): boolean {
     const counts = this.acceptErrors;
     counts.errors++;
     counts.lastCode = code;
     counts.lastAt = now;
+    this.acceptErrorsUnlogged++;
     let paused = false;
     for (const listener of this.state.listeners) {
       if (listener.errorPausedUntil > now || listener.closed) continue;
@@ -207,23 +250,16 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
       listener.pause();
       paused = true;
     }
-    if (paused) {
-      counts.pauses++;
-      // One timer per pause (not per error): then the limits decide again whether each listener accepts.
-      setTimeout(() => {
-        for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
-        if (!this.state.closed) connections.updateAcceptPauses(this.state);
-      }, this.acceptErrorPauseMs).unref();
-    }
-    this.acceptErrorsUnlogged++;
-    if (now - this.acceptErrorLoggedAt >= this.acceptErrorPauseMs) {
-      this.state.log(
-        'error',
-        `out of file descriptors: ${code} on ${where} (${this.acceptErrorsUnlogged} since the last line, ${counts.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms, open sessions go on`,
-      );
-      this.acceptErrorLoggedAt = now;
-      this.acceptErrorsUnlogged = 0;
-    }
+    if (paused) counts.pauses++;
+    return paused;
+  }
+
+  /** One line per interval, not per error. */
+  private logAcceptErrors(now: number, line: string): void {
+    if (now - this.acceptErrorLoggedAt < this.acceptErrorPauseMs) return;
+    this.state.log('error', line);
+    this.acceptErrorLoggedAt = now;
+    this.acceptErrorsUnlogged = 0;
   }
 
   /** Health decided by checkers elsewhere (checks: 'external'): servers follow it, with the usual consequences. */
@@ -369,4 +405,10 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
 /** An admitted login goes on as any session: elect a server (by account for cmpp-account) and connect. */
 function connectAdmitted(session: Session): void {
   session.electAndConnect(session.account);
+}
+
+function chooseSessionBudget(setting: 'auto' | 'off' | number): number {
+  if (setting === 'off') return Number.POSITIVE_INFINITY;
+  if (setting === 'auto') return sessionBudget(openFileLimit(), openDescriptorCount());
+  return Math.max(1, Math.floor(setting));
 }

@@ -44,6 +44,10 @@ export class RuntimeState {
   nextSessionId = 0;
   /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
   globallyPaused = false;
+  /** Sessions that fit under the open-file limit (descriptors.ts); Infinity when unknown or turned off. */
+  sessionBudget = Number.POSITIVE_INFINITY;
+  /** At the budget now: counted and logged once per time it is reached, not per accept. */
+  atSessionBudget = false;
   closed = false;
   /** The tail of the queue of applies and bind retries: binds of two of them never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
