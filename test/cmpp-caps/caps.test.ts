@@ -390,6 +390,24 @@ describe('bad input', () => {
     const stopInspecting = await app.request.patch('/api/v1/frontends/caps').send({ inspect: 'none' });
     expectError(stopInspecting, 422, 'inspect');
 
+    // The whole document says the same, at both ends.
+    const config = (await app.request.get('/api/v1/config').expect(200)).body;
+    const doc = structuredClone(config) as {
+      revision?: number;
+      frontends: Array<{ name: string; inspect?: string }>;
+      backends: Array<{ name: string; cmpp?: object }>;
+    };
+    delete doc.revision;
+    doc.backends.find((b) => b.name === 'plain')!.cmpp = { maxConnectionsPerAccount: 5 };
+    const whole = await app.request.put('/api/v1/config').send(doc);
+    expectError(whole, 422);
+    const fi = doc.frontends.findIndex((f) => f.name === 'plain');
+    const bi = doc.backends.findIndex((b) => b.name === 'plain');
+    expect((whole.body.errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual(
+      [`backends[${bi}].cmpp`, `frontends[${fi}].inspect`].sort(),
+    );
+    expect((await app.request.get('/api/v1/config').expect(200)).body).toEqual(config);
+
     // Once the frontend inspects, the same limits are taken.
     await app.request.patch('/api/v1/frontends/plain').send({ inspect: 'cmpp' }).expect(200);
     const taken = await app.request
