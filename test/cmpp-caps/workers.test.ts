@@ -111,3 +111,41 @@ it('two logins of one account on different workers with a cap of 1: the second i
     for (const sp of sps) sp.close();
   }
 }, 60_000);
+
+it('login rates hold across workers too: the buckets live in the main process', async () => {
+  const rated = await running.api
+    .patch('/api/v1/backends/b')
+    .send({ cmpp: { loginRate: { perAccount: { logins: 2, per: '1m' } } } });
+  expect(rated.status, JSON.stringify(rated.body)).toBe(200);
+  // Two connections on one worker and one on the other (bounded: 24 tries).
+  const sps: Sp[] = [];
+  try {
+    let picked: [Sp, Sp, Sp] | undefined;
+    for (let i = 0; i < 24 && picked === undefined; i++) {
+      sps.push(await Sp.connect(running.port, `127.0.0.${60 + i}`));
+      const owners = await workerOf(sps);
+      const first = sps[0];
+      const same = sps.find((sp) => sp !== first && owners.get(sp) === owners.get(first));
+      const other = sps.find((sp) => owners.get(sp) !== owners.get(first));
+      if (same !== undefined && other !== undefined) picked = [first, other, same];
+    }
+    expect(picked, 'two connections on one worker, one on the other').toBeDefined();
+    const [a1, b1, a2] = picked!;
+    for (const sp of sps) if (!picked!.includes(sp)) sp.close();
+    const before = connects();
+    expect(decodeFrame((await a1.login('900050')).bytes)).toMatchObject({ status: 0 });
+    expect(decodeFrame((await b1.login('900050')).bytes)).toMatchObject({ status: 0 });
+    // The account's third login in a minute, on the first worker (which has admitted only one itself).
+    const startedAt = performance.now();
+    expect(decodeFrame((await a2.login('900050')).bytes)).toMatchObject({ status: 5 });
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(900);
+    expect(connects()).toBe(before + 2);
+    const stats = (await running.api.get('/api/v1/stats').expect(200)).body;
+    expect(stats.cmppAccounts.find((r: { account: string }) => r.account === '900050')).toMatchObject({
+      refusedRate: 1,
+      refusedCap: 0,
+    });
+  } finally {
+    for (const sp of sps) sp.close();
+  }
+}, 60_000);
