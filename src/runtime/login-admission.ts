@@ -98,8 +98,9 @@ export class LoginAdmission {
   }
 
   /**
-   * Rates first: a login refused for the rate takes a token like any other, so a client retrying at the cap in
-   * a tight loop is slowed down (its refusals come late) instead of answered at once every time.
+   * Rates first (the source's bucket, then the account's, stopping at an empty one), then the cap: a login refused
+   * at the cap has taken its tokens, so a client retrying at the cap in a tight loop is slowed down (its refusals
+   * come late) instead of answered at once every time.
    */
   admit(holder: string | number, request: LoginRequest, now: number): LoginVerdict {
     const key = `${request.backend}\0${request.account}`;
