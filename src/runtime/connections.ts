@@ -16,7 +16,8 @@ import type { SessionEndRecord } from './types.js';
 import { hasCmppLimits } from '../schema/snapshot.js';
 import { REFUSAL_LINGER_MS } from './login-gate.js';
 
-/** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead. */
+/** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead (a backend
+ * with CMPP limits, login-gate.ts, closes the session instead). */
 const ACCOUNT_WAIT_MS = 2000;
 
 export function accept(state: RuntimeState, listener: Listener, socket: Socket): void {
