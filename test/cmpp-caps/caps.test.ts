@@ -179,7 +179,8 @@ describe('per-account connection caps', () => {
       });
       const c = await Sp.connect(capPort);
       try {
-        expect(decodeFrame((await c.login('900001')).bytes)).toMatchObject({ status: 0 });
+        // A CONNECT split over three reads is read whole before the admission, as for cmpp-account.
+        expect(decodeFrame((await c.login('900001', 3, 20)).bytes)).toMatchObject({ status: 0 });
         expect(connects('900001')).toBe(3);
       } finally {
         c.close();
