@@ -18,6 +18,8 @@ interface Family {
   samples: (c: CmppStats) => Sample[];
   /** Also exported per account. */
   perAccount: boolean;
+  /** false: not per server (what no server can count, such as logins Tether refused before choosing one). */
+  perServer?: boolean;
 }
 
 const FAMILIES: Family[] = [
@@ -90,6 +92,7 @@ const FAMILIES: Family[] = [
       [{ reason: 'rate' }, c.refusedRate ?? 0],
     ],
     perAccount: true,
+    perServer: false,
   },
   {
     name: 'untracked_requests_total',
@@ -144,6 +147,7 @@ export function renderCmppMetrics(stats: RuntimeStats): string {
     if (items.length === 0) continue;
     for (const family of FAMILIES) {
       if (accounts && !family.perAccount) continue;
+      if (scope === 'server' && family.perServer === false) continue;
       const name = `tether_cmpp_${scope}_${family.name}`;
       out += `# HELP ${name} ${family.help}\n# TYPE ${name} ${family.kind}\n`;
       for (const { labels, cmpp } of items)

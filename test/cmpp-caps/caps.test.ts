@@ -169,6 +169,7 @@ describe('per-account connection caps', () => {
       expect(metrics).toContain(
         `tether_cmpp_frontend_refused_logins_total{proxy="caps",reason="cap"} ${refusals}`,
       );
+      expect(metrics).not.toContain('tether_cmpp_server_refused_logins_total');
 
       // A session that ends gives its slot back: the next login goes through.
       await a.terminate(9);
