@@ -7,12 +7,22 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { Follows } from '../common/validators.js';
 import {
   BALANCE_ALGORITHMS,
   CHECK_TYPES,
   CMPP_VERSIONS,
+  DRAIN_THEN,
+  type DrainThen,
   HASH_TYPES,
   LIMITS,
   NAME_PATTERN,
@@ -111,6 +121,36 @@ export class ServerStateDto {
   @IsOptional()
   @IsBoolean()
   shutdownSessions?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "Only with 'drain': ms (or a duration like 30m) after which the sessions left are closed (gracefully on " +
+      'inspected frontends); at most 7 days. Makes the drain an operation that ends by itself (`then`).',
+    minimum: RULES.drain.deadline.min,
+    maximum: RULES.drain.deadline.max,
+  })
+  // null is refused, not taken for "left out": it would mean no deadline while saying one.
+  @ValidateIf((o: ServerStateDto) => o.deadline !== undefined)
+  @Follows(RULES.drain.deadline)
+  deadline?: number;
+
+  @ApiPropertyOptional({
+    enum: DRAIN_THEN,
+    description:
+      "Only with 'drain': the state the server moves to by itself when its last session is gone (default maint); " +
+      "'drain' ends the operation and keeps the server draining. Without deadline nor then, a drain stays drain.",
+  })
+  @ValidateIf((o: ServerStateDto) => o.then !== undefined)
+  @Follows(RULES.drain.then)
+  then?: DrainThen;
+}
+
+export class DrainStartedDto {
+  @ApiProperty({ description: 'epoch ms' }) startedAt: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'epoch ms when the sessions left are closed' })
+  deadlineAt: number | null;
+  @ApiProperty({ enum: DRAIN_THEN, nullable: true, description: 'null: a plain drain, it stays drain' })
+  then: DrainThen | null;
 }
 
 export class ServerStateResponseDto {
@@ -119,7 +159,12 @@ export class ServerStateResponseDto {
   @ApiProperty({ enum: ['ready', 'drain', 'maint'] }) previous: AdminState;
   @ApiProperty({ enum: ['ready', 'drain', 'maint'] }) state: AdminState;
   @ApiProperty() sessionsClosed: number;
-  @ApiProperty({ description: 'false when the server already was in that state' }) changed: boolean;
+  @ApiProperty({
+    description: 'false when the server already was in that state (and no drain operation was set)',
+  })
+  changed: boolean;
+  @ApiPropertyOptional({ type: DrainStartedDto, description: 'state drain: the drain as started' })
+  drain?: DrainStartedDto;
 }
 
 export class ShutdownSessionsResponseDto {

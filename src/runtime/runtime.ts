@@ -39,6 +39,7 @@ import type {
   RuntimeEvent,
   RuntimeStats,
   ServerStateResult,
+  ShutdownOptions,
   SessionEndRecord,
   SessionInfo,
   StatsOptions,
@@ -175,8 +176,8 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     return admin.setServerState(this.state, backend, server, state, options);
   }
 
-  async shutdownSessions(backend: string, server?: string): Promise<number> {
-    return admin.shutdownSessions(this.state, backend, server);
+  async shutdownSessions(backend: string, server?: string, options: ShutdownOptions = {}): Promise<number> {
+    return admin.shutdownSessions(this.state, backend, server, options);
   }
 
   async killSession(id: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import { anyPaused, closeServerSessions, updateAcceptPauses } from './connection
 import { RuntimeError } from './errors.js';
 import { backendInService } from './server-health.js';
 import type { RuntimeState } from './state.js';
-import type { AdminState, ServerStateResult } from './types.js';
+import type { AdminState, ServerStateResult, ShutdownOptions } from './types.js';
 
 export function setServerState(
   state: RuntimeState,
@@ -43,8 +43,16 @@ export function setServerState(
   return { backend: backendName, server: serverName, previous, state: adminState, sessionsClosed };
 }
 
-/** Closes the sessions of one server (retired ones included), or of every server of the backend. */
-export function shutdownSessions(state: RuntimeState, backendName: string, serverName?: string): number {
+/**
+ * Closes the sessions of one server (retired ones included), or of every server of the backend. `graceful` asks for
+ * the lossless close of inspected sessions; until it is built every session is closed plainly.
+ */
+export function shutdownSessions(
+  state: RuntimeState,
+  backendName: string,
+  serverName?: string,
+  _options: ShutdownOptions = {},
+): number {
   const backend = state.backends.get(backendName);
   if (serverName === undefined) {
     if (!backend)

@@ -181,6 +181,29 @@ export interface ServerStats {
   oldestSessionAge: number;
   /** CMPP inspection counters of the inspected sessions it carried. */
   cmpp?: CmppStats;
+  /**
+   * While the server is in `drain`: the drain's progress. Added by the control plane (src/backends/drains.service.ts)
+   * from its drain operations, never by the runtime.
+   */
+  drain?: DrainProgress;
+}
+
+/** A drain's progress (docs/cmpp-session-control.md, "Drains"). Plain data. */
+export interface DrainProgress {
+  /** When the drain started (epoch ms). */
+  startedAt: number;
+  /** When the sessions left are closed (epoch ms); null: no deadline. */
+  deadlineAt: number | null;
+  /** The state the server moves to by itself when no session is left; null: a plain drain, it stays drain. */
+  then: 'maint' | 'drain' | null;
+  sessionsLeft: number;
+  /** Age of the oldest session left, ms (0 when none). */
+  oldestSessionAgeMs: number;
+  /** ms until the deadline (0 once passed); null: no deadline. */
+  timeLeftMs: number | null;
+  /** When the deadline closed the sessions left (epoch ms), and how many it started closing; null before. */
+  closedAt: number | null;
+  closed: number;
 }
 
 export interface BackendStats {
@@ -367,6 +390,11 @@ export interface StatsOptions {
   cmppAccounts?: boolean;
 }
 
+/** How shutdownSessions closes: plain data, so it crosses to worker processes as it is. */
+export interface ShutdownOptions {
+  graceful?: boolean;
+}
+
 export interface ProxyRuntimeApi {
   apply(snapshot: Snapshot, options?: ApplyOptions): Promise<ApplyResult>;
   setServerState(
@@ -381,8 +409,12 @@ export interface ProxyRuntimeApi {
    * FAILED, UNKNOWN_FRONTEND when there is no such frontend.
    */
   retryFrontend(frontend: string): Promise<FrontendStats>;
-  /** Closes the sessions of one server, or of every server of the backend. Returns how many. */
-  shutdownSessions(backend: string, server?: string): Promise<number>;
+  /**
+   * Closes the sessions of one server, or of every server of the backend. Returns how many it started closing.
+   * `graceful`: an inspected (CMPP) session ends the way the protocol ends sessions (issue 12, point 2); other
+   * sessions, and every session until that close is built, are closed plainly.
+   */
+  shutdownSessions(backend: string, server?: string, options?: ShutdownOptions): Promise<number>;
   killSession(id: string): Promise<boolean>;
   /** `cmppAccounts: false` leaves out the per-account CMPP table (up to 10,001 rows, costly to build and send). */
   stats(options?: StatsOptions): Promise<RuntimeStats>;

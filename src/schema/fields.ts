@@ -64,6 +64,9 @@ export const SEND_PROXY = ['none', 'v1', 'v2'] as const;
 export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions'] as const;
 export const FRONTEND_INSPECT = ['none', 'cmpp'] as const;
 export const CMPP_VERSIONS = ['2.0', '3.0'] as const;
+/** Where a drain operation leaves its server when the last session is gone (docs/cmpp-session-control.md, "Drains"). */
+export const DRAIN_THEN = ['maint', 'drain'] as const;
+export type DrainThen = (typeof DRAIN_THEN)[number];
 /** Syslog facilities as HAProxy's `log` lines name them, in RFC 3164 code order (kern = 0 … local7 = 23). */
 export const SYSLOG_FACILITIES = [
   'kern',
@@ -158,6 +161,12 @@ export const RULES = {
     maxConnections: int(0, 100_000),
     logins: int(1, 100_000),
     per: duration(100, 3_600_000),
+  },
+  /** `PUT …/servers/:s/state {"state":"drain","deadline","then"}` (docs/cmpp-session-control.md, "Drains"). */
+  drain: {
+    /** At most a week: an operation, not a state; well under setTimeout's largest delay. */
+    deadline: duration(1, 7 * ONE_DAY_MS),
+    then: oneOf(DRAIN_THEN),
   },
   server: {
     name: NAME,

@@ -23,6 +23,7 @@ import type {
   RuntimeEvent,
   RuntimeStats,
   ServerStateResult,
+  ShutdownOptions,
   SessionEndRecord,
   SessionInfo,
   StatsOptions,
@@ -580,9 +581,9 @@ export class WorkerPool implements ProxyRuntimeApi {
     );
   }
 
-  async shutdownSessions(backend: string, server?: string): Promise<number> {
+  async shutdownSessions(backend: string, server?: string, options: ShutdownOptions = {}): Promise<number> {
     await this.health.shutdownSessions(backend, server); // names checked once, here
-    const answers = await this.fanOut<number>('shutdownSessions', () => [backend, server]);
+    const answers = await this.fanOut<number>('shutdownSessions', () => [backend, server, options]);
     return answers.reduce((n, a) => n + a.value, 0);
   }
 

@@ -10,6 +10,7 @@ import type {
   CmppAccountStats,
   CmppCommandCounts,
   CmppStats,
+  DrainProgress,
   FrontendFailure,
   FrontendStats,
   Health,
@@ -171,6 +172,26 @@ export class FrontendStatsDto implements FrontendStats {
   cmpp?: CmppStatsDto;
 }
 
+export class DrainProgressDto implements DrainProgress {
+  @ApiProperty({ description: 'When the drain started, epoch ms' }) startedAt: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'When the sessions left are closed, epoch ms' })
+  deadlineAt: number | null;
+  @ApiProperty({
+    enum: ['maint', 'drain'],
+    nullable: true,
+    description:
+      'Where the server goes by itself when no session is left; null: a plain drain, it stays drain',
+  })
+  then: 'maint' | 'drain' | null;
+  @ApiProperty() sessionsLeft: number;
+  @ApiProperty({ description: 'Age of the oldest session left, ms' }) oldestSessionAgeMs: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'ms until the deadline (0 once passed)' })
+  timeLeftMs: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'When the deadline closed the sessions left' })
+  closedAt: number | null;
+  @ApiProperty({ description: 'Sessions the deadline closed' }) closed: number;
+}
+
 export class ServerStatsDto implements ServerStats {
   @ApiProperty() backend: string;
   @ApiProperty() name: string;
@@ -217,6 +238,8 @@ export class ServerStatsDto implements ServerStats {
     description: 'CMPP inspection of the inspected sessions it carried',
   })
   cmpp?: CmppStatsDto;
+  @ApiPropertyOptional({ type: DrainProgressDto, description: "While in drain: the drain's progress" })
+  drain?: DrainProgressDto;
 }
 
 export class BackendStatsDto implements BackendStats {
