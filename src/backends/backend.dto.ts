@@ -250,7 +250,69 @@ export class BackendCheckDto {
   cmpp?: CmppCheckDto;
 }
 
-/** `backend.cmpp` (docs/cmpp-session-control.md). */
+// ---- CMPP limits (docs/cmpp-session-control.md) ----
+
+export class LoginRateDto {
+  @ApiProperty({
+    description: 'Logins allowed per `per` (also the burst: a token bucket of this many tokens)',
+    minimum: RULES.cmppLimits.logins.min,
+    maximum: RULES.cmppLimits.logins.max,
+    example: 10,
+  })
+  @Follows(RULES.cmppLimits.logins)
+  logins: number;
+
+  @ApiProperty({
+    description: 'ms over which `logins` tokens refill; also a duration like 1s or 1m; read back as ms',
+    minimum: RULES.cmppLimits.per.min,
+    maximum: RULES.cmppLimits.per.max,
+    example: 1000,
+  })
+  @Follows(RULES.cmppLimits.per)
+  per: number;
+}
+
+export class BackendLoginRateDto {
+  @ApiPropertyOptional({
+    type: LoginRateDto,
+    description: 'Logins per SP account (Source_Addr of the CONNECT)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoginRateDto)
+  perAccount?: LoginRateDto;
+
+  @ApiPropertyOptional({ type: LoginRateDto, description: 'Logins per client source address' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoginRateDto)
+  perSource?: LoginRateDto;
+}
+
+export class CmppAccountLimitsDto {
+  @ApiProperty({ description: 'SP account (Source_Addr): 1 to 6 bytes (UTF-8)', example: '900001' })
+  @Follows(RULES.cmppLimits.account)
+  account: string;
+
+  @ApiPropertyOptional({
+    description: "This account's cap in place of maxConnectionsPerAccount (0 refuses every login)",
+    minimum: RULES.cmppLimits.maxConnections.min,
+    maximum: RULES.cmppLimits.maxConnections.max,
+  })
+  @IsOptional()
+  @Follows(RULES.cmppLimits.maxConnections)
+  maxConnections?: number;
+
+  @ApiPropertyOptional({
+    type: LoginRateDto,
+    description: "This account's login rate in place of loginRate.perAccount",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoginRateDto)
+  loginRate?: LoginRateDto;
+}
+
 export class BackendCmppDto {
   @ApiPropertyOptional({
     description:
@@ -263,6 +325,29 @@ export class BackendCmppDto {
   @IsOptional()
   @Follows(RULES.cmppClose.closeTimeout)
   closeTimeout?: number;
+
+  @ApiPropertyOptional({
+    description: 'Live sessions per SP account through this backend; a CONNECT past it is refused (status 5)',
+    minimum: RULES.cmppLimits.maxConnectionsPerAccount.min,
+    maximum: RULES.cmppLimits.maxConnectionsPerAccount.max,
+  })
+  @IsOptional()
+  @Follows(RULES.cmppLimits.maxConnectionsPerAccount)
+  maxConnectionsPerAccount?: number;
+
+  @ApiPropertyOptional({ type: BackendLoginRateDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackendLoginRateDto)
+  loginRate?: BackendLoginRateDto;
+
+  @ApiPropertyOptional({ type: [CmppAccountLimitsDto], maxItems: LIMITS.cmppAccountOverrides })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.cmppAccountOverrides)
+  @ValidateNested({ each: true })
+  @Type(() => CmppAccountLimitsDto)
+  accounts?: CmppAccountLimitsDto[];
 }
 
 export class CreateBackendDto {
@@ -302,7 +387,9 @@ export class CreateBackendDto {
 
   @ApiPropertyOptional({
     type: BackendCmppDto,
-    description: 'How sessions on inspect: cmpp frontends end (docs/cmpp-session-control.md)',
+    description:
+      'Per-account connection caps and login rate limits, enforced on inspect: cmpp frontends; the hard limit of ' +
+      'the lossless close (docs/cmpp-session-control.md)',
   })
   @IsOptional()
   @ValidateNested()

@@ -34,8 +34,10 @@ export type FrontendInput = Loose<Omit<Frontend, 'bind' | 'binds'>> & {
   binds?: Array<Loose<Bind> | null> | null;
 };
 export type CheckInput = Loose<Omit<BackendCheck, 'cmpp'>> & { cmpp?: Loose<CmppCheck> | null };
-export type BackendInput = Loose<Omit<Backend, 'check' | 'servers'>> & {
+export type BackendInput = Loose<Omit<Backend, 'check' | 'servers' | 'cmpp'>> & {
   check?: CheckInput | null;
+  /** Checked as a whole by the document check; kept as given apart from dropping empty parts. */
+  cmpp?: unknown;
   servers?: ServerInput[] | null;
 };
 export type ServerInput = Loose<Server>;
@@ -141,13 +143,38 @@ export function normalizeBackend(input: BackendInput): Backend {
   };
 }
 
-/** `backend.cmpp` without nulls; an empty one is none at all. Anything else is kept for the check to name. */
-function normalizeBackendCmpp(input: unknown): { cmpp?: BackendCmpp } {
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `backend.cmpp` in one key order, nulls and empty parts left out (an empty `cmpp` is none at all). Anything
+ * not of the expected shape is kept as given, for the document check to name.
+ */
+export function normalizeBackendCmpp(input: unknown): { cmpp?: BackendCmpp } {
   if (input === undefined || input === null) return {};
-  if (typeof input !== 'object' || Array.isArray(input)) return { cmpp: input as BackendCmpp };
+  if (!isPlain(input)) return { cmpp: input as BackendCmpp };
+  const rate = (r: unknown) =>
+    isPlain(r) ? compact({ logins: r.logins ?? undefined, per: r.per ?? undefined }) : (r ?? undefined);
+  const loginRate = isPlain(input.loginRate)
+    ? compact({ perAccount: rate(input.loginRate.perAccount), perSource: rate(input.loginRate.perSource) })
+    : (input.loginRate ?? undefined);
+  const accounts = Array.isArray(input.accounts)
+    ? input.accounts.map((a: unknown) =>
+        isPlain(a)
+          ? compact({
+              account: a.account ?? undefined,
+              maxConnections: a.maxConnections ?? undefined,
+              loginRate: rate(a.loginRate),
+            })
+          : a,
+      )
+    : (input.accounts ?? undefined);
   const cmpp = compact({
-    closeTimeout: (input as { closeTimeout?: number | null }).closeTimeout ?? undefined,
-  });
+    maxConnectionsPerAccount: input.maxConnectionsPerAccount ?? undefined,
+    loginRate: isPlain(loginRate) && Object.keys(loginRate).length === 0 ? undefined : loginRate,
+    accounts: Array.isArray(accounts) && accounts.length === 0 ? undefined : accounts,
+    closeTimeout: input.closeTimeout ?? undefined,
+  }) as BackendCmpp;
   return Object.keys(cmpp).length === 0 ? {} : { cmpp };
 }
 

@@ -142,6 +142,12 @@ function backendSection(backend: Backend): string[] {
     );
   }
   lines.push(`    balance ${BALANCE[backend.balance]}`, `    hash-type ${backend.hashType}`);
+  if (backend.cmpp !== undefined) {
+    lines.push(
+      '    # cmpp limits (per-account connection caps and login rates, answered with a CMPP CONNECT_RESP) have no',
+      '    # HAProxy equivalent: left out; HAProxy passes every login to the servers.',
+    );
+  }
   const check = backend.check;
   if (check.type === 'cmpp') {
     // Never the account or its secret: there is nothing in HAProxy to give them to.

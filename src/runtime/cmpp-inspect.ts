@@ -180,6 +180,8 @@ export class CmppInspection {
   account: CmppCounters | null = null;
   /** CONNECT's version byte (0: no CONNECT seen). */
   versionByte = 0;
+  /** The CONNECT's Sequence_Id, for Tether's own answer when it refuses the login (login-gate.ts). */
+  connectSequenceId = 0;
   /** A CONNECT_RESP with status 0 passed: the client is logged in (a TERMINATE means something to it). */
   loggedIn = false;
   /** A TERMINATE passed, either way: the session is ending the protocol's way, its legs' ends are not deaths. */
@@ -358,7 +360,7 @@ class InspectionSink implements FrameSink<CmppInspection> {
   ): void {
     if (this.up) {
       // Client -> server. A CONNECT names the account (and, for cmpp-account, the server).
-      if (commandId === CommandId.CONNECT) connect(ins, buf, bodyOffset, totalLength);
+      if (commandId === CommandId.CONNECT) connect(ins, buf, bodyOffset, totalLength, sequenceId);
       ins.firstFrame();
       if (ins.frontend === null) {
         ins.stop();
@@ -376,10 +378,17 @@ class InspectionSink implements FrameSink<CmppInspection> {
 const UP = new InspectionSink(true);
 const DOWN = new InspectionSink(false);
 
-function connect(ins: CmppInspection, buf: Buffer, bodyOffset: number, totalLength: number): void {
+function connect(
+  ins: CmppInspection,
+  buf: Buffer,
+  bodyOffset: number,
+  totalLength: number,
+  sequenceId: number,
+): void {
   const account = readConnectAccount(buf, bodyOffset, totalLength);
   if (account === '') return;
   ins.session.account = account;
+  ins.connectSequenceId = sequenceId >>> 0;
   ins.versionByte = readConnectVersion(buf, bodyOffset, totalLength);
   if (ins.frontend !== null) {
     ins.account = ins.accountCounters(account);

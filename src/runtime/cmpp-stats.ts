@@ -104,6 +104,9 @@ export class CmppCounters {
   ambiguous = 0;
   /** Accounts only: the version byte of the last CONNECT (0: none seen). */
   versionByte = 0;
+  /** CONNECTs refused by Tether (login-gate.ts): at the account's cap, over a login rate. */
+  refusedCap = 0;
+  refusedRate = 0;
 
   submitResult(result: number): void {
     if (result === 0) this.submitOk++;
@@ -175,6 +178,8 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
     },
     outstanding: { up: outstanding.up, down: outstanding.down },
     untracked: c.untracked,
+    refusedCap: c.refusedCap,
+    refusedRate: c.refusedRate,
     ambiguous: c.ambiguous,
   };
 }

@@ -14,8 +14,11 @@ import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
 import { Session } from './session.js';
 import type { RuntimeState } from './state.js';
 import type { SessionEndRecord } from './types.js';
+import { hasCmppLimits } from '../schema/snapshot.js';
+import { REFUSAL_LINGER_MS } from './login-gate.js';
 
-/** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead. */
+/** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead (a backend
+ * with CMPP limits, login-gate.ts, closes the session instead). */
 const ACCOUNT_WAIT_MS = 2000;
 
 export function accept(state: RuntimeState, listener: Listener, socket: Socket): void {
@@ -69,11 +72,19 @@ function startSession(
   frontend.counters.open(now);
   backend.counters.open(now);
   const byAccount = backend.config.balance === 'cmpp-account';
-  if (byAccount || frontend.config.inspect === 'cmpp') {
-    const counters = frontend.config.inspect === 'cmpp' ? frontendCounters(frontend) : null;
-    session.inspection = new CmppInspection(session, counters, state.cmppAccounts, byAccount);
+  const inspected = frontend.config.inspect === 'cmpp';
+  // CMPP limits (login-gate.ts): the CONNECT is admitted before a server is chosen, like the account wait.
+  session.limited = inspected && hasCmppLimits(backend.config.cmpp);
+  if (byAccount || inspected) {
+    const counters = inspected ? frontendCounters(frontend) : null;
+    session.inspection = new CmppInspection(
+      session,
+      counters,
+      state.cmppAccounts,
+      byAccount || session.limited,
+    );
   }
-  if (byAccount) {
+  if (byAccount || session.limited) {
     session.awaitAccount(Math.min(ACCOUNT_WAIT_MS, state.snapshot.defaults.timeouts.connect));
     return;
   }
@@ -120,6 +131,7 @@ export function sessionClosed(state: RuntimeState, session: Session): void {
     server.counters.bout += session.bytesOut;
     unassign(state, session, server);
   }
+  if (session.admittedAccount !== undefined) state.loginGate.release(backend.name, session.admittedAccount);
   if (anyPaused(state)) updateAcceptPauses(state);
 }
 
@@ -240,6 +252,11 @@ export function sweep(state: RuntimeState): void {
   // The shorter of the two timeouts fires: HAProxy's 'c' (client timeout) or 's' (server timeout).
   const idleCause = t.client <= t.server ? 'c' : 's';
   for (const session of state.sessionMap.values()) {
+    if (session.refusedAt !== 0) {
+      // A refused login (login-gate.ts): Tether has answered and closed its side; the client has had its time.
+      if (now - session.refusedAt >= REFUSAL_LINGER_MS) session.client.destroy();
+      continue;
+    }
     const total = session.bytesIn + session.bytesOut;
     if (total !== session.seenBytes) {
       session.seenBytes = total;

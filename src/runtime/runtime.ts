@@ -25,6 +25,7 @@ import { CLIENT_ONREAD, type ConnectFailure, type Session, type SessionHost } fr
 import { type BindRetrySettings, type ExternalHealth, type Log, RuntimeState } from './state.js';
 import { buildStats, frontendStats, takeSample } from './stats-view.js';
 import { HistoryRing } from './stats.js';
+import { admitLogin, type LoginGate } from './login-gate.js';
 import type {
   AcceptErrorStats,
   AdminState,
@@ -66,6 +67,8 @@ export interface ProxyRuntimeOptions {
   checks?: 'local' | 'external';
   /** How long a listener stops accepting after EMFILE/ENFILE (default 1000 ms). */
   acceptErrorPauseMs?: number;
+  /** Who admits logins on backends with CMPP limits (default: counts kept here; workers: the main process's). */
+  loginGate?: LoginGate;
   /** Sessions this process may hold before it stops accepting: 'auto' (default) derives it from the
    *  open-file limit (descriptors.ts), 'off' leaves it to the kernel's EMFILE, a number sets it. */
   sessionBudget?: 'auto' | 'off' | number;
@@ -116,6 +119,7 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.sharedListen = options.sharedListeners === true;
     this.state.externalChecks = options.checks === 'external';
     this.acceptErrorPauseMs = Math.max(10, options.acceptErrorPauseMs ?? 1000);
+    if (options.loginGate !== undefined) this.state.loginGate = options.loginGate;
     this.state.sessionBudget = chooseSessionBudget(options.sessionBudget ?? 'auto');
     if (Number.isFinite(this.state.sessionBudget)) {
       this.state.log(
@@ -342,6 +346,13 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     connections.sessionClosed(this.state, session);
   }
 
+  admitLogin(session: Session, account: string): void {
+    const cmpp = session.backend.config.cmpp;
+    if (cmpp === undefined) session.electAndConnect(account);
+    else
+      admitLogin(this.state.loginGate, this.state.delayedRefusals, session, cmpp, account, connectAdmitted);
+  }
+
   async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
     const stats = buildStats(this.state, Date.now(), this.startedAt, options.cmppAccounts !== false);
     return { ...stats, acceptErrors: { ...this.acceptErrors } };
@@ -386,9 +397,15 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     for (const backend of state.backends.values()) for (const server of backend.servers) stopChecker(server);
     let count = 0;
     for (const session of [...state.sessionMap.values()]) if (session.destroy('runtime closed', 'K')) count++;
+    state.delayedRefusals.flush();
     await state.idle();
     return count;
   }
+}
+
+/** An admitted login goes on as any session: elect a server (by account for cmpp-account) and connect. */
+function connectAdmitted(session: Session): void {
+  session.electAndConnect(session.account);
 }
 
 function chooseSessionBudget(setting: 'auto' | 'off' | number): number {

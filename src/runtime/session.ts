@@ -59,6 +59,8 @@ export interface SessionHost {
   ): ServerRuntime | undefined;
   proxyHeader(session: Session): Buffer | undefined;
   sessionClosed(session: Session): void;
+  /** A backend with CMPP limits: the CONNECT named `account`; connect or refuse (login-gate.ts). */
+  admitLogin(session: Session, account: string): void;
 }
 
 export class Session {
@@ -98,6 +100,12 @@ export class Session {
   closing: CmppClose | null = null;
   /** The SP account (Source_Addr) of the client's CONNECT, once read. */
   account: string | undefined = undefined;
+  /** Its backend has CMPP limits and its frontend inspects: the CONNECT is admitted before any server is chosen. */
+  limited = false;
+  /** The account whose slot this session holds (admitted by the login gate), released when it ends. */
+  admittedAccount: string | undefined = undefined;
+  /** When Tether refused the login itself (0: it didn't); the idle sweep cuts a client that lingers past REFUSAL_LINGER_MS. */
+  refusedAt = 0;
   closeReason = '';
   /** Writes through the libuv handle (host.directWrites when the session started). */
   readonly direct: boolean;
@@ -238,9 +246,36 @@ export class Session {
     if (!this.awaitingAccount) return;
     this.awaitingAccount = false;
     this.clearTimer();
+    if (this.limited) {
+      // Limits count logins: a session that doesn't start with one would pass uncounted.
+      if (account === undefined) this.destroy('no CMPP login first', 'P');
+      else this.host.admitLogin(this, account);
+      return;
+    }
+    this.electAndConnect(account);
+  }
+
+  /** Elects a server (by `account` for cmpp-account) and connects, or ends the session when there is none. */
+  electAndConnect(account: string | undefined): void {
     const server = this.host.electFirst(this, account);
     if (server === undefined) this.destroy('no server', 'S');
     else this.connect(server);
+  }
+
+  /**
+   * Tether answers the client's CONNECT itself (a refused login, login-gate.ts) and closes: `frame` goes out,
+   * then FIN; the client has REFUSAL_LINGER_MS (up to one sweep more) to close before the socket is cut, by the
+   * idle sweep (connections.ts), not a timer per refusal. No server was ever connected.
+   */
+  refuseLogin(frame: Buffer, reason: string): void {
+    if (this.closeReason !== '' || this.clientClosed) return;
+    this.closeReason = reason;
+    if (this.cause === '') this.cause = 'P';
+    this.state = 'closing';
+    this.clearTimer();
+    this.pending = null;
+    this.refusedAt = Date.now();
+    this.client.end(frame);
   }
 
   /** Attempt failed: forget that socket and try the next server, or give up. */

@@ -8,6 +8,7 @@ import type { Listener, ListenerHost } from './listener.js';
 import type { NameEntry, ResolverSettings } from './resolver.js';
 import type { Session, SessionHost } from './session.js';
 import type { CheckStatus, Health, RuntimeEvent, SessionEndRecord } from './types.js';
+import { DelayedRefusals, LocalLoginGate, type LoginGate } from './login-gate.js';
 
 /** A server's health as decided by checkers outside this runtime (worker processes: the main process). */
 export interface ExternalHealth {
@@ -58,6 +59,11 @@ export class RuntimeState {
   externalChecks = false;
   /** The last pushed health of each server, keyed "backend/server", so servers built later start with it. */
   readonly externalHealth = new Map<string, ExternalHealth>();
+
+  /** Who admits logins on backends with CMPP limits: local counts, or the main process's (worker processes). */
+  loginGate: LoginGate = new LocalLoginGate();
+  /** Refusals for a login rate waiting for their delay. */
+  readonly delayedRefusals = new DelayedRefusals();
 
   /** Connections a listener accepts and holds unread at its limit on the public pause path (the private
    *  path leaves them in the kernel's backlog, bounded by it); past this, new ones are closed at once. */

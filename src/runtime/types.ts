@@ -125,6 +125,10 @@ export interface CmppStats {
   outstanding: { up: number; down: number };
   /** Requests not tracked because a session had 48 distinct ids outstanding in one direction. */
   untracked: number;
+  /** CONNECTs Tether refused itself (status 5, never reaching a server): the account at its cap (backend.cmpp). */
+  refusedCap: number;
+  /** CONNECTs Tether refused itself, after a delay: over a login rate (backend.cmpp.loginRate). */
+  refusedRate: number;
   /** Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended (docs/cmpp-session-control.md). */
   ambiguous: number;
 }

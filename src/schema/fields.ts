@@ -150,6 +150,19 @@ export const RULES = {
     secret: { kind: 'text', min: 1, max: 64 } as TextRule,
     version: oneOf(CMPP_VERSIONS),
   },
+  /**
+   * `backend.cmpp`: per-account connection caps and login rate limits, enforced by inspecting frontends
+   * (docs/cmpp-session-control.md). A rate is `logins` per `per` ms (a token bucket of `logins` tokens).
+   */
+  cmppLimits: {
+    maxConnectionsPerAccount: int(1, 100_000),
+    /** The account of an override: a CONNECT's Source_Addr, 6 bytes. */
+    account: { kind: 'bytes', min: 1, max: 6 } as BytesRule,
+    /** An override's cap; 0 refuses every login of that account. */
+    maxConnections: int(0, 100_000),
+    logins: int(1, 100_000),
+    per: duration(100, 3_600_000),
+  },
   /** `backend.cmpp`: how inspected sessions end (docs/cmpp-session-control.md). */
   cmppClose: {
     /** Hard limit of a lossless close: 0.1 s to 5 min (the spec resends after 60 s). */
@@ -187,6 +200,8 @@ export const LIMITS = {
   binds: 20_000,
   /** Entries of one frontend's `allow` list. */
   allowEntries: 1_000,
+  /** Per-account overrides of one backend's CMPP limits (`backend.cmpp.accounts`). */
+  cmppAccountOverrides: 1_000,
   /** A check stops after this many issues: a broken document is not worth a full report. */
   issues: 20,
 } as const;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime/errors.js';
 import { computeImpact } from '../runtime/impact.js';
+import { LoginAdmission } from '../runtime/login-admission.js';
 import { RUNTIME_NODE_FLAGS } from '../runtime/node-flags.js';
 import { ProxyRuntime, type HealthPush } from '../runtime/runtime.js';
 import type { Log } from '../runtime/state.js';
@@ -121,6 +122,8 @@ export class WorkerPool implements ProxyRuntimeApi {
   private nextCallId = 0;
   private closing = false;
   private readonly startedAt = Date.now();
+  /** Per-account counts and login buckets of the whole appliance: workers ask before admitting a CMPP login. */
+  private readonly admission = new LoginAdmission();
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
   private readonly endListeners = new Set<(record: SessionEndRecord) => void>();
   private readonly remoteTimer: NodeJS.Timeout;
@@ -232,6 +235,9 @@ export class WorkerPool implements ProxyRuntimeApi {
 
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
+    // Its sessions are gone, and so are the account slots they held.
+    const freed = this.admission.releaseHolder(slot.id);
+    if (freed > 0) this.log('info', `worker ${slot.id}: ${freed} CMPP account slot(s) freed`);
     for (const [id, pending] of slot.pending) {
       clearTimeout(pending.timer);
       pending.reject(new WorkerGone(`worker ${slot.id} exited`));
@@ -303,6 +309,16 @@ export class WorkerPool implements ProxyRuntimeApi {
             }
           }
         }
+        break;
+      case 'admit':
+        this.send(slot, {
+          t: 'admitted',
+          id: message.id,
+          verdict: this.admission.admit(slot.id, message.request, performance.now()),
+        });
+        break;
+      case 'release':
+        this.admission.release(slot.id, message.backend, message.account);
         break;
       case 'report':
         slot.sessions = message.sessions;

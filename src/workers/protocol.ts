@@ -1,5 +1,6 @@
 // The messages between the main process (WorkerPool) and a worker process (worker-main.ts), over
 // node:cluster's IPC channel. Plain JSON data only, like ProxyRuntimeApi itself.
+import type { LoginRequest, LoginVerdict } from '../runtime/login-admission.js';
 import type { HealthPush } from '../runtime/runtime.js';
 import type { SessionEndRecord, RuntimeEvent } from '../runtime/types.js';
 
@@ -21,7 +22,9 @@ export type ToWorker =
   | { t: 'call'; id: number; method: WorkerMethod; args: unknown[] }
   | { t: 'health'; entries: HealthPush[] }
   | { t: 'remote-sessions'; counts: Record<string, number> }
-  | { t: 'session-ends'; on: boolean };
+  | { t: 'session-ends'; on: boolean }
+  /** The verdict on a worker's `admit` (login-gate-client.ts). */
+  | { t: 'admitted'; id: number; verdict: LoginVerdict };
 
 /** An error as it crosses the channel: RuntimeError's fields, or a plain message. */
 export interface WireError {
@@ -40,6 +43,10 @@ export type FromWorker =
   | { t: 'reply'; id: number; ok: false; error: WireError }
   | { t: 'event'; event: RuntimeEvent }
   | { t: 'session-ends'; records: SessionEndRecord[] }
+  /** A CONNECT on a backend with CMPP limits: the main process owns the counts (login-admission.ts). */
+  | { t: 'admit'; id: number; request: LoginRequest }
+  /** An admitted session ended: its account's slot is free again. */
+  | { t: 'release'; backend: string; account: string }
   | {
       t: 'report';
       sessions: number;

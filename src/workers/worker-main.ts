@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import { RuntimeError } from '../runtime/errors.js';
 import { ProxyRuntime } from '../runtime/runtime.js';
+import { RemoteLoginGate } from './login-gate-client.js';
 import type { ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
 import {
   REPORT_INTERVAL_MS,
@@ -22,9 +23,17 @@ const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
 };
 
+// Logins on backends with CMPP limits are admitted by the main process, which owns the counts of every worker.
+const loginGate = new RemoteLoginGate((message) => {
+  if (!process.connected) return false;
+  process.send!(message);
+  return true;
+});
+
 const runtime = new ProxyRuntime({
   sharedListeners: true,
   checks: 'external',
+  loginGate,
   nodeInternals: process.env.TETHER_NODE_INTERNALS !== 'off',
   // Through the main process's logger; straight to stderr only when the channel is gone.
   log: (level, message, data) => {
@@ -89,6 +98,9 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'health':
       runtime.pushHealth(message.entries);
+      break;
+    case 'admitted':
+      loginGate.answered(message.id, message.verdict);
       break;
     case 'remote-sessions':
       runtime.setRemoteSessions(message.counts);

@@ -90,6 +90,15 @@ export class CmppStatsDto implements CmppStats {
   @ApiProperty({ description: 'Requests not tracked: a session had 48 distinct ids outstanding one way' })
   untracked: number;
   @ApiProperty({
+    description: 'CONNECTs Tether answered itself with status 5: the account at its cap (backend.cmpp)',
+  })
+  refusedCap: number;
+  @ApiProperty({
+    description:
+      'CONNECTs Tether answered itself with status 5 after a delay: over a login rate (backend.cmpp.loginRate)',
+  })
+  refusedRate: number;
+  @ApiProperty({
     description:
       'Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended: they may be sent twice or lost',
   })

@@ -104,7 +104,7 @@ export function BackendForm({
       check: check as unknown as BackendCheck,
       sendProxy,
       onMarkedDown,
-      // backend.cmpp as stored (other settings in it kept), the close limit as edited here.
+      // backend.cmpp as stored (its limits are not edited here: REST/config document), the close limit as edited.
       ...cmppOf(initial?.cmpp, optionalDuration(closeTimeout)),
       servers: servers.map((s) => ({
         name: s.name.trim(),

@@ -192,6 +192,13 @@ function Accounts() {
             logins
           </th>
           <th scope="col">logins refused</th>
+          <th
+            scope="col"
+            class="num"
+            title="CONNECTs Tether answered itself with status 5: the account at its cap (backend.cmpp) / over a login rate"
+          >
+            Tether refused: cap / rate
+          </th>
           <th scope="col" class="num">
             SUBMITs
           </th>
@@ -230,6 +237,9 @@ function Accounts() {
               {count(a.up.connect)}
             </td>
             <td data-label="logins refused">{refusedLogins(a)}</td>
+            <td data-label="Tether refused" class="num">
+              {count(a.refusedCap ?? 0)} / {count(a.refusedRate ?? 0)}
+            </td>
             <td data-label="SUBMITs" class="num">
               {count(a.up.submit)}
             </td>
