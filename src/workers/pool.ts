@@ -36,6 +36,7 @@ import {
   type WireError,
   type WorkerMethod,
 } from './protocol.js';
+import { planShares, withShares, type ShareBook } from './shares.js';
 import { healthSnapshot, workerSnapshot } from './snapshot-split.js';
 import { defaultWorkerCount } from './worker-count.js';
 
@@ -116,6 +117,8 @@ export class WorkerPool implements ProxyRuntimeApi {
   private readonly health: ProxyRuntime;
   private readonly log: Log;
   private current: Snapshot | undefined;
+  /** Each worker's share of every accept limit of `current` (shares.ts); moved by moveShare. */
+  private shares: Map<string, number[]> = new Map();
   private queue: Promise<unknown> = Promise.resolve();
   private nextCallId = 0;
   private closing = false;
@@ -303,6 +306,12 @@ export class WorkerPool implements ProxyRuntimeApi {
           }
         }
         break;
+      case 'share-low':
+        // In the queue of applies and starts: the book and every worker's share change one step at a time.
+        void this.exclusive(() => this.moveShare(slot, message.free)).catch((error: unknown) =>
+          this.log('error', `moving limit share to worker ${slot.id} failed: ${String(error)}`),
+        );
+        break;
       case 'report':
         slot.sessions = message.sessions;
         slot.rssBytes = message.rssBytes;
@@ -318,7 +327,7 @@ export class WorkerPool implements ProxyRuntimeApi {
     if (slot.worker !== worker || this.closing || slot.state === 'running') return;
     if (this.current !== undefined) {
       await this.call(slot, 'apply', [
-        workerSnapshot(this.current, slot.index, this.slots.length),
+        this.snapshotFor(this.current, slot, this.shares),
         { tolerateBindErrors: true, tolerateUnresolvedNames: true, adminStates: await this.adminStates() },
       ]);
     }
@@ -335,6 +344,45 @@ export class WorkerPool implements ProxyRuntimeApi {
       'info',
       `worker ${slot.id} running (pid ${slot.pid}; ready ${slot.readyAt - slot.forkedAt} ms after fork, running ${now - slot.forkedAt} ms)`,
     );
+  }
+
+  /** What a worker runs: the config with its share of every limit (servers' maxconn split evenly). */
+  private snapshotFor(snapshot: Snapshot, slot: Slot, book: ShareBook): Snapshot {
+    return withShares(workerSnapshot(snapshot, slot.index, this.slots.length), book, slot.index);
+  }
+
+  /**
+   * A worker ran short of a limit's share (`free`: its free room per limit key): each other worker gives
+   * its free room above the short one's, divided by the number of workers, and only then does the short
+   * one get the sum. Lowering first keeps the shares' sum at the limit at every moment (the appliance never
+   * admits more than its maxconn); a worker gives only room it doesn't use or hold.
+   */
+  private async moveShare(to: Slot, free: Record<string, number>): Promise<void> {
+    const donors = this.running().filter((s) => s !== to);
+    const grants: Record<string, number> = {};
+    for (const [key, theirFree] of Object.entries(free)) {
+      const book = this.shares.get(key);
+      grants[key] = 0;
+      if (book === undefined || donors.length === 0 || this.closing) continue;
+      const given = await Promise.all(
+        donors.map((donor) =>
+          this.call<number>(donor, 'releaseShare', [key, theirFree, this.slots.length]).catch(
+            (error: unknown) => {
+              if (error instanceof WorkerGone) return 0; // its replacement starts with the book's share
+              throw error;
+            },
+          ),
+        ),
+      );
+      donors.forEach((donor, i) => (book[donor.index] -= given[i]));
+      const total = given.reduce((a, b) => a + b, 0);
+      book[to.index] += total;
+      grants[key] = total;
+    }
+    // Sent to the slot's process whichever it is now: one that replaced the asker and started before this
+    // move runs the book's old figure plus this grant; one that starts after gets the book's new figure
+    // in its apply, which comes after this message and sets the shares outright.
+    this.send(to, { t: 'share-grant', grants });
   }
 
   private send(slot: Slot, message: ToWorker): void {
@@ -476,10 +524,11 @@ export class WorkerPool implements ProxyRuntimeApi {
       );
       const starting = slots.filter((s) => s.state === 'starting');
       const workers = this.slots.length;
+      const book = planShares(snapshot, workers, this.shares);
       const settled = await Promise.allSettled([
         this.health.apply(healthSnapshot(snapshot), options),
         ...slots.map((slot) =>
-          this.call<ApplyResult>(slot, 'apply', [workerSnapshot(snapshot, slot.index, workers), options]),
+          this.call<ApplyResult>(slot, 'apply', [this.snapshotFor(snapshot, slot, book), options]),
         ),
       ]);
       const failure = settled.find((r) => r.status === 'rejected' && !(r.reason instanceof WorkerGone));
@@ -495,7 +544,7 @@ export class WorkerPool implements ProxyRuntimeApi {
         if (settled[0].status === 'fulfilled') undo.push(this.health.apply(healthSnapshot(base), back));
         slots.forEach((slot, i) => {
           if (settled[i + 1].status === 'fulfilled') {
-            undo.push(this.call(slot, 'apply', [workerSnapshot(base, slot.index, workers), back]));
+            undo.push(this.call(slot, 'apply', [this.snapshotFor(base, slot, this.shares), back]));
           }
         });
         const undone = await Promise.allSettled(undo);
@@ -505,6 +554,7 @@ export class WorkerPool implements ProxyRuntimeApi {
         throw (failure as PromiseRejectedResult).reason;
       }
       this.current = structuredClone(snapshot);
+      this.shares = book;
       for (const slot of starting) if (slot.worker?.isConnected()) await this.markRunning(slot);
       const results = settled
         .slice(1)
@@ -635,7 +685,9 @@ export class WorkerPool implements ProxyRuntimeApi {
     const slot = this.running()[0];
     if (slot === undefined) return this.health.check(healthSnapshot(candidate));
     try {
-      await this.call(slot, 'check', [workerSnapshot(candidate, slot.index, this.slots.length)]);
+      await this.call(slot, 'check', [
+        this.snapshotFor(candidate, slot, planShares(candidate, this.slots.length, this.shares)),
+      ]);
     } catch (error) {
       if (!(error instanceof WorkerGone)) throw error;
       await this.health.check(healthSnapshot(candidate));

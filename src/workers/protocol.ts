@@ -15,13 +15,17 @@ export type WorkerMethod =
   | 'sessions'
   | 'check'
   | 'listenerPaths'
+  | 'releaseShare'
+  | 'addShare'
   | 'close';
 
 export type ToWorker =
   | { t: 'call'; id: number; method: WorkerMethod; args: unknown[] }
   | { t: 'health'; entries: HealthPush[] }
   | { t: 'remote-sessions'; counts: Record<string, number> }
-  | { t: 'session-ends'; on: boolean };
+  | { t: 'session-ends'; on: boolean }
+  /** Answer to 'share-low': share moved here from the other workers, per key (0: none had room to spare). */
+  | { t: 'share-grant'; grants: Record<string, number> };
 
 /** An error as it crosses the channel: RuntimeError's fields, or a plain message. */
 export interface WireError {
@@ -40,6 +44,9 @@ export type FromWorker =
   | { t: 'reply'; id: number; ok: false; error: WireError }
   | { t: 'event'; event: RuntimeEvent }
   | { t: 'session-ends'; records: SessionEndRecord[] }
+  /** Limits whose share in this worker is (nearly) used up, key ('*': defaults.maxconn; else a frontend's
+   *  name) -> free room (negative: more connections held than room). */
+  | { t: 'share-low'; free: Record<string, number> }
   | {
       t: 'report';
       sessions: number;
@@ -54,3 +61,5 @@ export const REPORT_INTERVAL_MS = 250;
 /** Session-end records are sent in batches: at most this many, at least this often. */
 export const SESSION_END_BATCH = 256;
 export const SESSION_END_FLUSH_MS = 100;
+/** A worker refused more share (the appliance is near its limit) asks again after this long, if still short. */
+export const SHARE_RETRY_MS = 200;

@@ -8,6 +8,7 @@ import type { ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
 import {
   REPORT_INTERVAL_MS,
   SESSION_END_BATCH,
+  SHARE_RETRY_MS,
   SESSION_END_FLUSH_MS,
   type FromWorker,
   type ToWorker,
@@ -53,10 +54,39 @@ function onSessionEnd(record: SessionEndRecord): void {
   } else flushTimer ??= setTimeout(flushEnds, SESSION_END_FLUSH_MS);
 }
 
+// Limit shares (docs/workers.md, "maxconn for the whole appliance"): when a share runs low the main process
+// is asked to move share here from workers with room; one request at a time, and after a refusal (no worker
+// had room to spare) again only after SHARE_RETRY_MS, so an appliance at its limit doesn't spin.
+let shareAsked = false;
+let shareRetry: NodeJS.Timeout | undefined;
+function askShare(): void {
+  if (shareAsked || shareRetry !== undefined) return;
+  const free = runtime.lowShares();
+  if (Object.keys(free).length === 0) return;
+  shareAsked = true;
+  send({ t: 'share-low', free });
+}
+function shareGranted(grants: Record<string, number>): void {
+  shareAsked = false;
+  let total = 0;
+  for (const [key, count] of Object.entries(grants)) {
+    runtime.addShare(key, count);
+    total += count;
+  }
+  if (total > 0) askShare();
+  else
+    shareRetry = setTimeout(() => {
+      shareRetry = undefined;
+      askShare();
+    }, SHARE_RETRY_MS);
+}
+runtime.onShareLow(askShare);
+
 async function call(method: string, args: unknown[]): Promise<unknown> {
   const api = runtime as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   if (method === 'close') {
     clearInterval(reportTimer);
+    clearTimeout(shareRetry);
     const closed = await runtime.close();
     flushEnds();
     return closed;
@@ -89,6 +119,9 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'health':
       runtime.pushHealth(message.entries);
+      break;
+    case 'share-grant':
+      shareGranted(message.grants);
       break;
     case 'remote-sessions':
       runtime.setRemoteSessions(message.counts);
