@@ -43,6 +43,14 @@ const SERVERS = 3;
  * export of the same config does not say. Without it HAProxy retries the dead server 3 times, 1 s apart.
  */
 const REDISPATCH = process.argv.includes('--haproxy-redispatch');
+/**
+ * `--profile DIR`: the appliance's processes (main, workers) run with `--cpu-prof --cpu-prof-dir DIR`, each
+ * writing a .cpuprofile when it exits (open them in Chrome's DevTools or summarise with test/bench/profile-top.ts).
+ */
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf('--profile');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 /** Load-client processes: each holds CLIENTS / LOADERS sockets, far below its fd limit (15,000 asked). */
 const LOADERS = Math.max(3, Math.ceil(CLIENTS / 5000));
 /** Source addresses per load process (127.0.0.X); ~100 clients per source. */
@@ -175,7 +183,10 @@ async function startTether(serverPorts: number[]): Promise<Proxy & { appliance: 
       TETHER_WORKERS: String(WORKERS),
       TETHER_ADMIN_PASSWORD: ADMIN_PASSWORD,
     },
-    { openFiles: FD_LIMIT },
+    {
+      openFiles: FD_LIMIT,
+      nodeArgs: PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`],
+    },
   );
   track(appliance.child);
   const url = `http://127.0.0.1:${httpPort}`;
