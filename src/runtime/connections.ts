@@ -274,6 +274,8 @@ export function releaseShare(state: RuntimeState, key: string, theirFree: number
   const given = Math.min(Math.floor((free - theirFree) / Math.max(1, parts)), free, room.share - 1);
   if (given <= 0) return 0;
   setShare(state, key, room.share - given);
+  // Given all its free room, it is at its share now: it stops accepting here.
+  updateAcceptPauses(state);
   return given;
 }
 
