@@ -61,5 +61,7 @@ export const REPORT_INTERVAL_MS = 250;
 /** Session-end records are sent in batches: at most this many, at least this often. */
 export const SESSION_END_BATCH = 256;
 export const SESSION_END_FLUSH_MS = 100;
-/** A worker refused more share (the appliance is near its limit) asks again after this long, if still short. */
+/** A worker refused more share (the appliance is near its limit) asks again after this long if still short,
+ *  the pause doubling up to SHARE_RETRY_MAX_MS while refusals go on. */
 export const SHARE_RETRY_MS = 200;
+export const SHARE_RETRY_MAX_MS = 1000;

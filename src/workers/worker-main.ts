@@ -8,6 +8,7 @@ import type { ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
 import {
   REPORT_INTERVAL_MS,
   SESSION_END_BATCH,
+  SHARE_RETRY_MAX_MS,
   SHARE_RETRY_MS,
   SESSION_END_FLUSH_MS,
   type FromWorker,
@@ -55,10 +56,12 @@ function onSessionEnd(record: SessionEndRecord): void {
 }
 
 // Limit shares (docs/workers.md, "maxconn for the whole appliance"): when a share runs low the main process
-// is asked to move share here from workers with room; one request at a time, and after a refusal (no worker
-// had room to spare) again only after SHARE_RETRY_MS, so an appliance at its limit doesn't spin.
+// is asked to move share here from workers with room; one request at a time. After a refusal (no worker had
+// room to spare: the appliance is at its limit) it asks again only after a pause that doubles from
+// SHARE_RETRY_MS up to SHARE_RETRY_MAX_MS while the refusals go on, so an appliance at its limit doesn't spin.
 let shareAsked = false;
 let shareRetry: NodeJS.Timeout | undefined;
+let shareRetryMs = SHARE_RETRY_MS;
 function askShare(): void {
   if (shareAsked || shareRetry !== undefined) return;
   const free = runtime.lowShares();
@@ -73,12 +76,16 @@ function shareGranted(grants: Record<string, number>): void {
     runtime.addShare(key, count);
     total += count;
   }
-  if (total > 0) askShare();
-  else
-    shareRetry = setTimeout(() => {
-      shareRetry = undefined;
-      askShare();
-    }, SHARE_RETRY_MS);
+  if (total > 0) {
+    shareRetryMs = SHARE_RETRY_MS;
+    askShare();
+    return;
+  }
+  shareRetry = setTimeout(() => {
+    shareRetry = undefined;
+    askShare();
+  }, shareRetryMs);
+  shareRetryMs = Math.min(2 * shareRetryMs, SHARE_RETRY_MAX_MS);
 }
 runtime.onShareLow(askShare);
 
