@@ -18,6 +18,7 @@ import {
   stop,
   track,
 } from './children.js';
+import { cpuMsOf, processTree } from './procfs.js';
 import { haproxyMissing, haproxyVersion } from './proxies.js';
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
@@ -68,6 +69,8 @@ type ProxyName = 'tether' | 'haproxy';
 interface Proxy {
   name: ProxyName;
   port: number;
+  /** Its processes (Tether: the main process, the workers and the spare), for the CPU they use in a storm. */
+  pids(): number[];
   /** true once every server is seen UP by the proxy (Tether: its stats; HAProxy: after 2 check intervals). */
   allUp(): Promise<boolean>;
   stop(): Promise<void>;
@@ -91,6 +94,11 @@ interface RoundResult {
   failures: number;
   recut: number;
   setupMs: number;
+  /** CPU ms the proxy's processes, and the bench's own (load clients, servers), used from the kill to all back;
+   *  for Tether also its main process's part (the rest is the workers'). */
+  proxyCpuMs: number;
+  mainCpuMs: number;
+  benchCpuMs: number;
 }
 
 function installCleanup(): void {
@@ -229,6 +237,7 @@ async function startTether(serverPorts: number[]): Promise<Proxy & { appliance: 
     name: 'tether',
     port,
     appliance,
+    pids: () => processTree(appliance.child.pid!),
     allUp,
     stop: () => stop(appliance.child, 5000),
   };
@@ -256,6 +265,7 @@ async function startHaproxy(serverPorts: number[]): Promise<Proxy> {
   return {
     name: 'haproxy',
     port,
+    pids: () => [child.pid!],
     // Its stats socket (`show stat`, CSV: column 18 is status).
     allUp: async () => {
       const csv = await unixRequest(socketPath, 'show stat\n');
@@ -413,6 +423,12 @@ async function runRound(
   const victim = held.indexOf(Math.max(...held));
   await Promise.all(loaders.map((l) => l.request('arm')));
   await sleep(200);
+  const proxyPids = proxy.pids();
+  const benchPids = [
+    ...loaders.map((l) => l.pid),
+    ...backends.filter((_, i) => i !== victim).map((b) => b.child.pid),
+  ];
+  const cpuBefore = cpuMsOf([...proxyPids, ...benchPids]);
   const killedAt = Date.now();
   backends[victim].child.process.kill('SIGKILL');
   let settled: LoaderStats | null = null;
@@ -434,6 +450,9 @@ async function runRound(
       await dumpTether('after 10 s');
     }
   }
+  const cpuAfter = cpuMsOf([...proxyPids, ...benchPids]);
+  const used = (pids: number[]) =>
+    pids.reduce((sum, pid) => sum + (cpuAfter.get(pid) ?? 0) - (cpuBefore.get(pid) ?? 0), 0);
   const finished = last.recovered === last.affected && last.ready === last.clients;
   if (!finished && proxy.name === 'tether') await dumpTether('NOT SETTLED');
   const sorted = last.downtimes.sort((a, b) => a - b);
@@ -450,11 +469,14 @@ async function runRound(
     failures: last.failures,
     recut: last.recut,
     setupMs,
+    proxyCpuMs: Math.round(used(proxyPids)),
+    mainCpuMs: proxy.name === 'tether' ? Math.round(used(proxyPids.slice(0, 1))) : 0,
+    benchCpuMs: Math.round(used(benchPids)),
   };
   log(
     `  killed s${victim + 1} (${held[victim]} sessions): ${result.affected} affected, ${result.recovered} recovered, ` +
       `all back after ${result.stormMs ?? 'NOT SETTLED'} ms (per client p50 ${result.downtimeP50} ms, p99 ${result.downtimeP99} ms), ` +
-      `${result.attempts} attempts, ${result.failures} failed, ${result.recut} cut again`,
+      `${result.attempts} attempts, ${result.failures} failed, ${result.recut} cut again; CPU ${result.proxyCpuMs} ms ${proxy.name}${proxy.name === 'tether' ? ` (main process ${result.mainCpuMs})` : ''}, ${result.benchCpuMs} ms load clients + servers`,
   );
   // Between rounds: every client closes, the killed server comes back on its port and is seen UP again.
   await Promise.all(loaders.map((l) => l.request('close')));
@@ -472,12 +494,12 @@ async function runRound(
 
 function table(results: RoundResult[]): string {
   const lines = [
-    '| proxy | round | killed server held | clients affected | recovered | all reconnected + answered (ms) | per client p50 / p99 (ms) | attempts | failed attempts | cut again |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| proxy | round | killed server held | clients affected | recovered | all reconnected + answered (ms) | per client p50 / p99 (ms) | attempts | failed attempts | cut again | proxy CPU (ms) | load clients + servers CPU (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results)
     lines.push(
-      `| ${r.proxy} | ${r.round} | ${r.killedShare} | ${r.affected} | ${r.recovered} | ${r.stormMs ?? 'not settled'} | ${r.downtimeP50} / ${r.downtimeP99} | ${r.attempts} | ${r.failures} | ${r.recut} |`,
+      `| ${r.proxy} | ${r.round} | ${r.killedShare} | ${r.affected} | ${r.recovered} | ${r.stormMs ?? 'not settled'} | ${r.downtimeP50} / ${r.downtimeP99} | ${r.attempts} | ${r.failures} | ${r.recut} | ${r.proxyCpuMs} | ${r.benchCpuMs} |`,
     );
   return lines.join('\n');
 }
