@@ -293,21 +293,32 @@ function setShare(state: RuntimeState, key: string, share: number): void {
   else state.frontends.get(key)!.config.maxconn = share;
 }
 
-/** Tells the main process (state.shareLow) when one of this frontend's limits is (nearly) used up. */
+/** Tells the main process (state.shareLow) when one of this frontend's limits is (nearly) used up. Per accept
+ *  in a worker, so it allocates nothing: a few additions over the (few) listeners. */
 function watchShares(state: RuntimeState, frontend: FrontendRuntime): void {
   if (state.shareLow === null) return;
-  const own = frontend.config.maxconn === undefined ? undefined : shareRoom(state, frontend.name);
-  if (isLow(shareRoom(state, GLOBAL_SHARE)!) || (own !== undefined && isLow(own))) state.shareLow();
+  let held = 0;
+  for (const listener of state.listeners) held += listener.held.length;
+  const global = state.snapshot.defaults.maxconn;
+  if (isLow(global, global - state.sessionMap.size - held)) {
+    state.shareLow();
+    return;
+  }
+  const own = frontend.config.maxconn;
+  if (own === undefined) return;
+  let ownHeld = 0;
+  for (const listener of frontend.listeners) ownHeld += listener.held.length;
+  if (isLow(own, own - frontend.counters.scur - ownHeld)) state.shareLow();
 }
 
 /** Every limit whose share here is (nearly) used up, with its free room (negative: more held than room). */
 export function lowShares(state: RuntimeState): Record<string, number> {
   const low: Record<string, number> = {};
   const global = shareRoom(state, GLOBAL_SHARE)!;
-  if (isLow(global)) low[GLOBAL_SHARE] = freeOf(global);
+  if (isLow(global.share, freeOf(global))) low[GLOBAL_SHARE] = freeOf(global);
   for (const frontend of state.frontends.values()) {
     const room = shareRoom(state, frontend.name);
-    if (room !== undefined && isLow(room)) low[frontend.name] = freeOf(room);
+    if (room !== undefined && isLow(room.share, freeOf(room))) low[frontend.name] = freeOf(room);
   }
   return low;
 }
@@ -316,8 +327,8 @@ function freeOf(room: ShareRoom): number {
   return room.share - room.used - room.held;
 }
 
-function isLow(room: ShareRoom): boolean {
-  return freeOf(room) < Math.max(1, Math.ceil(room.share * SHARE_RESERVE));
+function isLow(share: number, free: number): boolean {
+  return free < Math.max(1, Math.ceil(share * SHARE_RESERVE));
 }
 
 function ignore(): void {}
