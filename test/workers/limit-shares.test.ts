@@ -44,16 +44,16 @@ describe('limit shares over worker processes', () => {
       const pool = await startPool(2, defer);
       const paths = await pool.listenerPaths();
       expect(paths.pause).toBe(internals === 'on' ? 'readstop' : 'hold');
-      await pool.apply(
+      const config = (limit: number) =>
         which === 'defaults.maxconn'
           ? snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])], {
-              maxconn: LIMIT,
+              maxconn: limit,
             })
           : snapshot(
-              [frontend('fe', port, 'be', { maxconn: LIMIT })],
+              [frontend('fe', port, 'be', { maxconn: limit })],
               [backend('be', [server('s1', s1.port)])],
-            ),
-      );
+            );
+      await pool.apply(config(LIMIT));
       const [w1, w2] = pool.workerStats().map((w) => w.pid);
       const resume = () => [w1, w2].forEach((pid) => process.kill(pid, 'SIGCONT'));
       defer(resume);
@@ -92,6 +92,15 @@ describe('limit shares over worker processes', () => {
       const waiting = more.filter((_, i) => !moreAnswered[i]);
       expect((await Promise.all(waiting.map((c) => served(c, 3000)))).filter(Boolean)).toHaveLength(5);
       await waitFor(async () => (await pool.stats()).frontends[0].scur === LIMIT, 3000, 'the limit again');
+
+      // A config change keeps the split the load made, scaled to the new limit: no worker is pushed below what
+      // it holds by an unrelated change (an even split would give worker 1 22 of 44 while it holds 25 or more).
+      await pool.apply(config(LIMIT + 4));
+      const after = await Promise.all(
+        [1, 2].map(async (id) => (await pool.callWorker<RuntimeStats>(id, 'stats')).frontends[0]),
+      );
+      expect(after[0].slim + after[1].slim).toBe(LIMIT + 4);
+      for (const fe of after) expect(fe.slim).toBeGreaterThanOrEqual(fe.scur);
     },
     60_000,
   );
