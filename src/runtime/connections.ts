@@ -265,18 +265,28 @@ export function shareRoom(state: RuntimeState, key: string): ShareRoom | undefin
 /**
  * Gives share to a worker whose free room is `theirFree`: this worker's free room above theirs, divided by
  * `parts` (the number of workers), so that repeated moves even out the free room. Never more than is free
- * here (what is in use or held keeps its share), and a share stays at least 1. Returns how much it gave.
+ * here (what is in use or held keeps its share); a share may reach 0 (then this worker accepts nothing until
+ * it gets some back). Returns how much it gave.
  */
 export function releaseShare(state: RuntimeState, key: string, theirFree: number, parts: number): number {
   const room = shareRoom(state, key);
   if (room === undefined) return 0;
   const free = freeOf(room);
-  const given = Math.min(Math.floor((free - theirFree) / Math.max(1, parts)), free, room.share - 1);
+  const given = Math.min(Math.floor((free - theirFree) / Math.max(1, parts)), free);
   if (given <= 0) return 0;
   setShare(state, key, room.share - given);
   // Given all its free room, it is at its share now: it stops accepting here.
   updateAcceptPauses(state);
   return given;
+}
+
+/** Sets this worker's shares (key -> share), as the main process's book has them, right after an apply. */
+export function setShares(state: RuntimeState, shares: Record<string, number>): void {
+  for (const [key, share] of Object.entries(shares)) {
+    if (shareRoom(state, key) !== undefined && Number.isInteger(share) && share >= 0)
+      setShare(state, key, share);
+  }
+  updateAcceptPauses(state);
 }
 
 /** Takes `count` more of the share: held connections start and a paused listener resumes at once. */

@@ -277,6 +277,11 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     return connections.releaseShare(this.state, key, theirFree, parts);
   }
 
+  /** This worker's share of each accept limit (key -> share), right after an apply. */
+  setShares(shares: Record<string, number>): void {
+    connections.setShares(this.state, shares);
+  }
+
   /** More share for a limit: held connections start, paused listeners resume. */
   addShare(key: string, count: number): void {
     connections.addShare(this.state, key, count);

@@ -36,7 +36,7 @@ import {
   type WireError,
   type WorkerMethod,
 } from './protocol.js';
-import { planShares, withShares, type ShareBook } from './shares.js';
+import { planShares, sharesOf, type ShareBook } from './shares.js';
 import { healthSnapshot, workerSnapshot } from './snapshot-split.js';
 import { defaultWorkerCount } from './worker-count.js';
 
@@ -326,10 +326,15 @@ export class WorkerPool implements ProxyRuntimeApi {
     // Already brought up by an apply that waited for it (boot).
     if (slot.worker !== worker || this.closing || slot.state === 'running') return;
     if (this.current !== undefined) {
-      await this.call(slot, 'apply', [
-        this.snapshotFor(this.current, slot, this.shares),
-        { tolerateBindErrors: true, tolerateUnresolvedNames: true, adminStates: await this.adminStates() },
-      ]);
+      await this.call(
+        slot,
+        'apply',
+        this.applyArgs(this.current, slot, this.shares, {
+          tolerateBindErrors: true,
+          tolerateUnresolvedNames: true,
+          adminStates: await this.adminStates(),
+        }),
+      );
     }
     await this.markRunning(slot);
   }
@@ -346,9 +351,9 @@ export class WorkerPool implements ProxyRuntimeApi {
     );
   }
 
-  /** What a worker runs: the config with its share of every limit (servers' maxconn split evenly). */
-  private snapshotFor(snapshot: Snapshot, slot: Slot, book: ShareBook): Snapshot {
-    return withShares(workerSnapshot(snapshot, slot.index, this.slots.length), book, slot.index);
+  /** A worker's apply: the config (servers' maxconn split evenly) and its share of every accept limit. */
+  private applyArgs(snapshot: Snapshot, slot: Slot, book: ShareBook, options: ApplyOptions): unknown[] {
+    return [workerSnapshot(snapshot, slot.index, this.slots.length), options, sharesOf(book, slot.index)];
   }
 
   /**
@@ -528,7 +533,7 @@ export class WorkerPool implements ProxyRuntimeApi {
       const settled = await Promise.allSettled([
         this.health.apply(healthSnapshot(snapshot), options),
         ...slots.map((slot) =>
-          this.call<ApplyResult>(slot, 'apply', [this.snapshotFor(snapshot, slot, book), options]),
+          this.call<ApplyResult>(slot, 'apply', this.applyArgs(snapshot, slot, book, options)),
         ),
       ]);
       const failure = settled.find((r) => r.status === 'rejected' && !(r.reason instanceof WorkerGone));
@@ -544,7 +549,7 @@ export class WorkerPool implements ProxyRuntimeApi {
         if (settled[0].status === 'fulfilled') undo.push(this.health.apply(healthSnapshot(base), back));
         slots.forEach((slot, i) => {
           if (settled[i + 1].status === 'fulfilled') {
-            undo.push(this.call(slot, 'apply', [this.snapshotFor(base, slot, this.shares), back]));
+            undo.push(this.call(slot, 'apply', this.applyArgs(base, slot, this.shares, back)));
           }
         });
         const undone = await Promise.allSettled(undo);
@@ -685,9 +690,7 @@ export class WorkerPool implements ProxyRuntimeApi {
     const slot = this.running()[0];
     if (slot === undefined) return this.health.check(healthSnapshot(candidate));
     try {
-      await this.call(slot, 'check', [
-        this.snapshotFor(candidate, slot, planShares(candidate, this.slots.length, this.shares)),
-      ]);
+      await this.call(slot, 'check', [workerSnapshot(candidate, slot.index, this.slots.length)]);
     } catch (error) {
       if (!(error instanceof WorkerGone)) throw error;
       await this.health.check(healthSnapshot(candidate));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEFAULTS, type Snapshot } from '../schema/snapshot.js';
-import { GLOBAL_SHARE, planShares, scale, withShares } from './shares.js';
+import { GLOBAL_SHARE, planShares, scale, sharesOf } from './shares.js';
 
 function config(maxconn: number, frontendMaxconn?: number): Snapshot {
   return {
@@ -42,28 +42,28 @@ describe('limit shares', () => {
     expect(planShares(config(9980, 30), 2, skewed).get('fe')).toEqual([15, 15]);
   });
 
-  it('never go below 1 and always add up', () => {
+  it('always add up to the limit, a share of 0 staying possible; a limit below the worker count splits evenly', () => {
     for (const [shares, limit] of [
       [[100, 1], 7],
       [[1, 1, 98], 5],
-      [[3, 3, 3], 2],
+      [[0, 50], 60],
       [[50, 50], 101],
     ] as Array<[number[], number]>) {
       const out = scale(shares, limit);
-      expect(out.every((s) => s >= 1)).toBe(true);
-      expect(out.reduce((a, b) => a + b, 0)).toBe(Math.max(limit, shares.length));
+      expect(out.every((s) => Number.isInteger(s) && s >= 0)).toBe(true);
+      expect(out.reduce((a, b) => a + b, 0)).toBe(limit);
     }
+    expect(scale([0, 50], 60)).toEqual([0, 60]);
+    // Below the worker count: one each, the documented excess.
+    expect(scale([3, 3, 3], 2)).toEqual([1, 1, 1]);
   });
 
-  it('give each worker its share in the snapshot it runs', () => {
-    const snapshot = config(9980, 101);
+  it('give each worker its share of every accept limit', () => {
     const book = new Map([
       [GLOBAL_SHARE, [7000, 2980]],
-      ['fe', [1, 100]],
+      ['fe', [0, 101]],
     ]);
-    const w1 = withShares(snapshot, book, 1);
-    expect(w1.defaults.maxconn).toBe(2980);
-    expect(w1.frontends[0].maxconn).toBe(100);
-    expect(snapshot.defaults.maxconn).toBe(9980);
+    expect(sharesOf(book, 1)).toEqual({ [GLOBAL_SHARE]: 2980, fe: 101 });
+    expect(sharesOf(book, 0)).toEqual({ [GLOBAL_SHARE]: 7000, fe: 0 });
   });
 });

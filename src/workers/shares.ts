@@ -22,7 +22,7 @@ export function acceptLimits(snapshot: Snapshot): Map<string, number> {
  * The book for a new snapshot: a limit the book already splits over as many workers keeps its
  * proportions (a change of the limit scales every share, so a skewed split stays skewed and no worker is
  * pushed below what it holds just because the config changed); a new limit, or a new worker count,
- * starts from the even split. Every share is at least 1 and, the limit allowing, they add up to it.
+ * starts from the even split. The limit allowing, the shares add up to it.
  */
 export function planShares(snapshot: Snapshot, workers: number, previous?: ShareBook): Map<string, number[]> {
   const book = new Map<string, number[]>();
@@ -37,33 +37,30 @@ function even(limit: number, workers: number): number[] {
   return Array.from({ length: workers }, (_, i) => shareOf(limit, i, workers));
 }
 
-/** `shares` scaled to add up to `limit` (largest remainders first), each at least 1. */
+/**
+ * `shares` scaled to add up to `limit` (largest remainders first). A share may be 0 (a worker that gave all its
+ * room away accepts nothing until it gets some back); only a limit below the number of workers starts even
+ * again, each at least 1 (the documented excess).
+ */
 export function scale(shares: readonly number[], limit: number): number[] {
   const total = shares.reduce((a, b) => a + b, 0);
   if (total === limit) return [...shares];
   if (limit < shares.length || total <= 0) return even(limit, shares.length);
   const exact = shares.map((s) => (s * limit) / total);
-  const out = exact.map((x) => Math.max(1, Math.floor(x)));
+  const out = exact.map((x) => Math.floor(x));
   let left = limit - out.reduce((a, b) => a + b, 0);
   const byRemainder = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r);
   for (let k = 0; left > 0; k = (k + 1) % out.length, left--) out[byRemainder[k].i]++;
-  // Raising a share to 1 may have overshot: take it back from the largest.
-  while (left < 0) {
-    const largest = out.indexOf(Math.max(...out));
-    out[largest]--;
-    left++;
-  }
   return out;
 }
 
-/** The snapshot worker `index` runs: the same config with its share of every accept limit. */
-export function withShares(snapshot: Snapshot, book: ShareBook, index: number): Snapshot {
-  const share = (key: string, limit: number) => book.get(key)?.[index] ?? limit;
-  return {
-    ...snapshot,
-    defaults: { ...snapshot.defaults, maxconn: share(GLOBAL_SHARE, snapshot.defaults.maxconn) },
-    frontends: snapshot.frontends.map((f) =>
-      f.maxconn === undefined ? f : { ...f, maxconn: share(f.name, f.maxconn) },
-    ),
-  };
+/**
+ * Worker `index`'s share of every accept limit, key -> share: sent with each apply and set by the worker right
+ * after the swap (worker-main.ts), before it accepts again. The snapshot itself carries the even split, which
+ * the schema accepts whatever the shares are (a share of 0 is not a valid maxconn).
+ */
+export function sharesOf(book: ShareBook, index: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, shares] of book) out[key] = shares[index];
+  return out;
 }

@@ -4,7 +4,8 @@
 import cluster from 'node:cluster';
 import { RuntimeError } from '../runtime/errors.js';
 import { ProxyRuntime } from '../runtime/runtime.js';
-import type { ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
+import type { ApplyOptions, ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import {
   REPORT_INTERVAL_MS,
   SESSION_END_BATCH,
@@ -97,6 +98,15 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
     const closed = await runtime.close();
     flushEnds();
     return closed;
+  }
+  if (method === 'apply') {
+    // The snapshot carries the even split of the accept limits; this worker's shares follow at once: nothing
+    // runs between the swap (synchronous, at the end of apply) and here but promise callbacks, so no accept
+    // sees the even split.
+    const [snapshot, options, shares] = args as [Snapshot, ApplyOptions, Record<string, number> | undefined];
+    const result = await runtime.apply(snapshot, options);
+    if (shares !== undefined) runtime.setShares(shares);
+    return result;
   }
   const fn = api[method as keyof ProxyRuntimeApi];
   if (typeof fn !== 'function') throw new Error(`unknown method ${method}`);
