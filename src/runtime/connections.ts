@@ -40,15 +40,18 @@ export function accept(state: RuntimeState, listener: Listener, socket: Socket):
       socket.destroy();
       return;
     }
-    // Accepted in the same burst as the one that reached the limit: hold it unread until a slot frees.
+    // Accepted in the same burst as the one that reached the limit: hold it unread until a slot frees
+    // (or, in a worker, until the main process moves share here from a worker that has room).
     socket.on('error', ignore);
     socket.pause();
     listener.held.push(socket);
     updateAcceptPauses(state);
+    watchShares(state, frontend);
     return;
   }
   startSession(state, frontend, socket, clientAddress);
   if (overLimit(state, frontend)) updateAcceptPauses(state);
+  if (state.shareLow !== null) watchShares(state, frontend);
 }
 
 function startSession(
@@ -269,6 +272,118 @@ export function sweep(state: RuntimeState): void {
         session.destroy('idle timeout', idleCause);
     }
   }
+}
+
+// ---- limit shares (worker processes: docs/workers.md, "maxconn for the whole appliance") ---------------
+// In a worker every limit is its share of the appliance's. The shares follow the load: a worker short of
+// room says so (state.shareLow), and the main process moves share to it from the others (releaseShare
+// here, then addShare there), so the shares always add up to the limit and no client waits in a worker
+// at its share while another has room.
+
+/** The appliance-wide limit's key; a frontend's own maxconn is keyed by the frontend's name. */
+export const GLOBAL_SHARE = '*';
+
+/** Asks for more share when less than this part of the share is left (and at least one slot). */
+const SHARE_RESERVE = 1 / 16;
+
+export interface ShareRoom {
+  share: number;
+  /** Sessions counted against it, and connections held waiting for it. */
+  used: number;
+  held: number;
+}
+
+/** How much of the share `key` is in use; undefined when there is no such limit here. */
+export function shareRoom(state: RuntimeState, key: string): ShareRoom | undefined {
+  if (key === GLOBAL_SHARE) {
+    let held = 0;
+    for (const listener of state.listeners) held += listener.held.length;
+    return { share: state.snapshot.defaults.maxconn, used: state.sessionMap.size, held };
+  }
+  const frontend = state.frontends.get(key);
+  if (frontend === undefined || frontend.retired || frontend.config.maxconn === undefined) return undefined;
+  let held = 0;
+  for (const listener of frontend.listeners) held += listener.held.length;
+  return { share: frontend.config.maxconn, used: frontend.counters.scur, held };
+}
+
+/**
+ * Gives share to a worker whose free room is `theirFree`: this worker's free room above theirs, divided by
+ * `parts` (the number of workers), so that repeated moves even out the free room. Never more than is free
+ * here (what is in use or held keeps its share); a share may reach 0 (then this worker accepts nothing until
+ * it gets some back). Returns how much it gave.
+ */
+export function releaseShare(state: RuntimeState, key: string, theirFree: number, parts: number): number {
+  const room = shareRoom(state, key);
+  if (room === undefined) return 0;
+  const free = freeOf(room);
+  const given = Math.min(Math.floor((free - theirFree) / Math.max(1, parts)), free);
+  if (given <= 0) return 0;
+  setShare(state, key, room.share - given);
+  // Given all its free room, it is at its share now: it stops accepting here.
+  updateAcceptPauses(state);
+  return given;
+}
+
+/** Sets this worker's shares (key -> share), as the main process's book has them, right after an apply. */
+export function setShares(state: RuntimeState, shares: Record<string, number>): void {
+  for (const [key, share] of Object.entries(shares)) {
+    if (shareRoom(state, key) !== undefined && Number.isInteger(share) && share >= 0)
+      setShare(state, key, share);
+  }
+  updateAcceptPauses(state);
+}
+
+/** Takes `count` more of the share: held connections start and a paused listener resumes at once. */
+export function addShare(state: RuntimeState, key: string, count: number): void {
+  const room = shareRoom(state, key);
+  if (room === undefined || count <= 0) return;
+  setShare(state, key, room.share + count);
+  updateAcceptPauses(state);
+}
+
+function setShare(state: RuntimeState, key: string, share: number): void {
+  // The worker's own copy of its snapshot: the next apply brings the main process's figures anyway.
+  if (key === GLOBAL_SHARE) state.snapshot.defaults.maxconn = share;
+  else state.frontends.get(key)!.config.maxconn = share;
+}
+
+/** Tells the main process (state.shareLow) when one of this frontend's limits is (nearly) used up. Per accept
+ *  in a worker, so it allocates nothing: a few additions over the (few) listeners. */
+function watchShares(state: RuntimeState, frontend: FrontendRuntime): void {
+  if (state.shareLow === null) return;
+  let held = 0;
+  for (const listener of state.listeners) held += listener.held.length;
+  const global = state.snapshot.defaults.maxconn;
+  if (isLow(global, global - state.sessionMap.size - held)) {
+    state.shareLow();
+    return;
+  }
+  const own = frontend.config.maxconn;
+  if (own === undefined) return;
+  let ownHeld = 0;
+  for (const listener of frontend.listeners) ownHeld += listener.held.length;
+  if (isLow(own, own - frontend.counters.scur - ownHeld)) state.shareLow();
+}
+
+/** Every limit whose share here is (nearly) used up, with its free room (negative: more held than room). */
+export function lowShares(state: RuntimeState): Record<string, number> {
+  const low: Record<string, number> = {};
+  const global = shareRoom(state, GLOBAL_SHARE)!;
+  if (isLow(global.share, freeOf(global))) low[GLOBAL_SHARE] = freeOf(global);
+  for (const frontend of state.frontends.values()) {
+    const room = shareRoom(state, frontend.name);
+    if (room !== undefined && isLow(room.share, freeOf(room))) low[frontend.name] = freeOf(room);
+  }
+  return low;
+}
+
+function freeOf(room: ShareRoom): number {
+  return room.share - room.used - room.held;
+}
+
+function isLow(share: number, free: number): boolean {
+  return free < Math.max(1, Math.ceil(share * SHARE_RESERVE));
 }
 
 function ignore(): void {}

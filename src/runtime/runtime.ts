@@ -305,6 +305,34 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     }
   }
 
+  // Limit shares in a worker process (connections.ts, "limit shares"; docs/workers.md). Keys: '*' for
+  // defaults.maxconn, a frontend's name for its own maxconn.
+
+  /** Called (on accept) when a limit's share here is (nearly) used up; one listener. */
+  onShareLow(listener: (() => void) | null): void {
+    this.state.shareLow = listener;
+  }
+
+  /** Gives share of a limit towards a worker with `theirFree` room (split over `parts` workers); returns how much. */
+  releaseShare(key: string, theirFree: number, parts: number): number {
+    return connections.releaseShare(this.state, key, theirFree, parts);
+  }
+
+  /** This worker's share of each accept limit (key -> share), right after an apply. */
+  setShares(shares: Record<string, number>): void {
+    connections.setShares(this.state, shares);
+  }
+
+  /** More share for a limit: held connections start, paused listeners resume. */
+  addShare(key: string, count: number): void {
+    connections.addShare(this.state, key, count);
+  }
+
+  /** The limits whose share here is (nearly) used up, key -> free room. */
+  lowShares(): Record<string, number> {
+    return connections.lowShares(this.state);
+  }
+
   pathsInUse(): Promise<ListenerPaths> {
     return this.paths;
   }

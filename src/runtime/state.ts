@@ -69,6 +69,10 @@ export class RuntimeState {
    *  path leaves them in the kernel's backlog, bounded by it); past this, new ones are closed at once. */
   maxHeldPerListener = DEFAULT_MAX_HELD_PER_LISTENER;
 
+  /** Worker processes: called when a limit's share here is (nearly) used up (connections.ts, "limit
+   *  shares"); null in one process, where a limit is the whole limit. */
+  shareLow: (() => void) | null = null;
+
   constructor(
     /** What sessions and listeners call back into: the runtime itself. */
     readonly host: SessionHost & ListenerHost,

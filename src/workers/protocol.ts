@@ -16,6 +16,8 @@ export type WorkerMethod =
   | 'sessions'
   | 'check'
   | 'listenerPaths'
+  | 'releaseShare'
+  | 'addShare'
   | 'close';
 
 export type ToWorker =
@@ -24,7 +26,9 @@ export type ToWorker =
   | { t: 'remote-sessions'; counts: Record<string, number> }
   | { t: 'session-ends'; on: boolean }
   /** The verdict on a worker's `admit` (login-gate-client.ts). */
-  | { t: 'admitted'; id: number; verdict: LoginVerdict };
+  | { t: 'admitted'; id: number; verdict: LoginVerdict }
+  /** Answer to 'share-low': share moved here from the other workers, per key (0: none had room to spare). */
+  | { t: 'share-grant'; grants: Record<string, number> };
 
 /** An error as it crosses the channel: RuntimeError's fields, or a plain message. */
 export interface WireError {
@@ -47,6 +51,9 @@ export type FromWorker =
   | { t: 'admit'; id: number; request: LoginRequest }
   /** An admitted session ended: its account's slot is free again. */
   | { t: 'release'; backend: string; account: string }
+  /** Limits whose share in this worker is (nearly) used up, key ('*': defaults.maxconn; else a frontend's
+   *  name) -> free room (negative: more connections held than room). */
+  | { t: 'share-low'; free: Record<string, number> }
   | {
       t: 'report';
       sessions: number;
@@ -61,3 +68,7 @@ export const REPORT_INTERVAL_MS = 250;
 /** Session-end records are sent in batches: at most this many, at least this often. */
 export const SESSION_END_BATCH = 256;
 export const SESSION_END_FLUSH_MS = 100;
+/** A worker refused more share (the appliance is near its limit) asks again after this long if still short,
+ *  the pause doubling up to SHARE_RETRY_MAX_MS while refusals go on. */
+export const SHARE_RETRY_MS = 200;
+export const SHARE_RETRY_MAX_MS = 1000;
