@@ -87,17 +87,26 @@ it('graceful shutdown-sessions across 2 workers: exactly once, nothing ambiguous
   );
   const sessions = async () =>
     (await api.get('/api/v1/sessions').expect(200)).body as Array<{ id: string; server: string }>;
-  const onGw1 = (await sessions()).filter((s) => s.server === 'gw1');
-  expect(onGw1.length).toBeGreaterThan(0);
+  const before = await sessions();
+  const onGw1 = before.filter((s) => s.server === 'gw1');
+  expect(onGw1.length, JSON.stringify(before)).toBeGreaterThan(0);
   // Sessions of both workers ("w1:", "w2:" ids) are among them.
-  expect(new Set((await sessions()).map((s) => s.id.split(':')[0])).size).toBe(2);
+  expect(new Set(before.map((s) => s.id.split(':')[0])).size, JSON.stringify(before)).toBe(2);
+  // What every failure below should show.
+  const state = () =>
+    JSON.stringify({
+      sps: sps.map((sp) => sp.counters()),
+      gateway: g.counters(),
+      before,
+      log: appliance.output().slice(-3000),
+    });
 
   await api.put('/api/v1/backends/gw/servers/gw1/state').send({ state: 'drain' }).expect(200);
   const shut = await api
     .post('/api/v1/backends/gw/servers/gw1/shutdown-sessions')
     .send({ graceful: true })
     .expect(200);
-  expect(shut.body).toEqual({ closed: onGw1.length });
+  expect(shut.body, state()).toEqual({ closed: onGw1.length });
 
   await waitFor(
     () => sps.every((sp) => sp.counters().acked >= PER_SP && sp.counters().outstanding === 0),
@@ -105,14 +114,24 @@ it('graceful shutdown-sessions across 2 workers: exactly once, nothing ambiguous
     'every SUBMIT acknowledged',
   );
   const recorded = g.recorded();
-  expect(recorded.size).toBe(ACCOUNTS.length * PER_SP);
-  expect([...recorded.values()].filter((n) => n !== 1)).toEqual([]);
-  for (const sp of sps) expect(sp.counters()).toMatchObject({ acked: PER_SP, duplicateAcks: 0, failed: 0 });
-  expect(sps.reduce((n, sp) => n + sp.counters().terminated, 0)).toBe(onGw1.length);
-  expect(g.counters()[0].terminates).toBe(onGw1.length);
+  expect(recorded.size, state()).toBe(ACCOUNTS.length * PER_SP);
+  expect(
+    [...recorded.values()].filter((n) => n !== 1),
+    state(),
+  ).toEqual([]);
+  for (const sp of sps)
+    expect(sp.counters(), state()).toMatchObject({ acked: PER_SP, duplicateAcks: 0, failed: 0 });
+  expect(
+    sps.reduce((n, sp) => n + sp.counters().terminated, 0),
+    state(),
+  ).toBe(onGw1.length);
+  expect(g.counters()[0].terminates, state()).toBe(onGw1.length);
   await waitFor(() => sps.every((sp) => sp.counters().connected === 2), 10_000, 'reconnected');
-  expect((await sessions()).every((s) => s.server === 'gw2')).toBe(true);
+  expect(
+    (await sessions()).every((s) => s.server === 'gw2'),
+    state(),
+  ).toBe(true);
   const stats = (await api.get('/api/v1/stats').expect(200)).body;
-  expect(stats.frontends[0].cmpp.ambiguous).toBe(0);
+  expect(stats.frontends[0].cmpp.ambiguous, state()).toBe(0);
   expect(stats.cmppAccounts.map((a: { ambiguous: number }) => a.ambiguous)).toEqual(ACCOUNTS.map(() => 0));
 });
