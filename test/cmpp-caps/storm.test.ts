@@ -114,9 +114,14 @@ it('the gateways never see more logins of an account than its cap, and every ref
   const admitted = new Map<string, number>();
   const refused = new Map<string, number>();
   const deadline = Date.now() + STORM_MS;
+  // Past STORM_MS an account's clients go on only until its slots were reused (more logins than the cap): on a
+  // loaded machine 4 s may not be enough for that, which is about speed, not about the cap.
+  const hardDeadline = Date.now() + 6 * STORM_MS;
+  const more = (account: string) =>
+    Date.now() < deadline || ((admitted.get(account) ?? 0) <= CAP && Date.now() < hardDeadline);
   const client = async (account: string, source: string) => {
-    // Bounded by the deadline and by a count, whatever the timing.
-    for (let round = 0; round < 200 && Date.now() < deadline; round++) {
+    // Bounded by the deadlines and by a count, whatever the timing.
+    for (let round = 0; round < 200 && more(account); round++) {
       const { status, socket } = await login(account, source);
       if (status === 0) {
         admitted.set(account, (admitted.get(account) ?? 0) + 1);
