@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { actorOf, type Actor } from './actor.js';
+import { changeTimingOf, type ChangeTiming } from './change-timing.js';
 import { ValidationError } from './errors.js';
 import { parseIfMatch } from './revision-tag.js';
 
@@ -12,6 +13,8 @@ export interface ChangeContext {
   ifMatch?: number;
   /** Optional change message for the revision (`?message=`). */
   message?: string;
+  /** Where the change's time goes (the Server-Timing header of a change route). */
+  timing?: ChangeTiming;
 }
 
 export function changeContextOf(request: Request): ChangeContext {
@@ -32,6 +35,7 @@ export function changeContextOf(request: Request): ChangeContext {
     sourceAddress: sourceAddressOf(request),
     ifMatch: parseIfMatch(request.headers['if-match']),
     message: message || undefined,
+    timing: changeTimingOf(request),
   };
 }
 

@@ -162,7 +162,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
 
   /** The pipeline. Every accepted change makes exactly one revision and is live when this resolves. */
   commit(request: ChangeRequest, edit: Edit): Promise<CommitResult> {
+    const timing = request.context.timing;
     return this.serialize(async () => {
+      timing?.mark('turn');
       // A stale request is refused (412) before anything else is said about it.
       this.checkPrecondition(request);
       const previous = this.head;
@@ -171,6 +173,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       const candidate = normalizeSnapshot(outcome.snapshot ?? draft, previous.snapshot);
       this.check(candidate, previous.snapshot, outcome.focus);
 
+      timing?.mark('checks');
       if (!outcome.clearSecret && sameSnapshot(candidate, previous.snapshot)) {
         await this.audit.record({
           ...this.auditBase(request),
@@ -182,13 +185,16 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       }
 
       await this.rehearseStore(request, previous, candidate);
+      timing?.mark('rehearse');
       try {
         await this.runtime.apply(candidate, { adminStates: await this.adminStates() });
       } catch (error) {
         throw this.toDomainError(error, candidate, outcome.focus);
       }
+      timing?.mark('apply');
 
       const revision = await this.store(request, previous, candidate);
+      timing?.mark('store');
       this.head = { revision, snapshot: candidate };
       return { revision, changed: true, snapshot: candidate };
     });

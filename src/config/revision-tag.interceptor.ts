@@ -8,6 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { map, type Observable } from 'rxjs';
+import { startChangeTiming } from '../common/change-timing.js';
 import { parseIfMatch, revisionTag } from '../common/revision-tag.js';
 import { ConfigService } from './config.service.js';
 
@@ -20,7 +21,8 @@ export const RevisionInBody = () => SetMetadata(REVISION_IN_BODY, true);
  * The revision in and out of a change route. In: `If-Match` (and a body's `revision`) is checked
  * here, before the body's validation and the edit, so a stale request gets 412 whatever else is wrong
  * with it; ConfigService.commit checks again in the change's turn. Out: `ETag: "<revision>"`, the
- * body's `revision` when it has one, else the revision in effect.
+ * body's `revision` when it has one, else the revision in effect, and `Server-Timing`: where a change's time
+ * went (change-timing.ts).
  */
 @Injectable()
 export class RevisionTagInterceptor implements NestInterceptor {
@@ -31,7 +33,9 @@ export class RevisionTagInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
+    const change = request.method !== 'GET' && request.method !== 'HEAD';
+    const timing = change ? startChangeTiming(request) : undefined;
+    if (change) {
       this.config.assertCurrent(parseIfMatch(request.headers['if-match']));
       if (this.reflector.get<boolean | undefined>(REVISION_IN_BODY, context.getHandler())) {
         const revision = (request.body as { revision?: unknown } | undefined)?.revision;
@@ -47,6 +51,10 @@ export class RevisionTagInterceptor implements NestInterceptor {
           'ETag',
           revisionTag(typeof revision === 'number' ? revision : this.config.revision),
         );
+        if (timing) {
+          timing.mark('answer');
+          response.setHeader('Server-Timing', timing.header());
+        }
         return body;
       }),
     );

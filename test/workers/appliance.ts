@@ -23,18 +23,23 @@ export async function applianceWithWorkers(
   upstream: TestServer,
   workers: number,
   frontendExtra: Record<string, unknown> = {},
+  options: { nodeArgs?: string[] } = {},
 ): Promise<RunningAppliance> {
   const db = tempDbPath();
   const port = await freePort();
   const httpPort = await freePort();
   await (await appWithStoredRoute(db.dbPath, upstream.port, port, frontendExtra)).close();
-  const appliance = startAppliance(main, {
-    TETHER_DB: db.dbPath,
-    TETHER_HTTP_PORT: String(httpPort),
-    TETHER_LOG_LEVEL: 'log',
-    TETHER_WORKERS: String(workers),
-    TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-  });
+  const appliance = startAppliance(
+    main,
+    {
+      TETHER_DB: db.dbPath,
+      TETHER_HTTP_PORT: String(httpPort),
+      TETHER_LOG_LEVEL: 'log',
+      TETHER_WORKERS: String(workers),
+      TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    },
+    options,
+  );
   const stop = () => {
     appliance.child.kill('SIGKILL');
     db.cleanup();
@@ -99,35 +104,61 @@ export function pollStats(url: string, token: string, everyMs = 100): { stop(): 
   };
 }
 
+/** What timeChanges measured, per change: ms from request to answer, to live, and the server's steps. */
+export interface ChangeTimes {
+  /** Request sent -> answer read. */
+  ms: number[];
+  /**
+   * Request sent -> live in every worker: the answer's time less the steps the server ran after the apply
+   * resolved (`store`, `answer` of its Server-Timing header, docs/rest-api.md).
+   */
+  liveMs: number[];
+  /** Each Server-Timing step's durations (ms). */
+  steps: Record<string, number[]>;
+  failures: string[];
+}
+
 /**
  * Makes `count` live changes through the REST API from its own process, one after the other, alternately a
- * server's weight (`b/s`) and the frontend's maxconn (`fe`: `maxconnBase + i`, split over the workers), and
- * times each from request to answer (the answer comes once every worker runs the change). Its own process,
- * so that the load a test generates in its own event loop doesn't delay the answers it times.
+ * server's weight (`b/s`: 2 to 8, never the one it has, so each is a real change) and the frontend's maxconn (`fe`: `maxconnBase + i`, split over the workers), and
+ * times each from request to answer (the answer comes once every worker runs the change) and to live (from
+ * the answer's Server-Timing). Its own process, so that the load a test generates in its own event loop
+ * doesn't delay the answers it times.
  */
 export async function timeChanges(
   url: string,
   token: string,
   count: number,
   maxconnBase: number,
-): Promise<{ ms: number[]; failures: string[] }> {
+): Promise<ChangeTimes> {
   const script = `
     const [url, token, count, base] = [process.argv[1], process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
     const headers = { authorization: 'Bearer ' + token, 'content-type': 'application/json' };
     (async () => {
       const ms = [];
+      const liveMs = [];
+      const steps = {};
       const failures = [];
       for (let i = 0; i < count; i++) {
         const [path, body] = i % 2 === 0
-          ? ['/api/v1/backends/b/servers/s', { weight: 1 + (i % 7) }]
+          ? ['/api/v1/backends/b/servers/s', { weight: 2 + (i % 7) }]
           : ['/api/v1/frontends/fe', { maxconn: base + i }];
         const s = performance.now();
         const res = await fetch(url + path, { method: 'PATCH', headers, body: JSON.stringify(body) });
         const text = await res.text();
-        ms.push(Math.round(performance.now() - s));
+        const total = performance.now() - s;
+        ms.push(Math.round(total));
         if (res.status !== 200) failures.push(res.status + ' ' + text);
+        const timing = {};
+        for (const part of (res.headers.get('server-timing') ?? '').split(',')) {
+          const m = /^\\s*(\\w+);dur=([\\d.]+)\\s*$/.exec(part);
+          if (m) timing[m[1]] = Number(m[2]);
+        }
+        if (timing.apply === undefined) failures.push('no Server-Timing apply step: ' + res.headers.get('server-timing'));
+        for (const [step, dur] of Object.entries(timing)) (steps[step] ??= []).push(dur);
+        liveMs.push(Math.round(total - (timing.store ?? 0) - (timing.answer ?? 0)));
       }
-      process.stdout.write(JSON.stringify({ ms, failures }));
+      process.stdout.write(JSON.stringify({ ms, liveMs, steps, failures }));
       process.exit(0);
     })();`;
   const child = spawn(process.execPath, ['-e', script, url, token, String(count), String(maxconnBase)], {
@@ -137,5 +168,5 @@ export async function timeChanges(
   child.stdout.on('data', (chunk) => (out += chunk));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`the change maker exited with ${code}`);
-  return JSON.parse(out) as { ms: number[]; failures: string[] };
+  return JSON.parse(out) as ChangeTimes;
 }

@@ -3,6 +3,7 @@
 // answered, the stats API answering); 200 changes through the REST API while 1,000 connections carry
 // traffic (no connection cut, no byte lost; request-to-live printed, a generous bound asserted).
 import net, { type Socket } from 'node:net';
+import { loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileApp, type CompiledApp } from '../helpers/compiled-app.js';
 import { echo, listen, sleep, type TestServer } from '../helpers/net.js';
@@ -124,7 +125,11 @@ describe('two workers under load', () => {
   }, 180_000);
 
   it('take 200 REST changes while 1,000 connections carry traffic: none cut, nothing lost', async () => {
-    const running = await applianceWithWorkers(compiled.main, upstream, 2, { maxconn: 5000 });
+    // TETHER_TEST_CPU_PROF=<dir>: the appliance (and its workers) write V8 CPU profiles there, to see where a
+    // change's time goes (docs/workers.md, "Measured").
+    const profileDir = process.env.TETHER_TEST_CPU_PROF;
+    const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const running = await applianceWithWorkers(compiled.main, upstream, 2, { maxconn: 5000 }, { nodeArgs });
     let peers: Peer[] = [];
     try {
       peers = await openPeers(running.port, 1000, 50);
@@ -149,8 +154,13 @@ describe('two workers under load', () => {
       await sender;
       expect(await untilAnswered(peers, 30_000)).toBe(0);
       const stats = (await running.api.get('/api/v1/stats').expect(200)).body;
+      const p50p99 = (values: number[]) => `p50 ${percentile(values, 50)} p99 ${percentile(values, 99)}`;
       console.log(
-        `200 changes over 2 workers with 1,000 connections (${sent} messages): request-to-live p50 ${percentile(requestMs, 50)} ms, p99 ${percentile(requestMs, 99)} ms, max ${Math.max(...requestMs)} ms`,
+        `200 changes over 2 workers with 1,000 connections (${sent} messages), load average ${loadavg()[0].toFixed(1)}: ` +
+          `request-to-live ${p50p99(changes.liveMs)} ms; request-to-answer ${p50p99(requestMs)} ms, max ${Math.max(...requestMs)} ms; ` +
+          `server steps (ms): ${Object.entries(changes.steps)
+            .map(([step, ms]) => `${step} ${p50p99(ms)}`)
+            .join('; ')}`,
       );
       expect(peers.filter((p) => p.closed)).toHaveLength(0);
       expect(stats.frontends[0].scur).toBe(1000);
@@ -161,6 +171,11 @@ describe('two workers under load', () => {
       expect(percentile(requestMs, 99)).toBeLessThan(1500);
     } finally {
       for (const p of peers) p.socket.destroy();
+      if (profileDir) {
+        // A profile is written at a normal exit only.
+        running.appliance.child.kill('SIGTERM');
+        await running.appliance.exited;
+      }
       running.stop();
     }
   }, 180_000);
