@@ -1,7 +1,8 @@
-// The database file: created with its directory, private to its owner, in WAL mode, its schema made
+// The database file: created with its directory, private to its owner, in WAL mode synced at checkpoints, its schema made
 // by the migrations (synchronize is off).
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { afterAll, expect, it } from 'vitest';
 import { startApp, tempDbPath } from '../helpers/app.js';
 import { readDatabase } from '../helpers/sqlite.js';
@@ -18,6 +19,10 @@ it('creates a private database in WAL mode whose schema comes from the migration
     expect(statSync(dirname(dbPath)).mode & 0o777).toBe(0o700);
     expect(statSync(dbPath).mode & 0o777).toBe(0o600);
     expect(statSync(`${dbPath}-wal`).mode & 0o777).toBe(0o600);
+    // The log is synced at checkpoints, not at each commit (1 = NORMAL; SQLite's default, 2 = FULL, syncs every commit;
+    // better-sqlite3's build defaults WAL databases to NORMAL, so this pins the setting rather than changes it).
+    const [{ synchronous }] = await t.app.get(DataSource).query('PRAGMA synchronous');
+    expect(synchronous).toBe(1);
   } finally {
     await t.close();
   }
