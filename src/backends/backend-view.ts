@@ -1,11 +1,11 @@
 // Snapshot items as the API shows them: secrets masked, live admin state and health added.
 import { maskCheck } from '../config/secrets.js';
 import type { Backend, Server } from '../schema/snapshot.js';
-import type { ServerStats } from '../runtime/types.js';
+import type { ServerState } from '../runtime/types.js';
 import type { BackendResponseDto, ServerResponseDto } from './backend.dto.js';
 
-/** Live server facts keyed `backend/server`. */
-export type ServerLive = Map<string, ServerStats>;
+/** Live server states keyed `backend/server`. */
+export type ServerLive = Map<string, ServerState>;
 
 export function toBackendResponse(head: Backend, live: ServerLive): BackendResponseDto {
   // A copy: the head is shared and never handed out to be changed.

@@ -255,9 +255,10 @@ export class BackendsService {
     return { ...response, revision: result.revision, changed: result.changed };
   }
 
+  /** States only (no counters): with worker processes, no worker is asked (ProxyRuntimeApi.serverStates). */
   private async liveServers(): Promise<ServerLive> {
-    const stats = await this.runtime.stats({ cmppAccounts: false });
-    return new Map(stats.backends.flatMap((b) => b.servers.map((s) => [`${b.name}/${s.name}`, s] as const)));
+    const states = await this.runtime.serverStates();
+    return new Map(states.map((s) => [`${s.backend}/${s.server}`, s]));
   }
 }
 

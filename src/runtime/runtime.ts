@@ -38,6 +38,7 @@ import type {
   ProxyRuntimeApi,
   RuntimeEvent,
   RuntimeStats,
+  ServerState,
   ServerStateResult,
   ShutdownOptions,
   SessionEndRecord,
@@ -384,6 +385,19 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
     const stats = buildStats(this.state, Date.now(), this.startedAt, options.cmppAccounts !== false);
     return { ...stats, acceptErrors: { ...this.acceptErrors } };
+  }
+
+  async serverStates(): Promise<ServerState[]> {
+    const stats = buildStats(this.state, Date.now(), this.startedAt, false);
+    return stats.backends.flatMap((b) =>
+      b.servers.map((s) => ({
+        backend: b.name,
+        server: s.name,
+        adminState: s.adminState,
+        health: s.health,
+        status: s.status,
+      })),
+    );
   }
 
   async history(): Promise<StatsSample[]> {

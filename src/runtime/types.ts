@@ -140,6 +140,16 @@ export interface CmppAccountStats extends CmppStats {
   version: string;
 }
 
+/** A server's states without its counters: what a view of the config shows with each server. */
+export interface ServerState {
+  backend: string;
+  server: string;
+  adminState: AdminState;
+  health: Health;
+  /** As ServerStats.status. */
+  status: string;
+}
+
 export interface ServerStats {
   backend: string;
   name: string;
@@ -423,6 +433,12 @@ export interface ProxyRuntimeApi {
   killSession(id: string): Promise<boolean>;
   /** `cmppAccounts: false` leaves out the per-account CMPP table (up to 10,001 rows, costly to build and send). */
   stats(options?: StatsOptions): Promise<RuntimeStats>;
+  /**
+   * Every server's admin state, health and status, as stats() shows them, without counters. With worker processes
+   * the main process holds these itself (it runs the checks and keeps the admin states), so no worker is asked: a
+   * change's answer costs no round trip to the workers (docs/workers.md, "Merged view").
+   */
+  serverStates(): Promise<ServerState[]>;
   history(): Promise<StatsSample[]>;
   sessions(): Promise<SessionInfo[]>;
   /**

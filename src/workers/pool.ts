@@ -22,6 +22,7 @@ import type {
   ProxyRuntimeApi,
   RuntimeEvent,
   RuntimeStats,
+  ServerState,
   ServerStateResult,
   ShutdownOptions,
   SessionEndRecord,
@@ -664,6 +665,11 @@ export class WorkerPool implements ProxyRuntimeApi {
       this.workerStats(),
       Math.round((Date.now() - this.startedAt) / 1000),
     );
+  }
+
+  /** From the health runtime, as stats() merges them: admin states, health and status are the main process's own. */
+  serverStates(): Promise<ServerState[]> {
+    return this.health.serverStates();
   }
 
   /** The warm spare: its pid and whether it has started (diagnostics; tests wait for it). */
