@@ -312,24 +312,32 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     previous: Head,
     candidate: Snapshot,
   ): Promise<number> {
-    await writeSnapshotTables(manager, candidate);
-    const revisions = manager.getRepository(RevisionEntity);
-    const row = await revisions.save(
-      revisions.create({
+    await writeSnapshotTables(manager, candidate, previous.snapshot);
+    // A plain INSERT: save() would read the row back (createdAt) for nothing.
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(RevisionEntity)
+      .values({
         parentId: previous.revision || null,
         kind: request.kind,
         author: request.context.actor.username,
         message: request.context.message ?? request.message,
         snapshot: snapshotJson(candidate),
-      }),
-    );
+      })
+      .updateEntity(false)
+      .execute();
+    // better-sqlite3's answer to an INSERT is the new row's id (lastInsertRowid).
+    const id = Number(inserted.raw);
+    if (!Number.isSafeInteger(id) || id <= 0)
+      throw new Error(`no revision id from the insert: ${String(inserted.raw)}`);
     await this.audit.recordWith(manager, {
       ...this.auditBase(request),
       result: 'ok',
-      detail: `revision ${row.id} (${request.kind})`,
-      revisionId: row.id,
+      detail: `revision ${id} (${request.kind})`,
+      revisionId: id,
     });
-    return row.id;
+    return id;
   }
 
   private auditBase(request: ChangeRequest) {

@@ -1,7 +1,10 @@
 // Mirrors a snapshot into the normalised frontends/backends/servers tables, reconciling by name so
 // rows that did not change keep their id and timestamps. Runs inside the pipeline's transaction.
 //
-// Only what changed is written, and in batches: TypeORM turns a list of rows into one WHERE of OR-ed
+// Only what changed is written, and only what changed is read: a part of the snapshot equal to the head's (the
+// frontends, a backend with its servers) is not even read back, as the tables hold what the head holds (they are
+// written in the revision's transaction and by nothing else). What changed is reconciled with the rows read, so
+// rows changed behind the app's back there are put right. Writes go in batches: TypeORM turns a list of rows into one WHERE of OR-ed
 // terms, and SQLite refuses an expression deeper than 1,000 ("Expression tree is too large"), so
 // removing or saving 1,000+ rows in one call fails; and better-sqlite3 is synchronous, so a write of
 // thousands of rows one statement (plus a reload) each would hold the event loop, and the proxy, for
@@ -16,9 +19,14 @@ import type { Snapshot } from '../schema/snapshot.js';
 /** Rows per statement: well under SQLite's expression depth (1,000) and variable count limits. */
 export const ROWS_PER_STATEMENT = 200;
 
-export async function writeSnapshotTables(manager: EntityManager, snapshot: Snapshot): Promise<void> {
-  await writeFrontends(manager, snapshot);
-  await writeBackends(manager, snapshot);
+/** Makes the tables hold `snapshot`; `head`: the snapshot they hold now (empty tables: an empty snapshot). */
+export async function writeSnapshotTables(
+  manager: EntityManager,
+  snapshot: Snapshot,
+  head: Snapshot,
+): Promise<void> {
+  if (!isDeepStrictEqual(snapshot.frontends, head.frontends)) await writeFrontends(manager, snapshot);
+  if (!isDeepStrictEqual(snapshot.backends, head.backends)) await writeBackends(manager, snapshot, head);
 }
 
 async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promise<void> {
@@ -39,7 +47,7 @@ async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promi
   await reconcileRows(manager, FrontendEntity, rows, wanted);
 }
 
-async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promise<void> {
+async function writeBackends(manager: EntityManager, snapshot: Snapshot, head: Snapshot): Promise<void> {
   const backends = manager.getRepository(BackendEntity);
   const servers = manager.getRepository(ServerEntity);
   const rows = new Map((await backends.find()).map((row) => [row.name, row]));
@@ -49,12 +57,23 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
     backends,
     [...rows.values()].filter((row) => !wanted.has(row.name)),
   );
+  // A backend whose servers are the head's keeps its server rows unread.
+  const headServers = new Map(head.backends.map((b) => [b.name, b.servers]));
+  const changed = snapshot.backends.filter((b) => !isDeepStrictEqual(b.servers, headServers.get(b.name)));
+  const changedIds = changed.flatMap((b) => {
+    const row = rows.get(b.name);
+    return row ? [row.id] : [];
+  });
   const serverRows = new Map<number, Map<string, ServerEntity>>();
-  for (const server of await servers.find()) {
-    let byName = serverRows.get(server.backendId);
-    if (!byName) serverRows.set(server.backendId, (byName = new Map()));
-    byName.set(server.name, server);
+  for (let i = 0; i < changedIds.length; i += ROWS_PER_STATEMENT) {
+    const ids = changedIds.slice(i, i + ROWS_PER_STATEMENT);
+    for (const server of await servers.find({ where: { backendId: In(ids) } })) {
+      let byName = serverRows.get(server.backendId);
+      if (!byName) serverRows.set(server.backendId, (byName = new Map()));
+      byName.set(server.name, server);
+    }
   }
+  const serversChanged = new Set(changed.map((b) => b.name));
   for (const [position, backend] of snapshot.backends.entries()) {
     const fields = {
       name: backend.name,
@@ -71,6 +90,8 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
       existing && sameFields(existing, fields)
         ? existing
         : await backends.save(Object.assign(existing ?? backends.create(), fields));
+    // A backend without a row had none read (a new or renamed one: its servers are new, hence changed).
+    if (existing && !serversChanged.has(backend.name)) continue;
     await reconcileRows(
       manager,
       ServerEntity,
