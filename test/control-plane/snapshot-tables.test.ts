@@ -97,4 +97,7 @@ it('hold the head after each change, whichever parts it changed', async () => {
     expect(res.status, `${step}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
     expect(tables(), step).toEqual(await head());
   }
+  // The revision row is a plain INSERT: its creation time comes from the column's default.
+  const [latest] = (await t.request.get('/api/v1/revisions?limit=1').expect(200)).body.items;
+  expect(Math.abs(Date.parse(latest.createdAt) - Date.now())).toBeLessThan(60_000);
 });
