@@ -199,6 +199,9 @@ export function countAmbiguous(s: Session): void {
   const ins = s.inspection;
   if (ins === null || ins.frontend === null || ins.ambiguousCounted) return;
   ins.ambiguousCounted = true;
+  // Never connected to a server (a login Tether refused, no server, a failed connect): what the client sent behind
+  // its CONNECT reached no gateway, so it can't be doubled; the client resends it.
+  if (s.connectedAt === 0) return;
   const n = ins.clientRequests.messages() + ins.serverRequests.messages();
   if (n === 0) return;
   ins.frontend.ambiguous += n;
