@@ -72,3 +72,59 @@ it('a client answering the TERMINATE with a storm of TERMINATEs gets one TERMINA
   expect(frames.filter((f) => f.commandId === CommandId.SUBMIT_RESP)).toHaveLength(1);
   expect(resps.length, `${resps.length} TERMINATE_RESPs for one session`).toBe(1);
 }, 30_000);
+
+async function sessionsLeft(): Promise<number> {
+  const res = await t.request.get('/api/v1/sessions').query({ frontend: 'fe' }).expect(200);
+  return (res.body as unknown[]).length;
+}
+
+it('a client sending garbage during the close is cut at once; its SUBMIT in flight counted ambiguous', async () => {
+  const ambiguousBefore = (await t.request.get('/api/v1/stats').expect(200)).body.frontends[0].cmpp.ambiguous;
+  const sp = await Sp.connect(port);
+  expect((await sp.login(ACCOUNT)).commandId).toBe(CommandId.CONNECT_RESP);
+  gateway.hold = true;
+  sp.socket.write(sp.submit(7, ACCOUNT));
+  await waitFor(
+    () => gateway.received.some((f) => f.commandId === CommandId.SUBMIT && f.sequenceId === 7),
+    5000,
+  );
+  await t.request.post('/api/v1/backends/b/servers/gw/shutdown-sessions?graceful=true').expect(200);
+  expect((await sp.next(1))[0].commandId).toBe(CommandId.TERMINATE);
+  const startedAt = Date.now();
+  sp.socket.write(Buffer.alloc(64, 0xff)); // a length no CMPP frame has
+  await closed(sp.socket, 5000);
+  await waitFor(async () => (await sessionsLeft()) === 0, 5000);
+  // Well inside the close's hard limit (20 s here): cut at once, not waited out.
+  expect(Date.now() - startedAt).toBeLessThan(5000);
+  const stats = (await t.request.get('/api/v1/stats').expect(200)).body;
+  expect(stats.frontends[0].cmpp.ambiguous - ambiguousBefore).toBe(1);
+  gateway.release();
+  gateway.hold = false;
+}, 30_000);
+
+it('a client that reads nothing and answers nothing, with a gateway that never answers: gone by the hard limit', async () => {
+  await t.request
+    .patch('/api/v1/backends/b')
+    .send({ cmpp: { closeTimeout: 300 } })
+    .expect(200);
+  const sp = await Sp.connect(port);
+  expect((await sp.login(ACCOUNT)).commandId).toBe(CommandId.CONNECT_RESP);
+  gateway.hold = true;
+  sp.socket.write(Buffer.concat([1, 2, 3].map((seq) => sp.submit(100 + seq, ACCOUNT))));
+  await waitFor(
+    () => gateway.received.filter((f) => f.sequenceId > 100 && f.sequenceId < 104).length === 3,
+    5000,
+  );
+  sp.socket.pause(); // reads nothing from now on, and never answers the TERMINATE
+  const startedAt = Date.now();
+  await t.request
+    .post('/api/v1/backends/b/servers/gw/shutdown-sessions')
+    .send({ graceful: true })
+    .expect(200);
+  // closeTimeout + the server's TERMINATE_RESP wait (2 s) + the linger (2 s), with a margin for a loaded machine.
+  await waitFor(async () => (await sessionsLeft()) === 0, 10_000);
+  expect(Date.now() - startedAt).toBeLessThan(10_000);
+  gateway.release();
+  gateway.hold = false;
+  sp.close();
+}, 30_000);

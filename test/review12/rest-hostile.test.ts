@@ -85,6 +85,12 @@ describe('odd values are refused with a 4xx naming them, never a 5xx', () => {
         if (res.status === 200) continue; // a valid one (maint without shutdownSessions, …)
         refused(`state ${JSON.stringify(body)}`, res);
       }
+      // The whole body odd (an array, a string, null, a number).
+      const raw = await t.request
+        .put('/api/v1/backends/b/servers/one/state')
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(v));
+      refused(`state body ${JSON.stringify(v)}`, raw);
     }
     await t.request.put('/api/v1/backends/b/servers/one/state').send({ state: 'ready' }).expect(200);
   }, 120_000);
