@@ -6,7 +6,7 @@ import { CommandId } from '../../src/cmpp/commands.js';
 import { type StartedApp, startApp } from '../helpers/app.js';
 import { cmppGateway, type Gateway, Sp } from '../helpers/cmpp-peers.js';
 import { freePort } from '../helpers/net.js';
-import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
+import { backendBody, expectError, frontendBody, serverBody } from '../control-plane/fixtures.js';
 
 let t: StartedApp;
 let gateway: Gateway;
@@ -57,4 +57,30 @@ it('an ASCII account without override still gets the backend cap', async () => {
   const resp = await sp.login('900001');
   sp.close();
   expect(resp.bytes.readUInt32BE(12)).toBe(0);
+});
+
+it('an override whose account ends with a NUL byte is refused: Source_Addr is NUL padded, no login can name it so', async () => {
+  const before = (await t.request.get('/api/v1/config').expect(200)).body;
+  for (const account of ['\u0000', '9001\u0000', 'é\u0000\u0000']) {
+    const res = await t.request
+      .patch('/api/v1/backends/b')
+      .send({ cmpp: { maxConnectionsPerAccount: 5, accounts: [{ account, maxConnections: 1 }] } });
+    expectError(res, 400, 'cmpp.accounts[0].account');
+    const doc = structuredClone(before);
+    delete doc.revision;
+    doc.backends[0].cmpp = { accounts: [{ account, maxConnections: 1 }] };
+    const put = await t.request.put('/api/v1/config').send(doc);
+    expectError(put, 400, 'backends[0].cmpp.accounts[0].account');
+    const validate = await t.request.post('/api/v1/config/validate').send(doc);
+    expect({ status: validate.status, errors: validate.body.errors }).toEqual({
+      status: put.status,
+      errors: put.body.errors,
+    });
+  }
+  expect((await t.request.get('/api/v1/config').expect(200)).body.revision).toBe(before.revision);
+  // A NUL inside the account is a byte like any other: accepted.
+  await t.request
+    .patch('/api/v1/backends/b')
+    .send({ cmpp: { maxConnectionsPerAccount: 5, accounts: [{ account: 'a\u0000b', maxConnections: 1 }] } })
+    .expect(200);
 });
