@@ -374,6 +374,14 @@ export function inspectionInfo(inspection: CmppInspection | null): {
   };
 }
 
+/** The DataView scan() reads a chunk through, over the chunk's ArrayBuffer: reads share Node's 8 KB pool. */
+let chunkView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(chunk: Buffer): DataView<ArrayBufferLike> {
+  if (chunkView.buffer !== chunk.buffer) chunkView = new DataView(chunk.buffer);
+  return chunkView;
+}
+
 /**
  * The relay's fast path: counts the whole frames of SUBMIT, DELIVER and ACTIVE_TEST and their answers (nearly
  * every frame of a busy session) from `pos`, a frame boundary, and returns where it stopped: `end`, or a frame it
@@ -403,17 +411,18 @@ function scan(
   const latencySumAt = TALLY_LATENCY_SUM;
   const bounds = LATENCY_BOUNDS_MS;
   const slotById = SLOT_BY_ID;
+  // Big-endian words through a DataView: one bounds check per word, not one per byte.
+  const view = viewOf(chunk);
+  const base = chunk.byteOffset;
   while (end - pos >= 12) {
-    const total = (chunk[pos] << 24) | (chunk[pos + 1] << 16) | (chunk[pos + 2] << 8) | chunk[pos + 3];
+    const total = view.getInt32(base + pos);
     // Signed: a length >= 2^31 is negative. Whole frames only (12 = header, 4096 = MAX_FRAME_LENGTH).
     if (total < 12 || total > 4096 || total > end - pos) break;
-    const commandId =
-      (chunk[pos + 4] << 24) | (chunk[pos + 5] << 16) | (chunk[pos + 6] << 8) | chunk[pos + 7];
+    const commandId = view.getInt32(base + pos + 4);
     const request = commandId & 0x7fffffff;
     // SUBMIT (4), DELIVER (5), ACTIVE_TEST (8), or their answers (bit 31 set).
     if (request !== 4 && request !== 5 && request !== 8) break;
-    const sequenceId =
-      (chunk[pos + 8] << 24) | (chunk[pos + 9] << 16) | (chunk[pos + 10] << 8) | chunk[pos + 11];
+    const sequenceId = view.getInt32(base + pos + 8);
     tally[slotById[request | ((commandId >>> 23) & 0x100)] + slotOffset]++;
     // The table's key and home slot (OutstandingTable: key, count, send time, home; 64 slots of 4 numbers).
     const key = request * 4294967296 + (sequenceId >>> 0);
@@ -458,12 +467,14 @@ function scan(
       }
       if (request === 4) {
         // SUBMIT_RESP: the Result (as resultSlot()), and the latency from its SUBMIT's send time.
-        const at = pos + 20;
         let result = otherAt;
         if (total === 24) {
-          if ((chunk[at] | chunk[at + 1] | chunk[at + 2]) === 0)
-            result = chunk[at + 3] === 0 ? okAt : chunk[at + 3] === 8 ? throttledAt : result;
-        } else if (total === 21) result = chunk[at] === 0 ? okAt : chunk[at] === 8 ? throttledAt : result;
+          const code = view.getInt32(base + pos + 20);
+          result = code === 0 ? okAt : code === 8 ? throttledAt : result;
+        } else if (total === 21) {
+          const code = chunk[pos + 20];
+          result = code === 0 ? okAt : code === 8 ? throttledAt : result;
+        }
         tally[result]++;
         if (k === key) {
           if (ins.now < 0) ins.now = performance.now();
