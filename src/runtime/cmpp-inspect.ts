@@ -414,6 +414,16 @@ function scan(
   // Big-endian words through a DataView: one bounds check per word, not one per byte.
   const view = viewOf(chunk);
   const base = chunk.byteOffset;
+  // The tables' state and the clock in locals, written back once at the end: field reads and writes in the loop
+  // would each carry a map check.
+  const mineSlots = mine.slots;
+  let mineUsed = mine.used;
+  let mineDisplaced = mine.displaced;
+  let mineTotal = mine.total;
+  const theirSlots = theirs.slots;
+  let theirUsed = theirs.used;
+  let theirTotal = theirs.total;
+  let now = ins.now;
   while (end - pos >= 12) {
     const total = view.getInt32(base + pos);
     // Signed: a length >= 2^31 is negative. Whole frames only (12 = header, 4096 = MAX_FRAME_LENGTH).
@@ -429,41 +439,38 @@ function scan(
     const home = (sequenceId + request) & 63;
     if (commandId > 0) {
       // A request: one more of its key (OutstandingTable.addSlot).
-      const slots = mine.slots;
       let i = home;
-      let k = slots[i * 4];
+      let k = mineSlots[i * 4];
       while (k !== key && k !== -1) {
         i = (i + 1) & 63;
-        k = slots[i * 4];
+        k = mineSlots[i * 4];
       }
-      if (k === key) slots[i * 4 + 1]++;
-      else if (mine.used >= 48) {
+      if (k === key) mineSlots[i * 4 + 1]++;
+      else if (mineUsed >= 48) {
         tally[untrackedAt]++;
         pos += total;
         continue;
       } else {
         const at = i * 4;
-        slots[at] = key;
-        slots[at + 1] = 1;
+        mineSlots[at] = key;
+        mineSlots[at + 1] = 1;
         // The send time: SUBMITs only (latency), from this read's clock.
         if (request === 4) {
-          // The field, never a local that may hold either: that would box the double (an allocation per SUBMIT).
-          if (ins.now < 0) ins.now = performance.now();
-          slots[at + 2] = ins.now;
-        } else slots[at + 2] = 0;
-        slots[at + 3] = home;
-        if (i !== home) mine.displaced++;
-        mine.used++;
+          if (now < 0) now = performance.now();
+          mineSlots[at + 2] = now;
+        } else mineSlots[at + 2] = 0;
+        mineSlots[at + 3] = home;
+        if (i !== home) mineDisplaced++;
+        mineUsed++;
       }
-      mine.total++;
+      mineTotal++;
     } else {
       // An answer: takes one request of its key (OutstandingTable.find + release).
-      const slots = theirs.slots;
       let i = home;
-      let k = slots[i * 4];
+      let k = theirSlots[i * 4];
       while (k !== key && k !== -1) {
         i = (i + 1) & 63;
-        k = slots[i * 4];
+        k = theirSlots[i * 4];
       }
       if (request === 4) {
         // SUBMIT_RESP: the Result (as resultSlot()), and the latency from its SUBMIT's send time.
@@ -477,8 +484,8 @@ function scan(
         }
         tally[result]++;
         if (k === key) {
-          if (ins.now < 0) ins.now = performance.now();
-          const ms = ins.now - slots[i * 4 + 2];
+          if (now < 0) now = performance.now();
+          const ms = now - theirSlots[i * 4 + 2];
           let bucket = 0;
           while (bucket < bounds.length && ms > bounds[bucket]) bucket++;
           tally[latencyAt + bucket]++;
@@ -486,18 +493,29 @@ function scan(
         }
       }
       if (k === key) {
-        theirs.total--;
-        if (--slots[i * 4 + 1] === 0) {
+        theirTotal--;
+        if (--theirSlots[i * 4 + 1] === 0) {
           if (theirs.displaced === 0) {
             // Nothing displaced: nothing can need this slot (OutstandingTable.remove's shortcut).
-            slots[i * 4] = -1;
-            theirs.used--;
-          } else theirs.remove(i);
+            theirSlots[i * 4] = -1;
+            theirUsed--;
+          } else {
+            // Displaced entries may need shifting: the table's own remove(), on its own state.
+            theirs.used = theirUsed;
+            theirs.remove(i);
+            theirUsed = theirs.used;
+          }
         }
       }
     }
     pos += total;
   }
+  mine.used = mineUsed;
+  mine.displaced = mineDisplaced;
+  mine.total = mineTotal;
+  theirs.used = theirUsed;
+  theirs.total = theirTotal;
+  ins.now = now;
   return pos;
 }
 
