@@ -5,6 +5,8 @@ import { AccessControl1795800000000 } from './1795800000000-AccessControl.js';
 import { TokenOwners1795900000000 } from './1795900000000-TokenOwners.js';
 import { FrontendBinds1796000000000 } from './1796000000000-FrontendBinds.js';
 import { EventLog1796200000000 } from './1796200000000-EventLog.js';
+import { DrainOperations1796600000000 } from './1796600000000-DrainOperations.js';
+import { BackendCmppLimits1796700000000 } from './1796700000000-BackendCmppLimits.js';
 
 export const migrations = [
   InitialSchema1795700000000,
@@ -12,4 +14,6 @@ export const migrations = [
   TokenOwners1795900000000,
   FrontendBinds1796000000000,
   EventLog1796200000000,
+  DrainOperations1796600000000,
+  BackendCmppLimits1796700000000,
 ];

@@ -7,12 +7,22 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { Follows } from '../common/validators.js';
 import {
   BALANCE_ALGORITHMS,
   CHECK_TYPES,
   CMPP_VERSIONS,
+  DRAIN_THEN,
+  type DrainThen,
   HASH_TYPES,
   LIMITS,
   NAME_PATTERN,
@@ -111,6 +121,36 @@ export class ServerStateDto {
   @IsOptional()
   @IsBoolean()
   shutdownSessions?: boolean;
+
+  @ApiPropertyOptional({
+    description:
+      "Only with 'drain': ms (or a duration like 30m) after which the sessions left are closed (gracefully on " +
+      'inspected frontends); at most 7 days. Makes the drain an operation that ends by itself (`then`).',
+    minimum: RULES.drain.deadline.min,
+    maximum: RULES.drain.deadline.max,
+  })
+  // null is refused, not taken for "left out": it would mean no deadline while saying one.
+  @ValidateIf((o: ServerStateDto) => o.deadline !== undefined)
+  @Follows(RULES.drain.deadline)
+  deadline?: number;
+
+  @ApiPropertyOptional({
+    enum: DRAIN_THEN,
+    description:
+      "Only with 'drain': the state the server moves to by itself when its last session is gone (default maint); " +
+      "'drain' ends the operation and keeps the server draining. Without deadline nor then, a drain stays drain.",
+  })
+  @ValidateIf((o: ServerStateDto) => o.then !== undefined)
+  @Follows(RULES.drain.then)
+  then?: DrainThen;
+}
+
+export class DrainStartedDto {
+  @ApiProperty({ description: 'epoch ms' }) startedAt: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'epoch ms when the sessions left are closed' })
+  deadlineAt: number | null;
+  @ApiProperty({ enum: DRAIN_THEN, nullable: true, description: 'null: a plain drain, it stays drain' })
+  then: DrainThen | null;
 }
 
 export class ServerStateResponseDto {
@@ -119,7 +159,23 @@ export class ServerStateResponseDto {
   @ApiProperty({ enum: ['ready', 'drain', 'maint'] }) previous: AdminState;
   @ApiProperty({ enum: ['ready', 'drain', 'maint'] }) state: AdminState;
   @ApiProperty() sessionsClosed: number;
-  @ApiProperty({ description: 'false when the server already was in that state' }) changed: boolean;
+  @ApiProperty({
+    description: 'false when the server already was in that state (and no drain operation was set)',
+  })
+  changed: boolean;
+  @ApiPropertyOptional({ type: DrainStartedDto, description: 'state drain: the drain as started' })
+  drain?: DrainStartedDto;
+}
+
+export class ShutdownSessionsDto {
+  @ApiPropertyOptional({
+    description:
+      'true: inspected (inspect: cmpp) sessions end the CMPP way, losing and duplicating no message ' +
+      '(docs/cmpp-session-control.md); the others are cut. Also `?graceful=true`. Default false: cut them all.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  graceful?: boolean;
 }
 
 export class ShutdownSessionsResponseDto {
@@ -194,6 +250,106 @@ export class BackendCheckDto {
   cmpp?: CmppCheckDto;
 }
 
+// ---- CMPP limits (docs/cmpp-session-control.md) ----
+
+export class LoginRateDto {
+  @ApiProperty({
+    description: 'Logins allowed per `per` (also the burst: a token bucket of this many tokens)',
+    minimum: RULES.cmppLimits.logins.min,
+    maximum: RULES.cmppLimits.logins.max,
+    example: 10,
+  })
+  @Follows(RULES.cmppLimits.logins)
+  logins: number;
+
+  @ApiProperty({
+    description: 'ms over which `logins` tokens refill; also a duration like 1s or 1m; read back as ms',
+    minimum: RULES.cmppLimits.per.min,
+    maximum: RULES.cmppLimits.per.max,
+    example: 1000,
+  })
+  @Follows(RULES.cmppLimits.per)
+  per: number;
+}
+
+export class BackendLoginRateDto {
+  @ApiPropertyOptional({
+    type: LoginRateDto,
+    description: 'Logins per SP account (Source_Addr of the CONNECT)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoginRateDto)
+  perAccount?: LoginRateDto;
+
+  @ApiPropertyOptional({ type: LoginRateDto, description: 'Logins per client source address' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoginRateDto)
+  perSource?: LoginRateDto;
+}
+
+export class CmppAccountLimitsDto {
+  @ApiProperty({ description: 'SP account (Source_Addr): 1 to 6 bytes (UTF-8)', example: '900001' })
+  @Follows(RULES.cmppLimits.account)
+  account: string;
+
+  @ApiPropertyOptional({
+    description: "This account's cap in place of maxConnectionsPerAccount (0 refuses every login)",
+    minimum: RULES.cmppLimits.maxConnections.min,
+    maximum: RULES.cmppLimits.maxConnections.max,
+  })
+  @IsOptional()
+  @Follows(RULES.cmppLimits.maxConnections)
+  maxConnections?: number;
+
+  @ApiPropertyOptional({
+    type: LoginRateDto,
+    description: "This account's login rate in place of loginRate.perAccount",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LoginRateDto)
+  loginRate?: LoginRateDto;
+}
+
+export class BackendCmppDto {
+  @ApiPropertyOptional({
+    description:
+      'Hard limit of a lossless close (ms, or a duration like 5s): past it the legs are closed anyway and the ' +
+      'messages in flight counted as ambiguous. Default 5000',
+    minimum: RULES.cmppClose.closeTimeout.min,
+    maximum: RULES.cmppClose.closeTimeout.max,
+    example: 5000,
+  })
+  @IsOptional()
+  @Follows(RULES.cmppClose.closeTimeout)
+  closeTimeout?: number;
+
+  @ApiPropertyOptional({
+    description: 'Live sessions per SP account through this backend; a CONNECT past it is refused (status 5)',
+    minimum: RULES.cmppLimits.maxConnectionsPerAccount.min,
+    maximum: RULES.cmppLimits.maxConnectionsPerAccount.max,
+  })
+  @IsOptional()
+  @Follows(RULES.cmppLimits.maxConnectionsPerAccount)
+  maxConnectionsPerAccount?: number;
+
+  @ApiPropertyOptional({ type: BackendLoginRateDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackendLoginRateDto)
+  loginRate?: BackendLoginRateDto;
+
+  @ApiPropertyOptional({ type: [CmppAccountLimitsDto], maxItems: LIMITS.cmppAccountOverrides })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.cmppAccountOverrides)
+  @ValidateNested({ each: true })
+  @Type(() => CmppAccountLimitsDto)
+  accounts?: CmppAccountLimitsDto[];
+}
+
 export class CreateBackendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'ismg' })
   @Follows(RULES.backend.name)
@@ -228,6 +384,17 @@ export class CreateBackendDto {
   @IsOptional()
   @Follows(RULES.backend.onMarkedDown)
   onMarkedDown?: OnMarkedDown;
+
+  @ApiPropertyOptional({
+    type: BackendCmppDto,
+    description:
+      'Per-account connection caps and login rate limits, enforced on inspect: cmpp frontends; the hard limit of ' +
+      'the lossless close (docs/cmpp-session-control.md)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackendCmppDto)
+  cmpp?: BackendCmppDto;
 
   @ApiPropertyOptional({ type: [CreateServerDto], maxItems: LIMITS.servers })
   @IsOptional()
@@ -272,6 +439,7 @@ export class BackendResponseDto {
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
   @ApiProperty({ enum: SEND_PROXY }) sendProxy: SendProxy;
   @ApiProperty({ enum: ON_MARKED_DOWN }) onMarkedDown: OnMarkedDown;
+  @ApiPropertyOptional({ type: BackendCmppDto }) cmpp?: BackendCmppDto;
   @ApiProperty({ type: [ServerResponseDto] }) servers: ServerResponseDto[];
 }
 

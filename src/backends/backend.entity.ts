@@ -1,6 +1,7 @@
 import { Column, Entity, OneToMany, Unique, type Relation } from 'typeorm';
 import type {
   BackendCheck,
+  BackendCmpp,
   BalanceAlgorithm,
   HashType,
   OnMarkedDown,
@@ -31,6 +32,10 @@ export class BackendEntity extends TetherEntity {
 
   @Column({ type: 'varchar' })
   onMarkedDown: OnMarkedDown;
+
+  /** Per-account CMPP caps and login limits; null: none. */
+  @Column({ type: 'simple-json', nullable: true })
+  cmpp: BackendCmpp | null;
 
   @Column({ type: 'integer' })
   position: number;

@@ -1,5 +1,24 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/roles.js';
 import { Change, type ChangeContext } from '../common/change-context.js';
@@ -10,9 +29,12 @@ import {
   BackendResponseDto,
   CreateBackendDto,
   ReplaceBackendDto,
+  ShutdownSessionsDto,
+  ShutdownSessionsResponseDto,
   UpdateBackendDto,
 } from './backend.dto.js';
 import { BackendsService } from './backends.service.js';
+import { gracefulOf, ServerStatesService } from './server-states.service.js';
 
 @ApiTags('backends')
 @Controller('backends')
@@ -20,7 +42,28 @@ import { BackendsService } from './backends.service.js';
 @ApiHeader({ name: 'If-Match', required: false, description: 'On changes: "<revision id>"; stale → 412' })
 @ApiQuery({ name: 'message', required: false, description: 'On changes: message stored on the revision' })
 export class BackendsController {
-  constructor(private readonly backends: BackendsService) {}
+  constructor(
+    private readonly backends: BackendsService,
+    private readonly states: ServerStatesService,
+  ) {}
+
+  @Post(':name/shutdown-sessions')
+  @HttpCode(200)
+  @RequireRole('operator')
+  @Audited('backend.shutdown-sessions')
+  @ApiOperation({
+    summary: 'Closes every session of the backend; graceful: the lossless CMPP close on inspected frontends',
+  })
+  @ApiQuery({ name: 'graceful', required: false, enum: ['true', 'false'] })
+  @ApiOkResponse({ type: ShutdownSessionsResponseDto })
+  shutdownSessions(
+    @Param('name') name: string,
+    @Body() dto: ShutdownSessionsDto,
+    @Query('graceful') graceful: string | undefined,
+    @Change() change: ChangeContext,
+  ): Promise<ShutdownSessionsResponseDto> {
+    return this.states.shutdownBackendSessions(name, change, gracefulOf(dto, graceful));
+  }
 
   @Get()
   @RequireRole('viewer')

@@ -8,6 +8,7 @@ import {
   Patch,
   Post,
   Put,
+  Query,
   UseInterceptors,
 } from '@nestjs/common';
 import {
@@ -30,11 +31,12 @@ import {
   ServerResponseDto,
   ServerStateDto,
   ServerStateResponseDto,
+  ShutdownSessionsDto,
   ShutdownSessionsResponseDto,
   UpdateServerDto,
 } from './backend.dto.js';
 import { BackendsService } from './backends.service.js';
-import { ServerStatesService } from './server-states.service.js';
+import { gracefulOf, ServerStatesService } from './server-states.service.js';
 
 @ApiTags('backends')
 @Controller('backends/:backend/servers')
@@ -139,12 +141,18 @@ export class ServersController {
   @HttpCode(200)
   @RequireRole('operator')
   @Audited('server.shutdown-sessions')
+  @ApiOperation({
+    summary: "Closes the server's sessions; graceful: the lossless CMPP close on inspected frontends",
+  })
+  @ApiQuery({ name: 'graceful', required: false, enum: ['true', 'false'] })
   @ApiOkResponse({ type: ShutdownSessionsResponseDto })
   shutdownSessions(
     @Param('backend') backend: string,
     @Param('server') server: string,
+    @Body() dto: ShutdownSessionsDto,
+    @Query('graceful') graceful: string | undefined,
     @Change() change: ChangeContext,
   ): Promise<ShutdownSessionsResponseDto> {
-    return this.states.shutdownSessions(backend, server, change);
+    return this.states.shutdownSessions(backend, server, change, gracefulOf(dto, graceful));
   }
 }

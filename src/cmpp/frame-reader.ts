@@ -6,6 +6,7 @@
 //   reader.feed(chunk, offset, length);                   // every read, in order, as it is forwarded
 //   reader.notCmpp                                        // true once a bad Total_Length was seen
 //   reader.reset();                                       // start over (e.g. a reused connection object)
+//   reader.frameRemainder()                               // bytes of the frame in progress still to come
 //
 // A caller that parses most whole frames itself (the relay's inspection) hands the reader only the rest:
 //   reader.betweenFrames                                  // no frame in progress: the next byte starts one
@@ -80,6 +81,17 @@ export class CmppFrameReader<C> {
 
   get notCmpp(): boolean {
     return this._notCmpp;
+  }
+
+  /**
+   * Bytes of the frame in progress still to come: 0 between frames, n > 0 of its body, or -n while its header is
+   * incomplete (n header bytes missing, the body not known yet). A relay that must stop at a frame boundary (the
+   * lossless close, runtime/cmpp-close.ts) lets that many bytes pass first. Meaningless once notCmpp.
+   */
+  frameRemainder(): number {
+    if (this.headerSeen > 0) return -(HEADER_LENGTH - this.headerSeen);
+    if (this.prefixWanted > 0) return this.bodyLength - this.prefixHave;
+    return this.skip;
   }
 
   reset(): void {

@@ -1,7 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
-import { BackendCheckResponseDto, CreateBackendDto, CreateServerDto } from '../backends/backend.dto.js';
+import {
+  BackendCheckResponseDto,
+  BackendCmppDto,
+  CreateBackendDto,
+  CreateServerDto,
+} from '../backends/backend.dto.js';
 import { BindDto, CreateFrontendDto } from '../frontends/frontend.dto.js';
 import type { ImpactReport } from '../runtime/types.js';
 import { Follows } from '../common/validators.js';
@@ -166,6 +171,7 @@ class SnapshotBackendDto {
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
   @ApiProperty() sendProxy: string;
   @ApiProperty() onMarkedDown: string;
+  @ApiPropertyOptional({ type: BackendCmppDto }) cmpp?: BackendCmppDto;
   @ApiProperty({ type: [CreateServerDto] }) servers: CreateServerDto[];
 }
 

@@ -7,6 +7,7 @@ import {
   DEFAULT_DEFAULTS,
   type Backend,
   type BackendCheck,
+  type BackendCmpp,
   type Bind,
   type CmppCheck,
   type Defaults,
@@ -33,8 +34,10 @@ export type FrontendInput = Loose<Omit<Frontend, 'bind' | 'binds'>> & {
   binds?: Array<Loose<Bind> | null> | null;
 };
 export type CheckInput = Loose<Omit<BackendCheck, 'cmpp'>> & { cmpp?: Loose<CmppCheck> | null };
-export type BackendInput = Loose<Omit<Backend, 'check' | 'servers'>> & {
+export type BackendInput = Loose<Omit<Backend, 'check' | 'servers' | 'cmpp'>> & {
   check?: CheckInput | null;
+  /** Checked as a whole by the document check; kept as given apart from dropping empty parts. */
+  cmpp?: unknown;
   servers?: ServerInput[] | null;
 };
 export type ServerInput = Loose<Server>;
@@ -135,8 +138,44 @@ export function normalizeBackend(input: BackendInput): Backend {
     check: normalizeCheck(input.check ?? {}),
     sendProxy: input.sendProxy ?? 'none',
     onMarkedDown: input.onMarkedDown ?? 'keep',
+    ...normalizeBackendCmpp(input.cmpp),
     servers: (input.servers ?? []).map(normalizeServer),
   };
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `backend.cmpp` in one key order, nulls and empty parts left out (an empty `cmpp` is none at all). Anything
+ * not of the expected shape is kept as given, for the document check to name.
+ */
+export function normalizeBackendCmpp(input: unknown): { cmpp?: BackendCmpp } {
+  if (input === undefined || input === null) return {};
+  if (!isPlain(input)) return { cmpp: input as BackendCmpp };
+  const rate = (r: unknown) =>
+    isPlain(r) ? compact({ logins: r.logins ?? undefined, per: r.per ?? undefined }) : (r ?? undefined);
+  const loginRate = isPlain(input.loginRate)
+    ? compact({ perAccount: rate(input.loginRate.perAccount), perSource: rate(input.loginRate.perSource) })
+    : (input.loginRate ?? undefined);
+  const accounts = Array.isArray(input.accounts)
+    ? input.accounts.map((a: unknown) =>
+        isPlain(a)
+          ? compact({
+              account: a.account ?? undefined,
+              maxConnections: a.maxConnections ?? undefined,
+              loginRate: rate(a.loginRate),
+            })
+          : a,
+      )
+    : (input.accounts ?? undefined);
+  const cmpp = compact({
+    maxConnectionsPerAccount: input.maxConnectionsPerAccount ?? undefined,
+    loginRate: isPlain(loginRate) && Object.keys(loginRate).length === 0 ? undefined : loginRate,
+    accounts: Array.isArray(accounts) && accounts.length === 0 ? undefined : accounts,
+    closeTimeout: input.closeTimeout ?? undefined,
+  }) as BackendCmpp;
+  return Object.keys(cmpp).length === 0 ? {} : { cmpp };
 }
 
 export function normalizeCheck(input: CheckInput): BackendCheck {

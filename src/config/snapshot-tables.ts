@@ -63,6 +63,7 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot): Promis
       check: backend.check,
       sendProxy: backend.sendProxy,
       onMarkedDown: backend.onMarkedDown,
+      cmpp: backend.cmpp ?? null,
       position,
     };
     const existing = rows.get(backend.name);

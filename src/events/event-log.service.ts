@@ -12,7 +12,7 @@ import { RetentionService } from '../retention/retention.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { ProxyRuntimeApi, RuntimeEvent } from '../runtime/types.js';
 import { describeEvent, subjectOf } from './describe-event.js';
-import { EventEntity } from './event.entity.js';
+import { EventEntity, type EventType } from './event.entity.js';
 import { EVENTS_LIMIT_DEFAULT, type EventDto, type EventsQueryDto } from './events.dto.js';
 
 /** Events are written in batches this often: a flapping farm is one transaction a tick, not one per event. */
@@ -67,6 +67,30 @@ export class EventLogService implements OnModuleInit, OnApplicationBootstrap, On
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+  }
+
+  /**
+   * An event the control plane makes itself (a drain operation's deadline and end): stored like the runtime's, in
+   * the same batches and bounds. `detail` is the event's own fields.
+   */
+  record(event: {
+    type: EventType;
+    backend: string | null;
+    server: string | null;
+    text: string;
+    detail: Record<string, unknown>;
+    at?: number;
+  }): void {
+    const at = event.at ?? Date.now();
+    this.add({
+      at,
+      type: event.type,
+      frontend: null,
+      backend: event.backend,
+      server: event.server,
+      text: event.text,
+      detail: JSON.stringify({ type: event.type, ...event.detail, at }),
+    });
   }
 
   /** Writes what is waiting now (tests and GET /events read after it). */

@@ -9,6 +9,8 @@ export const EVENT_TYPES = [
   'sessions-closed',
   'worker-exit',
   'appliance-start',
+  /** A drain operation's steps: its deadline closed the sessions left, it ended (docs/cmpp-session-control.md). */
+  'drain',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -130,7 +130,24 @@ function backendSection(backend: Backend): string[] {
       "    # balance source, Tether's own fallback when a client sends no CMPP_CONNECT.",
     );
   }
+  if (backend.onMarkedDown === 'terminate') {
+    lines.push(
+      '    # on-marked-down terminate (sessions closed the CMPP way, TERMINATE first) has no HAProxy equivalent:',
+      '    # exported as on-marked-down shutdown-sessions, which cuts them.',
+    );
+  }
+  if (backend.cmpp?.closeTimeout !== undefined) {
+    lines.push(
+      `    # cmpp closeTimeout ${backend.cmpp.closeTimeout}ms (lossless CMPP close) has no HAProxy equivalent: left out.`,
+    );
+  }
   lines.push(`    balance ${BALANCE[backend.balance]}`, `    hash-type ${backend.hashType}`);
+  if (backend.cmpp !== undefined) {
+    lines.push(
+      '    # cmpp limits (per-account connection caps and login rates, answered with a CMPP CONNECT_RESP) have no',
+      '    # HAProxy equivalent: left out; HAProxy passes every login to the servers.',
+    );
+  }
   const check = backend.check;
   if (check.type === 'cmpp') {
     // Never the account or its secret: there is nothing in HAProxy to give them to.
@@ -168,7 +185,8 @@ function serverLines(backend: Backend, server: Server): string[] {
   }
   if (backend.sendProxy === 'v1') words.push('send-proxy');
   if (backend.sendProxy === 'v2') words.push('send-proxy-v2');
-  if (backend.onMarkedDown === 'shutdown-sessions') words.push('on-marked-down shutdown-sessions');
+  // terminate (the lossless CMPP close) has no HAProxy equivalent: the nearest is cutting the sessions (see the note).
+  if (backend.onMarkedDown !== 'keep') words.push('on-marked-down shutdown-sessions');
   return [...renamed('server', server.name, '    '), ...notes, `    ${words.join(' ')}`];
 }
 

@@ -45,6 +45,11 @@ export interface InspectedSession {
 const CONNECT_RESP = CommandId.CONNECT_RESP | 0;
 const SUBMIT_RESP = CommandId.SUBMIT_RESP | 0;
 
+/** Requests that carry no message (the table keys commands by their low byte). */
+const CONTROL_CONNECT = CommandId.CONNECT & 0xff;
+const CONTROL_TERMINATE = CommandId.TERMINATE & 0xff;
+const CONTROL_ACTIVE_TEST = CommandId.ACTIVE_TEST & 0xff;
+
 /** Slots per table: a window is 16 requests (some clients 32); ids beyond TABLE_MAX_USED are not tracked. */
 const TABLE_SIZE = 64;
 const TABLE_MASK = TABLE_SIZE - 1;
@@ -113,6 +118,24 @@ export class OutstandingTable {
     this.used++;
     this.total++;
     return i;
+  }
+
+  /**
+   * Requests awaiting an answer that carry messages: all but CONNECT, TERMINATE and ACTIVE_TEST (a scan of the
+   * fixed table, only when a session ends with requests in flight). What a close leaves *ambiguous*.
+   */
+  messages(): number {
+    if (this.total === 0) return 0;
+    const slots = this.slots;
+    let n = 0;
+    for (let at = 0; at < slots.length; at += SLOT) {
+      const key = slots[at];
+      if (key === EMPTY) continue;
+      const command = Math.floor(key / 4294967296);
+      if (command !== CONTROL_CONNECT && command !== CONTROL_TERMINATE && command !== CONTROL_ACTIVE_TEST)
+        n += slots[at + COUNT];
+    }
+    return n;
   }
 
   /** The slot of a request awaiting this answer, or -1; release() forgets it once its send time was read. */
@@ -207,6 +230,14 @@ export class CmppInspection {
   private dirty = false;
   /** CONNECT's version byte (0: no CONNECT seen). */
   versionByte = 0;
+  /** The CONNECT's Sequence_Id, for Tether's own answer when it refuses the login (login-gate.ts). */
+  connectSequenceId = 0;
+  /** A CONNECT_RESP with status 0 passed: the client is logged in (a TERMINATE means something to it). */
+  loggedIn = false;
+  /** A TERMINATE passed, either way: the session is ending the protocol's way, its legs' ends are not deaths. */
+  terminated = false;
+  /** The messages in flight when it ended were counted as ambiguous (once per session). */
+  ambiguousCounted = false;
   /** The clock for this chunk, read on first need (-1: not yet). */
   now = -1;
   private electionDone: boolean;
@@ -535,6 +566,7 @@ function onFrame(
   const tally = ins.tally;
   tally[commandSlot(commandId) + (up ? 0 : DOWN_OFFSET)]++;
   if (commandId >= 0) {
+    if (commandId === CommandId.TERMINATE) ins.terminated = true;
     const mine = up ? ins.clientRequests : ins.serverRequests;
     const slot = mine.addSlot(commandId & 0xff, sequenceId);
     if (slot >= 0) {
@@ -554,6 +586,7 @@ function onFrame(
 
 /** CONNECT_RESP statuses (once per login): straight into the counters. */
 function connectResp(ins: CmppInspection, status: number): void {
+  if (status === 0) ins.loggedIn = true;
   ins.frontend!.connectResult(status);
   ins.server()?.connectResult(status);
   ins.account?.connectResult(status);
@@ -607,7 +640,7 @@ class InspectionSink implements FrameSink<CmppInspection> {
   ): void {
     if (this.up) {
       // Client -> server. A CONNECT names the account (and, for cmpp-account, the server).
-      if (commandId === CommandId.CONNECT) connect(ins, buf, bodyOffset, totalLength);
+      if (commandId === CommandId.CONNECT) connect(ins, buf, bodyOffset, totalLength, sequenceId);
       ins.firstFrame();
       if (ins.frontend === null) {
         ins.stop();
@@ -625,10 +658,17 @@ class InspectionSink implements FrameSink<CmppInspection> {
 const UP = new InspectionSink(true);
 const DOWN = new InspectionSink(false);
 
-function connect(ins: CmppInspection, buf: Buffer, bodyOffset: number, totalLength: number): void {
+function connect(
+  ins: CmppInspection,
+  buf: Buffer,
+  bodyOffset: number,
+  totalLength: number,
+  sequenceId: number,
+): void {
   const account = readConnectAccount(buf, bodyOffset, totalLength);
   if (account === '') return;
   ins.session.account = account;
+  ins.connectSequenceId = sequenceId >>> 0;
   ins.versionByte = readConnectVersion(buf, bodyOffset, totalLength);
   if (ins.frontend !== null) {
     const counters = ins.accountCounters(account);

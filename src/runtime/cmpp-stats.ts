@@ -114,8 +114,16 @@ export class CmppCounters {
   latencySumMs = 0;
   /** Requests not matched to an answer because a session's table was full. */
   untracked = 0;
+  /**
+   * Messages (SUBMIT, DELIVER, ...) in flight when a session ended: the client or the gateway may send them again,
+   * or may have lost them (docs/cmpp-session-control.md).
+   */
+  ambiguous = 0;
   /** Accounts only: the version byte of the last CONNECT (0: none seen). */
   versionByte = 0;
+  /** CONNECTs refused by Tether (login-gate.ts): at the account's cap, over a login rate. */
+  refusedCap = 0;
+  refusedRate = 0;
 
   submitResult(result: number): void {
     if (result === 0) this.submitOk++;
@@ -200,6 +208,9 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
     },
     outstanding: { up: outstanding.up, down: outstanding.down },
     untracked: c.untracked,
+    refusedCap: c.refusedCap,
+    refusedRate: c.refusedRate,
+    ambiguous: c.ambiguous,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { electServer } from './availability.js';
 import type { ServerRuntime } from './backend.js';
 import { unwrapMappedIPv4 } from './cidr.js';
+import { clientLegDied, countAmbiguous, startLosslessClose } from './cmpp-close.js';
 import { CmppInspection, frontendCounters } from './cmpp-inspect.js';
 import { assign, unassign } from './dispatch.js';
 import type { FrontendRuntime } from './frontend.js';
@@ -13,8 +14,11 @@ import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
 import { Session } from './session.js';
 import type { RuntimeState } from './state.js';
 import type { SessionEndRecord } from './types.js';
+import { hasCmppLimits } from '../schema/snapshot.js';
+import { REFUSAL_LINGER_MS } from './login-gate.js';
 
-/** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead. */
+/** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead (a backend
+ * with CMPP limits, login-gate.ts, closes the session instead). */
 const ACCOUNT_WAIT_MS = 2000;
 
 export function accept(state: RuntimeState, listener: Listener, socket: Socket): void {
@@ -36,15 +40,18 @@ export function accept(state: RuntimeState, listener: Listener, socket: Socket):
       socket.destroy();
       return;
     }
-    // Accepted in the same burst as the one that reached the limit: hold it unread until a slot frees.
+    // Accepted in the same burst as the one that reached the limit: hold it unread until a slot frees
+    // (or, in a worker, until the main process moves share here from a worker that has room).
     socket.on('error', ignore);
     socket.pause();
     listener.held.push(socket);
     updateAcceptPauses(state);
+    watchShares(state, frontend);
     return;
   }
   startSession(state, frontend, socket, clientAddress);
   if (overLimit(state, frontend)) updateAcceptPauses(state);
+  if (state.shareLow !== null) watchShares(state, frontend);
 }
 
 function startSession(
@@ -68,11 +75,19 @@ function startSession(
   frontend.counters.open(now);
   backend.counters.open(now);
   const byAccount = backend.config.balance === 'cmpp-account';
-  if (byAccount || frontend.config.inspect === 'cmpp') {
-    const counters = frontend.config.inspect === 'cmpp' ? frontendCounters(frontend) : null;
-    session.inspection = new CmppInspection(session, counters, state.cmppAccounts, byAccount);
+  const inspected = frontend.config.inspect === 'cmpp';
+  // CMPP limits (login-gate.ts): the CONNECT is admitted before a server is chosen, like the account wait.
+  session.limited = inspected && hasCmppLimits(backend.config.cmpp);
+  if (byAccount || inspected) {
+    const counters = inspected ? frontendCounters(frontend) : null;
+    session.inspection = new CmppInspection(
+      session,
+      counters,
+      state.cmppAccounts,
+      byAccount || session.limited,
+    );
   }
-  if (byAccount) {
+  if (byAccount || session.limited) {
     session.awaitAccount(Math.min(ACCOUNT_WAIT_MS, state.snapshot.defaults.timeouts.connect));
     return;
   }
@@ -107,6 +122,7 @@ export function sessionClosed(state: RuntimeState, session: Session): void {
   // CMPP counts the session kept for itself go into its frontend's, server's and account's counters.
   session.inspection?.fold();
   const { frontend, backend, server } = session;
+  if (session.inspection !== null) countAmbiguous(session);
   // Built before the counts drop (HAProxy's process and frontend counts include the session being logged).
   if (state.sessionEndListeners.size > 0) state.emitSessionEnd(sessionEndRecord(state, session, Date.now()));
   frontend.counters.scur--;
@@ -120,6 +136,7 @@ export function sessionClosed(state: RuntimeState, session: Session): void {
     server.counters.bout += session.bytesOut;
     unassign(state, session, server);
   }
+  if (session.admittedAccount !== undefined) state.loginGate.release(backend.name, session.admittedAccount);
   if (anyPaused(state)) updateAcceptPauses(state);
 }
 
@@ -156,12 +173,20 @@ export function sessionEndRecord(state: RuntimeState, session: Session, now: num
   };
 }
 
-/** Closes a server's sessions (maint with shutdown, marked down, explicit shutdown); returns how many. */
-export function closeServerSessions(state: RuntimeState, server: ServerRuntime, reason: string): number {
+/**
+ * Closes a server's sessions (maint with shutdown, marked down, explicit shutdown); returns how many it started
+ * closing. `graceful`: inspected sessions end the CMPP way (cmpp-close.ts), the others are cut.
+ */
+export function closeServerSessions(
+  state: RuntimeState,
+  server: ServerRuntime,
+  reason: string,
+  graceful = false,
+): number {
   let count = 0;
   // HAProxy's 'D': killed because the server went down; 'K': killed by an operator.
   const cause = reason === 'marked down' ? 'D' : 'K';
-  for (const session of [...server.sessions]) if (session.destroy(reason, cause)) count++;
+  for (const session of [...server.sessions]) if (endSession(session, reason, cause, graceful)) count++;
   if (count > 0) {
     state.log('info', `closed ${count} sessions of ${server.key}: ${reason}`);
     state.emit({
@@ -169,11 +194,17 @@ export function closeServerSessions(state: RuntimeState, server: ServerRuntime, 
       backend: server.backendName,
       server: server.config.name,
       count,
-      reason,
+      reason: graceful ? `${reason}, graceful` : reason,
       at: Date.now(),
     });
   }
   return count;
+}
+
+/** Ends one session: the lossless close when asked for and possible, else cut. False when it was already ending. */
+export function endSession(session: Session, reason: string, cause: string, graceful: boolean): boolean {
+  if (graceful && startLosslessClose(session, `${reason}, graceful`, cause)) return true;
+  return session.destroy(reason, cause);
 }
 
 function frontendLimit(state: RuntimeState, frontend: FrontendRuntime): number {
@@ -182,9 +213,13 @@ function frontendLimit(state: RuntimeState, frontend: FrontendRuntime): number {
 
 function overLimit(state: RuntimeState, frontend: FrontendRuntime): boolean {
   return (
-    frontend.counters.scur >= frontendLimit(state, frontend) ||
-    state.sessionMap.size >= state.snapshot.defaults.maxconn
+    frontend.counters.scur >= frontendLimit(state, frontend) || state.sessionMap.size >= processLimit(state)
   );
+}
+
+/** The process's cap: defaults.maxconn (a worker's share of it), or fewer when descriptors run short. */
+function processLimit(state: RuntimeState): number {
+  return Math.min(state.snapshot.defaults.maxconn, state.sessionBudget);
 }
 
 export function anyPaused(state: RuntimeState): boolean {
@@ -195,7 +230,11 @@ export function anyPaused(state: RuntimeState): boolean {
 
 /** Pauses listeners at their limit and resumes the others, starting held connections first. */
 export function updateAcceptPauses(state: RuntimeState): void {
-  state.globallyPaused = state.sessionMap.size >= state.snapshot.defaults.maxconn;
+  const sessions = state.sessionMap.size;
+  state.globallyPaused = sessions >= processLimit(state);
+  const atBudget = sessions >= state.sessionBudget;
+  if (atBudget && !state.atSessionBudget) state.host.sessionBudgetReached(sessions, state.sessionBudget);
+  state.atSessionBudget = atBudget;
   for (const listener of state.listeners) {
     const frontend = listener.frontend;
     while (listener.held.length > 0 && !overLimit(state, frontend)) {
@@ -218,14 +257,135 @@ export function sweep(state: RuntimeState): void {
   // The shorter of the two timeouts fires: HAProxy's 'c' (client timeout) or 's' (server timeout).
   const idleCause = t.client <= t.server ? 'c' : 's';
   for (const session of state.sessionMap.values()) {
+    if (session.refusedAt !== 0) {
+      // A refused login (login-gate.ts): Tether has answered and closed its side; the client has had its time.
+      if (now - session.refusedAt >= REFUSAL_LINGER_MS) session.client.destroy();
+      continue;
+    }
     const total = session.bytesIn + session.bytesOut;
     if (total !== session.seenBytes) {
       session.seenBytes = total;
       session.lastActiveAt = now;
     } else if (session.state !== 'connecting' && now - session.lastActiveAt >= idle) {
-      session.destroy('idle timeout', idleCause);
+      // An idle inspected client is a dead leg: the server gets a TERMINATE (cmpp-close.ts). A closing
+      // session is bounded by its own timers.
+      if (session.closing !== null) continue;
+      if (session.inspection === null || !clientLegDied(session, 'idle timeout', idleCause, true))
+        session.destroy('idle timeout', idleCause);
     }
   }
+}
+
+// ---- limit shares (worker processes: docs/workers.md, "maxconn for the whole appliance") ---------------
+// In a worker every limit is its share of the appliance's. The shares follow the load: a worker short of
+// room says so (state.shareLow), and the main process moves share to it from the others (releaseShare
+// here, then addShare there), so the shares always add up to the limit and no client waits in a worker
+// at its share while another has room.
+
+/** The appliance-wide limit's key; a frontend's own maxconn is keyed by the frontend's name. */
+export const GLOBAL_SHARE = '*';
+
+/** Asks for more share when less than this part of the share is left (and at least one slot). */
+const SHARE_RESERVE = 1 / 16;
+
+export interface ShareRoom {
+  share: number;
+  /** Sessions counted against it, and connections held waiting for it. */
+  used: number;
+  held: number;
+}
+
+/** How much of the share `key` is in use; undefined when there is no such limit here. */
+export function shareRoom(state: RuntimeState, key: string): ShareRoom | undefined {
+  if (key === GLOBAL_SHARE) {
+    let held = 0;
+    for (const listener of state.listeners) held += listener.held.length;
+    return { share: state.snapshot.defaults.maxconn, used: state.sessionMap.size, held };
+  }
+  const frontend = state.frontends.get(key);
+  if (frontend === undefined || frontend.retired || frontend.config.maxconn === undefined) return undefined;
+  let held = 0;
+  for (const listener of frontend.listeners) held += listener.held.length;
+  return { share: frontend.config.maxconn, used: frontend.counters.scur, held };
+}
+
+/**
+ * Gives share to a worker whose free room is `theirFree`: this worker's free room above theirs, divided by
+ * `parts` (the number of workers), so that repeated moves even out the free room. Never more than is free
+ * here (what is in use or held keeps its share); a share may reach 0 (then this worker accepts nothing until
+ * it gets some back). Returns how much it gave.
+ */
+export function releaseShare(state: RuntimeState, key: string, theirFree: number, parts: number): number {
+  const room = shareRoom(state, key);
+  if (room === undefined) return 0;
+  const free = freeOf(room);
+  const given = Math.min(Math.floor((free - theirFree) / Math.max(1, parts)), free);
+  if (given <= 0) return 0;
+  setShare(state, key, room.share - given);
+  // Given all its free room, it is at its share now: it stops accepting here.
+  updateAcceptPauses(state);
+  return given;
+}
+
+/** Sets this worker's shares (key -> share), as the main process's book has them, right after an apply. */
+export function setShares(state: RuntimeState, shares: Record<string, number>): void {
+  for (const [key, share] of Object.entries(shares)) {
+    if (shareRoom(state, key) !== undefined && Number.isInteger(share) && share >= 0)
+      setShare(state, key, share);
+  }
+  updateAcceptPauses(state);
+}
+
+/** Takes `count` more of the share: held connections start and a paused listener resumes at once. */
+export function addShare(state: RuntimeState, key: string, count: number): void {
+  const room = shareRoom(state, key);
+  if (room === undefined || count <= 0) return;
+  setShare(state, key, room.share + count);
+  updateAcceptPauses(state);
+}
+
+function setShare(state: RuntimeState, key: string, share: number): void {
+  // The worker's own copy of its snapshot: the next apply brings the main process's figures anyway.
+  if (key === GLOBAL_SHARE) state.snapshot.defaults.maxconn = share;
+  else state.frontends.get(key)!.config.maxconn = share;
+}
+
+/** Tells the main process (state.shareLow) when one of this frontend's limits is (nearly) used up. Per accept
+ *  in a worker, so it allocates nothing: a few additions over the (few) listeners. */
+function watchShares(state: RuntimeState, frontend: FrontendRuntime): void {
+  if (state.shareLow === null) return;
+  let held = 0;
+  for (const listener of state.listeners) held += listener.held.length;
+  const global = state.snapshot.defaults.maxconn;
+  if (isLow(global, global - state.sessionMap.size - held)) {
+    state.shareLow();
+    return;
+  }
+  const own = frontend.config.maxconn;
+  if (own === undefined) return;
+  let ownHeld = 0;
+  for (const listener of frontend.listeners) ownHeld += listener.held.length;
+  if (isLow(own, own - frontend.counters.scur - ownHeld)) state.shareLow();
+}
+
+/** Every limit whose share here is (nearly) used up, with its free room (negative: more held than room). */
+export function lowShares(state: RuntimeState): Record<string, number> {
+  const low: Record<string, number> = {};
+  const global = shareRoom(state, GLOBAL_SHARE)!;
+  if (isLow(global.share, freeOf(global))) low[GLOBAL_SHARE] = freeOf(global);
+  for (const frontend of state.frontends.values()) {
+    const room = shareRoom(state, frontend.name);
+    if (room !== undefined && isLow(room.share, freeOf(room))) low[frontend.name] = freeOf(room);
+  }
+  return low;
+}
+
+function freeOf(room: ShareRoom): number {
+  return room.share - room.used - room.held;
+}
+
+function isLow(share: number, free: number): boolean {
+  return free < Math.max(1, Math.ceil(share * SHARE_RESERVE));
 }
 
 function ignore(): void {}

@@ -27,7 +27,7 @@ export function connectFailed(
   server.counters.econ++;
   unassign(state, session, server);
   const timedOut = code === 'ETIMEDOUT';
-  state.log('warn', `connect to ${server.key} failed: ${code}`, { session: session.id });
+  logConnectFailure(state, server, code, session.id);
   server.checker?.reportPassiveFailure({
     ok: false,
     status: timedOut ? 'L4TOUT' : 'L4CON',
@@ -50,6 +50,29 @@ export function connectFailed(
   }
   assign(session, next, Date.now());
   return next;
+}
+
+/** A failed connect is logged at most once a second per server: a dead server under a reconnect storm
+ *  fails every client's first try, and a line each (sent over IPC in a worker) costs the storm time. */
+const CONNECT_FAILURE_LOG_MS = 1000;
+const connectFailureLog = new WeakMap<ServerRuntime, { at: number; unlogged: number }>();
+
+function logConnectFailure(state: RuntimeState, server: ServerRuntime, code: string, session: string): void {
+  const now = Date.now();
+  const last = connectFailureLog.get(server);
+  if (last !== undefined && now - last.at < CONNECT_FAILURE_LOG_MS) {
+    last.unlogged++;
+    return;
+  }
+  const more = last?.unlogged ?? 0;
+  state.log(
+    'warn',
+    `connect to ${server.key} failed: ${code}${more > 0 ? ` (and ${more} more since the last line)` : ''}`,
+    {
+      session,
+    },
+  );
+  connectFailureLog.set(server, { at: now, unlogged: 0 });
 }
 
 export function assign(session: Session, server: ServerRuntime, now: number): void {

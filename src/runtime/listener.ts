@@ -39,6 +39,8 @@ export interface ListenerHost {
   accept(listener: Listener, socket: Socket): void;
   listenerError(listener: Listener, error: NodeJS.ErrnoException): void;
   listenerDrop(listener: Listener): void;
+  /** Accepting stopped at the descriptor budget (descriptors.ts): counted like an EMFILE. */
+  sessionBudgetReached(sessions: number, budget: number): void;
 }
 
 export class BindError extends Error {

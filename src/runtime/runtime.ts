@@ -14,6 +14,7 @@ import * as connections from './connections.js';
 import * as dispatch from './dispatch.js';
 import { RuntimeError } from './errors.js';
 import { computeImpact } from './impact.js';
+import { openDescriptorCount, openFileLimit, sessionBudget } from './descriptors.js';
 import type { Listener, ListenerHost } from './listener.js';
 import { resolveListenerPaths } from './node-internals.js';
 import { rawBindings, type RawBindings } from './raw-upstream.js';
@@ -24,6 +25,7 @@ import { CLIENT_ONREAD, type ConnectFailure, type Session, type SessionHost } fr
 import { type BindRetrySettings, type ExternalHealth, type Log, RuntimeState } from './state.js';
 import { buildStats, frontendStats, takeSample } from './stats-view.js';
 import { HistoryRing } from './stats.js';
+import { admitLogin, type LoginGate } from './login-gate.js';
 import type {
   AcceptErrorStats,
   AdminState,
@@ -37,6 +39,7 @@ import type {
   RuntimeEvent,
   RuntimeStats,
   ServerStateResult,
+  ShutdownOptions,
   SessionEndRecord,
   SessionInfo,
   StatsOptions,
@@ -64,6 +67,11 @@ export interface ProxyRuntimeOptions {
   checks?: 'local' | 'external';
   /** How long a listener stops accepting after EMFILE/ENFILE (default 1000 ms). */
   acceptErrorPauseMs?: number;
+  /** Who admits logins on backends with CMPP limits (default: counts kept here; workers: the main process's). */
+  loginGate?: LoginGate;
+  /** Sessions this process may hold before it stops accepting: 'auto' (default) derives it from the
+   *  open-file limit (descriptors.ts), 'off' leaves it to the kernel's EMFILE, a number sets it. */
+  sessionBudget?: 'auto' | 'off' | number;
 }
 
 /** Server health pushed into a runtime whose checks are external. */
@@ -111,6 +119,14 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     this.sharedListen = options.sharedListeners === true;
     this.state.externalChecks = options.checks === 'external';
     this.acceptErrorPauseMs = Math.max(10, options.acceptErrorPauseMs ?? 1000);
+    if (options.loginGate !== undefined) this.state.loginGate = options.loginGate;
+    this.state.sessionBudget = chooseSessionBudget(options.sessionBudget ?? 'auto');
+    if (Number.isFinite(this.state.sessionBudget)) {
+      this.state.log(
+        'info',
+        `descriptors: open-file limit ${openFileLimit() ?? 'unknown'}, accepting up to ${this.state.sessionBudget} sessions`,
+      );
+    }
     if (options.maxHeldPerListener !== undefined) {
       this.state.maxHeldPerListener = Math.max(1, options.maxHeldPerListener);
     }
@@ -160,8 +176,8 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     return admin.setServerState(this.state, backend, server, state, options);
   }
 
-  async shutdownSessions(backend: string, server?: string): Promise<number> {
-    return admin.shutdownSessions(this.state, backend, server);
+  async shutdownSessions(backend: string, server?: string, options: ShutdownOptions = {}): Promise<number> {
+    return admin.shutdownSessions(this.state, backend, server, options);
   }
 
   async killSession(id: string): Promise<boolean> {
@@ -192,10 +208,42 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
    */
   private outOfDescriptors(where: string, code: string): void {
     const now = Date.now();
+    const paused = this.countAcceptError(code, now);
+    if (paused) {
+      // One timer per pause (not per error): then the limits decide again whether each listener accepts.
+      setTimeout(() => {
+        for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
+        if (!this.state.closed) connections.updateAcceptPauses(this.state);
+      }, this.acceptErrorPauseMs).unref();
+    }
+    this.logAcceptErrors(
+      now,
+      `out of file descriptors: ${code} on ${where} (${this.acceptErrorsUnlogged} since the last line, ${this.acceptErrors.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms, open sessions go on`,
+    );
+  }
+
+  /** The descriptor budget is reached: accepting is paused until a session ends (the limits in connections.ts). */
+  sessionBudgetReached(sessions: number, budget: number): void {
+    const now = Date.now();
+    const counts = this.acceptErrors;
+    counts.errors++;
+    counts.pauses++;
+    counts.lastCode = 'EMFILE';
+    counts.lastAt = now;
+    this.acceptErrorsUnlogged++;
+    this.logAcceptErrors(
+      now,
+      `out of file descriptors: EMFILE ahead: ${sessions} sessions fill the open-file limit (${budget} fit); accepting paused until sessions end, open sessions go on (${counts.errors} in all)`,
+    );
+  }
+
+  /** Counts an accept error and pauses every listener not paused already; true when it paused one. */
+  private countAcceptError(code: string, now: number): boolean {
     const counts = this.acceptErrors;
     counts.errors++;
     counts.lastCode = code;
     counts.lastAt = now;
+    this.acceptErrorsUnlogged++;
     let paused = false;
     for (const listener of this.state.listeners) {
       if (listener.errorPausedUntil > now || listener.closed) continue;
@@ -203,23 +251,16 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
       listener.pause();
       paused = true;
     }
-    if (paused) {
-      counts.pauses++;
-      // One timer per pause (not per error): then the limits decide again whether each listener accepts.
-      setTimeout(() => {
-        for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
-        if (!this.state.closed) connections.updateAcceptPauses(this.state);
-      }, this.acceptErrorPauseMs).unref();
-    }
-    this.acceptErrorsUnlogged++;
-    if (now - this.acceptErrorLoggedAt >= this.acceptErrorPauseMs) {
-      this.state.log(
-        'error',
-        `out of file descriptors: ${code} on ${where} (${this.acceptErrorsUnlogged} since the last line, ${counts.errors} in all); accepting paused ${this.acceptErrorPauseMs} ms, open sessions go on`,
-      );
-      this.acceptErrorLoggedAt = now;
-      this.acceptErrorsUnlogged = 0;
-    }
+    if (paused) counts.pauses++;
+    return paused;
+  }
+
+  /** One line per interval, not per error. */
+  private logAcceptErrors(now: number, line: string): void {
+    if (now - this.acceptErrorLoggedAt < this.acceptErrorPauseMs) return;
+    this.state.log('error', line);
+    this.acceptErrorLoggedAt = now;
+    this.acceptErrorsUnlogged = 0;
   }
 
   /** Health decided by checkers elsewhere (checks: 'external'): servers follow it, with the usual consequences. */
@@ -264,6 +305,34 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     }
   }
 
+  // Limit shares in a worker process (connections.ts, "limit shares"; docs/workers.md). Keys: '*' for
+  // defaults.maxconn, a frontend's name for its own maxconn.
+
+  /** Called (on accept) when a limit's share here is (nearly) used up; one listener. */
+  onShareLow(listener: (() => void) | null): void {
+    this.state.shareLow = listener;
+  }
+
+  /** Gives share of a limit towards a worker with `theirFree` room (split over `parts` workers); returns how much. */
+  releaseShare(key: string, theirFree: number, parts: number): number {
+    return connections.releaseShare(this.state, key, theirFree, parts);
+  }
+
+  /** This worker's share of each accept limit (key -> share), right after an apply. */
+  setShares(shares: Record<string, number>): void {
+    connections.setShares(this.state, shares);
+  }
+
+  /** More share for a limit: held connections start, paused listeners resume. */
+  addShare(key: string, count: number): void {
+    connections.addShare(this.state, key, count);
+  }
+
+  /** The limits whose share here is (nearly) used up, key -> free room. */
+  lowShares(): Record<string, number> {
+    return connections.lowShares(this.state);
+  }
+
   pathsInUse(): Promise<ListenerPaths> {
     return this.paths;
   }
@@ -303,6 +372,13 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
 
   sessionClosed(session: Session): void {
     connections.sessionClosed(this.state, session);
+  }
+
+  admitLogin(session: Session, account: string): void {
+    const cmpp = session.backend.config.cmpp;
+    if (cmpp === undefined) session.electAndConnect(account);
+    else
+      admitLogin(this.state.loginGate, this.state.delayedRefusals, session, cmpp, account, connectAdmitted);
   }
 
   async stats(options: StatsOptions = {}): Promise<RuntimeStats> {
@@ -349,7 +425,19 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     for (const backend of state.backends.values()) for (const server of backend.servers) stopChecker(server);
     let count = 0;
     for (const session of [...state.sessionMap.values()]) if (session.destroy('runtime closed', 'K')) count++;
+    state.delayedRefusals.flush();
     await state.idle();
     return count;
   }
+}
+
+/** An admitted login goes on as any session: elect a server (by account for cmpp-account) and connect. */
+function connectAdmitted(session: Session): void {
+  session.electAndConnect(session.account);
+}
+
+function chooseSessionBudget(setting: 'auto' | 'off' | number): number {
+  if (setting === 'off') return Number.POSITIVE_INFINITY;
+  if (setting === 'auto') return sessionBudget(openFileLimit(), openDescriptorCount());
+  return Math.max(1, Math.floor(setting));
 }

@@ -1,10 +1,10 @@
 // The operator's actions on servers: ready / drain / maint, and shutting sessions down.
 import type { BackendRuntime, ServerRuntime } from './backend.js';
-import { anyPaused, closeServerSessions, updateAcceptPauses } from './connections.js';
+import { anyPaused, closeServerSessions, endSession, updateAcceptPauses } from './connections.js';
 import { RuntimeError } from './errors.js';
 import { backendInService } from './server-health.js';
 import type { RuntimeState } from './state.js';
-import type { AdminState, ServerStateResult } from './types.js';
+import type { AdminState, ServerStateResult, ShutdownOptions } from './types.js';
 
 export function setServerState(
   state: RuntimeState,
@@ -43,15 +43,24 @@ export function setServerState(
   return { backend: backendName, server: serverName, previous, state: adminState, sessionsClosed };
 }
 
-/** Closes the sessions of one server (retired ones included), or of every server of the backend. */
-export function shutdownSessions(state: RuntimeState, backendName: string, serverName?: string): number {
+/**
+ * Closes the sessions of one server (retired ones included), or of every server of the backend; `graceful`: the
+ * lossless close for inspected sessions (cmpp-close.ts). Returns how many it started closing.
+ */
+export function shutdownSessions(
+  state: RuntimeState,
+  backendName: string,
+  serverName?: string,
+  options: ShutdownOptions = {},
+): number {
+  const graceful = options.graceful === true;
   const backend = state.backends.get(backendName);
   if (serverName === undefined) {
     if (!backend)
       throw new RuntimeError('UNKNOWN_BACKEND', `no backend "${backendName}"`, { backend: backendName });
     let count = 0;
     for (const session of [...state.sessionMap.values()]) {
-      if (session.backend === backend && session.destroy('shutdown', 'K')) count++;
+      if (session.backend === backend && endSession(session, 'shutdown', 'K', graceful)) count++;
     }
     if (count > 0) {
       state.emit({
@@ -59,7 +68,7 @@ export function shutdownSessions(state: RuntimeState, backendName: string, serve
         backend: backendName,
         server: '*',
         count,
-        reason: 'shutdown',
+        reason: graceful ? 'shutdown, graceful' : 'shutdown',
         at: Date.now(),
       });
     }
@@ -67,7 +76,7 @@ export function shutdownSessions(state: RuntimeState, backendName: string, serve
   }
   const retired = state.retiredServers.get(`${backendName}/${serverName}`);
   const server = retired ?? findServer(state, backendName, serverName).server;
-  return closeServerSessions(state, server, 'shutdown');
+  return closeServerSessions(state, server, 'shutdown', graceful);
 }
 
 function findServer(

@@ -139,8 +139,10 @@ function setHealth(
     at: now,
   });
   backend.setUp(backendInService(backend), now);
-  if (health === 'DOWN' && backend.config.onMarkedDown === 'shutdown-sessions' && server.sessions.size > 0) {
-    closeServerSessions(state, server, 'marked down');
+  const onMarkedDown = backend.config.onMarkedDown;
+  if (health === 'DOWN' && onMarkedDown !== 'keep' && server.sessions.size > 0) {
+    // terminate: inspected sessions end the CMPP way (cmpp-close.ts), the others are cut.
+    closeServerSessions(state, server, 'marked down', onMarkedDown === 'terminate');
   }
 }
 

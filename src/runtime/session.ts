@@ -13,6 +13,14 @@
 import net, { type OnReadOpts, type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
+import {
+  type CmppClose,
+  clientLegDied,
+  closingDown,
+  closingLegChanged,
+  closingUp,
+  serverLegDied,
+} from './cmpp-close.js';
 import { type CmppInspection, inspectionInfo } from './cmpp-inspect.js';
 import type { FrontendRuntime } from './frontend.js';
 import { USER_READ } from './listener.js';
@@ -51,6 +59,8 @@ export interface SessionHost {
   ): ServerRuntime | undefined;
   proxyHeader(session: Session): Buffer | undefined;
   sessionClosed(session: Session): void;
+  /** A backend with CMPP limits: the CONNECT named `account`; connect or refuse (login-gate.ts). */
+  admitLogin(session: Session, account: string): void;
 }
 
 export class Session {
@@ -86,8 +96,16 @@ export class Session {
   awaitingAccount = false;
   /** CMPP frames are being read (inspect: cmpp, or the account for cmpp-account): cmpp-inspect.ts. */
   inspection: CmppInspection | null = null;
+  /** Being closed the CMPP way, or one of its legs died (cmpp-close.ts): its chunks go there, not to the relay. */
+  closing: CmppClose | null = null;
   /** The SP account (Source_Addr) of the client's CONNECT, once read. */
   account: string | undefined = undefined;
+  /** Its backend has CMPP limits and its frontend inspects: the CONNECT is admitted before any server is chosen. */
+  limited = false;
+  /** The account whose slot this session holds (admitted by the login gate), released when it ends. */
+  admittedAccount: string | undefined = undefined;
+  /** When Tether refused the login itself (0: it didn't); the idle sweep cuts a client that lingers past REFUSAL_LINGER_MS. */
+  refusedAt = 0;
   closeReason = '';
   /** Writes through the libuv handle (host.directWrites when the session started). */
   readonly direct: boolean;
@@ -172,6 +190,31 @@ export class Session {
     return true;
   }
 
+  /** The lossless close's writes to the server: as the relay's, reading the client paused while the server's buffer is full. */
+  forwardUp(chunk: Buffer): void {
+    const upstream = this.upstream;
+    if (upstream === null || upstream.destroyed || upstream.writableEnded) return;
+    // A write that failed destroyed the server side: nothing to wait for.
+    if (!relayWrite(this, upstream, chunk) && !upstream.destroyed)
+      pauseUntilDrain(this.client, upstream, onUpstreamDrain);
+  }
+
+  /** The lossless close's writes to the client; false: the client's buffer is full (its 'drain' resumes the server). */
+  forwardDown(chunk: Buffer): boolean {
+    const client = this.client;
+    if (client.destroyed || client.writableEnded) return true;
+    // A write that failed destroyed the client (it was gone): keep reading the server, its TERMINATE_RESP matters.
+    if (relayWrite(this, client, chunk) || client.destroyed) return true;
+    hookDrain(client, onClientDrain);
+    return false;
+  }
+
+  /** Both legs half-closed after what was written to them. */
+  endLegs(): void {
+    endOnce(this.client);
+    if (this.upstream !== null) endOnce(this.upstream);
+  }
+
   clearTimer(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
@@ -203,9 +246,36 @@ export class Session {
     if (!this.awaitingAccount) return;
     this.awaitingAccount = false;
     this.clearTimer();
+    if (this.limited) {
+      // Limits count logins: a session that doesn't start with one would pass uncounted.
+      if (account === undefined) this.destroy('no CMPP login first', 'P');
+      else this.host.admitLogin(this, account);
+      return;
+    }
+    this.electAndConnect(account);
+  }
+
+  /** Elects a server (by `account` for cmpp-account) and connects, or ends the session when there is none. */
+  electAndConnect(account: string | undefined): void {
     const server = this.host.electFirst(this, account);
     if (server === undefined) this.destroy('no server', 'S');
     else this.connect(server);
+  }
+
+  /**
+   * Tether answers the client's CONNECT itself (a refused login, login-gate.ts) and closes: `frame` goes out,
+   * then FIN; the client has REFUSAL_LINGER_MS (up to one sweep more) to close before the socket is cut, by the
+   * idle sweep (connections.ts), not a timer per refusal. No server was ever connected.
+   */
+  refuseLogin(frame: Buffer, reason: string): void {
+    if (this.closeReason !== '' || this.clientClosed) return;
+    this.closeReason = reason;
+    if (this.cause === '') this.cause = 'P';
+    this.state = 'closing';
+    this.clearTimer();
+    this.pending = null;
+    this.refusedAt = Date.now();
+    this.client.end(frame);
   }
 
   /** Attempt failed: forget that socket and try the next server, or give up. */
@@ -240,7 +310,13 @@ export class Session {
 function onClientData(this: RelaySocket, chunk: Buffer): void {
   const s = this[SESSION]!;
   s.bytesIn += chunk.length;
-  if (s.inspection !== null) s.inspection.feedUp(chunk, 0, chunk.length);
+  if (s.inspection !== null) {
+    if (s.closing !== null) {
+      closingUp(s, chunk);
+      return;
+    }
+    s.inspection.feedUp(chunk, 0, chunk.length);
+  }
   if (s.state === 'established') {
     if (!relayWrite(s, s.upstream!, chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
     return;
@@ -260,7 +336,10 @@ function upstreamRead(s: Session, n: number): boolean {
   s.bytesOut += n;
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
-  if (s.inspection !== null) s.inspection.feedDown(chunk, 0, n);
+  if (s.inspection !== null) {
+    if (s.closing !== null) return closingDown(s, chunk);
+    s.inspection.feedDown(chunk, 0, n);
+  }
   if (relayWrite(s, s.client, chunk)) return true;
   hookDrain(s.client, onClientDrain);
   return false;
@@ -318,8 +397,17 @@ function onClientDrain(this: RelaySocket): void {
 function onClientEnd(this: RelaySocket): void {
   const s = this[SESSION]!;
   s.clientEnded = true;
-  // While connecting, the end is forwarded after the buffered bytes (onUpstreamConnect).
-  if (s.state === 'established') endOnce(s.upstream!);
+  if (s.closing !== null) {
+    closingLegChanged(s);
+    return;
+  }
+  // While connecting, the end is forwarded after the buffered bytes (onUpstreamConnect). An inspected client that
+  // leaves without TERMINATE: the server gets one (cmpp-close.ts).
+  if (
+    s.state === 'established' &&
+    (s.inspection === null || !clientLegDied(s, 'client left without TERMINATE', ''))
+  )
+    endOnce(s.upstream!);
 }
 
 function onUpstreamEnd(this: RelaySocket): void {
@@ -328,6 +416,11 @@ function onUpstreamEnd(this: RelaySocket): void {
 
 function upstreamEnded(s: Session): void {
   s.upstreamEnded = true;
+  if (s.closing !== null) {
+    closingLegChanged(s);
+    return;
+  }
+  if (s.inspection !== null && serverLegDied(s, 'server left without TERMINATE')) return;
   if (s.state === 'established') s.state = s.clientEnded ? 'closing' : s.state;
   // end() sends FIN only after everything already written to the client has been flushed.
   endOnce(s.client);
@@ -341,6 +434,11 @@ function onClientClose(this: RelaySocket, hadError: boolean): void {
   const s = this[SESSION]!;
   s.clientClosed = true;
   if (s.cause === '' && s.closeReason === '' && (hadError || !s.clientEnded)) s.cause = 'C';
+  if (s.closing !== null) {
+    closingLegChanged(s);
+    s.maybeFinished();
+    return;
+  }
   const upstream = s.upstream;
   if (upstream !== null) {
     if (s.state !== 'established') {
@@ -348,7 +446,9 @@ function onClientClose(this: RelaySocket, hadError: boolean): void {
       s.clearTimer();
       upstream.destroy();
     } else if (hadError || !s.clientEnded) {
-      upstream.destroy();
+      // An inspected client gone without TERMINATE: the server gets one (cmpp-close.ts).
+      if (s.inspection === null || !clientLegDied(s, 'client gone without TERMINATE', 'C'))
+        upstream.destroy();
     } else {
       endOnce(upstream);
     }
@@ -373,10 +473,17 @@ function onUpstreamClose(this: RelaySocket, hadError: boolean): void {
 
 function upstreamClosed(s: Session, hadError: boolean): void {
   s.upstreamClosed = true;
-  s.clearTimer();
   if (s.cause === '' && s.closeReason === '' && (hadError || !s.upstreamEnded)) s.cause = 'S';
-  if (hadError || !s.upstreamEnded) s.client.destroy();
-  else endOnce(s.client);
+  if (s.closing !== null) {
+    closingLegChanged(s);
+    s.maybeFinished();
+    return;
+  }
+  s.clearTimer();
+  if (hadError || !s.upstreamEnded) {
+    // An inspected server gone without TERMINATE: the client gets one (cmpp-close.ts).
+    if (s.inspection === null || !serverLegDied(s, 'server gone without TERMINATE')) s.client.destroy();
+  } else endOnce(s.client);
   s.maybeFinished();
 }
 

@@ -8,6 +8,7 @@ import type { Listener, ListenerHost } from './listener.js';
 import type { NameEntry, ResolverSettings } from './resolver.js';
 import type { Session, SessionHost } from './session.js';
 import type { CheckStatus, Health, RuntimeEvent, SessionEndRecord } from './types.js';
+import { DelayedRefusals, LocalLoginGate, type LoginGate } from './login-gate.js';
 
 /** A server's health as decided by checkers outside this runtime (worker processes: the main process). */
 export interface ExternalHealth {
@@ -43,6 +44,10 @@ export class RuntimeState {
   nextSessionId = 0;
   /** Paused by the global cap (defaults.maxconn) rather than a frontend's own. */
   globallyPaused = false;
+  /** Sessions that fit under the open-file limit (descriptors.ts); Infinity when unknown or turned off. */
+  sessionBudget = Number.POSITIVE_INFINITY;
+  /** At the budget now: counted and logged once per time it is reached, not per accept. */
+  atSessionBudget = false;
   closed = false;
   /** The tail of the queue of applies and bind retries: binds of two of them never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -55,9 +60,18 @@ export class RuntimeState {
   /** The last pushed health of each server, keyed "backend/server", so servers built later start with it. */
   readonly externalHealth = new Map<string, ExternalHealth>();
 
+  /** Who admits logins on backends with CMPP limits: local counts, or the main process's (worker processes). */
+  loginGate: LoginGate = new LocalLoginGate();
+  /** Refusals for a login rate waiting for their delay. */
+  readonly delayedRefusals = new DelayedRefusals();
+
   /** Connections a listener accepts and holds unread at its limit on the public pause path (the private
    *  path leaves them in the kernel's backlog, bounded by it); past this, new ones are closed at once. */
   maxHeldPerListener = DEFAULT_MAX_HELD_PER_LISTENER;
+
+  /** Worker processes: called when a limit's share here is (nearly) used up (connections.ts, "limit
+   *  shares"); null in one process, where a limit is the whole limit. */
+  shareLow: (() => void) | null = null;
 
   constructor(
     /** What sessions and listeners call back into: the runtime itself. */

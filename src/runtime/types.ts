@@ -125,6 +125,12 @@ export interface CmppStats {
   outstanding: { up: number; down: number };
   /** Requests not tracked because a session had 48 distinct ids outstanding in one direction. */
   untracked: number;
+  /** CONNECTs Tether refused itself (status 5, never reaching a server): the account at its cap (backend.cmpp). */
+  refusedCap: number;
+  /** CONNECTs Tether refused itself, after a delay: over a login rate (backend.cmpp.loginRate). */
+  refusedRate: number;
+  /** Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended (docs/cmpp-session-control.md). */
+  ambiguous: number;
 }
 
 export interface CmppAccountStats extends CmppStats {
@@ -177,6 +183,29 @@ export interface ServerStats {
   oldestSessionAge: number;
   /** CMPP inspection counters of the inspected sessions it carried. */
   cmpp?: CmppStats;
+  /**
+   * While the server is in `drain`: the drain's progress. Added by the control plane (src/backends/drains.service.ts)
+   * from its drain operations, never by the runtime.
+   */
+  drain?: DrainProgress;
+}
+
+/** A drain's progress (docs/cmpp-session-control.md, "Drains"). Plain data. */
+export interface DrainProgress {
+  /** When the drain started (epoch ms). */
+  startedAt: number;
+  /** When the sessions left are closed (epoch ms); null: no deadline. */
+  deadlineAt: number | null;
+  /** The state the server moves to by itself when no session is left; null: a plain drain, it stays drain. */
+  then: 'maint' | 'drain' | null;
+  sessionsLeft: number;
+  /** Age of the oldest session left, ms (0 when none). */
+  oldestSessionAgeMs: number;
+  /** ms until the deadline (0 once passed); null: no deadline. */
+  timeLeftMs: number | null;
+  /** When the deadline closed the sessions left (epoch ms), and how many it started closing; null before. */
+  closedAt: number | null;
+  closed: number;
 }
 
 export interface BackendStats {
@@ -363,6 +392,14 @@ export interface StatsOptions {
   cmppAccounts?: boolean;
 }
 
+/**
+ * How shutdownSessions closes: plain data, so it crosses to worker processes as it is. `graceful`: the lossless close
+ * on inspected sessions (default false).
+ */
+export interface ShutdownOptions {
+  graceful?: boolean;
+}
+
 export interface ProxyRuntimeApi {
   apply(snapshot: Snapshot, options?: ApplyOptions): Promise<ApplyResult>;
   setServerState(
@@ -377,8 +414,12 @@ export interface ProxyRuntimeApi {
    * FAILED, UNKNOWN_FRONTEND when there is no such frontend.
    */
   retryFrontend(frontend: string): Promise<FrontendStats>;
-  /** Closes the sessions of one server, or of every server of the backend. Returns how many. */
-  shutdownSessions(backend: string, server?: string): Promise<number>;
+  /**
+   * Closes the sessions of one server, or of every server of the backend. Returns how many it started closing.
+   * `graceful: true` ends inspected (inspect: cmpp) sessions without losing or duplicating a message
+   * (docs/cmpp-session-control.md, "Lossless close"); other sessions are cut as without it.
+   */
+  shutdownSessions(backend: string, server?: string, options?: ShutdownOptions): Promise<number>;
   killSession(id: string): Promise<boolean>;
   /** `cmppAccounts: false` leaves out the per-account CMPP table (up to 10,001 rows, costly to build and send). */
   stats(options?: StatsOptions): Promise<RuntimeStats>;

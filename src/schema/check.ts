@@ -14,7 +14,7 @@ import {
   type FieldRule,
 } from './fields.js';
 import { DURATION_RULE_TEXT, formatDuration } from './durations.js';
-import type { Backend, Frontend, Snapshot } from './snapshot.js';
+import { hasCmppLimits, type Backend, type BackendCmpp, type Frontend, type Snapshot } from './snapshot.js';
 
 /** invalid → 400, too-large → 413, unknown-reference / not-built → 422, conflict → 409. */
 export type IssueKind = 'invalid' | 'too-large' | 'unknown-reference' | 'not-built' | 'conflict';
@@ -210,6 +210,106 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
     backendUnique.add(i, backend.name);
     checkBackend(issues, at, backend, was.backend(backend.name));
   });
+  if (stored !== undefined) checkLimitsInspected(issues, frontends, backends);
+}
+
+/**
+ * CMPP limits (`backend.cmpp`) are enforced by inspecting frontends only (they read the CONNECT): a backend with
+ * limits reached by a frontend that doesn't inspect would let that frontend's logins through uncounted, a setting
+ * that does less than it says. Refused at both ends (422 NOT_IMPLEMENTED), so either request hears of it.
+ * The control plane's check only: the runtime serves what it is given.
+ */
+function checkLimitsInspected(issues: Issues, frontends: unknown[], backends: unknown[]): void {
+  const limited = new Map<string, number>();
+  backends.forEach((b, i) => {
+    if (isObject(b) && typeof b.name === 'string' && isObject(b.cmpp) && hasCmppLimits(b.cmpp as BackendCmpp))
+      limited.set(b.name, i);
+  });
+  if (limited.size === 0) return;
+  const reported = new Set<number>();
+  frontends.forEach((f, j) => {
+    if (!isObject(f) || f.inspect === 'cmpp' || typeof f.backend !== 'string') return;
+    const i = limited.get(f.backend);
+    if (i === undefined) return;
+    issues.add(
+      'not-built',
+      `frontends[${j}].inspect`,
+      `must be "cmpp": backend "${f.backend}" has CMPP limits (cmpp), which only inspecting frontends enforce`,
+    );
+    if (reported.has(i)) return;
+    reported.add(i);
+    issues.add(
+      'not-built',
+      `backends[${i}].cmpp`,
+      `has no effect on frontend "${String(f.name)}" (inspect: ${String(f.inspect ?? 'none')}): CMPP limits are enforced only on frontends with inspect: cmpp`,
+    );
+  });
+}
+
+/** `backend.cmpp` (docs/cmpp-session-control.md): caps, login rates and per-account overrides. */
+function checkBackendCmpp(issues: Issues, at: string, cmpp: unknown, before: BackendCmpp | undefined): void {
+  if (cmpp === undefined) return;
+  const rules = RULES.cmppLimits;
+  if (!isObject(cmpp)) return issues.add('invalid', `${at}.cmpp`, 'must be an object');
+  issues.optional(
+    `${at}.cmpp.maxConnectionsPerAccount`,
+    rules.maxConnectionsPerAccount,
+    cmpp.maxConnectionsPerAccount,
+  );
+  const rate = cmpp.loginRate;
+  if (rate !== undefined) {
+    if (!isObject(rate))
+      issues.add('invalid', `${at}.cmpp.loginRate`, 'must be an object { perAccount?, perSource? }');
+    else {
+      checkLoginRate(issues, `${at}.cmpp.loginRate.perAccount`, rate.perAccount);
+      checkLoginRate(issues, `${at}.cmpp.loginRate.perSource`, rate.perSource);
+    }
+  }
+  const accounts = cmpp.accounts;
+  if (accounts === undefined) return;
+  if (!Array.isArray(accounts))
+    return issues.add(
+      'invalid',
+      `${at}.cmpp.accounts`,
+      'must be an array of { account, maxConnections?, loginRate? }',
+    );
+  if (accounts.length > LIMITS.cmppAccountOverrides)
+    return issues.add(
+      'too-large',
+      `${at}.cmpp.accounts`,
+      `must hold at most ${LIMITS.cmppAccountOverrides} accounts (docs/config-limits.md), got ${accounts.length}`,
+    );
+  const storedAccounts = new Set((before?.accounts ?? []).map((a) => a.account));
+  const seen = new Map<string, number>();
+  accounts.forEach((entry: unknown, k: number) => {
+    const eat = `${at}.cmpp.accounts[${k}]`;
+    if (!isObject(entry))
+      return issues.add('invalid', eat, 'must be an object { account, maxConnections?, loginRate? }');
+    const account = entry.account;
+    const was = typeof account === 'string' && storedAccounts.has(account) ? account : undefined;
+    if (issues.rule(`${eat}.account`, rules.account, account, was) && typeof account === 'string') {
+      const first = seen.get(account);
+      if (first !== undefined) {
+        for (const index of [k, first])
+          issues.add(
+            'conflict',
+            `${at}.cmpp.accounts[${index}].account`,
+            `must be unique: account "${account}" is listed twice`,
+          );
+      } else seen.set(account, k);
+    }
+    issues.optional(`${eat}.maxConnections`, rules.maxConnections, entry.maxConnections);
+    checkLoginRate(issues, `${eat}.loginRate`, entry.loginRate);
+    if (entry.maxConnections === undefined && entry.loginRate === undefined)
+      issues.add('invalid', eat, 'must set maxConnections or loginRate (or both)');
+  });
+}
+
+function checkLoginRate(issues: Issues, at: string, rate: unknown): void {
+  if (rate === undefined) return;
+  if (!isObject(rate)) return issues.add('invalid', at, 'must be an object { logins, per }');
+  issues.rule(`${at}.logins`, RULES.cmppLimits.logins, rate.logins);
+  issues.rule(`${at}.per`, RULES.cmppLimits.per, rate.per);
 }
 
 /** `defaults.log`: absent (or null) for none, else a whole target. */
@@ -250,6 +350,9 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
     over('binds', binds.length, LIMITS.bindsPerFrontend, 'binds');
   if (Array.isArray(servers) && servers.length > LIMITS.servers)
     over('servers', servers.length, LIMITS.servers, 'servers');
+  const overrides = isObject(document.cmpp) ? document.cmpp.accounts : undefined;
+  if (Array.isArray(overrides) && overrides.length > LIMITS.cmppAccountOverrides)
+    over('cmpp.accounts', overrides.length, LIMITS.cmppAccountOverrides, 'accounts');
   if (Array.isArray(frontends)) {
     if (frontends.length > LIMITS.frontends)
       over('frontends', frontends.length, LIMITS.frontends, 'frontends');
@@ -273,6 +376,11 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
     else {
       let servers = 0;
       for (const b of backends) if (isObject(b) && Array.isArray(b.servers)) servers += b.servers.length;
+      backends.forEach((b, i) => {
+        const list = isObject(b) && isObject(b.cmpp) ? b.cmpp.accounts : undefined;
+        if (Array.isArray(list) && list.length > LIMITS.cmppAccountOverrides)
+          over(`backends[${i}].cmpp.accounts`, list.length, LIMITS.cmppAccountOverrides, 'accounts');
+      });
       if (servers > LIMITS.servers) over('backends', servers, LIMITS.servers, 'servers in all');
     }
   }
@@ -358,6 +466,12 @@ function bindField(at: string, count: number, j: number): string {
   return count === 1 ? `${at}.bind` : `${at}.binds[${j}]`;
 }
 
+/** `backend.cmpp`'s close settings (docs/cmpp-session-control.md); absent: the defaults. */
+function checkBackendCmppClose(issues: Issues, at: string, cmpp: unknown): void {
+  if (!isObject(cmpp)) return; // checkBackendCmpp names a cmpp that is not an object
+  issues.optional(`${at}.cmpp.closeTimeout`, RULES.cmppClose.closeTimeout, cmpp.closeTimeout);
+}
+
 /** `before`: the stored backend of that name, if any (see CheckOptions.stored). */
 function checkBackend(issues: Issues, at: string, backend: Loose, before: Backend | undefined): void {
   const rules = RULES.backend;
@@ -397,6 +511,8 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
       );
     }
   }
+  checkBackendCmpp(issues, at, backend.cmpp, before?.cmpp);
+  checkBackendCmppClose(issues, at, backend.cmpp);
   const servers = backend.servers;
   if (!Array.isArray(servers)) return issues.add('invalid', `${at}.servers`, 'must be an array');
   const names = new UniqueNames(issues, `${at}.servers`, `server of backend "${String(backend.name)}"`);

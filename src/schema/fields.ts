@@ -61,9 +61,13 @@ export const BALANCE_ALGORITHMS = ['source', 'roundrobin', 'leastconn', 'first',
 export const HASH_TYPES = ['consistent', 'map-based'] as const;
 export const CHECK_TYPES = ['tcp', 'cmpp', 'none'] as const;
 export const SEND_PROXY = ['none', 'v1', 'v2'] as const;
-export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions'] as const;
+/** `terminate`: as shutdown-sessions, with the lossless close on inspected frontends (docs/cmpp-session-control.md). */
+export const ON_MARKED_DOWN = ['keep', 'shutdown-sessions', 'terminate'] as const;
 export const FRONTEND_INSPECT = ['none', 'cmpp'] as const;
 export const CMPP_VERSIONS = ['2.0', '3.0'] as const;
+/** Where a drain operation leaves its server when the last session is gone (docs/cmpp-session-control.md, "Drains"). */
+export const DRAIN_THEN = ['maint', 'drain'] as const;
+export type DrainThen = (typeof DRAIN_THEN)[number];
 /** Syslog facilities as HAProxy's `log` lines name them, in RFC 3164 code order (kern = 0 … local7 = 23). */
 export const SYSLOG_FACILITIES = [
   'kern',
@@ -146,6 +150,30 @@ export const RULES = {
     secret: { kind: 'text', min: 1, max: 64 } as TextRule,
     version: oneOf(CMPP_VERSIONS),
   },
+  /**
+   * `backend.cmpp`: per-account connection caps and login rate limits, enforced by inspecting frontends
+   * (docs/cmpp-session-control.md). A rate is `logins` per `per` ms (a token bucket of `logins` tokens).
+   */
+  cmppLimits: {
+    maxConnectionsPerAccount: int(1, 100_000),
+    /** The account of an override: a CONNECT's Source_Addr, 6 bytes. */
+    account: { kind: 'bytes', min: 1, max: 6 } as BytesRule,
+    /** An override's cap; 0 refuses every login of that account. */
+    maxConnections: int(0, 100_000),
+    logins: int(1, 100_000),
+    per: duration(100, 3_600_000),
+  },
+  /** `backend.cmpp`: how inspected sessions end (docs/cmpp-session-control.md). */
+  cmppClose: {
+    /** Hard limit of a lossless close: 0.1 s to 5 min (the spec resends after 60 s). */
+    closeTimeout: duration(100, 300_000),
+  },
+  /** `PUT …/servers/:s/state {"state":"drain","deadline","then"}` (docs/cmpp-session-control.md, "Drains"). */
+  drain: {
+    /** At most a week: an operation, not a state; well under setTimeout's largest delay. */
+    deadline: duration(1, 7 * ONE_DAY_MS),
+    then: oneOf(DRAIN_THEN),
+  },
   server: {
     name: NAME,
     address: { kind: 'host' } as FormatRule,
@@ -172,6 +200,8 @@ export const LIMITS = {
   binds: 20_000,
   /** Entries of one frontend's `allow` list. */
   allowEntries: 1_000,
+  /** Per-account overrides of one backend's CMPP limits (`backend.cmpp.accounts`). */
+  cmppAccountOverrides: 1_000,
   /** A check stops after this many issues: a broken document is not worth a full report. */
   issues: 20,
 } as const;

@@ -95,6 +95,29 @@ export interface Server {
   check: boolean;
 }
 
+/** At most `logins` logins per `per` ms: a token bucket of `logins` tokens refilled over `per`. */
+export interface LoginRate {
+  logins: number;
+  per: number;
+}
+
+/** One account's own limits, in place of the backend's (docs/cmpp-session-control.md). */
+export interface CmppAccountLimits {
+  account: string;
+  maxConnections?: number;
+  /** This account's own per-account login rate. */
+  loginRate?: LoginRate;
+}
+
+/** Per-account caps and login rate limits, enforced on `inspect: cmpp` frontends only. */
+export interface BackendCmpp {
+  maxConnectionsPerAccount?: number;
+  loginRate?: { perAccount?: LoginRate; perSource?: LoginRate };
+  accounts?: CmppAccountLimits[];
+  /** Hard limit (ms) of a lossless close: past it the legs are closed anyway (default 5000). */
+  closeTimeout?: number;
+}
+
 export interface Backend {
   name: string;
   balance: BalanceAlgorithm;
@@ -102,7 +125,20 @@ export interface Backend {
   check: BackendCheck;
   sendProxy: SendProxy;
   onMarkedDown: OnMarkedDown;
+  /** Absent: no CMPP limits, the default close timeout. */
+  cmpp?: BackendCmpp;
   servers: Server[];
+}
+
+/** Whether a backend's `cmpp` limits anything (caps or rates). */
+export function hasCmppLimits(cmpp: BackendCmpp | undefined): boolean {
+  return (
+    cmpp !== undefined &&
+    (cmpp.maxConnectionsPerAccount !== undefined ||
+      cmpp.loginRate?.perAccount !== undefined ||
+      cmpp.loginRate?.perSource !== undefined ||
+      (cmpp.accounts !== undefined && cmpp.accounts.length > 0))
+  );
 }
 
 export interface Snapshot {

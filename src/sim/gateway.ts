@@ -44,7 +44,19 @@ export interface GatewayOptions {
   activeTestMs?: number;
   /** Write a wrong AuthenticatorISMG on successful logins (as some real servers do). */
   wrongAuthenticator?: boolean;
+  /**
+   * Record every SUBMIT received, by account and content (tests: did a message reach a gateway twice?). At most
+   * MAX_RECORDED distinct messages per gateway; past it `recordOverflow` says so.
+   */
+  record?: boolean;
+  /** Never answer SUBMITs (nor TERMINATE): a stuck gateway. */
+  silent?: boolean;
+  /** Answer each SUBMIT (and send its report) this long after it came (default 0: at once). */
+  answerDelayMs?: number;
 }
+
+/** The most distinct SUBMITs a recording gateway keeps. */
+export const MAX_RECORDED = 1_000_000;
 
 export interface NodeCounters {
   port: number;
@@ -67,6 +79,10 @@ export interface NodeCounters {
 export interface GatewaySim {
   ports: number[];
   counters(): NodeCounters[];
+  /** With `record`: SUBMITs received by all nodes, "account:content" -> times received. */
+  recorded(): Map<string, number>;
+  /** With `record`: more than MAX_RECORDED distinct messages came (the rest were not recorded). */
+  recordOverflow(): boolean;
   close(): Promise<void>;
 }
 
@@ -206,21 +222,29 @@ class GatewayNode {
       case 'SUBMIT': {
         if (!conn.account) return this.terminate(conn);
         this.counters.submits++;
+        if (this.gateway.options.record) this.gateway.record(conn.account.account, frame.content);
+        if (this.gateway.options.silent) return;
         const throttled = this.overRate(conn.account.account);
         if (throttled) this.counters.throttled++;
         const msgId = this.nextMsgId();
-        send(
-          conn,
-          encodeSubmitResp({
-            sequenceId: frame.sequenceId,
-            msgId,
-            result: throttled ? 8 : 0,
-            version: conn.version,
-          }),
-        );
-        if (!throttled && frame.registeredDelivery === 1 && this.gateway.options.reports !== false) {
-          this.sendReport(conn, msgId, frame.recipients[0] ?? '');
-        }
+        const answer = () => {
+          if (socket.destroyed || socket.writableEnded) return;
+          send(
+            conn,
+            encodeSubmitResp({
+              sequenceId: frame.sequenceId,
+              msgId,
+              result: throttled ? 8 : 0,
+              version: conn.version,
+            }),
+          );
+          if (!throttled && frame.registeredDelivery === 1 && this.gateway.options.reports !== false) {
+            this.sendReport(conn, msgId, frame.recipients[0] ?? '');
+          }
+        };
+        const delay = this.gateway.options.answerDelayMs ?? 0;
+        if (delay > 0) setTimeout(answer, delay).unref();
+        else answer();
         return;
       }
       case 'DELIVER_RESP':
@@ -236,7 +260,14 @@ class GatewayNode {
         return;
       case 'TERMINATE':
         this.counters.terminates++;
-        socket.end(encodeTerminateResp(frame.sequenceId));
+        if (this.gateway.options.silent) return;
+        // After the answers still owed (answerDelayMs keeps them in order).
+        if ((this.gateway.options.answerDelayMs ?? 0) > 0)
+          setTimeout(
+            () => socket.end(encodeTerminateResp(frame.sequenceId)),
+            this.gateway.options.answerDelayMs,
+          ).unref();
+        else socket.end(encodeTerminateResp(frame.sequenceId));
         return;
       default:
         // QUERY, CANCEL, unknown commands: what the real implementations do, TERMINATE and close.
@@ -333,6 +364,8 @@ class GatewayRunner implements GatewaySim {
   readonly accounts: Map<string, GatewayAccount>;
   readonly nodes: GatewayNode[] = [];
   ports: number[] = [];
+  private readonly seen = new Map<string, number>();
+  private overflow = false;
 
   constructor(readonly options: GatewayOptions) {
     this.accounts = new Map(options.accounts.map((a) => [a.account, a]));
@@ -356,6 +389,22 @@ class GatewayRunner implements GatewaySim {
 
   counters(): NodeCounters[] {
     return this.nodes.map((n) => structuredClone(n.counters));
+  }
+
+  record(account: string, content: Buffer): void {
+    const key = `${account}:${content.toString('latin1')}`;
+    const n = this.seen.get(key);
+    if (n !== undefined) this.seen.set(key, n + 1);
+    else if (this.seen.size < MAX_RECORDED) this.seen.set(key, 1);
+    else this.overflow = true;
+  }
+
+  recorded(): Map<string, number> {
+    return new Map(this.seen);
+  }
+
+  recordOverflow(): boolean {
+    return this.overflow;
   }
 
   async close(): Promise<void> {

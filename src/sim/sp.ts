@@ -54,6 +54,10 @@ export interface SpCounters {
   failed: number;
   /** Messages given up after maxSends. */
   expired: number;
+  /** SUBMIT_RESPs (result 0) for a message already acknowledged: what a duplicate looks like from the SP. */
+  duplicateAcks: number;
+  /** TERMINATEs received from the other side (each ends a connection; the SP reconnects). */
+  terminated: number;
   reports: number;
   delivers: number;
   logins: number;
@@ -76,6 +80,8 @@ interface Message {
   id: number;
   frame?: Buffer;
   sends: number;
+  /** Acknowledged (result 0) already. */
+  acked?: boolean;
 }
 
 interface Pending {
@@ -133,7 +139,8 @@ class SpConnection {
 
   write(frame: Buffer): void {
     this.lastSentAt = Date.now();
-    this.socket?.write(frame);
+    // After a TERMINATE the connection only reads the answers still owed to it (a write would end it now).
+    if (this.socket !== undefined && !this.socket.writableEnded) this.socket.write(frame);
   }
 
   private closed(): void {
@@ -179,6 +186,8 @@ class SpConnection {
         if (!p) return;
         this.outstanding.delete(frame.sequenceId);
         if (frame.result === 0) {
+          if (p.message.acked) c.duplicateAcks++;
+          p.message.acked = true;
           c.acked++;
           this.sp.latencyAll.record(performance.now() - p.sentAt);
           this.sp.latencyInterval.record(performance.now() - p.sentAt);
@@ -206,6 +215,11 @@ class SpConnection {
         this.write(encodeActiveTestResp(frame.sequenceId));
         return;
       case 'TERMINATE':
+        // As real clients: answer, send no more requests, keep reading the answers still owed until the other
+        // side closes; unanswered SUBMITs go out again on the next connection.
+        c.terminated++;
+        if (this.loggedIn) c.connected--;
+        this.loggedIn = false;
         this.socket?.end(encodeTerminateResp(frame.sequenceId));
         return;
       default:
@@ -260,6 +274,8 @@ class SpRunner implements SpSim {
     throttled: 0,
     failed: 0,
     expired: 0,
+    duplicateAcks: 0,
+    terminated: 0,
     reports: 0,
     delivers: 0,
     logins: 0,

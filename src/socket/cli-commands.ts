@@ -5,6 +5,7 @@ import type { AdminState, RuntimeStats, SessionInfo } from '../runtime/types.js'
 import {
   filterShowStat,
   renderBackends,
+  renderDrains,
   renderServersState,
   renderSessionDetail,
   renderSessions,
@@ -19,6 +20,7 @@ import { HELP_LINES, HELP_TAIL, MESSAGES } from './cli-texts.js';
 export interface CliTarget {
   /** The config in effect. */
   snapshot(): Snapshot;
+  /** Runtime stats, each draining server with its drain's progress. */
   stats(): Promise<RuntimeStats>;
   /** HAProxy `show stat` CSV, header line included. */
   showStat(): Promise<string>;
@@ -72,6 +74,14 @@ const COMMANDS: Command[] = [
     words: ['show', 'servers', 'state'],
     run: async (args, t) => {
       const text = renderServersState(await t.stats(), t.snapshot(), args[0]);
+      return text === undefined ? line(MESSAGES.cantFindBackend) : say(text);
+    },
+  },
+  {
+    // Tether's own: drains in progress (docs/runtime-socket.md); not in HAProxy's help, which stays HAProxy's.
+    words: ['show', 'drains'],
+    run: async (args, t) => {
+      const text = renderDrains(await t.stats(), args[0]);
       return text === undefined ? line(MESSAGES.cantFindBackend) : say(text);
     },
   },

@@ -109,6 +109,43 @@ const CHECK_STATUS_CODES: Record<CheckStatus, number> = {
  * `show servers state [<backend>]`: the format version line, the header, one line per server; undefined when
  * the backend is not known (HAProxy: "Can't find backend."). Proxy ids follow `show stat`'s iid numbering.
  */
+/** `show drains`: Tether's own command (HAProxy has none), laid out like `show servers state` (docs/runtime-socket.md). */
+export const DRAINS_HEADER =
+  '# be_name srv_name started_at deadline_at then sessions_left oldest_session_age_ms time_left_ms closed_at closed';
+
+/**
+ * One line per server in drain (times in epoch ms; `-` for none): when the drain started, its deadline, where it
+ * goes when no session is left (`-`: a plain drain, it stays drain), sessions left, the oldest's age, time left, and
+ * when the deadline closed how many. undefined when `backend` names no backend.
+ */
+export function renderDrains(stats: RuntimeStats, backend?: string): string | undefined {
+  if (backend !== undefined && !stats.backends.some((b) => b.name === backend)) return undefined;
+  const lines = ['1', DRAINS_HEADER];
+  const or = (value: number | string | null) => (value === null ? '-' : value);
+  for (const be of stats.backends) {
+    if (backend !== undefined && be.name !== backend) continue;
+    for (const sv of be.servers) {
+      const d = sv.drain;
+      if (sv.adminState !== 'drain' || d === undefined) continue;
+      lines.push(
+        [
+          be.name,
+          sv.name,
+          d.startedAt,
+          or(d.deadlineAt),
+          or(d.then),
+          d.sessionsLeft,
+          d.oldestSessionAgeMs,
+          or(d.timeLeftMs),
+          or(d.closedAt),
+          d.closed,
+        ].join(' '),
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 export function renderServersState(
   stats: RuntimeStats,
   snapshot: Snapshot,

@@ -131,7 +131,7 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnModuleDes
   }
 
   stats() {
-    return this.runtime.stats({ cmppAccounts: false });
+    return this.stats_.stats({ cmppAccounts: false });
   }
 
   showStat() {

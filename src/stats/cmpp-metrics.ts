@@ -18,6 +18,8 @@ interface Family {
   samples: (c: CmppStats) => Sample[];
   /** Also exported per account. */
   perAccount: boolean;
+  /** false: not per server (what no server can count, such as logins Tether refused before choosing one). */
+  perServer?: boolean;
 }
 
 const FAMILIES: Family[] = [
@@ -82,11 +84,29 @@ const FAMILIES: Family[] = [
     perAccount: true,
   },
   {
+    name: 'refused_logins_total',
+    kind: 'counter',
+    help: 'CONNECTs Tether answered itself with status 5 (backend.cmpp): at the account cap (cap), over a login rate (rate)',
+    samples: (c) => [
+      [{ reason: 'cap' }, c.refusedCap ?? 0],
+      [{ reason: 'rate' }, c.refusedRate ?? 0],
+    ],
+    perAccount: true,
+    perServer: false,
+  },
+  {
     name: 'untracked_requests_total',
     kind: 'counter',
     help: 'Requests not matched to answers because a session had 48 distinct ids outstanding one way',
     samples: (c) => [[{}, c.untracked]],
     perAccount: false,
+  },
+  {
+    name: 'ambiguous_messages_total',
+    kind: 'counter',
+    help: 'Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended',
+    samples: (c) => [[{}, c.ambiguous]],
+    perAccount: true,
   },
 ];
 
@@ -134,6 +154,7 @@ export function renderCmppMetrics(stats: RuntimeStats): string {
     if (items.length === 0) continue;
     for (const family of FAMILIES) {
       if (accounts && !family.perAccount) continue;
+      if (scope === 'server' && family.perServer === false) continue;
       const name = `tether_cmpp_${scope}_${family.name}`;
       out += `# HELP ${name} ${family.help}\n# TYPE ${name} ${family.kind}\n`;
       for (const { labels, cmpp } of items)

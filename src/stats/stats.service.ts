@@ -1,5 +1,6 @@
 import { Inject, Injectable, type MessageEvent } from '@nestjs/common';
 import { defer, finalize, Observable } from 'rxjs';
+import { DrainsService } from '../backends/drains.service.js';
 import { ConfigService } from '../config/config.service.js';
 import { SampleStore } from '../events/sample-store.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
@@ -23,10 +24,12 @@ export class StatsService {
     @Inject(RUNTIME) private readonly runtime: ProxyRuntimeApi,
     private readonly config: ConfigService,
     private readonly stored: SampleStore,
+    private readonly drains: DrainsService,
   ) {}
 
-  stats(options?: StatsOptions): Promise<RuntimeStats> {
-    return this.runtime.stats(options);
+  /** The runtime's stats, each draining server with its drain's progress. */
+  async stats(options?: StatsOptions): Promise<RuntimeStats> {
+    return this.drains.withProgress(await this.runtime.stats(options));
   }
 
   /** HAProxy 2.6 `show stat` CSV. */

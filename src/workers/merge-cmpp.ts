@@ -38,6 +38,9 @@ export function sumCmpp(a: CmppStats, b: CmppStats): CmppStats {
     },
     outstanding: { up: a.outstanding.up + b.outstanding.up, down: a.outstanding.down + b.outstanding.down },
     untracked: a.untracked + b.untracked,
+    refusedCap: (a.refusedCap ?? 0) + (b.refusedCap ?? 0),
+    refusedRate: (a.refusedRate ?? 0) + (b.refusedRate ?? 0),
+    ambiguous: a.ambiguous + b.ambiguous,
   };
 }
 

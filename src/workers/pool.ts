@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../schema/snapshot.js';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime/errors.js';
 import { computeImpact } from '../runtime/impact.js';
+import { LoginAdmission } from '../runtime/login-admission.js';
 import { RUNTIME_NODE_FLAGS } from '../runtime/node-flags.js';
 import { ProxyRuntime, type HealthPush } from '../runtime/runtime.js';
 import type { Log } from '../runtime/state.js';
@@ -22,6 +23,7 @@ import type {
   RuntimeEvent,
   RuntimeStats,
   ServerStateResult,
+  ShutdownOptions,
   SessionEndRecord,
   SessionInfo,
   StatsOptions,
@@ -36,6 +38,7 @@ import {
   type WireError,
   type WorkerMethod,
 } from './protocol.js';
+import { planShares, sharesOf, type ShareBook } from './shares.js';
 import { healthSnapshot, workerSnapshot } from './snapshot-split.js';
 import { defaultWorkerCount } from './worker-count.js';
 
@@ -116,10 +119,14 @@ export class WorkerPool implements ProxyRuntimeApi {
   private readonly health: ProxyRuntime;
   private readonly log: Log;
   private current: Snapshot | undefined;
+  /** Each worker's share of every accept limit of `current` (shares.ts); moved by moveShare. */
+  private shares: Map<string, number[]> = new Map();
   private queue: Promise<unknown> = Promise.resolve();
   private nextCallId = 0;
   private closing = false;
   private readonly startedAt = Date.now();
+  /** Per-account counts and login buckets of the whole appliance: workers ask before admitting a CMPP login. */
+  private readonly admission = new LoginAdmission();
   private readonly eventListeners = new Set<(event: RuntimeEvent) => void>();
   private readonly endListeners = new Set<(record: SessionEndRecord) => void>();
   private readonly remoteTimer: NodeJS.Timeout;
@@ -231,6 +238,9 @@ export class WorkerPool implements ProxyRuntimeApi {
 
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
+    // Its sessions are gone, and so are the account slots they held.
+    const freed = this.admission.releaseHolder(slot.id);
+    if (freed > 0) this.log('info', `worker ${slot.id}: ${freed} CMPP account slot(s) freed`);
     for (const [id, pending] of slot.pending) {
       clearTimeout(pending.timer);
       pending.reject(new WorkerGone(`worker ${slot.id} exited`));
@@ -303,6 +313,22 @@ export class WorkerPool implements ProxyRuntimeApi {
           }
         }
         break;
+      case 'admit':
+        this.send(slot, {
+          t: 'admitted',
+          id: message.id,
+          verdict: this.admission.admit(slot.id, message.request, performance.now()),
+        });
+        break;
+      case 'release':
+        this.admission.release(slot.id, message.backend, message.account);
+        break;
+      case 'share-low':
+        // In the queue of applies and starts: the book and every worker's share change one step at a time.
+        void this.exclusive(() => this.moveShare(slot, message.free)).catch((error: unknown) =>
+          this.log('error', `moving limit share to worker ${slot.id} failed: ${String(error)}`),
+        );
+        break;
       case 'report':
         slot.sessions = message.sessions;
         slot.rssBytes = message.rssBytes;
@@ -317,10 +343,15 @@ export class WorkerPool implements ProxyRuntimeApi {
     // Already brought up by an apply that waited for it (boot).
     if (slot.worker !== worker || this.closing || slot.state === 'running') return;
     if (this.current !== undefined) {
-      await this.call(slot, 'apply', [
-        workerSnapshot(this.current, slot.index, this.slots.length),
-        { tolerateBindErrors: true, tolerateUnresolvedNames: true, adminStates: await this.adminStates() },
-      ]);
+      await this.call(
+        slot,
+        'apply',
+        this.applyArgs(this.current, slot, this.shares, {
+          tolerateBindErrors: true,
+          tolerateUnresolvedNames: true,
+          adminStates: await this.adminStates(),
+        }),
+      );
     }
     await this.markRunning(slot);
   }
@@ -335,6 +366,45 @@ export class WorkerPool implements ProxyRuntimeApi {
       'info',
       `worker ${slot.id} running (pid ${slot.pid}; ready ${slot.readyAt - slot.forkedAt} ms after fork, running ${now - slot.forkedAt} ms)`,
     );
+  }
+
+  /** A worker's apply: the config (servers' maxconn split evenly) and its share of every accept limit. */
+  private applyArgs(snapshot: Snapshot, slot: Slot, book: ShareBook, options: ApplyOptions): unknown[] {
+    return [workerSnapshot(snapshot, slot.index, this.slots.length), options, sharesOf(book, slot.index)];
+  }
+
+  /**
+   * A worker ran short of a limit's share (`free`: its free room per limit key): each other worker gives
+   * its free room above the short one's, divided by the number of workers, and only then does the short
+   * one get the sum. Lowering first keeps the shares' sum at the limit at every moment (the appliance never
+   * admits more than its maxconn); a worker gives only room it doesn't use or hold.
+   */
+  private async moveShare(to: Slot, free: Record<string, number>): Promise<void> {
+    const donors = this.running().filter((s) => s !== to);
+    const grants: Record<string, number> = {};
+    for (const [key, theirFree] of Object.entries(free)) {
+      const book = this.shares.get(key);
+      grants[key] = 0;
+      if (book === undefined || donors.length === 0 || this.closing) continue;
+      const given = await Promise.all(
+        donors.map((donor) =>
+          this.call<number>(donor, 'releaseShare', [key, theirFree, this.slots.length]).catch(
+            (error: unknown) => {
+              if (error instanceof WorkerGone) return 0; // its replacement starts with the book's share
+              throw error;
+            },
+          ),
+        ),
+      );
+      donors.forEach((donor, i) => (book[donor.index] -= given[i]));
+      const total = given.reduce((a, b) => a + b, 0);
+      book[to.index] += total;
+      grants[key] = total;
+    }
+    // Sent to the slot's process whichever it is now: one that replaced the asker and started before this
+    // move runs the book's old figure plus this grant; one that starts after gets the book's new figure
+    // in its apply, which comes after this message and sets the shares outright.
+    this.send(to, { t: 'share-grant', grants });
   }
 
   private send(slot: Slot, message: ToWorker): void {
@@ -476,10 +546,11 @@ export class WorkerPool implements ProxyRuntimeApi {
       );
       const starting = slots.filter((s) => s.state === 'starting');
       const workers = this.slots.length;
+      const book = planShares(snapshot, workers, this.shares);
       const settled = await Promise.allSettled([
         this.health.apply(healthSnapshot(snapshot), options),
         ...slots.map((slot) =>
-          this.call<ApplyResult>(slot, 'apply', [workerSnapshot(snapshot, slot.index, workers), options]),
+          this.call<ApplyResult>(slot, 'apply', this.applyArgs(snapshot, slot, book, options)),
         ),
       ]);
       const failure = settled.find((r) => r.status === 'rejected' && !(r.reason instanceof WorkerGone));
@@ -495,7 +566,7 @@ export class WorkerPool implements ProxyRuntimeApi {
         if (settled[0].status === 'fulfilled') undo.push(this.health.apply(healthSnapshot(base), back));
         slots.forEach((slot, i) => {
           if (settled[i + 1].status === 'fulfilled') {
-            undo.push(this.call(slot, 'apply', [workerSnapshot(base, slot.index, workers), back]));
+            undo.push(this.call(slot, 'apply', this.applyArgs(base, slot, this.shares, back)));
           }
         });
         const undone = await Promise.allSettled(undo);
@@ -505,6 +576,7 @@ export class WorkerPool implements ProxyRuntimeApi {
         throw (failure as PromiseRejectedResult).reason;
       }
       this.current = structuredClone(snapshot);
+      this.shares = book;
       for (const slot of starting) if (slot.worker?.isConnected()) await this.markRunning(slot);
       const results = settled
         .slice(1)
@@ -564,9 +636,9 @@ export class WorkerPool implements ProxyRuntimeApi {
     );
   }
 
-  async shutdownSessions(backend: string, server?: string): Promise<number> {
+  async shutdownSessions(backend: string, server?: string, options: ShutdownOptions = {}): Promise<number> {
     await this.health.shutdownSessions(backend, server); // names checked once, here
-    const answers = await this.fanOut<number>('shutdownSessions', () => [backend, server]);
+    const answers = await this.fanOut<number>('shutdownSessions', () => [backend, server, options]);
     return answers.reduce((n, a) => n + a.value, 0);
   }
 

@@ -1,28 +1,9 @@
 // How many worker processes: TETHER_WORKERS, or by default the number of cores, raised to what
 // defaults.maxconn needs under the per-process open-file limit (docs/workers.md, "How many").
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { FDS_PER_CONNECTION, descriptorReserve, openFileLimit } from '../runtime/descriptors.js';
 
-/** Descriptors a worker keeps for itself (IPC channel, listening sockets, DNS, stdio, checks): not for connections. */
-export const FD_RESERVE = 64;
-/** A proxied connection holds two descriptors: the client's and the server's. */
-export const FDS_PER_CONNECTION = 2;
-
-/** The soft open-file limit of this process (Node raises it to the hard limit at start), or undefined off Linux. */
-export function openFileLimit(limitsFile = '/proc/self/limits'): number | undefined {
-  try {
-    const line = readFileSync(limitsFile, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
-    if (soft === undefined) return undefined;
-    if (soft === 'unlimited') return Number.MAX_SAFE_INTEGER;
-    const value = Number(soft);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { openFileLimit };
 
 export interface WorkerCount {
   workers: number;
@@ -38,7 +19,7 @@ export function defaultWorkerCount(
   cores: number = availableParallelism(),
 ): WorkerCount {
   if (fdLimit === null) return { workers: cores, why: `${cores} cores; open-file limit unknown` };
-  const usable = Math.max(1, fdLimit - FD_RESERVE);
+  const usable = Math.max(1, fdLimit - descriptorReserve(fdLimit));
   const needed = Math.ceil((FDS_PER_CONNECTION * maxconn) / usable);
   if (needed <= cores) {
     return {

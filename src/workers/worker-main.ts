@@ -4,10 +4,14 @@
 import cluster from 'node:cluster';
 import { RuntimeError } from '../runtime/errors.js';
 import { ProxyRuntime } from '../runtime/runtime.js';
-import type { ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
+import { RemoteLoginGate } from './login-gate-client.js';
+import type { ApplyOptions, ProxyRuntimeApi, SessionEndRecord } from '../runtime/types.js';
+import type { Snapshot } from '../schema/snapshot.js';
 import {
   REPORT_INTERVAL_MS,
   SESSION_END_BATCH,
+  SHARE_RETRY_MAX_MS,
+  SHARE_RETRY_MS,
   SESSION_END_FLUSH_MS,
   type FromWorker,
   type ToWorker,
@@ -22,9 +26,17 @@ const send = (message: FromWorker): void => {
   if (process.connected) process.send!(message);
 };
 
+// Logins on backends with CMPP limits are admitted by the main process, which owns the counts of every worker.
+const loginGate = new RemoteLoginGate((message) => {
+  if (!process.connected) return false;
+  process.send!(message);
+  return true;
+});
+
 const runtime = new ProxyRuntime({
   sharedListeners: true,
   checks: 'external',
+  loginGate,
   nodeInternals: process.env.TETHER_NODE_INTERNALS !== 'off',
   // Through the main process's logger; straight to stderr only when the channel is gone.
   log: (level, message, data) => {
@@ -53,13 +65,57 @@ function onSessionEnd(record: SessionEndRecord): void {
   } else flushTimer ??= setTimeout(flushEnds, SESSION_END_FLUSH_MS);
 }
 
+// Limit shares (docs/workers.md, "maxconn for the whole appliance"): when a share runs low the main process
+// is asked to move share here from workers with room; one request at a time. After a refusal (no worker had
+// room to spare: the appliance is at its limit) it asks again only after a pause that doubles from
+// SHARE_RETRY_MS up to SHARE_RETRY_MAX_MS while the refusals go on, so an appliance at its limit doesn't spin.
+let shareAsked = false;
+let shareRetry: NodeJS.Timeout | undefined;
+let shareRetryMs = SHARE_RETRY_MS;
+function askShare(): void {
+  if (shareAsked || shareRetry !== undefined) return;
+  const free = runtime.lowShares();
+  if (Object.keys(free).length === 0) return;
+  shareAsked = true;
+  send({ t: 'share-low', free });
+}
+function shareGranted(grants: Record<string, number>): void {
+  shareAsked = false;
+  let total = 0;
+  for (const [key, count] of Object.entries(grants)) {
+    runtime.addShare(key, count);
+    total += count;
+  }
+  if (total > 0) {
+    shareRetryMs = SHARE_RETRY_MS;
+    askShare();
+    return;
+  }
+  shareRetry = setTimeout(() => {
+    shareRetry = undefined;
+    askShare();
+  }, shareRetryMs);
+  shareRetryMs = Math.min(2 * shareRetryMs, SHARE_RETRY_MAX_MS);
+}
+runtime.onShareLow(askShare);
+
 async function call(method: string, args: unknown[]): Promise<unknown> {
   const api = runtime as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   if (method === 'close') {
     clearInterval(reportTimer);
+    clearTimeout(shareRetry);
     const closed = await runtime.close();
     flushEnds();
     return closed;
+  }
+  if (method === 'apply') {
+    // The snapshot carries the even split of the accept limits; this worker's shares follow at once: nothing
+    // runs between the swap (synchronous, at the end of apply) and here but promise callbacks, so no accept
+    // sees the even split.
+    const [snapshot, options, shares] = args as [Snapshot, ApplyOptions, Record<string, number> | undefined];
+    const result = await runtime.apply(snapshot, options);
+    if (shares !== undefined) runtime.setShares(shares);
+    return result;
   }
   const fn = api[method as keyof ProxyRuntimeApi];
   if (typeof fn !== 'function') throw new Error(`unknown method ${method}`);
@@ -89,6 +145,12 @@ process.on('message', (message: ToWorker) => {
       break;
     case 'health':
       runtime.pushHealth(message.entries);
+      break;
+    case 'admitted':
+      loginGate.answered(message.id, message.verdict);
+      break;
+    case 'share-grant':
+      shareGranted(message.grants);
       break;
     case 'remote-sessions':
       runtime.setRemoteSessions(message.counts);

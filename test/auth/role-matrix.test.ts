@@ -51,6 +51,7 @@ const POLICY: Record<string, Rule> = {
   'PUT /api/v1/backends/:name': 'admin',
   'PATCH /api/v1/backends/:name': 'admin',
   'DELETE /api/v1/backends/:name': 'admin',
+  'POST /api/v1/backends/:name/shutdown-sessions': 'operator',
 
   'GET /api/v1/backends/:backend/servers': 'viewer',
   'POST /api/v1/backends/:backend/servers': 'admin',

@@ -6,7 +6,7 @@
 // --maxconn 50000 (the appliance's defaults.maxconn and frontend maxconn) --ramp-s 300.
 // Not a test: prints a table, writes test/artifacts/capacity-<date>.md, exits 1 when a bar fails.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ import {
 } from './children.js';
 import type { CapacityCounts } from './capacity-client.js';
 import { benchHaproxyConfig } from './haproxy-config.js';
-import { rssKb } from './procfs.js';
+import { processTree, rssKb } from './procfs.js';
 
 // ---- settings ----
 
@@ -87,18 +87,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
   });
 
 // ---- /proc ----
-
-/** A process and all its descendants (the appliance's workers and warm spare). */
-function processTree(pid: number): number[] {
-  const out = [pid];
-  try {
-    for (const tid of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
-      if (tid) out.push(...processTree(Number(tid)));
-  } catch {
-    // gone meanwhile
-  }
-  return out;
-}
 
 function treeRssKb(pid: number): { kb: number; processes: number } {
   let kb = 0;

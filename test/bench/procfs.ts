@@ -61,3 +61,28 @@ export function rssKb(pids: Pids): number {
   if (!match) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(match[1]);
 }
+
+/** A process and all its descendants (the appliance's workers and warm spare). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const tid of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/))
+      if (tid) out.push(...processTree(Number(tid)));
+  } catch {
+    // gone meanwhile
+  }
+  return out;
+}
+
+/** utime + stime in ms of each process still there, by pid (a process gone meanwhile is left out). */
+export function cpuMsOf(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      out.set(pid, cpuMs(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}

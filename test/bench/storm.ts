@@ -18,6 +18,7 @@ import {
   stop,
   track,
 } from './children.js';
+import { cpuMsOf, processTree } from './procfs.js';
 import { haproxyMissing, haproxyVersion } from './proxies.js';
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
@@ -43,6 +44,14 @@ const SERVERS = 3;
  * export of the same config does not say. Without it HAProxy retries the dead server 3 times, 1 s apart.
  */
 const REDISPATCH = process.argv.includes('--haproxy-redispatch');
+/**
+ * `--profile DIR`: the appliance's processes (main, workers) run with `--cpu-prof --cpu-prof-dir DIR`, each
+ * writing a .cpuprofile when it exits (open them in Chrome's DevTools or summarise with test/bench/profile-top.ts).
+ */
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf('--profile');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 /** Load-client processes: each holds CLIENTS / LOADERS sockets, far below its fd limit (15,000 asked). */
 const LOADERS = Math.max(3, Math.ceil(CLIENTS / 5000));
 /** Source addresses per load process (127.0.0.X); ~100 clients per source. */
@@ -60,6 +69,8 @@ type ProxyName = 'tether' | 'haproxy';
 interface Proxy {
   name: ProxyName;
   port: number;
+  /** Its processes (Tether: the main process, the workers and the spare), for the CPU they use in a storm. */
+  pids(): number[];
   /** true once every server is seen UP by the proxy (Tether: its stats; HAProxy: after 2 check intervals). */
   allUp(): Promise<boolean>;
   stop(): Promise<void>;
@@ -83,6 +94,11 @@ interface RoundResult {
   failures: number;
   recut: number;
   setupMs: number;
+  /** CPU ms the proxy's processes, and the bench's own (load clients, servers), used from the kill to all back;
+   *  for Tether also its main process's part (the rest is the workers'). */
+  proxyCpuMs: number;
+  mainCpuMs: number;
+  benchCpuMs: number;
 }
 
 function installCleanup(): void {
@@ -175,7 +191,10 @@ async function startTether(serverPorts: number[]): Promise<Proxy & { appliance: 
       TETHER_WORKERS: String(WORKERS),
       TETHER_ADMIN_PASSWORD: ADMIN_PASSWORD,
     },
-    { openFiles: FD_LIMIT },
+    {
+      openFiles: FD_LIMIT,
+      nodeArgs: PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`],
+    },
   );
   track(appliance.child);
   const url = `http://127.0.0.1:${httpPort}`;
@@ -218,6 +237,7 @@ async function startTether(serverPorts: number[]): Promise<Proxy & { appliance: 
     name: 'tether',
     port,
     appliance,
+    pids: () => processTree(appliance.child.pid!),
     allUp,
     stop: () => stop(appliance.child, 5000),
   };
@@ -245,6 +265,7 @@ async function startHaproxy(serverPorts: number[]): Promise<Proxy> {
   return {
     name: 'haproxy',
     port,
+    pids: () => [child.pid!],
     // Its stats socket (`show stat`, CSV: column 18 is status).
     allUp: async () => {
       const csv = await unixRequest(socketPath, 'show stat\n');
@@ -402,6 +423,12 @@ async function runRound(
   const victim = held.indexOf(Math.max(...held));
   await Promise.all(loaders.map((l) => l.request('arm')));
   await sleep(200);
+  const proxyPids = proxy.pids();
+  const benchPids = [
+    ...loaders.map((l) => l.pid),
+    ...backends.filter((_, i) => i !== victim).map((b) => b.child.pid),
+  ];
+  const cpuBefore = cpuMsOf([...proxyPids, ...benchPids]);
   const killedAt = Date.now();
   backends[victim].child.process.kill('SIGKILL');
   let settled: LoaderStats | null = null;
@@ -423,6 +450,9 @@ async function runRound(
       await dumpTether('after 10 s');
     }
   }
+  const cpuAfter = cpuMsOf([...proxyPids, ...benchPids]);
+  const used = (pids: number[]) =>
+    pids.reduce((sum, pid) => sum + (cpuAfter.get(pid) ?? 0) - (cpuBefore.get(pid) ?? 0), 0);
   const finished = last.recovered === last.affected && last.ready === last.clients;
   if (!finished && proxy.name === 'tether') await dumpTether('NOT SETTLED');
   const sorted = last.downtimes.sort((a, b) => a - b);
@@ -439,11 +469,14 @@ async function runRound(
     failures: last.failures,
     recut: last.recut,
     setupMs,
+    proxyCpuMs: Math.round(used(proxyPids)),
+    mainCpuMs: proxy.name === 'tether' ? Math.round(used(proxyPids.slice(0, 1))) : 0,
+    benchCpuMs: Math.round(used(benchPids)),
   };
   log(
     `  killed s${victim + 1} (${held[victim]} sessions): ${result.affected} affected, ${result.recovered} recovered, ` +
       `all back after ${result.stormMs ?? 'NOT SETTLED'} ms (per client p50 ${result.downtimeP50} ms, p99 ${result.downtimeP99} ms), ` +
-      `${result.attempts} attempts, ${result.failures} failed, ${result.recut} cut again`,
+      `${result.attempts} attempts, ${result.failures} failed, ${result.recut} cut again; CPU ${result.proxyCpuMs} ms ${proxy.name}${proxy.name === 'tether' ? ` (main process ${result.mainCpuMs})` : ''}, ${result.benchCpuMs} ms load clients + servers`,
   );
   // Between rounds: every client closes, the killed server comes back on its port and is seen UP again.
   await Promise.all(loaders.map((l) => l.request('close')));
@@ -461,12 +494,12 @@ async function runRound(
 
 function table(results: RoundResult[]): string {
   const lines = [
-    '| proxy | round | killed server held | clients affected | recovered | all reconnected + answered (ms) | per client p50 / p99 (ms) | attempts | failed attempts | cut again |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| proxy | round | killed server held | clients affected | recovered | all reconnected + answered (ms) | per client p50 / p99 (ms) | attempts | failed attempts | cut again | proxy CPU (ms) | load clients + servers CPU (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results)
     lines.push(
-      `| ${r.proxy} | ${r.round} | ${r.killedShare} | ${r.affected} | ${r.recovered} | ${r.stormMs ?? 'not settled'} | ${r.downtimeP50} / ${r.downtimeP99} | ${r.attempts} | ${r.failures} | ${r.recut} |`,
+      `| ${r.proxy} | ${r.round} | ${r.killedShare} | ${r.affected} | ${r.recovered} | ${r.stormMs ?? 'not settled'} | ${r.downtimeP50} / ${r.downtimeP99} | ${r.attempts} | ${r.failures} | ${r.recut} | ${r.proxyCpuMs} | ${r.benchCpuMs} |`,
     );
   return lines.join('\n');
 }

@@ -223,7 +223,8 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
         ? ` check inter ${ms(b.check.inter)} fall ${b.check.fall} rise ${b.check.rise}`
         : '';
       const proxy = { none: '', v1: ' send-proxy', v2: ' send-proxy-v2' }[b.sendProxy];
-      const down = b.onMarkedDown === 'shutdown-sessions' ? ' on-marked-down shutdown-sessions' : '';
+      // terminate (the lossless CMPP close) is exported as its nearest, shutdown-sessions.
+      const down = b.onMarkedDown !== 'keep' ? ' on-marked-down shutdown-sessions' : '';
       const [sIp, , sHost] = b.servers;
       expect(ip).toBe(`server s_ip 127.0.0.1:${sIp.port} weight 256 maxconn 7${check}${proxy}${down}`);
       expect(v6).toBe(`server s6 [::1]:${b.servers[1].port} weight 0 backup${proxy}${down}`);
@@ -266,8 +267,12 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
         hashType: b.hashType,
         checkType: b.check.type,
         sendProxy: b.sendProxy,
-        onMarkedDown: b.onMarkedDown,
+        onMarkedDown: b.onMarkedDown === 'terminate' ? 'shutdown-sessions' : b.onMarkedDown,
       });
+      if (b.onMarkedDown === 'terminate')
+        expect(commentsOf(text, `backend ${b.name}`)).toContain(
+          '# on-marked-down terminate (sessions closed the CMPP way, TERMINATE first) has no HAProxy equivalent:',
+        );
       if (b.balance === 'cmpp-account') {
         expect(text).toContain('# balance cmpp-account (hash of the CMPP account) has no HAProxy equivalent');
       }

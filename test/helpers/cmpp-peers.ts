@@ -46,7 +46,10 @@ export interface GatewayOptions {
 }
 
 export interface Gateway extends TestServer {
-  /** While true, SUBMIT_RESPs are held back; release() sends them in arrival order. */
+  /**
+   * While true, SUBMIT_RESPs are held back; release() sends them in arrival order. A TERMINATE_RESP waits behind
+   * its connection's held answers (a gateway answers in order).
+   */
   hold: boolean;
   release(): void;
   /** Frames received, all connections. */
@@ -56,7 +59,7 @@ export interface Gateway extends TestServer {
 const MSG_ID = Buffer.alloc(8, 1);
 
 export async function cmppGateway(options: GatewayOptions = {}): Promise<Gateway> {
-  const held: Array<{ socket: Socket; frame: Buffer }> = [];
+  const held: Array<{ socket: Socket; frame: Buffer; end?: boolean }> = [];
   const received: Frame[] = [];
   const server = await listen((socket) => {
     socket.on('end', () => socket.end());
@@ -69,7 +72,10 @@ export async function cmppGateway(options: GatewayOptions = {}): Promise<Gateway
   gateway.hold = false;
   gateway.received = received;
   gateway.release = () => {
-    for (const { socket, frame } of held.splice(0)) socket.write(frame);
+    for (const { socket, frame, end } of held.splice(0)) {
+      socket.write(frame);
+      if (end) socket.end();
+    }
   };
   function answer(socket: Socket, frame: Frame): void {
     const seq = frame.sequenceId;
@@ -96,6 +102,10 @@ export async function cmppGateway(options: GatewayOptions = {}): Promise<Gateway
         socket.write(encodeActiveTestResp(seq));
         return;
       case CommandId.TERMINATE:
+        if (held.some((h) => h.socket === socket)) {
+          held.push({ socket, frame: encodeTerminateResp(seq), end: true });
+          return;
+        }
         socket.write(encodeTerminateResp(seq));
         socket.end();
         return;

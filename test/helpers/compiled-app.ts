@@ -60,18 +60,26 @@ export interface ApplianceProcess {
 }
 
 /** Starts the compiled appliance; env adds to (and overrides) the test process's environment. `openFiles`
- *  starts it under that `ulimit -n` (through bash). */
+ *  starts it under that `ulimit -n` (through bash); `nodeArgs` go to node before the script (e.g. --cpu-prof,
+ *  which worker processes inherit). */
 export function startAppliance(
   main: string,
   env: Record<string, string>,
-  options: { openFiles?: number } = {},
+  options: { openFiles?: number; nodeArgs?: string[] } = {},
 ): ApplianceProcess {
+  const nodeArgs = options.nodeArgs ?? [];
   const [command, args] =
     options.openFiles === undefined
-      ? [process.execPath, [main]]
+      ? [process.execPath, [...nodeArgs, main]]
       : [
           'bash',
-          ['-c', `ulimit -n ${Math.floor(options.openFiles)} && exec "$0" "$1"`, process.execPath, main],
+          [
+            '-c',
+            `ulimit -n ${Math.floor(options.openFiles)} && exec "$0" "$@"`,
+            process.execPath,
+            ...nodeArgs,
+            main,
+          ],
         ];
   const child = spawn(command, args, {
     cwd: root,

@@ -124,6 +124,27 @@ describe('listeners', () => {
       for (const client of [b, c, later]) client.destroy();
     });
 
+    it('stops at the descriptor budget as at maxconn, counts it once as EMFILE, serves the waiting one when a slot frees', async () => {
+      const s1 = await start(echo);
+      const port = await freePort();
+      const lines: string[] = [];
+      const rt = runtime({ nodeInternals, sessionBudget: 2, log: (_level, line) => lines.push(line) });
+      await rt.apply(snapshot([frontend('fe', port, 'be')], [backend('be', [server('s1', s1.port)])]));
+      const a = await connect(port);
+      const b = await connect(port);
+      await waitFor(async () => (await rt.stats()).frontends[0].scur === 2, 2000, 'two sessions');
+      const c = await connect(port);
+      c.write('waits');
+      const stats = await rt.stats();
+      expect(stats.frontends[0]).toMatchObject({ scur: 2, stot: 2 });
+      expect(stats.acceptErrors).toMatchObject({ errors: 1, pauses: 1, lastCode: 'EMFILE' });
+      expect(lines.filter((l) => l.startsWith('out of file descriptors: EMFILE ahead'))).toHaveLength(1);
+      a.destroy();
+      expect((await readBytes(c, 5)).toString()).toBe('waits');
+      expect((await rt.stats()).frontends[0]).toMatchObject({ scur: 2, stot: 3 });
+      for (const client of [b, c]) client.destroy();
+    });
+
     if (pause === 'hold') {
       it('holds at most maxHeldPerListener connections; past it a client is closed, not queued', async () => {
         const s1 = await start(echo);

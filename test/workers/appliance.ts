@@ -98,3 +98,44 @@ export function pollStats(url: string, token: string, everyMs = 100): { stop(): 
     },
   };
 }
+
+/**
+ * Makes `count` live changes through the REST API from its own process, one after the other, alternately a
+ * server's weight (`b/s`) and the frontend's maxconn (`fe`: `maxconnBase + i`, split over the workers), and
+ * times each from request to answer (the answer comes once every worker runs the change). Its own process,
+ * so that the load a test generates in its own event loop doesn't delay the answers it times.
+ */
+export async function timeChanges(
+  url: string,
+  token: string,
+  count: number,
+  maxconnBase: number,
+): Promise<{ ms: number[]; failures: string[] }> {
+  const script = `
+    const [url, token, count, base] = [process.argv[1], process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+    const headers = { authorization: 'Bearer ' + token, 'content-type': 'application/json' };
+    (async () => {
+      const ms = [];
+      const failures = [];
+      for (let i = 0; i < count; i++) {
+        const [path, body] = i % 2 === 0
+          ? ['/api/v1/backends/b/servers/s', { weight: 1 + (i % 7) }]
+          : ['/api/v1/frontends/fe', { maxconn: base + i }];
+        const s = performance.now();
+        const res = await fetch(url + path, { method: 'PATCH', headers, body: JSON.stringify(body) });
+        const text = await res.text();
+        ms.push(Math.round(performance.now() - s));
+        if (res.status !== 200) failures.push(res.status + ' ' + text);
+      }
+      process.stdout.write(JSON.stringify({ ms, failures }));
+      process.exit(0);
+    })();`;
+  const child = spawn(process.execPath, ['-e', script, url, token, String(count), String(maxconnBase)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the change maker exited with ${code}`);
+  return JSON.parse(out) as { ms: number[]; failures: string[] };
+}

@@ -1,6 +1,6 @@
 // TETHER_WORKERS unset: the number of cores, raised to what defaults.maxconn needs under the open-file limit,
 // and the log says why (docs/workers.md, "How many"). The compiled appliance under `ulimit -n 1024` with
-// defaults.maxconn 2000: 4,000 descriptors, 960 usable per process -> 5 workers (when the machine has fewer cores).
+// defaults.maxconn 2000: 4,000 descriptors, 949 usable per process -> 5 workers (when the machine has fewer cores).
 import { availableParallelism } from 'node:os';
 import { afterAll, expect, it } from 'vitest';
 import { tempDbPath } from '../helpers/app.js';
@@ -59,7 +59,7 @@ it('raises the number of workers to what defaults.maxconn needs, says so at star
     );
     if (expected > cores) {
       expect(output).toContain(
-        `workers: ${expected} (raised from ${cores} cores: defaults.maxconn 2000 needs 4000 descriptors, 960 usable per process (open-file limit 1024))`,
+        `workers: ${expected} (raised from ${cores} cores: defaults.maxconn 2000 needs 4000 descriptors, 949 usable per process (open-file limit 1024))`,
       );
     }
     expect(stats.workers.map((w: { state: string }) => w.state)).toEqual(Array(expected).fill('running'));

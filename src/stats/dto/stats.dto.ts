@@ -10,6 +10,7 @@ import type {
   CmppAccountStats,
   CmppCommandCounts,
   CmppStats,
+  DrainProgress,
   FrontendFailure,
   FrontendStats,
   Health,
@@ -88,6 +89,20 @@ export class CmppStatsDto implements CmppStats {
   @ApiProperty({ type: CmppOutstandingDto }) outstanding: CmppOutstandingDto;
   @ApiProperty({ description: 'Requests not tracked: a session had 48 distinct ids outstanding one way' })
   untracked: number;
+  @ApiProperty({
+    description: 'CONNECTs Tether answered itself with status 5: the account at its cap (backend.cmpp)',
+  })
+  refusedCap: number;
+  @ApiProperty({
+    description:
+      'CONNECTs Tether answered itself with status 5 after a delay: over a login rate (backend.cmpp.loginRate)',
+  })
+  refusedRate: number;
+  @ApiProperty({
+    description:
+      'Messages (SUBMIT, DELIVER, ...) in flight, unanswered, when their session ended: they may be sent twice or lost',
+  })
+  ambiguous: number;
 }
 
 export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStats {
@@ -162,6 +177,26 @@ export class FrontendStatsDto implements FrontendStats {
   cmpp?: CmppStatsDto;
 }
 
+export class DrainProgressDto implements DrainProgress {
+  @ApiProperty({ description: 'When the drain started, epoch ms' }) startedAt: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'When the sessions left are closed, epoch ms' })
+  deadlineAt: number | null;
+  @ApiProperty({
+    enum: ['maint', 'drain'],
+    nullable: true,
+    description:
+      'Where the server goes by itself when no session is left; null: a plain drain, it stays drain',
+  })
+  then: 'maint' | 'drain' | null;
+  @ApiProperty() sessionsLeft: number;
+  @ApiProperty({ description: 'Age of the oldest session left, ms' }) oldestSessionAgeMs: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'ms until the deadline (0 once passed)' })
+  timeLeftMs: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'When the deadline closed the sessions left' })
+  closedAt: number | null;
+  @ApiProperty({ description: 'Sessions the deadline closed' }) closed: number;
+}
+
 export class ServerStatsDto implements ServerStats {
   @ApiProperty() backend: string;
   @ApiProperty() name: string;
@@ -208,6 +243,8 @@ export class ServerStatsDto implements ServerStats {
     description: 'CMPP inspection of the inspected sessions it carried',
   })
   cmpp?: CmppStatsDto;
+  @ApiPropertyOptional({ type: DrainProgressDto, description: "While in drain: the drain's progress" })
+  drain?: DrainProgressDto;
 }
 
 export class BackendStatsDto implements BackendStats {

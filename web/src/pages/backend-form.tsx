@@ -77,6 +77,7 @@ export function BackendForm({
   const [version, setVersion] = useState<string>(initial?.check.cmpp?.version ?? '2.0');
   const [sendProxy, setSendProxy] = useState<string>(initial?.sendProxy ?? 'none');
   const [onMarkedDown, setOnMarkedDown] = useState<string>(initial?.onMarkedDown ?? 'keep');
+  const [closeTimeout, setCloseTimeout] = useState(durationText(initial?.cmpp?.closeTimeout));
   const [servers, setServers] = useState<ServerDraft[]>((initial?.servers ?? []).map(toDraft));
 
   const fe = useFieldErrors(errors);
@@ -103,6 +104,8 @@ export function BackendForm({
       check: check as unknown as BackendCheck,
       sendProxy,
       onMarkedDown,
+      // backend.cmpp as stored (its limits are not edited here: REST/config document), the close limit as edited.
+      ...cmppOf(initial?.cmpp, optionalDuration(closeTimeout)),
       servers: servers.map((s) => ({
         name: s.name.trim(),
         address: s.address.trim(),
@@ -123,6 +126,7 @@ export function BackendForm({
     'check.fall',
     'check.rise',
     'check.timeout',
+    'cmpp.closeTimeout',
     'check.cmpp.sourceAddr',
     'check.cmpp.secret',
     'check.cmpp.version',
@@ -213,9 +217,19 @@ export function BackendForm({
             >
               <option value="keep">keep its sessions</option>
               <option value="shutdown-sessions">shut its sessions down</option>
+              <option value="terminate">end its sessions the CMPP way (TERMINATE, nothing lost)</option>
             </select>
           )}
         </Field>
+        <TextField
+          label="CMPP close limit"
+          name="cmpp.closeTimeout"
+          value={closeTimeout}
+          onValue={edit(setCloseTimeout, 'cmpp.closeTimeout')}
+          errors={fe.of('cmpp.closeTimeout')}
+          notes={notes['cmpp.closeTimeout']}
+          hint="empty: 5s; how long a lossless CMPP close may take before the legs are closed anyway"
+        />
       </div>
       <fieldset>
         <legend>Health check</legend>
@@ -472,4 +486,15 @@ function RowMessages({
     )),
   ]);
   return lines.length > 0 ? <div class="row-messages">{lines}</div> : null;
+}
+
+/** `cmpp` of the backend to send: the stored one with closeTimeout as edited; none when it ends up empty. */
+function cmppOf(
+  stored: Backend['cmpp'],
+  closeTimeout: number | string | undefined,
+): { cmpp?: Backend['cmpp'] } {
+  const cmpp: Record<string, unknown> = { ...(stored ?? {}) };
+  if (closeTimeout === undefined) delete cmpp.closeTimeout;
+  else cmpp.closeTimeout = closeTimeout;
+  return Object.keys(cmpp).length === 0 ? {} : { cmpp: cmpp as Backend['cmpp'] };
 }

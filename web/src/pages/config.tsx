@@ -500,6 +500,7 @@ export function ConfigPage() {
                   ? ` every ${durationText(b.check.inter)}, fall ${b.check.fall}, rise ${b.check.rise}, timeout ${durationText(b.check.timeout ?? d.timeouts.check)}${b.check.timeout === undefined ? ' (default)' : ''}`
                   : ''}{' '}
                 · proxy {b.sendProxy} · on down: {b.onMarkedDown}
+                {b.cmpp !== undefined ? ` · CMPP limits: ${cmppLimitsText(b.cmpp)}` : ''}
               </span>{' '}
               <ItemActions
                 mayEdit={mayEdit}
@@ -639,4 +640,15 @@ async function whoChanged(
     // The marks still say what would be undone, without the author.
   }
   return found;
+}
+
+/** A backend's CMPP caps and login rates in one line (docs/cmpp-session-control.md). */
+function cmppLimitsText(cmpp: NonNullable<Backend['cmpp']>): string {
+  const rate = (r: { logins: number; per: number }) => `${r.logins}/${durationText(r.per)}`;
+  const parts: string[] = [];
+  if (cmpp.maxConnectionsPerAccount !== undefined) parts.push(`${cmpp.maxConnectionsPerAccount} per account`);
+  if (cmpp.loginRate?.perAccount) parts.push(`logins ${rate(cmpp.loginRate.perAccount)} per account`);
+  if (cmpp.loginRate?.perSource) parts.push(`logins ${rate(cmpp.loginRate.perSource)} per source`);
+  if (cmpp.accounts?.length) parts.push(`${cmpp.accounts.length} account override(s)`);
+  return parts.join(', ');
 }

@@ -20,6 +20,7 @@ const TYPES: Array<{ value: string; label: string }> = [
   { value: '', label: 'all' },
   { value: 'health', label: 'health (UP/DOWN)' },
   { value: 'admin-state', label: 'admin state (drain, maint)' },
+  { value: 'drain', label: 'drain operation (deadline, end)' },
   { value: 'sessions-closed', label: 'sessions cut' },
   { value: 'frontend-error', label: 'bind failed' },
   { value: 'frontend-open', label: 'bind open' },

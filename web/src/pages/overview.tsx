@@ -1,14 +1,14 @@
 import { useMemo, useState } from 'preact/hooks';
 import { useStore } from '../store.js';
 import { liveEvents, liveStats } from '../live.js';
-import { bytes, count, dateTime, seconds } from '../format.js';
+import { bytes, count, dateTime, ms, seconds } from '../format.js';
 import { healthLook } from '../components/badges.js';
 import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
 import { hasSms, SmsPanel } from './sms.js';
 // The same text the event log stores, so the overview and the Events page say the same thing.
 import { describeEvent } from '../../../src/events/describe-event.js';
-import type { BackendStats, FrontendStats, RuntimeStats } from '../types.js';
+import type { BackendStats, FrontendStats, RuntimeStats, ServerStats } from '../types.js';
 
 // HAProxy's stats page, one table per frontend→backend, with health and admin state as separate badges.
 export function Overview() {
@@ -119,7 +119,9 @@ function groupByBackend(stats: RuntimeStats): Array<{ backend: BackendStats; fro
 function Rollup({ stats, onProblems }: { stats: RuntimeStats; onProblems: () => void }) {
   const servers = stats.backends.flatMap((b) => b.servers);
   const down = servers.filter((s) => s.health === 'DOWN').length;
-  const drain = servers.filter((s) => s.adminState === 'drain').length;
+  const drains = servers.filter((s) => s.adminState === 'drain');
+  const drain = drains.length;
+  const drainsLeft = drains.reduce((n, s) => n + (s.drain?.sessionsLeft ?? s.scur), 0);
   const maint = servers.filter((s) => s.adminState === 'maint').length;
   const failed = stats.frontends.filter((f) => f.status === 'FAILED');
   const sessions = stats.frontends.reduce((n, f) => n + f.scur, 0);
@@ -145,7 +147,16 @@ function Rollup({ stats, onProblems }: { stats: RuntimeStats; onProblems: () => 
           {down} DOWN
         </button>
       )}
-      {drain > 0 && <span class="chip a-drain">{drain} DRAIN</span>}
+      {drain > 0 && (
+        <span
+          class="chip a-drain"
+          data-testid="drain-chip"
+          title={drains.map((s) => `${s.backend}/${s.name}: ${drainSummary(s)}`).join('\n')}
+        >
+          {drain} DRAIN
+          {drainsLeft > 0 && ` · ${count(drainsLeft)} session${drainsLeft === 1 ? '' : 's'} left`}
+        </span>
+      )}
       {maint > 0 && <span class="chip a-maint">{maint} MAINT</span>}
       <span>
         <b>{count(sessions)}</b> sessions
@@ -153,6 +164,15 @@ function Rollup({ stats, onProblems }: { stats: RuntimeStats; onProblems: () => 
       <span class="muted">uptime {seconds(stats.uptime)}</span>
     </div>
   );
+}
+
+/** One line per draining server for the DRAIN chip's tooltip: sessions left and, for an operation, time left. */
+function drainSummary(s: ServerStats): string {
+  const d = s.drain;
+  const left = `${count(d?.sessionsLeft ?? s.scur)} left`;
+  if (!d || d.then === null) return left;
+  const time = d.timeLeftMs === null ? '' : `, ${ms(d.timeLeftMs)} to deadline`;
+  return `${left}${time}, then ${d.then.toUpperCase()}`;
 }
 
 /** Worker processes (TETHER_WORKERS > 0, docs/workers.md): one row each; nothing when the data plane runs in-process. */

@@ -4,7 +4,7 @@ import { AdminBadge, HealthBadge } from '../components/badges.js';
 import { showBanner, showFailure } from '../components/banner.js';
 import { confirmAction } from '../components/confirm.js';
 import { estimateWeight, type WeightEstimate } from '../config-api.js';
-import { ago, bytes, count, ms, seconds } from '../format.js';
+import { ago, bytes, count, dateTime, ms, seconds } from '../format.js';
 import { refreshNow } from '../live.js';
 import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
@@ -63,12 +63,15 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
   }
 
   async function setState(target: (typeof ACTIONS)[number]) {
-    if (s.adminState === target.state) {
+    // A draining server may be drained again: to give its drain a deadline, or to replace the one it has.
+    if (s.adminState === target.state && target.state !== 'drain') {
       showBanner('same', `${id} is already ${target.state.toUpperCase()}`);
       return;
     }
     // Maintenance may also cut the sessions at once; the checkbox says how many.
     let cut = false;
+    // A drain may finish by itself: the sessions left are closed at the deadline, then the server moves on.
+    const finish = { on: false, minutes: '30', then: 'maint' as 'maint' | 'drain' };
     const ok = await confirmAction({
       title: `${target.verb} ${id}?`,
       body: (
@@ -82,25 +85,60 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
               cut its {count(s.scur)} session{s.scur === 1 ? '' : 's'} now
             </label>
           )}
+          {target.state === 'drain' && (
+            <fieldset class="drain-deadline">
+              <label class="check">
+                <input
+                  type="checkbox"
+                  data-testid="drain-with-deadline"
+                  onChange={(e) => (finish.on = (e.target as HTMLInputElement).checked)}
+                />{' '}
+                drain with a deadline: close the sessions left after
+              </label>{' '}
+              <input
+                type="number"
+                min={0.01}
+                max={10080}
+                step="any"
+                value={finish.minutes}
+                aria-label="deadline in minutes"
+                data-testid="drain-deadline-minutes"
+                onInput={(e) => (finish.minutes = (e.target as HTMLInputElement).value)}
+              />{' '}
+              minutes (gracefully on CMPP-inspected frontends), then when none is left{' '}
+              <select
+                aria-label="state when no session is left"
+                data-testid="drain-then"
+                onChange={(e) => (finish.then = (e.target as HTMLSelectElement).value as 'maint' | 'drain')}
+              >
+                <option value="maint">go to MAINT</option>
+                <option value="drain">stay DRAIN</option>
+              </select>
+            </fieldset>
+          )}
         </div>
       ),
       action: `${target.verb} ${s.name}`,
     });
     if (!ok) return;
     const before = s.adminState;
+    const deadline = finish.on ? Math.round(Number(finish.minutes) * 60_000) : undefined;
     await run(
       () =>
         api.put<StateResult>(`/backends/${seg(s.backend)}/servers/${seg(s.name)}/state`, {
           state: target.state,
           ...(cut ? { shutdownSessions: true } : {}),
+          ...(deadline !== undefined ? { deadline, then: finish.then } : {}),
         }),
       (r) => {
         const previous = r?.previous ?? before;
         const now = r?.state ?? target.state;
         const closed = r?.sessionsClosed ? `, ${sessions(r.sessionsClosed)} cut` : '';
-        if (r?.changed === false || previous === now)
+        const until =
+          deadline !== undefined ? `, deadline in ${ms(deadline)} then ${finish.then.toUpperCase()}` : '';
+        if (r?.changed === false || (previous === now && until === ''))
           showBanner('same', `${id} was already ${now.toUpperCase()}${closed}`);
-        else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}${closed}`);
+        else showBanner('done', `${id} ${previous.toUpperCase()} → ${now.toUpperCase()}${closed}${until}`);
       },
     );
   }
@@ -209,17 +247,7 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
       <td data-label="Admin">
         <div class="admin-cell">
           <AdminBadge state={s.adminState} />
-          {draining && (
-            <div class="drain-progress small" data-testid="drain-progress">
-              {s.scur === 0 ? (
-                <span>drained — no sessions left</span>
-              ) : (
-                <span>
-                  {count(s.scur)} left · oldest {ms(s.oldestSessionAge)}
-                </span>
-              )}
-            </div>
-          )}
+          {draining && <DrainProgressLine server={s} />}
         </div>
       </td>
       <td class="num" data-label="Weight">
@@ -362,4 +390,35 @@ function WeightEditor({
 /** "1 session", "3 sessions". */
 function sessions(n: number): string {
   return `${count(n)} session${n === 1 ? '' : 's'}`;
+}
+
+/** A drain's progress: sessions left, the oldest's age, and for an operation the time left and where it goes next. */
+function DrainProgressLine({ server: s }: { server: ServerStats }) {
+  const d = s.drain;
+  const left = d?.sessionsLeft ?? s.scur;
+  const oldest = d?.oldestSessionAgeMs ?? s.oldestSessionAge;
+  const total = d && d.deadlineAt !== null ? d.deadlineAt - d.startedAt : 0;
+  return (
+    <div class="drain-progress small" data-testid="drain-progress">
+      <span>{left === 0 ? 'drained — no sessions left' : `${count(left)} left · oldest ${ms(oldest)}`}</span>
+      {d && d.deadlineAt !== null && d.timeLeftMs !== null && (
+        <span data-testid="drain-time-left">
+          {' '}
+          ·{' '}
+          {d.closedAt !== null
+            ? `deadline reached, ${count(d.closed)} closed`
+            : `${ms(d.timeLeftMs)} to deadline`}
+        </span>
+      )}
+      {d?.then && <span data-testid="drain-then-state"> → {d.then.toUpperCase()}</span>}
+      {total > 0 && d && d.timeLeftMs !== null && (
+        <progress
+          class="drain-bar"
+          max={total}
+          value={total - d.timeLeftMs}
+          title={`started ${dateTime(d.startedAt)}, deadline ${dateTime(d.deadlineAt ?? 0)}`}
+        />
+      )}
+    </div>
+  );
 }

@@ -98,12 +98,19 @@ export function SmsPanel({ stats }: { stats: RuntimeStats }) {
             <th scope="col" class="num" title="requests awaiting an answer: the SPs' / the gateway's">
               outstanding
             </th>
+            <th
+              scope="col"
+              class="num"
+              title="messages in flight, unanswered, when their session ended: possibly sent twice or lost"
+            >
+              ambiguous
+            </th>
           </tr>
         </thead>
         <tbody>
           {list.length === 0 && (
             <tr>
-              <td colSpan={9} class="muted">
+              <td colSpan={10} class="muted">
                 No inspected traffic yet.
               </td>
             </tr>
@@ -134,6 +141,9 @@ export function SmsPanel({ stats }: { stats: RuntimeStats }) {
               <td data-label="logins refused">{refusedLogins(g.cmpp)}</td>
               <td data-label="outstanding" class="num">
                 {g.cmpp.outstanding.up} / {g.cmpp.outstanding.down}
+              </td>
+              <td data-label="ambiguous" class="num">
+                {count(g.cmpp.ambiguous ?? 0)}
               </td>
             </tr>
           ))}
@@ -182,6 +192,13 @@ function Accounts() {
             logins
           </th>
           <th scope="col">logins refused</th>
+          <th
+            scope="col"
+            class="num"
+            title="CONNECTs Tether answered itself with status 5: the account at its cap (backend.cmpp) / over a login rate"
+          >
+            Tether refused: cap / rate
+          </th>
           <th scope="col" class="num">
             SUBMITs
           </th>
@@ -200,6 +217,13 @@ function Accounts() {
           <th scope="col" class="num">
             outstanding
           </th>
+          <th
+            scope="col"
+            class="num"
+            title="messages in flight, unanswered, when their session ended: possibly sent twice or lost"
+          >
+            ambiguous
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -213,6 +237,9 @@ function Accounts() {
               {count(a.up.connect)}
             </td>
             <td data-label="logins refused">{refusedLogins(a)}</td>
+            <td data-label="Tether refused" class="num">
+              {count(a.refusedCap ?? 0)} / {count(a.refusedRate ?? 0)}
+            </td>
             <td data-label="SUBMITs" class="num">
               {count(a.up.submit)}
             </td>
@@ -230,6 +257,9 @@ function Accounts() {
             </td>
             <td data-label="outstanding" class="num">
               {a.outstanding.up} / {a.outstanding.down}
+            </td>
+            <td data-label="ambiguous" class="num">
+              {count(a.ambiguous ?? 0)}
             </td>
           </tr>
         ))}
