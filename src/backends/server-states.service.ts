@@ -267,7 +267,8 @@ function assertFieldsOfState(dto: ServerStateDto): void {
 }
 
 /**
- * `graceful` of a shutdown-sessions call, from the body and/or `?graceful=` (true/false/1/0). Both given must agree.
+ * `graceful` of a shutdown-sessions call, from the body and/or `?graceful=` (true/false/1/0). Both given must agree;
+ * a null in the body is refused (as a drain's null deadline).
  */
 export function gracefulOf(body: ShutdownSessionsDto | undefined, query: string | undefined): boolean {
   let fromQuery: boolean | undefined;
@@ -277,6 +278,8 @@ export function gracefulOf(body: ShutdownSessionsDto | undefined, query: string 
     else throw new ValidationError(`graceful must be true or false, got "${query}"`, 'graceful');
   }
   const fromBody = body?.graceful;
+  // null is refused, not taken for "left out": it would cut sessions (and maybe double SMS) on a malformed ask.
+  if (fromBody === null) throw new ValidationError('graceful must be true or false, got null', 'graceful');
   if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery)
     throw new ValidationError('graceful differs between the body and the query', 'graceful');
   return fromBody ?? fromQuery ?? false;

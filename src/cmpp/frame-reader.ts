@@ -8,6 +8,10 @@
 //   reader.reset();                                       // start over (e.g. a reused connection object)
 //   reader.frameRemainder()                               // bytes of the frame in progress still to come
 //
+// A caller that parses most whole frames itself (the relay's inspection) hands the reader only the rest:
+//   reader.betweenFrames                                  // no frame in progress: the next byte starts one
+//   pos = reader.step(chunk, pos, end);                   // one frame, or the rest of the one in progress
+//
 // `sink` is one object shared by every reader of a kind (no closures per connection); `context` is
 // whatever the sink needs to tell connections apart (a session). For each frame the reader calls
 // `sink.onFrame(context, commandId, sequenceId, buf, bodyOffset, bodyBytes, totalLength)` exactly once,
@@ -98,11 +102,30 @@ export class CmppFrameReader<C> {
     this._notCmpp = false;
   }
 
+  /** No frame in progress: the next byte fed starts a header. */
+  get betweenFrames(): boolean {
+    return this.headerSeen === 0 && this.skip === 0 && this.prefixWanted === 0;
+  }
+
   feed(chunk: Buffer, offset: number, length: number): void {
-    if (this._notCmpp) return;
-    let pos = offset;
-    const end = offset + length;
+    this.run(chunk, offset, offset + length, false);
+  }
+
+  /**
+   * Feeds `chunk[pos..end)` until one frame has passed (the frame in progress, or the next one) and returns where
+   * it stopped: after that frame, or `end` (the frame continues in the next read, or the bytes are not CMPP).
+   * Bytes must still be fed in order, each exactly once.
+   */
+  step(chunk: Buffer, pos: number, end: number): number {
+    return this.run(chunk, pos, end, true);
+  }
+
+  private run(chunk: Buffer, start: number, end: number, once: boolean): number {
+    if (this._notCmpp) return end;
+    let pos = start;
     while (pos < end) {
+      if (once && pos > start && this.headerSeen === 0 && this.skip === 0 && this.prefixWanted === 0)
+        return pos;
       if (this.skip > 0) {
         const n = end - pos < this.skip ? end - pos : this.skip;
         this.skip -= n;
@@ -125,7 +148,7 @@ export class CmppFrameReader<C> {
         pos += HEADER_LENGTH;
       } else {
         pos = this.collectHeader(chunk, pos, end);
-        if (this.headerSeen < HEADER_LENGTH) return;
+        if (this.headerSeen < HEADER_LENGTH) return end;
         this.headerSeen = 0;
         total = this.totalLength;
         commandId = this.commandId;
@@ -135,7 +158,7 @@ export class CmppFrameReader<C> {
       if (total < MIN_FRAME_LENGTH || total > MAX_FRAME_LENGTH) {
         this._notCmpp = true;
         this.sink.onNotCmpp(this.context, total >>> 0);
-        return;
+        return end;
       }
       const bodyLength = total - HEADER_LENGTH;
       let want = this.sink.bodyPrefix(commandId);
@@ -164,6 +187,7 @@ export class CmppFrameReader<C> {
       this.sequenceId = sequenceId;
       pos = end;
     }
+    return pos;
   }
 
   /** Accumulates header bytes into the three numbers, one byte at a time (headers straddle reads rarely). */

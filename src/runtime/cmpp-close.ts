@@ -82,6 +82,12 @@ export class CmppClose {
   clientAnswered = false;
   /** The server sent a TERMINATE of its own: it is ending too. */
   serverEnding = false;
+  /**
+   * The client's own TERMINATE is answered once: more of them (a storm) are dropped, else every 12 bytes it sends
+   * would queue 12 more for it whatever its backpressure, until the hard limit. (A server's TERMINATE ends the close
+   * at once, so nothing it sends after is read.)
+   */
+  clientTerminateAnswered = false;
   /** When the server's TERMINATE_RESP is due. */
   answerDue = 0;
 
@@ -193,6 +199,9 @@ export function countAmbiguous(s: Session): void {
   const ins = s.inspection;
   if (ins === null || ins.frontend === null || ins.ambiguousCounted) return;
   ins.ambiguousCounted = true;
+  // Never connected to a server (a login Tether refused, no server, a failed connect): what the client sent behind
+  // its CONNECT reached no gateway, so it can't be doubled; the client resends it.
+  if (s.connectedAt === 0) return;
   const n = ins.clientRequests.messages() + ins.serverRequests.messages();
   if (n === 0) return;
   ins.frontend.ambiguous += n;
@@ -396,7 +405,10 @@ function decide(s: Session, c: CmppClose, up: boolean, command: number, sequence
     if (command === CommandId.TERMINATE) {
       // The client is ending too: it is answered here, its session is over.
       c.clientAnswered = true;
-      if (!s.clientClosed) inject(s, c, c.down, encodeTerminateResp(sequence));
+      if (!s.clientClosed && !c.clientTerminateAnswered) {
+        c.clientTerminateAnswered = true;
+        inject(s, c, c.down, encodeTerminateResp(sequence));
+      }
       return false;
     }
     if ((command & RESPONSE_BIT) !== 0) return !s.upstreamClosed && !c.serverAsked;

@@ -11,7 +11,7 @@
 // frontend doesn't inspect, drops its inspection.
 import { performance } from 'node:perf_hooks';
 import { BODY_PREFIX, readConnectAccount, readConnectRespStatus, readConnectVersion } from '../cmpp/codec.js';
-import { CommandId, formatVersionByte, Length } from '../cmpp/commands.js';
+import { CommandId, formatVersionByte, Length, RESULT_THROTTLED } from '../cmpp/commands.js';
 import { CmppFrameReader, type FrameSink } from '../cmpp/frame-reader.js';
 import type { ServerRuntime } from './backend.js';
 import {
@@ -19,8 +19,16 @@ import {
   CmppCounters,
   commandSlot,
   DOWN_OFFSET,
-  latencyBucket,
+  LATENCY_BOUNDS_MS,
   type Outstanding,
+  SLOT_BY_ID,
+  TALLY_LATENCY,
+  TALLY_LATENCY_SUM,
+  TALLY_LENGTH,
+  TALLY_SUBMIT_OK,
+  TALLY_SUBMIT_OTHER,
+  TALLY_SUBMIT_THROTTLED,
+  TALLY_UNTRACKED,
 } from './cmpp-stats.js';
 import type { FrontendRuntime } from './frontend.js';
 
@@ -52,6 +60,9 @@ const SLOT = 4;
 const COUNT = 1;
 const SENT_AT = 2;
 const HOME = 3;
+/** addSlot(): the key was already outstanding; the table was full. */
+const REPEAT = -2;
+const UNTRACKED = -1;
 
 /**
  * Where a key's probe starts: its sequence id modulo the table size. Clients number requests consecutively, so a
@@ -69,15 +80,20 @@ function homeSlot(command: number, sequenceId: number): number {
  * side in one array (key, count, send time, home slot), so a probe reads one cache line, not four arrays.
  */
 export class OutstandingTable {
-  private readonly slots = new Float64Array(TABLE_SIZE * SLOT).fill(EMPTY);
-  private used = 0;
+  // Not private: scan() below works on them directly (see there why).
+  readonly slots = new Float64Array(TABLE_SIZE * SLOT).fill(EMPTY);
+  used = 0;
   /** Entries not in their home slot. While there are none (consecutive ids), a deletion shifts nothing. */
-  private displaced = 0;
+  displaced = 0;
   /** Requests awaiting an answer, repeats of one id counted each. */
   total = 0;
 
-  /** Records a request (sequenceId signed or unsigned); false when the table is full and it is not tracked. */
-  add(command: number, sequenceId: number, now: number): boolean {
+  /**
+   * Records a request (sequenceId signed or unsigned): the slot of a new key, whose send time the caller sets
+   * (sentAt), REPEAT when the key was already outstanding (its oldest send time stays), UNTRACKED when the table is
+   * full. Slots, not times, cross the call: a double returned or passed by a call V8 doesn't inline is boxed.
+   */
+  addSlot(command: number, sequenceId: number): number {
     const slots = this.slots;
     const key = command * 4294967296 + (sequenceId >>> 0);
     const home = homeSlot(command, sequenceId);
@@ -87,21 +103,21 @@ export class OutstandingTable {
       if (k === key) {
         slots[i * SLOT + COUNT]++;
         this.total++;
-        return true;
+        return REPEAT;
       }
       if (k === EMPTY) break;
       i = (i + 1) & TABLE_MASK;
     }
-    if (this.used >= TABLE_MAX_USED) return false;
+    if (this.used >= TABLE_MAX_USED) return UNTRACKED;
     const at = i * SLOT;
     slots[at] = key;
     slots[at + COUNT] = 1;
-    slots[at + SENT_AT] = now;
+    slots[at + SENT_AT] = 0;
     slots[at + HOME] = home;
     if (i !== home) this.displaced++;
     this.used++;
     this.total++;
-    return true;
+    return i;
   }
 
   /**
@@ -122,25 +138,51 @@ export class OutstandingTable {
     return n;
   }
 
-  /** An answer: forgets one request of that key; its (oldest) send time, or -1 when none was outstanding. */
-  take(command: number, sequenceId: number): number {
+  /** The slot of a request awaiting this answer, or -1; release() forgets it once its send time was read. */
+  find(command: number, sequenceId: number): number {
     const slots = this.slots;
     const key = command * 4294967296 + (sequenceId >>> 0);
     let i = homeSlot(command, sequenceId);
     for (;;) {
       const k = slots[i * SLOT];
       if (k === EMPTY) return -1;
-      if (k === key) break;
+      if (k === key) return i;
       i = (i + 1) & TABLE_MASK;
     }
-    const at = i * SLOT;
-    const sentAt = slots[at + SENT_AT];
+  }
+
+  /** The (oldest) send time of the requests in `slot`. */
+  sentAt(slot: number): number {
+    return this.slots[slot * SLOT + SENT_AT];
+  }
+
+  setSentAt(slot: number, now: number): void {
+    this.slots[slot * SLOT + SENT_AT] = now;
+  }
+
+  /** Forgets one request of the key in `slot` (from find()). */
+  release(slot: number): void {
     this.total--;
-    if (--slots[at + COUNT] === 0) this.remove(i);
+    if (--this.slots[slot * SLOT + COUNT] === 0) this.remove(slot);
+  }
+
+  /** addSlot() with its send time: false when the table is full and the request is not tracked. */
+  add(command: number, sequenceId: number, now: number): boolean {
+    const slot = this.addSlot(command, sequenceId);
+    if (slot >= 0) this.setSentAt(slot, now);
+    return slot !== UNTRACKED;
+  }
+
+  /** An answer: forgets one request of that key; its (oldest) send time, or -1 when none was outstanding. */
+  take(command: number, sequenceId: number): number {
+    const slot = this.find(command, sequenceId);
+    if (slot < 0) return -1;
+    const sentAt = this.sentAt(slot);
+    this.release(slot);
     return sentAt;
   }
 
-  private remove(slot: number): void {
+  remove(slot: number): void {
     const slots = this.slots;
     this.used--;
     if (slots[slot * SLOT + HOME] !== slot) this.displaced--;
@@ -178,6 +220,14 @@ export class CmppInspection {
   readonly clientRequests = new OutstandingTable();
   readonly serverRequests = new OutstandingTable();
   account: CmppCounters | null = null;
+  /**
+   * What this session counted since the last fold() (TALLY_* layout, cmpp-stats.ts): one add per frame here,
+   * folded into the frontend's, server's and account's counters when stats are read, before the session's server
+   * or account changes and when it ends.
+   */
+  readonly tally = new Float64Array(TALLY_LENGTH);
+  /** The tally may hold counts: set after each chunk, cleared by fold(); a stats read skips idle sessions. */
+  private dirty = false;
   /** CONNECT's version byte (0: no CONNECT seen). */
   versionByte = 0;
   /** The CONNECT's Sequence_Id, for Tether's own answer when it refuses the login (login-gate.ts). */
@@ -191,7 +241,9 @@ export class CmppInspection {
   /** The clock for this chunk, read on first need (-1: not yet). */
   now = -1;
   private electionDone: boolean;
-  /** The server whose counters serverCounters are (server() keeps them in step with the session's). */
+  /** Counting frames (a frontend that inspects) and past the election: scan() may count whole frames. */
+  private fast: boolean;
+  /** The server whose counters serverCounters are (syncServer() keeps them in step with the session's). */
   private counted: ServerRuntime | null = null;
   private serverCounters: CmppCounters | null = null;
 
@@ -204,17 +256,52 @@ export class CmppInspection {
     this.upReader = new CmppFrameReader(UP, this);
     this.downReader = new CmppFrameReader(DOWN, this);
     this.electionDone = !awaitingAccount;
+    this.fast = frontend !== null && this.electionDone;
     if (frontend !== null) frontend.sessions++;
   }
 
   feedUp(chunk: Buffer, offset: number, length: number): void {
-    this.now = -1;
-    this.upReader.feed(chunk, offset, length);
+    this.feed(true, chunk, offset, length);
   }
 
   feedDown(chunk: Buffer, offset: number, length: number): void {
+    this.feed(false, chunk, offset, length);
+  }
+
+  private feed(up: boolean, chunk: Buffer, offset: number, length: number): void {
     this.now = -1;
-    this.downReader.feed(chunk, offset, length);
+    if (this.session.server !== this.counted) this.syncServer();
+    const reader = up ? this.upReader : this.downReader;
+    if (!this.fast) reader.feed(chunk, offset, length);
+    else if (up) this.feedFast(reader, this.clientRequests, this.serverRequests, 0, chunk, offset, length);
+    else this.feedFast(reader, this.serverRequests, this.clientRequests, DOWN_OFFSET, chunk, offset, length);
+    // After the chunk: a fold in the middle of it (a CONNECT naming the account) leaves the rest for the next one.
+    this.dirty = true;
+  }
+
+  /**
+   * Most frames are counted by scan(); the reader (and the sink's onFrame) takes the frames scan() leaves: a frame
+   * cut by a read's end, a command scan() doesn't count itself, a length that isn't CMPP.
+   */
+  private feedFast(
+    reader: CmppFrameReader<CmppInspection>,
+    mine: OutstandingTable,
+    theirs: OutstandingTable,
+    slotOffset: number,
+    chunk: Buffer,
+    offset: number,
+    length: number,
+  ): void {
+    const end = offset + length;
+    let pos = offset;
+    while (pos < end) {
+      if (reader.betweenFrames) {
+        pos = scan(this, mine, theirs, slotOffset, chunk, pos, end);
+        if (pos === end) return;
+      }
+      pos = reader.step(chunk, pos, end);
+      if (this.session.inspection !== this) return;
+    }
   }
 
   clock(): number {
@@ -222,17 +309,55 @@ export class CmppInspection {
     return this.now;
   }
 
+  /** Sets the send time of a new request in `slot` of `table` to this chunk's clock. */
+  stamp(table: OutstandingTable, slot: number): void {
+    if (this.now < 0) this.now = performance.now();
+    table.setSentAt(slot, this.now);
+  }
+
+  /** A SUBMIT answered: its latency from the send time in `slot` of `table`, into the tally's histogram. */
+  countLatency(table: OutstandingTable, slot: number): void {
+    if (this.now < 0) this.now = performance.now();
+    const ms = this.now - table.sentAt(slot);
+    // The first bucket whose upper bound `ms` doesn't exceed; loopback and LAN answers stop after a few.
+    let bucket = 0;
+    while (bucket < LATENCY_BOUNDS_MS.length && ms > LATENCY_BOUNDS_MS[bucket]) bucket++;
+    const tally = this.tally;
+    tally[TALLY_LATENCY + bucket]++;
+    tally[TALLY_LATENCY_SUM] += ms;
+  }
+
+  /** Something was fed since the last fold(). */
+  get unfolded(): boolean {
+    return this.dirty;
+  }
+
+  /** Adds the tally to the frontend's, server's and account's counters and clears it. */
+  fold(): void {
+    this.dirty = false;
+    const tally = this.tally;
+    this.frontend?.addTally(tally);
+    this.serverCounters?.addTally(tally);
+    this.account?.addTally(tally);
+    tally.fill(0);
+  }
+
+  /** The session's server changed (elected, or a retry): what was counted so far belongs to the previous one. */
+  private syncServer(): void {
+    this.fold();
+    const server = this.session.server;
+    this.counted = server;
+    this.serverCounters =
+      server === null || this.frontend === null ? null : (server.cmpp ??= new CmppCounters());
+  }
+
   accountCounters(account: string): CmppCounters {
     return this.accounts.get(account);
   }
 
-  /** The session's server's counters; looked up again only when the session's server changed (a retry). */
+  /** The session's server's counters, in step with the session's server. */
   server(): CmppCounters | null {
-    const server = this.session.server;
-    if (server !== this.counted) {
-      this.counted = server;
-      this.serverCounters = server === null ? null : (server.cmpp ??= new CmppCounters());
-    }
+    if (this.session.server !== this.counted) this.syncServer();
     return this.serverCounters;
   }
 
@@ -240,11 +365,21 @@ export class CmppInspection {
   firstFrame(): void {
     if (this.electionDone) return;
     this.electionDone = true;
+    this.fast = this.frontend !== null;
     this.session.electAfterAccount(this.session.account);
+    // The elected server counts this frame and the rest of the chunk.
+    if (this.session.server !== this.counted) this.syncServer();
+  }
+
+  /** The account named by a CONNECT: what was counted before it was the previous account's (or none's). */
+  setAccount(account: CmppCounters): void {
+    this.fold();
+    this.account = account;
   }
 
   /** Stops inspecting this session; its bytes pass on untouched. */
   stop(): void {
+    this.fold();
     if (this.session.inspection === this) this.session.inspection = null;
   }
 
@@ -270,7 +405,155 @@ export function inspectionInfo(inspection: CmppInspection | null): {
   };
 }
 
-/** A frame in either direction (commandId signed): counts, outstanding requests and answers, results and latency. */
+/** The DataView scan() reads a chunk through, over the chunk's ArrayBuffer: reads share Node's 8 KB pool. */
+let chunkView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(chunk: Buffer): DataView<ArrayBufferLike> {
+  if (chunkView.buffer !== chunk.buffer) chunkView = new DataView(chunk.buffer);
+  return chunkView;
+}
+
+/**
+ * The relay's fast path: counts the whole frames of SUBMIT, DELIVER and ACTIVE_TEST and their answers (nearly
+ * every frame of a busy session) from `pos`, a frame boundary, and returns where it stopped: `end`, or a frame it
+ * leaves to the reader (cut by the read's end, another command, a length that isn't CMPP). It counts exactly what
+ * onFrame() would, in one function: the table's probe, the result and the latency are written out here rather
+ * than called, and the table's layout is written as literals (key, count, send time, home at 0..3 of each slot's
+ * 4 numbers; 64 slots, 48 used at most): together three times fewer instructions per frame than the reader and onFrame
+ * (test/bench/inspect-micro.ts, docs/cmpp-inspection.md "Cost"). test/runtime/cmpp-inspect-paths.test.ts holds it
+ * to onFrame's counts.
+ */
+function scan(
+  ins: CmppInspection,
+  mine: OutstandingTable,
+  theirs: OutstandingTable,
+  slotOffset: number,
+  chunk: Buffer,
+  pos: number,
+  end: number,
+): number {
+  const tally = ins.tally;
+  // Module constants read once per call: in optimized code each read of one is a load and a check.
+  const untrackedAt = TALLY_UNTRACKED;
+  const okAt = TALLY_SUBMIT_OK;
+  const throttledAt = TALLY_SUBMIT_THROTTLED;
+  const otherAt = TALLY_SUBMIT_OTHER;
+  const latencyAt = TALLY_LATENCY;
+  const latencySumAt = TALLY_LATENCY_SUM;
+  const bounds = LATENCY_BOUNDS_MS;
+  const slotById = SLOT_BY_ID;
+  // Big-endian words through a DataView: one bounds check per word, not one per byte.
+  const view = viewOf(chunk);
+  const base = chunk.byteOffset;
+  // The tables' state and the clock in locals, written back once at the end: field reads and writes in the loop
+  // would each carry a map check.
+  const mineSlots = mine.slots;
+  let mineUsed = mine.used;
+  let mineDisplaced = mine.displaced;
+  let mineTotal = mine.total;
+  const theirSlots = theirs.slots;
+  let theirUsed = theirs.used;
+  let theirTotal = theirs.total;
+  let now = ins.now;
+  while (end - pos >= 12) {
+    const total = view.getInt32(base + pos);
+    // Signed: a length >= 2^31 is negative. Whole frames only (12 = header, 4096 = MAX_FRAME_LENGTH).
+    if (total < 12 || total > 4096 || total > end - pos) break;
+    const commandId = view.getInt32(base + pos + 4);
+    const request = commandId & 0x7fffffff;
+    // SUBMIT (4), DELIVER (5), ACTIVE_TEST (8), or their answers (bit 31 set).
+    if (request !== 4 && request !== 5 && request !== 8) break;
+    const sequenceId = view.getInt32(base + pos + 8);
+    tally[slotById[request | ((commandId >>> 23) & 0x100)] + slotOffset]++;
+    // The table's key and home slot (OutstandingTable: key, count, send time, home; 64 slots of 4 numbers).
+    const key = request * 4294967296 + (sequenceId >>> 0);
+    const home = (sequenceId + request) & 63;
+    if (commandId > 0) {
+      // A request: one more of its key (OutstandingTable.addSlot).
+      let i = home;
+      let k = mineSlots[i * 4];
+      while (k !== key && k !== -1) {
+        i = (i + 1) & 63;
+        k = mineSlots[i * 4];
+      }
+      if (k === key) mineSlots[i * 4 + 1]++;
+      else if (mineUsed >= 48) {
+        tally[untrackedAt]++;
+        pos += total;
+        continue;
+      } else {
+        const at = i * 4;
+        mineSlots[at] = key;
+        mineSlots[at + 1] = 1;
+        // The send time: SUBMITs only (latency), from this read's clock.
+        if (request === 4) {
+          if (now < 0) now = performance.now();
+          mineSlots[at + 2] = now;
+        } else mineSlots[at + 2] = 0;
+        mineSlots[at + 3] = home;
+        if (i !== home) mineDisplaced++;
+        mineUsed++;
+      }
+      mineTotal++;
+    } else {
+      // An answer: takes one request of its key (OutstandingTable.find + release).
+      let i = home;
+      let k = theirSlots[i * 4];
+      while (k !== key && k !== -1) {
+        i = (i + 1) & 63;
+        k = theirSlots[i * 4];
+      }
+      if (request === 4) {
+        // SUBMIT_RESP: the Result (as resultSlot()), and the latency from its SUBMIT's send time.
+        let result = otherAt;
+        if (total === 24) {
+          const code = view.getInt32(base + pos + 20);
+          result = code === 0 ? okAt : code === 8 ? throttledAt : result;
+        } else if (total === 21) {
+          const code = chunk[pos + 20];
+          result = code === 0 ? okAt : code === 8 ? throttledAt : result;
+        }
+        tally[result]++;
+        if (k === key) {
+          if (now < 0) now = performance.now();
+          const ms = now - theirSlots[i * 4 + 2];
+          let bucket = 0;
+          while (bucket < bounds.length && ms > bounds[bucket]) bucket++;
+          tally[latencyAt + bucket]++;
+          tally[latencySumAt] += ms;
+        }
+      }
+      if (k === key) {
+        theirTotal--;
+        if (--theirSlots[i * 4 + 1] === 0) {
+          if (theirs.displaced === 0) {
+            // Nothing displaced: nothing can need this slot (OutstandingTable.remove's shortcut).
+            theirSlots[i * 4] = -1;
+            theirUsed--;
+          } else {
+            // Displaced entries may need shifting: the table's own remove(), on its own state.
+            theirs.used = theirUsed;
+            theirs.remove(i);
+            theirUsed = theirs.used;
+          }
+        }
+      }
+    }
+    pos += total;
+  }
+  mine.used = mineUsed;
+  mine.displaced = mineDisplaced;
+  mine.total = mineTotal;
+  theirs.used = theirUsed;
+  theirs.total = theirTotal;
+  ins.now = now;
+  return pos;
+}
+
+/**
+ * A frame in either direction (commandId signed): counts, outstanding requests and answers, results and latency,
+ * into the session's tally. Only integers and objects cross its calls (no boxed doubles per frame).
+ */
 function onFrame(
   ins: CmppInspection,
   up: boolean,
@@ -280,56 +563,53 @@ function onFrame(
   bodyOffset: number,
   totalLength: number,
 ): void {
-  const frontend = ins.frontend!;
-  const server = ins.server();
-  const account = ins.account;
-  const slot = commandSlot(commandId) + (up ? 0 : DOWN_OFFSET);
-  frontend.frames[slot]++;
-  if (server !== null) server.frames[slot]++;
-  if (account !== null) account.frames[slot]++;
-  const mine = up ? ins.clientRequests : ins.serverRequests;
-  const theirs = up ? ins.serverRequests : ins.clientRequests;
+  const tally = ins.tally;
+  tally[commandSlot(commandId) + (up ? 0 : DOWN_OFFSET)]++;
   if (commandId >= 0) {
     if (commandId === CommandId.TERMINATE) ins.terminated = true;
-    const now = commandId === CommandId.SUBMIT ? ins.clock() : 0;
-    if (!mine.add(commandId & 0xff, sequenceId, now)) {
-      frontend.untracked++;
-      if (server !== null) server.untracked++;
-      if (account !== null) account.untracked++;
-    }
+    const mine = up ? ins.clientRequests : ins.serverRequests;
+    const slot = mine.addSlot(commandId & 0xff, sequenceId);
+    if (slot >= 0) {
+      if (commandId === CommandId.SUBMIT) ins.stamp(mine, slot);
+    } else if (slot === UNTRACKED) tally[TALLY_UNTRACKED]++;
     return;
   }
-  const sentAt = theirs.take(commandId & 0xff, sequenceId);
+  const theirs = up ? ins.serverRequests : ins.clientRequests;
+  const slot = theirs.find(commandId & 0xff, sequenceId);
   if (commandId === SUBMIT_RESP) {
-    const result = respResult(buf, bodyOffset, totalLength);
-    frontend.submitResult(result);
-    server?.submitResult(result);
-    account?.submitResult(result);
-    if (sentAt >= 0) {
-      const ms = ins.clock() - sentAt;
-      const bucket = latencyBucket(ms);
-      frontend.submitLatency(ms, bucket);
-      server?.submitLatency(ms, bucket);
-      account?.submitLatency(ms, bucket);
-    }
-  } else if (commandId === CONNECT_RESP) {
-    const status = readConnectRespStatus(buf, bodyOffset, totalLength);
-    if (status === 0) ins.loggedIn = true;
-    frontend.connectResult(status);
-    server?.connectResult(status);
-    account?.connectResult(status);
-  }
+    tally[resultSlot(buf, bodyOffset, totalLength)]++;
+    if (slot >= 0) ins.countLatency(theirs, slot);
+  } else if (commandId === CONNECT_RESP)
+    connectResp(ins, readConnectRespStatus(buf, bodyOffset, totalLength));
+  if (slot >= 0) theirs.release(slot);
+}
+
+/** CONNECT_RESP statuses (once per login): straight into the counters. */
+function connectResp(ins: CmppInspection, status: number): void {
+  if (status === 0) ins.loggedIn = true;
+  ins.frontend!.connectResult(status);
+  ins.server()?.connectResult(status);
+  ins.account?.connectResult(status);
 }
 
 /**
- * SUBMIT_RESP Result by length, as codec.readRespResult, in plain byte arithmetic: Buffer#readUInt32BE
- * validates its offset on every call, and this runs once per SUBMIT.
+ * The tally slot of a SUBMIT_RESP's Result (read by length, as codec.readRespResult): 0, 8 (throttled) or other.
+ * Plain byte arithmetic: Buffer#readUInt32BE validates its offset on every call, and this runs once per SUBMIT.
  */
-function respResult(buf: Buffer, bodyOffset: number, totalLength: number): number {
+function resultSlot(buf: Buffer, bodyOffset: number, totalLength: number): number {
   const at = bodyOffset + 8;
-  if (totalLength === Length.RESP_3_0)
-    return buf[at] * 0x1000000 + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
-  return totalLength === Length.RESP_2_0 ? buf[at] : -1;
+  let result: number;
+  if (totalLength === Length.RESP_3_0) {
+    // Results above 255 are `other`: only the low byte matters once the others are known to be zero.
+    if ((buf[at] | buf[at + 1] | buf[at + 2]) !== 0) return TALLY_SUBMIT_OTHER;
+    result = buf[at + 3];
+  } else if (totalLength === Length.RESP_2_0) result = buf[at];
+  else return TALLY_SUBMIT_OTHER;
+  return result === 0
+    ? TALLY_SUBMIT_OK
+    : result === RESULT_THROTTLED
+      ? TALLY_SUBMIT_THROTTLED
+      : TALLY_SUBMIT_OTHER;
 }
 
 /**
@@ -391,9 +671,10 @@ function connect(
   ins.connectSequenceId = sequenceId >>> 0;
   ins.versionByte = readConnectVersion(buf, bodyOffset, totalLength);
   if (ins.frontend !== null) {
-    ins.account = ins.accountCounters(account);
-    ins.account.sessions++;
-    ins.account.versionByte = ins.versionByte;
+    const counters = ins.accountCounters(account);
+    ins.setAccount(counters);
+    counters.sessions++;
+    counters.versionByte = ins.versionByte;
   }
 }
 
@@ -409,8 +690,12 @@ function notCmpp(ins: CmppInspection): void {
   ins.firstFrame();
 }
 
-/** Outstanding requests of live inspected sessions, summed per counters object (frontend, server, account). */
-export function liveOutstanding(sessions: Iterable<InspectedSession>): Map<CmppCounters, Outstanding> {
+/**
+ * Brings the CMPP counters up to date for a stats read: folds every live inspected session's tally into its
+ * counters (a session that ended folded its own), and sums the outstanding requests of live sessions per counters
+ * object (frontend, server, account).
+ */
+export function settleLive(sessions: Iterable<InspectedSession>): Map<CmppCounters, Outstanding> {
   const sums = new Map<CmppCounters, Outstanding>();
   const add = (c: CmppCounters | null | undefined, up: number, down: number) => {
     if (c === null || c === undefined) return;
@@ -424,6 +709,7 @@ export function liveOutstanding(sessions: Iterable<InspectedSession>): Map<CmppC
   for (const session of sessions) {
     const ins = session.inspection;
     if (ins === null || ins.frontend === null) continue;
+    if (ins.unfolded) ins.fold();
     const up = ins.clientRequests.total;
     const down = ins.serverRequests.total;
     if (up === 0 && down === 0) continue;

@@ -25,8 +25,11 @@ const OTHER_SLOT = CMPP_COMMANDS.length - 1;
 /** Where server -> client frames start in CmppCounters.frames. */
 export const DOWN_OFFSET = CMPP_COMMANDS.length;
 
-/** Slot by the id's low byte, +256 for a response (CommandId ids use no other bits); OTHER_SLOT elsewhere. */
-const SLOT_BY_ID = new Uint8Array(512).fill(OTHER_SLOT);
+/**
+ * Slot by the id's low byte, +256 for a response (CommandId ids use no other bits); OTHER_SLOT elsewhere. Read
+ * through commandSlot(), or directly by a caller that knows the id has no other bits (the relay's scan()).
+ */
+export const SLOT_BY_ID = new Uint8Array(512).fill(OTHER_SLOT);
 for (const [slot, id] of [
   CommandId.CONNECT,
   CommandId.CONNECT_RESP,
@@ -75,6 +78,20 @@ export function latencyBucket(ms: number): number {
   return i;
 }
 
+/**
+ * A session's own counts since they were last folded into its frontend's, server's and account's counters
+ * (CmppCounters.addTally): the relay adds one number per frame here instead of three, one per counters object.
+ * Layout of the Float64Array: frames by slot (as CmppCounters.frames), SUBMIT results, latency buckets, the
+ * latency sum (ms), untracked requests.
+ */
+export const TALLY_SUBMIT_OK = 2 * DOWN_OFFSET;
+export const TALLY_SUBMIT_THROTTLED = TALLY_SUBMIT_OK + 1;
+export const TALLY_SUBMIT_OTHER = TALLY_SUBMIT_OK + 2;
+export const TALLY_LATENCY = TALLY_SUBMIT_OK + 3;
+export const TALLY_LATENCY_SUM = TALLY_LATENCY + LATENCY_BOUNDS_MS.length + 1;
+export const TALLY_UNTRACKED = TALLY_LATENCY_SUM + 1;
+export const TALLY_LENGTH = TALLY_UNTRACKED + 1;
+
 export class CmppCounters {
   /** Inspected sessions started. */
   sessions = 0;
@@ -122,6 +139,19 @@ export class CmppCounters {
   submitLatency(ms: number, bucket = latencyBucket(ms)): void {
     this.latency[bucket]++;
     this.latencySumMs += ms;
+  }
+
+  /** Adds a session's tally (TALLY_* layout) to these counters. */
+  addTally(tally: Float64Array): void {
+    const frames = this.frames;
+    for (let i = 0; i < frames.length; i++) frames[i] += tally[i];
+    this.submitOk += tally[TALLY_SUBMIT_OK];
+    this.submitThrottled += tally[TALLY_SUBMIT_THROTTLED];
+    this.submitOther += tally[TALLY_SUBMIT_OTHER];
+    const latency = this.latency;
+    for (let i = 0; i < latency.length; i++) latency[i] += tally[TALLY_LATENCY + i];
+    this.latencySumMs += tally[TALLY_LATENCY_SUM];
+    this.untracked += tally[TALLY_UNTRACKED];
   }
 }
 

@@ -119,6 +119,8 @@ export function proxyHeader(session: Session): Buffer | undefined {
 
 export function sessionClosed(state: RuntimeState, session: Session): void {
   if (!state.sessionMap.delete(session.id)) return;
+  // CMPP counts the session kept for itself go into its frontend's, server's and account's counters.
+  session.inspection?.fold();
   const { frontend, backend, server } = session;
   if (session.inspection !== null) countAmbiguous(session);
   // Built before the counts drop (HAProxy's process and frontend counts include the session being logged).

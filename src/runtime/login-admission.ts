@@ -35,7 +35,7 @@ export function loginRequest(
   let overrides = overridesOf.get(cmpp);
   if (overrides === undefined) {
     // Built once per config object (a new apply gives a new one): a lookup per login, not a scan of 1,000.
-    overrides = new Map((cmpp.accounts ?? []).map((a) => [a.account, a]));
+    overrides = new Map((cmpp.accounts ?? []).map((a) => [wireAccount(a.account), a]));
     overridesOf.set(cmpp, overrides);
   }
   const own = overrides.get(account);
@@ -47,6 +47,18 @@ export function loginRequest(
     accountRate: own?.loginRate ?? cmpp.loginRate?.perAccount ?? null,
     sourceRate: cmpp.loginRate?.perSource ?? null,
   };
+}
+
+/**
+ * An account of the config as the inspection reads it from a CONNECT: the config names it in UTF-8 (1 to 6 bytes,
+ * RULES.cmppLimits.account), the CONNECT carries those bytes in Source_Addr, NUL padded, read byte by byte (latin1)
+ * with the padding stripped (readConnectAccount). ASCII accounts are unchanged.
+ */
+export function wireAccount(account: string): string {
+  const bytes = Buffer.from(account, 'utf8');
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return bytes.toString('latin1', 0, end);
 }
 
 interface Bucket {

@@ -2,7 +2,7 @@
 // plus what live sessions have moved so far.
 import { countUsable } from './availability.js';
 import type { BackendRuntime, ServerRuntime } from './backend.js';
-import { liveOutstanding } from './cmpp-inspect.js';
+import { settleLive } from './cmpp-inspect.js';
 import { type CmppCounters, cmppView, type Outstanding } from './cmpp-stats.js';
 import type { FrontendRuntime } from './frontend.js';
 import type { Session } from './session.js';
@@ -55,7 +55,7 @@ export function buildStats(
   withAccounts = true,
 ): RuntimeStats {
   const live = liveBytes(source);
-  const outstanding = liveOutstanding(source.sessionMap.values());
+  const outstanding = settleLive(source.sessionMap.values());
   const frontends: FrontendStats[] = [];
   for (const frontend of source.frontends.values()) {
     frontends.push(frontendView(source, frontend, live.get(frontend) ?? NONE, now, outstanding));
@@ -135,7 +135,7 @@ function frontendView(
 
 /** One frontend's stats (a retry's answer), its live sessions' bytes included. */
 export function frontendStats(source: StatsSource, frontend: FrontendRuntime, now: number): FrontendStats {
-  const outstanding = liveOutstanding(source.sessionMap.values());
+  const outstanding = settleLive(source.sessionMap.values());
   return frontendView(source, frontend, liveBytes(source).get(frontend) ?? NONE, now, outstanding);
 }
 

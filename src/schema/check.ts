@@ -288,6 +288,9 @@ function checkBackendCmpp(issues: Issues, at: string, cmpp: unknown, before: Bac
     const account = entry.account;
     const was = typeof account === 'string' && storedAccounts.has(account) ? account : undefined;
     if (issues.rule(`${eat}.account`, rules.account, account, was) && typeof account === 'string') {
+      // Source_Addr is NUL padded: a login can't name an account ending with NUL, the override would never apply.
+      if (account.endsWith('\u0000') && issues.strict(account, was))
+        issues.add('invalid', `${eat}.account`, 'must not end with a NUL byte (Source_Addr is NUL padded)');
       const first = seen.get(account);
       if (first !== undefined) {
         for (const index of [k, first])

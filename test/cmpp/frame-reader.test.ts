@@ -88,6 +88,35 @@ function feedChunked(bytes: Buffer, cuts: number[]): Log {
   return log;
 }
 
+/**
+ * As feedChunked, through step(): one frame per call, the caller moving on from where it stopped (the relay's
+ * inspection counts whole frames itself between steps). A step that stops inside the read leaves the reader
+ * between frames.
+ */
+function feedStepped(bytes: Buffer, cuts: number[]): Log {
+  const log: Log = { frames: [], notCmpp: [] };
+  const reader = new CmppFrameReader(sink, log);
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  let start = 0;
+  for (const end of [...points, bytes.length]) {
+    if (end <= start) continue;
+    const room = Buffer.alloc(end - start + 8, 0xee);
+    bytes.copy(room, 3, start, end);
+    const stop = 3 + end - start;
+    for (let pos = 3; pos < stop;) {
+      const frames = log.frames.length;
+      pos = reader.step(room, pos, stop);
+      if (pos < stop) {
+        expect(reader.betweenFrames).toBe(true);
+        // At most one frame per step (a frame whose prefix passed in an earlier read was reported then).
+        expect(log.frames.length - frames).toBeLessThanOrEqual(1);
+      }
+    }
+    start = end;
+  }
+  return log;
+}
+
 /** A valid frame: sane length, any command, random body. */
 const frameArb = fc
   .record({
@@ -116,6 +145,7 @@ describe('CmppFrameReader', () => {
         const expected = reference(bytes);
         expect(expected.frames).toHaveLength(frames.length);
         expect(feedChunked(bytes, cuts)).toEqual(expected);
+        expect(feedStepped(bytes, cuts)).toEqual(expected);
         // One byte per read: the worst case for the header and prefix state.
         expect(
           feedChunked(
@@ -126,6 +156,35 @@ describe('CmppFrameReader', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('step() stops after one frame: the next whole frame stays for the caller', () => {
+    const log: Log = { frames: [], notCmpp: [] };
+    const reader = new CmppFrameReader(sink, log);
+    const first = encodeSubmit({
+      sequenceId: 1,
+      version: '3.0',
+      account: '900001',
+      srcId: '1',
+      recipients: ['1'],
+      content: Buffer.from('x'),
+    });
+    const second = encodeConnect({
+      sequenceId: 2,
+      account: '900001',
+      secret: 's',
+      timestamp: 1,
+      version: '3.0',
+    });
+    const both = Buffer.concat([first, second]);
+    expect(reader.step(both, 0, both.length)).toBe(first.length);
+    expect(log.frames.map((f) => f.sequenceId)).toEqual([1]);
+    // The rest of a frame cut by the read's end, then nothing more.
+    expect(reader.step(both, first.length, first.length + 20)).toBe(first.length + 20);
+    expect(reader.betweenFrames).toBe(false);
+    expect(reader.step(both, first.length + 20, both.length)).toBe(both.length);
+    expect(reader.betweenFrames).toBe(true);
+    expect(log.frames.map((f) => f.sequenceId)).toEqual([1, 2]);
   });
 
   it('random and truncated bytes never throw and report what the reference finds', () => {

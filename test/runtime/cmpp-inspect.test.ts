@@ -76,6 +76,9 @@ describe('inspect: cmpp', () => {
     expect(live).toMatchObject({ account: '900001', cmppVersion: '3.0', outstanding: { up: 21, down: 0 } });
     const during = (await rt.stats()).frontends[0].cmpp!;
     expect(during.outstanding).toEqual({ up: 21, down: 0 });
+    // Counts of a live session are current in every stats read (sessions keep their own until then).
+    expect(during.up.submit).toBe(21);
+    expect((await rt.stats()).cmppAccounts![0].up.submit).toBe(21);
     await sleep(80);
     gateway.release();
     const answers = await sp.next(21);
