@@ -70,7 +70,8 @@ it('graceful shutdown-sessions across 2 workers: exactly once, nothing ambiguous
       port,
       account,
       secret: 's',
-      connections: 2,
+      // 4 per SP, 16 in all: 8 sometimes all landed in one worker under load (the kernel picks the accepting one).
+      connections: 4,
       window: 16,
       rate: 4000,
       total: PER_SP,
@@ -81,7 +82,7 @@ it('graceful shutdown-sessions across 2 workers: exactly once, nothing ambiguous
     return sp;
   });
   await waitFor(
-    () => sps.every((sp) => sp.counters().connected === 2 && sp.counters().acked >= 200),
+    () => sps.every((sp) => sp.counters().connected === 4 && sp.counters().acked >= 200),
     30_000,
     'SPs submitting',
   );
@@ -126,7 +127,7 @@ it('graceful shutdown-sessions across 2 workers: exactly once, nothing ambiguous
     state(),
   ).toBe(onGw1.length);
   expect(g.counters()[0].terminates, state()).toBe(onGw1.length);
-  await waitFor(() => sps.every((sp) => sp.counters().connected === 2), 10_000, 'reconnected');
+  await waitFor(() => sps.every((sp) => sp.counters().connected === 4), 10_000, 'reconnected');
   expect(
     (await sessions()).every((s) => s.server === 'gw2'),
     state(),
