@@ -209,8 +209,9 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
    */
   private outOfDescriptors(where: string, code: string): void {
     const now = Date.now();
-    const paused = this.countAcceptError(code, now);
-    if (paused) {
+    this.noteAcceptError(code, now);
+    if (this.pauseListenersAfterError(now)) {
+      this.acceptErrors.pauses++;
       // One timer per pause (not per error): then the limits decide again whether each listener accepts.
       setTimeout(() => {
         for (const listener of this.state.listeners) listener.errorPausedUntil = 0;
@@ -226,25 +227,25 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
   /** The descriptor budget is reached: accepting is paused until a session ends (the limits in connections.ts). */
   sessionBudgetReached(sessions: number, budget: number): void {
     const now = Date.now();
-    const counts = this.acceptErrors;
-    counts.errors++;
-    counts.pauses++;
-    counts.lastCode = 'EMFILE';
-    counts.lastAt = now;
-    this.acceptErrorsUnlogged++;
+    this.noteAcceptError('EMFILE', now);
+    this.acceptErrors.pauses++;
     this.logAcceptErrors(
       now,
-      `out of file descriptors: EMFILE ahead: ${sessions} sessions fill the open-file limit (${budget} fit); accepting paused until sessions end, open sessions go on (${counts.errors} in all)`,
+      `out of file descriptors: EMFILE ahead: ${sessions} sessions fill the open-file limit (${budget} fit); accepting paused until sessions end, open sessions go on (${this.acceptErrors.errors} in all)`,
     );
   }
 
-  /** Counts an accept error and pauses every listener not paused already; true when it paused one. */
-  private countAcceptError(code: string, now: number): boolean {
+  /** Counts one accept error, by either path. */
+  private noteAcceptError(code: string, now: number): void {
     const counts = this.acceptErrors;
     counts.errors++;
     counts.lastCode = code;
     counts.lastAt = now;
     this.acceptErrorsUnlogged++;
+  }
+
+  /** Pauses every listener not paused by an error already; true when it paused one. */
+  private pauseListenersAfterError(now: number): boolean {
     let paused = false;
     for (const listener of this.state.listeners) {
       if (listener.errorPausedUntil > now || listener.closed) continue;
@@ -252,7 +253,6 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
       listener.pause();
       paused = true;
     }
-    if (paused) counts.pauses++;
     return paused;
   }
 
