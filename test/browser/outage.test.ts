@@ -151,6 +151,15 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
       `fetch('/api/v1/stats/history', { credentials: 'same-origin' }).then((r) => r.json())`,
     )) as Array<{ t: number; frontends: Record<string, { scur: number }> }>;
     expect(history.some((s) => s.t < downFor && s.frontends.sms?.scur === 3)).toBe(true);
+    // And the Charts page draws it: its history reaches back before the restart.
+    await page.goto(`${url}/#/charts`);
+    const charts = page.locator('div.charts');
+    await charts.waitFor({ timeout: 10_000 });
+    expect(Number(await charts.getAttribute('data-from'))).toBeLessThan(downFor);
+    expect(await page.locator('section.chart-box[aria-label="Sessions per frontend"] canvas').count()).toBe(
+      1,
+    );
+    await page.goto(`${url}/#/overview`);
   });
 
   it('still reports the restart when the console was left or reloaded during the outage', async () => {
