@@ -291,6 +291,13 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     const changes = await review.locator('table.changes').textContent();
     expect(changes).toContain('defaults.timeouts.connect');
     expect(changes).toContain('defaults.maxconn');
+    // Durations as HAProxy writes them (the milliseconds in the title), other numbers as they are.
+    const connect = review.locator('table.changes tr', { hasText: 'defaults.timeouts.connect' });
+    expect(await connect.locator('td.before').textContent()).toBe('5s');
+    expect(await connect.locator('td.after').textContent()).toBe('7s');
+    expect(await connect.locator('td.after code').getAttribute('title')).toBe('7000 ms');
+    const maxconn = review.locator('table.changes tr', { hasText: 'defaults.maxconn' });
+    expect(await maxconn.locator('td.after').textContent()).toBe('40000');
     expect((await api.get('/api/v1/config')).body.defaults.timeouts.connect).toBe(5000);
     await review.getByRole('button', { name: 'Apply change' }).click();
     await expect
