@@ -55,7 +55,7 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
     case 'duration':
       return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
         ? undefined
-        : `${DURATION_RULE_TEXT}, from ${formatDuration(rule.min)} to ${formatDuration(rule.max)}, got ${typeof value === 'number' ? `${value}ms` : shown(value)}`;
+        : `${DURATION_RULE_TEXT}, from ${formatDuration(rule.min)} to ${formatDuration(rule.max)}, got ${typeof value === 'number' ? formatDuration(value) : shown(value)}`;
     case 'enum':
       return typeof value === 'string' && rule.values.includes(value)
         ? undefined
