@@ -232,6 +232,10 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       await page.reload();
       const recent = page.locator('ul.events');
       await expect.poll(() => recent.textContent(), { timeout: 5000 }).toContain('flap/f1 UP → DOWN (L4CON)');
+      // Its time as the outage notice writes times (24-hour, whatever the locale), not "7:53:43 PM".
+      expect(
+        await recent.locator('li', { hasText: 'flap/f1 UP → DOWN' }).first().locator('time').textContent(),
+      ).toMatch(/^\d\d:\d\d:\d\d$/);
       await expect
         .poll(() => page.locator('tr.server-row[data-server="f1"] [data-testid=down]').textContent())
         .toMatch(/^1× · \d/);
