@@ -316,6 +316,17 @@ describe.skipIf(missing)('console safety in Chromium', () => {
       // Name, address, port, weight and the check boxes side by side: one line, not a card.
       expect(Math.abs(name.y + name.height / 2 - (backup.y + backup.height / 2))).toBeLessThan(20);
       expect((await rows.nth(i).boundingBox())!.height).toBeLessThan(i === 0 ? 90 : 60);
+      // Its Remove button on one line too ("Remove smsc-gw-2", not "Remove" over "smsc-gw-2"), inside the row.
+      await rows
+        .nth(i)
+        .locator('input[name$=".name"]')
+        .fill(`smsc-gw-${i + 1}`);
+      const remove = rows.nth(i).getByRole('button', { name: `Remove smsc-gw-${i + 1}` });
+      const button = (await remove.boundingBox())!;
+      // One line of text is a 30 px button here, two lines 50 px.
+      expect(button.height).toBeLessThan(40);
+      const row = (await rows.nth(i).boundingBox())!;
+      expect(button.x + button.width).toBeLessThanOrEqual(row.x + row.width + 1);
     }
     await shot('server-rows');
     // The labels are still there for screen readers.
