@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type StartedApp } from '../helpers/app.js';
+import { readDatabase } from '../helpers/sqlite.js';
 import {
   closed,
   connect,
@@ -118,6 +119,31 @@ describe('retries and per-section timeouts through the app', () => {
         redispatch: false,
         timeouts: { connect: 2000, server: 600_000, tunnel: 7_200_000 },
       },
+    });
+
+    // The tables (migration 1796900000000) hold them: NULL where absent.
+    expect(
+      readDatabase(t.dbPath, (db) => ({
+        backends: db
+          .prepare('SELECT name, retries, redispatch, timeouts FROM backends ORDER BY position')
+          .all(),
+        frontends: db.prepare('SELECT name, timeouts FROM frontends ORDER BY position').all(),
+      })),
+    ).toEqual({
+      backends: [
+        { name: 'hashed', retries: 3, redispatch: null, timeouts: null },
+        {
+          name: 'sticky',
+          retries: 2,
+          redispatch: 0,
+          timeouts: JSON.stringify({ connect: 2000, server: 600_000, tunnel: 7_200_000 }),
+        },
+      ],
+      frontends: [
+        { name: 'short', timeouts: JSON.stringify({ client: 1000 }) },
+        { name: 'long', timeouts: null },
+        { name: 'other', timeouts: null },
+      ],
     });
 
     const exported = await t.request.get('/api/v1/export/haproxy.cfg').expect(200);
