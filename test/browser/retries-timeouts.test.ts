@@ -27,6 +27,15 @@ describe.skipIf(missing)('retries and section timeouts in the console', () => {
       { s1: upstream.port },
       { timeouts: { client: '30s' } },
     );
+    const config = (await tether.request.get('/api/v1/config').expect(200)).body;
+    await tether.request
+      .put('/api/v1/config')
+      .send({
+        defaults: { ...config.defaults, timeouts: { ...config.defaults.timeouts, tunnel: '2h' } },
+        frontends: config.frontends,
+        backends: config.backends,
+      })
+      .expect(200);
     await tether.request
       .patch('/api/v1/backends/gw')
       .send({ retries: 3, redispatch: false, timeouts: { connect: '2s', tunnel: '1h' } })

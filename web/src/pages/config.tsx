@@ -388,8 +388,14 @@ export function ConfigPage() {
         <p>
           Global max connections <b>{d.maxconn}</b> · timeout connect{' '}
           <b>{durationText(d.timeouts.connect)}</b> · client <b>{durationText(d.timeouts.client)}</b> · server{' '}
-          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b> · session
-          logs to syslog{' '}
+          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b>
+          {d.timeouts.tunnel !== undefined ? (
+            <>
+              {' '}
+              · tunnel <b>{durationText(d.timeouts.tunnel)}</b>
+            </>
+          ) : null}{' '}
+          · session logs to syslog{' '}
           <b data-testid="syslog-target">
             {d.log ? `${d.log.address}:${d.log.port} ${d.log.facility}` : 'none in the config'}
           </b>{' '}
