@@ -109,6 +109,41 @@ describe('retries', () => {
     expect(d).toEqual({ econ: 3 * d.wredis, wretr: 2 * d.wredis, wredis: d.wredis, stot: 3 * d.wredis });
   });
 
+  it('redispatch on a hashed balance: at once when the failures marked the server DOWN', async () => {
+    const dead = await freePort();
+    const alive = await start(named('alive'));
+    const port = await freePort();
+    const rt = runtime();
+    await rt.apply(
+      snapshot(
+        [frontend('fe', port, 'be')],
+        [
+          backend('be', [server('dead', dead, { check: true }), server('alive', alive.port)], {
+            balance: 'source',
+            retries: 3,
+            // One active check at start (it fails: 1 of 2), then none for a minute: the next failure, a client's, marks it DOWN.
+            check: { type: 'tcp', inter: 60_000, fall: 2, rise: 1 },
+          }),
+        ],
+      ),
+    );
+    await waitFor(
+      async () =>
+        (await serverStats(rt, 'dead')).econ === 0 && (await rt.stats()).backends[0].servers[0].chkfail === 1,
+      3000,
+      'first check',
+    );
+    for (let i = 2; i < 10; i++) {
+      const client = await connect(port, { localAddress: `127.0.0.${i}` });
+      expect(await readLine(client, 3000)).toBe('alive');
+      client.destroy();
+    }
+    // The first client hashed to `dead` failed once, marking it DOWN: its first retry went elsewhere, and no later
+    // client was sent there.
+    expect(await serverStats(rt, 'dead')).toEqual({ econ: 1, wretr: 0, wredis: 1, stot: 1 });
+    expect((await rt.stats()).backends[0].servers[0].health).toBe('DOWN');
+  });
+
   it('redispatch on a balance that is not a hash: the first retry goes to another server at once', async () => {
     const dead = await freePort();
     const alive = await start(named('alive'));
