@@ -41,6 +41,7 @@ async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promi
     maxconn: frontend.maxconn ?? null,
     allow: frontend.allow ?? null,
     inspect: frontend.inspect ?? null,
+    timeouts: frontend.timeouts ?? null,
     enabled: frontend.enabled,
     position,
   }));
@@ -82,6 +83,9 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot, head: S
       check: backend.check,
       sendProxy: backend.sendProxy,
       onMarkedDown: backend.onMarkedDown,
+      retries: backend.retries ?? null,
+      redispatch: backend.redispatch ?? null,
+      timeouts: backend.timeouts ?? null,
       cmpp: backend.cmpp ?? null,
       position,
     };
