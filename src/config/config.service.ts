@@ -326,24 +326,18 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     reads: TableReads,
   ): Promise<number> {
     await writeSnapshotTables(manager, candidate, previous.snapshot, reads);
-    // A plain INSERT: save() would read the row back (createdAt) for nothing.
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(RevisionEntity)
-      .values({
-        parentId: previous.revision || null,
-        kind: request.kind,
-        author: request.context.actor.username,
-        message: request.context.message ?? request.message,
-        snapshot: snapshotJson(candidate),
-      })
-      .updateEntity(false)
-      .execute();
+    // One prepared INSERT (no row read back, no statement built per change; createdAt is the column's default).
+    const inserted: unknown = await manager.query(INSERT_REVISION, [
+      previous.revision || null,
+      request.kind,
+      request.context.actor.username,
+      request.context.message ?? request.message,
+      snapshotJson(candidate),
+    ]);
     // better-sqlite3's answer to an INSERT is the new row's id (lastInsertRowid).
-    const id = Number(inserted.raw);
+    const id = Number(inserted);
     if (!Number.isSafeInteger(id) || id <= 0)
-      throw new Error(`no revision id from the insert: ${String(inserted.raw)}`);
+      throw new Error(`no revision id from the insert: ${String(inserted)}`);
     await this.audit.recordWith(manager, {
       ...this.auditBase(request),
       result: 'ok',
@@ -392,6 +386,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     return error;
   }
 }
+
+const INSERT_REVISION =
+  'INSERT INTO "revisions" ("parentId", "kind", "author", "message", "snapshot") VALUES (?, ?, ?, ?, ?)';
 
 /**
  * The field of the bind that failed, named as the document check names binds: `bind` for a frontend of one

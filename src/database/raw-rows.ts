@@ -23,3 +23,14 @@ export function hydrated<T extends ObjectLiteral, K extends keyof T & string>(
   if (!column) throw new Error(`${repository.metadata.name} has no column ${property}`);
   return repository.manager.connection.driver.prepareHydratedValue(stored, column) as T[K];
 }
+
+/** A value as TypeORM would store it in the entity's column (e.g. a Date as the `datetime` text). */
+export function persisted<T extends ObjectLiteral>(
+  repository: Repository<T>,
+  property: keyof T & string,
+  value: unknown,
+): unknown {
+  const column = repository.metadata.findColumnWithPropertyName(property);
+  if (!column) throw new Error(`${repository.metadata.name} has no column ${property}`);
+  return repository.manager.connection.driver.preparePersistentValue(value, column);
+}
