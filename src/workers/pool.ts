@@ -500,10 +500,9 @@ export class WorkerPool implements ProxyRuntimeApi {
   }
 
   private async adminStates(): Promise<AdminStateEntry[]> {
-    const stats = await this.health.stats();
-    return stats.backends.flatMap((b) =>
-      b.servers.map((s) => ({ backend: b.name, server: s.name, state: s.adminState })),
-    );
+    // Before every apply (to put back on failure): the servers' states only, not the counters' per-account rows.
+    const states = await this.health.serverStates();
+    return states.map((s) => ({ backend: s.backend, server: s.server, state: s.adminState }));
   }
 
   /** leastconn: each worker learns the sessions the others hold per server (at most one report old). */
