@@ -1,6 +1,7 @@
-// Lean reads for the per-request paths (authentication): one prepared statement instead of TypeORM's findOne with a
-// relation, which builds two queries (a DISTINCT id subquery for its LIMIT, then the rows) and an entity graph.
-// Values come back as TypeORM would hydrate them, through the driver and the entity's column metadata.
+// Plain statements for the paths every request or change takes (authentication, a change's revision and audit
+// rows): one fixed statement, prepared once, instead of a TypeORM builder per call (a findOne with a relation
+// even builds two queries: a DISTINCT id subquery for its LIMIT, then the rows). Values are converted as TypeORM
+// converts them, through the driver and the entity's column metadata, so rows read either way look the same.
 import type { ObjectLiteral, Repository } from 'typeorm';
 
 /** The first row `sql` returns (`?` parameters), or undefined; runs on the repository's manager (its transaction). */
