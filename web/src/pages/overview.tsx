@@ -381,6 +381,7 @@ function ProxyTable({
               <td
                 class="num"
                 data-label="Down"
+                data-testid="backend-down"
                 title="times the backend itself went DOWN, no server left in service (HAProxy's backend chkdown) · time DOWN"
               >
                 {backend.chkdown}× · {seconds(backend.downtime)}
