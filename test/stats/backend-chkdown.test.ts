@@ -1,7 +1,10 @@
 // A backend's chkdown is the times the BACKEND went DOWN (no server left in service), as HAProxy 2.6 counts it,
 // not the sum of its servers' (docs/events.md): the same flaps through Tether and a real HAProxy, side by side,
 // and through a WorkerPool, whose merged value must not be N× the real one.
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeStats } from '../../src/runtime/types.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
@@ -56,6 +59,18 @@ function rowsOf(csv: string): Map<string, { status: string; chkdown: string }> {
   return rows;
 }
 
+/** One command on a stats socket (Tether's runtime socket or HAProxy's), its whole answer. */
+function command(path: string, line: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(path);
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    socket.on('error', reject);
+    socket.on('end', () => resolve(answer));
+    socket.on('connect', () => socket.end(`${line}\n`));
+  });
+}
+
 const CHECK = { type: 'tcp' as const, inter: 100, fall: 1, rise: 1 };
 const KEYS = ['be/s1', 'be/s2', 'be/BACKEND'];
 
@@ -64,8 +79,10 @@ describe('backend chkdown through the REST API, side by side with HAProxy 2.6', 
   let haproxy: Haproxy | undefined;
   let s1: Flapping;
   let s2: Flapping;
+  let dir: string;
 
-  const tether = async () => (await started.request.get('/api/v1/stats?format=csv')).text;
+  /** Tether's `show stat` on its runtime socket (the REST CSV is compared with it below). */
+  const tether = () => command(join(dir, 'tether.sock'), 'show stat');
   const readers = () => [tether, ...(haproxy ? [() => haproxy!.command('show stat')] : [])];
   /** Waits until Tether (and HAProxy) show the backend in `status`. */
   const backendIs = async (status: 'UP' | 'DOWN') => {
@@ -83,7 +100,8 @@ describe('backend chkdown through the REST API, side by side with HAProxy 2.6', 
     s2 = new Flapping(await freePort());
     await s1.start();
     await s2.start();
-    started = await startApp();
+    dir = mkdtempSync(join(tmpdir(), 'tether-chkdown-'));
+    started = await startApp({ env: { TETHER_SOCKET: join(dir, 'tether.sock') } });
     const res = await started.request.post('/api/v1/backends').send({
       name: 'be',
       balance: 'roundrobin',
@@ -119,9 +137,10 @@ describe('backend chkdown through the REST API, side by side with HAProxy 2.6', 
     await started?.close();
     await s1?.stop();
     await s2?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('kill both, bring one back, kill it again: servers 2 and 1, BACKEND 2, in show stat, JSON and /metrics', async () => {
+  it('kill both, bring one back, kill it again: servers 2 and 1, BACKEND 2, in show stat, the CSV, JSON and /metrics', async () => {
     const chkdowns = async (read: () => Promise<string>) => {
       const rows = rowsOf(await read());
       return KEYS.map((k) => rows.get(k)?.chkdown);
@@ -140,6 +159,9 @@ describe('backend chkdown through the REST API, side by side with HAProxy 2.6', 
     if (haproxy) expect(ours).toEqual(await chkdowns(() => haproxy!.command('show stat')));
     // What HAProxy 2.6.12 prints for these steps (docs/events.md); the old sum of the servers' gave 3.
     expect(ours).toEqual(['2', '1', '2']);
+
+    const csv = (await started.request.get('/api/v1/stats?format=csv')).text;
+    expect(KEYS.map((k) => rowsOf(csv).get(k)?.chkdown)).toEqual(ours);
 
     const stats = (await started.request.get('/api/v1/stats')).body as RuntimeStats;
     const be = stats.backends.find((b) => b.name === 'be')!;
