@@ -227,6 +227,23 @@ describe('the haproxy.cfg forms of issue 9', () => {
     }
   });
 
+  it('takes `v4v6` silently (Tether’s `::` is dual-stack, its export writes it) and warns about `v6only`', async () => {
+    const text = (option: string) =>
+      `frontend f\n bind [::]:7501 ${option}\n default_backend b\nbackend b\n server s 127.0.0.1:1\n`;
+    const dual = await postImport(t, text('v4v6'), { dryRun: 'true' });
+    expect(dual.status).toBe(200);
+    expect(dual.body.config.frontends[0].binds).toEqual([{ address: '::', port: 7501 }]);
+    expect(onLines(dual.body.warnings)).toEqual([]);
+    const only = await postImport(t, text('v6only'), { dryRun: 'true' });
+    expect(onLines(only.body.warnings)).toEqual([
+      {
+        line: 2,
+        text: 'bind [::]:7501 v6only',
+        message: '`v6only` is not imported: Tether listening on `::` takes IPv4 connections too',
+      },
+    ]);
+  });
+
   it('warns on the first line of a continued statement, quoting it joined', async () => {
     const text = LEGACY.replace('check \\\n\t    weight 5', 'check \\\n\t    weight 5 slowstart 10s');
     const res = await postImport(t, text, { dryRun: 'true' });
