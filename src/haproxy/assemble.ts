@@ -101,7 +101,7 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
       backend: backendName,
       enabled: !proxy.disabled,
     };
-    if (proxy.maxconn) frontend.maxconn = proxy.maxconn.value;
+    if (proxy.maxconn && !applianceWide(proxy, global)) frontend.maxconn = proxy.maxconn.value;
     if (proxy.allow) frontend.allow = proxy.allow.value;
     frontends.push(frontend);
   }
@@ -110,6 +110,16 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     findings.refuse(undefined, 'the file holds no TCP frontend, backend or listen section Tether can import');
   }
   return { defaults: defaultsOf(tcp, global, findings), frontends, backends };
+}
+
+/**
+ * A `maxconn` a frontend inherits from `defaults` at the appliance's own number (the `global` one, or Tether's
+ * default) never bites before the appliance's does: the frontend keeps no limit of its own. Tether's export writes
+ * `defaults maxconn` so, and importing it back must not give every frontend a limit it did not have.
+ */
+function applianceWide(proxy: ProxyState, global: GlobalSettings): boolean {
+  const inherited = proxy.maxconn !== undefined && proxy.maxconn.at.line < proxy.at.line;
+  return inherited && proxy.maxconn?.value === (global.maxconn ?? DEFAULT_DEFAULTS.maxconn);
 }
 
 /** Whether a listener on `wide` already receives what one on `narrow` would (Linux, dual-stack `::`). */

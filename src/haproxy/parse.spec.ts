@@ -46,7 +46,7 @@ describe('parseHaproxyConfig: the seed file', () => {
           bind: { address: '0.0.0.0', port: 9999 },
           binds: [{ address: '0.0.0.0', port: 9999 }],
           backend: 'persistent_connection_backend',
-          maxconn: 50000,
+          // defaults' maxconn 50000 is the global one: no limit of the frontend's own.
           enabled: true,
         },
       ],

@@ -50,7 +50,7 @@ describe('the seed file of issue 9, verbatim', () => {
         bind: { address: '0.0.0.0', port: 9999 },
         binds: [{ address: '0.0.0.0', port: 9999 }],
         backend: 'persistent_connection_backend',
-        maxconn: 50000,
+        // `defaults` maxconn 50000 is the global one: it never bites first, so no limit of the frontend's own.
         enabled: true,
       },
     ]);
