@@ -25,6 +25,11 @@ const WARNINGS = [
     text: 'option dontlognull',
     message: expect.stringMatching(/^`option dontlognull` is not imported/),
   },
+  {
+    line: 22,
+    text: 'backend persistent_connection_backend',
+    message: expect.stringMatching(/has no `retries` or `option redispatch`/),
+  },
 ];
 
 describe('the seed file of issue 9, verbatim', () => {
@@ -34,7 +39,7 @@ describe('the seed file of issue 9, verbatim', () => {
   });
   afterAll(() => t?.close());
 
-  it('dry-runs through the API to the config it describes, with its four warnings', async () => {
+  it('dry-runs through the API to the config it describes, with its five warnings', async () => {
     expect(SEED).toContain('    bind *:9999\n');
     const res = await postImport(t, SEED, { dryRun: 'true' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
