@@ -240,6 +240,16 @@ export function sessionIdOf(pointer: string): string | undefined {
   return `w${Math.floor(n / WORKER_SHIFT) - 1}:${n % WORKER_SHIFT}`;
 }
 
+/**
+ * HAProxy's `id=` in `show sess <ptr>` is the stream's uniq_id, a decimal counter (`id=%u`). A worker's session
+ * `w<worker>:<n>` shows its own counter n, as each process of a multi-process HAProxy counted its own streams;
+ * the pointer before it tells the worker apart.
+ */
+export function sessionUniqueId(id: string): string {
+  const pooled = /^w\d{1,5}:(\d{1,11})$/.exec(id);
+  return pooled ? pooled[1]! : id;
+}
+
 /** `show sess`: one line per session, HAProxy's keys; what Tether doesn't track is left neutral. */
 export function renderSessions(sessions: SessionInfo[], now: number): string {
   return sessions
@@ -262,7 +272,7 @@ export function renderSessionDetail(s: SessionInfo, snapshot: Snapshot): string 
   const srvId = be && s.server ? be.servers.findIndex((sv) => sv.name === s.server) + 1 : -1;
   const fe = snapshot.frontends[feIndex];
   return (
-    `${sessionPointer(s.id)}: [${haproxyDate(s.startedAt, true)}] id=${s.id} proto=${proto(s.clientAddress)} ` +
+    `${sessionPointer(s.id)}: [${haproxyDate(s.startedAt, true)}] id=${sessionUniqueId(s.id)} proto=${proto(s.clientAddress)} ` +
     `source=${address(s.clientAddress, s.clientPort)}\n` +
     `  flags=0x0, conn_retries=0, conn_exp=<NEVER> conn_et=0x000 srv_conn=(nil), pend_pos=(nil) waiting=0 epoch=0\n` +
     `  frontend=${s.frontend} (id=${feIndex + 1} mode=tcp), listener=? (id=1) addr=${fe ? address(fe.bind.address, fe.bind.port) : '?'}\n` +

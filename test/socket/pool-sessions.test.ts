@@ -70,7 +70,7 @@ describe.skipIf(missing)('show sess / shutdown session with worker processes', (
     const pointer = line!.split(':')[0]!;
 
     const detail = await socat(path, `show sess ${pointer}\n`);
-    expect(detail).toMatch(new RegExp(`^${pointer}: \\[[^\\]]+\\] id=\\S+ proto=tcpv4`));
+    expect(detail).toMatch(new RegExp(`^${pointer}: \\[[^\\]]+\\] id=\\d+ proto=tcpv4 `));
     expect(detail.split('\n').filter((l) => l.startsWith('0x'))).toHaveLength(1);
 
     expect(await socat(path, `shutdown session ${pointer}\n`)).toBe('\n');
