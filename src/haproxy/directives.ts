@@ -12,6 +12,7 @@ import {
   type TimeoutName,
 } from './proxy.js';
 import { parseInteger, parsePorts, parseTime, splitHostPort } from './values.js';
+import { SERVER_RESOLUTION_WORDS, serverResolutionWord } from './resolution.js';
 
 export interface Reporter {
   warn(at: Statement, message: string): void;
@@ -273,8 +274,6 @@ function timeout(proxy: ProxyState, at: Statement, args: string[], warn: (m: str
 
 /** `server` and `default-server` parameters with a value that the import reads past without using. */
 const IGNORED_WITH_VALUE = new Set([
-  'resolvers',
-  'init-addr',
   'cookie',
   'slowstart',
   'maxqueue',
@@ -309,7 +308,6 @@ const IGNORED_WITH_VALUE = new Set([
   'redir',
   'track',
   'tcp-ut',
-  'resolve-prefer',
   'resolve-net',
   'resolve-opts',
   'ws',
@@ -427,7 +425,11 @@ export function serverParams(
         warn('`agent-check` is not built in Tether: only the TCP check runs');
         break;
       default:
-        if (IGNORED_WITH_VALUE.has(word)) {
+        if (SERVER_RESOLUTION_WORDS.has(word)) {
+          i++;
+          const unlike = serverResolutionWord(word, value);
+          if (unlike) warn(unlike);
+        } else if (IGNORED_WITH_VALUE.has(word)) {
           i++;
           warn(`server parameter \`${word} ${value ?? ''}\` is not imported`);
         } else warn(`server parameter \`${word}\` is not imported`);

@@ -691,3 +691,28 @@ describe('parseHaproxyConfig: any text', () => {
     );
   });
 });
+
+describe('host name resolution lines (Tether exports them: resolvers section, server words)', () => {
+  const messages = (text: string) =>
+    parseHaproxyConfig(text)
+      .warnings.filter((w) => /resolv|init-addr|nameserver|hold/.test(w.message))
+      .map((w) => `${w.line}: ${w.message}`);
+
+  it('reads what Tether does without a warning: system resolver, every 30 s, IPv4 first, down until resolved', () => {
+    const extra = 'resolvers dns\n  parse-resolv-conf\n  timeout resolve 30s\n  hold valid 30000\n';
+    const body = '  server s2 localhost:26 resolvers dns resolve-prefer ipv4 init-addr last,libc,none';
+    expect(messages(file(body, '', extra))).toEqual([]);
+    expect(messages(file('  server s2 [fe80::1%lo]:26 init-addr none'))).toEqual([]);
+  });
+
+  it('warns each line that differs, where it is written', () => {
+    const extra = 'resolvers dns\n  nameserver ns1 10.0.0.53:53\n  hold valid 10s\n  parse-resolv-conf\n';
+    const body = '  server s2 localhost:26 resolvers dns resolve-prefer ipv6 init-addr 10.0.0.9';
+    expect(messages(file(body, '', extra))).toEqual([
+      '2: `nameserver ns1 10.0.0.53:53` in a `resolvers` section is not imported: Tether resolves host names with the system resolver every 30 s',
+      '3: `hold valid 10s` in a `resolvers` section is not imported: Tether resolves host names with the system resolver every 30 s',
+      "13: `resolve-prefer ipv6` is not imported: Tether uses a name's first IPv4 address, else its first",
+      '13: server parameter `init-addr 10.0.0.9` is not imported',
+    ]);
+  });
+});

@@ -6,6 +6,7 @@ import { applyDirective, type Reporter } from './directives.js';
 import { parseLogLine } from './log-target.js';
 import { boundMessage, splitStatements, strayNul, type Statement } from './lines.js';
 import { newProxy, type ProxyState } from './proxy.js';
+import { resolversLine } from './resolution.js';
 import { parseInteger } from './values.js';
 import type { LogTarget, Snapshot } from '../schema/snapshot.js';
 
@@ -88,7 +89,6 @@ const PROXY_KEYWORDS = new Set(['defaults', 'frontend', 'backend', 'listen']);
 const OTHER_SECTIONS = new Set([
   'userlist',
   'peers',
-  'resolvers',
   'mailers',
   'program',
   'cache',
@@ -116,7 +116,7 @@ export function parseHaproxyConfig(text: string, options: ImportOptions = {}): I
   }
   const proxies: ProxyState[] = [];
   const global: GlobalSettings = {};
-  let section: 'global' | 'other' | 'none' | ProxyState = 'none';
+  let section: 'global' | 'resolvers' | 'other' | 'none' | ProxyState = 'none';
   let defaults: ProxyState | undefined;
 
   for (const at of splitStatements(text)) {
@@ -144,12 +144,21 @@ export function parseHaproxyConfig(text: string, options: ImportOptions = {}): I
       section = proxy;
       continue;
     }
+    if (keyword === 'resolvers') {
+      section = 'resolvers';
+      continue;
+    }
     if (OTHER_SECTIONS.has(keyword)) {
       section = 'other';
       findings.warn(at, `the \`${keyword}\` section is not imported (with all its lines)`);
       continue;
     }
     if (section === 'other') continue;
+    if (section === 'resolvers') {
+      const unlike = resolversLine(at.words);
+      if (unlike) findings.warn(at, unlike);
+      continue;
+    }
     if (section === 'none') {
       findings.warn(at, 'outside any section: ignored');
       continue;

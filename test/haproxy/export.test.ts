@@ -186,6 +186,19 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
     expect(check.output).not.toMatch(/WARNING|ALERT/);
   });
 
+  it('imports back (dry run) with no warning about the lines Tether itself writes', async () => {
+    // Issue 9: the export's resolvers section and resolvers/resolve-prefer/init-addr words, its `retries 1` and
+    // `option redispatch` say what Tether does: this config loses nothing, so nothing is warned.
+    const res = await t.request
+      .post('/api/v1/import/haproxy')
+      .query({ dryRun: 'true' })
+      .set('content-type', 'text/plain')
+      .send(text);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const warnings: string[] = res.body.warnings.map((w: { message: string }) => w.message);
+    expect(warnings).toEqual([]);
+  });
+
   it('carries defaults, frontends and every backend and server field', () => {
     expect(section(text, 'global')).toEqual(['maxconn 4321']);
     expect(section(text, 'defaults')).toEqual([
