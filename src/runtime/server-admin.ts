@@ -22,6 +22,8 @@ export function setServerState(
   const previous = server.adminState;
   const now = Date.now();
   server.adminState = adminState;
+  // HAProxy 2.6 counts maintenance as a DOWN transition of a server that was not already DOWN (docs/events.md).
+  if (adminState === 'maint' && previous !== 'maint' && server.health === 'UP') server.chkdownBase++;
   if (adminState === 'maint') server.checker?.pause();
   else server.checker?.resume();
   if (previous !== adminState) {

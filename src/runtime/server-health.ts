@@ -146,6 +146,7 @@ function setHealth(
   }
 }
 
+/** A backend is UP while a server is in service, and when it has no server at all (HAProxy 2.6 shows that UP). */
 export function backendInService(backend: BackendRuntime): boolean {
-  return backend.servers.some(isInService);
+  return backend.servers.length === 0 || backend.servers.some(isInService);
 }
