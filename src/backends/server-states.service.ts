@@ -4,7 +4,7 @@ import { DataSource, type Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { ChangeContext } from '../common/change-context.js';
 import { CommitError, NotFoundError, ValidationError, type ErrorEntry } from '../common/errors.js';
-import { ConfigService } from '../config/config.service.js';
+import { ConfigService, type AdminStatesWithChange } from '../config/config.service.js';
 import { RUNTIME } from '../runtime/runtime.module.js';
 import type { AdminStateEntry, ProxyRuntimeApi } from '../runtime/types.js';
 import type {
@@ -59,12 +59,58 @@ export class ServerStatesService implements OnModuleInit, OnApplicationBootstrap
     for (const row of rows) this.drains.set(row.backend, row.server, drainFromColumns(row));
   }
 
+  /** `backend/server` of every server stored in maint (the export writes them `disabled`). */
+  async inMaint(): Promise<Set<string>> {
+    return new Set(
+      (await this.stored()).filter((e) => e.state === 'maint').map((e) => `${e.backend}/${e.server}`),
+    );
+  }
+
   /** Every stored state other than ready (ready is what the runtime assumes for an unlisted server). */
   private async stored(): Promise<AdminStateEntry[]> {
     // Read before every apply: three plain columns, no entities to build (the other five are not needed).
     return (await this.states.manager.query(
       `SELECT "backend", "server", "state" FROM "server_admin_states" WHERE "state" != 'ready'`,
     )) as AdminStateEntry[];
+  }
+
+  /**
+   * Servers a change puts in maint with its revision (an import's `disabled` servers): ConfigService.commit applies
+   * them with the snapshot and stores them, audited, in the revision's transaction. `settled` runs once it is in
+   * effect: a maint replaces any drain operation the server had.
+   */
+  maintWithChange(
+    servers: Array<{ backend: string; server: string }>,
+    context: ChangeContext,
+    why: string,
+  ): AdminStatesWithChange & { settled(): void } {
+    const entries = servers.map((s): AdminStateEntry => ({ ...s, state: 'maint' }));
+    return {
+      entries,
+      write: async (manager) => {
+        for (const { backend, server } of entries) {
+          await manager.getRepository(ServerStateEntity).save({
+            backend,
+            server,
+            state: 'maint',
+            updatedAt: new Date(),
+            updatedBy: context.actor.username,
+            ...drainColumns(null),
+          });
+          await this.audit.recordWith(manager, {
+            actor: context.actor,
+            sourceAddress: context.sourceAddress,
+            action: 'server.state',
+            target: `${backend}/${server}`,
+            result: 'ok',
+            detail: `→ maint (${why})`,
+          });
+        }
+      },
+      settled: () => {
+        for (const { backend, server } of entries) this.drains.set(backend, server, null);
+      },
+    };
   }
 
   async setState(

@@ -84,6 +84,16 @@ export interface ValidationResult extends SnapshotDiff {
   impact: ImpactReport;
 }
 
+/**
+ * Admin states a change sets with its revision (an import's `disabled` servers, docs/haproxy-import.md): the runtime
+ * applies them with the snapshot, and `write` stores them in the revision's transaction (rehearsed first, as the rest),
+ * so a change that fails sets none of them.
+ */
+export interface AdminStatesWithChange {
+  entries: AdminStateEntry[];
+  write(manager: EntityManager): Promise<void>;
+}
+
 @Injectable()
 export class ConfigService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Config');
@@ -161,7 +171,12 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** The pipeline. Every accepted change makes exactly one revision and is live when this resolves. */
-  commit(request: ChangeRequest, edit: Edit): Promise<CommitResult> {
+  commit(
+    request: ChangeRequest,
+    edit: Edit,
+    options: { adminStates?: AdminStatesWithChange } = {},
+  ): Promise<CommitResult> {
+    const withChange = options.adminStates;
     const timing = request.context.timing;
     return this.serialize(async () => {
       timing?.mark('turn');
@@ -175,6 +190,8 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
 
       timing?.mark('checks');
       if (!outcome.clearSecret && sameSnapshot(candidate, previous.snapshot)) {
+        // No revision, but the admin states the change sets still take effect (an import of the same config).
+        if (withChange && withChange.entries.length > 0) await this.setStatesOnly(previous, withChange);
         await this.audit.record({
           ...this.auditBase(request),
           result: 'ok',
@@ -186,20 +203,46 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
 
       // The rows the rehearsal reads serve the store too (nothing writes the tables in between).
       const reads = new TableReads();
-      await this.rehearseStore(request, previous, candidate, reads);
+      await this.rehearseStore(request, previous, candidate, reads, withChange);
       timing?.mark('rehearse');
       try {
-        await this.runtime.apply(candidate, { adminStates: await this.adminStates() });
+        const stored = await this.adminStates();
+        await this.runtime.apply(candidate, {
+          adminStates: withChange ? withStates(stored, withChange.entries) : stored,
+        });
       } catch (error) {
         throw this.toDomainError(error, candidate, outcome.focus);
       }
       timing?.mark('apply');
 
-      const revision = await this.store(request, previous, candidate, reads);
+      const revision = await this.store(request, previous, candidate, reads, withChange);
       timing?.mark('store');
       this.head = { revision, snapshot: candidate };
       return { revision, changed: true, snapshot: candidate };
     });
+  }
+
+  /** A change's admin states on the config in effect: runtime first, then stored; a failed store puts them back. */
+  private async setStatesOnly(previous: Head, withChange: AdminStatesWithChange): Promise<void> {
+    const stored = await this.adminStates();
+    try {
+      await this.runtime.apply(previous.snapshot, { adminStates: withStates(stored, withChange.entries) });
+    } catch (error) {
+      throw this.toDomainError(error, previous.snapshot);
+    }
+    try {
+      await this.dataSource.transaction((manager) => withChange.write(manager));
+    } catch (error) {
+      this.logger.error(`could not store the admin states, putting them back: ${(error as Error).message}`);
+      await this.runtime
+        .apply(previous.snapshot, {
+          adminStates: stored,
+          tolerateBindErrors: true,
+          tolerateUnresolvedNames: true,
+        })
+        .catch(() => undefined);
+      throw new CommitError('the admin states could not be stored; nothing changed');
+    }
   }
 
   /** Dry run of a whole snapshot: the same checks as PUT /config, the diff against the head and the live impact. */
@@ -269,11 +312,13 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     previous: Head,
     candidate: Snapshot,
     reads: TableReads,
+    withChange?: AdminStatesWithChange,
   ): Promise<void> {
     const rehearsed = Symbol('rehearsed');
     try {
       await this.dataSource.transaction(async (manager) => {
         await this.writeChange(manager, request, previous, candidate, reads);
+        await withChange?.write(manager);
         throw rehearsed;
       });
     } catch (error) {
@@ -291,11 +336,14 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     previous: Head,
     candidate: Snapshot,
     reads: TableReads,
+    withChange?: AdminStatesWithChange,
   ): Promise<number> {
     try {
-      return await this.dataSource.transaction((manager) =>
-        this.writeChange(manager, request, previous, candidate, reads),
-      );
+      return await this.dataSource.transaction(async (manager) => {
+        const id = await this.writeChange(manager, request, previous, candidate, reads);
+        await withChange?.write(manager);
+        return id;
+      });
     } catch (error) {
       this.logger.error(
         `could not store the change, putting revision ${previous.revision} back: ${(error as Error).message}`,
@@ -455,4 +503,11 @@ function markClearSecretsChanged(diff: SnapshotDiff, head: Snapshot, clearSecret
       diff.changes.push({ path, kind: 'changed', before: SECRET_MASK, after: SECRET_MASK });
     }
   }
+}
+
+/** The stored admin states with those a change sets put over them (same backend/server: the change's). */
+function withStates(stored: AdminStateEntry[], set: AdminStateEntry[]): AdminStateEntry[] {
+  const key = (e: AdminStateEntry) => `${e.backend}/${e.server}`;
+  const replaced = new Set(set.map(key));
+  return [...stored.filter((e) => !replaced.has(key(e))), ...set];
 }

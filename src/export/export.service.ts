@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { ServerStatesService } from '../backends/server-states.service.js';
 import { ConfigService } from '../config/config.service.js';
 import { normalizeSnapshot, type SnapshotInput } from '../config/normalize.js';
 import { getEntityOrThrow } from '../database/get-entity-or-throw.js';
@@ -18,6 +19,7 @@ export class HaproxyExportService {
   constructor(
     @InjectRepository(RevisionEntity) private readonly revisions: Repository<RevisionEntity>,
     private readonly config: ConfigService,
+    private readonly serverStates: ServerStatesService,
   ) {}
 
   async head(): Promise<HaproxyFile> {
@@ -27,7 +29,14 @@ export class HaproxyExportService {
       revision === 0
         ? null
         : await this.revisions.findOne({ select: { id: true, createdAt: true }, where: { id: revision } });
-    const text = exportHaproxy(snapshot, { revision, createdAt: row?.createdAt, exportedAt: new Date() });
+    // The head's servers in maint are written `disabled`; a past revision has no admin states (docs/haproxy-export.md).
+    const maint = await this.serverStates.inMaint();
+    const text = exportHaproxy(snapshot, {
+      revision,
+      createdAt: row?.createdAt,
+      exportedAt: new Date(),
+      maint,
+    });
     return { revision, text };
   }
 

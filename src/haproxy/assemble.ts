@@ -21,7 +21,19 @@ import { tetherName } from './values.js';
 /** HAProxy's own check defaults (a server line with `check` and no `inter`/`fall`/`rise`). */
 const HAPROXY_CHECK = { inter: 2000, fall: 3, rise: 2 };
 
-export function assemble(proxies: ProxyState[], global: GlobalSettings, findings: Findings): Snapshot {
+/** A server the file keeps out with `disabled`: it goes into maint with the import (an admin state, not config). */
+export interface DisabledServer {
+  backend: string;
+  server: string;
+  line: number;
+}
+
+export function assemble(
+  proxies: ProxyState[],
+  global: GlobalSettings,
+  findings: Findings,
+  disabled: DisabledServer[] = [],
+): Snapshot {
   const leftOut = new Set<string>();
   const tcp = proxies.filter((p) => {
     const mode = p.mode?.value ?? 'tcp';
@@ -49,7 +61,7 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     const name = backendNames.map(proxy.name, proxy);
     if (name === undefined) continue;
     backendOf.set(proxy.name, name);
-    const imported = backend(proxy, name, findings);
+    const imported = backend(proxy, name, findings, disabled);
     backends.push(imported);
     backendProxies.push([imported, proxy]);
   }
@@ -194,7 +206,7 @@ class NameMap {
   }
 }
 
-function backend(proxy: ProxyState, name: string, findings: Findings): Backend {
+function backend(proxy: ProxyState, name: string, findings: Findings, disabled: DisabledServer[]): Backend {
   const servers: Server[] = [];
   const serverNames = new NameMap(`server of backend "${proxy.name}":`, findings);
   const checked = proxy.servers.filter((s) => s.params.check);
@@ -250,6 +262,7 @@ function backend(proxy: ProxyState, name: string, findings: Findings): Backend {
       check: server.params.check ?? false,
     };
     if (server.params.maxconn !== undefined) imported.maxconn = server.params.maxconn;
+    if (server.params.disabled) disabled.push({ backend: name, server: serverName, line: server.at.line });
     servers.push(imported);
   }
   return {

@@ -368,9 +368,10 @@ export function serverParams(
         params.sendProxy = 'none';
         break;
       case 'disabled':
-        warn(
-          '`disabled` is a runtime state in Tether, not config: the server is imported in service; set it to maint (PUT …/state) after the import',
-        );
+        params.disabled = true;
+        break;
+      case 'enabled':
+        params.disabled = false;
         break;
       case 'inter':
       case 'fastinter':

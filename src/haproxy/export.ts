@@ -21,6 +21,8 @@ export interface ExportSource {
   createdAt?: Date;
   /** When the file is made. */
   exportedAt: Date;
+  /** `backend/server` of the servers in maint now, written `disabled` (only the head has admin states). */
+  maint?: ReadonlySet<string>;
 }
 
 /** Characters HAProxy allows in proxy and server names (its `invalid_char`). */
@@ -72,7 +74,7 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
     out.push(...resolvers(), '');
   }
   for (const frontend of snapshot.frontends) out.push(...frontendSection(frontend), '');
-  for (const backend of snapshot.backends) out.push(...backendSection(backend), '');
+  for (const backend of snapshot.backends) out.push(...backendSection(backend, source.maint), '');
   return out.join('\n');
 }
 
@@ -132,7 +134,7 @@ function frontendSection(frontend: Frontend): string[] {
   return lines;
 }
 
-function backendSection(backend: Backend): string[] {
+function backendSection(backend: Backend, maint?: ReadonlySet<string>): string[] {
   const lines = [...renamed('backend', backend.name), `backend ${haproxyName(backend.name)}`];
   if (backend.balance === 'cmpp-account') {
     lines.push(
@@ -171,7 +173,8 @@ function backendSection(backend: Backend): string[] {
     lines.push('    option tcp-check');
     if (check.timeout !== undefined) lines.push(`    timeout check ${check.timeout}ms`);
   }
-  for (const server of backend.servers) lines.push(...serverLines(backend, server));
+  for (const server of backend.servers)
+    lines.push(...serverLines(backend, server, maint?.has(`${backend.name}/${server.name}`) === true));
   return lines;
 }
 
@@ -189,7 +192,7 @@ function retryLines(backend: Backend): string[] {
   return lines;
 }
 
-function serverLines(backend: Backend, server: Server): string[] {
+function serverLines(backend: Backend, server: Server, inMaint: boolean): string[] {
   const words = [`server ${haproxyName(server.name)} ${serverAddress(server.address, server.port)}`];
   const notes: string[] = [];
   if (hasZone(server.address)) {
@@ -212,6 +215,8 @@ function serverLines(backend: Backend, server: Server): string[] {
   if (backend.sendProxy === 'v2') words.push('send-proxy-v2');
   // terminate (the lossless CMPP close) has no HAProxy equivalent: the nearest is cutting the sessions (see the note).
   if (backend.onMarkedDown !== 'keep') words.push('on-marked-down shutdown-sessions');
+  // An admin state, not config: HAProxy starts the server in maintenance, as Tether holds it now.
+  if (inMaint) words.push('disabled');
   return [...renamed('server', server.name, '    '), ...notes, `    ${words.join(' ')}`];
 }
 

@@ -298,7 +298,7 @@ describe('parseHaproxyConfig: directives', () => {
   });
 
   it('warns about what a server line says that Tether cannot do, naming it', () => {
-    const { snapshot, warnings } = parseHaproxyConfig(
+    const { snapshot, warnings, disabled } = parseHaproxyConfig(
       file(
         '  server s2 10.0.0.2:25 check port 8008 inter 3s fastinter 1s downinter 10s disabled on-marked-up shutdown-backup-sessions ssl verify none',
       ),
@@ -306,7 +306,9 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(warnings, 9, /check `port 8008` is not built/);
     warningAt(warnings, 9, /`fastinter` is not built in Tether: checks keep the `inter` interval/);
     warningAt(warnings, 9, /`downinter` is not built/);
-    warningAt(warnings, 9, /`disabled` is a runtime state/);
+    // `disabled` is understood: the server goes into maint with the import (an admin state, not config).
+    expect(warnings.filter((w) => w.message.includes('disabled'))).toEqual([]);
+    expect(disabled).toEqual([{ backend: 'be', server: 's2', line: 9 }]);
     warningAt(warnings, 9, /on-marked-up shutdown-backup-sessions/);
     warningAt(warnings, 9, /`ssl` is not imported/);
     warningAt(warnings, 9, /`verify none`/);
@@ -714,5 +716,15 @@ describe('host name resolution lines (Tether exports them: resolvers section, se
       "13: `resolve-prefer ipv6` is not imported: Tether uses a name's first IPv4 address, else its first",
       '13: server parameter `init-addr 10.0.0.9` is not imported',
     ]);
+  });
+});
+
+describe('disabled servers', () => {
+  it('lists servers written `disabled`, also from default-server, and `enabled` undoes it', () => {
+    const text = file('  default-server disabled\n  server s2 10.0.0.2:25\n  server s3 10.0.0.3:25 enabled');
+    const { disabled, snapshot } = parseHaproxyConfig(text);
+    expect(disabled).toEqual([{ backend: 'be', server: 's2', line: 10 }]);
+    expect(snapshot.backends[0].servers.map((s) => s.name)).toEqual(['s1', 's2', 's3']);
+    expect(snapshot.backends[0].servers.every((s) => !('disabled' in s))).toBe(true);
   });
 });

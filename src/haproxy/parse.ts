@@ -1,7 +1,7 @@
 // haproxy.cfg text → a Tether snapshot and the warnings of everything it could not carry over
 // (docs/haproxy-import.md). Plain code: no Nest, no I/O. Sections are read in order, each proxy
 // starting from the `defaults` section before it; assemble.ts then builds the snapshot.
-import { assemble } from './assemble.js';
+import { assemble, type DisabledServer } from './assemble.js';
 import { applyDirective, type Reporter } from './directives.js';
 import { parseLogLine } from './log-target.js';
 import { boundMessage, splitStatements, strayNul, type Statement } from './lines.js';
@@ -26,6 +26,8 @@ export interface ImportOptions {
 export interface ImportResult {
   snapshot: Snapshot;
   warnings: ImportWarning[];
+  /** Servers written `disabled`: in maint after the import (docs/haproxy-import.md, "Disabled servers"). */
+  disabled: DisabledServer[];
 }
 
 /** Most warnings kept: a file of a million unknown lines is not worth a million warnings. */
@@ -170,9 +172,10 @@ export function parseHaproxyConfig(text: string, options: ImportOptions = {}): I
     applyDirective(section, at, findings);
   }
 
-  const snapshot = assemble(proxies, global, findings);
+  const disabled: DisabledServer[] = [];
+  const snapshot = assemble(proxies, global, findings, disabled);
   if (findings.problems.length > 0) throw new HaproxyImportError(findings.problems, findings.finalWarnings());
-  return { snapshot, warnings: findings.finalWarnings() };
+  return { snapshot, warnings: findings.finalWarnings(), disabled };
 }
 
 function startProxy(

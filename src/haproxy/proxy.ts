@@ -22,6 +22,8 @@ export interface ServerParams {
   backup?: boolean;
   sendProxy?: SendProxy;
   onMarkedDown?: OnMarkedDown;
+  /** `disabled` (`enabled` undoes a default-server's): the server starts in maint, an admin state (not config). */
+  disabled?: boolean;
 }
 
 export interface ServerDraft {

@@ -4,8 +4,10 @@ import { NotImplementedError, ValidationError, type DomainError, type ErrorEntry
 import { ConfigService } from '../config/config.service.js';
 import { normalizeSnapshot } from '../config/normalize.js';
 import { maskSnapshot } from '../config/secrets.js';
+import type { DisabledServer } from '../haproxy/assemble.js';
 import { HaproxyImportError, parseHaproxyConfig, type ImportResult } from '../haproxy/parse.js';
-import type { ImportDryRunDto, ImportResultDto } from './import.dto.js';
+import { ServerStatesService } from '../backends/server-states.service.js';
+import type { ImportAdminStateDto, ImportDryRunDto, ImportResultDto } from './import.dto.js';
 import { withWarnings } from './import-warnings.js';
 
 /**
@@ -14,10 +16,13 @@ import { withWarnings } from './import-warnings.js';
  */
 @Injectable()
 export class HaproxyImportService {
-  constructor(private readonly config: ConfigService) {}
+  constructor(
+    private readonly config: ConfigService,
+    private readonly serverStates: ServerStatesService,
+  ) {}
 
   async dryRun(text: string, strict: boolean): Promise<ImportDryRunDto> {
-    const { snapshot, warnings } = parse(text, strict);
+    const { snapshot, warnings, disabled } = parse(text, strict);
     try {
       const result = await this.config.validate(snapshot);
       return {
@@ -26,6 +31,7 @@ export class HaproxyImportService {
         ...result,
         config: maskSnapshot(normalizeSnapshot(snapshot)),
         warnings,
+        adminStates: disabled.map(maintOf),
       };
     } catch (error) {
       throw withWarnings(error, warnings);
@@ -33,17 +39,38 @@ export class HaproxyImportService {
   }
 
   async apply(text: string, strict: boolean, context: ChangeContext): Promise<ImportResultDto> {
-    const { snapshot, warnings } = parse(text, strict);
+    const { snapshot, warnings, disabled } = parse(text, strict);
+    const maint =
+      disabled.length > 0
+        ? this.serverStates.maintWithChange(disabled, context, 'disabled in the imported haproxy.cfg')
+        : undefined;
     try {
       const result = await this.config.commit(
         { context, action: 'config.import', target: 'config', kind: 'import', message: 'import haproxy.cfg' },
         () => ({ snapshot }),
+        { adminStates: maint },
       );
-      return { revision: result.revision, changed: result.changed, warnings };
+      maint?.settled();
+      return {
+        revision: result.revision,
+        changed: result.changed,
+        warnings,
+        adminStates: disabled.map(maintOf),
+      };
     } catch (error) {
       throw withWarnings(error, warnings);
     }
   }
+}
+
+function maintOf({ backend, server, line }: DisabledServer): ImportAdminStateDto {
+  return {
+    backend,
+    server,
+    state: 'maint',
+    line,
+    message: `${backend}/${server} will be in maint: disabled in the file`,
+  };
 }
 
 /** The parser's refusal as the API's error: each problem an entry whose field is `line N`. */
