@@ -105,6 +105,7 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot, head: S
         maxconn: server.maxconn ?? null,
         backup: server.backup,
         check: server.check,
+        checkPort: server.checkPort ?? null,
         position: serverPosition,
       })),
     );
