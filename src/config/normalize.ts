@@ -211,9 +211,13 @@ function normalizeSteps(input: unknown): CheckStep[] | undefined {
   if (input === undefined || input === null) return undefined;
   if (!Array.isArray(input)) return input as CheckStep[];
   if (input.length === 0) return undefined;
-  return input.map((step: unknown) =>
-    isPlain(step) && isPlain(step.expect) ? { ...step, expect: { ...step.expect } } : step,
-  ) as CheckStep[];
+  // Copies without undefined keys: a DTO instance holds every declared key, given or not.
+  return input.map((step: unknown) => {
+    if (!isPlain(step)) return step;
+    const copy = compact({ ...step });
+    if (isPlain(copy.expect)) copy.expect = compact({ ...copy.expect });
+    return copy;
+  }) as CheckStep[];
 }
 
 export function normalizeServer(input: ServerInput): Server {

@@ -359,6 +359,9 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
     over('binds', binds.length, LIMITS.bindsPerFrontend, 'binds');
   if (Array.isArray(servers) && servers.length > LIMITS.servers)
     over('servers', servers.length, LIMITS.servers, 'servers');
+  const steps = isObject(document.check) ? document.check.steps : undefined;
+  if (Array.isArray(steps) && steps.length > LIMITS.checkSteps)
+    over('check.steps', steps.length, LIMITS.checkSteps, 'steps');
   const overrides = isObject(document.cmpp) ? document.cmpp.accounts : undefined;
   if (Array.isArray(overrides) && overrides.length > LIMITS.cmppAccountOverrides)
     over('cmpp.accounts', overrides.length, LIMITS.cmppAccountOverrides, 'accounts');
@@ -386,6 +389,9 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
       let servers = 0;
       for (const b of backends) if (isObject(b) && Array.isArray(b.servers)) servers += b.servers.length;
       backends.forEach((b, i) => {
+        const steps = isObject(b) && isObject(b.check) ? b.check.steps : undefined;
+        if (Array.isArray(steps) && steps.length > LIMITS.checkSteps)
+          over(`backends[${i}].check.steps`, steps.length, LIMITS.checkSteps, 'steps');
         const list = isObject(b) && isObject(b.cmpp) ? b.cmpp.accounts : undefined;
         if (Array.isArray(list) && list.length > LIMITS.cmppAccountOverrides)
           over(`backends[${i}].cmpp.accounts`, list.length, LIMITS.cmppAccountOverrides, 'accounts');
