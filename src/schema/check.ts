@@ -556,6 +556,16 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
   });
 }
 
+/**
+ * A text step: ASCII only (HAProxy's text protocols; other bytes go as hex in `instead`), so that it is written
+ * into a haproxy.cfg and read back as the same text (docs/haproxy-export.md).
+ */
+function asciiText(issues: Issues, field: string, rule: FieldRule, value: unknown, instead: string): void {
+  if (!issues.rule(field, rule, value)) return;
+  if (issues.strict(value, undefined) && !/^\p{ASCII}*$/u.test(value as string))
+    issues.add('invalid', field, `must be ASCII text: write other bytes as hex in ${instead}`);
+}
+
 const STEP_SHAPE = 'must be one of { send }, { sendBinary }, { expect: { string } }, { expect: { binary } }';
 
 /**
@@ -580,14 +590,14 @@ function checkSteps(issues: Issues, at: string, check: Loose): void {
     const sat = `${at}.steps[${k}]`;
     const keys = isObject(step) ? Object.keys(step) : [];
     if (!isObject(step) || keys.length !== 1) return issues.add('invalid', sat, STEP_SHAPE);
-    if ('send' in step) return void issues.rule(`${sat}.send`, rules.send, step.send);
+    if ('send' in step) return asciiText(issues, `${sat}.send`, rules.send, step.send, 'sendBinary');
     if ('sendBinary' in step) return void issues.rule(`${sat}.sendBinary`, rules.sendBinary, step.sendBinary);
     const expect = step.expect;
     const what = isObject(expect) ? Object.keys(expect) : [];
     if (!('expect' in step) || !isObject(expect) || what.length !== 1)
       return issues.add('invalid', sat, STEP_SHAPE);
     if ('string' in expect)
-      return void issues.rule(`${sat}.expect.string`, rules.expectString, expect.string);
+      return asciiText(issues, `${sat}.expect.string`, rules.expectString, expect.string, 'expect.binary');
     if ('binary' in expect)
       return void issues.rule(`${sat}.expect.binary`, rules.expectBinary, expect.binary);
     issues.add('invalid', `${sat}.expect`, 'must be { string } or { binary }');
