@@ -45,6 +45,10 @@ export function tcpCheckRule(
     return warn(`\`tcp-check\` in a ${proxy.kind} section is not imported: write the rules in each backend`);
   const rules = proxy.tcpCheck;
   rules.at ??= at;
+  if (rules.unusable)
+    return warn(
+      `not run: the backend's tcp-check sequence is not imported (line ${rules.unusable.at.line}), its check only opens a connection`,
+    );
   const unusable = (why: string) => {
     rules.unusable ??= { value: why, at };
     warn(`${why}: the backend's check only opens a connection`);
