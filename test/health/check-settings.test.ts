@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { closedPort } from '../helpers/health-targets.js';
 import { waitFor } from '../helpers/net.js';
-import { readDatabase } from '../helpers/sqlite.js';
+import { readDatabase, writeDatabase } from '../helpers/sqlite.js';
 import { behavingServer, type CountingServer } from './redis-like.js';
 
 const PING = [{ send: 'PING\r\n' }, { expect: { string: '+PONG' } }];
@@ -137,6 +137,12 @@ describe('check settings of issue 9 through the API', () => {
     expect(patched.status).toBe(200);
     expect(patched.body.check.steps).toEqual(PING);
     expect(patched.body.servers.map((s: { checkPort?: number }) => s.checkPort)).toEqual([pong.port, closed]);
+    // A live change of the check port restarts that server's checker on the new port: it comes UP.
+    const moved = await t.request
+      .patch('/api/v1/backends/ports/servers/check-closed')
+      .send({ checkPort: pong.port });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    await waitFor(async () => (await health('ports'))['check-closed'] === 'UP', 5000, 'check-closed UP');
   });
 
   it('runs the steps: a server answering something else than +PONG goes DOWN, L7RSP in the stats', async () => {
@@ -161,5 +167,47 @@ describe('check settings of issue 9 through the API', () => {
       check_status: 'L7RSP',
       check_desc: "TCPCHK did not match content '+PONG' at step 3",
     });
+  });
+});
+
+describe('migration 1796800000000 (servers.checkPort)', () => {
+  it('loads a database stored before it unchanged: servers keep being checked on their port', async () => {
+    const db = tempDbPath();
+    try {
+      let t = await startApp({ dbPath: db.dbPath });
+      await t.request
+        .post('/api/v1/backends')
+        .send({
+          name: 'old',
+          check: { type: 'tcp' },
+          servers: [{ name: 's', address: '127.0.0.1', port: 7001 }],
+        })
+        .expect(201);
+      const before = (await t.request.get('/api/v1/config').expect(200)).body;
+      await t.close();
+      // The database as the previous release left it: no column, no record of the migration.
+      writeDatabase(db.dbPath, (sqlite) => {
+        sqlite.prepare('ALTER TABLE "servers" DROP COLUMN "checkPort"').run();
+        sqlite.prepare("DELETE FROM migrations WHERE name = 'ServerCheckPort1796800000000'").run();
+      });
+      t = await startApp({ dbPath: db.dbPath });
+      try {
+        expect((await t.request.get('/api/v1/config').expect(200)).body).toEqual(before);
+        expect(before.backends[0].servers[0].checkPort).toBeUndefined();
+        const row = readDatabase(t.dbPath, (sqlite) => sqlite.prepare('SELECT checkPort FROM servers').get());
+        expect(row).toEqual({ checkPort: null });
+        // And the new column takes a value.
+        await t.request.patch('/api/v1/backends/old/servers/s').send({ checkPort: 7002 }).expect(200);
+        expect(
+          readDatabase(t.dbPath, (sqlite) => sqlite.prepare('SELECT checkPort FROM servers').get()),
+        ).toEqual({
+          checkPort: 7002,
+        });
+      } finally {
+        await t.close();
+      }
+    } finally {
+      db.cleanup();
+    }
   });
 });
