@@ -2,6 +2,7 @@
 // a backend, read into ProxyState.tcpCheck, then turned into Tether's check.steps (docs/health-checks.md). A simple
 // sequence (connect, send, send-binary, expect string|binary) is run as written; a rule Tether cannot run makes
 // the whole sequence unusable (said in a warning): the check then only connects, never half of what was asked.
+import { isCheckText } from '../schema/check.js';
 import { LIMITS, RULES } from '../schema/fields.js';
 import type { CheckStep } from '../schema/snapshot.js';
 import type { Statement } from './lines.js';
@@ -117,10 +118,10 @@ function expectRule(steps: CheckStep[], args: string[], unusable: (why: string) 
   addStep(steps, step, unusable);
 }
 
-/** A text payload: ASCII only (a `\xHH` of 0x80 or more is a raw byte the text cannot hold), at most 1024 bytes. */
+/** A text payload: ASCII without NUL (a `\xHH` of 0x80 or more is a raw byte the text cannot hold), at most 1024 bytes. */
 function textStep(what: 'send' | 'string', data: string): Made {
-  if (!/^\p{ASCII}*$/u.test(data))
-    return `the \`${what}\` text holds non-ASCII bytes: write it as ${what === 'send' ? 'send-binary' : 'expect binary'} <hex>`;
+  if (!isCheckText(data))
+    return `the \`${what}\` text holds NUL or non-ASCII bytes: write it as ${what === 'send' ? 'send-binary' : 'expect binary'} <hex>`;
   const rule = what === 'send' ? RULES.checkStep.send : RULES.checkStep.expectString;
   if (data.length < rule.min || data.length > rule.max)
     return `the \`${what}\` text must be ${rule.min} to ${rule.max} bytes, got ${data.length}`;

@@ -557,13 +557,22 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
 }
 
 /**
- * A text step: ASCII only (HAProxy's text protocols; other bytes go as hex in `instead`), so that it is written
- * into a haproxy.cfg and read back as the same text (docs/haproxy-export.md).
+ * A text step: ASCII without NUL (HAProxy's text protocols; other bytes go as hex in `instead`), so that it is
+ * written into a haproxy.cfg, read back as the same text and sent by HAProxy as the same bytes (docs/health-checks.md).
  */
 function asciiText(issues: Issues, field: string, rule: FieldRule, value: unknown, instead: string): void {
   if (!issues.rule(field, rule, value)) return;
-  if (issues.strict(value, undefined) && !/^\p{ASCII}*$/u.test(value as string))
-    issues.add('invalid', field, `must be ASCII text: write other bytes as hex in ${instead}`);
+  if (issues.strict(value, undefined) && !isCheckText(value as string))
+    issues.add('invalid', field, `must be ASCII text without NUL: write other bytes as hex in ${instead}`);
+}
+
+/** ASCII without NUL: HAProxy reads its tcp-check texts as C strings (a NUL would end them there). */
+export function isCheckText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0 || code > 0x7f) return false;
+  }
+  return true;
 }
 
 const STEP_SHAPE = 'must be one of { send }, { sendBinary }, { expect: { string } }, { expect: { binary } }';
