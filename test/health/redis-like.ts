@@ -9,6 +9,8 @@ export interface CountingServer {
   port: number;
   /** Connections accepted so far. */
   accepted: number;
+  /** Everything received, all connections together (latin1), at most 64 KB. */
+  received: string;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export async function behavingServer(behaviour: Behaviour, port = 0): Promise<Co
     socket.on('error', () => {});
     let text = '';
     socket.on('data', (chunk: Buffer) => {
+      if (state.received.length < 65_536) state.received += chunk.toString('latin1');
       text += chunk.toString('latin1');
       if (behaviour === 'pong' && text.includes('PING\r\n')) {
         text = ''; // one answer per PING
@@ -38,6 +41,7 @@ export async function behavingServer(behaviour: Behaviour, port = 0): Promise<Co
   const state: CountingServer = {
     port: (server.address() as net.AddressInfo).port,
     accepted: 0,
+    received: '',
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

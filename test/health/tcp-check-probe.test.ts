@@ -4,7 +4,7 @@ import type { CheckStep } from '../../src/schema/snapshot.js';
 import { HealthChecker } from '../../src/runtime/health/checker.js';
 import { tcpCheckProbe } from '../../src/runtime/health/tcp-check-probe.js';
 import { closedPort } from '../helpers/health-targets.js';
-import { sleep } from '../helpers/net.js';
+import { sleep, waitFor } from '../helpers/net.js';
 import { behavingServer, type CountingServer } from './redis-like.js';
 
 const PING: CheckStep[] = [{ send: 'PING\r\n' }, { expect: { string: '+PONG' } }];
@@ -71,6 +71,14 @@ describe('tcp-check sequence probe', () => {
     const result = await probeOnce(PING, s.port, 5000);
     expect(result).toMatchObject({ status: 'L7RSP' });
     expect(result.durationMs).toBeLessThan(4000); // not the timeout: the bound ended it
+  });
+
+  it('runs a send after the last expect: the QUIT after the PONG reaches the server', async () => {
+    const s = await serve('pong');
+    const steps: CheckStep[] = [...PING, { send: 'QUIT\r\n' }];
+    expect(await probeOnce(steps, s.port)).toMatchObject({ status: 'L7OK' });
+    await waitFor(() => s.received.includes('QUIT\r\n'), 2000, 'QUIT received');
+    expect(s.received).toBe('PING\r\nQUIT\r\n');
   });
 
   it('searches what was read since the last send, as HAProxy (two expects on one answer both pass)', async () => {

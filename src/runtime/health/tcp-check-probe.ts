@@ -70,15 +70,12 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
       );
       timer.unref();
 
-      const finish = (ok: boolean, status: ProbeResult['status'], description: string) => {
+      /** Settles once; `flush`: a last send may still be queued, so end the connection instead of cutting it. */
+      const finish = (ok: boolean, status: ProbeResult['status'], description: string, flush = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (socket) {
-          socket.removeAllListeners();
-          socket.on('error', () => {}); // late errors after destroy must not become uncaught
-          socket.destroy();
-        }
+        if (socket) close(socket, flush);
         resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
       };
       const mismatch = (step: CompiledStep) =>
@@ -90,7 +87,7 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
           const step = compiled[next];
           if (step.send) {
             received = Buffer.alloc(0);
-            // A fresh buffer per check: nothing reused is handed to a write that may queue.
+            // The step's bytes, made once per checker and never changed after: safe to hand to every check's write.
             socket?.write(step.send);
             next++;
             continue;
@@ -104,8 +101,10 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
           if (closed || received.length >= maxRead) return mismatch(step);
           return;
         }
-        if (!settled && next >= compiled.length)
-          finish(true, 'L7OK', `Layer7 check passed: tcp-check, ${compiled.length} steps`);
+        if (!settled && next >= compiled.length) {
+          const endsWithSend = compiled[compiled.length - 1]?.send !== undefined;
+          finish(true, 'L7OK', `Layer7 check passed: tcp-check, ${compiled.length} steps`, endsWithSend);
+        }
       };
 
       try {
@@ -138,6 +137,22 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
         } else finish(false, 'SOCKERR', describe(err));
       });
     });
+}
+
+/** How long a passed check's connection may take to flush its last send and close before it is destroyed. */
+const LINGER_MS = 1000;
+
+function close(socket: net.Socket, flush: boolean): void {
+  socket.removeAllListeners();
+  socket.on('error', () => {}); // late errors after destroy must not become uncaught
+  if (!flush) {
+    socket.destroy();
+    return;
+  }
+  socket.end();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }
 
 function describe(err: unknown): string {
