@@ -36,6 +36,11 @@ describe.skipIf(missing)('check settings the backend form does not edit', () => 
 
   it('shows them and keeps them through an edit of the balance', async () => {
     await openConsole(page, tether, '/#/config');
+    const summary = page.locator('[data-backend=redis]');
+    await expect
+      .poll(() => summary.locator('h3').textContent(), { timeout: 10_000 })
+      .toContain('(tcp-check, 2 steps, fastinter 500ms, downinter 10s, port 6380)');
+    expect(await summary.locator('td[data-label=Checked]').textContent()).toBe('no (port 6380)');
     await page.locator('[data-backend=redis]').getByRole('button', { name: 'Edit' }).click();
     await expect
       .poll(() => page.getByTestId('check-extras').textContent(), { timeout: 10_000 })
