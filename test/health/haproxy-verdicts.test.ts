@@ -2,7 +2,11 @@
 // reaches the same UP/DOWN verdict per server: a server that answers +PONG, one that answers something else, one
 // that never answers, and one whose service port is closed but whose check port answers. Verdicts and HAProxy's
 // own texts (last_chk) are compared, never timings.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '../socket/cli.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { closedPort } from '../helpers/health-targets.js';
 import { freePort, sleep, waitFor } from '../helpers/net.js';
@@ -26,8 +30,10 @@ describe.skipIf(missing !== undefined)(
     const upstreams: CountingServer[] = [];
     let frontendPort = 0;
 
+    let socketDir = '';
     beforeAll(async () => {
-      t = await startApp();
+      socketDir = mkdtempSync(join(tmpdir(), 'tether-checks-'));
+      t = await startApp({ env: { TETHER_SOCKET: join(socketDir, 'tether.sock') } });
       for (const behaviour of ['pong', 'wrong-then-close', 'silent'] as const)
         upstreams.push(await behavingServer(behaviour));
     });
@@ -35,6 +41,7 @@ describe.skipIf(missing !== undefined)(
       await haproxy?.stop();
       await t?.close();
       for (const u of upstreams) await u.close();
+      rmSync(socketDir, { recursive: true, force: true });
     });
 
     async function tether(): Promise<Record<string, Verdict>> {
@@ -140,6 +147,19 @@ describe.skipIf(missing !== undefined)(
       expect(statuses(theirs)).toEqual(statuses(ours));
       expect(theirs.nomatch.detail).toBe(ours.nomatch.detail);
       expect(ours.nomatch.detail).toBe("TCPCHK did not match content '+PONG' at step 3");
+
+      // `show servers state`: the same srv_check_port per server on both sockets (0 where checks use the port).
+      const checkPorts = (answer: string) => {
+        const [, header, ...rows] = answer.trim().split('\n');
+        const at = header.replace(/^# /, '').split(' ').indexOf('srv_check_port');
+        return Object.fromEntries(rows.map((r) => r.split(' ')).map((r) => [r[3], r[at]]));
+      };
+      const tetherPorts = checkPorts(
+        await send(join(socketDir, 'tether.sock'), 'show servers state redis\n'),
+      );
+      expect(tetherPorts).toEqual(checkPorts(await haproxy!.command('show servers state redis')));
+      expect(tetherPorts.checkport).toBe(String(pong.port));
+      expect(tetherPorts.match).toBe('0');
     });
   },
 );
