@@ -45,7 +45,7 @@ export function tcpCheckRule(
   if (proxy.kind === 'defaults' || proxy.kind === 'frontend')
     return warn(`\`tcp-check\` in a ${proxy.kind} section is not imported: write the rules in each backend`);
   const rules = proxy.tcpCheck;
-  rules.at ??= at;
+  rules.lines.push(at);
   if (rules.unusable)
     return warn(
       `not run: the backend's tcp-check sequence is not imported (line ${rules.unusable.at.line}), its check only opens a connection`,
@@ -146,16 +146,13 @@ export function stepsOf(
   const rules = proxy.tcpCheck;
   const option: Sourced<CheckOption> | undefined = proxy.checkOption;
   if (option?.value === 'redis-check') {
-    if (rules.at)
-      warn(rules.at, 'the `tcp-check` rules are not run: `option redis-check` replaces them, as in HAProxy');
+    for (const at of rules.lines)
+      warn(at, 'the `tcp-check` rule is not run: `option redis-check` replaces the rules, as in HAProxy');
     return { steps: REDIS_CHECK_STEPS.map((s) => structuredClone(s)) };
   }
   if (option?.value !== 'tcp-check') {
-    if (rules.at)
-      warn(
-        rules.at,
-        `\`tcp-check\` rules without \`option tcp-check\` are not run (HAProxy ignores them too)`,
-      );
+    for (const at of rules.lines)
+      warn(at, '`tcp-check` rules without `option tcp-check` are not run (HAProxy ignores them too)');
     return {};
   }
   if (rules.unusable) return {};

@@ -390,6 +390,9 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(warnings, 11, /`option mysql-check` runs as a TCP check/);
     warningAt(warnings, 10, /without `option tcp-check` are not run/);
     expect(snapshot.backends[0].check.steps).toBeUndefined();
+    const bare = parseHaproxyConfig(file('  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG'));
+    for (const line of [9, 10]) warningAt(bare.warnings, line, /without `option tcp-check` are not run/);
+    expect(bare.snapshot.backends[0].check.steps).toBeUndefined();
     const ssl = parseHaproxyConfig(file('  option tcp-check\n  tcp-check connect port 6380 ssl'));
     warningAt(ssl.warnings, 10, /connect` option `ssl` is not built/);
     const many = parseHaproxyConfig(file(`  option tcp-check\n${'  tcp-check send a\n'.repeat(17)}`));

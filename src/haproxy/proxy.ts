@@ -35,8 +35,8 @@ export interface TcpCheckRules {
   connectPort?: number;
   /** Why the sequence cannot be run as written (the check then only connects), with the rule that said so. */
   unusable?: Sourced<string>;
-  /** The first rule, for warnings about the sequence as a whole. */
-  at?: Statement;
+  /** Every rule read, for warnings about the sequence as a whole (each line gets its own). */
+  lines: Statement[];
   /** Whether a rule came before; a second `tcp-check connect` is a sequence of several connections. */
   connects: number;
 }
@@ -99,7 +99,7 @@ export function newProxy(kind: ProxyKind, name: string, at: Statement, defaults?
     acls: new Map(),
     // A check option is inherited from defaults; tcp-check rules are not (HAProxy 2.6 takes them per proxy).
     checkOption: defaults?.checkOption,
-    tcpCheck: { steps: [], connects: 0 },
+    tcpCheck: { steps: [], connects: 0, lines: [] },
     disabled: false,
     logGlobal: defaults?.logGlobal ?? false,
   };
