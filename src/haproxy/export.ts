@@ -217,8 +217,10 @@ function tcpCheckLines(steps: readonly CheckStep[]): string[] {
  */
 export function haproxyWord(text: string): string {
   let word = '';
-  for (const c of text) {
-    if (c === '\\' || c === ' ' || c === '#' || c === '"' || c === "'") word += `\\${c}`;
+  for (const [i, c] of [...text].entries()) {
+    // A last space as `\x20`: a line ending in `\ ` would read as a continuation once trailing blanks are trimmed.
+    if (c === ' ' && i === text.length - 1) word += '\\x20';
+    else if (c === '\\' || c === ' ' || c === '#' || c === '"' || c === "'") word += `\\${c}`;
     else if (c === '\r') word += '\\r';
     else if (c === '\n') word += '\\n';
     else if (c === '\t') word += '\\t';

@@ -58,7 +58,13 @@ describe.skipIf(missing !== undefined)('tcp-check steps in the export', () => {
         expect(back.servers[0].checkPort).toBe(6379);
         checked++;
       }),
-      { numRuns: RUNS, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
+      {
+        numRuns: RUNS,
+        interruptAfterTimeLimit: 40_000,
+        markInterruptAsFailure: false,
+        // A last space once made a line end in `\ `: read back as a line continuation.
+        examples: [[[{ send: ' ' }, { expect: { binary: '00' } }]], [[{ expect: { string: 'a\\' } }]]],
+      },
     );
     expect(checked).toBeGreaterThan(RUNS / 4);
   }, 90_000);
