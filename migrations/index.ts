@@ -8,6 +8,7 @@ import { EventLog1796200000000 } from './1796200000000-EventLog.js';
 import { DrainOperations1796600000000 } from './1796600000000-DrainOperations.js';
 import { BackendCmppLimits1796700000000 } from './1796700000000-BackendCmppLimits.js';
 import { ServerCheckPort1796800000000 } from './1796800000000-ServerCheckPort.js';
+import { RetriesAndSectionTimeouts1796900000000 } from './1796900000000-RetriesAndSectionTimeouts.js';
 
 export const migrations = [
   InitialSchema1795700000000,
@@ -18,4 +19,5 @@ export const migrations = [
   DrainOperations1796600000000,
   BackendCmppLimits1796700000000,
   ServerCheckPort1796800000000,
+  RetriesAndSectionTimeouts1796900000000,
 ];

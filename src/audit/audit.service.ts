@@ -9,6 +9,7 @@ import {
   type Repository,
 } from 'typeorm';
 import type { Role } from '../auth/roles.js';
+import { persisted } from '../database/raw-rows.js';
 import { AuditEventEntity, type AuditResult } from './audit-event.entity.js';
 import type { AuditEventDto, AuditListDto, AuditQueryDto } from './audit.dto.js';
 import {
@@ -165,7 +166,20 @@ export class AuditService implements OnModuleDestroy {
 
   /** Appends one event inside the caller's transaction (it commits or rolls back with the change). */
   async recordWith(manager: EntityManager, entry: AuditEntry): Promise<void> {
-    await manager.getRepository(AuditEventEntity).insert(toEntity(entry));
+    // One prepared INSERT: every config change writes this twice (its rehearsal and its store), and TypeORM's
+    // insert() built the statement and an entity each time (~70 µs of the ~8 µs the statement itself takes).
+    const row = toEntity(entry);
+    await manager.query(INSERT_EVENT, [
+      persisted(this.events, 'at', row.at),
+      row.actor,
+      row.role,
+      row.sourceAddress,
+      row.action,
+      row.target,
+      row.result,
+      row.detail,
+      row.revisionId,
+    ]);
   }
 
   async list(query: AuditQueryDto): Promise<AuditListDto> {
@@ -184,6 +198,10 @@ export class AuditService implements OnModuleDestroy {
     return { items: rows.map(toDto), total };
   }
 }
+
+const INSERT_EVENT =
+  'INSERT INTO "audit_events" ("at", "actor", "role", "sourceAddress", "action", "target", "result", "detail", ' +
+  '"revisionId") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 function toEntity(entry: AuditEntry): Partial<AuditEventEntity> {
   return {

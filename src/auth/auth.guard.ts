@@ -11,6 +11,7 @@ import { AUDIT_ACTION } from '../audit/audited.decorator.js';
 import { auditTargetOf } from '../audit/audit.interceptor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { sourceAddressOf } from '../common/change-context.js';
+import { startChangeTiming } from '../common/change-timing.js';
 import { jsonBodyOptions, PUBLIC_JSON_BODY_LIMIT, readJsonBody } from '../common/json-body.js';
 import { readTextBody, TEXT_BODY } from '../common/text-body.js';
 import { AuthService } from './auth.service.js';
@@ -52,6 +53,8 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenException(`${request.method} ${request.path} has no access rule, so it is closed`);
     }
 
+    // A change's Server-Timing starts here: its `auth` step is what the request costs before its route runs.
+    const timing = SAFE_METHODS.has(request.method) ? undefined : startChangeTiming(request);
     const found = await this.auth.authenticate(request).catch((error: unknown) => {
       if (error instanceof UnauthorizedException) challenge(context);
       throw error;
@@ -93,6 +96,7 @@ export class AuthGuard implements CanActivate {
       // headers may have been revoked, or their user deleted or demoted, meanwhile. Act with what holds now.
       await this.recheckAfterBody(context, request, needed);
     }
+    timing?.mark('auth');
     return true;
   }
 

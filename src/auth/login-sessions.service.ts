@@ -6,7 +6,8 @@ import { SETTINGS, type Settings } from '../settings.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { authSettingsOf, type AuthSettings } from './auth-settings.js';
 import { LoginSessionEntity } from './login-session.entity.js';
-import type { Actor } from './roles.js';
+import type { Actor, Role } from './roles.js';
+import { hydrated, rawRow } from '../database/raw-rows.js';
 import { randomSecret } from './secret-hash.js';
 
 const BEARER_PREFIX = 'tts_';
@@ -91,22 +92,56 @@ export class LoginSessionsService {
     viaBearer: boolean,
     touch: boolean,
   ): Promise<ActiveLogin | null> {
-    const login = await this.logins.findOne({ where, relations: { user: true } });
-    if (!login) return null;
+    // One statement: the login with its user's name and role (findOne with the relation made two).
+    const row = await rawRow<LoginRow>(
+      this.logins,
+      'cookieHash' in where ? LOGIN_BY_COOKIE : LOGIN_BY_BEARER,
+      ['cookieHash' in where ? where.cookieHash : where.bearerHash],
+    );
+    if (!row) return null;
+    const lastSeenAt = hydrated(this.logins, 'lastSeenAt', row.lastSeenAt).getTime();
     const now = Date.now();
-    const idle = now - login.lastSeenAt.getTime() > this.config.sessionIdleMs;
-    if (idle || now >= login.expiresAt.getTime()) {
-      await this.logins.delete({ id: login.id });
+    const idle = now - lastSeenAt > this.config.sessionIdleMs;
+    if (idle || now >= hydrated(this.logins, 'expiresAt', row.expiresAt).getTime()) {
+      await this.logins.delete({ id: row.id });
       return null;
     }
-    if (viaBearer && now >= login.bearerExpiresAt.getTime()) return null;
-    if (touch) await this.logins.update({ id: login.id }, { lastSeenAt: new Date(now) });
+    if (viaBearer && now >= hydrated(this.logins, 'bearerExpiresAt', row.bearerExpiresAt).getTime())
+      return null;
+    // Activity is written at most once per touchEveryMs: a console polling every second, or a script making
+    // changes, costs no write per request; the idle timeout counts from the last write, so it may end a login
+    // up to that much (1 s, or a quarter of a shorter idle timeout) earlier.
+    if (touch && now - lastSeenAt >= this.touchEveryMs)
+      await this.logins.update({ id: row.id }, { lastSeenAt: new Date(now) });
     return {
-      id: login.id,
-      actor: { username: login.user.username, role: login.user.role, userId: login.userId },
+      id: row.id,
+      actor: { username: row.username, role: row.role, userId: row.userId },
     };
   }
+
+  private get touchEveryMs(): number {
+    return Math.min(LAST_SEEN_RESOLUTION_MS, this.config.sessionIdleMs / 4);
+  }
 }
+
+/** `lastSeenAt` is written when it is at least this old (or a quarter of the idle timeout, if that is shorter). */
+export const LAST_SEEN_RESOLUTION_MS = 1000;
+
+interface LoginRow {
+  id: number;
+  userId: number;
+  lastSeenAt: string;
+  expiresAt: string;
+  bearerExpiresAt: string;
+  username: string;
+  role: Role;
+}
+
+const LOGIN_WITH_USER =
+  'SELECT l."id", l."userId", l."lastSeenAt", l."expiresAt", l."bearerExpiresAt", u."username", u."role" ' +
+  'FROM "login_sessions" l INNER JOIN "users" u ON u."id" = l."userId" WHERE ';
+const LOGIN_BY_COOKIE = `${LOGIN_WITH_USER}l."cookieHash" = ?`;
+const LOGIN_BY_BEARER = `${LOGIN_WITH_USER}l."bearerHash" = ?`;
 
 function digest(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');

@@ -424,6 +424,31 @@ export class BackendCmppDto {
   accounts?: CmppAccountLimitsDto[];
 }
 
+/** HAProxy's `timeout connect|server|tunnel` are backend properties: a backend may set them for itself. */
+export class BackendTimeoutsDto {
+  @ApiPropertyOptional({
+    description: 'Connect timeout (ms; also a duration like 5s); absent: defaults.timeouts.connect',
+  })
+  @IsOptional()
+  @Follows(RULES.sectionTimeout)
+  connect?: number;
+
+  @ApiPropertyOptional({
+    description: 'Idle limit on the server side (ms or a duration); absent: defaults.timeouts.server',
+  })
+  @IsOptional()
+  @Follows(RULES.sectionTimeout)
+  server?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Once connected, the idle limit in place of client and server (ms or a duration); absent: defaults.timeouts.tunnel',
+  })
+  @IsOptional()
+  @Follows(RULES.sectionTimeout)
+  tunnel?: number;
+}
+
 export class CreateBackendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'ismg' })
   @Follows(RULES.backend.name)
@@ -458,6 +483,34 @@ export class CreateBackendDto {
   @IsOptional()
   @Follows(RULES.backend.onMarkedDown)
   onMarkedDown?: OnMarkedDown;
+
+  @ApiPropertyOptional({
+    description:
+      'Attempts after a failed connect (HAProxy `retries`), 0 to 100; absent: 1 (docs/config-model.md)',
+    minimum: RULES.retry.retries.min,
+    maximum: RULES.retry.retries.max,
+  })
+  @IsOptional()
+  @Follows(RULES.retry.retries)
+  retries?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Whether a retry may go to another server (HAProxy `option redispatch`); absent: true (docs/config-model.md)',
+  })
+  @IsOptional()
+  @Follows(RULES.retry.redispatch)
+  redispatch?: boolean;
+
+  @ApiPropertyOptional({
+    type: BackendTimeoutsDto,
+    description:
+      "This backend's own timeouts in place of defaults.timeouts (docs/config-model.md); null clears",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BackendTimeoutsDto)
+  timeouts?: BackendTimeoutsDto;
 
   @ApiPropertyOptional({
     type: BackendCmppDto,
@@ -516,6 +569,9 @@ export class BackendResponseDto {
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
   @ApiProperty({ enum: SEND_PROXY }) sendProxy: SendProxy;
   @ApiProperty({ enum: ON_MARKED_DOWN }) onMarkedDown: OnMarkedDown;
+  @ApiPropertyOptional() retries?: number;
+  @ApiPropertyOptional() redispatch?: boolean;
+  @ApiPropertyOptional({ type: BackendTimeoutsDto }) timeouts?: BackendTimeoutsDto;
   @ApiPropertyOptional({ type: BackendCmppDto }) cmpp?: BackendCmppDto;
   @ApiProperty({ type: [ServerResponseDto] }) servers: ServerResponseDto[];
 }

@@ -2,6 +2,7 @@ import { Column, Entity, OneToMany, Unique, type Relation } from 'typeorm';
 import type {
   BackendCheck,
   BackendCmpp,
+  BackendTimeouts,
   BalanceAlgorithm,
   HashType,
   OnMarkedDown,
@@ -32,6 +33,18 @@ export class BackendEntity extends TetherEntity {
 
   @Column({ type: 'varchar' })
   onMarkedDown: OnMarkedDown;
+
+  /** Attempts after a failed connect; null: absent (DEFAULT_RETRIES). */
+  @Column({ type: 'integer', nullable: true })
+  retries: number | null;
+
+  /** null: absent (DEFAULT_REDISPATCH). */
+  @Column({ type: 'boolean', nullable: true })
+  redispatch: boolean | null;
+
+  /** The backend's own timeouts; null: none (defaults.timeouts apply). */
+  @Column({ type: 'simple-json', nullable: true })
+  timeouts: BackendTimeouts | null;
 
   /** Per-account CMPP caps and login limits; null: none. */
   @Column({ type: 'simple-json', nullable: true })

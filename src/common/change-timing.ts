@@ -4,11 +4,12 @@
 import type { Request } from 'express';
 
 /**
- * The steps a change goes through, in order: `turn` (validation, waiting for the change before it), `checks`,
+ * The steps a change goes through, in order: `auth` (from the request reaching its route: credentials checked, body
+ * read, credentials checked again), `turn` (validation, waiting for the change before it), `checks`,
  * `rehearse` (the store's dry run), `apply` (live in every worker when it ends), `store`, `answer` (until the
  * response is written).
  */
-export type ChangeStep = 'turn' | 'checks' | 'rehearse' | 'apply' | 'store' | 'answer';
+export type ChangeStep = 'auth' | 'turn' | 'checks' | 'rehearse' | 'apply' | 'store' | 'answer';
 
 export class ChangeTiming {
   /** One entry per step (a fixed, small set), so the header stays short. */
@@ -30,7 +31,7 @@ export class ChangeTiming {
 
 const TIMING = Symbol('tether:change-timing');
 
-/** The timing a change route's request carries (set by RevisionTagInterceptor), if any. */
+/** The timing a change route's request carries (started by AuthGuard or RevisionTagInterceptor), if any. */
 export function changeTimingOf(request: Request): ChangeTiming | undefined {
   return (request as Request & { [TIMING]?: ChangeTiming })[TIMING];
 }

@@ -72,3 +72,40 @@ export function QueryInteger(): PropertyDecorator {
     return typeof value === 'string' && QUERY_INTEGER.test(value) ? Number(value) : value;
   });
 }
+
+/** A query value as a message quotes it: short, and an array (the parameter given twice) said as such. */
+function shownQueryValue(value: unknown): string {
+  if (Array.isArray(value)) return `${value.length} values (give it once)`;
+  const text = JSON.stringify(typeof value === 'string' ? value : String(value));
+  return text.length > 42 ? `${text.slice(0, 40)}…"` : text;
+}
+
+/**
+ * A whole-number query parameter (read by QueryInteger) from `min` to `max`: one message for every way it can be
+ * wrong (not digits, out of range, given twice), saying what is expected, instead of whichever bound happened to
+ * fail first ("limit must not be greater than 1000" for `limit=abc`). `expected` words the range when the bounds
+ * would not help (a time since the epoch).
+ */
+export function IsQueryIntegerIn(min: number, max: number, expected?: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'query.integerIn',
+    validator: {
+      validate: (value) =>
+        typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max,
+      defaultMessage: (args) =>
+        `${args?.property} must be ${expected ?? `a whole number from ${min} to ${max}`}, in plain digits, got ${shownQueryValue(args?.value)}`,
+    },
+  });
+}
+
+/** A text query parameter given once, of at most `maxLength` characters (a filter on a name). */
+export function IsQueryText(maxLength: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'query.text',
+    validator: {
+      validate: (value) => typeof value === 'string' && value.length <= maxLength,
+      defaultMessage: (args) =>
+        `${args?.property} must be one text of at most ${maxLength} characters, got ${shownQueryValue(args?.value)}`,
+    },
+  });
+}

@@ -4,10 +4,11 @@ import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsOptional, Min, ValidateNeste
 import {
   BackendCheckResponseDto,
   BackendCmppDto,
+  BackendTimeoutsDto,
   CreateBackendDto,
   CreateServerDto,
 } from '../backends/backend.dto.js';
-import { BindDto, CreateFrontendDto } from '../frontends/frontend.dto.js';
+import { BindDto, CreateFrontendDto, FrontendTimeoutsDto } from '../frontends/frontend.dto.js';
 import type { ImpactReport } from '../runtime/types.js';
 import { Follows } from '../common/validators.js';
 import { FRONTEND_INSPECT, LIMITS, RULES, SYSLOG_FACILITIES } from '../schema/fields.js';
@@ -49,6 +50,13 @@ export class TimeoutsDto {
   @IsOptional()
   @Follows(RULES.defaults.timeout)
   check?: number;
+
+  @ApiPropertyOptional({
+    description: `Once connected, the idle limit in place of client and server (HAProxy \`timeout tunnel\`); absent: none. ${DURATION_DOC}`,
+  })
+  @IsOptional()
+  @Follows(RULES.defaults.timeout)
+  tunnel?: number;
 }
 
 export class LogTargetDto {
@@ -135,6 +143,7 @@ class TimeoutsResponseDto {
   @ApiProperty() client: number;
   @ApiProperty() server: number;
   @ApiProperty() check: number;
+  @ApiPropertyOptional() tunnel?: number;
 }
 
 class LogTargetResponseDto {
@@ -161,6 +170,7 @@ class SnapshotFrontendDto {
   @ApiPropertyOptional() maxconn?: number;
   @ApiPropertyOptional({ type: [String] }) allow?: string[];
   @ApiPropertyOptional({ enum: FRONTEND_INSPECT }) inspect?: FrontendInspect;
+  @ApiPropertyOptional({ type: FrontendTimeoutsDto }) timeouts?: FrontendTimeoutsDto;
   @ApiProperty() enabled: boolean;
 }
 
@@ -171,6 +181,9 @@ class SnapshotBackendDto {
   @ApiProperty({ type: BackendCheckResponseDto }) check: BackendCheckResponseDto;
   @ApiProperty() sendProxy: string;
   @ApiProperty() onMarkedDown: string;
+  @ApiPropertyOptional() retries?: number;
+  @ApiPropertyOptional() redispatch?: boolean;
+  @ApiPropertyOptional({ type: BackendTimeoutsDto }) timeouts?: BackendTimeoutsDto;
   @ApiPropertyOptional({ type: BackendCmppDto }) cmpp?: BackendCmppDto;
   @ApiProperty({ type: [CreateServerDto] }) servers: CreateServerDto[];
 }

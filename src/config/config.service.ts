@@ -36,7 +36,7 @@ import { normalizeSnapshot, sameSnapshot, snapshotJson, type SnapshotInput } fro
 import { clearSecretsOf, keepStoredSecrets, SECRET_MASK } from './secrets.js';
 import { checkCandidate, type IssueKind, type SnapshotIssue } from './snapshot-checks.js';
 import { diffSnapshots, type SnapshotDiff } from './snapshot-diff.js';
-import { writeSnapshotTables } from './snapshot-tables.js';
+import { TableReads, writeSnapshotTables } from './snapshot-tables.js';
 import { emptySnapshot, type Snapshot } from '../schema/snapshot.js';
 
 export interface ChangeRequest {
@@ -184,7 +184,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
         return { revision: previous.revision, changed: false, snapshot: previous.snapshot };
       }
 
-      await this.rehearseStore(request, previous, candidate);
+      // The rows the rehearsal reads serve the store too (nothing writes the tables in between).
+      const reads = new TableReads();
+      await this.rehearseStore(request, previous, candidate, reads);
       timing?.mark('rehearse');
       try {
         await this.runtime.apply(candidate, { adminStates: await this.adminStates() });
@@ -193,7 +195,7 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
       }
       timing?.mark('apply');
 
-      const revision = await this.store(request, previous, candidate);
+      const revision = await this.store(request, previous, candidate, reads);
       timing?.mark('store');
       this.head = { revision, snapshot: candidate };
       return { revision, changed: true, snapshot: candidate };
@@ -262,11 +264,16 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
    * never yields to the event loop (better-sqlite3 is synchronous), so no other request's writes can
    * join the rehearsal's transaction; the runtime apply can't go inside the real one for that reason.
    */
-  private async rehearseStore(request: ChangeRequest, previous: Head, candidate: Snapshot): Promise<void> {
+  private async rehearseStore(
+    request: ChangeRequest,
+    previous: Head,
+    candidate: Snapshot,
+    reads: TableReads,
+  ): Promise<void> {
     const rehearsed = Symbol('rehearsed');
     try {
       await this.dataSource.transaction(async (manager) => {
-        await this.writeChange(manager, request, previous, candidate);
+        await this.writeChange(manager, request, previous, candidate, reads);
         throw rehearsed;
       });
     } catch (error) {
@@ -279,10 +286,15 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Tables, revision and audit event in one transaction; on failure the runtime goes back to `previous`. */
-  private async store(request: ChangeRequest, previous: Head, candidate: Snapshot): Promise<number> {
+  private async store(
+    request: ChangeRequest,
+    previous: Head,
+    candidate: Snapshot,
+    reads: TableReads,
+  ): Promise<number> {
     try {
       return await this.dataSource.transaction((manager) =>
-        this.writeChange(manager, request, previous, candidate),
+        this.writeChange(manager, request, previous, candidate, reads),
       );
     } catch (error) {
       this.logger.error(
@@ -311,26 +323,21 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     request: ChangeRequest,
     previous: Head,
     candidate: Snapshot,
+    reads: TableReads,
   ): Promise<number> {
-    await writeSnapshotTables(manager, candidate, previous.snapshot);
-    // A plain INSERT: save() would read the row back (createdAt) for nothing.
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(RevisionEntity)
-      .values({
-        parentId: previous.revision || null,
-        kind: request.kind,
-        author: request.context.actor.username,
-        message: request.context.message ?? request.message,
-        snapshot: snapshotJson(candidate),
-      })
-      .updateEntity(false)
-      .execute();
+    await writeSnapshotTables(manager, candidate, previous.snapshot, reads);
+    // One prepared INSERT (no row read back, no statement built per change; createdAt is the column's default).
+    const inserted: unknown = await manager.query(INSERT_REVISION, [
+      previous.revision || null,
+      request.kind,
+      request.context.actor.username,
+      request.context.message ?? request.message,
+      snapshotJson(candidate),
+    ]);
     // better-sqlite3's answer to an INSERT is the new row's id (lastInsertRowid).
-    const id = Number(inserted.raw);
+    const id = Number(inserted);
     if (!Number.isSafeInteger(id) || id <= 0)
-      throw new Error(`no revision id from the insert: ${String(inserted.raw)}`);
+      throw new Error(`no revision id from the insert: ${String(inserted)}`);
     await this.audit.recordWith(manager, {
       ...this.auditBase(request),
       result: 'ok',
@@ -379,6 +386,9 @@ export class ConfigService implements OnApplicationBootstrap, BeforeApplicationS
     return error;
   }
 }
+
+const INSERT_REVISION =
+  'INSERT INTO "revisions" ("parentId", "kind", "author", "message", "snapshot") VALUES (?, ?, ?, ?, ?)';
 
 /**
  * The field of the bind that failed, named as the document check names binds: `bind` for a frontend of one

@@ -59,6 +59,7 @@ export function normalizeSnapshot(input: SnapshotInput, stored?: Snapshot): Snap
         client: timeouts.client ?? DEFAULT_DEFAULTS.timeouts.client,
         server: timeouts.server ?? DEFAULT_DEFAULTS.timeouts.server,
         check: timeouts.check ?? DEFAULT_DEFAULTS.timeouts.check,
+        ...(timeouts.tunnel != null ? { tunnel: timeouts.tunnel } : {}),
       },
       ...normalizeLogTarget(input.defaults?.log),
     },
@@ -106,6 +107,7 @@ export function normalizeFrontend(input: FrontendInput, stored?: Frontend): Fron
     maxconn: input.maxconn ?? undefined,
     allow: input.allow ? [...input.allow] : undefined,
     inspect: input.inspect ?? undefined,
+    timeouts: sectionTimeouts(input.timeouts),
     enabled: input.enabled ?? true,
   });
 }
@@ -143,9 +145,35 @@ export function normalizeBackend(input: BackendInput): Backend {
     check: normalizeCheck(input.check ?? {}),
     sendProxy: input.sendProxy ?? 'none',
     onMarkedDown: input.onMarkedDown ?? 'keep',
+    ...compact({
+      retries: input.retries ?? undefined,
+      redispatch: input.redispatch ?? undefined,
+      timeouts: sectionTimeouts(input.timeouts),
+    }),
     ...normalizeBackendCmpp(input.cmpp),
     servers: (input.servers ?? []).map(normalizeServer),
   };
+}
+
+/**
+ * A section's own `timeouts` (docs/config-model.md): nulls left out, none at all when empty, so a section that sets
+ * none is stored as before the field existed. Not an object: kept as given, for the document check to name.
+ */
+function sectionTimeouts<T extends object>(input: T | null | undefined): T | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (!isPlain(input)) return input;
+  // One key order (unknown keys last, for the check to name), so equal timeouts serialise alike.
+  const order = ['client', 'connect', 'server', 'tunnel'];
+  const keys = Object.keys(input).sort((a, b) => rank(order, a) - rank(order, b));
+  const kept = Object.fromEntries(
+    keys.filter((k) => input[k] !== null && input[k] !== undefined).map((k) => [k, input[k]]),
+  );
+  return Object.keys(kept).length === 0 ? undefined : (kept as T);
+}
+
+function rank(order: string[], key: string): number {
+  const i = order.indexOf(key);
+  return i === -1 ? order.length : i;
 }
 
 type Plain = Record<string, unknown>;

@@ -8,7 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { map, type Observable } from 'rxjs';
-import { startChangeTiming } from '../common/change-timing.js';
+import { changeTimingOf, startChangeTiming } from '../common/change-timing.js';
 import { parseIfMatch, revisionTag } from '../common/revision-tag.js';
 import { ConfigService } from './config.service.js';
 
@@ -34,7 +34,8 @@ export class RevisionTagInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
     const change = request.method !== 'GET' && request.method !== 'HEAD';
-    const timing = change ? startChangeTiming(request) : undefined;
+    // Started by AuthGuard (its `auth` step) unless the route let the request in without credentials.
+    const timing = change ? (changeTimingOf(request) ?? startChangeTiming(request)) : undefined;
     if (change) {
       this.config.assertCurrent(parseIfMatch(request.headers['if-match']));
       if (this.reflector.get<boolean | undefined>(REVISION_IN_BODY, context.getHandler())) {

@@ -19,19 +19,39 @@ import type { Snapshot } from '../schema/snapshot.js';
 /** Rows per statement: well under SQLite's expression depth (1,000) and variable count limits. */
 export const ROWS_PER_STATEMENT = 200;
 
-/** Makes the tables hold `snapshot`; `head`: the snapshot they hold now (empty tables: an empty snapshot). */
+/**
+ * The rows one change read, kept from its rehearsal for its store: the write that is committed reads nothing
+ * again. Sound because only the pipeline writes these tables, one change at a time, and the rehearsal was rolled
+ * back. Rows are handed out as copies, since a write updates the row objects it is given.
+ */
+export class TableReads {
+  private readonly rows = new Map<string, ObjectLiteral[]>();
+
+  async get<T extends ObjectLiteral>(key: string, read: () => Promise<T[]>): Promise<T[]> {
+    let rows = this.rows.get(key) as T[] | undefined;
+    if (!rows) this.rows.set(key, (rows = await read()));
+    return rows.map((row) => Object.assign(Object.create(Object.getPrototypeOf(row) as object) as T, row));
+  }
+}
+
+/**
+ * Makes the tables hold `snapshot`; `head`: the snapshot they hold now (empty tables: an empty snapshot);
+ * `reads`: the rows an earlier run of the same change read (its rehearsal), if any.
+ */
 export async function writeSnapshotTables(
   manager: EntityManager,
   snapshot: Snapshot,
   head: Snapshot,
+  reads: TableReads = new TableReads(),
 ): Promise<void> {
-  if (!isDeepStrictEqual(snapshot.frontends, head.frontends)) await writeFrontends(manager, snapshot);
-  if (!isDeepStrictEqual(snapshot.backends, head.backends)) await writeBackends(manager, snapshot, head);
+  if (!isDeepStrictEqual(snapshot.frontends, head.frontends)) await writeFrontends(manager, snapshot, reads);
+  if (!isDeepStrictEqual(snapshot.backends, head.backends))
+    await writeBackends(manager, snapshot, head, reads);
 }
 
-async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promise<void> {
+async function writeFrontends(manager: EntityManager, snapshot: Snapshot, reads: TableReads): Promise<void> {
   const repository = manager.getRepository(FrontendEntity);
-  const rows = new Map((await repository.find()).map((row) => [row.name, row]));
+  const rows = new Map((await reads.get('frontends', () => repository.find())).map((row) => [row.name, row]));
   const wanted = snapshot.frontends.map((frontend, position) => ({
     name: frontend.name,
     bindAddress: frontend.bind.address,
@@ -41,16 +61,22 @@ async function writeFrontends(manager: EntityManager, snapshot: Snapshot): Promi
     maxconn: frontend.maxconn ?? null,
     allow: frontend.allow ?? null,
     inspect: frontend.inspect ?? null,
+    timeouts: frontend.timeouts ?? null,
     enabled: frontend.enabled,
     position,
   }));
   await reconcileRows(manager, FrontendEntity, rows, wanted);
 }
 
-async function writeBackends(manager: EntityManager, snapshot: Snapshot, head: Snapshot): Promise<void> {
+async function writeBackends(
+  manager: EntityManager,
+  snapshot: Snapshot,
+  head: Snapshot,
+  reads: TableReads,
+): Promise<void> {
   const backends = manager.getRepository(BackendEntity);
   const servers = manager.getRepository(ServerEntity);
-  const rows = new Map((await backends.find()).map((row) => [row.name, row]));
+  const rows = new Map((await reads.get('backends', () => backends.find())).map((row) => [row.name, row]));
   const wanted = new Set(snapshot.backends.map((b) => b.name));
   // Servers go with their backend (ON DELETE CASCADE).
   await removeRows(
@@ -67,7 +93,8 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot, head: S
   const serverRows = new Map<number, Map<string, ServerEntity>>();
   for (let i = 0; i < changedIds.length; i += ROWS_PER_STATEMENT) {
     const ids = changedIds.slice(i, i + ROWS_PER_STATEMENT);
-    for (const server of await servers.find({ where: { backendId: In(ids) } })) {
+    const read = () => servers.find({ where: { backendId: In(ids) } });
+    for (const server of await reads.get(`servers ${ids.join(',')}`, read)) {
       let byName = serverRows.get(server.backendId);
       if (!byName) serverRows.set(server.backendId, (byName = new Map()));
       byName.set(server.name, server);
@@ -82,6 +109,9 @@ async function writeBackends(manager: EntityManager, snapshot: Snapshot, head: S
       check: backend.check,
       sendProxy: backend.sendProxy,
       onMarkedDown: backend.onMarkedDown,
+      retries: backend.retries ?? null,
+      redispatch: backend.redispatch ?? null,
+      timeouts: backend.timeouts ?? null,
       cmpp: backend.cmpp ?? null,
       position,
     };

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { QueryInteger } from '../common/validators.js';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsQueryIntegerIn, IsQueryText, QueryInteger } from '../common/validators.js';
 import { EVENT_TYPES, type EventType } from './event.entity.js';
 
 export const EVENTS_LIMIT_DEFAULT = 100;
@@ -14,28 +14,23 @@ export class EventsQueryDto {
 
   @ApiPropertyOptional({ description: 'Only events of this frontend (bind events)' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsQueryText(64)
   frontend?: string;
 
   @ApiPropertyOptional({ description: 'Only events of this backend (health, admin state, sessions closed)' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsQueryText(64)
   backend?: string;
 
   @ApiPropertyOptional({ description: 'Only events of servers of this name' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsQueryText(64)
   server?: string;
 
   @ApiPropertyOptional({ description: 'Only events at or after this time, ms since the epoch' })
   @IsOptional()
   @QueryInteger()
-  @IsInt()
-  @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @IsQueryIntegerIn(0, Number.MAX_SAFE_INTEGER, 'a time in ms since the epoch')
   since?: number;
 
   @ApiPropertyOptional({
@@ -46,9 +41,7 @@ export class EventsQueryDto {
   })
   @IsOptional()
   @QueryInteger()
-  @IsInt()
-  @Min(1)
-  @Max(EVENTS_LIMIT_MAX)
+  @IsQueryIntegerIn(1, EVENTS_LIMIT_MAX)
   limit?: number;
 }
 

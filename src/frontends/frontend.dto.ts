@@ -29,6 +29,17 @@ export class BindDto {
   port: number;
 }
 
+/** HAProxy's `timeout client` is a frontend property: a frontend may set it for itself. */
+export class FrontendTimeoutsDto {
+  @ApiPropertyOptional({
+    description:
+      'Idle limit on the client side (ms; also a duration like 30s or 1h); absent: defaults.timeouts.client',
+  })
+  @IsOptional()
+  @Follows(RULES.sectionTimeout)
+  client?: number;
+}
+
 export class CreateFrontendDto {
   @ApiProperty({ pattern: NAME_PATTERN.source, example: 'cmpp' })
   @Follows(rules.name)
@@ -90,6 +101,16 @@ export class CreateFrontendDto {
   @Follows(rules.inspect)
   inspect?: FrontendInspect;
 
+  @ApiPropertyOptional({
+    type: FrontendTimeoutsDto,
+    description:
+      "This frontend's own timeouts in place of defaults.timeouts (docs/config-model.md); null clears",
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FrontendTimeoutsDto)
+  timeouts?: FrontendTimeoutsDto;
+
   @ApiPropertyOptional({ default: true })
   @IsOptional()
   @Follows(rules.enabled)
@@ -127,6 +148,7 @@ export class FrontendResponseDto {
   @ApiPropertyOptional() maxconn?: number;
   @ApiPropertyOptional({ type: [String] }) allow?: string[];
   @ApiPropertyOptional({ enum: FRONTEND_INSPECT }) inspect?: FrontendInspect;
+  @ApiPropertyOptional({ type: FrontendTimeoutsDto }) timeouts?: FrontendTimeoutsDto;
   @ApiProperty() enabled: boolean;
 
   @ApiProperty({

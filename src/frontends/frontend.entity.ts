@@ -1,5 +1,5 @@
 import { Column, Entity, Unique } from 'typeorm';
-import type { Bind, FrontendInspect } from '../schema/snapshot.js';
+import type { Bind, FrontendInspect, FrontendTimeouts } from '../schema/snapshot.js';
 import { TetherEntity } from '../database/tether.entity.js';
 
 /** A frontend of the head snapshot, normalised; written by the config pipeline only. */
@@ -31,6 +31,10 @@ export class FrontendEntity extends TetherEntity {
 
   @Column({ type: 'varchar', nullable: true })
   inspect: FrontendInspect | null;
+
+  /** The frontend's own timeouts; null: none (defaults.timeouts apply). */
+  @Column({ type: 'simple-json', nullable: true })
+  timeouts: FrontendTimeouts | null;
 
   @Column({ type: 'boolean' })
   enabled: boolean;

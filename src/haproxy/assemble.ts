@@ -1,6 +1,6 @@
 // The proxies read from haproxy.cfg → one Tether snapshot. Here the two models meet: HAProxy sets
-// timeouts per section and check parameters per server, Tether once for all frontends and once per
-// backend, so the first value found is kept and every other one that differs is warned about.
+// check parameters per server, Tether once per backend, so the first value found is kept and every other
+// one that differs is warned about. Timeouts are per section in both (section-timeouts.ts).
 import { canonicalIp } from '../schema/addresses.js';
 import { isHost } from '../schema/addresses.js';
 import {
@@ -12,14 +12,10 @@ import {
   type Snapshot,
 } from '../schema/snapshot.js';
 import type { Findings, GlobalSettings } from './parse.js';
-import {
-  isBackendSide,
-  isFrontendSide,
-  type ProxyState,
-  type ServerDraft,
-  type TimeoutName,
-} from './proxy.js';
+import { isBackendSide, isFrontendSide, type ProxyState, type ServerDraft } from './proxy.js';
 import { stepsOf } from './health-check.js';
+import { retriesOf } from './retries.js';
+import { sectionTimeouts } from './section-timeouts.js';
 import { tetherName } from './values.js';
 
 /** HAProxy's own check defaults (a server line with `check` and no `inter`/`fall`/`rise`). */
@@ -40,6 +36,7 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
 
   const backendNames = new NameMap('backend', findings);
   const backends: Backend[] = [];
+  const backendProxies: Array<[Backend, ProxyState]> = [];
   const backendOf = new Map<string, string>();
   for (const proxy of tcp.filter(isBackendSide)) {
     if (proxy.kind === 'listen' && proxy.servers.length === 0 && proxy.binds.length === 0) {
@@ -52,11 +49,14 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     const name = backendNames.map(proxy.name, proxy);
     if (name === undefined) continue;
     backendOf.set(proxy.name, name);
-    backends.push(backend(proxy, name, findings));
+    const imported = backend(proxy, name, findings);
+    backends.push(imported);
+    backendProxies.push([imported, proxy]);
   }
 
   const frontendNames = new NameMap('frontend', findings);
   const frontends: Frontend[] = [];
+  const frontendProxies: Array<[Frontend, ProxyState]> = [];
   for (const proxy of tcp.filter(isFrontendSide)) {
     const bind = proxy.binds[0];
     if (!bind) {
@@ -103,12 +103,18 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     if (proxy.maxconn) frontend.maxconn = proxy.maxconn.value;
     if (proxy.allow) frontend.allow = proxy.allow.value;
     frontends.push(frontend);
+    frontendProxies.push([frontend, proxy]);
   }
 
   if (frontends.length === 0 && backends.length === 0) {
     findings.refuse(undefined, 'the file holds no TCP frontend, backend or listen section Tether can import');
   }
-  return { defaults: defaultsOf(tcp, global, findings), frontends, backends };
+  const defaults = defaultsOf(tcp, global, findings);
+  defaults.timeouts = {
+    ...defaults.timeouts,
+    ...sectionTimeouts(frontendProxies, backendProxies, findings),
+  };
+  return { defaults, frontends, backends };
 }
 
 /** Unique Tether names for one kind of item; HAProxy names the schema refuses are mapped and warned about. */
@@ -215,44 +221,16 @@ function backend(proxy: ProxyState, name: string, findings: Findings): Backend {
     check,
     sendProxy,
     onMarkedDown,
+    ...retriesOf(proxy, findings),
     servers,
   };
 }
 
-/** Which sections a timeout is read from: a frontend's client side, a backend's server side. */
-const TIMEOUT_SIDE: Record<TimeoutName, (p: ProxyState) => boolean> = {
-  client: isFrontendSide,
-  connect: (p) => p.kind !== 'frontend',
-  server: (p) => p.kind !== 'frontend',
-  check: (p) => p.kind !== 'frontend',
-};
-
 function defaultsOf(proxies: ProxyState[], global: GlobalSettings, findings: Findings): Snapshot['defaults'] {
+  // connect, client, server and tunnel: per section (section-timeouts.ts); check: the first backend's.
   const timeouts = { ...DEFAULT_DEFAULTS.timeouts };
-  for (const key of ['connect', 'client', 'server', 'check'] as const) {
-    const users = proxies.filter(TIMEOUT_SIDE[key]);
-    const first = users.find((p) => p.timeouts[key])?.timeouts[key];
-    if (!first) {
-      if (users.length > 0 && key !== 'check') {
-        findings.warn(
-          undefined,
-          `no \`timeout ${key}\` in the imported sections: Tether's default ${timeouts[key]} ms applies`,
-        );
-      }
-      continue;
-    }
-    timeouts[key] = first.value;
-    const warned = new Set<unknown>();
-    for (const p of users) {
-      const own = p.timeouts[key];
-      if (key === 'check' || !own || own.value === first.value || warned.has(own.at)) continue;
-      warned.add(own.at);
-      findings.warn(
-        own.at,
-        `\`timeout ${key}\` of ${p.kind} "${p.name}" is ${own.value} ms: Tether has one for all, ${first.value} ms (line ${first.at.line})`,
-      );
-    }
-  }
+  const first = proxies.filter((p) => p.kind !== 'frontend').find((p) => p.timeouts.check)?.timeouts.check;
+  if (first) timeouts.check = first.value;
   const defaults: Snapshot['defaults'] = { maxconn: global.maxconn ?? DEFAULT_DEFAULTS.maxconn, timeouts };
   if (global.log) {
     defaults.log = global.log.value;

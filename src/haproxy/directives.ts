@@ -96,17 +96,18 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
         proxy.logGlobal = false;
         return;
       }
+      if (args[0] === 'option' && args[1] === 'redispatch')
+        return redispatch(proxy, at, false, args.slice(2), warn);
       if (args[0] === 'option' && isCheckOption(args[1])) {
         proxy.checkOption = undefined; // `no option tcp-check` and the like: back to a plain connect check
         return;
       }
       return option(proxy, at, args.slice(1), warn);
     case 'option':
+      if (args[0] === 'redispatch') return redispatch(proxy, at, true, args.slice(1), warn);
       return option(proxy, at, args, warn);
     case 'retries':
-      return warn(
-        '`retries` has no setting in Tether: a failed connect is retried once, on another server when there is one',
-      );
+      return retries(proxy, at, args, warn);
     case 'tcp-check':
       return tcpCheckRule(proxy, at, args, warn);
     case 'acl':
@@ -214,7 +215,35 @@ const TIMEOUTS: Record<string, TimeoutName> = {
   client: 'client',
   server: 'server',
   check: 'check',
+  tunnel: 'tunnel',
 };
+
+// ---- retries and redispatch (docs/haproxy-import.md, "Retries") ----
+
+function retries(proxy: ProxyState, at: Statement, args: string[], warn: (m: string) => void): void {
+  if (!isBackendSide(proxy)) return warn(NOT_HERE('retries', proxy.kind));
+  const n = parseInteger(args[0]);
+  if (n === undefined || n < 0 || n > 100 || args.length !== 1)
+    return warn('`retries` must be a number from 0 to 100: ignored');
+  proxy.retries = { value: n, at };
+}
+
+/** `option redispatch [interval]`, `no option redispatch`. */
+function redispatch(
+  proxy: ProxyState,
+  at: Statement,
+  on: boolean,
+  rest: string[],
+  warn: (m: string) => void,
+): void {
+  if (!isBackendSide(proxy)) return warn(NOT_HERE('option redispatch', proxy.kind));
+  proxy.redispatch = { value: on, at };
+  if (on && rest.length > 0 && rest[0] !== '-1') {
+    warn(
+      `\`option redispatch ${rest.join(' ')}\` is imported as \`option redispatch\`: Tether redispatches as HAProxy's default (-1) does, on the last retry (at once on a balance that is not a hash)`,
+    );
+  }
+}
 
 function timeout(proxy: ProxyState, at: Statement, args: string[], warn: (m: string) => void): void {
   const [which, value] = args;
@@ -222,11 +251,7 @@ function timeout(proxy: ProxyState, at: Statement, args: string[], warn: (m: str
   if (!name) {
     if (which === 'queue')
       return warn(
-        '`timeout queue` is not imported: Tether does not queue connections, it refuses them past maxconn',
-      );
-    if (which === 'tunnel')
-      return warn(
-        '`timeout tunnel` is not imported: Tether uses `timeout client`/`server` for the whole session',
+        '`timeout queue` is not imported: Tether has no server queue: a server at its maxconn is passed over for another one, and with none left the connection is closed at once',
       );
     return warn(`\`timeout ${which ?? ''}\` is not imported (not a TCP-mode timeout Tether has)`);
   }
@@ -236,6 +261,7 @@ function timeout(proxy: ProxyState, at: Statement, args: string[], warn: (m: str
   if (proxy.kind === 'backend' && name === 'client') {
     return warn('`timeout client` does nothing in a backend (HAProxy ignores it there too)');
   }
+  if (name === 'tunnel' && value === '0') return warn('`timeout tunnel 0` is no tunnel timeout: ignored');
   if (value === 'none' || value === undefined) return warn(`\`timeout ${name}\` has no value: ignored`);
   const time = parseTime(value);
   if (!time)

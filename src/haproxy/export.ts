@@ -4,7 +4,16 @@
 // equivalent: docs/haproxy-export.md.
 import { isIP } from 'node:net';
 import { canonicalIp, parseCidr } from '../schema/addresses.js';
-import type { Backend, BalanceAlgorithm, CheckStep, Frontend, Server, Snapshot } from '../schema/snapshot.js';
+import {
+  DEFAULT_REDISPATCH,
+  DEFAULT_RETRIES,
+  type Backend,
+  type BalanceAlgorithm,
+  type CheckStep,
+  type Frontend,
+  type Server,
+  type Snapshot,
+} from '../schema/snapshot.js';
 
 export interface ExportSource {
   /** The revision the snapshot is (0: nothing applied yet). */
@@ -52,8 +61,9 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
     `    timeout client ${timeouts.client}ms`,
     `    timeout server ${timeouts.server}ms`,
     `    timeout check ${timeouts.check}ms`,
-    // Tether retries a failed connect once, on another server when there is one.
-    '    retries 1',
+    ...(timeouts.tunnel !== undefined ? [`    timeout tunnel ${timeouts.tunnel}ms`] : []),
+    // A backend without its own retries: Tether retries a failed connect once, on another server when there is one.
+    `    retries ${DEFAULT_RETRIES}`,
     '    option redispatch',
     // Every session is logged as tcplog lines to the global target, as Tether does.
     ...(log ? ['    log global', '    option tcplog'] : []),
@@ -108,6 +118,7 @@ function frontendSection(frontend: Frontend): string[] {
   for (const bind of frontend.binds) lines.push(`    bind ${bindAddress(bind.address, bind.port)}`);
   if (!frontend.enabled) lines.push('    disabled');
   if (frontend.maxconn !== undefined) lines.push(`    maxconn ${frontend.maxconn}`);
+  if (frontend.timeouts?.client !== undefined) lines.push(`    timeout client ${frontend.timeouts.client}ms`);
   if (frontend.allow && frontend.allow.length > 0) {
     const blocks = frontend.allow.map(cidr);
     for (let i = 0; i < blocks.length; i += ACL_ENTRIES_PER_LINE) {
@@ -142,6 +153,7 @@ function backendSection(backend: Backend): string[] {
     );
   }
   lines.push(`    balance ${BALANCE[backend.balance]}`, `    hash-type ${backend.hashType}`);
+  lines.push(...retryLines(backend));
   if (backend.cmpp !== undefined) {
     lines.push(
       '    # cmpp limits (per-account connection caps and login rates, answered with a CMPP CONNECT_RESP) have no',
@@ -163,6 +175,20 @@ function backendSection(backend: Backend): string[] {
       lines.push(...tcpCheckLines(check.steps));
   }
   for (const server of backend.servers) lines.push(...serverLines(backend, server));
+  return lines;
+}
+
+/** A backend's own retries, redispatch and timeouts (the defaults section holds the rest). */
+function retryLines(backend: Backend): string[] {
+  const lines: string[] = [];
+  if (backend.retries !== undefined) lines.push(`    retries ${backend.retries}`);
+  const redispatch = backend.redispatch ?? DEFAULT_REDISPATCH;
+  if (backend.redispatch !== undefined)
+    lines.push(redispatch ? '    option redispatch' : '    no option redispatch');
+  const own = backend.timeouts;
+  if (own?.connect !== undefined) lines.push(`    timeout connect ${own.connect}ms`);
+  if (own?.server !== undefined) lines.push(`    timeout server ${own.server}ms`);
+  if (own?.tunnel !== undefined) lines.push(`    timeout tunnel ${own.tunnel}ms`);
   return lines;
 }
 

@@ -217,7 +217,7 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(warnings, 9, /hash function "sdbm avalanche"/);
   });
 
-  it('reads timeouts in every unit; unitless is milliseconds; queue and tunnel are warned', () => {
+  it('reads timeouts in every unit; unitless is milliseconds; queue is warned, tunnel read', () => {
     const units: Array<[string, number]> = [
       ['1500', 1500],
       ['1500ms', 1500],
@@ -238,8 +238,9 @@ describe('parseHaproxyConfig: directives', () => {
     const { warnings } = parseHaproxyConfig(
       file('  timeout queue 5s\n  timeout tunnel 1h\n  timeout check 2s'),
     );
-    warningAt(warnings, 9, /timeout queue/);
-    warningAt(warnings, 10, /timeout tunnel/);
+    warningAt(warnings, 9, /timeout queue.*Tether has no server queue/);
+    expect(warnings.some((w) => w.line === 10)).toBe(false);
+    expect(parseHaproxyConfig(file('  timeout tunnel 1h')).snapshot.defaults.timeouts.tunnel).toBe(3_600_000);
     expect(parseHaproxyConfig(file('  timeout check 2s')).snapshot.backends[0].check.timeout).toBe(2000);
   });
 
@@ -400,10 +401,84 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(many.warnings, 26, /more than 16/);
   });
 
-  it('warns that redispatch and retries have no setting', () => {
-    const { warnings } = parseHaproxyConfig(file('  option redispatch\n  retries 3'));
-    warningAt(warnings, 9, /redispatch/);
-    warningAt(warnings, 10, /`retries` has no setting/);
+  it('reads retries and option redispatch; Tether defaults (retries 1, redispatch) are left absent', () => {
+    const read = (body: string, defaults = '') =>
+      parseHaproxyConfig(file(body, '', defaults ? `defaults\n${defaults}` : '')).snapshot.backends[0];
+    expect(read('  option redispatch\n  retries 3')).toMatchObject({ retries: 3 });
+    expect(read('  option redispatch\n  retries 3')).not.toHaveProperty('redispatch');
+    expect(read('  retries 1\n  option redispatch')).not.toHaveProperty('retries');
+    // HAProxy's own values where a section says something: 3 retries, no redispatch.
+    expect(read('  retries 5')).toMatchObject({ retries: 5, redispatch: false });
+    expect(read('  option redispatch')).toMatchObject({ retries: 3 });
+    expect(read('  no option redispatch\n  retries 0')).toMatchObject({ retries: 0, redispatch: false });
+    // Inherited from `defaults`, overridden by the section.
+    expect(read('  no option redispatch', '  retries 2\n  option redispatch\n')).toMatchObject({
+      retries: 2,
+      redispatch: false,
+    });
+    const { warnings, snapshot } = parseHaproxyConfig(file('  retries 300\n  option redispatch 2'));
+    warningAt(warnings, 9, /`retries` must be a number from 0 to 100/);
+    warningAt(warnings, 10, /`option redispatch 2` is imported as `option redispatch`/);
+    expect(snapshot.backends[0]).toMatchObject({ retries: 3 });
+    const none = parseHaproxyConfig(file(''));
+    warningAt(none.warnings, 6, /backend "be" has no `retries` or `option redispatch`/);
+    expect(none.snapshot.backends[0]).not.toHaveProperty('retries');
+    const inFrontend = parseHaproxyConfig(file('', '  retries 3'));
+    warningAt(inFrontend.warnings, 5, /`retries` does nothing in a frontend/);
+  });
+
+  it('gives each section the timeouts HAProxy would, several defaults each applying to the sections after it', () => {
+    const text = [
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 5s',
+      '  timeout client 1h',
+      '  timeout server 1h',
+      'frontend a',
+      '  bind :7001',
+      '  default_backend x',
+      'frontend b',
+      '  bind :7002',
+      '  timeout client 30s',
+      '  default_backend y',
+      'backend x',
+      '  server s 10.0.0.1:1',
+      'defaults',
+      '  mode tcp',
+      '  timeout connect 2s',
+      '  timeout client 1h',
+      '  timeout server 10m',
+      '  timeout tunnel 2h',
+      'backend y',
+      '  server s 10.0.0.1:2',
+      'listen c',
+      '  bind :7003',
+      '  timeout connect 5s',
+      '  server s 10.0.0.1:3',
+    ].join('\n');
+    const { snapshot } = parseHaproxyConfig(text);
+    // What most sections use: connect 5s (x, c; y 2s), client 1h (a, c; b 30s), server 10m (y, c; x 1h);
+    // x has no tunnel, so none in defaults.
+    expect(snapshot.defaults.timeouts).toEqual({
+      connect: 5000,
+      client: 3_600_000,
+      server: 600_000,
+      check: 5000,
+    });
+    const fe = Object.fromEntries(snapshot.frontends.map((f) => [f.name, f.timeouts]));
+    expect(fe).toEqual({ a: undefined, b: { client: 30_000 }, c: undefined });
+    const be = Object.fromEntries(snapshot.backends.map((b) => [b.name, b.timeouts]));
+    expect(be).toEqual({
+      x: { server: 3_600_000 },
+      y: { connect: 2000, tunnel: 7_200_000 },
+      c: { tunnel: 7_200_000 },
+    });
+  });
+
+  it('imports a file whose sections agree with no section timeouts at all', () => {
+    const { snapshot } = parseHaproxyConfig(SEED);
+    expect(snapshot.frontends.every((f) => f.timeouts === undefined)).toBe(true);
+    expect(snapshot.backends.every((b) => b.timeouts === undefined)).toBe(true);
   });
 
   it('reads maxconn in global, defaults and frontends', () => {
@@ -537,6 +612,10 @@ describe('parseHaproxyConfig: the way files are written', () => {
       'global # the process\nmaxconn 800   \ndefaults\t# all\n\tmode\ttcp\t\n\ttimeout connect 4s # short\nlisten\tgw\t# smpp\nbind 127.0.0.1:2775   \nserver a 10.0.0.1:2775 check';
     const { snapshot, warnings } = parseHaproxyConfig(text);
     expect(warnings).toEqual([
+      expect.objectContaining({
+        line: 6,
+        message: expect.stringMatching(/no `retries` or `option redispatch`/),
+      }),
       expect.objectContaining({ line: 0, message: expect.stringMatching(/no `timeout client`/) }),
       expect.objectContaining({ line: 0, message: expect.stringMatching(/no `timeout server`/) }),
     ]);

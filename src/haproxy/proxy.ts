@@ -58,7 +58,7 @@ export interface BindDraft {
   at: Statement;
 }
 
-export type TimeoutName = 'connect' | 'client' | 'server' | 'check';
+export type TimeoutName = 'connect' | 'client' | 'server' | 'check' | 'tunnel';
 
 export interface ProxyState {
   kind: ProxyKind;
@@ -69,6 +69,10 @@ export interface ProxyState {
   backend?: Sourced<string>;
   maxconn?: Sourced<number>;
   timeouts: Partial<Record<TimeoutName, Sourced<number>>>;
+  /** `retries N` (own or from its `defaults`). */
+  retries?: Sourced<number>;
+  /** `option redispatch` (true) or `no option redispatch` (false). */
+  redispatch?: Sourced<boolean>;
   balance?: Sourced<BalanceAlgorithm>;
   hashType?: Sourced<HashType>;
   defaultServer: ServerParams;
@@ -92,6 +96,8 @@ export function newProxy(kind: ProxyKind, name: string, at: Statement, defaults?
     binds: [],
     maxconn: defaults?.maxconn,
     timeouts: { ...defaults?.timeouts },
+    retries: defaults?.retries,
+    redispatch: defaults?.redispatch,
     balance: defaults?.balance,
     hashType: defaults?.hashType,
     defaultServer: { ...defaults?.defaultServer },

@@ -14,7 +14,7 @@ import { encodeProxyV1, encodeProxyV2 } from './proxy-protocol.js';
 import { Session } from './session.js';
 import type { RuntimeState } from './state.js';
 import type { SessionEndRecord } from './types.js';
-import { hasCmppLimits } from '../schema/snapshot.js';
+import { hasCmppLimits, type Timeouts } from '../schema/snapshot.js';
 import { REFUSAL_LINGER_MS } from './login-gate.js';
 
 /** How long a cmpp-account backend waits for the CMPP_CONNECT before hashing the client IP instead (a backend
@@ -88,7 +88,7 @@ function startSession(
     );
   }
   if (byAccount || session.limited) {
-    session.awaitAccount(Math.min(ACCOUNT_WAIT_MS, state.snapshot.defaults.timeouts.connect));
+    session.awaitAccount(Math.min(ACCOUNT_WAIT_MS, state.host.connectTimeout(session)));
     return;
   }
   const server = electServer(backend, { clientAddress });
@@ -249,13 +249,13 @@ export function updateAcceptPauses(state: RuntimeState): void {
   }
 }
 
-/** Closes sessions that moved no byte for the shorter of the client and server timeouts. */
+/**
+ * Closes sessions that moved no byte for their idle limit: the backend's (else the defaults') tunnel timeout when
+ * set, else the shorter of the frontend's client and the backend's server timeout (docs/config-model.md).
+ */
 export function sweep(state: RuntimeState): void {
   const now = Date.now();
   const t = state.snapshot.defaults.timeouts;
-  const idle = Math.min(t.client, t.server);
-  // The shorter of the two timeouts fires: HAProxy's 'c' (client timeout) or 's' (server timeout).
-  const idleCause = t.client <= t.server ? 'c' : 's';
   for (const session of state.sessionMap.values()) {
     if (session.refusedAt !== 0) {
       // A refused login (login-gate.ts): Tether has answered and closed its side; the client has had its time.
@@ -266,14 +266,32 @@ export function sweep(state: RuntimeState): void {
     if (total !== session.seenBytes) {
       session.seenBytes = total;
       session.lastActiveAt = now;
-    } else if (session.state !== 'connecting' && now - session.lastActiveAt >= idle) {
+    } else if (session.state !== 'connecting' && now - session.lastActiveAt >= idleLimit(session, t)) {
       // An idle inspected client is a dead leg: the server gets a TERMINATE (cmpp-close.ts). A closing
       // session is bounded by its own timers.
       if (session.closing !== null) continue;
-      if (session.inspection === null || !clientLegDied(session, 'idle timeout', idleCause, true))
-        session.destroy('idle timeout', idleCause);
+      const cause = idleCause(session, t);
+      if (session.inspection === null || !clientLegDied(session, 'idle timeout', cause, true))
+        session.destroy('idle timeout', cause);
     }
   }
+}
+
+/** An established session's idle limit (ms). Plain property reads: the sweep runs it for every session. */
+function idleLimit(session: Session, t: Timeouts): number {
+  const own = session.backend.config.timeouts;
+  const tunnel = own?.tunnel ?? t.tunnel;
+  if (tunnel !== undefined) return tunnel;
+  const client = session.frontend.config.timeouts?.client ?? t.client;
+  const server = own?.server ?? t.server;
+  return client < server ? client : server;
+}
+
+/** HAProxy's first letter for an idle timeout: 'c' (client, and tunnel: HAProxy's client side sees it first) or 's'. */
+function idleCause(session: Session, t: Timeouts): string {
+  const own = session.backend.config.timeouts;
+  if ((own?.tunnel ?? t.tunnel) !== undefined) return 'c';
+  return (session.frontend.config.timeouts?.client ?? t.client) <= (own?.server ?? t.server) ? 'c' : 's';
 }
 
 // ---- limit shares (worker processes: docs/workers.md, "maxconn for the whole appliance") ---------------

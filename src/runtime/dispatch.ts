@@ -1,5 +1,6 @@
-// Which server a session goes to: the first election, the one retry after a failed connect (on
-// another server when there is one: HAProxy's redispatch), and the per-server session bookkeeping.
+// Which server a session goes to: the first election, the retries after a failed connect (the backend's
+// `retries`, on another server when `redispatch` allows it), and the per-server session bookkeeping.
+import { DEFAULT_REDISPATCH, DEFAULT_RETRIES, isHashed } from '../schema/snapshot.js';
 import { electServer, isUsable } from './availability.js';
 import type { ServerRuntime } from './backend.js';
 import type { ConnectFailure, Session } from './session.js';
@@ -34,22 +35,50 @@ export function connectFailed(
     durationMs,
     description: timedOut ? 'Connection timeout' : `Connection error: ${code}`,
   });
-  if (session.attempts >= 2) return undefined;
-  // Retry once: on another usable server when there is one, else on the same one if still usable.
-  const next =
-    electServer(
-      session.backend,
-      { clientAddress: session.clientAddress, account: session.account },
-      server,
-    ) ?? (isUsable(server) ? server : undefined);
+  const config = session.backend.config;
+  // `attempts` connects were made, so `attempts - 1` retries: one more while that is under `retries`.
+  const retries = config.retries ?? DEFAULT_RETRIES;
+  if (session.attempts > retries) return undefined;
+  const next = retryServer(
+    session,
+    server,
+    session.attempts === retries,
+    config.redispatch ?? DEFAULT_REDISPATCH,
+  );
   if (next === undefined) return undefined;
-  server.counters.wretr++;
-  if (next !== server) {
+  // As HAProxy 2.6 counts them (docs/haproxy-import.md, "Retries"): a retry on the same server is a retry,
+  // one on another server a redispatch, counted on the server that failed.
+  if (next === server) server.counters.wretr++;
+  else {
     server.counters.wredis++;
     session.redispatched = true;
   }
   assign(session, next, Date.now());
   return next;
+}
+
+/**
+ * The server of the next attempt, as HAProxy 2.6 picks it. Without redispatch: the same one, always (unless it left
+ * the config). With it: another usable server on the last retry, when the failed one is no longer usable (DOWN,
+ * drain, maint, full), or at once when the balance is not a hash (nothing ties the client to that server); else the
+ * same one. No other usable server: the same one if still usable, else none.
+ */
+function retryServer(
+  session: Session,
+  server: ServerRuntime,
+  lastRetry: boolean,
+  redispatch: boolean,
+): ServerRuntime | undefined {
+  if (!redispatch) return server.retired ? undefined : server;
+  const usable = isUsable(server);
+  if (usable && !lastRetry && isHashed(session.backend.config.balance)) return server;
+  return (
+    electServer(
+      session.backend,
+      { clientAddress: session.clientAddress, account: session.account },
+      server,
+    ) ?? (usable ? server : undefined)
+  );
 }
 
 /** A failed connect is logged at most once a second per server: a dead server under a reconnect storm

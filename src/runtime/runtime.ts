@@ -349,8 +349,8 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
     listener.frontend.counters.drops++;
   }
 
-  connectTimeout(): number {
-    return this.state.snapshot.defaults.timeouts.connect;
+  connectTimeout(session: Session): number {
+    return session.backend.config.timeouts?.connect ?? this.state.snapshot.defaults.timeouts.connect;
   }
 
   electFirst(session: Session, account: string | undefined): ServerRuntime | undefined {

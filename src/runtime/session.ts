@@ -47,7 +47,8 @@ export interface SessionHost {
   readonly directWrites: boolean;
   /** With directWrites: the server side on raw handles (null: net.Socket). */
   readonly rawUpstream: RawBindings | null;
-  connectTimeout(): number;
+  /** The connect timeout of the session's backend (its own, else the defaults'). */
+  connectTimeout(session: Session): number;
   /** The account wait for cmpp-account backends; the first client bytes (or none) decide the server. */
   electFirst(session: Session, account: string | undefined): ServerRuntime | undefined;
   /** A connection attempt failed; returns the server to retry on, or undefined to give up. */
@@ -157,7 +158,7 @@ export class Session {
     } else {
       this.connectSocket(server);
     }
-    this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(), this);
+    this.timer = setTimeout(onConnectTimeout, this.host.connectTimeout(this), this);
     this.timer.unref();
   }
 

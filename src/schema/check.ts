@@ -55,7 +55,7 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
     case 'duration':
       return typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max
         ? undefined
-        : `${DURATION_RULE_TEXT}, from ${formatDuration(rule.min)} to ${formatDuration(rule.max)}, got ${typeof value === 'number' ? `${value}ms` : shown(value)}`;
+        : `${DURATION_RULE_TEXT}, from ${formatDuration(rule.min)} to ${formatDuration(rule.max)}, got ${typeof value === 'number' ? formatDuration(value) : shown(value)}`;
     case 'enum':
       return typeof value === 'string' && rule.values.includes(value)
         ? undefined
@@ -190,6 +190,7 @@ function checkDocument(issues: Issues, snapshot: unknown, stored: Snapshot | und
       for (const key of ['connect', 'client', 'server', 'check']) {
         issues.rule(`defaults.timeouts.${key}`, RULES.defaults.timeout, timeouts[key]);
       }
+      issues.optional('defaults.timeouts.tunnel', RULES.defaults.timeout, timeouts.tunnel);
     }
     checkLogTarget(issues, defaults.log);
   }
@@ -431,7 +432,37 @@ function checkFrontend(
   if (frontend.inspect !== undefined && issues.rule(`${at}.inspect`, rules.inspect, frontend.inspect)) {
     issues.notBuilt(`${at}.inspect`, rules.inspect, frontend.inspect, before?.inspect);
   }
+  checkSectionTimeouts(issues, at, frontend.timeouts, FRONTEND_TIMEOUTS);
   issues.rule(`${at}.enabled`, rules.enabled, frontend.enabled);
+}
+
+// ---- retries and per-section timeouts (docs/config-model.md, "Retries and per-section timeouts") ----
+
+/** The timeouts a section may set for itself: HAProxy's frontend and backend properties. */
+const FRONTEND_TIMEOUTS = ['client'] as const;
+const BACKEND_TIMEOUTS = ['connect', 'server', 'tunnel'] as const;
+
+/** A section's `timeouts`: absent, or an object of known keys, each a duration. */
+function checkSectionTimeouts(issues: Issues, at: string, timeouts: unknown, keys: readonly string[]): void {
+  if (timeouts === undefined) return;
+  if (!isObject(timeouts))
+    return issues.add('invalid', `${at}.timeouts`, `must be an object of ${keys.join(', ')}`);
+  for (const key of Object.keys(timeouts)) {
+    if (!keys.includes(key)) {
+      issues.add(
+        'invalid',
+        `${at}.timeouts.${key}`,
+        `is not a timeout of this section (it may set ${keys.join(', ')})`,
+      );
+    }
+  }
+  for (const key of keys) issues.optional(`${at}.timeouts.${key}`, RULES.sectionTimeout, timeouts[key]);
+}
+
+function checkBackendRetries(issues: Issues, at: string, backend: Loose): void {
+  issues.optional(`${at}.retries`, RULES.retry.retries, backend.retries);
+  issues.optional(`${at}.redispatch`, RULES.retry.redispatch, backend.redispatch);
+  checkSectionTimeouts(issues, at, backend.timeouts, BACKEND_TIMEOUTS);
 }
 
 /**
@@ -529,6 +560,7 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
       );
     }
   }
+  checkBackendRetries(issues, at, backend);
   checkBackendCmpp(issues, at, backend.cmpp, before?.cmpp);
   checkBackendCmppClose(issues, at, backend.cmpp);
   const servers = backend.servers;

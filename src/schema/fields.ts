@@ -194,6 +194,17 @@ export const RULES = {
     deadline: duration(1, 7 * ONE_DAY_MS),
     then: oneOf(DRAIN_THEN),
   },
+  /**
+   * A backend's connect retries (HAProxy's `retries`, `option redispatch`) and the per-section timeouts
+   * (`frontend.timeouts`, `backend.timeouts`): docs/config-model.md, "Retries and per-section timeouts".
+   */
+  retry: {
+    /** Attempts after a failed connect; absent: 1 (Tether's behaviour before the setting). */
+    retries: int(0, 100),
+    redispatch: BOOLEAN,
+  },
+  /** A frontend's or backend's own timeout in place of `defaults.timeouts`'s (the same range). */
+  sectionTimeout: duration(1, MAX_TIMER_MS),
   server: {
     name: NAME,
     address: { kind: 'host' } as FormatRule,

@@ -30,7 +30,26 @@ export interface Timeouts {
   client: number;
   server: number;
   check: number;
+  /** HAProxy's `timeout tunnel`: once connected, the idle limit in place of client and server; absent: none. */
+  tunnel?: number;
 }
+
+/** A frontend's own timeouts (HAProxy: `timeout client` is a frontend property); absent: `defaults.timeouts`. */
+export interface FrontendTimeouts {
+  client?: number;
+}
+
+/** A backend's own timeouts (HAProxy: `timeout connect|server|tunnel` are backend properties); absent: `defaults.timeouts`. */
+export interface BackendTimeouts {
+  connect?: number;
+  server?: number;
+  tunnel?: number;
+}
+
+/** A backend without `retries`: one retry, as Tether always did (and its export writes `retries 1`). */
+export const DEFAULT_RETRIES = 1;
+/** A backend without `redispatch`: the last retry may go to another server, as Tether always did. */
+export const DEFAULT_REDISPATCH = true;
 
 export type SyslogFacility = (typeof SYSLOG_FACILITIES)[number];
 
@@ -67,6 +86,8 @@ export interface Frontend {
   maxconn?: number;
   allow?: string[];
   inspect?: FrontendInspect;
+  /** Its own timeouts in place of `defaults.timeouts` (docs/config-model.md). */
+  timeouts?: FrontendTimeouts;
   enabled: boolean;
 }
 
@@ -140,6 +161,12 @@ export interface Backend {
   check: BackendCheck;
   sendProxy: SendProxy;
   onMarkedDown: OnMarkedDown;
+  /** Attempts after a failed connect, 0..100; absent: DEFAULT_RETRIES. */
+  retries?: number;
+  /** Whether a retry may go to another server; absent: DEFAULT_REDISPATCH. */
+  redispatch?: boolean;
+  /** Its own timeouts in place of `defaults.timeouts` (docs/config-model.md). */
+  timeouts?: BackendTimeouts;
   /** Absent: no CMPP limits, the default close timeout. */
   cmpp?: BackendCmpp;
   servers: Server[];

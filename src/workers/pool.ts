@@ -500,10 +500,9 @@ export class WorkerPool implements ProxyRuntimeApi {
   }
 
   private async adminStates(): Promise<AdminStateEntry[]> {
-    const stats = await this.health.stats();
-    return stats.backends.flatMap((b) =>
-      b.servers.map((s) => ({ backend: b.name, server: s.name, state: s.adminState })),
-    );
+    // Before every apply (to put back on failure): the servers' states only, not the counters' per-account rows.
+    const states = await this.health.serverStates();
+    return states.map((s) => ({ backend: s.backend, server: s.server, state: s.adminState }));
   }
 
   /** leastconn: each worker learns the sessions the others hold per server (at most one report old). */
@@ -548,11 +547,14 @@ export class WorkerPool implements ProxyRuntimeApi {
       const starting = slots.filter((s) => s.state === 'starting');
       const workers = this.slots.length;
       const book = planShares(snapshot, workers, this.shares);
+      // The workers' messages go out first: they apply while this process applies its health runtime (which
+      // runs synchronously up to its first await), not after it.
+      const applied = slots.map((slot) =>
+        this.call<ApplyResult>(slot, 'apply', this.applyArgs(snapshot, slot, book, options)),
+      );
       const settled = await Promise.allSettled([
         this.health.apply(healthSnapshot(snapshot), options),
-        ...slots.map((slot) =>
-          this.call<ApplyResult>(slot, 'apply', this.applyArgs(snapshot, slot, book, options)),
-        ),
+        ...applied,
       ]);
       const failure = settled.find((r) => r.status === 'rejected' && !(r.reason instanceof WorkerGone));
       if (failure !== undefined) {

@@ -211,6 +211,54 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     expect(gw.check.inter).toBe(3000);
   });
 
+  it('two operators in two browsers: an inline weight edit by one is marked in the open form of the other', async () => {
+    // gw's s2 at weight 3 when this operator opens the form.
+    const servers = (initialConfig.backends as Array<{ servers: Array<{ name: string }> }>)[0].servers;
+    const set = await api
+      .patch('/api/v1/backends/gw')
+      .send({ servers: servers.map((s) => ({ ...s, weight: s.name === 's2' ? 3 : 1 })) });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    await editBackend();
+    expect(await page.locator('input[name="servers[1].weight"]').inputValue()).toBe('3');
+
+    // admin2 signs in on a phone and sets s2 to 2 from the overview.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const other = await phone.newPage();
+      await other.goto(`${tether.url}/`);
+      await submitSignIn(other, 'admin2', 'second-admin-password-1');
+      const row = other.locator('tr.server-row[data-server=s2]');
+      await row.getByRole('button', { name: /Edit weight of s2/ }).click();
+      await row.getByLabel('weight').fill('2');
+      await row.getByLabel('weight').press('Enter');
+      await other.locator('dialog.confirm').getByRole('button', { name: 'Set weight 2' }).click();
+      await expect
+        .poll(async () => (await api.get('/api/v1/backends/gw/servers/s2')).body.weight, { timeout: 5000 })
+        .toBe(2);
+    } finally {
+      await phone.close();
+    }
+    const theirs = await head();
+
+    // This operator, unaware, sets s2 to 1 and applies.
+    await page.locator('input[name="servers[1].weight"]').fill('1');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.locator('form.review').getByRole('button', { name: 'Apply change' }).click();
+    const note = page.locator('.server-editor[data-server-index="1"] [data-testid=field-note]');
+    await note.waitFor({ timeout: 5000 });
+    expect(await note.textContent()).toBe(`undoes revision ${theirs} by admin2: weight 2 → 1`);
+    expect(await page.locator('[data-testid=form-warning]').textContent()).toContain(
+      `Revision ${theirs} was applied by someone else`,
+    );
+    expect((await api.get('/api/v1/backends/gw/servers/s2')).body.weight).toBe(2);
+    // Applied only when reviewed again, knowingly.
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.locator('form.review').getByRole('button', { name: 'Apply change' }).click();
+    await expect
+      .poll(async () => (await api.get('/api/v1/backends/gw/servers/s2')).body.weight, { timeout: 5000 })
+      .toBe(1);
+  });
+
   it('shows how many clients move before an inline weight edit, like the full form', async () => {
     await connectClients(smsPort, 8);
     const row = page.locator('tr.server-row[data-server=s1]');
@@ -291,6 +339,13 @@ describe.skipIf(missing)('console safety in Chromium', () => {
     const changes = await review.locator('table.changes').textContent();
     expect(changes).toContain('defaults.timeouts.connect');
     expect(changes).toContain('defaults.maxconn');
+    // Durations as HAProxy writes them (the milliseconds in the title), other numbers as they are.
+    const connect = review.locator('table.changes tr', { hasText: 'defaults.timeouts.connect' });
+    expect(await connect.locator('td.before').textContent()).toBe('5s');
+    expect(await connect.locator('td.after').textContent()).toBe('7s');
+    expect(await connect.locator('td.after code').getAttribute('title')).toBe('7000 ms');
+    const maxconn = review.locator('table.changes tr', { hasText: 'defaults.maxconn' });
+    expect(await maxconn.locator('td.after').textContent()).toBe('40000');
     expect((await api.get('/api/v1/config')).body.defaults.timeouts.connect).toBe(5000);
     await review.getByRole('button', { name: 'Apply change' }).click();
     await expect
@@ -309,6 +364,17 @@ describe.skipIf(missing)('console safety in Chromium', () => {
       // Name, address, port, weight and the check boxes side by side: one line, not a card.
       expect(Math.abs(name.y + name.height / 2 - (backup.y + backup.height / 2))).toBeLessThan(20);
       expect((await rows.nth(i).boundingBox())!.height).toBeLessThan(i === 0 ? 90 : 60);
+      // Its Remove button on one line too ("Remove smsc-gw-2", not "Remove" over "smsc-gw-2"), inside the row.
+      await rows
+        .nth(i)
+        .locator('input[name$=".name"]')
+        .fill(`smsc-gw-${i + 1}`);
+      const remove = rows.nth(i).getByRole('button', { name: `Remove smsc-gw-${i + 1}` });
+      const button = (await remove.boundingBox())!;
+      // One line of text is a 30 px button here, two lines 50 px.
+      expect(button.height).toBeLessThan(40);
+      const row = (await rows.nth(i).boundingBox())!;
+      expect(button.x + button.width).toBeLessThanOrEqual(row.x + row.width + 1);
     }
     await shot('server-rows');
     // The labels are still there for screen readers.

@@ -151,6 +151,15 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
       `fetch('/api/v1/stats/history', { credentials: 'same-origin' }).then((r) => r.json())`,
     )) as Array<{ t: number; frontends: Record<string, { scur: number }> }>;
     expect(history.some((s) => s.t < downFor && s.frontends.sms?.scur === 3)).toBe(true);
+    // And the Charts page draws it: its history reaches back before the restart.
+    await page.goto(`${url}/#/charts`);
+    const charts = page.locator('div.charts');
+    await charts.waitFor({ timeout: 10_000 });
+    expect(Number(await charts.getAttribute('data-from'))).toBeLessThan(downFor);
+    expect(await page.locator('section.chart-box[aria-label="Sessions per frontend"] canvas').count()).toBe(
+      1,
+    );
+    await page.goto(`${url}/#/overview`);
   });
 
   it('still reports the restart when the console was left or reloaded during the outage', async () => {
@@ -178,15 +187,31 @@ describe.skipIf(missing)('console when the appliance goes away and comes back', 
 
 // A frozen appliance (SIGSTOP: connections are accepted by the kernel but nothing answers) gives no error to notice:
 // the console must tell from the silence alone, and say nothing of a restart when the same process goes on.
-describe.skipIf(missing)('console when the appliance hangs', () => {
+describe.skipIf(missing)('console when the appliance hangs or is killed', () => {
   const db = tempDbPath();
   let compiled: CompiledApp | undefined;
   let appliance: ApplianceProcess | undefined;
   let browser: Browser | undefined;
+  let page: Page;
+  let httpPort: number;
+
+  function startCompiled(): ApplianceProcess {
+    return startAppliance(compiled!.main, {
+      TETHER_DB: db.dbPath,
+      TETHER_HTTP_HOST: '127.0.0.1',
+      TETHER_HTTP_PORT: String(httpPort),
+      TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      TETHER_LOG_LEVEL: 'log',
+      TETHER_SOCKET: 'off',
+      TETHER_WORKERS: '0',
+      // The compiled files live under node_modules/.cache: name the built console.
+      TETHER_WEB_ROOT: join(PROJECT_ROOT, 'web', 'dist'),
+    });
+  }
 
   afterAll(async () => {
     await browser?.close();
-    if (appliance && appliance.child.exitCode === null) {
+    if (appliance && appliance.child.exitCode === null && appliance.child.signalCode === null) {
       appliance.child.kill('SIGCONT');
       appliance.child.kill('SIGKILL');
       await appliance.exited;
@@ -198,20 +223,11 @@ describe.skipIf(missing)('console when the appliance hangs', () => {
   it('marks it unreachable within 3 s of its silence, and clears that without a restart notice when it resumes', async () => {
     ensureConsoleBuilt();
     compiled = await compileApp();
-    const httpPort = await freePort();
-    appliance = startAppliance(compiled.main, {
-      TETHER_DB: db.dbPath,
-      TETHER_HTTP_HOST: '127.0.0.1',
-      TETHER_HTTP_PORT: String(httpPort),
-      TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
-      TETHER_LOG_LEVEL: 'log',
-      TETHER_SOCKET: 'off',
-      // The compiled files live under node_modules/.cache: name the built console.
-      TETHER_WEB_ROOT: join(PROJECT_ROOT, 'web', 'dist'),
-    });
+    httpPort = await freePort();
+    appliance = startCompiled();
     await untilListening(appliance);
     browser = await launchChromium();
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await page.goto(`http://127.0.0.1:${httpPort}/`);
     await submitSignIn(page, 'admin', TEST_ADMIN_PASSWORD);
     await page.locator('[data-testid=rollup]').waitFor();
@@ -228,5 +244,46 @@ describe.skipIf(missing)('console when the appliance hangs', () => {
     appliance.child.kill('SIGCONT');
     await outage.waitFor({ state: 'detached', timeout: 10_000 });
     expect(await page.locator('[data-testid=restarted]').count()).toBe(0);
+  });
+
+  it('kill -9 (as the issue did): unreachable within 3 s, every action disabled; started again, the restart is named', async () => {
+    expect(appliance, 'the test before started it').toBeDefined();
+    // Two live clients through it, as the SPs of the issue.
+    const url = `http://127.0.0.1:${httpPort}`;
+    const api = await adminClient(url);
+    const upstream = await listen(echo);
+    const port = await freePort();
+    await api
+      .post('/api/v1/backends')
+      .send({ name: 'gw', servers: [{ name: 's1', address: '127.0.0.1', port: upstream.port }] })
+      .expect(201);
+    await api
+      .post('/api/v1/frontends')
+      .send({ name: 'sms', bind: { address: '127.0.0.1', port }, backend: 'gw' })
+      .expect(201);
+    const sps = [await connect(port), await connect(port, { localAddress: '127.0.0.2' })];
+    const rollup = page.locator('[data-testid=rollup]');
+    await expect.poll(() => rollup.textContent(), { timeout: 5000 }).toContain('2 sessions');
+    const outage = page.locator('[data-testid=outage]');
+    appliance!.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await appliance!.exited;
+    await outage.waitFor({ timeout: NOTICE_WITHIN_MS });
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(NOTICE_WITHIN_MS);
+    expect(await outage.textContent()).toMatch(/Unreachable since \d\d:\d\d:\d\d/);
+    expect(await page.locator('main.page button:enabled').count()).toBe(0);
+    expect(await page.locator('main.page input:enabled').count()).toBe(0);
+
+    appliance = startCompiled();
+    await untilListening(appliance);
+    const restarted = page.locator('[data-testid=restarted]');
+    await restarted.waitFor({ timeout: 15_000 });
+    expect(await restarted.textContent()).toMatch(/restarted at \d\d:\d\d:\d\d; 2 sessions were dropped/);
+    for (const sp of sps) sp.destroy();
+    await upstream.close();
+    await outage.waitFor({ state: 'detached' });
+    // The stored log says it too: two starts of the appliance.
+    await page.goto(`http://127.0.0.1:${httpPort}/#/events?type=appliance-start`);
+    await expect.poll(() => page.locator('tr[data-event]').count(), { timeout: 10_000 }).toBe(2);
   });
 });

@@ -215,6 +215,8 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       await expect
         .poll(() => rows.allTextContents())
         .toEqual([expect.stringContaining('gw/s2 READY → DRAIN')]);
+      // The filter goes into the link, so a reload or a link passed on shows the same.
+      expect(page.url()).toContain('#/events?type=admin-state');
       await page.locator('select[name=type]').selectOption('');
       await page.locator('input[name=backend]').fill('flap');
       await expect
@@ -232,10 +234,21 @@ describe.skipIf(missing)('console trust in Chromium', () => {
       await page.reload();
       const recent = page.locator('ul.events');
       await expect.poll(() => recent.textContent(), { timeout: 5000 }).toContain('flap/f1 UP → DOWN (L4CON)');
+      // Its time as the outage notice writes times (24-hour, whatever the locale), not "7:53:43 PM".
+      expect(
+        await recent.locator('li', { hasText: 'flap/f1 UP → DOWN' }).first().locator('time').textContent(),
+      ).toMatch(/^\d\d:\d\d:\d\d$/);
       await expect
         .poll(() => page.locator('tr.server-row[data-server="f1"] [data-testid=down]').textContent())
         .toMatch(/^1× · \d/);
       expect(await serverRow('s1').locator('[data-testid=down]').textContent()).toMatch(/^0× · /);
+      // The count leads to those DOWNs in the log: its health events.
+      await page.locator('tr.server-row[data-server="f1"] [data-testid=down] a').click();
+      await expect.poll(() => page.url()).toContain('#/events?type=health&backend=flap&server=f1');
+      await expect
+        .poll(() => rows.allTextContents(), { timeout: 5000 })
+        .toEqual([expect.stringContaining('flap/f1 UP → DOWN (L4CON)')]);
+      expect(await page.locator('select[name=type]').inputValue()).toBe('health');
     });
   });
 

@@ -80,6 +80,12 @@ const backend = (n: string): fc.Arbitrary<Backend> =>
     }),
     sendProxy: fc.constantFrom(...SEND_PROXY),
     onMarkedDown: fc.constantFrom(...ON_MARKED_DOWN),
+    retries: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+    redispatch: fc.option(fc.boolean(), { nil: undefined }),
+    timeouts: fc.option(
+      fc.record({ connect: timeout(), server: timeout(), tunnel: timeout() }, { requiredKeys: [] }),
+      { nil: undefined },
+    ),
     servers: fc
       .uniqueArray(name(), { maxLength: 4 })
       .chain((names) => (names.length ? fc.tuple(...names.map(server)) : fc.constant([]))),
@@ -91,7 +97,10 @@ const config: fc.Arbitrary<Snapshot> = fc
     fc.record({
       defaults: fc.record({
         maxconn: count(1_000_000),
-        timeouts: fc.record({ connect: timeout(), client: timeout(), server: timeout(), check: timeout() }),
+        timeouts: fc.record(
+          { connect: timeout(), client: timeout(), server: timeout(), check: timeout(), tunnel: timeout() },
+          { requiredKeys: ['connect', 'client', 'server', 'check'] },
+        ),
         log: fc.option(
           fc.record({
             address: fc.oneof(
@@ -123,6 +132,7 @@ const config: fc.Arbitrary<Snapshot> = fc
                       backend: fc.constantFrom(...backendNames),
                       maxconn: count(1_000_000),
                       allow: fc.array(cidr(), { minLength: 1, maxLength: 100, size: 'max' }),
+                      timeouts: fc.record({ client: timeout() }),
                       enabled: fc.boolean(),
                     },
                     { requiredKeys: ['name', 'binds', 'backend', 'enabled'] },

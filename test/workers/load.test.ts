@@ -155,9 +155,15 @@ describe('two workers under load', () => {
       expect(await untilAnswered(peers, 30_000)).toBe(0);
       const stats = (await running.api.get('/api/v1/stats').expect(200)).body;
       const p50p99 = (values: number[]) => `p50 ${percentile(values, 50)} p99 ${percentile(values, 99)}`;
+      // The server's own part of request-to-live: from the request reaching its route until every worker runs it.
+      const serverLive = ['auth', 'turn', 'checks', 'rehearse', 'apply'].reduce(
+        (sum, step) => sum.map((ms, i) => ms + (changes.steps[step]?.[i] ?? NaN)),
+        changes.liveMs.map(() => 0),
+      );
+      expect(serverLive.every(Number.isFinite)).toBe(true);
       console.log(
         `200 changes over 2 workers with 1,000 connections (${sent} messages), load average ${loadavg()[0].toFixed(1)}: ` +
-          `request-to-live ${p50p99(changes.liveMs)} ms; request-to-answer ${p50p99(requestMs)} ms, max ${Math.max(...requestMs)} ms; ` +
+          `request-to-live ${p50p99(changes.liveMs)} ms (in the server ${p50p99(serverLive.map(Math.round))}); request-to-answer ${p50p99(requestMs)} ms, max ${Math.max(...requestMs)} ms; ` +
           `server steps (ms): ${Object.entries(changes.steps)
             .map(([step, ms]) => `${step} ${p50p99(ms)}`)
             .join('; ')}`,
@@ -166,8 +172,8 @@ describe('two workers under load', () => {
       expect(stats.frontends[0].scur).toBe(1000);
       expect(stats.frontends[0].slim).toBe(5000 + 199);
       // Generous (the issue's 50 ms is for the bench machine): here 2 shared cores run ~6 agents, the test's own
-      // 12,000 messages/s and the appliance; timed from its own process, p99 was 114-260 ms at a load average of 8
-      // (docs/workers.md, "Measured").
+      // 12,000 messages/s and the appliance; timed from its own process, request-to-live p99 was 86-274 ms at a load
+      // average of 9-14 (docs/workers.md, "Measured").
       expect(percentile(requestMs, 99)).toBeLessThan(1500);
       expect(percentile(changes.liveMs, 99)).toBeLessThan(1500);
     } finally {

@@ -3,7 +3,7 @@ import { ApiError, api, offerSignIn, onUnauthorized } from './api.js';
 import { Banners, clearBanners } from './components/banner.js';
 import { Legend } from './components/badges.js';
 import { ConfirmHost } from './components/confirm.js';
-import { seconds } from './format.js';
+import { clock, seconds } from './format.js';
 import { lastUpdate, liveMode, restartNotice, startLive, stopLive, unreachableSince } from './live.js';
 import { Audit } from './pages/audit.js';
 import { Charts } from './pages/charts.js';
@@ -27,8 +27,6 @@ const PAGES = [
   { path: 'events', label: 'Events', render: () => <Events /> },
   { path: 'audit', label: 'Audit', render: () => <Audit /> },
 ];
-
-const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);

@@ -45,6 +45,14 @@ export function count(n: number): string {
   return Number.isFinite(n) ? n.toLocaleString('en-US') : '–';
 }
 
+/** `19:53:43`: a time of today, 24-hour whatever the browser's locale (the outage notice, the overview's events). */
+export function clock(epochMs: number): string {
+  const d = new Date(epochMs);
+  if (Number.isNaN(d.getTime())) return String(epochMs);
+  const pad = (x: number) => String(x).padStart(2, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 export function dateTime(epochMs: number | string): string {
   const d = new Date(epochMs);
   if (Number.isNaN(d.getTime())) return String(epochMs);

@@ -1,8 +1,8 @@
 // Response and query DTOs of /stats. The response classes describe the runtime's plain stats objects
 // for OpenAPI; the runtime's data is returned as it is (it already has exactly these fields).
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { QueryInteger } from '../../common/validators.js';
-import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { IsQueryIntegerIn, QueryInteger } from '../../common/validators.js';
+import { IsIn, IsOptional } from 'class-validator';
 import type {
   AdminState,
   BackendStats,
@@ -132,8 +132,7 @@ export class HistoryQueryDto {
   })
   @IsOptional()
   @QueryInteger()
-  @IsInt()
-  @Min(0)
+  @IsQueryIntegerIn(0, Number.MAX_SAFE_INTEGER, 'a time in ms since the epoch')
   since?: number;
 }
 

@@ -1,3 +1,4 @@
+import { formatDuration } from '../../../src/schema/durations.js';
 import { sideBySide, type LineOp } from '../diff.js';
 import type { DiffChange } from '../types.js';
 
@@ -56,6 +57,17 @@ function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v, null, 1).replace(/\n\s*/g, ' ');
 }
 
+/** Config paths whose value is a duration in ms (schema/fields.ts): the review says `2d`, as HAProxy and the
+ *  form write it, not 172800000 (issue 13, point 8); the milliseconds stay in the cell's title. */
+const DURATION_PATH =
+  /(?:^|\.)timeouts\.\w+$|\.check\.(?:inter|timeout)$|\.closeTimeout$|\.loginRate\.(?:\w+\.)?per$/;
+
+function Value({ path, value }: { path: string; value: unknown }) {
+  if (typeof value === 'number' && DURATION_PATH.test(path))
+    return <code title={`${value} ms`}>{formatDuration(value)}</code>;
+  return <code>{show(value)}</code>;
+}
+
 /** The readable form of a change: one row per changed field, old and new value side by side. */
 export function ChangeList({ changes }: { changes: DiffChange[] }) {
   if (changes.length === 0) return <p class="muted">No changes.</p>;
@@ -78,10 +90,10 @@ export function ChangeList({ changes }: { changes: DiffChange[] }) {
               </th>
               <td data-label="Change">{c.kind}</td>
               <td data-label="Before" class="before">
-                <code>{show(c.before)}</code>
+                <Value path={c.path} value={c.before} />
               </td>
               <td data-label="After" class="after">
-                <code>{show(c.after)}</code>
+                <Value path={c.path} value={c.after} />
               </td>
             </tr>
           ))}

@@ -59,7 +59,20 @@ export function checkExtras(check: BackendCheck | undefined, servers: Array<{ ch
   return parts.join(', ');
 }
 
-const BACKEND_FIELDS = ['name', 'balance', 'hashType', 'sendProxy', 'onMarkedDown', 'servers'];
+const BACKEND_FIELDS = [
+  'name',
+  'balance',
+  'hashType',
+  'sendProxy',
+  'onMarkedDown',
+  'retries',
+  'redispatch',
+  'timeouts',
+  'timeouts.connect',
+  'timeouts.server',
+  'timeouts.tunnel',
+  'servers',
+];
 
 export function BackendForm({
   initial,
@@ -97,6 +110,13 @@ export function BackendForm({
   const [sendProxy, setSendProxy] = useState<string>(initial?.sendProxy ?? 'none');
   const [onMarkedDown, setOnMarkedDown] = useState<string>(initial?.onMarkedDown ?? 'keep');
   const [closeTimeout, setCloseTimeout] = useState(durationText(initial?.cmpp?.closeTimeout));
+  const [retries, setRetries] = useState(str(initial?.retries));
+  const [redispatch, setRedispatch] = useState(
+    str(initial?.redispatch === undefined ? '' : String(initial.redispatch)),
+  );
+  const [timeoutConnect, setTimeoutConnect] = useState(durationText(initial?.timeouts?.connect));
+  const [timeoutServer, setTimeoutServer] = useState(durationText(initial?.timeouts?.server));
+  const [timeoutTunnel, setTimeoutTunnel] = useState(durationText(initial?.timeouts?.tunnel));
   const [servers, setServers] = useState<ServerDraft[]>((initial?.servers ?? []).map(toDraft));
 
   const fe = useFieldErrors(errors);
@@ -128,6 +148,14 @@ export function BackendForm({
       check: check as unknown as BackendCheck,
       sendProxy,
       onMarkedDown,
+      // The whole backend is sent: retries, redispatch and its own timeouts go back as edited (empty: the defaults).
+      ...(optionalNum(retries) !== undefined ? { retries: optionalNum(retries) } : {}),
+      ...(redispatch !== '' ? { redispatch: redispatch === 'true' } : {}),
+      ...ownTimeouts({
+        connect: optionalDuration(timeoutConnect),
+        server: optionalDuration(timeoutServer),
+        tunnel: optionalDuration(timeoutTunnel),
+      }),
       // backend.cmpp as stored (its limits are not edited here: REST/config document), the close limit as edited.
       ...cmppOf(initial?.cmpp, optionalDuration(closeTimeout)),
       servers: servers.map((s) => ({
@@ -246,6 +274,63 @@ export function BackendForm({
             </select>
           )}
         </Field>
+        <TextField
+          label="Retries"
+          name="retries"
+          value={retries}
+          onValue={edit(setRetries, 'retries')}
+          errors={fe.of('retries')}
+          notes={notes.retries}
+          hint="empty: 1; attempts after a failed connect (0 to 100)"
+          placeholder="eg: 3"
+          numeric
+        />
+        <Field
+          label="Redispatch"
+          errors={fe.of('redispatch')}
+          notes={notes.redispatch}
+          hint="the last retry (or, unless hashed, every one) may go to another server"
+        >
+          {(p) => (
+            <select
+              {...p}
+              name="redispatch"
+              value={redispatch}
+              onChange={(e) => edit(setRedispatch, 'redispatch')(inputValue(e))}
+            >
+              <option value="">default (yes)</option>
+              <option value="true">yes</option>
+              <option value="false">no: retries stay on the same server</option>
+            </select>
+          )}
+        </Field>
+        <TextField
+          label="Timeout connect"
+          name="timeouts.connect"
+          value={timeoutConnect}
+          onValue={edit(setTimeoutConnect, 'timeouts.connect')}
+          errors={fe.of('timeouts.connect')}
+          notes={notes['timeouts.connect']}
+          hint={`empty: defaults (${durationText(defaults.timeouts.connect)})`}
+        />
+        <TextField
+          label="Timeout server"
+          name="timeouts.server"
+          value={timeoutServer}
+          onValue={edit(setTimeoutServer, 'timeouts.server')}
+          errors={fe.of('timeouts.server')}
+          notes={notes['timeouts.server']}
+          hint={`empty: defaults (${durationText(defaults.timeouts.server)}); idle limit on the server side`}
+        />
+        <TextField
+          label="Timeout tunnel"
+          name="timeouts.tunnel"
+          value={timeoutTunnel}
+          onValue={edit(setTimeoutTunnel, 'timeouts.tunnel')}
+          errors={fe.of('timeouts.tunnel')}
+          notes={notes['timeouts.tunnel']}
+          hint={`empty: ${defaults.timeouts.tunnel !== undefined ? `defaults (${durationText(defaults.timeouts.tunnel)})` : 'none'}; once connected, in place of client and server`}
+        />
         <TextField
           label="CMPP close limit"
           name="cmpp.closeTimeout"
@@ -527,4 +612,15 @@ function cmppOf(
   if (closeTimeout === undefined) delete cmpp.closeTimeout;
   else cmpp.closeTimeout = closeTimeout;
   return Object.keys(cmpp).length === 0 ? {} : { cmpp: cmpp as Backend['cmpp'] };
+}
+
+/** A backend's own timeouts, only those set; none at all when none is. */
+function ownTimeouts(t: Record<string, number | string | undefined>): {
+  timeouts?: Record<string, number | string>;
+} {
+  const set = Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    number | string
+  >;
+  return Object.keys(set).length > 0 ? { timeouts: set } : {};
 }

@@ -102,7 +102,8 @@ export function Charts() {
   if (samples.length < 2)
     return <p class="empty">Collecting samples… charts appear after a couple of seconds.</p>;
   return (
-    <div class="charts">
+    // When the drawn history starts (ms): after a restart it reaches back before it (issue 13, point 2).
+    <div class="charts" data-from={samples[0].t}>
       <Chart title="Sessions per frontend" samples={samples} group="frontends" metric="sessions" />
       <Chart
         title="Throughput per frontend (in + out)"

@@ -388,8 +388,14 @@ export function ConfigPage() {
         <p>
           Global max connections <b>{d.maxconn}</b> · timeout connect{' '}
           <b>{durationText(d.timeouts.connect)}</b> · client <b>{durationText(d.timeouts.client)}</b> · server{' '}
-          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b> · session
-          logs to syslog{' '}
+          <b>{durationText(d.timeouts.server)}</b> · check <b>{durationText(d.timeouts.check)}</b>
+          {d.timeouts.tunnel !== undefined ? (
+            <>
+              {' '}
+              · tunnel <b>{durationText(d.timeouts.tunnel)}</b>
+            </>
+          ) : null}{' '}
+          · session logs to syslog{' '}
           <b data-testid="syslog-target">
             {d.log ? `${d.log.address}:${d.log.port} ${d.log.facility}` : 'none in the config'}
           </b>{' '}
@@ -436,7 +442,12 @@ export function ConfigPage() {
                   <td data-label="Allow" class="mono small">
                     {f.allow?.length ? f.allow.join(', ') : <span class="muted">everyone</span>}
                   </td>
-                  <td data-label="Inspect">{f.inspect ?? 'none'}</td>
+                  <td data-label="Inspect">
+                    {f.inspect ?? 'none'}
+                    {f.timeouts !== undefined ? (
+                      <span class="muted small"> · timeouts: {timeoutsText(f.timeouts)}</span>
+                    ) : null}
+                  </td>
                   <td data-label="Enabled">{f.enabled ? 'yes' : <b>disabled</b>}</td>
                   <td data-label="Actions">
                     <ItemActions
@@ -502,7 +513,8 @@ export function ConfigPage() {
                 {b.check.type !== 'none' && checkExtras(b.check, b.servers)
                   ? ` (${checkExtras(b.check, b.servers)})`
                   : ''}{' '}
-                · proxy {b.sendProxy} · on down: {b.onMarkedDown}
+                · proxy {b.sendProxy} · on down: {b.onMarkedDown} · {retriesText(b)}
+                {b.timeouts !== undefined ? ` · timeouts: ${timeoutsText(b.timeouts)}` : ''}
                 {b.cmpp !== undefined ? ` · CMPP limits: ${cmppLimitsText(b.cmpp)}` : ''}
               </span>{' '}
               <ItemActions
@@ -657,4 +669,19 @@ function cmppLimitsText(cmpp: NonNullable<Backend['cmpp']>): string {
   if (cmpp.loginRate?.perSource) parts.push(`logins ${rate(cmpp.loginRate.perSource)} per source`);
   if (cmpp.accounts?.length) parts.push(`${cmpp.accounts.length} account override(s)`);
   return parts.join(', ');
+}
+
+/** "retries 3, redispatch" (the defaults: 1 and redispatch). */
+function retriesText(b: Backend): string {
+  const n = b.retries ?? 1;
+  const redispatch = b.redispatch ?? true;
+  return `retries ${n}${n > 0 ? (redispatch ? ', redispatch' : ', no redispatch') : ''}`;
+}
+
+/** A section's own timeouts: "client 30s", "connect 2s, tunnel 1h". */
+function timeoutsText(t: object): string {
+  return Object.entries(t as Record<string, number | undefined>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${durationText(v)}`)
+    .join(', ');
 }

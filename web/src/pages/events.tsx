@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { describeError, request } from '../api.js';
 import { dateTime } from '../format.js';
 import { usePoll } from '../hooks.js';
@@ -40,6 +40,17 @@ export function Events() {
   const [backend, setBackend] = useState(initial.get('backend') ?? '');
   const [server, setServer] = useState(initial.get('server') ?? '');
 
+  // The filters in the link too, so the page can be reloaded or the link passed on as it is.
+  useEffect(() => {
+    const q = new URLSearchParams();
+    if (type) q.set('type', type);
+    if (frontend.trim()) q.set('frontend', frontend.trim());
+    if (backend.trim()) q.set('backend', backend.trim());
+    if (server.trim()) q.set('server', server.trim());
+    const hash = `#/events${q.size ? `?${q}` : ''}`;
+    if (location.hash !== hash) history.replaceState(history.state, '', hash);
+  }, [type, frontend, backend, server]);
+
   const { data, error } = usePoll(
     async () => {
       const q = new URLSearchParams({ limit: String(LIMIT) });
@@ -69,13 +80,15 @@ export function Events() {
           </select>
         </label>
         <label>
-          Frontend <input name="frontend" type="search" value={frontend} onInput={text(setFrontend)} />
+          Frontend{' '}
+          <input name="frontend" type="search" maxLength={64} value={frontend} onInput={text(setFrontend)} />
         </label>
         <label>
-          Backend <input name="backend" type="search" value={backend} onInput={text(setBackend)} />
+          Backend{' '}
+          <input name="backend" type="search" maxLength={64} value={backend} onInput={text(setBackend)} />
         </label>
         <label>
-          Server <input name="server" type="search" value={server} onInput={text(setServer)} />
+          Server <input name="server" type="search" maxLength={64} value={server} onInput={text(setServer)} />
         </label>
         {data && (
           <span class="muted" data-testid="event-count">

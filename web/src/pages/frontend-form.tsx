@@ -4,7 +4,16 @@ import { EditorForm } from '../components/editor-form.js';
 import { Field, TextField } from '../components/field.js';
 import { unclaimed, type FieldErrors } from '../field-errors.js';
 import type { Frontend, Snapshot } from '../types.js';
-import { inputChecked, inputValue, num, optionalNum, str, useFieldErrors } from './form-values.js';
+import {
+  durationText,
+  inputChecked,
+  inputValue,
+  num,
+  optionalDuration,
+  optionalNum,
+  str,
+  useFieldErrors,
+} from './form-values.js';
 
 let nextBindKey = 1;
 
@@ -17,6 +26,8 @@ const CLAIMED = [
   'maxconn',
   'allow',
   'inspect',
+  'timeouts',
+  'timeouts.client',
   'enabled',
 ];
 
@@ -57,6 +68,7 @@ export function FrontendForm({
   const [maxconn, setMaxconn] = useState(str(initial?.maxconn));
   const [allow, setAllow] = useState((initial?.allow ?? []).join('\n'));
   const [inspect, setInspect] = useState(initial?.inspect ?? 'none');
+  const [timeoutClient, setTimeoutClient] = useState(durationText(initial?.timeouts?.client));
   const [enabled, setEnabled] = useState(initial?.enabled ?? true);
   const fe = useFieldErrors(errors);
   const { edit } = fe;
@@ -78,6 +90,10 @@ export function FrontendForm({
       ...(allowList.length ? { allow: allowList } : {}),
       // Only sent when set, so an untouched form does not add `inspect: none` to the revision.
       ...(inspect !== 'none' || initial?.inspect ? { inspect } : {}),
+      // The whole frontend is sent: its own timeouts go back as edited (empty: the defaults').
+      ...(optionalDuration(timeoutClient) !== undefined
+        ? { timeouts: { client: optionalDuration(timeoutClient) } }
+        : {}),
       enabled,
     } as unknown as Frontend;
     onReview(fe);
@@ -203,6 +219,16 @@ export function FrontendForm({
           hint={`empty: no limit of its own (defaults.maxconn ${defaults.maxconn} caps all frontends together)`}
           placeholder="eg: 10000"
           numeric
+        />
+        <TextField
+          label="Timeout client"
+          name="timeouts.client"
+          value={timeoutClient}
+          onValue={edit(setTimeoutClient, 'timeouts.client')}
+          errors={fe.of('timeouts.client')}
+          notes={notes['timeouts.client']}
+          hint={`empty: defaults.timeouts.client (${durationText(defaults.timeouts.client)}); idle limit on the client side`}
+          placeholder="eg: 30s"
         />
         <Field
           label="Inspect"

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { useStore } from '../store.js';
 import { liveEvents, liveStats } from '../live.js';
-import { bytes, count, dateTime, ms, seconds } from '../format.js';
+import { bytes, clock, count, dateTime, ms, seconds } from '../format.js';
 import { healthLook } from '../components/badges.js';
 import { FrontendRetry } from './frontend-retry.js';
 import { ServerRow } from './server-row.js';
@@ -233,10 +233,7 @@ function Events() {
       {recent.map((e, i) => (
         <li key={`${e.at}-${i}`} class={e.type === 'health' && e.to === 'DOWN' ? 'ev-bad' : ''}>
           {/* Stored events may be from before a restart, days ago: those say their date. */}
-          <time>
-            {Date.now() - e.at > 12 * 3600_000 ? dateTime(e.at) : new Date(e.at).toLocaleTimeString()}
-          </time>{' '}
-          {describeEvent(e)}
+          <time>{Date.now() - e.at > 12 * 3600_000 ? dateTime(e.at) : clock(e.at)}</time> {describeEvent(e)}
         </li>
       ))}
       <li class="muted small">

@@ -305,7 +305,16 @@ export function ServerRow({ server: s, at }: { server: ServerStats; at: number }
         data-testid="down"
         title={`went DOWN ${s.chkdown} time${s.chkdown === 1 ? '' : 's'} (chkdown), ${seconds(s.downtime)} DOWN in all`}
       >
-        {s.chkdown}× · {seconds(s.downtime)}
+        {s.chkdown > 0 ? (
+          // When it went DOWN and why: its health events in the stored log.
+          <a href={`#/events?${new URLSearchParams({ type: 'health', backend: s.backend, server: s.name })}`}>
+            {s.chkdown}× · {seconds(s.downtime)}
+          </a>
+        ) : (
+          <>
+            {s.chkdown}× · {seconds(s.downtime)}
+          </>
+        )}
       </td>
       <td data-label="Actions" class="actions">
         <div class="segmented" role="group" aria-label={`Admin state of ${s.name}`}>
