@@ -85,16 +85,22 @@ describe.skipIf(missing !== undefined)('tcp-check steps in the export', () => {
         { expect: { string: 'never' } },
       ];
       const received: Buffer[] = [];
+      const expected = Buffer.concat([Buffer.from(tricky, 'latin1'), Buffer.from('00ff0d0a', 'hex')]);
+      // What each check connection sent, once it sent as many bytes as expected (the check then waits on its expect).
       recorder = net.createServer((socket) => {
-        const chunks: Buffer[] = [];
-        socket.on('data', (d: Buffer) => chunks.push(d));
+        let got = Buffer.alloc(0);
+        socket.on('data', (d: Buffer) => {
+          got = Buffer.concat([got, d]);
+          if (got.length >= expected.length) {
+            received.push(got);
+            socket.destroy();
+          }
+        });
         socket.on('error', () => {});
-        socket.on('close', () => received.push(Buffer.concat(chunks)));
       });
       recorder.listen(0, '127.0.0.1');
       await once(recorder, 'listening');
       const port = (recorder.address() as net.AddressInfo).port;
-      const expected = Buffer.concat([Buffer.from(tricky, 'latin1'), Buffer.from('00ff0d0a', 'hex')]);
 
       // Tether's probe.
       await tcpCheckProbe(steps)({ address: '127.0.0.1', port }, 300);
