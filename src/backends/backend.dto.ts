@@ -7,16 +7,8 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsOptional,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
-import { Follows } from '../common/validators.js';
+import { IsBoolean, IsIn, IsOptional, ValidateIf, ValidateNested } from 'class-validator';
+import { Follows, IsArrayOf } from '../common/validators.js';
 import {
   BALANCE_ALGORITHMS,
   CHECK_TYPES,
@@ -417,8 +409,7 @@ export class BackendCmppDto {
 
   @ApiPropertyOptional({ type: [CmppAccountLimitsDto], maxItems: LIMITS.cmppAccountOverrides })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.cmppAccountOverrides)
+  @IsArrayOf({ noun: 'accounts', max: LIMITS.cmppAccountOverrides })
   @ValidateNested({ each: true })
   @Type(() => CmppAccountLimitsDto)
   accounts?: CmppAccountLimitsDto[];
@@ -525,8 +516,7 @@ export class CreateBackendDto {
 
   @ApiPropertyOptional({ type: [CreateServerDto], maxItems: LIMITS.servers })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.servers)
+  @IsArrayOf({ noun: 'servers', max: LIMITS.servers })
   @ValidateNested({ each: true })
   @Type(() => CreateServerDto)
   servers?: CreateServerDto[];

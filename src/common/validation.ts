@@ -1,6 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { sizeIssues } from '../schema/check.js';
+import { ARRAY_CONSTRAINT } from './validators.js';
 import { LimitExceededError, MAX_ERROR_ENTRIES, ValidationError, type ErrorEntry } from './errors.js';
 
 /**
@@ -56,7 +57,12 @@ export function toValidationError(errors: ClassValidatorError[]): ValidationErro
 
 function flatten(error: ClassValidatorError, parent: string): Array<{ field: string; message: string }> {
   const field = joinPath(parent, error.property);
-  const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+  const constraints = Object.entries(error.constraints ?? {});
+  // An array field that is missing or no array (validators.ts, IsArrayOf) gets that one message: "each value in
+  // nested property x must be either object or array", or the fields of an object sent instead, only repeat it.
+  const notAnArray = error.constraints?.[ARRAY_CONSTRAINT] !== undefined;
+  const shown = notAnArray ? constraints.filter(([c]) => c !== 'nestedValidation') : constraints;
+  const own = shown.map(([constraint, message]) => ({
     field,
     message:
       constraint === 'whitelistValidation'
@@ -65,6 +71,7 @@ function flatten(error: ClassValidatorError, parent: string): Array<{ field: str
           ? field + message.slice(error.property.length)
           : `${field}: ${message}`,
   }));
+  if (notAnArray) return own;
   return [...own, ...(error.children ?? []).flatMap((child) => flatten(child, field))];
 }
 

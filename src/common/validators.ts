@@ -109,3 +109,42 @@ export function IsQueryText(maxLength: number): PropertyDecorator {
     },
   });
 }
+
+/** The constraint name of IsArrayOf: validation.ts reports only its message for the field (not the items'). */
+export const ARRAY_CONSTRAINT = 'schema.array';
+
+/** What an array field holds and how many: `noun` names its items in messages ("frontends", "binds"). */
+export interface ArrayBounds {
+  noun: string;
+  max: number;
+  min?: number;
+}
+
+function arrayProblem(value: unknown, { noun, max, min = 0 }: ArrayBounds): string | undefined {
+  const shape = min > 0 ? `${min} to ${max} ${noun}` : `at most ${max} ${noun}`;
+  if (value === undefined || value === null) return `is required: an array of ${shape}`;
+  if (!Array.isArray(value)) return `must be an array of ${shape}`;
+  if (value.length > max)
+    return `must hold at most ${max} ${noun} (docs/config-limits.md), got ${value.length}`;
+  if (value.length < min) return `must hold ${shape}, got ${value.length}`;
+  return undefined;
+}
+
+/**
+ * An array of `bounds.min` to `bounds.max` items, checked by one constraint with one message: a missing field
+ * is said to be required (not "must contain no more than 5000 elements", which class-validator's ArrayMaxSize
+ * says of anything that is not an array). Put @IsOptional() before it where the field may be left out; the items
+ * are still checked by @ValidateNested.
+ */
+export function IsArrayOf(bounds: ArrayBounds, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: ARRAY_CONSTRAINT,
+      validator: {
+        validate: (value) => arrayProblem(value, bounds) === undefined,
+        defaultMessage: (args) => `${args?.property} ${arrayProblem(args?.value, bounds) ?? 'is invalid'}`,
+      },
+    },
+    options,
+  );
+}

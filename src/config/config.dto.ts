@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, Min, ValidateNested } from 'class-validator';
 import {
   BackendCheckResponseDto,
   BackendCmppDto,
@@ -10,7 +10,7 @@ import {
 } from '../backends/backend.dto.js';
 import { BindDto, CreateFrontendDto, FrontendTimeoutsDto } from '../frontends/frontend.dto.js';
 import type { ImpactReport } from '../runtime/types.js';
-import { Follows } from '../common/validators.js';
+import { Follows, IsArrayOf } from '../common/validators.js';
 import { FRONTEND_INSPECT, LIMITS, RULES, SYSLOG_FACILITIES } from '../schema/fields.js';
 import type { FrontendInspect, SyslogFacility } from '../schema/snapshot.js';
 import type { ChangeKind } from './snapshot-diff.js';
@@ -122,15 +122,13 @@ export class ConfigDto {
   defaults?: DefaultsDto;
 
   @ApiProperty({ type: [CreateFrontendDto], maxItems: LIMITS.frontends })
-  @IsArray()
-  @ArrayMaxSize(LIMITS.frontends)
+  @IsArrayOf({ noun: 'frontends', max: LIMITS.frontends })
   @ValidateNested({ each: true })
   @Type(() => CreateFrontendDto)
   frontends: CreateFrontendDto[];
 
   @ApiProperty({ type: [CreateBackendDto], maxItems: LIMITS.backends })
-  @IsArray()
-  @ArrayMaxSize(LIMITS.backends)
+  @IsArrayOf({ noun: 'backends', max: LIMITS.backends })
   @ValidateNested({ each: true })
   @Type(() => CreateBackendDto)
   backends: CreateBackendDto[];

@@ -7,8 +7,8 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
-import { Follows, IsAllowList } from '../common/validators.js';
+import { IsOptional, ValidateNested } from 'class-validator';
+import { Follows, IsAllowList, IsArrayOf } from '../common/validators.js';
 import { FRONTEND_INSPECT, LIMITS, NAME_PATTERN, RULES } from '../schema/fields.js';
 import type { FrontendInspect } from '../schema/snapshot.js';
 
@@ -61,9 +61,7 @@ export class CreateFrontendDto {
     description: 'Every address it listens on; `bind` is the first (give this or `bind`; both must agree)',
   })
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(LIMITS.bindsPerFrontend)
+  @IsArrayOf({ noun: 'binds', min: 1, max: LIMITS.bindsPerFrontend })
   @ValidateNested({ each: true })
   @Type(() => BindDto)
   binds?: BindDto[];

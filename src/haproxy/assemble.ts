@@ -1,6 +1,7 @@
 // The proxies read from haproxy.cfg → one Tether snapshot. Here the two models meet: HAProxy sets
 // check parameters per server, Tether once per backend, so the first value found is kept and every other
 // one that differs is warned about. Timeouts are per section in both (section-timeouts.ts).
+import { isIP } from 'node:net';
 import { canonicalIp } from '../schema/addresses.js';
 import { isHost } from '../schema/addresses.js';
 import {
@@ -11,6 +12,7 @@ import {
   type Server,
   type Snapshot,
 } from '../schema/snapshot.js';
+import type { Statement } from './lines.js';
 import type { Findings, GlobalSettings } from './parse.js';
 import { isBackendSide, isFrontendSide, type ProxyState, type ServerDraft } from './proxy.js';
 import { stepsOf } from './health-check.js';
@@ -79,16 +81,17 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     }
     const name = frontendNames.map(proxy.name, proxy);
     if (name === undefined) continue;
-    const binds: Frontend['binds'] = [];
+    const usable: { address: string; port: number; at: Statement }[] = [];
     for (const draft of proxy.binds) {
       const address = canonicalIp(draft.address);
-      if (address !== undefined) binds.push({ address, port: draft.port });
+      if (address !== undefined) usable.push({ address, port: draft.port, at: draft.at });
       else
         findings.warn(
           draft.at,
           `bind "${draft.address}" of frontend "${proxy.name}" is left out: it is not an IP address (Tether binds to addresses, not names)`,
         );
     }
+    const binds = withoutCoveredBinds(usable, proxy.name, findings);
     if (binds.length === 0) {
       findings.warn(bind.at, `frontend "${proxy.name}" is left out: none of its binds is an IP address`);
       continue;
@@ -100,7 +103,7 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
       backend: backendName,
       enabled: !proxy.disabled,
     };
-    if (proxy.maxconn) frontend.maxconn = proxy.maxconn.value;
+    if (proxy.maxconn && !applianceWide(proxy, global)) frontend.maxconn = proxy.maxconn.value;
     if (proxy.allow) frontend.allow = proxy.allow.value;
     frontends.push(frontend);
     frontendProxies.push([frontend, proxy]);
@@ -115,6 +118,51 @@ export function assemble(proxies: ProxyState[], global: GlobalSettings, findings
     ...sectionTimeouts(frontendProxies, backendProxies, findings),
   };
   return { defaults, frontends, backends };
+}
+
+/**
+ * A `maxconn` a frontend inherits from `defaults` at the appliance's own number (the `global` one, or Tether's
+ * default) never bites before the appliance's does: the frontend keeps no limit of its own. Tether's export writes
+ * `defaults maxconn` so, and importing it back must not give every frontend a limit it did not have.
+ */
+function applianceWide(proxy: ProxyState, global: GlobalSettings): boolean {
+  const inherited = proxy.maxconn !== undefined && proxy.maxconn.at.line < proxy.at.line;
+  return inherited && proxy.maxconn?.value === (global.maxconn ?? DEFAULT_DEFAULTS.maxconn);
+}
+
+/** Whether a listener on `wide` already receives what one on `narrow` would (Linux, dual-stack `::`). */
+function covers(wide: { address: string; port: number }, narrow: { address: string; port: number }): boolean {
+  if (wide.port !== narrow.port) return false;
+  if (wide.address === narrow.address || wide.address === '::') return true;
+  return wide.address === '0.0.0.0' && isIP(narrow.address) === 4;
+}
+
+/**
+ * HAProxy accepts binds of one frontend that overlap (`bind 0.0.0.0:80` and `bind 127.0.0.1:80`, or one
+ * address twice): it binds them all with SO_REUSEPORT and the widest gets the connections. Tether refuses
+ * overlapping binds, so the import keeps the widest (the first of equals) and says which one covers the rest.
+ * At most 64 binds per frontend reach Tether (docs/config-limits.md), so the pairwise look is small.
+ */
+function withoutCoveredBinds(
+  binds: { address: string; port: number; at: Statement }[],
+  frontend: string,
+  findings: Findings,
+): Frontend['binds'] {
+  const kept: Frontend['binds'] = [];
+  binds.forEach((bind, i) => {
+    const wider = binds.find((other, j) => j !== i && covers(other, bind) && (j < i || !covers(bind, other)));
+    if (wider === undefined) kept.push({ address: bind.address, port: bind.port });
+    else
+      findings.warn(
+        bind.at,
+        `bind ${formatBind(bind)} of frontend "${frontend}" is left out: ${formatBind(wider)} (line ${wider.at.line}) already listens there, and Tether refuses overlapping binds`,
+      );
+  });
+  return kept;
+}
+
+function formatBind(bind: { address: string; port: number }): string {
+  return isIP(bind.address) === 6 ? `[${bind.address}]:${bind.port}` : `${bind.address}:${bind.port}`;
 }
 
 /** Unique Tether names for one kind of item; HAProxy names the schema refuses are mapped and warned about. */

@@ -186,8 +186,12 @@ function bind(proxy: ProxyState, at: Statement, args: string[], report: Reporter
       'bind option `ssl` is not imported: Tether does not terminate TLS, the bytes pass through as they come',
     );
   }
-  const others = options.filter((o) => o !== 'ssl');
-  if (others.length > 0) report.warn(at, `bind options \`${others.join(' ')}\` are not imported`);
+  // `v4v6` is what Tether does anyway: Node listens on `::` for IPv4 too (the export writes it so).
+  const others = options.filter((o) => o !== 'ssl' && o !== 'v4v6');
+  if (others.includes('v6only'))
+    report.warn(at, '`v6only` is not imported: Tether listening on `::` takes IPv4 connections too');
+  const rest = others.filter((o) => o !== 'v6only');
+  if (rest.length > 0) report.warn(at, `bind options \`${rest.join(' ')}\` are not imported`);
 }
 
 function balance(proxy: ProxyState, at: Statement, args: string[], warn: (m: string) => void): void {

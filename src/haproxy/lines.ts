@@ -15,8 +15,38 @@ export interface Statement {
 /** Longest statement text kept in a warning: a warning quotes the line, not a megabyte of it. */
 export const MAX_QUOTED = 200;
 
+/** Longest warning message: messages name words of the file, and one word may be a megabyte long. */
+export const MAX_MESSAGE = 400;
+
+/** Control characters shown as U+FFFD: JSON would spell each as six bytes, and a terminal would obey them. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
 export function quote(text: string): string {
-  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED - 3)}...` : text;
+  const short = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED - 3)}...` : text;
+  return short.replace(CONTROLS, '\uFFFD');
+}
+
+/** A message of at most MAX_MESSAGE characters: an over-long middle (a huge name) is cut, its end (the why) kept. */
+export function boundMessage(message: string): string {
+  const short =
+    message.length > MAX_MESSAGE
+      ? `${message.slice(0, MAX_MESSAGE - 143)}...${message.slice(message.length - 140)}`
+      : message;
+  return short.replace(CONTROLS, '\uFFFD');
+}
+
+/** Where the first NUL byte is (HAProxy refuses such a file: "Stray NUL character"), or undefined. */
+export function strayNul(source: string): { line: number; position: number; before: string } | undefined {
+  const at = source.indexOf('\0');
+  if (at < 0) return undefined;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = source.indexOf('\n'); i >= 0 && i < at; i = source.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, position: at - lineStart + 1, before: quote(source.slice(lineStart, at).trim()) };
 }
 
 export function splitStatements(source: string): Statement[] {

@@ -4,7 +4,7 @@
 import { assemble } from './assemble.js';
 import { applyDirective, type Reporter } from './directives.js';
 import { parseLogLine } from './log-target.js';
-import { splitStatements, type Statement } from './lines.js';
+import { boundMessage, splitStatements, strayNul, type Statement } from './lines.js';
 import { newProxy, type ProxyState } from './proxy.js';
 import { parseInteger } from './values.js';
 import type { LogTarget, Snapshot } from '../schema/snapshot.js';
@@ -58,7 +58,7 @@ export class Findings implements Reporter {
       this.dropped++;
       return;
     }
-    this.warnings.push({ line: at?.line ?? 0, text: at?.text ?? '', message });
+    this.warnings.push({ line: at?.line ?? 0, text: at?.text ?? '', message: boundMessage(message) });
   }
 
   strictly(at: Statement | undefined, message: string): void {
@@ -68,7 +68,7 @@ export class Findings implements Reporter {
 
   refuse(at: Statement | undefined, message: string, kind: ImportProblem['kind'] = 'invalid'): void {
     if (this.problems.length < MAX_WARNINGS)
-      this.problems.push({ kind, line: at?.line ?? 0, text: at?.text ?? '', message });
+      this.problems.push({ kind, line: at?.line ?? 0, text: at?.text ?? '', message: boundMessage(message) });
   }
 
   /** The list as handed out, with a last entry counting what did not fit. */
@@ -105,6 +105,15 @@ const OTHER_SECTIONS = new Set([
 
 export function parseHaproxyConfig(text: string, options: ImportOptions = {}): ImportResult {
   const findings = new Findings(options.strict === true);
+  const nul = strayNul(text);
+  if (nul) {
+    // As HAProxy does: a NUL byte means a binary or truncated file, not a config to guess at.
+    findings.refuse(
+      { line: nul.line, text: nul.before, words: [], envRefs: [] },
+      `stray NUL character at position ${nul.position}: not a text file (HAProxy refuses it too)`,
+    );
+    throw new HaproxyImportError(findings.problems, []);
+  }
   const proxies: ProxyState[] = [];
   const global: GlobalSettings = {};
   let section: 'global' | 'other' | 'none' | ProxyState = 'none';

@@ -72,6 +72,11 @@ export class BackendRuntime {
   lastChangeAt = Date.now();
   downSince = 0;
   downtimeMs = 0;
+  /** Times the backend itself went DOWN (no usable server left): HAProxy's backend chkdown, not a sum over servers. */
+  downCount = 0;
+  /** False until the first setUp: the state a backend starts in is not a transition (HAProxy counts 0 for a
+   *  backend whose servers all start in maintenance or at weight 0; docs/events.md). */
+  private settled = false;
 
   constructor(public config: Backend) {}
 
@@ -97,11 +102,16 @@ export class BackendRuntime {
   }
 
   setUp(up: boolean, now: number): void {
+    const initial = !this.settled;
+    this.settled = true;
     if (up === this.up) return;
     this.up = up;
     this.lastChangeAt = now;
     if (up) this.downtimeMs += now - this.downSince;
-    else this.downSince = now;
+    else {
+      this.downSince = now;
+      if (!initial) this.downCount++;
+    }
   }
 
   downtime(now: number): number {

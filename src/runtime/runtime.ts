@@ -156,7 +156,13 @@ export class ProxyRuntime implements ProxyRuntimeApi, SessionHost, ListenerHost 
 
   apply(snapshot: Snapshot, options: ApplyOptions = {}): Promise<ApplyResult> {
     // One apply (or bind retry) at a time: their binds must not interleave.
-    return this.state.exclusive(() => applySnapshot(this.state, snapshot, options));
+    return this.state.exclusive(async () => {
+      const result = await applySnapshot(this.state, snapshot, options);
+      // A server that left forgets its pushed health: added back later, it is UP until the main process says
+      // otherwise, as its new checker there starts UP (a kept DOWN would refuse it while stats say UP).
+      if (this.state.externalChecks) this.pruneExternalHealth();
+      return result;
+    });
   }
 
   retryFrontend(name: string): Promise<FrontendStats> {

@@ -68,7 +68,7 @@ export function buildStats(
     }));
     const c = backend.counters;
     const l = live.get(backend) ?? NONE;
-    const sum = (field: 'econ' | 'wretr' | 'wredis' | 'lbtot' | 'chkdown') =>
+    const sum = (field: 'econ' | 'wretr' | 'wredis' | 'lbtot') =>
       servers.reduce((total, s) => total + s[field], 0);
     backends.push({
       name: backend.name,
@@ -83,7 +83,8 @@ export function buildStats(
       wretr: sum('wretr'),
       wredis: sum('wredis'),
       lbtot: sum('lbtot'),
-      chkdown: sum('chkdown'),
+      // The backend's own UP→DOWN transitions (HAProxy's backend chkdown), not its servers' sum.
+      chkdown: backend.downCount,
       lastchg: Math.floor((now - backend.lastChangeAt) / 1000),
       downtime: Math.floor(backend.downtime(now) / 1000),
       rate: c.rate.rate(now),

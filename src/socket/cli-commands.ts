@@ -1,5 +1,6 @@
 // The runtime socket's command table: HAProxy 2.6 CLI commands Tether answers, their argument checks with
 // HAProxy's own messages, and what each does through the CliTarget (docs/runtime-socket.md).
+import type { InitialWeights } from './initial-weights.js';
 import type { Snapshot } from '../schema/snapshot.js';
 import type { AdminState, RuntimeStats, SessionInfo } from '../runtime/types.js';
 import {
@@ -28,6 +29,8 @@ export interface CliTarget {
   info(): ProcessInfo;
   /** A config change (one revision). */
   setWeight(backend: string, server: string, weight: number): Promise<void>;
+  /** The weights servers had before the socket changed them (HAProxy's initial weights). */
+  readonly initialWeights: InitialWeights;
   /** Runtime state (no revision). */
   setAdminState(backend: string, server: string, state: AdminState): Promise<void>;
   shutdownSessions(backend: string, server: string): Promise<number>;
@@ -93,7 +96,8 @@ const COMMANDS: Command[] = [
     run: (args, t) => {
       const found = findServer(args[0], t.snapshot());
       if (typeof found === 'string') return line(found);
-      return line(`${found.weight} (initial ${found.weight})`);
+      const initial = t.initialWeights.initial(found.backend, found.name, found.weight);
+      return line(`${found.weight} (initial ${initial})`);
     },
   },
   { words: ['set', 'weight'], run: (args, t) => setWeight(args[0], args[1], t) },
@@ -213,9 +217,11 @@ export function parseWeight(text: string | undefined, initial: number): number |
 async function setWeight(server: string | undefined, weight: string | undefined, t: CliTarget) {
   const found = findServer(server, t.snapshot());
   if (typeof found === 'string') return line(found);
-  const value = parseWeight(weight, found.weight);
+  const initial = t.initialWeights.initial(found.backend, found.name, found.weight);
+  const value = parseWeight(weight, initial);
   if (typeof value !== 'number') return value;
   await t.setWeight(found.backend, found.name, value);
+  t.initialWeights.changed(found.backend, found.name, initial, value);
   return DONE;
 }
 

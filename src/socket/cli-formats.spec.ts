@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FrontendStats, RuntimeStats } from '../runtime/types.js';
-import { renderShowInfo } from './cli-formats.js';
+import { renderShowInfo, sessionIdOf, sessionPointer } from './cli-formats.js';
 
 function frontend(name: string, status: FrontendStats['status'], ports: number[]): FrontendStats {
   const binds = ports.map((port) => ({ address: '127.0.0.1', port }));
@@ -49,5 +49,32 @@ describe('show info', () => {
     expect(shown.get('Listeners')).toBe('4');
     // Jobs: 4 sessions open (1 per frontend) plus the 4 listeners.
     expect(shown.get('Jobs')).toBe('8');
+  });
+});
+
+describe('session pointers', () => {
+  it('gives every id, one process’s or a worker’s, one 0x… pointer that names it again', () => {
+    for (const id of [
+      '0',
+      '1',
+      '4660',
+      String(2 ** 36 - 1),
+      'w0:0',
+      'w1:1',
+      'w7:12345',
+      `w99999:${2 ** 36 - 1}`,
+    ]) {
+      const pointer = sessionPointer(id);
+      expect(pointer, id).toMatch(/^0x[0-9a-f]{1,14}$/);
+      expect(sessionIdOf(pointer), id).toBe(id);
+    }
+    expect(sessionPointer('w7:1')).not.toBe(sessionPointer('w1:7'));
+    expect(sessionPointer('w2:1')).not.toBe(sessionPointer('1'));
+  });
+
+  it('refuses what is not such a pointer', () => {
+    for (const text of ['w7:1', '1234', '0x', '0xzz', `0x${'f'.repeat(15)}`, '0x20000000000000']) {
+      expect(sessionIdOf(text), text).toBeUndefined();
+    }
   });
 });

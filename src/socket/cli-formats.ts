@@ -218,16 +218,29 @@ export function renderShowErrors(now: number): string {
   return `Total events captured on [${haproxyDate(now, false)}] : 0\n`;
 }
 
+/**
+ * Worker processes number their sessions `w<worker>:<n>` (docs/workers.md): the worker goes into the high bits,
+ * `(worker + 1) × 2^36 + n`, so every id is one `0x…` number as HAProxy shows a stream, and the pointer a script
+ * copies from `show sess` names the session again in `show sess <ptr>` and `shutdown session <ptr>`. One process's
+ * ids are plain numbers below 2^36.
+ */
+const WORKER_SHIFT = 2 ** 36;
+
 /** A session's id as HAProxy shows a stream: `0x` and hexadecimal digits. */
 export function sessionPointer(id: string): string {
-  const n = Number(id);
-  return Number.isSafeInteger(n) && n >= 0 ? `0x${n.toString(16)}` : id;
+  const pooled = /^w(\d{1,5}):(\d{1,11})$/.exec(id);
+  const n = pooled ? (Number(pooled[1]) + 1) * WORKER_SHIFT + Number(pooled[2]) : Number(id);
+  const fits = pooled ? Number(pooled[2]) < WORKER_SHIFT : n < WORKER_SHIFT;
+  return fits && Number.isSafeInteger(n) && n >= 0 ? `0x${n.toString(16)}` : id;
 }
 
 /** The session id a `0x…` pointer names, undefined when the text is not such a pointer. */
 export function sessionIdOf(pointer: string): string | undefined {
-  if (!/^0x[0-9a-fA-F]{1,12}$/.test(pointer)) return undefined;
-  return String(parseInt(pointer.slice(2), 16));
+  if (!/^0x[0-9a-fA-F]{1,14}$/.test(pointer)) return undefined;
+  const n = parseInt(pointer.slice(2), 16);
+  if (!Number.isSafeInteger(n)) return undefined;
+  if (n < WORKER_SHIFT) return String(n);
+  return `w${Math.floor(n / WORKER_SHIFT) - 1}:${n % WORKER_SHIFT}`;
 }
 
 /** `show sess`: one line per session, HAProxy's keys; what Tether doesn't track is left neutral. */

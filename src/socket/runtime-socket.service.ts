@@ -24,6 +24,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { SETTINGS, socketPathOf, type Settings } from '../settings.js';
 import { StatsService } from '../stats/stats.service.js';
 import type { CliTarget } from './cli-commands.js';
+import { InitialWeights } from './initial-weights.js';
 import type { ProcessInfo } from './cli-formats.js';
 import { createCliServer } from './cli-server.js';
 
@@ -53,6 +54,7 @@ export class RuntimeSocketService implements OnApplicationBootstrap, OnModuleDes
   private server?: ReturnType<typeof createCliServer>;
   private listeningOn?: string;
   private readonly startedAt = Date.now();
+  readonly initialWeights = new InitialWeights();
 
   constructor(
     @Inject(SETTINGS) private readonly settings: Settings,

@@ -82,6 +82,8 @@ function mergeServer(health: ServerStats, perWorker: ServerStats[]): ServerStats
 function mergeBackends(health: BackendStats[], perWorker: BackendStats[][]): BackendStats[] {
   const workerBackends = perWorker.map((list) => new Map(list.map((b) => [b.name, b])));
   return health.map((hb) => {
+    // Status, chkdown, lastchg and downtime stay the health runtime's: a backend's DOWN is the same in every
+    // worker (they follow its pushed health), so it is taken once; a sum would be N× the real count (docs/workers.md).
     const merged: BackendStats = { ...hb };
     for (const key of TRAFFIC_SUMS) merged[key] = 0;
     const theirs = workerBackends

@@ -1,6 +1,6 @@
 // The 20 real-world TCP-mode files of ../shared/haproxy-corpus (beside the clone, as CI places it; never copied
 // into the repo): none may make the import answer 5xx, and every file Debian's HAProxy accepts (`haproxy -c`)
-// dry-runs to 2xx, or to a clear 4xx that names its problems and still lists the warnings.
+// dry-runs to 200 with its config and its warnings.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,14 +47,10 @@ describe.skipIf(files.length === 0)('haproxy corpus', () => {
         .send(readFileSync(path, 'utf8'));
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
       if (!haproxyAccepts(path)) return;
-      if (res.status === 200) {
-        expect(res.body.dryRun).toBe(true);
-        expect(res.body.config.frontends.length + res.body.config.backends.length).toBeGreaterThan(0);
-      } else {
-        expect(res.status).toBeGreaterThanOrEqual(400);
-        expect(res.body.errors.length).toBeGreaterThan(0);
-        expect(res.body.errors[0].message).toBeTruthy();
-      }
+      // A file HAProxy runs is a file the import carries over: a dry run that answers the config.
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.dryRun).toBe(true);
+      expect(res.body.config.frontends.length + res.body.config.backends.length).toBeGreaterThan(0);
       expect(Array.isArray(res.body.warnings), 'the answer lists the warnings').toBe(true);
       for (const w of res.body.warnings)
         expect(w).toEqual({

@@ -259,9 +259,13 @@ export class BackendStatsDto implements BackendStats {
   @ApiProperty() wretr: number;
   @ApiProperty() wredis: number;
   @ApiProperty() lbtot: number;
-  @ApiProperty() chkdown: number;
-  @ApiProperty() lastchg: number;
-  @ApiProperty() downtime: number;
+  @ApiProperty({
+    description:
+      "Times the backend itself went DOWN (no server left in service), as HAProxy's backend chkdown; not the sum of its servers'",
+  })
+  chkdown: number;
+  @ApiProperty({ description: "Seconds since the backend's last UP/DOWN change" }) lastchg: number;
+  @ApiProperty({ description: 'Seconds the backend spent DOWN' }) downtime: number;
   @ApiProperty() rate: number;
   @ApiProperty() rate_max: number;
   @ApiProperty({ description: 'Usable active servers' }) act: number;

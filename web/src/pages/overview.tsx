@@ -381,7 +381,8 @@ function ProxyTable({
               <td
                 class="num"
                 data-label="Down"
-                title="times the backend went DOWN (sum of its servers' chkdown) · time DOWN"
+                data-testid="backend-down"
+                title="times the backend itself went DOWN, no server left in service (HAProxy's backend chkdown) · time DOWN"
               >
                 {backend.chkdown}× · {seconds(backend.downtime)}
               </td>
