@@ -303,8 +303,7 @@ export class BackendCheckDto {
       "type tcp: HAProxy's tcp-check sequence, run in order after the connect; L7OK when every step passes",
   })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(LIMITS.checkSteps)
+  @IsArrayOf({ noun: 'steps', max: LIMITS.checkSteps })
   @ValidateNested({ each: true })
   @Type(() => CheckStepDto)
   steps?: CheckStepDto[];
