@@ -7,6 +7,7 @@ import { FrontendBinds1796000000000 } from './1796000000000-FrontendBinds.js';
 import { EventLog1796200000000 } from './1796200000000-EventLog.js';
 import { DrainOperations1796600000000 } from './1796600000000-DrainOperations.js';
 import { BackendCmppLimits1796700000000 } from './1796700000000-BackendCmppLimits.js';
+import { ServerCheckPort1796800000000 } from './1796800000000-ServerCheckPort.js';
 import { RetriesAndSectionTimeouts1796900000000 } from './1796900000000-RetriesAndSectionTimeouts.js';
 
 export const migrations = [
@@ -17,5 +18,6 @@ export const migrations = [
   EventLog1796200000000,
   DrainOperations1796600000000,
   BackendCmppLimits1796700000000,
+  ServerCheckPort1796800000000,
   RetriesAndSectionTimeouts1796900000000,
 ];

@@ -69,6 +69,15 @@ export class CreateServerDto {
   @IsOptional()
   @Follows(RULES.server.check)
   check?: boolean;
+
+  @ApiPropertyOptional({
+    description: "The port health checks connect to (HAProxy's `port`); default: the server's port",
+    minimum: RULES.server.checkPort.min,
+    maximum: RULES.server.checkPort.max,
+  })
+  @IsOptional()
+  @Follows(RULES.server.checkPort)
+  checkPort?: number;
 }
 
 /** PUT: the whole server; `name` may be left out (keeps the name in the URL) or set to rename. */
@@ -88,6 +97,7 @@ export class ServerResponseDto {
   @ApiPropertyOptional() maxconn?: number;
   @ApiProperty() backup: boolean;
   @ApiProperty() check: boolean;
+  @ApiPropertyOptional() checkPort?: number;
   @ApiProperty({ enum: ['ready', 'drain', 'maint'], description: 'Admin state (runtime state, not config)' })
   adminState: AdminState;
   @ApiPropertyOptional({
@@ -196,6 +206,37 @@ export class CmppCheckDto {
   version?: CmppVersion;
 }
 
+export class CheckExpectDto {
+  @ApiPropertyOptional({ description: 'Text (UTF-8) to read before the check goes on: 1 to 1024 bytes' })
+  @IsOptional()
+  @Follows(RULES.checkStep.expectString)
+  string?: string;
+
+  @ApiPropertyOptional({ description: 'Bytes (hex, two digits per byte) to read: 1 to 1024 bytes' })
+  @IsOptional()
+  @Follows(RULES.checkStep.expectBinary)
+  binary?: string;
+}
+
+/** One step of a tcp-check sequence: exactly one of send, sendBinary, expect (docs/health-checks.md). */
+export class CheckStepDto {
+  @ApiPropertyOptional({ description: 'Text (UTF-8) to send, e.g. "PING\\r\\n": 1 to 1024 bytes' })
+  @IsOptional()
+  @Follows(RULES.checkStep.send)
+  send?: string;
+
+  @ApiPropertyOptional({ description: 'Bytes (hex, two digits per byte) to send: 1 to 1024 bytes' })
+  @IsOptional()
+  @Follows(RULES.checkStep.sendBinary)
+  sendBinary?: string;
+
+  @ApiPropertyOptional({ type: CheckExpectDto, description: 'Read until this text or these bytes appear' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CheckExpectDto)
+  expect?: CheckExpectDto;
+}
+
 export class BackendCheckDto {
   @ApiPropertyOptional({
     enum: CHECK_TYPES,
@@ -234,6 +275,38 @@ export class BackendCheckDto {
   @IsOptional()
   @Follows(RULES.check.timeout)
   timeout?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "HAProxy's fastinter: ms (or a duration) between checks while a server moves between UP and DOWN; default: inter",
+    minimum: RULES.check.fastinter.min,
+    maximum: RULES.check.fastinter.max,
+  })
+  @IsOptional()
+  @Follows(RULES.check.fastinter)
+  fastinter?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "HAProxy's downinter: ms (or a duration) between checks while a server is DOWN; default: inter",
+    minimum: RULES.check.downinter.min,
+    maximum: RULES.check.downinter.max,
+  })
+  @IsOptional()
+  @Follows(RULES.check.downinter)
+  downinter?: number;
+
+  @ApiPropertyOptional({
+    type: [CheckStepDto],
+    maxItems: LIMITS.checkSteps,
+    description:
+      "type tcp: HAProxy's tcp-check sequence, run in order after the connect; L7OK when every step passes",
+  })
+  @IsOptional()
+  @IsArrayOf({ noun: 'steps', max: LIMITS.checkSteps })
+  @ValidateNested({ each: true })
+  @Type(() => CheckStepDto)
+  steps?: CheckStepDto[];
 
   @ApiPropertyOptional({ type: CmppCheckDto })
   @IsOptional()
@@ -472,6 +545,9 @@ export class BackendCheckResponseDto {
   @ApiProperty() fall: number;
   @ApiProperty() rise: number;
   @ApiPropertyOptional() timeout?: number;
+  @ApiPropertyOptional() fastinter?: number;
+  @ApiPropertyOptional() downinter?: number;
+  @ApiPropertyOptional({ type: [CheckStepDto] }) steps?: CheckStepDto[];
   @ApiPropertyOptional({ type: CmppCheckResponseDto }) cmpp?: CmppCheckResponseDto;
 }
 

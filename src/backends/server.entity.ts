@@ -34,6 +34,10 @@ export class ServerEntity extends TetherEntity {
   @Column({ type: 'boolean' })
   check: boolean;
 
+  /** The port health checks connect to; null: the server's port. */
+  @Column({ type: 'integer', nullable: true })
+  checkPort: number | null;
+
   @Column({ type: 'integer' })
   position: number;
 }

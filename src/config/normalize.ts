@@ -9,6 +9,7 @@ import {
   type BackendCheck,
   type BackendCmpp,
   type Bind,
+  type CheckStep,
   type CmppCheck,
   type Defaults,
   DEFAULT_SYSLOG_FACILITY,
@@ -33,7 +34,11 @@ export type FrontendInput = Loose<Omit<Frontend, 'bind' | 'binds'>> & {
   bind?: Loose<Bind> | null;
   binds?: Array<Loose<Bind> | null> | null;
 };
-export type CheckInput = Loose<Omit<BackendCheck, 'cmpp'>> & { cmpp?: Loose<CmppCheck> | null };
+export type CheckInput = Loose<Omit<BackendCheck, 'cmpp' | 'steps'>> & {
+  cmpp?: Loose<CmppCheck> | null;
+  /** Checked as a whole by the document check; kept as given apart from key order. */
+  steps?: unknown;
+};
 export type BackendInput = Loose<Omit<Backend, 'check' | 'servers' | 'cmpp'>> & {
   check?: CheckInput | null;
   /** Checked as a whole by the document check; kept as given apart from dropping empty parts. */
@@ -213,6 +218,9 @@ export function normalizeCheck(input: CheckInput): BackendCheck {
     fall: input.fall ?? DEFAULT_CHECK.fall,
     rise: input.rise ?? DEFAULT_CHECK.rise,
     timeout: input.timeout ?? undefined,
+    fastinter: input.fastinter ?? undefined,
+    downinter: input.downinter ?? undefined,
+    steps: normalizeSteps(input.steps),
     cmpp: input.cmpp
       ? {
           sourceAddr: input.cmpp.sourceAddr as string,
@@ -221,6 +229,23 @@ export function normalizeCheck(input: CheckInput): BackendCheck {
         }
       : undefined,
   });
+}
+
+/**
+ * `check.steps`: null and an empty list are none; a step keeps its one key (an expect's too) as given, so
+ * anything not of the expected shape reaches the document check, which names it.
+ */
+function normalizeSteps(input: unknown): CheckStep[] | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (!Array.isArray(input)) return input as CheckStep[];
+  if (input.length === 0) return undefined;
+  // Copies without undefined keys: a DTO instance holds every declared key, given or not.
+  return input.map((step: unknown) => {
+    if (!isPlain(step)) return step;
+    const copy = compact({ ...step });
+    if (isPlain(copy.expect)) copy.expect = compact({ ...copy.expect });
+    return copy;
+  }) as CheckStep[];
 }
 
 export function normalizeServer(input: ServerInput): Server {
@@ -232,6 +257,7 @@ export function normalizeServer(input: ServerInput): Server {
     maxconn: input.maxconn ?? undefined,
     backup: input.backup ?? false,
     check: input.check ?? true,
+    checkPort: input.checkPort ?? undefined,
   });
 }
 

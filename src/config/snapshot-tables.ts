@@ -135,6 +135,7 @@ async function writeBackends(
         maxconn: server.maxconn ?? null,
         backup: server.backup,
         check: server.check,
+        checkPort: server.checkPort ?? null,
         position: serverPosition,
       })),
     );

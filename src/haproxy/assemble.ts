@@ -7,6 +7,7 @@ import { isHost } from '../schema/addresses.js';
 import {
   DEFAULT_DEFAULTS,
   type Backend,
+  type BackendCheck,
   type Frontend,
   type Server,
   type Snapshot,
@@ -14,6 +15,7 @@ import {
 import type { Statement } from './lines.js';
 import type { Findings, GlobalSettings } from './parse.js';
 import { isBackendSide, isFrontendSide, type ProxyState, type ServerDraft } from './proxy.js';
+import { stepsOf } from './health-check.js';
 import { retriesOf } from './retries.js';
 import { sectionTimeouts } from './section-timeouts.js';
 import { tetherName } from './values.js';
@@ -211,20 +213,25 @@ function backend(proxy: ProxyState, name: string, findings: Findings, disabled: 
   const serverNames = new NameMap(`server of backend "${proxy.name}":`, findings);
   const checked = proxy.servers.filter((s) => s.params.check);
   const model = checked[0] ?? proxy.servers[0];
-  const check = {
+  const { steps, connectPort } = stepsOf(proxy, (at, message) => findings.warn(at, message));
+  const check: BackendCheck = {
     type: 'tcp' as const,
     inter: model?.params.inter ?? HAPROXY_CHECK.inter,
     fall: model?.params.fall ?? HAPROXY_CHECK.fall,
     rise: model?.params.rise ?? HAPROXY_CHECK.rise,
     ...(proxy.timeouts.check ? { timeout: proxy.timeouts.check.value } : {}),
+    // Absent in HAProxy means inter, as in Tether.
+    ...(model?.params.fastinter !== undefined ? { fastinter: model.params.fastinter } : {}),
+    ...(model?.params.downinter !== undefined ? { downinter: model.params.downinter } : {}),
+    ...(steps ? { steps } : {}),
   };
   for (const server of checked.slice(1)) {
-    for (const key of ['inter', 'fall', 'rise'] as const) {
-      const value = server.params[key] ?? HAPROXY_CHECK[key];
+    for (const key of ['inter', 'fall', 'rise', 'fastinter', 'downinter'] as const) {
+      const value = server.params[key] ?? (key in HAPROXY_CHECK ? HAPROXY_CHECK[key as 'inter'] : undefined);
       if (value !== check[key]) {
         findings.warn(
           server.at,
-          `\`${key} ${value}\` differs from server "${model.name}" (line ${model.at.line}): Tether checks every server of a backend alike, with ${key} ${check[key]}`,
+          `\`${key} ${value ?? '(none)'}\` differs from server "${model.name}" (line ${model.at.line}): Tether checks every server of a backend alike, with ${key} ${check[key] ?? '(none: inter)'}`,
         );
       }
     }
@@ -262,6 +269,9 @@ function backend(proxy: ProxyState, name: string, findings: Findings, disabled: 
       check: server.params.check ?? false,
     };
     if (server.params.maxconn !== undefined) imported.maxconn = server.params.maxconn;
+    // `tcp-check connect port N` wins over a server's `port` (HAProxy: the rule's port is used when it has one).
+    const checkPort = connectPort ?? server.params.checkPort;
+    if (checkPort !== undefined) imported.checkPort = checkPort;
     if (server.params.disabled) disabled.push({ backend: name, server: serverName, line: server.at.line });
     servers.push(imported);
   }

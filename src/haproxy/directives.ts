@@ -11,6 +11,7 @@ import {
   type ServerParams,
   type TimeoutName,
 } from './proxy.js';
+import { checkOption, TCP_CHECK_LIKE, tcpCheckRule } from './health-check.js';
 import { parseInteger, parsePorts, parseTime, splitHostPort } from './values.js';
 import { SERVER_RESOLUTION_WORDS, serverResolutionWord } from './resolution.js';
 
@@ -98,14 +99,18 @@ export function applyDirective(proxy: ProxyState, at: Statement, report: Reporte
       }
       if (args[0] === 'option' && args[1] === 'redispatch')
         return redispatch(proxy, at, false, args.slice(2), warn);
-      return option(args.slice(1), warn);
+      if (args[0] === 'option' && isCheckOption(args[1])) {
+        proxy.checkOption = undefined; // `no option tcp-check` and the like: back to a plain connect check
+        return;
+      }
+      return option(proxy, at, args.slice(1), warn);
     case 'option':
       if (args[0] === 'redispatch') return redispatch(proxy, at, true, args.slice(1), warn);
-      return option(args, warn);
+      return option(proxy, at, args, warn);
     case 'retries':
       return retries(proxy, at, args, warn);
     case 'tcp-check':
-      return tcpCheck(args, warn);
+      return tcpCheckRule(proxy, at, args, warn);
     case 'acl':
       if (!isFrontendSide(proxy))
         return warn(
@@ -335,12 +340,8 @@ const INT_PARAMS: Record<string, { key: 'fall' | 'rise' | 'weight' | 'maxconn'; 
   };
 
 /** The parameters of a `server` (from `from`) or `default-server` line. */
-export function serverParams(
-  words: string[],
-  from: number,
-  warn: (m: string) => void,
-): ServerParams & { checkPort?: number } {
-  const params: ServerParams & { checkPort?: number } = {};
+export function serverParams(words: string[], from: number, warn: (m: string) => void): ServerParams {
+  const params: ServerParams = {};
   for (let i = from; i < words.length; i++) {
     const word = words[i];
     const value = words[i + 1];
@@ -380,8 +381,7 @@ export function serverParams(
         const time = value === undefined ? undefined : parseTime(value);
         if (!time || time.ms < 10 || time.ms > 86_400_000) {
           warn(`\`${word} ${value ?? ''}\` must be a time from 10 ms to 1 day: ignored`);
-        } else if (word === 'inter') params.inter = time.ms;
-        else warn(`\`${word}\` is not built in Tether: checks keep the \`inter\` interval`);
+        } else params[word] = time.ms;
         break;
       }
       case 'fall':
@@ -445,9 +445,7 @@ function server(proxy: ProxyState, at: Statement, args: string[], report: Report
   if (name === undefined || addressText === undefined)
     return warn('`server` needs a name and an address: left out');
   const own = serverParams(args, 2, warn);
-  const { checkPort, ...params } = { ...proxy.defaultServer, ...own } as ServerParams & {
-    checkPort?: number;
-  };
+  const params: ServerParams = { ...proxy.defaultServer, ...own };
   const parsed = splitHostPort(addressText);
   if ('unsupported' in parsed) return warn(`server "${name}" is left out: ${parsed.unsupported}`);
   if (at.envRefs.length > 0 && addressText.includes('${')) {
@@ -461,29 +459,15 @@ function server(proxy: ProxyState, at: Statement, args: string[], report: Report
       `server "${name}" is left out: Tether needs a fixed port in its address (got "${addressText}")`,
     );
   }
-  if (checkPort !== undefined && checkPort !== port) {
-    warn(`check \`port ${checkPort}\` is not built in Tether: the server's own port ${port} is checked`);
-  }
   proxy.servers.push({ name, address: parsed.host, port, params, at });
 }
 
-const TCP_CHECK_LIKE = new Set([
-  'httpchk',
-  'mysql-check',
-  'pgsql-check',
-  'redis-check',
-  'ldap-check',
-  'ssl-hello-chk',
-  'smtpchk',
-  'spop-check',
-  'external-check',
-]);
+const isCheckOption = (name: string | undefined): name is string =>
+  name === 'tcp-check' || name === 'redis-check' || (name !== undefined && TCP_CHECK_LIKE.has(name));
 
-function option(args: string[], warn: (m: string) => void): void {
+function option(proxy: ProxyState, at: Statement, args: string[], warn: (m: string) => void): void {
   const [name] = args;
-  if (name === 'tcp-check') return;
-  if (name && TCP_CHECK_LIKE.has(name))
-    return warn(`\`option ${name}\` runs as a TCP check in Tether (a connection that opens is up)`);
+  if (isCheckOption(name)) return checkOption(proxy, at, name, warn);
   if (name === 'redispatch')
     return warn(
       '`option redispatch` has no setting in Tether: it always retries a failed connect once, on another server when there is one',
@@ -496,25 +480,6 @@ function option(args: string[], warn: (m: string) => void): void {
   if (name === 'tcpka' || name === 'clitcpka' || name === 'srvtcpka')
     return warn(`\`option ${name}\` is not imported: Tether does not set TCP keep-alive on its sockets`);
   return warn(`\`option ${name ?? ''}\` is not understood by the import: ignored`);
-}
-
-function tcpCheck(args: string[], warn: (m: string) => void): void {
-  const [step] = args;
-  if (step === 'connect' && args.length === 1) return;
-  if (step === 'connect')
-    return warn(
-      `\`tcp-check connect ${args.slice(1).join(' ')}\`: Tether connects to the server's own address and port, without options`,
-    );
-  if (
-    step === 'send' ||
-    step === 'send-binary' ||
-    step === 'expect' ||
-    step === 'send-lf' ||
-    step === 'send-binary-lf'
-  ) {
-    return warn(`\`tcp-check ${step}\` is not run: Tether's check only opens a TCP connection`);
-  }
-  return warn(`\`tcp-check ${step ?? ''}\` is not run: Tether's check only opens a TCP connection`);
 }
 
 function acl(proxy: ProxyState, args: string[], warn: (m: string) => void): void {

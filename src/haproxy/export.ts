@@ -9,6 +9,7 @@ import {
   DEFAULT_RETRIES,
   type Backend,
   type BalanceAlgorithm,
+  type CheckStep,
   type Frontend,
   type Server,
   type Snapshot,
@@ -172,6 +173,8 @@ function backendSection(backend: Backend, maint?: ReadonlySet<string>): string[]
   if (check.type !== 'none') {
     lines.push('    option tcp-check');
     if (check.timeout !== undefined) lines.push(`    timeout check ${check.timeout}ms`);
+    if (check.type === 'tcp' && check.steps && check.steps.length > 0)
+      lines.push(...tcpCheckLines(check.steps));
   }
   for (const server of backend.servers)
     lines.push(...serverLines(backend, server, maint?.has(`${backend.name}/${server.name}`) === true));
@@ -208,9 +211,12 @@ function serverLines(backend: Backend, server: Server, inMaint: boolean): string
   if (server.maxconn !== undefined) words.push(`maxconn ${server.maxconn}`);
   if (server.backup) words.push('backup');
   if (server.check && backend.check.type !== 'none') {
-    const { inter, fall, rise } = backend.check;
+    const { inter, fall, rise, fastinter, downinter } = backend.check;
     words.push(`check inter ${inter}ms fall ${fall} rise ${rise}`);
+    if (fastinter !== undefined) words.push(`fastinter ${fastinter}ms`);
+    if (downinter !== undefined) words.push(`downinter ${downinter}ms`);
   }
+  if (server.checkPort !== undefined) words.push(`port ${server.checkPort}`);
   if (backend.sendProxy === 'v1') words.push('send-proxy');
   if (backend.sendProxy === 'v2') words.push('send-proxy-v2');
   // terminate (the lossless CMPP close) has no HAProxy equivalent: the nearest is cutting the sessions (see the note).
@@ -218,6 +224,41 @@ function serverLines(backend: Backend, server: Server, inMaint: boolean): string
   // An admin state, not config: HAProxy starts the server in maintenance, as Tether holds it now.
   if (inMaint) words.push('disabled');
   return [...renamed('server', server.name, '    '), ...notes, `    ${words.join(' ')}`];
+}
+
+/**
+ * A tcp-check sequence as HAProxy's rules. The connect is written out: HAProxy numbers the steps from it (the
+ * send after it is step 2), as Tether's messages do (docs/health-checks.md).
+ */
+function tcpCheckLines(steps: readonly CheckStep[]): string[] {
+  const lines = ['    tcp-check connect'];
+  for (const step of steps) {
+    if ('send' in step) lines.push(`    tcp-check send ${haproxyWord(step.send)}`);
+    else if ('sendBinary' in step) lines.push(`    tcp-check send-binary ${step.sendBinary}`);
+    else if ('string' in step.expect)
+      lines.push(`    tcp-check expect string ${haproxyWord(step.expect.string)}`);
+    else lines.push(`    tcp-check expect binary ${step.expect.binary}`);
+  }
+  return lines;
+}
+
+/**
+ * Text as one unquoted haproxy.cfg word that HAProxy's parser reads back as exactly that text: backslash, space,
+ * `#` and quotes escaped, CR/LF/tab as \r \n \t, other control characters as \xHH.
+ */
+export function haproxyWord(text: string): string {
+  let word = '';
+  for (const [i, c] of [...text].entries()) {
+    // A last space as `\x20`: a line ending in `\ ` would read as a continuation once trailing blanks are trimmed.
+    if (c === ' ' && i === text.length - 1) word += '\\x20';
+    else if (c === '\\' || c === ' ' || c === '#' || c === '"' || c === "'") word += `\\${c}`;
+    else if (c === '\r') word += '\\r';
+    else if (c === '\n') word += '\\n';
+    else if (c === '\t') word += '\\t';
+    else if (c < ' ' || c === '\x7f') word += `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    else word += c;
+  }
+  return word;
 }
 
 function bindAddress(address: string, port: number): string {

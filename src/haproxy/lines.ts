@@ -102,8 +102,11 @@ function splitWords(line: string): { words: string[]; envRefs: string[] } {
     const c = line[j];
     if (quoteChar) {
       if (c === quoteChar) quoteChar = '';
-      else if (c === '\\' && quoteChar === '"' && j + 1 < line.length) word += line[++j];
-      else word += c;
+      else if (c === '\\' && quoteChar === '"') {
+        const [text, used] = escaped(line, j, true);
+        word += text;
+        j += used - 1;
+      } else word += c;
       continue;
     }
     if (c === ' ' || c === '\t') {
@@ -115,10 +118,47 @@ function splitWords(line: string): { words: string[]; envRefs: string[] } {
     if (c === '#') break;
     inWord = true;
     if (c === '"' || c === "'") quoteChar = c;
-    else if (c === '\\' && j + 1 < line.length) word += line[++j];
-    else word += c;
+    else if (c === '\\') {
+      const [text, used] = escaped(line, j, false);
+      word += text;
+      j += used - 1;
+    } else word += c;
   }
   if (inWord) words.push(word);
   for (const match of stripComment(line).matchAll(/\$\{([^}]{0,64})\}/g)) envRefs.push(match[1]);
   return { words, envRefs };
+}
+
+const HEX = /^[0-9A-Fa-f]{2}$/;
+
+/**
+ * The backslash sequence at `line[j]` as HAProxy's parse_line() reads it (outside single quotes): `\\`, `\ `,
+ * `\#`, `\'`, `\"` give the character, `\t` `\n` `\r` a tab, LF and CR, `\xHH` that byte (as a char code),
+ * `\$` a `$` inside double quotes; any other pair is kept as written, backslash included (HAProxy's `\1`).
+ * Returns the text and how many characters of the line it used.
+ */
+function escaped(line: string, j: number, inDoubleQuotes: boolean): [string, number] {
+  const next = line[j + 1];
+  switch (next) {
+    case ' ':
+    case '\\':
+    case '#':
+    case "'":
+    case '"':
+      return [next, 2];
+    case 't':
+      return ['\t', 2];
+    case 'n':
+      return ['\n', 2];
+    case 'r':
+      return ['\r', 2];
+    case '$':
+      return inDoubleQuotes ? ['$', 2] : ['\\', 1];
+    case 'x': {
+      const hex = line.slice(j + 2, j + 4);
+      return HEX.test(hex) ? [String.fromCharCode(parseInt(hex, 16)), 4] : ['\\', 1];
+    }
+    default:
+      return ['\\', 1];
+  }
 }

@@ -21,6 +21,11 @@ function warningAt(warnings: ImportWarning[], line: number, pattern: RegExp): Im
   return found!;
 }
 
+/** Warnings other than the file-wide ones and the retries advice (docs/haproxy-import.md): the check's own. */
+function checkWarnings(warnings: ImportWarning[]): ImportWarning[] {
+  return warnings.filter((w) => w.line > 0 && !/`retries`/.test(w.message));
+}
+
 function refusal(text: string, strict = false): HaproxyImportError {
   try {
     parseHaproxyConfig(text, { strict });
@@ -303,9 +308,8 @@ describe('parseHaproxyConfig: directives', () => {
         '  server s2 10.0.0.2:25 check port 8008 inter 3s fastinter 1s downinter 10s disabled on-marked-up shutdown-backup-sessions ssl verify none',
       ),
     );
-    warningAt(warnings, 9, /check `port 8008` is not built/);
-    warningAt(warnings, 9, /`fastinter` is not built in Tether: checks keep the `inter` interval/);
-    warningAt(warnings, 9, /`downinter` is not built/);
+    expect(warnings.some((w) => /port 8008|inter.* not built/.test(w.message))).toBe(false);
+    warningAt(warnings, 9, /`fastinter 1000` differs from server "s1"/);
     // `disabled` is understood: the server goes into maint with the import (an admin state, not config).
     expect(warnings.filter((w) => w.message.includes('disabled'))).toEqual([]);
     expect(disabled).toEqual([{ backend: 'be', server: 's2', line: 9 }]);
@@ -314,6 +318,23 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(warnings, 9, /`verify none`/);
     warningAt(warnings, 9, /`inter 3000` differs from server "s1" \(line 7\)/);
     expect(snapshot.backends[0].servers.map((s) => s.name)).toEqual(['s1', 's2']);
+    expect(snapshot.backends[0].servers[1].checkPort).toBe(8008);
+  });
+
+  it('reads port, fastinter and downinter of the first checked server (default-server too) into the check', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
+      'backend b\n  default-server inter 3s fastinter 500ms downinter 10s port 9000\n  server a 10.0.0.1:25 check\n  server c 10.0.0.2:25 check port 9001\n',
+    );
+    expect(checkWarnings(warnings)).toEqual([]);
+    expect(snapshot.backends[0].check).toEqual({
+      type: 'tcp',
+      inter: 3000,
+      fall: 3,
+      rise: 2,
+      fastinter: 500,
+      downinter: 10000,
+    });
+    expect(snapshot.backends[0].servers.map((s) => s.checkPort)).toEqual([9000, 9001]);
   });
 
   it('leaves out servers without a port, on a UNIX socket or with an impossible host, with a warning', () => {
@@ -326,17 +347,67 @@ describe('parseHaproxyConfig: directives', () => {
     warningAt(warnings, 11, /not an IP address or a host name/);
   });
 
-  it('warns about tcp-check steps that are not run, and reads option tcp-check silently', () => {
-    const { warnings } = parseHaproxyConfig(
+  it('reads a tcp-check sequence into check.steps, HAProxy escapes understood, silently', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(
       file(
-        '  option tcp-check\n  tcp-check connect\n  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n  tcp-check send-binary 0a\n  option mysql-check user haproxy',
+        '  option tcp-check\n  tcp-check connect port 6380\n  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG\n' +
+          '  tcp-check send-binary 0A\n  tcp-check expect binary 2b4f4b\n  tcp-check send "info\\ replication\\r\\n"\n' +
+          '  tcp-check expect string role:master\\x21',
       ),
     );
-    expect(warnings.some((w) => w.line === 9 || w.line === 10)).toBe(false);
-    warningAt(warnings, 11, /`tcp-check send` is not run/);
-    warningAt(warnings, 12, /`tcp-check expect` is not run/);
-    warningAt(warnings, 13, /`tcp-check send-binary` is not run/);
-    warningAt(warnings, 14, /`option mysql-check` runs as a TCP check/);
+    expect(checkWarnings(warnings)).toEqual([]);
+    expect(snapshot.backends[0].check.steps).toEqual([
+      { send: 'PING\r\n' },
+      { expect: { string: '+PONG' } },
+      { sendBinary: '0a' },
+      { expect: { binary: '2b4f4b' } },
+      { send: 'info replication\r\n' },
+      { expect: { string: 'role:master!' } },
+    ]);
+    // `tcp-check connect port N` is where every server's checks go.
+    expect(snapshot.backends[0].servers[0].checkPort).toBe(6380);
+    expect(checkSnapshot(snapshot, { stored: snapshot })).toEqual([]);
+  });
+
+  it('runs option redis-check as HAProxy does (PING, +PONG expected)', () => {
+    const { snapshot, warnings } = parseHaproxyConfig(file('  option redis-check'));
+    expect(checkWarnings(warnings)).toEqual([]);
+    expect(snapshot.backends[0].check.steps).toEqual([
+      { send: '*1\r\n$4\r\nPING\r\n' },
+      { expect: { string: '+PONG\r\n' } },
+    ]);
+  });
+
+  it('imports no steps, saying why, when a rule cannot run; a later protocol option replaces tcp-check', () => {
+    for (const [rule, why] of [
+      ['tcp-check expect rstring ^\\+PONG', /regular expression/],
+      ['tcp-check expect ! string -ERR', /negated/],
+      ['tcp-check send-lf %[date]', /send-lf/],
+      ['tcp-check expect string +PONG min-recv 3', /only `expect string/],
+      ['tcp-check connect port 6380', /after other rules/],
+      ['tcp-check send-binary 0g', /hex digits/],
+    ] as const) {
+      const { snapshot, warnings } = parseHaproxyConfig(
+        file(`  option tcp-check\n  tcp-check send PING\\r\\n\n  ${rule}`),
+      );
+      warningAt(warnings, 11, why);
+      warningAt(warnings, 11, /the backend's check only opens a connection/);
+      expect(snapshot.backends[0].check.steps).toBeUndefined();
+    }
+    const { snapshot, warnings } = parseHaproxyConfig(
+      file('  option tcp-check\n  tcp-check send PING\\r\\n\n  option mysql-check user haproxy'),
+    );
+    warningAt(warnings, 11, /`option mysql-check` runs as a TCP check/);
+    warningAt(warnings, 10, /without `option tcp-check` are not run/);
+    expect(snapshot.backends[0].check.steps).toBeUndefined();
+    const bare = parseHaproxyConfig(file('  tcp-check send PING\\r\\n\n  tcp-check expect string +PONG'));
+    for (const line of [9, 10]) warningAt(bare.warnings, line, /without `option tcp-check` are not run/);
+    expect(bare.snapshot.backends[0].check.steps).toBeUndefined();
+    const ssl = parseHaproxyConfig(file('  option tcp-check\n  tcp-check connect port 6380 ssl'));
+    warningAt(ssl.warnings, 10, /connect` option `ssl` is not built/);
+    const many = parseHaproxyConfig(file(`  option tcp-check\n${'  tcp-check send a\n'.repeat(17)}`));
+    expect(many.snapshot.backends[0].check.steps).toBeUndefined();
+    warningAt(many.warnings, 26, /more than 16/);
   });
 
   it('reads retries and option redispatch; Tether defaults (retries 1, redispatch) are left absent', () => {

@@ -1,6 +1,6 @@
 // What one haproxy.cfg section says, as read so far: a `defaults` section or a proxy (frontend,
 // backend, listen). A proxy starts as a copy of the `defaults` before it (HAProxy's inheritance).
-import type { BalanceAlgorithm, HashType, OnMarkedDown, SendProxy } from '../schema/snapshot.js';
+import type { BalanceAlgorithm, CheckStep, HashType, OnMarkedDown, SendProxy } from '../schema/snapshot.js';
 import type { Statement } from './lines.js';
 
 export type ProxyKind = 'defaults' | 'frontend' | 'backend' | 'listen';
@@ -24,7 +24,27 @@ export interface ServerParams {
   onMarkedDown?: OnMarkedDown;
   /** `disabled` (`enabled` undoes a default-server's): the server starts in maint, an admin state (not config). */
   disabled?: boolean;
+  fastinter?: number;
+  downinter?: number;
+  /** HAProxy's `port`: where the server's checks connect. */
+  checkPort?: number;
 }
+
+/** A backend's `tcp-check` rules as read (health-check.ts turns them into check.steps). */
+export interface TcpCheckRules {
+  steps: CheckStep[];
+  /** `tcp-check connect port N`: the port every server's checks connect to. */
+  connectPort?: number;
+  /** Why the sequence cannot be run as written (the check then only connects), with the rule that said so. */
+  unusable?: Sourced<string>;
+  /** Every rule read, for warnings about the sequence as a whole (each line gets its own). */
+  lines: Statement[];
+  /** Whether a rule came before; a second `tcp-check connect` is a sequence of several connections. */
+  connects: number;
+}
+
+/** Which check `option …` asked for: HAProxy keeps the last one. */
+export type CheckOption = 'tcp-check' | 'redis-check' | 'other';
 
 export interface ServerDraft {
   name: string;
@@ -63,6 +83,8 @@ export interface ProxyState {
   acls: Map<string, string[]>;
   allow?: Sourced<string[]>;
   disabled: boolean;
+  checkOption?: Sourced<CheckOption>;
+  tcpCheck: TcpCheckRules;
   /** `log global`: the proxy's sessions go to the global log target (HAProxy logs nothing for a proxy without it). */
   logGlobal: boolean;
 }
@@ -83,6 +105,9 @@ export function newProxy(kind: ProxyKind, name: string, at: Statement, defaults?
     defaultServer: { ...defaults?.defaultServer },
     servers: [],
     acls: new Map(),
+    // A check option is inherited from defaults; tcp-check rules are not (HAProxy 2.6 takes them per proxy).
+    checkOption: defaults?.checkOption,
+    tcpCheck: { steps: [], connects: 0, lines: [] },
     disabled: false,
     logGlobal: defaults?.logGlobal ?? false,
   };

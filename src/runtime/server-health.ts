@@ -7,12 +7,17 @@ import { closeServerSessions } from './connections.js';
 import { HealthChecker } from './health/checker.js';
 import type { Probe, ProbeResult } from './health/probe.js';
 import { cmppProbe } from './health/cmpp-probe.js';
+import { tcpCheckProbe } from './health/tcp-check-probe.js';
 import { tcpProbe } from './health/tcp-probe.js';
 import type { RuntimeState } from './state.js';
 
-/** The probe for a check: a CMPP login needs the check's credentials (schema/check.ts requires them). */
+/**
+ * The probe for a check: a CMPP login needs the check's credentials (schema/check.ts requires them); a tcp check
+ * with steps runs its tcp-check sequence, one without only opens a connection.
+ */
 function probeFor(check: BackendCheck): Probe {
   if (check.type === 'cmpp' && check.cmpp) return cmppProbe(check.cmpp);
+  if (check.steps && check.steps.length > 0) return tcpCheckProbe(check.steps);
   return tcpProbe;
 }
 
@@ -50,16 +55,22 @@ export function reconcileChecker(
     fall: check.fall,
     rise: check.rise,
     timeout: check.timeout ?? snapshot.defaults.timeouts.check,
+    // Present even when undefined: an update that drops them goes back to inter.
+    fastinter: check.fastinter,
+    downinter: check.downinter,
   };
-  // What the probe talks to; a change there means a new checker, anything else is an update.
-  const signature = JSON.stringify([check.type, server.ip, server.config.port, check.cmpp ?? null]);
+  // Where checks go (HAProxy's `port`: another port than the traffic's) and what they say; a change there means
+  // a new checker, anything else is an update.
+  const port = server.config.checkPort ?? server.config.port;
+  const steps = check.type === 'tcp' ? (check.steps ?? null) : null;
+  const signature = JSON.stringify([check.type, server.ip, port, check.cmpp ?? null, steps]);
   if (server.checker && server.checkerSignature === signature) {
     server.checker.update(settings);
     return;
   }
   stopChecker(server);
   const checker = new HealthChecker({
-    target: { address: server.ip, port: server.config.port },
+    target: { address: server.ip, port },
     probe: probeFor(check),
     ...settings,
     onChange: (health, result) => {

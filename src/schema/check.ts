@@ -88,6 +88,12 @@ export function ruleProblem(rule: FieldRule, value: unknown, strict = true): str
       return typeof value === 'string' && parseCidr(value)
         ? undefined
         : `must be an IP address or CIDR block such as 10.0.0.0/8 (IPv4-mapped blocks need a prefix of 96 or more), got ${shown(value)}`;
+    case 'hex': {
+      const hex = typeof value === 'string' && /^(?:[0-9A-Fa-f]{2})*$/.test(value) ? value.length / 2 : -1;
+      return hex >= rule.min && hex <= rule.max
+        ? undefined
+        : `must be hexadecimal digits, two per byte, of ${rule.min} to ${rule.max} bytes, got ${shown(value)}`;
+    }
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'must be true or false';
     case 'ip': {
@@ -354,6 +360,9 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
     over('binds', binds.length, LIMITS.bindsPerFrontend, 'binds');
   if (Array.isArray(servers) && servers.length > LIMITS.servers)
     over('servers', servers.length, LIMITS.servers, 'servers');
+  const steps = isObject(document.check) ? document.check.steps : undefined;
+  if (Array.isArray(steps) && steps.length > LIMITS.checkSteps)
+    over('check.steps', steps.length, LIMITS.checkSteps, 'steps');
   const overrides = isObject(document.cmpp) ? document.cmpp.accounts : undefined;
   if (Array.isArray(overrides) && overrides.length > LIMITS.cmppAccountOverrides)
     over('cmpp.accounts', overrides.length, LIMITS.cmppAccountOverrides, 'accounts');
@@ -381,6 +390,9 @@ export function sizeIssues(document: Loose): SnapshotIssue[] {
       let servers = 0;
       for (const b of backends) if (isObject(b) && Array.isArray(b.servers)) servers += b.servers.length;
       backends.forEach((b, i) => {
+        const steps = isObject(b) && isObject(b.check) ? b.check.steps : undefined;
+        if (Array.isArray(steps) && steps.length > LIMITS.checkSteps)
+          over(`backends[${i}].check.steps`, steps.length, LIMITS.checkSteps, 'steps');
         const list = isObject(b) && isObject(b.cmpp) ? b.cmpp.accounts : undefined;
         if (Array.isArray(list) && list.length > LIMITS.cmppAccountOverrides)
           over(`backends[${i}].cmpp.accounts`, list.length, LIMITS.cmppAccountOverrides, 'accounts');
@@ -524,6 +536,9 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
     issues.rule(`${at}.check.fall`, RULES.check.fall, check.fall);
     issues.rule(`${at}.check.rise`, RULES.check.rise, check.rise);
     issues.optional(`${at}.check.timeout`, RULES.check.timeout, check.timeout);
+    issues.optional(`${at}.check.fastinter`, RULES.check.fastinter, check.fastinter);
+    issues.optional(`${at}.check.downinter`, RULES.check.downinter, check.downinter);
+    checkSteps(issues, `${at}.check`, check);
     const cmpp = check.cmpp;
     if (cmpp !== undefined) {
       if (!isObject(cmpp)) issues.add('invalid', `${at}.check.cmpp`, 'must be an object');
@@ -569,6 +584,64 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
     issues.optional(`${sat}.maxconn`, rules.maxconn, server.maxconn);
     issues.rule(`${sat}.backup`, rules.backup, server.backup);
     issues.rule(`${sat}.check`, rules.check, server.check);
+    issues.optional(`${sat}.checkPort`, rules.checkPort, server.checkPort);
+  });
+}
+
+/**
+ * A text step: ASCII without NUL (HAProxy's text protocols; other bytes go as hex in `instead`), so that it is
+ * written into a haproxy.cfg, read back as the same text and sent by HAProxy as the same bytes (docs/health-checks.md).
+ */
+function asciiText(issues: Issues, field: string, rule: FieldRule, value: unknown, instead: string): void {
+  if (!issues.rule(field, rule, value)) return;
+  if (issues.strict(value, undefined) && !isCheckText(value as string))
+    issues.add('invalid', field, `must be ASCII text without NUL: write other bytes as hex in ${instead}`);
+}
+
+/** ASCII without NUL: HAProxy reads its tcp-check texts as C strings (a NUL would end them there). */
+export function isCheckText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0 || code > 0x7f) return false;
+  }
+  return true;
+}
+
+const STEP_SHAPE = 'must be one of { send }, { sendBinary }, { expect: { string } }, { expect: { binary } }';
+
+/**
+ * `check.steps`: a tcp-check sequence (docs/health-checks.md), type tcp only, at most LIMITS.checkSteps steps of
+ * exactly one action each. The runtime holds it to the same shape; payload sizes are policies on new input.
+ */
+function checkSteps(issues: Issues, at: string, check: Loose): void {
+  const steps = check.steps;
+  if (steps === undefined) return;
+  if (!Array.isArray(steps))
+    return issues.add('invalid', `${at}.steps`, `must be an array: each step ${STEP_SHAPE}`);
+  if (steps.length > LIMITS.checkSteps)
+    return issues.add(
+      'too-large',
+      `${at}.steps`,
+      `must hold at most ${LIMITS.checkSteps} steps (docs/config-limits.md), got ${steps.length}`,
+    );
+  if (check.type !== 'tcp' && steps.length > 0)
+    issues.add('invalid', `${at}.steps`, `are run by a tcp check only: check.type is ${shown(check.type)}`);
+  const rules = RULES.checkStep;
+  steps.forEach((step: unknown, k: number) => {
+    const sat = `${at}.steps[${k}]`;
+    const keys = isObject(step) ? Object.keys(step) : [];
+    if (!isObject(step) || keys.length !== 1) return issues.add('invalid', sat, STEP_SHAPE);
+    if ('send' in step) return asciiText(issues, `${sat}.send`, rules.send, step.send, 'sendBinary');
+    if ('sendBinary' in step) return void issues.rule(`${sat}.sendBinary`, rules.sendBinary, step.sendBinary);
+    const expect = step.expect;
+    const what = isObject(expect) ? Object.keys(expect) : [];
+    if (!('expect' in step) || !isObject(expect) || what.length !== 1)
+      return issues.add('invalid', sat, STEP_SHAPE);
+    if ('string' in expect)
+      return asciiText(issues, `${sat}.expect.string`, rules.expectString, expect.string, 'expect.binary');
+    if ('binary' in expect)
+      return void issues.rule(`${sat}.expect.binary`, rules.expectBinary, expect.binary);
+    issues.add('invalid', `${sat}.expect`, 'must be { string } or { binary }');
   });
 }
 

@@ -36,11 +36,17 @@ export interface TextRule {
   min: number;
   max: number;
 }
+/** Hexadecimal digits (two per byte) of min..max bytes: a `tcp-check send-binary`/`expect binary` payload. */
+export interface HexRule {
+  kind: 'hex';
+  min: number;
+  max: number;
+}
 export interface FormatRule {
   /** `ip`: an IP literal a datagram can be sent to (not 0.0.0.0 or ::). */
   kind: 'name' | 'bind-address' | 'host' | 'cidr' | 'boolean' | 'ip';
 }
-export type FieldRule = IntRule | DurationRule | EnumRule | BytesRule | TextRule | FormatRule;
+export type FieldRule = IntRule | DurationRule | EnumRule | BytesRule | TextRule | HexRule | FormatRule;
 
 const int = (min: number, max: number): IntRule => ({ kind: 'int', min, max });
 const duration = (min: number, max: number): DurationRule => ({ kind: 'duration', min, max });
@@ -143,6 +149,20 @@ export const RULES = {
     fall: int(1, 1000),
     rise: int(1, 1000),
     timeout: duration(1, ONE_DAY_MS),
+    /** HAProxy's `fastinter`: the interval while a server moves between UP and DOWN (absent: inter). */
+    fastinter: duration(10, ONE_DAY_MS),
+    /** HAProxy's `downinter`: the interval while a server is DOWN (absent: inter). */
+    downinter: duration(10, ONE_DAY_MS),
+  },
+  /**
+   * `backend.check.steps`: HAProxy's simple `tcp-check` sequence (docs/health-checks.md). A payload is at most
+   * CHECK_PAYLOAD_BYTES; a check reads at most CHECK_READ_BYTES while expecting.
+   */
+  checkStep: {
+    send: { kind: 'bytes', min: 1, max: 1024 } as BytesRule,
+    sendBinary: { kind: 'hex', min: 1, max: 1024 } as HexRule,
+    expectString: { kind: 'bytes', min: 1, max: 1024 } as BytesRule,
+    expectBinary: { kind: 'hex', min: 1, max: 1024 } as HexRule,
   },
   cmpp: {
     /** CMPP Source_Addr is an Octet String of 6 bytes. */
@@ -193,6 +213,8 @@ export const RULES = {
     maxconn: MAXCONN,
     backup: BOOLEAN,
     check: BOOLEAN,
+    /** HAProxy's `port` on a server line: the port health checks connect to (absent: the server's port). */
+    checkPort: PORT,
   },
 } as const;
 
@@ -213,6 +235,10 @@ export const LIMITS = {
   allowEntries: 1_000,
   /** Per-account overrides of one backend's CMPP limits (`backend.cmpp.accounts`). */
   cmppAccountOverrides: 1_000,
+  /** Steps of one backend's tcp-check sequence (`check.steps`). */
+  checkSteps: 16,
+  /** Bytes one check reads while expecting, in all: a server streaming data can't grow the check's buffer. */
+  checkReadBytes: 16_384,
   /** A check stops after this many issues: a broken document is not worth a full report. */
   issues: 20,
 } as const;

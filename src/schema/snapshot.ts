@@ -97,12 +97,25 @@ export interface CmppCheck {
   version: CmppVersion;
 }
 
+/**
+ * One step of a `tcp-check` sequence (type tcp only), run in order after the connect: send text (UTF-8) or bytes
+ * (hex), or read until the text or bytes appear (docs/health-checks.md). Exactly one key per step.
+ */
+export type CheckStep =
+  { send: string } | { sendBinary: string } | { expect: { string: string } } | { expect: { binary: string } };
+
 export interface BackendCheck {
   type: CheckType;
   inter: number;
   fall: number;
   rise: number;
   timeout?: number;
+  /** HAProxy's fastinter: ms between checks while a server moves between UP and DOWN; absent: inter. */
+  fastinter?: number;
+  /** HAProxy's downinter: ms between checks while a server is DOWN; absent: inter. */
+  downinter?: number;
+  /** A tcp-check sequence (type tcp); absent: the check only opens a connection. */
+  steps?: CheckStep[];
   cmpp?: CmppCheck;
 }
 
@@ -114,6 +127,8 @@ export interface Server {
   maxconn?: number;
   backup: boolean;
   check: boolean;
+  /** The port health checks connect to (HAProxy's `port`); absent: `port`. */
+  checkPort?: number;
 }
 
 /** At most `logins` logins per `per` ms: a token bucket of `logins` tokens refilled over `per`. */

@@ -156,7 +156,9 @@ export function renderServersState(
   stats.backends.forEach((be, index) => {
     if (backend !== undefined && be.name !== backend) return;
     const beId = stats.frontends.length + index + 1;
-    const check = snapshot.backends.find((b) => b.name === be.name)?.check;
+    const configured = snapshot.backends.find((b) => b.name === be.name);
+    const check = configured?.check;
+    const checkPorts = new Map(configured?.servers.map((s) => [s.name, s.checkPort]));
     be.servers.forEach((sv, sIndex) => {
       const health = !sv.checked ? 0 : sv.health === 'UP' ? (check?.rise ?? 2) + (check?.fall ?? 3) - 1 : 0;
       const fields = [
@@ -181,7 +183,8 @@ export function renderServersState(
         sv.port,
         '-',
         0,
-        0,
+        // srv_check_port: the server's `port` (checkPort), 0 when checks go to its own port, as HAProxy prints it.
+        checkPorts.get(sv.name) ?? 0,
         '-',
         '-',
         0,

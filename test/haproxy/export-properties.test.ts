@@ -61,6 +61,7 @@ const server = (n: string) =>
     maxconn: fc.option(count(1_000_000), { nil: undefined }),
     backup: fc.boolean(),
     check: fc.boolean(),
+    checkPort: fc.option(count(65535), { nil: undefined }),
   });
 
 const backend = (n: string): fc.Arbitrary<Backend> =>
@@ -74,6 +75,8 @@ const backend = (n: string): fc.Arbitrary<Backend> =>
       fall: count(1000),
       rise: count(1000),
       timeout: fc.option(count(86_400_000), { nil: undefined }),
+      fastinter: fc.option(fc.integer({ min: 10, max: 86_400_000 }), { nil: undefined }),
+      downinter: fc.option(fc.integer({ min: 10, max: 86_400_000 }), { nil: undefined }),
     }),
     sendProxy: fc.constantFrom(...SEND_PROXY),
     onMarkedDown: fc.constantFrom(...ON_MARKED_DOWN),

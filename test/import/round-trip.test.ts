@@ -45,6 +45,63 @@ describe.skipIf(missing !== undefined)('haproxy.cfg round trip', () => {
     expect((await t.request.get('/api/v1/config').expect(200)).body).toEqual(config);
   });
 
+  it('carries tcp-check sequences, check ports, fastinter and downinter, and option redis-check, both ways', async () => {
+    const [p, q] = [await freePort(), await freePort()];
+    const [a, b] = [upstreams[0].port, upstreams[1].port];
+    const file =
+      SEED.slice(0, SEED.indexOf('frontend ')) +
+      `frontend redis\n    bind 127.0.0.1:${p}\n    default_backend redis\n` +
+      `frontend cache\n    bind 127.0.0.1:${q}\n    default_backend cache\n` +
+      'backend redis\n    option tcp-check\n    tcp-check connect\n    tcp-check send PING\\r\\n\n' +
+      '    tcp-check expect string +PONG\n    tcp-check send "info replication\\r\\n"\n' +
+      '    tcp-check expect string role:master\n    tcp-check send-binary 51554954\n    tcp-check expect binary 2b4f4b\n' +
+      `    default-server inter 2s fastinter 250ms downinter 10s\n` +
+      `    server r1 127.0.0.1:${a} check port ${b}\n    server r2 127.0.0.1:${b} check\n` +
+      `backend cache\n    option redis-check\n    server c1 127.0.0.1:${a} check inter 3s\n`;
+    const imported = await postImport(t, file, { strict: 'true' });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    const config = (await t.request.get('/api/v1/config').expect(200)).body;
+    expect(config.backends).toMatchObject([
+      {
+        name: 'redis',
+        check: {
+          inter: 2000,
+          fastinter: 250,
+          downinter: 10000,
+          steps: [
+            { send: 'PING\r\n' },
+            { expect: { string: '+PONG' } },
+            { send: 'info replication\r\n' },
+            { expect: { string: 'role:master' } },
+            { sendBinary: '51554954' },
+            { expect: { binary: '2b4f4b' } },
+          ],
+        },
+        servers: [{ name: 'r1', checkPort: b }, { name: 'r2' }],
+      },
+      {
+        name: 'cache',
+        check: { steps: [{ send: '*1\r\n$4\r\nPING\r\n' }, { expect: { string: '+PONG\r\n' } }] },
+      },
+    ]);
+    expect(config.backends[0].servers[1].checkPort).toBeUndefined();
+    const warnings = (imported.body.warnings as Array<{ text: string }>).filter((w) =>
+      /^(tcp-check|option (tcp|redis)-check|server|default-server)/.test(w.text),
+    );
+    expect(warnings).toEqual([]);
+
+    const exported = await t.request.get('/api/v1/export/haproxy.cfg').expect(200);
+    expect(exported.text).toContain('    tcp-check send info\\ replication\\r\\n\n');
+    expect(exported.text).toMatch(
+      new RegExp(`server r1 127\\.0\\.0\\.1:${a} .*fastinter 250ms downinter 10000ms port ${b}`),
+    );
+    const check = haproxyCheck(exported.text);
+    expect(check.status, check.output).toBe(0);
+    const again = await postImport(t, exported.text);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ revision: imported.body.revision, changed: false });
+  });
+
   it('imports a frontend of several bind lines serving on all, exports one bind line each, and back', async () => {
     const [p, q] = [await freePort(), await freePort()];
     // The seed's global and defaults (as in the test above), then a frontend of several binds.

@@ -9,6 +9,10 @@ export interface HealthCheckerSettings {
   fall: number;
   rise: number;
   timeout: number;
+  /** HAProxy's fastinter: the interval while a transition is under way (`checking`); absent: inter. */
+  fastinter?: number;
+  /** HAProxy's downinter: the interval while DOWN with no success counted; absent: inter. */
+  downinter?: number;
 }
 
 export interface HealthCheckerOptions extends HealthCheckerSettings {
@@ -92,6 +96,15 @@ export class HealthChecker {
   get inter(): number {
     return this.settings.inter;
   }
+  /**
+   * The wait before the next probe, as HAProxy's srv_getinter(): inter while fully UP, downinter while fully DOWN,
+   * fastinter in between (UP with failures counted, DOWN with successes counted).
+   */
+  get nextInterval(): number {
+    const { inter, fastinter, downinter } = this.settings;
+    if (this.checking) return fastinter ?? inter;
+    return this._health === 'DOWN' ? (downinter ?? inter) : inter;
+  }
   get fall(): number {
     return this.settings.fall;
   }
@@ -139,12 +152,13 @@ export class HealthChecker {
    * keeps the time already waited: frequent applies that don't change it must never postpone a check.
    */
   update(settings: Partial<HealthCheckerSettings>): void {
-    const previousInter = this.settings.inter;
+    const previousInterval = this.nextInterval;
     this.settings = normalize({ ...this.settings, ...settings });
-    if (this.timer && this.settings.inter !== previousInter) {
+    const interval = this.nextInterval;
+    if (this.timer && interval !== previousInterval) {
       const waitStartedAt = this.scheduledAt;
       this.cancel();
-      this.schedule(Math.max(0, waitStartedAt + this.settings.inter - Date.now()), waitStartedAt);
+      this.schedule(Math.max(0, waitStartedAt + interval - Date.now()), waitStartedAt);
     }
   }
 
@@ -185,8 +199,7 @@ export class HealthChecker {
       }
     }
     // A stale result (stopped or paused meanwhile) is dropped; a start/resume that waited for it goes on now.
-    if (this.running && !this._paused)
-      this.schedule(generation === this.generation ? this.settings.inter : 0);
+    if (this.running && !this._paused) this.schedule(generation === this.generation ? this.nextInterval : 0);
   }
 
   private record(result: ProbeResult): void {
@@ -224,5 +237,7 @@ function normalize(settings: HealthCheckerSettings): HealthCheckerSettings {
     fall: Math.max(1, Math.floor(settings.fall)),
     rise: Math.max(1, Math.floor(settings.rise)),
     timeout: Math.max(1, settings.timeout),
+    fastinter: settings.fastinter === undefined ? undefined : Math.max(1, settings.fastinter),
+    downinter: settings.downinter === undefined ? undefined : Math.max(1, settings.downinter),
   };
 }

@@ -26,6 +26,8 @@ interface ServerDraft {
   maxconn: string;
   backup: boolean;
   check: boolean;
+  /** Not edited here: kept as stored (HAProxy's `port`, where checks connect). */
+  checkPort?: number;
 }
 
 let nextKey = 1;
@@ -38,7 +40,24 @@ const toDraft = (s: Server): ServerDraft => ({
   maxconn: str(s.maxconn),
   backup: s.backup,
   check: s.check,
+  checkPort: s.checkPort,
 });
+
+/**
+ * The check settings the form shows but does not edit (REST, the config document or an imported haproxy.cfg set
+ * them), e.g. "tcp-check, 2 steps, fastinter 500ms, check port 6380"; empty when there are none.
+ */
+export function checkExtras(check: BackendCheck | undefined, servers: Array<{ checkPort?: number }>): string {
+  const parts: string[] = [];
+  const steps = check?.steps?.length ?? 0;
+  if (check?.type === 'tcp' && steps > 0) parts.push(`tcp-check, ${steps} step${steps === 1 ? '' : 's'}`);
+  if (check?.fastinter !== undefined) parts.push(`fastinter ${durationText(check.fastinter)}`);
+  if (check?.downinter !== undefined) parts.push(`downinter ${durationText(check.downinter)}`);
+  const ports = [...new Set(servers.flatMap((s) => (s.checkPort === undefined ? [] : [s.checkPort])))];
+  if (ports.length === 1) parts.push(`port ${ports[0]}`);
+  else if (ports.length > 1) parts.push(`ports ${ports.join(', ')}`);
+  return parts.join(', ');
+}
 
 const BACKEND_FIELDS = [
   'name',
@@ -117,6 +136,11 @@ export function BackendForm({
     };
     if (optionalDuration(timeout) !== undefined) check.timeout = optionalDuration(timeout);
     if (checkType === 'cmpp') check.cmpp = { sourceAddr, secret, version };
+    // Kept as stored: the form shows them (checkExtras) without editing them, and sends the whole backend.
+    const stored = initial?.check;
+    if (stored?.fastinter !== undefined) check.fastinter = stored.fastinter;
+    if (stored?.downinter !== undefined) check.downinter = stored.downinter;
+    if (checkType === 'tcp' && stored?.steps !== undefined) check.steps = stored.steps;
     const be = {
       name: name.trim(),
       balance,
@@ -142,6 +166,7 @@ export function BackendForm({
         ...(optionalNum(s.maxconn) !== undefined ? { maxconn: optionalNum(s.maxconn) } : {}),
         backup: s.backup,
         check: s.check,
+        ...(s.checkPort !== undefined ? { checkPort: s.checkPort } : {}),
       })),
     } as unknown as Backend;
     onReview(be);
@@ -318,6 +343,11 @@ export function BackendForm({
       </div>
       <fieldset>
         <legend>Health check</legend>
+        {checkExtras(initial?.check, servers) && (
+          <p class="hint" data-testid="check-extras">
+            check: {checkExtras(initial?.check, servers)} (kept as they are; set through the API or an import)
+          </p>
+        )}
         <div class="form-grid">
           <Field label="Type" errors={fe.of('check.type')} notes={notes['check.type']}>
             {(p) => (

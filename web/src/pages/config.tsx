@@ -17,7 +17,7 @@ import { can, currentUser } from '../session.js';
 import { useStore } from '../store.js';
 import { listRevisions, revisionChanges } from '../revisions-api.js';
 import { isHashed, type Backend, type Frontend, type Revision, type Snapshot } from '../types.js';
-import { BackendForm } from './backend-form.js';
+import { BackendForm, checkExtras } from './backend-form.js';
 import { DefaultsForm } from './defaults-form.js';
 import { durationText } from './form-values.js';
 import { FrontendForm } from './frontend-form.js';
@@ -509,6 +509,9 @@ export function ConfigPage() {
                 {isHashed(b.balance) ? ` (${b.hashType})` : ''} · check {b.check.type}
                 {b.check.type !== 'none'
                   ? ` every ${durationText(b.check.inter)}, fall ${b.check.fall}, rise ${b.check.rise}, timeout ${durationText(b.check.timeout ?? d.timeouts.check)}${b.check.timeout === undefined ? ' (default)' : ''}`
+                  : ''}
+                {b.check.type !== 'none' && checkExtras(b.check, b.servers)
+                  ? ` (${checkExtras(b.check, b.servers)})`
                   : ''}{' '}
                 · proxy {b.sendProxy} · on down: {b.onMarkedDown} · {retriesText(b)}
                 {b.timeouts !== undefined ? ` · timeouts: ${timeoutsText(b.timeouts)}` : ''}
@@ -551,7 +554,10 @@ export function ConfigPage() {
                         {s.maxconn ?? <span class="muted">–</span>}
                       </td>
                       <td data-label="Backup">{s.backup ? 'backup' : 'no'}</td>
-                      <td data-label="Checked">{s.check ? 'yes' : 'no'}</td>
+                      <td data-label="Checked">
+                        {s.check ? 'yes' : 'no'}
+                        {s.checkPort !== undefined ? ` (port ${s.checkPort})` : ''}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
