@@ -213,16 +213,18 @@ function backend(proxy: ProxyState, name: string, findings: Findings, disabled: 
   const serverNames = new NameMap(`server of backend "${proxy.name}":`, findings);
   const checked = proxy.servers.filter((s) => s.params.check);
   const model = checked[0] ?? proxy.servers[0];
+  // A backend without server lines takes its check settings from its `default-server` line (the export writes one).
+  const params = model?.params ?? proxy.defaultServer;
   const { steps, connectPort } = stepsOf(proxy, (at, message) => findings.warn(at, message));
   const check: BackendCheck = {
     type: 'tcp' as const,
-    inter: model?.params.inter ?? HAPROXY_CHECK.inter,
-    fall: model?.params.fall ?? HAPROXY_CHECK.fall,
-    rise: model?.params.rise ?? HAPROXY_CHECK.rise,
+    inter: params.inter ?? HAPROXY_CHECK.inter,
+    fall: params.fall ?? HAPROXY_CHECK.fall,
+    rise: params.rise ?? HAPROXY_CHECK.rise,
     ...(proxy.timeouts.check ? { timeout: proxy.timeouts.check.value } : {}),
     // Absent in HAProxy means inter, as in Tether.
-    ...(model?.params.fastinter !== undefined ? { fastinter: model.params.fastinter } : {}),
-    ...(model?.params.downinter !== undefined ? { downinter: model.params.downinter } : {}),
+    ...(params.fastinter !== undefined ? { fastinter: params.fastinter } : {}),
+    ...(params.downinter !== undefined ? { downinter: params.downinter } : {}),
     ...(steps ? { steps } : {}),
   };
   for (const server of checked.slice(1)) {
@@ -236,8 +238,8 @@ function backend(proxy: ProxyState, name: string, findings: Findings, disabled: 
       }
     }
   }
-  const sendProxy = model?.params.sendProxy ?? 'none';
-  const onMarkedDown = model?.params.onMarkedDown ?? 'keep';
+  const sendProxy = params.sendProxy ?? 'none';
+  const onMarkedDown = params.onMarkedDown ?? 'keep';
   for (const server of proxy.servers) {
     if ((server.params.sendProxy ?? 'none') !== sendProxy) {
       findings.warn(

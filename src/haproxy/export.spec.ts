@@ -101,7 +101,15 @@ describe('exportHaproxy', () => {
             enabled: true,
           },
         ],
-        backends: [backend({ name: 'persistent_connection_backend', balance: 'source', servers })],
+        // As the seed imports: `timeout check 5000ms` of its defaults is the backend's check.timeout.
+        backends: [
+          backend({
+            name: 'persistent_connection_backend',
+            balance: 'source',
+            servers,
+            check: { ...DEFAULT_CHECK, timeout: 5000 },
+          }),
+        ],
       }),
       at,
     );
@@ -264,5 +272,45 @@ describe('exportHaproxy', () => {
       at,
     );
     expect(text).toContain('    # server "x y" is named x_y here.\n    server x_y ');
+  });
+});
+
+describe('what the round trip needs', () => {
+  it('writes timeout check once in defaults only when every backend has it, else each backend its own', () => {
+    const shared = lines(
+      exportHaproxy(config({ backends: [backend({ check: { ...DEFAULT_CHECK, timeout: 900 } })] }), at),
+    );
+    expect(shared.filter((l) => l.startsWith('timeout check'))).toEqual(['timeout check 900ms']);
+    const mixed = exportHaproxy(
+      config({
+        backends: [backend({ name: 'a', check: { ...DEFAULT_CHECK, timeout: 900 } }), backend({ name: 'b' })],
+      }),
+      at,
+    );
+    const defaults = mixed.slice(mixed.indexOf('defaults'), mixed.indexOf('\nbackend a'));
+    expect(defaults).not.toMatch(/^\s*timeout check/m);
+    expect(defaults).toContain("# Tether's check timeout for backends without their own: 5000ms");
+    expect(mixed.slice(mixed.indexOf('\nbackend a'), mixed.indexOf('\nbackend b'))).toContain(
+      'timeout check 900ms',
+    );
+    expect(mixed.slice(mixed.indexOf('\nbackend b'))).not.toContain('timeout check');
+  });
+
+  it('writes a default-server line with the check settings no server line carries', () => {
+    const check = { ...DEFAULT_CHECK, inter: 3000, fall: 4, rise: 5, fastinter: 700 };
+    const empty = lines(
+      exportHaproxy(config({ backends: [backend({ servers: [], check, sendProxy: 'v2' })] }), at),
+    );
+    expect(empty).toContain('default-server inter 3000ms fall 4 rise 5 fastinter 700ms send-proxy-v2');
+    const servers = [{ name: 'off', address: '10.0.0.2', port: 1, weight: 1, backup: false, check: false }];
+    const unchecked = lines(exportHaproxy(config({ backends: [backend({ servers, check })] }), at));
+    expect(unchecked).toContain('default-server inter 3000ms fall 4 rise 5 fastinter 700ms');
+    const checked = lines(
+      exportHaproxy(
+        config({ backends: [backend({ servers: [{ ...servers[0], check: true }], check })] }),
+        at,
+      ),
+    );
+    expect(checked.some((l) => l.startsWith('default-server'))).toBe(false);
   });
 });

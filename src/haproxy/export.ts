@@ -62,7 +62,7 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
     `    timeout connect ${timeouts.connect}ms`,
     `    timeout client ${timeouts.client}ms`,
     `    timeout server ${timeouts.server}ms`,
-    `    timeout check ${timeouts.check}ms`,
+    ...checkTimeoutLines(snapshot),
     ...(timeouts.tunnel !== undefined ? [`    timeout tunnel ${timeouts.tunnel}ms`] : []),
     // A backend without its own retries: Tether retries a failed connect once, on another server when there is one.
     `    retries ${DEFAULT_RETRIES}`,
@@ -75,7 +75,8 @@ export function exportHaproxy(snapshot: Snapshot, source: ExportSource): string 
     out.push(...resolvers(), '');
   }
   for (const frontend of snapshot.frontends) out.push(...frontendSection(frontend), '');
-  for (const backend of snapshot.backends) out.push(...backendSection(backend, source.maint), '');
+  const shared = sharedCheckTimeout(snapshot.backends);
+  for (const backend of snapshot.backends) out.push(...backendSection(backend, shared, source.maint), '');
   return out.join('\n');
 }
 
@@ -135,7 +136,11 @@ function frontendSection(frontend: Frontend): string[] {
   return lines;
 }
 
-function backendSection(backend: Backend, maint?: ReadonlySet<string>): string[] {
+function backendSection(
+  backend: Backend,
+  sharedTimeout: number | undefined,
+  maint?: ReadonlySet<string>,
+): string[] {
   const lines = [...renamed('backend', backend.name), `backend ${haproxyName(backend.name)}`];
   if (backend.balance === 'cmpp-account') {
     lines.push(
@@ -172,10 +177,12 @@ function backendSection(backend: Backend, maint?: ReadonlySet<string>): string[]
   }
   if (check.type !== 'none') {
     lines.push('    option tcp-check');
-    if (check.timeout !== undefined) lines.push(`    timeout check ${check.timeout}ms`);
+    if (check.timeout !== undefined && sharedTimeout === undefined)
+      lines.push(`    timeout check ${check.timeout}ms`);
     if (check.type === 'tcp' && check.steps && check.steps.length > 0)
       lines.push(...tcpCheckLines(check.steps));
   }
+  lines.push(...defaultServerLine(backend));
   for (const server of backend.servers)
     lines.push(...serverLines(backend, server, maint?.has(`${backend.name}/${server.name}`) === true));
   return lines;
@@ -193,6 +200,45 @@ function retryLines(backend: Backend): string[] {
   if (own?.server !== undefined) lines.push(`    timeout server ${own.server}ms`);
   if (own?.tunnel !== undefined) lines.push(`    timeout tunnel ${own.tunnel}ms`);
   return lines;
+}
+
+/** The check.timeout every backend has (then written once, in `defaults`), or undefined. */
+function sharedCheckTimeout(backends: Backend[]): number | undefined {
+  const first = backends[0]?.check.timeout;
+  return first !== undefined && backends.every((b) => b.check.timeout === first) ? first : undefined;
+}
+
+/**
+ * `timeout check` in `defaults` only when every backend has that one: a backend inherits it, and one without its
+ * own check.timeout must import back without one (it uses defaults.timeouts.check, which the import reads from the
+ * first backend that has one).
+ */
+function checkTimeoutLines(snapshot: Snapshot): string[] {
+  const shared = sharedCheckTimeout(snapshot.backends);
+  if (shared !== undefined) return [`    timeout check ${shared}ms`];
+  return [
+    `    # Tether's check timeout for backends without their own: ${snapshot.defaults.timeouts.check}ms (HAProxy times their checks by inter).`,
+  ];
+}
+
+/**
+ * The check settings and per-backend server options no server line carries (no server, or none checked), as a
+ * `default-server` line: the import reads them there, so the backend imports back as it is.
+ */
+function defaultServerLine(backend: Backend): string[] {
+  const words: string[] = [];
+  if (backend.check.type !== 'none' && !backend.servers.some((s) => s.check)) {
+    const { inter, fall, rise, fastinter, downinter } = backend.check;
+    words.push(`inter ${inter}ms fall ${fall} rise ${rise}`);
+    if (fastinter !== undefined) words.push(`fastinter ${fastinter}ms`);
+    if (downinter !== undefined) words.push(`downinter ${downinter}ms`);
+  }
+  if (backend.servers.length === 0) {
+    if (backend.sendProxy === 'v1') words.push('send-proxy');
+    if (backend.sendProxy === 'v2') words.push('send-proxy-v2');
+    if (backend.onMarkedDown !== 'keep') words.push('on-marked-down shutdown-sessions');
+  }
+  return words.length > 0 ? [`    default-server ${words.join(' ')}`] : [];
 }
 
 function serverLines(backend: Backend, server: Server, inMaint: boolean): string[] {

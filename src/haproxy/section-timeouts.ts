@@ -16,7 +16,9 @@ export function sectionTimeouts(
   findings: Findings,
 ): Partial<Timeouts> {
   const defaults: Partial<Timeouts> = {};
-  const client = common('client', frontends, findings);
+  // No frontend: the client timeout the backend-side sections inherited from their `defaults` (what a frontend
+  // there would have), so a config without frontends keeps its own; Tether's default when none has one.
+  const client = frontends.length > 0 ? common('client', frontends, findings) : inherited('client', backends);
   defaults.client = client;
   for (const [frontend, proxy] of frontends) {
     const own = proxy.timeouts.client?.value;
@@ -64,6 +66,12 @@ function common(key: Key, sections: Array<[unknown, ProxyState]>, findings: Find
       );
   }
   return value;
+}
+
+/** The value of `key` most sections have (their own or from `defaults`), Tether's default when none has one. */
+function inherited(key: Key, sections: Array<[unknown, ProxyState]>): number {
+  const set = sections.flatMap(([, p]) => (p.timeouts[key] ? [p.timeouts[key]] : []));
+  return set.length === 0 ? DEFAULT_DEFAULTS.timeouts[key] : plurality(set);
 }
 
 /** The most frequent value; among equally frequent ones, the first seen. Linear. */

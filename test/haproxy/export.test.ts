@@ -201,13 +201,16 @@ describe('GET /api/v1/export/haproxy.cfg', () => {
 
   it('carries defaults, frontends and every backend and server field', () => {
     expect(section(text, 'global')).toEqual(['maxconn 4321']);
+    expect(commentsOf(text, 'defaults')).toContain(
+      "# Tether's check timeout for backends without their own: 777ms (HAProxy times their checks by inter).",
+    );
     expect(section(text, 'defaults')).toEqual([
       'mode tcp',
       'maxconn 4321',
       'timeout connect 1234ms',
       'timeout client 2147483647ms',
       'timeout server 86400000ms',
-      'timeout check 777ms',
+      // Half the backends have their own check timeout: the defaults one is a comment (it would be inherited).
       'retries 1',
       'option redispatch',
     ]);

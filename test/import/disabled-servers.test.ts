@@ -167,12 +167,13 @@ describe('import of `disabled` servers', () => {
     }
     expect(up[0].hits()).toBe(0);
 
-    // The head's export writes them `disabled`, and a dry run of it puts them in maint again.
+    // The head's export writes them `disabled`: it imports back to the same config, with them in maint again.
     const exported = (await t.request.get('/api/v1/export/haproxy.cfg').expect(200)).text;
     expect(exported).toMatch(new RegExp(`server s1 127\\.0\\.0\\.1:${up[0].port} .*disabled$`, 'm'));
     expect(exported).not.toMatch(new RegExp(`server s2 .*disabled`, 'm'));
     const again = await postImport(t, exported, { dryRun: 'true' });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.changed, JSON.stringify(again.body.changes)).toBe(false);
     expect(
       again.body.adminStates.map((s: { backend: string; server: string }) => `${s.backend}/${s.server}`),
     ).toEqual(['be/s1', 'other/x']);
