@@ -49,6 +49,7 @@ describe.skipIf(missing)('haproxy.cfg import in the console', () => {
       'backend smsc',
       '    frobnicate on',
       `    server s1 127.0.0.1:${serverPort}`,
+      `    server s2 127.0.0.1:${serverPort} disabled`,
       '',
     ].join('\n');
     await page.goto(`${tether.url}/#/config`);
@@ -64,6 +65,11 @@ describe.skipIf(missing)('haproxy.cfg import in the console', () => {
     expect(await warning.textContent()).toContain('frobnicate on');
     expect(await page.getByTestId('import-replaces').isVisible()).toBe(true);
     expect(await page.getByTestId('impact').textContent()).toContain(`127.0.0.1:${frontendPort}`);
+    // The disabled server is said before applying: it will be in maint.
+    expect(await page.getByTestId('import-maint').locator('li').count()).toBe(1);
+    expect(
+      await page.getByTestId('import-maint').locator('li[data-server="smsc/s2"]').textContent(),
+    ).toContain('line 9');
     // Nothing applied by the dry run.
     expect((await tether.request.get('/api/v1/config').expect(200)).body.frontends).toEqual([]);
 
@@ -84,6 +90,14 @@ describe.skipIf(missing)('haproxy.cfg import in the console', () => {
     expect(config.backends.map((b: { name: string }) => b.name)).toEqual(['smsc']);
     const revision = (await tether.request.get('/api/v1/revisions/2').expect(200)).body;
     expect(revision).toMatchObject({ kind: 'import', message: 'moved from haproxy' });
+    const stats = (await tether.request.get('/api/v1/stats').expect(200)).body as {
+      backends: { name: string; servers: { name: string; adminState: string }[] }[];
+    };
+    const smsc = stats.backends.find((b) => b.name === 'smsc');
+    expect(smsc?.servers.map((x) => [x.name, x.adminState])).toEqual([
+      ['s1', 'ready'],
+      ['s2', 'maint'],
+    ]);
     expect(await page.locator('tr[data-frontend="smpp_in"]').isVisible()).toBe(true);
   }, 60_000);
 

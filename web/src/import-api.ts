@@ -11,12 +11,23 @@ export interface ImportWarning {
   message: string;
 }
 
+/** A server the file writes `disabled`: the import puts it in maint with the revision. */
+export interface ImportAdminState {
+  backend: string;
+  server: string;
+  state: 'maint';
+  line: number;
+  message: string;
+}
+
 export interface ImportDryRun extends Validation {
   dryRun: true;
   valid: boolean;
   /** The config the file gives (secrets masked). */
   config: Snapshot;
   warnings: ImportWarning[];
+  /** Servers the import would put in maint (an older appliance may not send it). */
+  adminStates?: ImportAdminState[];
 }
 
 function query(params: Record<string, string | undefined>): string {

@@ -5,6 +5,7 @@ import {
   applyImport,
   dryRunImport,
   warningsOf,
+  type ImportAdminState,
   type ImportDryRun,
   type ImportWarning,
 } from '../import-api.js';
@@ -92,6 +93,7 @@ export function ImportHaproxy({
     return (
       <div class="import-review">
         {replaces}
+        <MaintServers states={dryRun.adminStates ?? []} />
         <Warnings warnings={warnings} />
         <Review
           current={current}
@@ -159,6 +161,29 @@ export function ImportHaproxy({
         </button>
       </div>
     </form>
+  );
+}
+
+/** Servers the file writes `disabled`: applied, the import puts them in maint (no traffic) with the revision. */
+function MaintServers({ states }: { states: ImportAdminState[] }) {
+  if (states.length === 0) return null;
+  return (
+    <section class="panel" aria-labelledby="import-maint-title" data-testid="import-maint">
+      <h3 id="import-maint-title">
+        {states.length} server{states.length === 1 ? '' : 's'} will be in maint (no traffic)
+      </h3>
+      <ul>
+        {states.map((m) => (
+          <li key={`${m.backend}/${m.server}`} data-server={`${m.backend}/${m.server}`}>
+            <b>
+              {m.backend}/{m.server}
+            </b>
+            : <code>disabled</code> on line {m.line} of the file. Set it to ready afterwards to send it
+            traffic.
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
