@@ -22,7 +22,7 @@ it.each([
   ['tcp-check send "a # b', 'double'],
 ])('%s is refused with its line, nothing applied', async (line) => {
   const before = (await t.request.get('/api/v1/config').expect(200)).body.revision;
-  for (const query of [{ dryRun: 'true' }, {}]) {
+  for (const query of [{ dryRun: 'true' }, {}] as Array<Record<string, string>>) {
     const res = await postImport(t, file(line), query);
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     const errors = res.body.errors as Array<{ field: string; message: string }>;
