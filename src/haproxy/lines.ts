@@ -10,6 +10,8 @@ export interface Statement {
   words: string[];
   /** A `${VAR}` reference was found: HAProxy expands it from its environment, the import cannot. */
   envRefs: string[];
+  /** 1-based position of a quote left open to the end of the statement (HAProxy: "unmatched quote", fatal). */
+  unmatchedQuoteAt?: number;
 }
 
 /** Longest statement text kept in a warning: a warning quotes the line, not a megabyte of it. */
@@ -63,9 +65,11 @@ export function splitStatements(source: string): Statement[] {
     }
     parts.push(part);
     const raw = parts.join(' ');
-    const { words, envRefs } = splitWords(raw);
-    if (words.length === 0) continue;
-    statements.push({ line: start + 1, text: quote(stripComment(raw).trim()), words, envRefs });
+    const { words, envRefs, unmatchedQuoteAt } = splitWords(raw);
+    if (words.length === 0 && unmatchedQuoteAt === undefined) continue;
+    const statement: Statement = { line: start + 1, text: quote(stripComment(raw).trim()), words, envRefs };
+    if (unmatchedQuoteAt !== undefined) statement.unmatchedQuoteAt = unmatchedQuoteAt;
+    statements.push(statement);
   }
   return statements;
 }
@@ -92,12 +96,13 @@ function stripComment(line: string): string {
   return line;
 }
 
-function splitWords(line: string): { words: string[]; envRefs: string[] } {
+function splitWords(line: string): { words: string[]; envRefs: string[]; unmatchedQuoteAt?: number } {
   const words: string[] = [];
   const envRefs: string[] = [];
   let word = '';
   let inWord = false;
   let quoteChar = '';
+  let quoteAt = 0;
   for (let j = 0; j < line.length; j++) {
     const c = line[j];
     if (quoteChar) {
@@ -117,8 +122,10 @@ function splitWords(line: string): { words: string[]; envRefs: string[] } {
     }
     if (c === '#') break;
     inWord = true;
-    if (c === '"' || c === "'") quoteChar = c;
-    else if (c === '\\') {
+    if (c === '"' || c === "'") {
+      quoteChar = c;
+      quoteAt = j + 1;
+    } else if (c === '\\') {
       const [text, used] = escaped(line, j, false);
       word += text;
       j += used - 1;
@@ -126,7 +133,7 @@ function splitWords(line: string): { words: string[]; envRefs: string[] } {
   }
   if (inWord) words.push(word);
   for (const match of stripComment(line).matchAll(/\$\{([^}]{0,64})\}/g)) envRefs.push(match[1]);
-  return { words, envRefs };
+  return quoteChar ? { words, envRefs, unmatchedQuoteAt: quoteAt } : { words, envRefs };
 }
 
 const HEX = /^[0-9A-Fa-f]{2}$/;

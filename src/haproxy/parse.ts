@@ -122,6 +122,11 @@ export function parseHaproxyConfig(text: string, options: ImportOptions = {}): I
   let defaults: ProxyState | undefined;
 
   for (const at of splitStatements(text)) {
+    if (at.unmatchedQuoteAt !== undefined) {
+      // As HAProxy does: where a word ends is a guess, and the guess could be a different config.
+      findings.refuse(at, `unmatched quote at position ${at.unmatchedQuoteAt} (HAProxy refuses it too)`);
+      continue;
+    }
     if (at.envRefs.length > 0) {
       findings.warn(
         at,

@@ -35,6 +35,8 @@ export class HealthChecker {
   private scheduledAt = 0;
   private running = false;
   private inFlight = false;
+  /** Aborted when the probe in flight is no longer waited for (stop, pause): it closes its connection at once. */
+  private abandon: AbortController | undefined;
   /** Bumped by stop/pause so a probe that was in flight then is ignored when it completes. */
   private generation = 0;
 
@@ -122,10 +124,11 @@ export class HealthChecker {
     if (!this._paused) this.schedule(0);
   }
 
-  /** Stops checking; state and counters are kept. A probe in flight is ignored. */
+  /** Stops checking; state and counters are kept. A probe in flight is abandoned (its result ignored). */
   stop(): void {
     this.running = false;
     this.cancel();
+    this.abandonInFlight();
   }
 
   /** Admin `maint`: no probes and no passive results until resume(); the state is frozen. */
@@ -133,6 +136,12 @@ export class HealthChecker {
     if (this._paused) return;
     this._paused = true;
     this.cancel();
+    this.abandonInFlight();
+  }
+
+  private abandonInFlight(): void {
+    this.abandon?.abort();
+    this.abandon = undefined;
   }
 
   resume(): void {
@@ -181,14 +190,17 @@ export class HealthChecker {
 
   private async run(generation: number): Promise<void> {
     this.inFlight = true;
+    const abandon = new AbortController();
+    this.abandon = abandon;
     let result: ProbeResult;
     try {
-      result = await this.probe(this.target, this.settings.timeout);
+      result = await this.probe(this.target, this.settings.timeout, abandon.signal);
     } catch (err) {
       // Probes promise never to throw; a broken one still must not kill the checker.
       result = { ok: false, status: 'SOCKERR', durationMs: 0, description: String(err) };
     }
     this.inFlight = false;
+    if (this.abandon === abandon) this.abandon = undefined;
     if (generation === this.generation) {
       this._lastCheckAt = Date.now();
       try {

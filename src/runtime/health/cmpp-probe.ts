@@ -16,7 +16,7 @@ import {
 } from '../../cmpp/codec.js';
 import { CommandId, commandName, connectStatusMeaning } from '../../cmpp/commands.js';
 import type { CmppCheck } from '../../schema/snapshot.js';
-import type { Probe, ProbeResult } from './probe.js';
+import { ABANDONED, type Probe, type ProbeResult } from './probe.js';
 import { CONNECTION_ERRORS } from './tcp-probe.js';
 
 const CONNECT_SEQUENCE = 1;
@@ -37,7 +37,7 @@ export function cmppProbe(check: CmppCheck): Probe {
     const description = `CMPP check account is ${Buffer.byteLength(sourceAddr, 'utf8')} bytes, at most ${ACCOUNT_LENGTH}`;
     return () => Promise.resolve({ ok: false, status: 'SOCKERR', durationMs: 0, description });
   }
-  return (target, timeoutMs) =>
+  return (target, timeoutMs, abandon) =>
     new Promise<ProbeResult>((resolve) => {
       const started = performance.now();
       let socket: net.Socket | undefined;
@@ -60,9 +60,14 @@ export function cmppProbe(check: CmppCheck): Probe {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        abandon?.removeEventListener('abort', onAbandon);
         if (socket) close(socket, goodbye);
         resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
       };
+
+      const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
+      if (abandon?.aborted) return finish(false, 'SOCKERR', ABANDONED);
+      abandon?.addEventListener('abort', onAbandon, { once: true });
 
       const onFrame = (raw: Buffer) => {
         if (settled) return;

@@ -14,4 +14,11 @@ export interface ProbeResult {
   description: string;
 }
 
-export type Probe = (target: ProbeTarget, timeoutMs: number) => Promise<ProbeResult>;
+/**
+ * `abandon`: aborted when the checker stops waiting for this probe (stopped, paused, replaced): the probe closes its
+ * connection and settles at once, so an abandoned check holds no socket until its timeout (up to a day).
+ */
+export type Probe = (target: ProbeTarget, timeoutMs: number, abandon?: AbortSignal) => Promise<ProbeResult>;
+
+/** What an abandoned probe settles with (the checker drops it as stale). */
+export const ABANDONED = 'check abandoned';

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { LIMITS } from '../../schema/fields.js';
 import type { CheckStep } from '../../schema/snapshot.js';
-import type { Probe, ProbeResult } from './probe.js';
+import { ABANDONED, type Probe, type ProbeResult } from './probe.js';
 import { CONNECTION_ERRORS } from './tcp-probe.js';
 
 /** A step as bytes, made once per checker (not per check). */
@@ -45,7 +45,7 @@ export function compileSteps(steps: readonly CheckStep[]): CompiledStep[] {
 export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
   const compiled = compileSteps(steps);
   const maxRead = LIMITS.checkReadBytes;
-  return (target, timeoutMs) =>
+  return (target, timeoutMs, abandon) =>
     new Promise<ProbeResult>((resolve) => {
       const started = performance.now();
       let socket: net.Socket | undefined;
@@ -75,9 +75,13 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        abandon?.removeEventListener('abort', onAbandon);
         if (socket) close(socket, flush);
         resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
       };
+      const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
+      if (abandon?.aborted) return finish(false, 'SOCKERR', ABANDONED);
+      abandon?.addEventListener('abort', onAbandon, { once: true });
       const mismatch = (step: CompiledStep) =>
         finish(false, 'L7RSP', `TCPCHK did not match content ${step.shown} at step ${step.number}`);
 

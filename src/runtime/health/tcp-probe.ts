@@ -1,7 +1,7 @@
 // `check type tcp`: the server is healthy if a TCP connection opens within the timeout (HAProxy's
 // plain layer-4 check). The socket is closed at once; nothing is sent.
 import net from 'node:net';
-import type { Probe, ProbeResult } from './probe.js';
+import { ABANDONED, type Probe, type ProbeResult } from './probe.js';
 
 // Errors that mean "reached the network, the server said no or wasn't there": HAProxy's L4CON.
 export const CONNECTION_ERRORS: Record<string, string> = {
@@ -14,7 +14,7 @@ export const CONNECTION_ERRORS: Record<string, string> = {
   EPIPE: 'Broken pipe',
 };
 
-export const tcpProbe: Probe = (target, timeoutMs) =>
+export const tcpProbe: Probe = (target, timeoutMs, abandon) =>
   new Promise<ProbeResult>((resolve) => {
     const started = performance.now();
     let socket: net.Socket | undefined;
@@ -25,6 +25,7 @@ export const tcpProbe: Probe = (target, timeoutMs) =>
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      abandon?.removeEventListener('abort', onAbandon);
       if (socket) {
         socket.removeAllListeners();
         socket.on('error', () => {}); // late errors after destroy must not become uncaught
@@ -32,6 +33,9 @@ export const tcpProbe: Probe = (target, timeoutMs) =>
       }
       resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
     };
+    const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
+    if (abandon?.aborted) return finish(false, 'SOCKERR', ABANDONED);
+    abandon?.addEventListener('abort', onAbandon, { once: true });
 
     try {
       socket = net.connect({ host: target.address, port: target.port });
