@@ -422,6 +422,12 @@ function viewOf(chunk: Buffer): DataView<ArrayBufferLike> {
 }
 
 /**
+ * LATENCY_BOUNDS_MS ending in Infinity: scan()'s bucket loop stops at it (latencyBucket's buckets) without a length
+ * check per step, on a typed array (no array map and length to check).
+ */
+const BOUNDS_TO_INFINITY = Float64Array.from([...LATENCY_BOUNDS_MS, Infinity]);
+
+/**
  * The relay's fast path: counts the whole frames of SUBMIT, DELIVER and ACTIVE_TEST and their answers (nearly
  * every frame of a busy session) from `pos`, a frame boundary, and returns where it stopped: `end`, or a frame it
  * leaves to the reader (cut by the read's end, another command, a length that isn't CMPP). It counts exactly what
@@ -435,11 +441,15 @@ function scan(
   ins: CmppInspection,
   mine: OutstandingTable,
   theirs: OutstandingTable,
-  slotOffset: number,
+  slotOffsetArg: number,
   chunk: Buffer,
-  pos: number,
-  end: number,
+  posArg: number,
+  endArg: number,
 ): number {
+  // Small integers as untagged locals: a tagged parameter is checked again at each use in the loop.
+  const slotOffset = slotOffsetArg | 0;
+  let pos = posArg | 0;
+  const end = endArg | 0;
   const tally = ins.tally;
   // Module constants read once per call: in optimized code each read of one is a load and a check.
   const untrackedAt = TALLY_UNTRACKED;
@@ -448,7 +458,7 @@ function scan(
   const otherAt = TALLY_SUBMIT_OTHER;
   const latencyAt = TALLY_LATENCY;
   const latencySumAt = TALLY_LATENCY_SUM;
-  const bounds = LATENCY_BOUNDS_MS;
+  const bounds = BOUNDS_TO_INFINITY;
   const slotById = SLOT_BY_ID;
   // Big-endian words through a DataView: one bounds check per word, not one per byte.
   const view = viewOf(chunk);
@@ -527,8 +537,9 @@ function scan(
         tally[result]++;
         if (k === key) {
           const ms = now - theirSlots[i * 4 + 2];
+          // The first bucket whose bound `ms` doesn't exceed; NaN: the first (as latencyBucket).
           let bucket = 0;
-          while (bucket < bounds.length && ms > bounds[bucket]) bucket++;
+          while (ms > bounds[bucket]) bucket++;
           tally[latencyAt + bucket]++;
           tally[latencySumAt] += ms;
         }
