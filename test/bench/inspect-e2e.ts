@@ -12,7 +12,8 @@
 // E2E_CONNECTIONS connections (20), each writes E2E_PER_WRITE SUBMITs (16) in one write and waits for all their
 // SUBMIT_RESPs (the backend answers a read's frames with one write) before the next write.
 // Run: npx tsx test/bench/inspect-e2e.ts [callgrind|strace|none]. Knobs: E2E_MODES (none,cmpp), E2E_NODE_FLAGS
-// (extra node flags for the proxy, space-separated), E2E_KEEP=1 keeps the tool's output files.
+// (extra node flags for the proxy, space-separated; `--trace-gc` counts collections per million messages),
+// E2E_KEEP=1 keeps the tool's output files.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
@@ -139,6 +140,24 @@ interface RunResult {
   counted: { submits: number; submitResps: number; latencySamples: number } | null;
   paths: unknown;
   stderr: string;
+  /** With `--trace-gc` in E2E_NODE_FLAGS: the collections the proxy reported, by kind. */
+  gc: GcCounts;
+}
+
+interface GcCounts {
+  scavenges: number;
+  markCompacts: number;
+}
+
+/** The proxy's next JSON line; `--trace-gc` lines before it are counted. null: the proxy's output ended. */
+async function nextReport(lines: AsyncIterator<string>, gc: GcCounts): Promise<string | null> {
+  for (;;) {
+    const line = await lines.next();
+    if (line.done) return null;
+    if (line.value.startsWith('{')) return line.value;
+    if (line.value.includes('Scavenge')) gc.scavenges++;
+    else if (line.value.includes('Mark-Compact')) gc.markCompacts++;
+  }
 }
 
 /** A valgrind'd proxy may miss a self-test's deadline and take the public paths: start it again, a few times. */
@@ -186,15 +205,16 @@ async function runAttempt(
     cwd: dir,
   });
   let stderr = '';
+  const gc: GcCounts = { scavenges: 0, markCompacts: 0 };
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killer = setTimeout(() => child.kill('SIGKILL'), PROXY_TIMEOUT_MS);
   try {
-    const first = await lines.next();
-    if (first.done) throw new Error(`proxy exited before it listened: ${stderr}`);
-    const ready = JSON.parse(first.value) as { paths: unknown };
+    const first = await nextReport(lines, gc);
+    if (first === null) throw new Error(`proxy exited before it listened: ${stderr}`);
+    const ready = JSON.parse(first) as { paths: unknown; pid: number };
     if (retry && !productionPaths(ready.paths)) return null;
     const drives = (n: number) =>
       Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => drive(port, SOURCES[i % SOURCES.length], n)));
@@ -204,10 +224,11 @@ async function runAttempt(
     const seconds = (performance.now() - t0) / 1000;
     // Let the sessions close before the proxy is stopped, so both lengths end the same way.
     await new Promise((r) => setTimeout(r, tool === 'callgrind' ? 3000 : 300));
-    child.kill('SIGTERM');
-    const last = await lines.next();
+    // To the proxy itself: strace, signalled, would detach and leave it running.
+    process.kill(ready.pid, 'SIGTERM');
+    const last = await nextReport(lines, gc);
     await exited;
-    const report = last.done ? null : (JSON.parse(last.value) as { counted: RunResult['counted'] });
+    const report = last === null ? null : (JSON.parse(last) as { counted: RunResult['counted'] });
     const result: RunResult = {
       mode,
       rounds,
@@ -216,6 +237,7 @@ async function runAttempt(
       instructions: tool === 'callgrind' ? callgrindTotal(out) : null,
       syscalls: tool === 'strace' ? straceCounts(out) : null,
       counted: report?.counted ?? null,
+      gc: { ...gc },
       paths: ready.paths,
       stderr,
     };
@@ -298,6 +320,11 @@ async function main(): Promise<void> {
       if (a.instructions !== null && b.instructions !== null)
         console.log(
           `${mode}: ${((b.instructions - a.instructions) / messages).toFixed(0)} instructions per SUBMIT + SUBMIT_RESP`,
+        );
+      if (b.gc.scavenges + b.gc.markCompacts > 0)
+        console.log(
+          `${mode}: per million messages ${(((b.gc.scavenges - a.gc.scavenges) * 1e6) / messages).toFixed(1)} scavenges, ` +
+            `${(((b.gc.markCompacts - a.gc.markCompacts) * 1e6) / messages).toFixed(1)} mark-compacts`,
         );
       if (a.syscalls && b.syscalls) {
         const names = [...new Set([...Object.keys(a.syscalls), ...Object.keys(b.syscalls)])];
