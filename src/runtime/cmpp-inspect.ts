@@ -405,13 +405,27 @@ export function inspectionInfo(inspection: CmppInspection | null): {
   };
 }
 
-/** The DataView scan() reads a chunk through, over the chunk's ArrayBuffer: reads share Node's 8 KB pool. */
+/**
+ * The DataView scan() reads a chunk through, and the chunk it was made for. The relay feeds every read from its one
+ * static read buffer (session.ts), so in production this view is made once per process: a view per ArrayBuffer
+ * (Node's 8 KB pool slices) cost a `DataView` construction, a C++ builtin, every few reads.
+ */
+let viewChunk: Buffer | null = null;
 let chunkView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 function viewOf(chunk: Buffer): DataView<ArrayBufferLike> {
-  if (chunkView.buffer !== chunk.buffer) chunkView = new DataView(chunk.buffer);
+  if (chunk !== viewChunk) {
+    viewChunk = chunk;
+    chunkView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
   return chunkView;
 }
+
+/**
+ * LATENCY_BOUNDS_MS ending in Infinity: scan()'s bucket loop stops at it (latencyBucket's buckets) without a length
+ * check per step, on a typed array (no array map and length to check).
+ */
+const BOUNDS_TO_INFINITY = Float64Array.from([...LATENCY_BOUNDS_MS, Infinity]);
 
 /**
  * The relay's fast path: counts the whole frames of SUBMIT, DELIVER and ACTIVE_TEST and their answers (nearly
@@ -427,11 +441,15 @@ function scan(
   ins: CmppInspection,
   mine: OutstandingTable,
   theirs: OutstandingTable,
-  slotOffset: number,
+  slotOffsetArg: number,
   chunk: Buffer,
-  pos: number,
-  end: number,
+  posArg: number,
+  endArg: number,
 ): number {
+  // Small integers as untagged locals: a tagged parameter is checked again at each use in the loop.
+  const slotOffset = slotOffsetArg | 0;
+  let pos = posArg | 0;
+  const end = endArg | 0;
   const tally = ins.tally;
   // Module constants read once per call: in optimized code each read of one is a load and a check.
   const untrackedAt = TALLY_UNTRACKED;
@@ -440,11 +458,10 @@ function scan(
   const otherAt = TALLY_SUBMIT_OTHER;
   const latencyAt = TALLY_LATENCY;
   const latencySumAt = TALLY_LATENCY_SUM;
-  const bounds = LATENCY_BOUNDS_MS;
+  const bounds = BOUNDS_TO_INFINITY;
   const slotById = SLOT_BY_ID;
   // Big-endian words through a DataView: one bounds check per word, not one per byte.
   const view = viewOf(chunk);
-  const base = chunk.byteOffset;
   // The tables' state and the clock in locals, written back once at the end: field reads and writes in the loop
   // would each carry a map check.
   const mineSlots = mine.slots;
@@ -454,16 +471,23 @@ function scan(
   const theirSlots = theirs.slots;
   let theirUsed = theirs.used;
   let theirTotal = theirs.total;
+  // The clock, read here, before the loop, when the first frame is a SUBMIT or SUBMIT_RESP (the busy case), not
+  // in it: a call in the loop made V8 re-check every typed array after it and keep `now` boxed. A later frame that
+  // needs a clock not read yet ends the loop and goes to the reader, whose stamp()/countLatency() read it.
   let now = ins.now;
+  if (now < 0 && end - pos >= 12 && (view.getInt32(pos + 4) & 0x7fffffff) === 4) now = performance.now();
   while (end - pos >= 12) {
-    const total = view.getInt32(base + pos);
+    const total = view.getInt32(pos);
     // Signed: a length >= 2^31 is negative. Whole frames only (12 = header, 4096 = MAX_FRAME_LENGTH).
     if (total < 12 || total > 4096 || total > end - pos) break;
-    const commandId = view.getInt32(base + pos + 4);
+    const commandId = view.getInt32(pos + 4);
     const request = commandId & 0x7fffffff;
     // SUBMIT (4), DELIVER (5), ACTIVE_TEST (8), or their answers (bit 31 set).
     if (request !== 4 && request !== 5 && request !== 8) break;
-    const sequenceId = view.getInt32(base + pos + 8);
+    // A SUBMIT or SUBMIT_RESP needs this read's clock: not read yet (the chunk began with another command), the
+    // reader takes this frame and reads it; scan() goes on with the next.
+    if (request === 4 && now < 0) break;
+    const sequenceId = view.getInt32(pos + 8);
     tally[slotById[request | ((commandId >>> 23) & 0x100)] + slotOffset]++;
     // The table's key and home slot (OutstandingTable: key, count, send time, home; 64 slots of 4 numbers).
     const key = request * 4294967296 + (sequenceId >>> 0);
@@ -485,11 +509,8 @@ function scan(
         const at = i * 4;
         mineSlots[at] = key;
         mineSlots[at + 1] = 1;
-        // The send time: SUBMITs only (latency), from this read's clock.
-        if (request === 4) {
-          if (now < 0) now = performance.now();
-          mineSlots[at + 2] = now;
-        } else mineSlots[at + 2] = 0;
+        // The send time: SUBMITs only (latency), from this read's clock (read: checked above).
+        mineSlots[at + 2] = request === 4 ? now : 0;
         mineSlots[at + 3] = home;
         if (i !== home) mineDisplaced++;
         mineUsed++;
@@ -507,7 +528,7 @@ function scan(
         // SUBMIT_RESP: the Result (as resultSlot()), and the latency from its SUBMIT's send time.
         let result = otherAt;
         if (total === 24) {
-          const code = view.getInt32(base + pos + 20);
+          const code = view.getInt32(pos + 20);
           result = code === 0 ? okAt : code === 8 ? throttledAt : result;
         } else if (total === 21) {
           const code = chunk[pos + 20];
@@ -515,10 +536,10 @@ function scan(
         }
         tally[result]++;
         if (k === key) {
-          if (now < 0) now = performance.now();
           const ms = now - theirSlots[i * 4 + 2];
+          // The first bucket whose bound `ms` doesn't exceed; NaN: the first (as latencyBucket).
           let bucket = 0;
-          while (bucket < bounds.length && ms > bounds[bucket]) bucket++;
+          while (ms > bounds[bucket]) bucket++;
           tally[latencyAt + bucket]++;
           tally[latencySumAt] += ms;
         }

@@ -309,23 +309,31 @@ export class Session {
 }
 
 function onClientData(this: RelaySocket, chunk: Buffer): void {
-  const s = this[SESSION]!;
+  clientChunk(this, chunk, chunk);
+}
+
+/**
+ * A client read: `chunk` is forwarded, `bytes` (the same bytes: the chunk itself, or the static read buffer it was
+ * copied from) is what inspection reads, so that it always reads one buffer (cmpp-inspect.ts, viewOf).
+ */
+function clientChunk(socket: RelaySocket, chunk: Buffer, bytes: Buffer): void {
+  const s = socket[SESSION]!;
   s.bytesIn += chunk.length;
   if (s.inspection !== null) {
     if (s.closing !== null) {
       closingUp(s, chunk);
       return;
     }
-    s.inspection.feedUp(chunk, 0, chunk.length);
+    s.inspection.feedUp(bytes, 0, chunk.length);
   }
   if (s.state === 'established') {
-    if (!relayWrite(s, s.upstream!, chunk)) pauseUntilDrain(this, s.upstream!, onUpstreamDrain);
+    if (!relayWrite(s, s.upstream!, chunk)) pauseUntilDrain(socket, s.upstream!, onUpstreamDrain);
     return;
   }
   if (s.pending === null) return; // closing
   s.pending.push(chunk);
   s.pendingBytes += chunk.length;
-  if (s.pendingBytes >= PENDING_LIMIT) this.pause();
+  if (s.pendingBytes >= PENDING_LIMIT) socket.pause();
 }
 
 /** Returning false stops reading, as pause() would; the other side's 'drain' resumes it. */
@@ -339,7 +347,8 @@ function upstreamRead(s: Session, n: number): boolean {
   readBuffer.copy(chunk, 0, 0, n);
   if (s.inspection !== null) {
     if (s.closing !== null) return closingDown(s, chunk);
-    s.inspection.feedDown(chunk, 0, n);
+    // The static read buffer, not its copy: inspection reads one buffer (cmpp-inspect.ts, viewOf).
+    s.inspection.feedDown(readBuffer, 0, n);
   }
   if (relayWrite(s, s.client, chunk)) return true;
   hookDrain(s.client, onClientDrain);
@@ -379,7 +388,7 @@ function onClientRead(this: RelaySocket, n: number): boolean {
   }
   const chunk = Buffer.allocUnsafe(n);
   readBuffer.copy(chunk, 0, 0, n);
-  onClientData.call(this, chunk);
+  clientChunk(this, chunk, readBuffer);
   return true;
 }
 

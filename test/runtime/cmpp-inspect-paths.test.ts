@@ -3,12 +3,20 @@
 // Both must count the same: the same conversation, each event fed as one read, cut at random points or byte by
 // byte (every frame then passes through the reader), gives the same counters, and they match a plain count of
 // the frames sent.
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { encodeConnect } from '../../src/cmpp/codec.js';
 import { CommandId } from '../../src/cmpp/commands.js';
 import { CmppInspection, type InspectedSession } from '../../src/runtime/cmpp-inspect.js';
-import { CmppAccounts, CmppCounters, commandSlot, DOWN_OFFSET } from '../../src/runtime/cmpp-stats.js';
+import {
+  CmppAccounts,
+  CmppCounters,
+  commandSlot,
+  DOWN_OFFSET,
+  LATENCY_BOUNDS_MS,
+  latencyBucket,
+} from '../../src/runtime/cmpp-stats.js';
 
 /** Few sequence ids, so requests repeat, answers find them and probes collide (0 and 64 share a home slot). */
 const sequenceId = fc.constantFrom(0, 1, 2, 3, 64, 65, 127, 0x7fffffff, 0x80000000, 0xffffffff);
@@ -178,5 +186,53 @@ it('tracks at most 48 distinct ids one way, counting the rest as untracked, whic
     const counted = run([{ up: true, frames: submits }], feeding, [13, 29]);
     expect(counted.frontend.untracked).toBe(2);
     expect(counted.outstanding).toEqual({ up: 48, down: 0 });
+  }
+});
+
+it('puts each SUBMIT -> SUBMIT_RESP latency in the bucket latencyBucket() names, whichever way it counts', () => {
+  // Each SUBMIT's send time is set back by `ms` before its answer passes: the latency is `ms` plus the microseconds
+  // the feed takes, so each `ms` sits well inside its bucket (between two bounds, or past the last).
+  const latencies = [0.05, 0.2, 0.4, 1.5, 4, 12, 40, 400, 4000, 45_000, 120_000];
+  const submit = (seq: number) => {
+    const b = Buffer.alloc(30);
+    b.writeUInt32BE(30, 0);
+    b.writeUInt32BE(CommandId.SUBMIT, 4);
+    b.writeUInt32BE(seq, 8);
+    return b;
+  };
+  const resp = (seq: number) => {
+    const b = Buffer.alloc(24);
+    b.writeUInt32BE(24, 0);
+    b.writeUInt32BE(CommandId.SUBMIT_RESP, 4);
+    b.writeUInt32BE(seq, 8);
+    return b;
+  };
+  const expected = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  for (const ms of latencies) expected[latencyBucket(ms)]++;
+  expect(expected.filter((n) => n > 0).length).toBe(latencies.length);
+  // Whole reads (scan()) and byte by byte (the reader and onFrame).
+  for (const byBytes of [false, true]) {
+    const session: InspectedSession = {
+      inspection: null,
+      account: undefined,
+      server: null,
+      electAfterAccount() {},
+    };
+    const frontend = new CmppCounters();
+    const ins = new CmppInspection(session, frontend, new CmppAccounts(), false);
+    session.inspection = ins;
+    const feed = (up: boolean, bytes: Buffer) => {
+      const reads = byBytes ? Array.from(bytes, (_, i) => bytes.subarray(i, i + 1)) : [bytes];
+      for (const read of reads) (up ? ins.feedUp : ins.feedDown).call(ins, read, 0, read.length);
+    };
+    latencies.forEach((ms, i) => {
+      feed(true, submit(i + 1));
+      const slot = ins.clientRequests.find(CommandId.SUBMIT & 0xff, i + 1);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      ins.clientRequests.setSentAt(slot, performance.now() - ms);
+      feed(false, resp(i + 1));
+    });
+    ins.fold();
+    expect(Array.from(frontend.latency)).toEqual(expected);
   }
 });
