@@ -118,7 +118,11 @@ describe.skipIf(missing !== undefined)(
             async () => {
               last = await read();
               const statuses = Object.values(last).map((v) => v.check);
-              const done = statuses.length === 5 && statuses.every((c) => c !== '' && !c.includes('INI'));
+              // The failure text too: a check in progress can show its status with an empty text for a moment.
+              const done =
+                statuses.length === 5 &&
+                statuses.every((c) => c !== '' && !c.includes('INI')) &&
+                (last.nomatch?.detail ?? '') !== '';
               return done && JSON.stringify(verdict(last)) === JSON.stringify(expected);
             },
             20_000,

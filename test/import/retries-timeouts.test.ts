@@ -24,7 +24,7 @@ import { postImport } from './import-helpers.js';
 const missing = haproxyMissing();
 if (missing) console.warn(`skipping the HAProxy comparisons: ${missing}`);
 
-function twoDefaults(ports: { a: number; b: number; live: number; dead: number }): string {
+function twoDefaults(ports: { a: number; b: number; c: number; live: number; dead: number }): string {
   return [
     'global',
     '    maxconn 1000',
@@ -59,7 +59,7 @@ function twoDefaults(ports: { a: number; b: number; live: number; dead: number }
     `    bind 127.0.0.1:${ports.b}`,
     '    default_backend sticky',
     'frontend other',
-    `    bind 127.0.0.1:${ports.b + 1}`,
+    `    bind 127.0.0.1:${ports.c}`,
     '    default_backend sticky',
     'backend sticky',
     '    balance source',
@@ -74,14 +74,19 @@ function twoDefaults(ports: { a: number; b: number; live: number; dead: number }
 describe('retries and per-section timeouts through the app', () => {
   let t: StartedApp;
   let live: TestServer;
-  let ports: { a: number; b: number; live: number; dead: number };
+  let ports: { a: number; b: number; c: number; live: number; dead: number };
 
   beforeAll(async () => {
     t = await startApp();
     live = await listen(named('live'));
-    ports = { a: await freePort(), b: await freePort(), live: live.port, dead: await freePort() };
-    // `other` binds b + 1: make sure it is free too.
-    while (ports.b + 1 === ports.a || ports.b + 1 === ports.dead) ports.b = await freePort();
+    // Each frontend its own free port (b + 1 could be taken by another test file running beside this one).
+    ports = {
+      a: await freePort(),
+      b: await freePort(),
+      c: await freePort(),
+      live: live.port,
+      dead: await freePort(),
+    };
   });
   afterAll(async () => {
     await t?.close();
