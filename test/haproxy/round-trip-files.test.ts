@@ -39,9 +39,11 @@ function imported(text: string): Snapshot | undefined {
 }
 
 describe('import → export → haproxy -c → import', () => {
-  for (const { name, text } of FILES) {
-    const first = imported(text);
-    it.skipIf(first === undefined)(`gives ${name} back the same`, () => {
+  // A file the import refuses (nothing to import, e.g. HTTP only) has no round trip: it gets no test here
+  // (the corpus and hostile-import tests hold what its refusal says).
+  for (const { name, first } of FILES.map((f) => ({ name: f.name, first: imported(f.text) }))) {
+    if (first === undefined) continue;
+    it(`gives ${name} back the same`, () => {
       const file = exportHaproxy(first!, { revision: 1, exportedAt: new Date(0) });
       if (!missing) {
         const check = haproxyCheck(file);
