@@ -57,11 +57,13 @@ describe('gateway and SP simulators', () => {
 
   it('throttles above the rate with result 8, and the SP resends until accepted', async () => {
     const g = await gateway({ throttle: 100 });
-    const s = sp(g.ports[0], { total: 150, rate: 1000 });
-    await waitFor(() => s.counters().acked === 150, 20_000, 'all accepted in the end');
+    // 400 at 1000/s: the gateway counts per calendar second, and 150 could fall either side of a second's
+    // turn with 100 or fewer in each; 400 within two or three seconds cannot.
+    const s = sp(g.ports[0], { total: 400, rate: 1000 });
+    await waitFor(() => s.counters().acked === 400, 30_000, 'all accepted in the end');
     expect(s.counters().throttled).toBeGreaterThan(0);
     expect(sum(g, 'throttled')).toBe(s.counters().throttled);
-    expect(sum(g, 'submits')).toBe(150 + s.counters().throttled);
+    expect(sum(g, 'submits')).toBe(400 + s.counters().throttled);
   });
 
   it('refuses connections past the account cap with status 5', async () => {
