@@ -16,7 +16,7 @@ import {
 } from '../../cmpp/codec.js';
 import { CommandId, commandName, connectStatusMeaning } from '../../cmpp/commands.js';
 import type { CmppCheck } from '../../schema/snapshot.js';
-import { ABANDONED, type Probe, type ProbeResult } from './probe.js';
+import { errorText, probeEnd, type Probe, type ProbeResult } from './probe.js';
 import { CONNECTION_ERRORS } from './tcp-probe.js';
 
 const CONNECT_SEQUENCE = 1;
@@ -39,38 +39,29 @@ export function cmppProbe(check: CmppCheck): Probe {
   }
   return (target, timeoutMs, abandon) =>
     new Promise<ProbeResult>((resolve) => {
-      const started = performance.now();
       let socket: net.Socket | undefined;
       let connected = false;
-      let settled = false;
       let sentAuthenticator: Buffer | undefined;
       let activeTests = 0;
       const frames = new FrameAssembler();
-      const timer = setTimeout(
+      /** `how` (goodbye): the TERMINATE written for a session that was opened. */
+      const end = probeEnd<Buffer>(
+        resolve,
+        timeoutMs,
+        abandon,
         () =>
           connected
             ? finish(false, 'L7TOUT', `Layer7 timeout: no CONNECT_RESP within ${timeoutMs} ms`)
             : finish(false, 'L4TOUT', 'Layer4 timeout'),
-        Math.max(1, timeoutMs),
+        (goodbye) => {
+          if (socket) close(socket, goodbye);
+        },
       );
-      timer.unref();
-
-      /** Settles once; `goodbye` (TERMINATE) is written for a session that was opened. */
-      const finish = (ok: boolean, status: ProbeResult['status'], description: string, goodbye?: Buffer) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        abandon?.removeEventListener('abort', onAbandon);
-        if (socket) close(socket, goodbye);
-        resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
-      };
-
-      const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
-      if (abandon?.aborted) return finish(false, 'SOCKERR', ABANDONED);
-      abandon?.addEventListener('abort', onAbandon, { once: true });
+      const finish = end.finish;
+      if (end.settled) return;
 
       const onFrame = (raw: Buffer) => {
-        if (settled) return;
+        if (end.settled) return;
         const commandId = raw.readUInt32BE(4);
         if (commandId === CommandId.ACTIVE_TEST) {
           if (++activeTests > MAX_ACTIVE_TESTS) {
@@ -111,7 +102,7 @@ export function cmppProbe(check: CmppCheck): Probe {
       try {
         socket = net.connect({ host: target.address, port: target.port });
       } catch (err) {
-        finish(false, 'SOCKERR', describe(err));
+        finish(false, 'SOCKERR', errorText(err));
         return;
       }
       socket.setNoDelay(true);
@@ -124,7 +115,7 @@ export function cmppProbe(check: CmppCheck): Probe {
         );
       });
       socket.on('data', (chunk: Buffer) => {
-        if (settled) return;
+        if (end.settled) return;
         if (!frames.push(chunk, onFrame)) finish(false, 'L7RSP', 'not CMPP: bad Total_Length in the answer');
       });
       socket.once('end', () => finish(false, 'L7RSP', 'CMPP: connection closed before CONNECT_RESP'));
@@ -132,8 +123,8 @@ export function cmppProbe(check: CmppCheck): Probe {
         const code = err.code ?? '';
         if (!connected && code === 'ETIMEDOUT') finish(false, 'L4TOUT', 'Layer4 timeout');
         else if (!connected && code in CONNECTION_ERRORS) finish(false, 'L4CON', CONNECTION_ERRORS[code]);
-        else if (connected) finish(false, 'L7RSP', `CMPP: ${describe(err)} before CONNECT_RESP`);
-        else finish(false, 'SOCKERR', describe(err));
+        else if (connected) finish(false, 'L7RSP', `CMPP: ${errorText(err)} before CONNECT_RESP`);
+        else finish(false, 'SOCKERR', errorText(err));
       });
     });
 }
@@ -155,8 +146,4 @@ function close(socket: net.Socket, goodbye: Buffer | undefined): void {
   linger.unref();
   socket.once('close', () => clearTimeout(linger));
   socket.end(goodbye);
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,4 @@
-// One probe per check type (tcp-probe.ts, later cmpp-probe.ts). A probe never throws.
+// One probe per check type (tcp-probe.ts, tcp-check-probe.ts, cmpp-probe.ts). A probe never throws.
 import type { CheckStatus } from '../types.js';
 
 export interface ProbeTarget {
@@ -22,3 +22,49 @@ export type Probe = (target: ProbeTarget, timeoutMs: number, abandon?: AbortSign
 
 /** What an abandoned probe settles with (the checker drops it as stale). */
 export const ABANDONED = 'check abandoned';
+
+/** How a probe ends: once, with its result; `how` is the probe's own way to close (a flush, a goodbye frame). */
+export interface ProbeEnd<How> {
+  finish(ok: boolean, status: CheckStatus, description: string, how?: How): void;
+  readonly settled: boolean;
+}
+
+/**
+ * What every probe shares: one timer for its timeout (`onTimeout` picks the status, by how far the probe got), the
+ * abandon signal, settling once, closing its connection (`close`) before the result, and the duration. When
+ * `abandon` is already aborted it has settled on return: the probe opens nothing.
+ */
+export function probeEnd<How = never>(
+  resolve: (result: ProbeResult) => void,
+  timeoutMs: number,
+  abandon: AbortSignal | undefined,
+  onTimeout: () => void,
+  close: (how: How | undefined) => void,
+): ProbeEnd<How> {
+  const started = performance.now();
+  let settled = false;
+  const timer = setTimeout(onTimeout, Math.max(1, timeoutMs));
+  timer.unref();
+  const finish = (ok: boolean, status: CheckStatus, description: string, how?: How) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    abandon?.removeEventListener('abort', onAbandon);
+    close(how);
+    resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
+  };
+  const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
+  if (abandon?.aborted) onAbandon();
+  else abandon?.addEventListener('abort', onAbandon, { once: true });
+  return {
+    finish,
+    get settled() {
+      return settled;
+    },
+  };
+}
+
+/** An error's message for a check's text. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { LIMITS } from '../../schema/fields.js';
 import type { CheckStep } from '../../schema/snapshot.js';
-import { ABANDONED, type Probe, type ProbeResult } from './probe.js';
+import { errorText, probeEnd, type Probe, type ProbeResult } from './probe.js';
 import { CONNECTION_ERRORS } from './tcp-probe.js';
 
 /** A step as bytes, made once per checker (not per check). */
@@ -47,14 +47,16 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
   const maxRead = LIMITS.checkReadBytes;
   return (target, timeoutMs, abandon) =>
     new Promise<ProbeResult>((resolve) => {
-      const started = performance.now();
       let socket: net.Socket | undefined;
       let connected = false;
-      let settled = false;
       let next = 0;
       /** What was read since the last send, at most maxRead bytes. */
       let received = Buffer.alloc(0);
-      const timer = setTimeout(
+      /** `how` true (flush): a last send may still be queued, so end the connection instead of cutting it. */
+      const end = probeEnd<boolean>(
+        resolve,
+        timeoutMs,
+        abandon,
         () => {
           if (!connected) return finish(false, 'L4TOUT', 'Layer4 timeout');
           const step = compiled[next];
@@ -66,28 +68,18 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
               : 'Layer7 timeout',
           );
         },
-        Math.max(1, timeoutMs),
+        (flush) => {
+          if (socket) close(socket, flush ?? false);
+        },
       );
-      timer.unref();
-
-      /** Settles once; `flush`: a last send may still be queued, so end the connection instead of cutting it. */
-      const finish = (ok: boolean, status: ProbeResult['status'], description: string, flush = false) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        abandon?.removeEventListener('abort', onAbandon);
-        if (socket) close(socket, flush);
-        resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
-      };
-      const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
-      if (abandon?.aborted) return finish(false, 'SOCKERR', ABANDONED);
-      abandon?.addEventListener('abort', onAbandon, { once: true });
+      const finish = end.finish;
+      if (end.settled) return;
       const mismatch = (step: CompiledStep) =>
         finish(false, 'L7RSP', `TCPCHK did not match content ${step.shown} at step ${step.number}`);
 
       /** Runs the steps from `next` until one has to wait for data; `closed`: no more data will come. */
       const advance = (closed: boolean) => {
-        while (!settled && next < compiled.length) {
+        while (!end.settled && next < compiled.length) {
           const step = compiled[next];
           if (step.send) {
             received = Buffer.alloc(0);
@@ -105,7 +97,7 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
           if (closed || received.length >= maxRead) return mismatch(step);
           return;
         }
-        if (!settled && next >= compiled.length) {
+        if (!end.settled && next >= compiled.length) {
           const endsWithSend = compiled[compiled.length - 1]?.send !== undefined;
           finish(true, 'L7OK', `Layer7 check passed: tcp-check, ${compiled.length} steps`, endsWithSend);
         }
@@ -114,7 +106,7 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
       try {
         socket = net.connect({ host: target.address, port: target.port });
       } catch (err) {
-        finish(false, 'SOCKERR', describe(err));
+        finish(false, 'SOCKERR', errorText(err));
         return;
       }
       socket.setNoDelay(true);
@@ -123,7 +115,7 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
         advance(false);
       });
       socket.on('data', (chunk: Buffer) => {
-        if (settled) return;
+        if (end.settled) return;
         const room = maxRead - received.length;
         received = Buffer.concat([received, room < chunk.length ? chunk.subarray(0, room) : chunk]);
         advance(false);
@@ -137,8 +129,8 @@ export function tcpCheckProbe(steps: readonly CheckStep[]): Probe {
         else if (connected) {
           // A reset while expecting: what was read is all there is (HAProxy evaluates the expect on it).
           advance(true);
-          finish(false, 'L7RSP', `TCPCHK: ${describe(err)}`);
-        } else finish(false, 'SOCKERR', describe(err));
+          finish(false, 'L7RSP', `TCPCHK: ${errorText(err)}`);
+        } else finish(false, 'SOCKERR', errorText(err));
       });
     });
 }
@@ -157,8 +149,4 @@ function close(socket: net.Socket, flush: boolean): void {
   const linger = setTimeout(() => socket.destroy(), LINGER_MS);
   linger.unref();
   socket.once('close', () => clearTimeout(linger));
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,7 +1,7 @@
 // `check type tcp`: the server is healthy if a TCP connection opens within the timeout (HAProxy's
 // plain layer-4 check). The socket is closed at once; nothing is sent.
 import net from 'node:net';
-import { ABANDONED, type Probe, type ProbeResult } from './probe.js';
+import { errorText, probeEnd, type Probe, type ProbeResult } from './probe.js';
 
 // Errors that mean "reached the network, the server said no or wasn't there": HAProxy's L4CON.
 export const CONNECTION_ERRORS: Record<string, string> = {
@@ -16,32 +16,27 @@ export const CONNECTION_ERRORS: Record<string, string> = {
 
 export const tcpProbe: Probe = (target, timeoutMs, abandon) =>
   new Promise<ProbeResult>((resolve) => {
-    const started = performance.now();
     let socket: net.Socket | undefined;
-    let settled = false;
-    const timer = setTimeout(() => finish(false, 'L4TOUT', 'Layer4 timeout'), Math.max(1, timeoutMs));
-    timer.unref();
-    const finish = (ok: boolean, status: ProbeResult['status'], description: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      abandon?.removeEventListener('abort', onAbandon);
-      if (socket) {
+    const end = probeEnd(
+      resolve,
+      timeoutMs,
+      abandon,
+      () => finish(false, 'L4TOUT', 'Layer4 timeout'),
+      () => {
+        if (!socket) return;
         socket.removeAllListeners();
         socket.on('error', () => {}); // late errors after destroy must not become uncaught
         socket.destroy();
-      }
-      resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
-    };
-    const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
-    if (abandon?.aborted) return finish(false, 'SOCKERR', ABANDONED);
-    abandon?.addEventListener('abort', onAbandon, { once: true });
+      },
+    );
+    const finish = end.finish;
+    if (end.settled) return;
 
     try {
       socket = net.connect({ host: target.address, port: target.port });
     } catch (err) {
       // Synchronous failures: bad port, bad address family and the like.
-      finish(false, 'SOCKERR', describe(err));
+      finish(false, 'SOCKERR', errorText(err));
       return;
     }
     socket.once('connect', () => finish(true, 'L4OK', 'Layer4 check passed'));
@@ -49,10 +44,6 @@ export const tcpProbe: Probe = (target, timeoutMs, abandon) =>
       const code = err.code ?? '';
       if (code === 'ETIMEDOUT') finish(false, 'L4TOUT', 'Layer4 timeout');
       else if (code in CONNECTION_ERRORS) finish(false, 'L4CON', CONNECTION_ERRORS[code]);
-      else finish(false, 'SOCKERR', describe(err));
+      else finish(false, 'SOCKERR', errorText(err));
     });
   });
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
