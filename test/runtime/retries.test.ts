@@ -18,6 +18,7 @@ import {
 } from '../helpers/net.js';
 import { closeAfterEach } from '../helpers/teardown.js';
 import type { ProxyRuntime } from '../../src/runtime/runtime.js';
+import type { Backend, Server } from '../../src/schema/snapshot.js';
 
 const { defer, runtime, start } = closeAfterEach();
 
@@ -26,27 +27,31 @@ async function serverStats(rt: ProxyRuntime, name: string) {
   return { econ: s.econ, wretr: s.wretr, wredis: s.wredis, stot: s.stot };
 }
 
+/** A runtime whose frontend `fe` (on the port returned) sends to backend `be`: `dead` (a closed port), then `alive`. */
+async function deadThenAlive(options: Partial<Backend>, deadOptions: Partial<Server> = {}) {
+  const dead = await freePort();
+  const alive = await start(named('alive'));
+  const port = await freePort();
+  const rt = runtime();
+  await rt.apply(
+    snapshot(
+      [frontend('fe', port, 'be')],
+      [backend('be', [server('dead', dead, deadOptions), server('alive', alive.port)], options)],
+    ),
+  );
+  return { rt, port };
+}
+
 async function gone(rt: ProxyRuntime) {
   await waitFor(async () => (await rt.sessions()).length === 0, 3000, 'sessions gone');
 }
 
 describe('retries', () => {
   it('retries 0: one attempt, then the client is closed', async () => {
-    const dead = await freePort();
-    const alive = await start(named('alive'));
-    const port = await freePort();
-    const rt = runtime();
-    await rt.apply(
-      snapshot(
-        [frontend('fe', port, 'be')],
-        [
-          backend('be', [server('dead', dead), server('alive', alive.port)], {
-            balance: 'first',
-            retries: 0,
-          }),
-        ],
-      ),
-    );
+    const { rt, port } = await deadThenAlive({
+      balance: 'first',
+      retries: 0,
+    });
     const client = await connect(port);
     await closed(client, 3000);
     await gone(rt);
@@ -55,22 +60,11 @@ describe('retries', () => {
   });
 
   it('retries 3 without redispatch: four attempts on the one server, three retries counted, then closed', async () => {
-    const dead = await freePort();
-    const alive = await start(named('alive'));
-    const port = await freePort();
-    const rt = runtime();
-    await rt.apply(
-      snapshot(
-        [frontend('fe', port, 'be')],
-        [
-          backend('be', [server('dead', dead), server('alive', alive.port)], {
-            balance: 'first',
-            retries: 3,
-            redispatch: false,
-          }),
-        ],
-      ),
-    );
+    const { rt, port } = await deadThenAlive({
+      balance: 'first',
+      retries: 3,
+      redispatch: false,
+    });
     const client = await connect(port);
     await closed(client, 3000);
     await gone(rt);
@@ -81,22 +75,11 @@ describe('retries', () => {
   });
 
   it('retries 3 with redispatch on a hashed balance: the last retry lands on the live server', async () => {
-    const dead = await freePort();
-    const alive = await start(named('alive'));
-    const port = await freePort();
-    const rt = runtime();
-    await rt.apply(
-      snapshot(
-        [frontend('fe', port, 'be')],
-        [
-          backend('be', [server('dead', dead), server('alive', alive.port)], {
-            balance: 'source',
-            retries: 3,
-            redispatch: true,
-          }),
-        ],
-      ),
-    );
+    const { rt, port } = await deadThenAlive({
+      balance: 'source',
+      retries: 3,
+      redispatch: true,
+    });
     // Distinct sources: the ones the hash sends to `dead` go through three failures, then to `alive`.
     for (let i = 2; i < 14; i++) {
       const client = await connect(port, { localAddress: `127.0.0.${i}` });
@@ -110,22 +93,14 @@ describe('retries', () => {
   });
 
   it('redispatch on a hashed balance: at once when the failures marked the server DOWN', async () => {
-    const dead = await freePort();
-    const alive = await start(named('alive'));
-    const port = await freePort();
-    const rt = runtime();
-    await rt.apply(
-      snapshot(
-        [frontend('fe', port, 'be')],
-        [
-          backend('be', [server('dead', dead, { check: true }), server('alive', alive.port)], {
-            balance: 'source',
-            retries: 3,
-            // One active check at start (it fails: 1 of 2), then none for a minute: the next failure, a client's, marks it DOWN.
-            check: { type: 'tcp', inter: 60_000, fall: 2, rise: 1 },
-          }),
-        ],
-      ),
+    const { rt, port } = await deadThenAlive(
+      {
+        balance: 'source',
+        retries: 3,
+        // One active check at start (it fails: 1 of 2), then none for a minute: the next failure, a client's, marks it DOWN.
+        check: { type: 'tcp', inter: 60_000, fall: 2, rise: 1 },
+      },
+      { check: true },
     );
     await waitFor(
       async () =>
@@ -145,21 +120,10 @@ describe('retries', () => {
   });
 
   it('redispatch on a balance that is not a hash: the first retry goes to another server at once', async () => {
-    const dead = await freePort();
-    const alive = await start(named('alive'));
-    const port = await freePort();
-    const rt = runtime();
-    await rt.apply(
-      snapshot(
-        [frontend('fe', port, 'be')],
-        [
-          backend('be', [server('dead', dead), server('alive', alive.port)], {
-            balance: 'first',
-            retries: 3,
-          }),
-        ],
-      ),
-    );
+    const { rt, port } = await deadThenAlive({
+      balance: 'first',
+      retries: 3,
+    });
     const client = await connect(port);
     expect(await readLine(client, 3000)).toBe('alive');
     client.destroy();
