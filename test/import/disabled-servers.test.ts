@@ -4,10 +4,11 @@
 // fails sets no maint either. A real HAProxy
 // 2.6 on the same file shows it MAINT too; the head's export writes it `disabled` again.
 import { mkdtempSync, rmSync } from 'node:fs';
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '../socket/cli.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { connect, freePort, listen, readBytes, type TestServer } from '../helpers/net.js';
 import { haproxyMissing, startHaproxy } from '../stats/haproxy.js';
@@ -23,16 +24,8 @@ function statusOf(csv: string): Map<string, string> {
   return new Map(lines.map((l) => l.split(',')).map((f) => [`${f[0]}/${f[1]}`, f[status]!]));
 }
 
-function command(path: string, line: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const socket = net.connect(path);
-    let answer = '';
-    socket.on('data', (d) => (answer += d));
-    socket.on('error', reject);
-    socket.on('end', () => resolve(answer));
-    socket.on('connect', () => socket.end(`${line}\n`));
-  });
-}
+/** One command on a stats socket (Tether's runtime socket), its whole answer. */
+const command = (path: string, line: string): Promise<string> => send(path, `${line}\n`);
 
 /** An upstream that answers each connection with its name, counting them. */
 async function named(name: string): Promise<TestServer & { hits: () => number }> {

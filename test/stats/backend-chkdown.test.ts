@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '../socket/cli.js';
 import type { RuntimeStats } from '../../src/runtime/types.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { backend, freePort, server, snapshot, waitFor } from '../helpers/net.js';
@@ -59,17 +60,8 @@ function rowsOf(csv: string): Map<string, { status: string; chkdown: string }> {
   return rows;
 }
 
-/** One command on a stats socket (Tether's runtime socket or HAProxy's), its whole answer. */
-function command(path: string, line: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const socket = net.connect(path);
-    let answer = '';
-    socket.on('data', (d) => (answer += d));
-    socket.on('error', reject);
-    socket.on('end', () => resolve(answer));
-    socket.on('connect', () => socket.end(`${line}\n`));
-  });
-}
+/** One command on a stats socket (Tether's runtime socket), its whole answer. */
+const command = (path: string, line: string): Promise<string> => send(path, `${line}\n`);
 
 const CHECK = { type: 'tcp' as const, inter: 100, fall: 1, rise: 1 };
 const KEYS = ['be/s1', 'be/s2', 'be/BACKEND'];

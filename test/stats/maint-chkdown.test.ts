@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '../socket/cli.js';
 import { startApp, type StartedApp } from '../helpers/app.js';
 import { backend, freePort, server, snapshot, waitFor } from '../helpers/net.js';
 import { haproxyMissing, startHaproxy, type Haproxy } from './haproxy.js';
@@ -26,16 +27,8 @@ function rowsOf(csv: string): Map<string, string> {
   return rows;
 }
 
-function command(path: string, line: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const socket = net.connect(path);
-    let answer = '';
-    socket.on('data', (d) => (answer += d));
-    socket.on('error', reject);
-    socket.on('end', () => resolve(answer));
-    socket.on('connect', () => socket.end(`${line}\n`));
-  });
-}
+/** One command on a stats socket (Tether's runtime socket), its whole answer. */
+const command = (path: string, line: string): Promise<string> => send(path, `${line}\n`);
 
 const KEYS = ['be/up', 'be/dead', 'be/BACKEND', 'empty/BACKEND'];
 
