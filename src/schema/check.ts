@@ -543,12 +543,21 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
     if (cmpp !== undefined) {
       if (!isObject(cmpp)) issues.add('invalid', `${at}.check.cmpp`, 'must be an object');
       else {
-        issues.rule(
-          `${at}.check.cmpp.sourceAddr`,
-          RULES.cmpp.sourceAddr,
-          cmpp.sourceAddr,
-          before?.check.cmpp?.sourceAddr,
-        );
+        const account = cmpp.sourceAddr;
+        const was = before?.check.cmpp?.sourceAddr;
+        if (
+          issues.rule(`${at}.check.cmpp.sourceAddr`, RULES.cmpp.sourceAddr, account, was) &&
+          typeof account === 'string' &&
+          account.endsWith('\u0000') &&
+          issues.strict(account, was)
+        )
+          // The gateway reads the NUL-padded Source_Addr without its NULs and computes the authenticator over
+          // that: a check logging in as "9012\0" could never succeed (as for backend.cmpp.accounts).
+          issues.add(
+            'invalid',
+            `${at}.check.cmpp.sourceAddr`,
+            'must not end with a NUL byte (Source_Addr is NUL padded)',
+          );
         issues.rule(`${at}.check.cmpp.secret`, RULES.cmpp.secret, cmpp.secret);
         issues.rule(`${at}.check.cmpp.version`, RULES.cmpp.version, cmpp.version);
       }
