@@ -1,8 +1,8 @@
 // CMPP inspection counters (docs/cmpp-inspection.md): one CmppCounters per inspected frontend, per server
 // that carried inspected traffic and per SP account. Everything is a plain number or a fixed array of
 // numbers, so stats of several processes merge by adding them; percentiles are recomputed from the
-// merged histogram (latencyPercentile). The account table is bounded: past ACCOUNTS_LIMIT accounts,
-// new ones are counted together under OVERFLOW_ACCOUNT.
+// merged histogram (latencyPercentile). The account table is bounded: past ACCOUNTS_LIMIT accounts, a new one
+// takes the row of the oldest account never seen logging in nor submitting, else is counted under OVERFLOW_ACCOUNT.
 import { CommandId, formatVersionByte, RESULT_THROTTLED } from '../cmpp/commands.js';
 import type { CmppAccountStats, CmppCommandCounts, CmppStats } from './types.js';
 
@@ -22,6 +22,7 @@ export const CMPP_COMMANDS = [
 ] as const;
 export type CmppCommandKey = (typeof CMPP_COMMANDS)[number];
 const OTHER_SLOT = CMPP_COMMANDS.length - 1;
+const SUBMIT_SLOT = CMPP_COMMANDS.indexOf('submit');
 /** Where server -> client frames start in CmppCounters.frames. */
 export const DOWN_OFFSET = CMPP_COMMANDS.length;
 
@@ -214,25 +215,61 @@ export function cmppView(c: CmppCounters, outstanding: Outstanding): CmppStats {
   };
 }
 
-/** Counters per SP account, at most ACCOUNTS_LIMIT of them plus the overflow row. */
 /** How long a built account table is answered again (CmppAccounts.view). */
 export const VIEW_CACHE_MS = 1000;
 /** Account tables smaller than this are built fresh on every call. */
 export const VIEW_CACHE_FROM = 1000;
 
+/**
+ * Counters per SP account, at most ACCOUNTS_LIMIT of them plus the overflow row; when full, a new account takes the
+ * row of the oldest account never seen logging in nor submitting, and only goes to the overflow row when there is none.
+ */
 export class CmppAccounts {
   private readonly byAccount = new Map<string, CmppCounters>();
   private overflow: CmppCounters | null = null;
+  /**
+   * Accounts not yet seen logging in (a CONNECT_RESP status 0) nor submitting, oldest first, from `head` on: what a
+   * full table gives up for a new account. Any client names any account in its CONNECTs (thousands of them in one
+   * connection), so without this the first 10,000 names, junk included, would keep their rows until a restart and
+   * every real account after them would be counted under `*other*`. An account that has logged in keeps its row.
+   */
+  private unproven: string[] = [];
+  private head = 0;
+  /** Rows given up for newer accounts (see `unproven`). */
+  dropped = 0;
 
   constructor(readonly limit = ACCOUNTS_LIMIT) {}
 
   get(account: string): CmppCounters {
     let counters = this.byAccount.get(account);
     if (counters !== undefined) return counters;
-    if (this.byAccount.size >= this.limit) return (this.overflow ??= new CmppCounters());
+    if (this.byAccount.size >= this.limit && !this.dropUnproven())
+      return (this.overflow ??= new CmppCounters());
     counters = new CmppCounters();
     this.byAccount.set(account, counters);
+    this.unproven.push(account);
     return counters;
+  }
+
+  /**
+   * Drops the oldest row of an account never seen logging in nor submitting; false when every row has. Each account
+   * leaves `unproven` once (a proven one for good: counters only grow), so this is O(1) per new account on average.
+   */
+  private dropUnproven(): boolean {
+    let dropped = false;
+    while (!dropped && this.head < this.unproven.length) {
+      const account = this.unproven[this.head++];
+      const counters = this.byAccount.get(account);
+      if (counters === undefined || proven(counters)) continue;
+      this.byAccount.delete(account);
+      this.dropped++;
+      dropped = true;
+    }
+    if (this.head > 1024 && this.head * 2 > this.unproven.length) {
+      this.unproven = this.unproven.slice(this.head);
+      this.head = 0;
+    }
+    return dropped;
   }
 
   private cached: CmppAccountStats[] | null = null;
@@ -266,6 +303,11 @@ export class CmppAccounts {
   get size(): number {
     return this.byAccount.size;
   }
+}
+
+/** An account a gateway let log in, or that submitted: a real one, whatever a client may name. */
+function proven(c: CmppCounters): boolean {
+  return c.connectStatus[0] > 0 || c.up[SUBMIT_SLOT] > 0;
 }
 
 function accountRow(account: string, c: CmppCounters, outstanding: Outstanding): CmppAccountStats {

@@ -33,6 +33,9 @@ describe('CMPP counters over workers', () => {
     const two = new CmppAccounts(2);
     one.get('b').sessions = 1;
     one.get('a').sessions = 2;
+    // Logged in: a full table keeps their rows (it gives up only rows of accounts never seen logging in).
+    one.get('b').connectResult(0);
+    one.get('a').connectResult(0);
     one.get('z').sessions = 5; // over this worker's limit: its overflow row
     two.get('a').sessions = 3;
     two.get('c').sessions = 4;

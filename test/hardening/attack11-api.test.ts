@@ -106,15 +106,13 @@ describe('the CMPP check secret', () => {
       .send(cmppBackend('ismg', { sourceAddr: '901234', secret: SECRET, version: '3.0' }));
     expect(created.status, created.text).toBe(201);
     const answers: Array<[string, string]> = [['POST /backends', created.text]];
-    const patched = await app.request
-      .patch('/api/v1/backends/ismg')
-      .send({
-        check: {
-          type: 'cmpp',
-          inter: 30_000,
-          cmpp: { sourceAddr: '901234', secret: SECRET, version: '2.0' },
-        },
-      });
+    const patched = await app.request.patch('/api/v1/backends/ismg').send({
+      check: {
+        type: 'cmpp',
+        inter: 30_000,
+        cmpp: { sourceAddr: '901234', secret: SECRET, version: '2.0' },
+      },
+    });
     answers.push(['PATCH /backends/ismg', patched.text]);
     const config = (await app.request.get('/api/v1/config').expect(200)).body;
     const withSecret = {

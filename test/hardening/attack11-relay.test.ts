@@ -60,7 +60,10 @@ beforeAll(async () => {
     .post('/api/v1/frontends')
     .send(frontendBody('inspected', inspectPort, 'echo', { inspect: 'cmpp' }))
     .expect(201);
-  await app.request.post('/api/v1/frontends').send(frontendBody('sticky', stickyPort, 'sticky')).expect(201);
+  await app.request
+    .post('/api/v1/frontends')
+    .send(frontendBody('sticky', stickyPort, 'sticky'))
+    .expect(201);
 });
 
 afterAll(async () => {
@@ -80,7 +83,13 @@ function header(totalLength: number, commandId: number, sequenceId: number): Buf
 
 /** A CONNECT whose Source_Addr is exactly these bytes (NUL padded to 6). */
 function connectWithRawAccount(account: Buffer, sequenceId = 1): Buffer {
-  const frame = encodeConnect({ sequenceId, account: '', secret: 'x', timestamp: 1205143000, version: '3.0' });
+  const frame = encodeConnect({
+    sequenceId,
+    account: '',
+    secret: 'x',
+    timestamp: 1205143000,
+    version: '3.0',
+  });
   account.copy(frame, 12, 0, 6);
   return frame;
 }
@@ -201,17 +210,21 @@ describe('inspect: cmpp', () => {
     for (const account of HOSTILE) expect(names).toContain(asRead(account));
     const metrics = (await app.request.get('/metrics').expect(200)).text;
     // The Prometheus text format: a label value is a string with \\, \" and \n escaped, nothing else breaks a line.
-    const sample = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? [-+0-9.eInfNa]+$/;
+    const sample =
+      /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? [-+0-9.eInfNa]+$/;
     const bad = metrics
       .split('\n')
       .filter((line) => line !== '' && !line.startsWith('#') && !sample.test(line));
     expect(bad).toEqual([]);
-    const accountLines = metrics.split('\n').filter((l) => l.startsWith('tether_cmpp_account_sessions_total'));
+    const accountLines = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('tether_cmpp_account_sessions_total'));
     expect(accountLines.length).toBe(names.length);
   });
 
   it('answers sent by the client, ids repeating, 10,000 unanswered requests: relayed, outstanding bounded', async () => {
-    const resp = (seq: number) => encodeSubmitResp({ sequenceId: seq, msgId: randomBytes(8), result: 0, version: '3.0' });
+    const resp = (seq: number) =>
+      encodeSubmitResp({ sequenceId: seq, msgId: randomBytes(8), result: 0, version: '3.0' });
     const submit = (seq: number) =>
       encodeSubmit({
         sequenceId: seq,

@@ -108,7 +108,8 @@ export class CmppStatsDto implements CmppStats {
 export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStats {
   @ApiProperty({
     example: '901234',
-    description: 'SP account; "*other*" counts every account past the first 10,000',
+    description:
+      'SP account; "*other*" counts the accounts past 10,000 once every row is of an account seen logging in or submitting',
   })
   account: string;
   @ApiProperty({ example: '3.0', description: "Version of the account's last CONNECT" }) version: string;
