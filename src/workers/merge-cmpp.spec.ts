@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CmppAccounts, CmppCounters, cmppView } from '../runtime/cmpp-stats.js';
+import {
+  ACCOUNTS_LIMIT,
+  CmppAccounts,
+  CmppCounters,
+  cmppView,
+  OVERFLOW_ACCOUNT,
+} from '../runtime/cmpp-stats.js';
 import { mergeCmpp, mergeCmppAccounts } from './merge-cmpp.js';
 import { mergeStats } from './merge.js';
 import type { FrontendStats, RuntimeStats } from '../runtime/types.js';
@@ -47,6 +53,23 @@ describe('CMPP counters over workers', () => {
       ['*other*', 5],
     ]);
     expect(mergeCmppAccounts([undefined])).toBeUndefined();
+  });
+
+  it("keeps every worker's accounts seen logging in, when another worker's table is full of names that never did", () => {
+    const flooded = new CmppAccounts();
+    for (let i = 0; i < ACCOUNTS_LIMIT; i++) flooded.get(String(100_000 + i)).connectResult(2);
+    const other = new CmppAccounts();
+    other.get('900001').connectResult(0);
+    other.get('900002').up[2]++; // a SUBMIT
+    other.get('100000').connectResult(0); // also named in the flood: summed into one row
+    const rows = mergeCmppAccounts([flooded.view(new Map()), other.view(new Map())])!;
+    expect(rows.filter((r) => r.account !== OVERFLOW_ACCOUNT)).toHaveLength(ACCOUNTS_LIMIT);
+    const row = (account: string) => rows.find((r) => r.account === account);
+    expect(row('900001')?.connectStatus).toEqual({ 0: 1 });
+    expect(row('900002')?.up.submit).toBe(1);
+    expect(row('100000')?.connectStatus).toEqual({ 0: 1, 2: 1 });
+    // Two of the flood's names did not fit: the overflow row counts them.
+    expect(row(OVERFLOW_ACCOUNT)?.connectStatus).toEqual({ 2: 2 });
   });
 });
 

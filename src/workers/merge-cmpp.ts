@@ -51,9 +51,14 @@ export function mergeCmpp(list: Array<CmppStats | undefined>): CmppStats | undef
   return out;
 }
 
+/** A worker's row of an account seen logging in (CONNECT_RESP status 0) or submitting. */
+function provenRow(row: CmppAccountStats): boolean {
+  return (row.connectStatus['0'] ?? 0) > 0 || row.up.submit > 0;
+}
+
 /**
- * Per-account rows of all workers: summed by account, sorted, at most ACCOUNTS_LIMIT named rows (the rest, and
- * every worker's own overflow row, summed into the overflow row, last).
+ * Per-account rows of all workers: summed by account, sorted, at most ACCOUNTS_LIMIT named rows (accounts seen
+ * logging in or submitting first; the rest, and every worker's own overflow row, summed into the overflow row, last).
  */
 export function mergeCmppAccounts(
   lists: Array<CmppAccountStats[] | undefined>,
@@ -67,17 +72,22 @@ export function mergeCmppAccounts(
         ? { ...row, account: OVERFLOW_ACCOUNT }
         : { ...sumCmpp(overflow, row), account: OVERFLOW_ACCOUNT, version: row.version };
   };
-  for (const list of lists) {
-    for (const row of list ?? []) {
-      if (row.account === OVERFLOW_ACCOUNT) {
-        addOverflow(row);
-        continue;
+  // Accounts seen logging in or submitting first, as each worker's own table keeps them first (cmpp-stats.ts): one
+  // worker's 10,000 names that never logged in must not push another worker's real accounts into the overflow row.
+  for (const pass of [true, false]) {
+    for (const list of lists) {
+      for (const row of list ?? []) {
+        if (provenRow(row) !== pass) continue; // each row in one of the two passes
+        if (row.account === OVERFLOW_ACCOUNT) {
+          addOverflow(row);
+          continue;
+        }
+        const seen = byAccount.get(row.account);
+        if (seen !== undefined)
+          byAccount.set(row.account, { ...sumCmpp(seen, row), account: row.account, version: row.version });
+        else if (byAccount.size < ACCOUNTS_LIMIT) byAccount.set(row.account, row);
+        else addOverflow(row);
       }
-      const seen = byAccount.get(row.account);
-      if (seen !== undefined)
-        byAccount.set(row.account, { ...sumCmpp(seen, row), account: row.account, version: row.version });
-      else if (byAccount.size < ACCOUNTS_LIMIT) byAccount.set(row.account, row);
-      else addOverflow(row);
     }
   }
   const rows = [...byAccount.values()].sort((a, b) =>
