@@ -35,7 +35,8 @@ export class StatsController {
   @ApiOperation({
     summary: 'Counters of every frontend, backend and server',
     description:
-      "JSON by default; `?format=csv` answers HAProxy 2.6 `show stat` CSV, readable by HAProxy's tooling.",
+      "JSON by default; `?format=csv` answers HAProxy 2.6 `show stat` CSV, readable by HAProxy's tooling. " +
+      '`?accounts=N`: only the N busiest CMPP accounts (by SUBMITs), and `cmppAccountsTotal`.',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: StatsResponseDto })
@@ -43,7 +44,8 @@ export class StatsController {
     @Query() query: StatsQueryDto,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StatsResponseDto | string> {
-    if (query.format !== 'csv') return this.stats.stats();
+    if (query.format !== 'csv')
+      return query.accounts === undefined ? this.stats.stats() : this.stats.statsBusiest(query.accounts);
     response.type('text/csv');
     return this.stats.csv();
   }

@@ -101,5 +101,41 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     // In one process the newest names of the flood are listed (the oldest gave up their rows); merged from
     // workers, names that never logged in fill what is left in account order.
     if (workers === '0') expect(row(String(100_000 + flood - 1))).toBeDefined();
+
+    // What the console reads every 5 s: the 50 busiest rows (the real accounts first), not ~8 MB.
+    const busiest = await app.request.get('/api/v1/stats?accounts=50').expect(200);
+    expect(busiest.text.length).toBeLessThan(200_000);
+    expect(busiest.body.cmppAccountsTotal).toBe(rows.length);
+    const shown = (busiest.body.cmppAccounts as Row[]).map((r) => r.account);
+    expect(shown).toHaveLength(50);
+    expect(shown).toEqual(expect.arrayContaining(['900001', '900002']));
+    const named = shown.filter((a) => a !== OVERFLOW_ACCOUNT);
+    expect(named).toEqual([...named].sort());
   }, 60_000);
+});
+
+describe('GET /stats?accounts=', () => {
+  let t: StartedApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t?.close());
+
+  it.each(['0', '10002', 'abc', '1e3', '0x10', ''])(
+    'refuses accounts=%s naming it, never a 5xx',
+    async (value) => {
+      const res = await t.request.get(`/api/v1/stats?accounts=${value}`);
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.field).toBe('accounts');
+    },
+  );
+
+  it('refuses it given twice; takes it from a viewer', async () => {
+    expect((await t.request.get('/api/v1/stats?accounts=1&accounts=2')).status).toBe(400);
+    const viewer = await t.as('viewer');
+    const res = await viewer.get('/api/v1/stats?accounts=5').expect(200);
+    // Nothing inspected yet: no account table, no total.
+    expect(res.body.cmppAccounts).toBeUndefined();
+    expect(res.body.cmppAccountsTotal).toBeUndefined();
+  });
 });

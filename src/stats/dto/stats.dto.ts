@@ -2,6 +2,7 @@
 // for OpenAPI; the runtime's data is returned as it is (it already has exactly these fields).
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsQueryIntegerIn, QueryInteger } from '../../common/validators.js';
+import { ACCOUNTS_LIMIT } from '../../runtime/cmpp-stats.js';
 import { IsIn, IsOptional } from 'class-validator';
 import type {
   AdminState,
@@ -124,6 +125,18 @@ export class StatsQueryDto {
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: ACCOUNTS_LIMIT + 1,
+    description:
+      'JSON only: `cmppAccounts` holds only the N accounts with the most SUBMITs (sorted by account, `*other*` last), ' +
+      'and `cmppAccountsTotal` says how many there are. The whole table is up to 10,001 rows (~8 MB); the console asks for 50.',
+  })
+  @IsOptional()
+  @QueryInteger()
+  @IsQueryIntegerIn(1, ACCOUNTS_LIMIT + 1)
+  accounts?: number;
 }
 
 export class HistoryQueryDto {
@@ -285,6 +298,11 @@ export class StatsResponseDto implements RuntimeStats {
       'CMPP inspection per SP account (at most 10,000 plus "*other*"); absent when nothing was inspected',
   })
   cmppAccounts?: CmppAccountStatsDto[];
+  @ApiPropertyOptional({
+    description:
+      'With `?accounts=N`: how many rows the whole account table has (cmppAccounts holds N of them)',
+  })
+  cmppAccountsTotal?: number;
 }
 
 /** Data of the SSE `stats` event: GET /stats plus the server's clock. */
