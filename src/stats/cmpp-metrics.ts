@@ -1,8 +1,9 @@
 // The tether_cmpp_* families of GET /metrics (docs/cmpp-inspection.md): CMPP inspection per frontend, per
 // server and per SP account, in the Prometheus text format. Accounts get the few series an operator alerts on
-// (SUBMITs, results, logins, outstanding), not the histogram: up to 10,001 accounts must stay a readable answer.
-import { CMPP_COMMANDS } from '../runtime/cmpp-stats.js';
-import type { CmppStats, RuntimeStats } from '../runtime/types.js';
+// (SUBMITs, results, logins, outstanding), not the histogram: up to 10,001 accounts must stay a readable answer;
+// and only for accounts seen logging in (seenLoggingIn): a client naming accounts makes no series.
+import { CMPP_COMMANDS, OVERFLOW_ACCOUNT } from '../runtime/cmpp-stats.js';
+import type { CmppAccountStats, CmppStats, RuntimeStats } from '../runtime/types.js';
 
 type Labels = Record<string, string>;
 interface Item {
@@ -145,7 +146,9 @@ export function renderCmppMetrics(stats: RuntimeStats): string {
     },
     {
       scope: 'account',
-      items: (stats.cmppAccounts ?? []).map((a) => ({ labels: { account: a.account }, cmpp: a })),
+      items: (stats.cmppAccounts ?? [])
+        .filter(seenLoggingIn)
+        .map((a) => ({ labels: { account: a.account }, cmpp: a })),
       accounts: true,
     },
   ];
@@ -164,6 +167,16 @@ export function renderCmppMetrics(stats: RuntimeStats): string {
     if (!accounts) out += latencyFamily(`tether_cmpp_${scope}_submit_latency_seconds`, items);
   }
   return out;
+}
+
+/**
+ * The accounts with series of their own: those a gateway let log in or that submitted, and the overflow row. Any
+ * client names any account in its CONNECTs, and a full table gives the rows of names never seen logging in to newer
+ * ones (cmpp-stats.ts): as series, a flood of names would be a new series per name for the scraper to keep. Their
+ * logins still count per frontend and server, and GET /stats lists them.
+ */
+function seenLoggingIn(a: CmppAccountStats): boolean {
+  return a.account === OVERFLOW_ACCOUNT || (a.connectStatus['0'] ?? 0) > 0 || a.up.submit > 0;
 }
 
 function labelText(labels: Labels): string {

@@ -102,6 +102,15 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     // workers, names that never logged in fill what is left in account order.
     if (workers === '0') expect(row(String(100_000 + flood - 1))).toBeDefined();
 
+    // /metrics: series of their own only for the accounts seen logging in (the flood makes none), `*other*` aside.
+    const metrics = (await app.request.get('/metrics').expect(200)).text;
+    const labelled = new Set(
+      [...metrics.matchAll(/^tether_cmpp_account_\w+\{account="([^"]*)"/gm)].map((m) => m[1]),
+    );
+    labelled.delete(OVERFLOW_ACCOUNT);
+    expect([...labelled].sort()).toEqual(['900001', '900002']);
+    expect(metrics.length).toBeLessThan(200_000);
+
     // What the console reads every 5 s: the 50 busiest rows (the real accounts first), not ~8 MB.
     const busiest = await app.request.get('/api/v1/stats?accounts=50').expect(200);
     expect(busiest.text.length).toBeLessThan(200_000);

@@ -82,6 +82,17 @@ function header(totalLength: number, commandId: number, sequenceId: number): Buf
 }
 
 /** A CONNECT whose Source_Addr is exactly these bytes (NUL padded to 6). */
+function submitFrame(sequenceId: number, account: string): Buffer {
+  return encodeSubmit({
+    sequenceId,
+    version: '3.0',
+    account,
+    srcId: '1065',
+    recipients: ['13800000000'],
+    content: Buffer.from('hi'),
+  });
+}
+
 function connectWithRawAccount(account: Buffer, sequenceId = 1): Buffer {
   const frame = encodeConnect({
     sequenceId,
@@ -204,7 +215,9 @@ describe('inspect: cmpp', () => {
   };
 
   it('hostile Source_Addr bytes: relayed untouched, listed as read in /stats, /metrics stays parseable', async () => {
-    for (const account of HOSTILE) await session(inspectPort, [connectWithRawAccount(account)]);
+    // Each submits once, so each has series of its own in /metrics (accounts seen logging in or submitting).
+    for (const account of HOSTILE)
+      await session(inspectPort, [connectWithRawAccount(account), submitFrame(2, '900000')]);
     const stats = (await app.request.get('/api/v1/stats').expect(200)).body;
     const names = (stats.cmppAccounts as Array<{ account: string }>).map((a) => a.account);
     for (const account of HOSTILE) expect(names).toContain(asRead(account));
@@ -219,7 +232,17 @@ describe('inspect: cmpp', () => {
     const accountLines = metrics
       .split('\n')
       .filter((l) => l.startsWith('tether_cmpp_account_sessions_total'));
-    expect(accountLines.length).toBe(names.length);
+    const submitted = (stats.cmppAccounts as Array<{ up: { submit: number } }>).filter(
+      (a) => a.up.submit > 0,
+    );
+    expect(accountLines.length).toBe(submitted.length);
+    // Each hostile name once, escaped: `\` `"` and newline as \\ \" \n, the rest as read.
+    for (const account of HOSTILE) {
+      const label = asRead(account).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+      expect(
+        accountLines.filter((l) => l.startsWith(`tether_cmpp_account_sessions_total{account="${label}"}`)),
+      ).toHaveLength(1);
+    }
   });
 
   it('answers sent by the client, ids repeating, 10,000 unanswered requests: relayed, outstanding bounded', async () => {
