@@ -407,6 +407,9 @@ function onClientDrain(this: RelaySocket): void {
 function onClientEnd(this: RelaySocket): void {
   const s = this[SESSION]!;
   s.clientEnded = true;
+  // cmpp-account: a client that ended before its first frame was whole sends nothing more; waiting out the account
+  // wait would only hold its bytes back (up to 2 s).
+  if (s.awaitingAccount) s.electAfterAccount(undefined);
   if (s.closing !== null) {
     closingLegChanged(s);
     return;
