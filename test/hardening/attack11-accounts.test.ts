@@ -10,7 +10,9 @@ import { cmppGateway, type Gateway, readFrames, Sp } from '../helpers/cmpp-peers
 import { connect, freePort, waitFor } from '../helpers/net.js';
 import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
 
-const REAL = new Set(['900001', '900002']);
+/** A real account whose name breaks HTML and Prometheus labels (`"`, `\`, newline, `<`): 5 bytes. */
+const ODD = 'a"\\\n<';
+const REAL = new Set(['900001', '900002', ODD]);
 
 // In one process, and with two worker processes (the flood and the real SPs may land in different workers: the
 // merged table must keep the real accounts too).
@@ -90,6 +92,7 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     await waitFor(() => answers === flood, 20_000, 'every CONNECT answered');
     client.destroy();
     await realSp('900001', 3, '127.0.0.13');
+    await realSp(ODD, 1, '127.0.0.14');
 
     const rows = await accountRows();
     expect(rows.length).toBeLessThanOrEqual(ACCOUNTS_LIMIT + 1);
@@ -97,6 +100,7 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     expect(row('900002')).toMatchObject({ up: { submit: 2 }, connectStatus: { 0: 1 } });
     expect(row('900001')).toMatchObject({ up: { submit: 3 }, connectStatus: { 0: 1 } });
     // Nothing a real account did is lumped with the flood.
+    expect(row(ODD)).toMatchObject({ up: { submit: 1 }, connectStatus: { 0: 1 } });
     expect(row(OVERFLOW_ACCOUNT)?.up.submit ?? 0).toBe(0);
     // In one process the newest names of the flood are listed (the oldest gave up their rows); merged from
     // workers, names that never logged in fill what is left in account order.
@@ -105,10 +109,12 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     // /metrics: series of their own only for the accounts seen logging in (the flood makes none), `*other*` aside.
     const metrics = (await app.request.get('/metrics').expect(200)).text;
     const labelled = new Set(
-      [...metrics.matchAll(/^tether_cmpp_account_\w+\{account="([^"]*)"/gm)].map((m) => m[1]),
+      [...metrics.matchAll(/^tether_cmpp_account_\w+\{account="((?:[^"\\\n]|\\.)*)"/gm)].map((m) => m[1]),
     );
     labelled.delete(OVERFLOW_ACCOUNT);
-    expect([...labelled].sort()).toEqual(['900001', '900002']);
+    // The odd name escaped as the text format wants: \" \\ \n.
+    expect([...labelled].sort()).toEqual(['900001', '900002', 'a\\"\\\\\\n<']);
+    expect(metrics).toContain('tether_cmpp_account_submits_total{account="a\\"\\\\\\n<"} 1');
     expect(metrics.length).toBeLessThan(200_000);
 
     // What the console reads every 5 s: the 50 busiest rows (the real accounts first), not ~8 MB.
@@ -117,7 +123,7 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     expect(busiest.body.cmppAccountsTotal).toBe(rows.length);
     const shown = (busiest.body.cmppAccounts as Row[]).map((r) => r.account);
     expect(shown).toHaveLength(50);
-    expect(shown).toEqual(expect.arrayContaining(['900001', '900002']));
+    expect(shown).toEqual(expect.arrayContaining(['900001', '900002', ODD]));
     const named = shown.filter((a) => a !== OVERFLOW_ACCOUNT);
     expect(named).toEqual([...named].sort());
   }, 60_000);
