@@ -1,7 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { sizeIssues } from '../schema/check.js';
-import { ARRAY_CONSTRAINT } from './validators.js';
+import { ARRAY_CONSTRAINT, bytesLengthProblems } from './validators.js';
 import { LimitExceededError, MAX_ERROR_ENTRIES, ValidationError, type ErrorEntry } from './errors.js';
 
 /**
@@ -13,6 +13,8 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
+    // The refused object, for bytesLengthProblems (toValidationError sends messages only, never the object).
+    validationError: { target: true },
     exceptionFactory: (errors) => toValidationError(errors),
   });
 }
@@ -46,7 +48,12 @@ function refuseOversizedDocument(body: unknown): void {
 }
 
 export function toValidationError(errors: ClassValidatorError[]): ValidationError {
-  const problems = errors.flatMap((error) => flatten(error, '')).slice(0, MAX_ERROR_ENTRIES);
+  const found = errors.flatMap((error) => flatten(error, ''));
+  // Fields the document check would refuse too, which it never sees once the DTOs refused the request.
+  const named = new Set(found.map((p) => p.field));
+  const root = errors[0]?.target;
+  const more = bytesLengthProblems(root, '', MAX_ERROR_ENTRIES, joinPath).filter((p) => !named.has(p.field));
+  const problems = [...found, ...more].slice(0, MAX_ERROR_ENTRIES);
   const first = problems[0] ?? { field: '', message: 'invalid request' };
   return new ValidationError(
     first.message,

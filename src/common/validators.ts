@@ -2,7 +2,8 @@
 // which rule it follows, and the message is the one the whole-document check gives. The DTOs check
 // shape and syntax; the policies on new input (no `.` names, no empty allow-list, no multicast bind,
 // CMPP fields in bytes) are left to the document check, which knows which items a change touches
-// (docs/config-limits.md), so a whole config sent back as read is refused only for what it changes.
+// (docs/config-limits.md), so a whole config sent back as read is refused only for what it changes. A request
+// refused here still hears about its `bytes` fields' lengths (bytesLengthProblems), which that check would refuse.
 import { Transform } from 'class-transformer';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { ruleProblem } from '../schema/check.js';
@@ -14,6 +15,12 @@ import { LIMITS, RULES, type FieldRule } from '../schema/fields.js';
  * (`5s`, `500ms`, `1m`): they become milliseconds before the check, so the service sees numbers only.
  */
 export function Follows(rule: FieldRule, options?: ValidationOptions): PropertyDecorator {
+  const remember: PropertyDecorator = (target, key) => {
+    if (rule.kind !== 'bytes' || typeof key !== 'string') return;
+    const own = BYTES_RULES.get(target.constructor) ?? new Map<string, FieldRule>();
+    own.set(key, rule);
+    BYTES_RULES.set(target.constructor, own);
+  };
   const validate = ValidateBy(
     {
       name: `schema.${rule.kind}`,
@@ -25,13 +32,55 @@ export function Follows(rule: FieldRule, options?: ValidationOptions): PropertyD
     },
     options,
   );
-  if (rule.kind !== 'duration') return validate;
+  if (rule.kind !== 'duration')
+    return (target, key) => {
+      remember(target, key);
+      validate(target, key);
+    };
   // The value as sent (`obj[key]`), not one an implicit conversion may have made of it.
   const transform = Transform(({ obj, key }) => toMilliseconds((obj as Record<string, unknown>)[key]));
   return (target, key) => {
     transform(target, key);
     validate(target, key);
   };
+}
+
+/** DTO class -> its fields that follow a `bytes` rule (only a string here; its length is the document check's). */
+const BYTES_RULES = new Map<object, Map<string, FieldRule>>();
+
+/**
+ * A request the DTOs refuse never reaches the document check, so a `bytes` field over its length (a 7-byte
+ * check.cmpp.sourceAddr) would only be named in the answer to the next try. The refused request's `bytes` fields whose
+ * length is wrong, with their paths under `parent` (at most `max`): named in the same answer. (A value stored under
+ * older rules and sent back unchanged is named too, but only in a request refused anyway.)
+ */
+export function bytesLengthProblems(
+  root: unknown,
+  parent: string,
+  max: number,
+  path: (parent: string, property: string) => string,
+): Array<{ field: string; message: string }> {
+  const out: Array<{ field: string; message: string }> = [];
+  const seen = new Set<object>();
+  const walk = (value: unknown, at: string): void => {
+    if (out.length >= max || value === null || typeof value !== 'object' || seen.has(value)) return;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, path(at, String(i))));
+      return;
+    }
+    const rules = BYTES_RULES.get((value as object).constructor);
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const rule = rules?.get(key);
+      const field = path(at, key);
+      if (rule !== undefined && typeof item === 'string') {
+        const problem = ruleProblem(rule, item, true);
+        if (problem !== undefined && out.length < max) out.push({ field, message: `${field} ${problem}` });
+      } else walk(item, field);
+    }
+  };
+  walk(root, parent);
+  return out;
 }
 
 /** An allow-list: up to LIMITS.allowEntries CIDR blocks (empty is refused by the document check). */
