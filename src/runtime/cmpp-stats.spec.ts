@@ -28,39 +28,45 @@ describe('CmppAccounts.view', () => {
 });
 
 describe('CmppAccounts when full', () => {
-  const SUBMIT = 2; // slot of `submit` in CmppCounters.up
+  const CONNECT_RESP = 1; // slot of `connectResp` in CmppCounters.up
   const names = (accounts: CmppAccounts) => accounts.view(new Map()).map((r) => r.account);
 
-  it('gives a new account the row of the oldest account never seen logging in nor submitting', () => {
+  it('gives a new account the row of the oldest account no gateway let in', () => {
     const accounts = new CmppAccounts(3);
-    accounts.get('a').connectResult(0); // logged in
-    accounts.get('b').connectResult(3); // refused: never logged in
-    accounts.get('c').up[SUBMIT]++; // submitted
-    accounts.get('d').sessions++;
+    accounts.get('a').connectResult(0); // let in
+    accounts.get('b').connectResult(3); // refused
+    // "Let in" by a CONNECT_RESP the client sent itself (counted both ways): not a gateway's word.
+    const forged = accounts.get('c');
+    forged.connectResult(0);
+    forged.up[CONNECT_RESP]++;
+    forged.up[2]++; // and a SUBMIT: a client sends one after any CONNECT
+    accounts.get('d');
     expect(names(accounts)).toEqual(['a', 'c', 'd']);
-    expect(accounts.dropped).toBe(1);
+    accounts.get('e');
+    expect(names(accounts)).toEqual(['a', 'd', 'e']);
+    expect(accounts.dropped).toBe(2);
     accounts.get('d').connectResult(0);
-    // Every row proven: the overflow row, as before.
-    accounts.get('e').sessions++;
-    expect(names(accounts)).toEqual(['a', 'c', 'd', OVERFLOW_ACCOUNT]);
+    accounts.get('e').connectResult(0);
+    // Every row let in: the overflow row, as before.
+    accounts.get('f').sessions++;
+    expect(names(accounts)).toEqual(['a', 'd', 'e', OVERFLOW_ACCOUNT]);
   });
 
-  it('a flood of 100,000 names never logging in keeps the real accounts and leaves room for new real ones', () => {
+  it('a flood of 100,000 names no gateway lets in keeps the real accounts and leaves room for new real ones', () => {
     const accounts = new CmppAccounts(1000);
     for (let i = 0; i < 10; i++) accounts.get(`real${i}`).connectResult(0);
-    for (let i = 0; i < 100_000; i++) accounts.get(String(100_000 + i)).sessions++;
+    for (let i = 0; i < 100_000; i++) accounts.get(String(100_000 + i)).connectResult(2);
     expect(accounts.size).toBe(1000);
-    const late = accounts.get('late');
-    late.connectResult(0);
+    accounts.get('late').connectResult(0);
     const rows = accounts.view(new Map());
     expect(rows.map((r) => r.account)).toEqual(
       expect.arrayContaining(['late', ...Array.from({ length: 10 }, (_, i) => `real${i}`)]),
     );
     expect(rows.find((r) => r.account === OVERFLOW_ACCOUNT)).toBeUndefined();
     expect(rows.find((r) => r.account === 'late')?.connectStatus).toEqual({ 0: 1 });
-    // The queue of candidates stays bounded by the table, not by the names seen.
-    expect((accounts as unknown as { unproven: string[]; head: number }).unproven.length).toBeLessThanOrEqual(
-      2 * 1000 + 1024,
-    );
+    // One queue entry per row, whatever the names seen.
+    const internals = accounts as unknown as { queue: string[]; head: number };
+    expect(internals.queue.length - internals.head).toBe(1000);
+    expect(internals.queue.length).toBeLessThanOrEqual(2 * 1000 + 1024);
   });
 });

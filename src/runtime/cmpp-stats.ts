@@ -2,7 +2,7 @@
 // that carried inspected traffic and per SP account. Everything is a plain number or a fixed array of
 // numbers, so stats of several processes merge by adding them; percentiles are recomputed from the
 // merged histogram (latencyPercentile). The account table is bounded: past ACCOUNTS_LIMIT accounts, a new one
-// takes the row of the oldest account never seen logging in nor submitting, else is counted under OVERFLOW_ACCOUNT.
+// takes the row of the oldest account no gateway let in, else is counted under OVERFLOW_ACCOUNT.
 import { CommandId, formatVersionByte, RESULT_THROTTLED } from '../cmpp/commands.js';
 import type { CmppAccountStats, CmppCommandCounts, CmppStats } from './types.js';
 
@@ -22,7 +22,7 @@ export const CMPP_COMMANDS = [
 ] as const;
 export type CmppCommandKey = (typeof CMPP_COMMANDS)[number];
 const OTHER_SLOT = CMPP_COMMANDS.length - 1;
-const SUBMIT_SLOT = CMPP_COMMANDS.indexOf('submit');
+const CONNECT_RESP_SLOT = CMPP_COMMANDS.indexOf('connectResp');
 /** Where server -> client frames start in CmppCounters.frames. */
 export const DOWN_OFFSET = CMPP_COMMANDS.length;
 
@@ -222,20 +222,20 @@ export const VIEW_CACHE_FROM = 1000;
 
 /**
  * Counters per SP account, at most ACCOUNTS_LIMIT of them plus the overflow row; when full, a new account takes the
- * row of the oldest account never seen logging in nor submitting, and only goes to the overflow row when there is none.
+ * row of the oldest account no gateway let in (gatewayLetIn), and only goes to the overflow row when there is none.
  */
 export class CmppAccounts {
   private readonly byAccount = new Map<string, CmppCounters>();
   private overflow: CmppCounters | null = null;
   /**
-   * Accounts not yet seen logging in (a CONNECT_RESP status 0) nor submitting, oldest first, from `head` on: what a
-   * full table gives up for a new account. Any client names any account in its CONNECTs (thousands of them in one
-   * connection), so without this the first 10,000 names, junk included, would keep their rows until a restart and
-   * every real account after them would be counted under `*other*`. An account that has logged in keeps its row.
+   * Every account with a row, oldest first from `head` on (one entry per row): where a full table looks for a row to
+   * give up. Any client names any account in its CONNECTs (thousands of them in one connection), so without this the
+   * first 10,000 names, junk included, would keep their rows until a restart and every real account after them would
+   * be counted under `*other*`. An account a gateway let in (gatewayLetIn) keeps its row.
    */
-  private unproven: string[] = [];
+  private queue: string[] = [];
   private head = 0;
-  /** Rows given up for newer accounts (see `unproven`). */
+  /** Rows given up for newer accounts (see `queue`). */
   dropped = 0;
 
   constructor(readonly limit = ACCOUNTS_LIMIT) {}
@@ -243,30 +243,32 @@ export class CmppAccounts {
   get(account: string): CmppCounters {
     let counters = this.byAccount.get(account);
     if (counters !== undefined) return counters;
-    if (this.byAccount.size >= this.limit && !this.dropUnproven())
-      return (this.overflow ??= new CmppCounters());
+    if (this.byAccount.size >= this.limit && !this.dropOne()) return (this.overflow ??= new CmppCounters());
     counters = new CmppCounters();
     this.byAccount.set(account, counters);
-    this.unproven.push(account);
+    this.queue.push(account);
     return counters;
   }
 
   /**
-   * Drops the oldest row of an account never seen logging in nor submitting; false when every row has. Each account
-   * leaves `unproven` once (a proven one for good: counters only grow), so this is O(1) per new account on average.
+   * Gives up the row of the oldest account no gateway let in, looking at most DROP_TRIES rows (those let in go to the
+   * back: one that only looked let in, its session's tally not yet folded, is looked at again later); false when
+   * none of them can go. O(1) per new account whatever the table holds.
    */
-  private dropUnproven(): boolean {
+  private dropOne(): boolean {
     let dropped = false;
-    while (!dropped && this.head < this.unproven.length) {
-      const account = this.unproven[this.head++];
-      const counters = this.byAccount.get(account);
-      if (counters === undefined || proven(counters)) continue;
-      this.byAccount.delete(account);
-      this.dropped++;
-      dropped = true;
+    for (let tries = 0; !dropped && tries < DROP_TRIES && this.head < this.queue.length; tries++) {
+      const account = this.queue[this.head++];
+      const counters = this.byAccount.get(account)!;
+      if (gatewayLetIn(counters)) this.queue.push(account);
+      else {
+        this.byAccount.delete(account);
+        this.dropped++;
+        dropped = true;
+      }
     }
-    if (this.head > 1024 && this.head * 2 > this.unproven.length) {
-      this.unproven = this.unproven.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
     return dropped;
@@ -305,9 +307,21 @@ export class CmppAccounts {
   }
 }
 
-/** An account a gateway let log in, or that submitted: a real one, whatever a client may name. */
-function proven(c: CmppCounters): boolean {
-  return c.connectStatus[0] > 0 || c.up[SUBMIT_SLOT] > 0;
+/** Rows a full table looks at for one it can give up (CmppAccounts.dropOne). */
+const DROP_TRIES = 16;
+
+/**
+ * A gateway let this account log in: a CONNECT_RESP status 0 seen, and none sent by the client itself. (The inspection
+ * counts a CONNECT_RESP's status whichever way it goes, so a client could otherwise vouch for any name; a SUBMIT proves
+ * nothing either, a client sends one after any CONNECT.) A real account, whatever names clients send.
+ */
+export function gatewayLetIn(c: CmppCounters): boolean {
+  return c.connectStatus[0] > 0 && c.up[CONNECT_RESP_SLOT] === 0;
+}
+
+/** gatewayLetIn of a row of the plain-data view (a worker's, or merged). */
+export function rowGatewayLetIn(row: CmppAccountStats): boolean {
+  return (row.connectStatus['0'] ?? 0) > 0 && row.up.connectResp === 0;
 }
 
 function accountRow(account: string, c: CmppCounters, outstanding: Outstanding): CmppAccountStats {

@@ -135,8 +135,8 @@ export interface CmppStats {
 
 export interface CmppAccountStats extends CmppStats {
   /**
-   * The SP account (Source_Addr); `*other*` counts the accounts past 10,000 once every row is of an account seen
-   * logging in or submitting (a full table gives up the others' rows first; docs/cmpp-inspection.md).
+   * The SP account (Source_Addr); `*other*` counts the accounts past 10,000 once every row is of an account a
+   * gateway let in (a full table gives up the others' rows first; docs/cmpp-inspection.md).
    */
   account: string;
   /** Version of the account's last CONNECT ('3.0', '2.0', ...). */

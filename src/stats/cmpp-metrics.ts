@@ -1,8 +1,8 @@
 // The tether_cmpp_* families of GET /metrics (docs/cmpp-inspection.md): CMPP inspection per frontend, per
 // server and per SP account, in the Prometheus text format. Accounts get the few series an operator alerts on
 // (SUBMITs, results, logins, outstanding), not the histogram: up to 10,001 accounts must stay a readable answer;
-// and only for accounts seen logging in (seenLoggingIn): a client naming accounts makes no series.
-import { CMPP_COMMANDS, OVERFLOW_ACCOUNT } from '../runtime/cmpp-stats.js';
+// and only for accounts a gateway let in (seenLoggingIn): a client naming accounts makes no series.
+import { CMPP_COMMANDS, OVERFLOW_ACCOUNT, rowGatewayLetIn } from '../runtime/cmpp-stats.js';
 import type { CmppAccountStats, CmppStats, RuntimeStats } from '../runtime/types.js';
 
 type Labels = Record<string, string>;
@@ -170,13 +170,13 @@ export function renderCmppMetrics(stats: RuntimeStats): string {
 }
 
 /**
- * The accounts with series of their own: those a gateway let log in or that submitted, and the overflow row. Any
- * client names any account in its CONNECTs, and a full table gives the rows of names never seen logging in to newer
- * ones (cmpp-stats.ts): as series, a flood of names would be a new series per name for the scraper to keep. Their
- * logins still count per frontend and server, and GET /stats lists them.
+ * The accounts with series of their own: those a gateway let in (rowGatewayLetIn), and the overflow row. Any client
+ * names any account in its CONNECTs, and a full table gives the rows of names no gateway let in to newer ones
+ * (cmpp-stats.ts): as series, a flood of names would be a new series per name for the scraper to keep. Their logins
+ * still count per frontend and server, and GET /stats lists them.
  */
 function seenLoggingIn(a: CmppAccountStats): boolean {
-  return a.account === OVERFLOW_ACCOUNT || (a.connectStatus['0'] ?? 0) > 0 || a.up.submit > 0;
+  return a.account === OVERFLOW_ACCOUNT || rowGatewayLetIn(a);
 }
 
 function labelText(labels: Labels): string {

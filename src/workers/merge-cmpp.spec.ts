@@ -39,7 +39,7 @@ describe('CMPP counters over workers', () => {
     const two = new CmppAccounts(2);
     one.get('b').sessions = 1;
     one.get('a').sessions = 2;
-    // Logged in: a full table keeps their rows (it gives up only rows of accounts never seen logging in).
+    // Logged in: a full table keeps their rows (it gives up only rows of accounts no gateway let in).
     one.get('b').connectResult(0);
     one.get('a').connectResult(0);
     one.get('z').sessions = 5; // over this worker's limit: its overflow row
@@ -55,18 +55,18 @@ describe('CMPP counters over workers', () => {
     expect(mergeCmppAccounts([undefined])).toBeUndefined();
   });
 
-  it("keeps every worker's accounts seen logging in, when another worker's table is full of names that never did", () => {
+  it("keeps every worker's accounts a gateway let in, when another worker's table is full of names no gateway did", () => {
     const flooded = new CmppAccounts();
     for (let i = 0; i < ACCOUNTS_LIMIT; i++) flooded.get(String(100_000 + i)).connectResult(2);
     const other = new CmppAccounts();
     other.get('900001').connectResult(0);
-    other.get('900002').up[2]++; // a SUBMIT
+    other.get('900002').connectResult(0);
     other.get('100000').connectResult(0); // also named in the flood: summed into one row
     const rows = mergeCmppAccounts([flooded.view(new Map()), other.view(new Map())])!;
     expect(rows.filter((r) => r.account !== OVERFLOW_ACCOUNT)).toHaveLength(ACCOUNTS_LIMIT);
     const row = (account: string) => rows.find((r) => r.account === account);
     expect(row('900001')?.connectStatus).toEqual({ 0: 1 });
-    expect(row('900002')?.up.submit).toBe(1);
+    expect(row('900002')?.connectStatus).toEqual({ 0: 1 });
     expect(row('100000')?.connectStatus).toEqual({ 0: 1, 2: 1 });
     // Two of the flood's names did not fit: the overflow row counts them.
     expect(row(OVERFLOW_ACCOUNT)?.connectStatus).toEqual({ 2: 2 });

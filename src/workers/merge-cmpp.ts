@@ -1,6 +1,11 @@
 // CMPP inspection counters of several workers as one (types.ts: "every number sums across processes;
 // p50/p99 are recomputed from the summed latency.counts").
-import { ACCOUNTS_LIMIT, OVERFLOW_ACCOUNT, latencyPercentile } from '../runtime/cmpp-stats.js';
+import {
+  ACCOUNTS_LIMIT,
+  OVERFLOW_ACCOUNT,
+  latencyPercentile,
+  rowGatewayLetIn,
+} from '../runtime/cmpp-stats.js';
 import type { CmppAccountStats, CmppCommandCounts, CmppStats } from '../runtime/types.js';
 
 function sumCommands(a: CmppCommandCounts, b: CmppCommandCounts): CmppCommandCounts {
@@ -51,14 +56,9 @@ export function mergeCmpp(list: Array<CmppStats | undefined>): CmppStats | undef
   return out;
 }
 
-/** A worker's row of an account seen logging in (CONNECT_RESP status 0) or submitting. */
-function provenRow(row: CmppAccountStats): boolean {
-  return (row.connectStatus['0'] ?? 0) > 0 || row.up.submit > 0;
-}
-
 /**
- * Per-account rows of all workers: summed by account, sorted, at most ACCOUNTS_LIMIT named rows (accounts seen
- * logging in or submitting first; the rest, and every worker's own overflow row, summed into the overflow row, last).
+ * Per-account rows of all workers: summed by account, sorted, at most ACCOUNTS_LIMIT named rows (accounts a gateway
+ * let in first; the rest, and every worker's own overflow row, summed into the overflow row, last).
  */
 export function mergeCmppAccounts(
   lists: Array<CmppAccountStats[] | undefined>,
@@ -72,12 +72,12 @@ export function mergeCmppAccounts(
         ? { ...row, account: OVERFLOW_ACCOUNT }
         : { ...sumCmpp(overflow, row), account: OVERFLOW_ACCOUNT, version: row.version };
   };
-  // Accounts seen logging in or submitting first, as each worker's own table keeps them first (cmpp-stats.ts): one
-  // worker's 10,000 names that never logged in must not push another worker's real accounts into the overflow row.
+  // Accounts a gateway let in first, as each worker's own table keeps them (cmpp-stats.ts): one worker's 10,000 names
+  // no gateway let in must not push another worker's real accounts into the overflow row.
   for (const pass of [true, false]) {
     for (const list of lists) {
       for (const row of list ?? []) {
-        if (provenRow(row) !== pass) continue; // each row in one of the two passes
+        if (rowGatewayLetIn(row) !== pass) continue; // each row in one of the two passes
         if (row.account === OVERFLOW_ACCOUNT) {
           addOverflow(row);
           continue;

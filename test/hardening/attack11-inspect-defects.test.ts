@@ -7,9 +7,14 @@
 // SUBMIT_RESPs with Result 8: GET /api/v1/stats shows `submitResults.throttled: 1000` on the frontend, the server
 // and the account, with no SUBMIT_RESP from the server at all (`down.submitResp: 0`).
 // Expected: results (and latency) counted for server -> client SUBMIT_RESPs only; a client's are frames (`up.submitResp`).
-// `it.fails` keeps the suite green while the defect stands: make it `it` once cmpp-inspect.ts is fixed.
+// The same for CONNECT_RESP: a client's own CONNECT_RESP status 0 counts as the gateway letting it in
+// (`connectStatus: { 0 }` of the frontend, server and account, and `loggedIn` of the session, which the CMPP close
+// trusts). Reproduction: the same frontend, a client sending CONNECT naming 900009 then a CONNECT_RESP status 0, the
+// gateway refusing (status 2): GET /api/v1/stats shows the account with `connectStatus: { 0: 1, 2: 1 }`.
+// (cmpp-stats.ts's gatewayLetIn already ignores accounts whose client sent a CONNECT_RESP, for this reason.)
+// `it.fails` keeps the suite green while the defects stand: make them `it` once cmpp-inspect.ts is fixed.
 import { expect, it } from 'vitest';
-import { encodeConnect, encodeSubmitResp } from '../../src/cmpp/codec.js';
+import { encodeConnect, encodeConnectResp, encodeSubmitResp } from '../../src/cmpp/codec.js';
 import { CmppInspection, type InspectedSession } from '../../src/runtime/cmpp-inspect.js';
 import { CmppAccounts, CmppCounters } from '../../src/runtime/cmpp-stats.js';
 
@@ -55,4 +60,15 @@ it('(the same answers sent by the server do count)', () => {
   ins.feedDown(fakeThrottled, 0, fakeThrottled.length);
   ins.fold();
   expect(frontend.submitThrottled).toBe(1000);
+});
+
+it.fails('DEFECT: a CONNECT_RESP sent by the client does not count as a login status', () => {
+  const { ins, frontend } = inspection();
+  const forged = encodeConnectResp({ sequenceId: 1, status: 0, version: '3.0' });
+  ins.feedUp(connect, 0, connect.length);
+  ins.feedUp(forged, 0, forged.length);
+  ins.fold();
+  expect(frontend.up[1]).toBe(1); // counted as a frame: up.connectResp
+  expect(frontend.connectStatus[0]).toBe(0);
+  expect(ins.loggedIn).toBe(false);
 });

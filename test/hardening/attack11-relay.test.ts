@@ -8,7 +8,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandId } from '../../src/cmpp/commands.js';
-import { encodeActiveTest, encodeConnect, encodeSubmit, encodeSubmitResp } from '../../src/cmpp/codec.js';
+import {
+  encodeActiveTest,
+  encodeConnect,
+  encodeConnectResp,
+  encodeSubmit,
+  encodeSubmitResp,
+} from '../../src/cmpp/codec.js';
 import { type StartedApp, startApp } from '../helpers/app.js';
 import { connect, freePort, listen, sleep, type TestServer, waitFor } from '../helpers/net.js';
 import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
@@ -39,6 +45,12 @@ beforeAll(async () => {
     socket.write(OPENING);
     socket.on('data', (chunk: Buffer) => {
       got.push(chunk);
+      // A read starting with a whole CONNECT is let in (status 0), as a gateway would, then echoed as the rest.
+      if (chunk.length >= 39 && chunk.readUInt32BE(0) === 39 && chunk.readUInt32BE(4) === CommandId.CONNECT) {
+        const answer = encodeConnectResp({ sequenceId: chunk.readUInt32BE(8), status: 0, version: '3.0' });
+        out.push(answer);
+        socket.write(answer);
+      }
       out.push(Buffer.from(chunk));
       socket.write(chunk);
     });
@@ -109,9 +121,10 @@ let nextSource = 0;
 
 /**
  * One client session on `port`: `writes` sent one by one (`gapMs` apart, so most are reads of their own), then
- * end. Both byte streams must arrive exactly; resolves when the proxy closed the client's side.
+ * (`settle`: once both streams are across) end. Both byte streams must arrive exactly; resolves when the proxy closed
+ * the client's side.
  */
-async function session(port: number, writes: Buffer[], gapMs = 5): Promise<void> {
+async function session(port: number, writes: Buffer[], gapMs = 5, settle = true): Promise<void> {
   const index = upstream.received.length;
   const client = await connect(port, { localAddress: `127.0.0.${40 + (nextSource++ % 200)}` });
   client.setNoDelay(true);
@@ -122,15 +135,44 @@ async function session(port: number, writes: Buffer[], gapMs = 5): Promise<void>
     if (!client.write(w)) await new Promise((resolve) => client.once('drain', resolve));
     if (gapMs > 0) await sleep(gapMs);
   }
+  const sentByClient = Buffer.concat(writes);
+  // Everything across both ways before the client ends: a logged-in client's end makes Tether close the CMPP way
+  // (below), and what the server sends after that is not the client's any more.
+  const total = (parts: Buffer[] | undefined) => (parts ?? []).reduce((n, b) => n + b.length, 0);
+  if (settle)
+    await waitFor(
+      () =>
+        total(upstream.received[index]) === sentByClient.length &&
+        total(arrived) === total(upstream.sent[index]),
+      5000,
+      'both streams across',
+    );
   client.end();
   await ended;
-  const sentByClient = Buffer.concat(writes);
   expect(upstream.received.length).toBeGreaterThan(index);
-  expect(Buffer.concat(upstream.received[index]).length).toBe(sentByClient.length);
-  expect(sha(upstream.received[index])).toBe(sha([sentByClient]));
-  expect(Buffer.concat(arrived).length).toBe(sentByClient.length + OPENING.length);
-  expect(sha(arrived)).toBe(sha(upstream.sent[index]));
+  // A client logged in (the upstream let it in) that leaves without TERMINATE: Tether sends the server one and answers
+  // the server's (docs/cmpp-session-control.md). Those whole frames aside, every byte as sent, both ways.
+  const received = Buffer.concat(upstream.received[index]);
+  expect(sha([received.subarray(0, sentByClient.length)])).toBe(sha([sentByClient]));
+  expect(
+    onlyTerminates(received.subarray(sentByClient.length)),
+    received.subarray(sentByClient.length).toString('hex'),
+  ).toBe(true);
+  const sent = Buffer.concat(upstream.sent[index]);
+  const got = Buffer.concat(arrived);
+  expect(sha([got])).toBe(sha([sent.subarray(0, got.length)]));
+  expect(onlyTerminates(sent.subarray(got.length)), sent.subarray(got.length).toString('hex')).toBe(true);
   client.destroy();
+}
+
+/** `bytes` is whole TERMINATE and TERMINATE_RESP frames (or nothing). */
+function onlyTerminates(bytes: Buffer): boolean {
+  for (let at = 0; at < bytes.length; at += 12) {
+    if (bytes.length - at < 12 || bytes.readUInt32BE(at) !== 12) return false;
+    const command = bytes.readUInt32BE(at + 4);
+    if (command !== CommandId.TERMINATE && command !== CommandId.TERMINATE_RESP) return false;
+  }
+  return true;
 }
 
 interface FrontendCmpp {
@@ -190,7 +232,8 @@ describe.each([
     const connectFrame = connectWithRawAccount(Buffer.from('900002'));
     for (const cut of [13, 14, 15, 17]) {
       const started = performance.now();
-      await session(port(), [connectFrame.subarray(0, cut)]);
+      // Ends at once (cmpp-account holds a first frame that is not whole until it is, or until the client ends).
+      await session(port(), [connectFrame.subarray(0, cut)], 5, false);
       // Nothing more can come: the bytes go on at once, not after cmpp-account's 2 s wait for the first frame.
       expect(performance.now() - started).toBeLessThan(1500);
     }
@@ -239,9 +282,8 @@ describe('inspect: cmpp', () => {
   };
 
   it('hostile Source_Addr bytes: relayed untouched, listed as read in /stats, /metrics stays parseable', async () => {
-    // Each submits once, so each has series of its own in /metrics (accounts seen logging in or submitting).
-    for (const account of HOSTILE)
-      await session(inspectPort, [connectWithRawAccount(account), submitFrame(2, '900000')]);
+    // Each is let in by the upstream, so each has series of its own in /metrics (accounts a gateway let in).
+    for (const account of HOSTILE) await session(inspectPort, [connectWithRawAccount(account)]);
     const stats = (await app.request.get('/api/v1/stats').expect(200)).body;
     const names = (stats.cmppAccounts as Array<{ account: string }>).map((a) => a.account);
     for (const account of HOSTILE) expect(names).toContain(asRead(account));
@@ -256,10 +298,10 @@ describe('inspect: cmpp', () => {
     const accountLines = metrics
       .split('\n')
       .filter((l) => l.startsWith('tether_cmpp_account_sessions_total'));
-    const submitted = (stats.cmppAccounts as Array<{ up: { submit: number } }>).filter(
-      (a) => a.up.submit > 0,
-    );
-    expect(accountLines.length).toBe(submitted.length);
+    const letIn = (
+      stats.cmppAccounts as Array<{ connectStatus: Record<string, number>; up: { connectResp: number } }>
+    ).filter((a) => (a.connectStatus['0'] ?? 0) > 0 && a.up.connectResp === 0);
+    expect(accountLines.length).toBe(letIn.length);
     // Each hostile name once, escaped: `\` `"` and newline as \\ \" \n, the rest as read.
     for (const account of HOSTILE) {
       const label = asRead(account).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -110,7 +110,7 @@ export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStat
   @ApiProperty({
     example: '901234',
     description:
-      'SP account; "*other*" counts the accounts past 10,000 once every row is of an account seen logging in or submitting',
+      'SP account; "*other*" counts the accounts past 10,000 once every row is of an account a gateway let in',
   })
   account: string;
   @ApiProperty({ example: '3.0', description: "Version of the account's last CONNECT" }) version: string;
