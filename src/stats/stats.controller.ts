@@ -36,7 +36,7 @@ export class StatsController {
     summary: 'Counters of every frontend, backend and server',
     description:
       "JSON by default; `?format=csv` answers HAProxy 2.6 `show stat` CSV, readable by HAProxy's tooling. " +
-      '`?accounts=N`: only the N busiest CMPP accounts (by SUBMITs), and `cmppAccountsTotal`.',
+      '`?accounts=N`: only the N busiest CMPP accounts (SUBMITs answered by the gateways), and `cmppAccountsTotal`.',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: StatsResponseDto })

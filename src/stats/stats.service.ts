@@ -33,8 +33,10 @@ export class StatsService {
   }
 
   /**
-   * The stats with only the `n` accounts with the most SUBMITs (ties: by account), still sorted by account with the
-   * overflow row last, and `cmppAccountsTotal`: a console showing the busiest accounts gets ~50 rows, not 10,001.
+   * The stats with only the `n` busiest accounts, still sorted by account with the overflow row last, and
+   * `cmppAccountsTotal`: a console showing the busiest accounts gets ~50 rows, not 10,001. Busiest: the most SUBMITs
+   * the gateways answered (SUBMIT_RESPs server to client: a client cannot inflate them, as it can its own SUBMITs),
+   * then SUBMITs sent, then by account.
    */
   async statsBusiest(n: number): Promise<RuntimeStats & { cmppAccountsTotal?: number }> {
     const stats = await this.stats();
@@ -42,7 +44,10 @@ export class StatsService {
     if (rows === undefined) return stats;
     const busiest = [...rows]
       .sort(
-        (a, b) => b.up.submit - a.up.submit || (a.account < b.account ? -1 : a.account > b.account ? 1 : 0),
+        (a, b) =>
+          b.down.submitResp - a.down.submitResp ||
+          b.up.submit - a.up.submit ||
+          (a.account < b.account ? -1 : a.account > b.account ? 1 : 0),
       )
       .slice(0, n);
     const kept = new Set(busiest);

@@ -3,11 +3,11 @@
 // (status 2). The accounts that log in, before and after the flood, keep rows of their own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandId } from '../../src/cmpp/commands.js';
-import { encodeConnect, encodeConnectResp, encodeSubmit } from '../../src/cmpp/codec.js';
+import { encodeConnect, encodeConnectResp, encodeSubmit, encodeSubmitResp } from '../../src/cmpp/codec.js';
 import { ACCOUNTS_LIMIT, OVERFLOW_ACCOUNT } from '../../src/runtime/cmpp-stats.js';
 import { type StartedApp, startApp } from '../helpers/app.js';
 import { cmppGateway, type Gateway, readFrames, Sp } from '../helpers/cmpp-peers.js';
-import { connect, freePort, waitFor } from '../helpers/net.js';
+import { connect, freePort, listen, waitFor } from '../helpers/net.js';
 import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures.js';
 
 /** A real account whose name breaks HTML and Prometheus labels (`"`, `\`, newline, `<`): 5 bytes. */
@@ -154,12 +154,66 @@ describe('GET /stats?accounts=', () => {
     },
   );
 
+  it('the busiest are those whose SUBMITs a gateway answered, not those sending the most', async () => {
+    // A strict gateway: SUBMIT_RESP only on a connection it let in (900001); anyone else is refused (status 2).
+    const strict = await listen((socket) =>
+      readFrames(socket, (frame) => {
+        if (frame.commandId === CommandId.CONNECT) {
+          const account = frame.bytes.toString('latin1', 12, 18).replace(/\0+$/, '');
+          const status = account === '900001' ? 0 : 2;
+          if (status === 0) (socket as { letIn?: boolean }).letIn = true;
+          socket.write(encodeConnectResp({ sequenceId: frame.sequenceId, status, version: '3.0' }));
+        } else if (frame.commandId === CommandId.SUBMIT && (socket as { letIn?: boolean }).letIn)
+          socket.write(
+            encodeSubmitResp({
+              sequenceId: frame.sequenceId,
+              msgId: Buffer.alloc(8),
+              result: 0,
+              version: '3.0',
+            }),
+          );
+      }),
+    );
+    const port = await freePort();
+    try {
+      await t.request
+        .post('/api/v1/backends')
+        .send(backendBody('strict', [serverBody('s1', strict.port)]))
+        .expect(201);
+      await t.request
+        .post('/api/v1/frontends')
+        .send(frontendBody('strict', port, 'strict', { inspect: 'cmpp' }))
+        .expect(201);
+      const sp = await Sp.connect(port, '127.0.0.31');
+      expect((await sp.login('900001')).commandId).toBe(CommandId.CONNECT_RESP);
+      sp.socket.write(sp.submit(2, '900001'));
+      await sp.next(1);
+      sp.close();
+      // Three clients naming accounts no gateway lets in, each sending 20 SUBMITs (unanswered).
+      for (let i = 0; i < 3; i++) {
+        const other = await Sp.connect(port, `127.0.0.${32 + i}`);
+        const account = `80000${i}`;
+        await other.login(account);
+        other.socket.write(Buffer.concat(Array.from({ length: 20 }, (_, k) => other.submit(k + 2, account))));
+        await waitFor(async () => {
+          const rows = (await t.request.get('/api/v1/stats').expect(200)).body.cmppAccounts as Row[];
+          return rows.find((r) => r.account === account)?.up.submit === 20;
+        });
+        other.close();
+      }
+      const busiest = (await t.request.get('/api/v1/stats?accounts=1').expect(200)).body;
+      expect(busiest.cmppAccountsTotal).toBe(4);
+      expect((busiest.cmppAccounts as Row[]).map((r) => r.account)).toEqual(['900001']);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses it given twice; takes it from a viewer', async () => {
     expect((await t.request.get('/api/v1/stats?accounts=1&accounts=2')).status).toBe(400);
     const viewer = await t.as('viewer');
     const res = await viewer.get('/api/v1/stats?accounts=5').expect(200);
-    // Nothing inspected yet: no account table, no total.
-    expect(res.body.cmppAccounts).toBeUndefined();
-    expect(res.body.cmppAccountsTotal).toBeUndefined();
+    expect(res.body.cmppAccounts).toHaveLength(4);
+    expect(res.body.cmppAccountsTotal).toBe(4);
   });
 });

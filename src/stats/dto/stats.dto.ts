@@ -130,7 +130,8 @@ export class StatsQueryDto {
     minimum: 1,
     maximum: ACCOUNTS_LIMIT + 1,
     description:
-      'JSON only: `cmppAccounts` holds only the N accounts with the most SUBMITs (sorted by account, `*other*` last), ' +
+      'JSON only: `cmppAccounts` holds only the N busiest accounts: the most SUBMITs answered by the gateways, then sent ' +
+      '(sorted by account, `*other*` last), ' +
       'and `cmppAccountsTotal` says how many there are. The whole table is up to 10,001 rows (~8 MB); the console asks for 50.',
   })
   @IsOptional()
