@@ -188,6 +188,8 @@ export interface ServerStats {
   check_status: CheckStatus | '';
   check_duration: number; // ms, -1 when unknown
   check_desc: string;
+  /** The last check's layer-7 code when its protocol has one (CMPP login: the CONNECT_RESP status), as HAProxy's. */
+  check_code?: number;
   lastCheckAt: number; // epoch ms, 0 when never
   /** Age in ms of this server's oldest live session (0 when none): drain progress. */
   oldestSessionAge: number;

@@ -45,7 +45,7 @@ it('shows L7OK for a good login and L7STS with the status meaning for a refused 
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   await waitFor(async () => (await servers()).every((s) => s.check_status === 'L7OK'), 10_000, 'both L7OK');
   for (const s of await servers()) {
-    expect(s).toMatchObject({ health: 'UP', check_desc: 'CMPP 3.0 login ok (status 0)' });
+    expect(s).toMatchObject({ health: 'UP', check_code: 0, check_desc: 'CMPP 3.0 login ok (status 0)' });
   }
   // Every node saw real logins and the check's TERMINATE.
   for (const node of gateway.counters()) {
@@ -59,6 +59,7 @@ it('shows L7OK for a good login and L7STS with the status meaning for a refused 
   for (const s of await servers()) {
     expect(s).toMatchObject({
       check_status: 'L7STS',
+      check_code: 3,
       check_desc: 'CMPP 3.0 login refused: status 3 (authentication failed)',
     });
   }

@@ -41,7 +41,12 @@ afterAll(async () => {
 describe('cmpp login check against a CMPP gateway', () => {
   it('status 0 is L7OK, verified AuthenticatorISMG, and the session is terminated and closed at once', async () => {
     const result = await probe(v3, login('900001', 'good-secret'));
-    expect(result).toMatchObject({ ok: true, status: 'L7OK', description: 'CMPP 3.0 login ok (status 0)' });
+    expect(result).toMatchObject({
+      ok: true,
+      status: 'L7OK',
+      description: 'CMPP 3.0 login ok (status 0)',
+      code: 0,
+    });
     // The check's TERMINATE reached the gateway and the slot is free again.
     await waitFor(() => v3.counters()[0].open === 0 && v3.counters()[0].terminates === 1, 5000);
     expect(v3.counters()[0].logins).toEqual({ 0: 1 });
@@ -55,18 +60,19 @@ describe('cmpp login check against a CMPP gateway', () => {
   });
 
   it('reports every refusal as L7STS with the status and its meaning', async () => {
-    const cases: [CmppCheck, string][] = [
-      [login('900001', 'wrong-secret'), 'status 3 (authentication failed)'],
-      [login('999999'), 'status 2 (illegal source address (account or IP not allowed))'],
-      [login('900002'), 'status 2 (illegal source address (account or IP not allowed))'],
-      [login('900004'), 'status 9 (other error)'],
+    const cases: [CmppCheck, string, number][] = [
+      [login('900001', 'wrong-secret'), 'status 3 (authentication failed)', 3],
+      [login('999999'), 'status 2 (illegal source address (account or IP not allowed))', 2],
+      [login('900002'), 'status 2 (illegal source address (account or IP not allowed))', 2],
+      [login('900004'), 'status 9 (other error)', 9],
     ];
-    for (const [check, text] of cases) {
+    for (const [check, text, code] of cases) {
       const result = await probe(v3, check);
       expect(result, check.sourceAddr).toMatchObject({
         ok: false,
         status: 'L7STS',
         description: `CMPP 3.0 login refused: ${text}`,
+        code,
       });
     }
   });

@@ -205,12 +205,14 @@ it('shows the login check as HAProxy does in show stat, show servers state and R
   expect(r.find((x) => x.pxname === 'ok' && x.svname === 'gw')).toMatchObject({
     status: 'UP',
     check_status: 'L7OK',
+    check_code: '0',
     check_desc: 'Layer7 check passed',
     last_chk: '',
   });
   expect(r.find((x) => x.pxname === 'bad' && x.svname === 'gw')).toMatchObject({
     status: 'DOWN',
     check_status: 'L7STS',
+    check_code: '3',
     check_desc: 'Layer7 wrong status',
     last_chk: 'CMPP 3.0 login refused: status 3 (authentication failed)',
   });
@@ -223,11 +225,13 @@ it('shows the login check as HAProxy does in show stat, show servers state and R
   expect(server('ok')).toMatchObject({
     health: 'UP',
     check_status: 'L7OK',
+    check_code: 0,
     check_desc: 'CMPP 3.0 login ok (status 0)',
   });
   expect(server('bad')).toMatchObject({
     health: 'DOWN',
     check_status: 'L7STS',
+    check_code: 3,
     check_desc: 'CMPP 3.0 login refused: status 3 (authentication failed)',
   });
 }, 30_000);
