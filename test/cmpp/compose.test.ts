@@ -141,5 +141,11 @@ describe('the commands as written', () => {
     // Bounded: the SP prints a line each second; two logged-in connections and acknowledged SUBMITs within 10 s.
     await waitFor(() => /conns=2 sent=\d+\/s acked=[1-9]\d*\/s/.test(sp.output()), 10_000, sp.output());
     await waitFor(() => /:\d+ conns=2 submit\/s=[1-9]/.test(gateway.output()), 10_000, gateway.output());
+    // The README tour's sample of the SP's line names the same figures in the same order.
+    const keys = (line: string) => [...line.matchAll(/(\w+)=/g)].map((m) => m[1]);
+    const printed = /^t=\d+s .*$/m.exec(sp.output())![0];
+    const sample = /^# (t=\d+s conns=.*)$/m.exec(readme)?.[1];
+    expect(sample, "the README's sample line").toBeDefined();
+    expect(keys(sample!)).toEqual(keys(printed));
   }, 30_000);
 });
