@@ -21,6 +21,7 @@ import {
 import { freePort, waitFor } from '../helpers/net.js';
 import { appWithStoredRoute } from '../helpers/stored-route.js';
 import { send } from '../socket/cli.js';
+import { openEventStream } from '../stats/sse.js';
 
 const ACCOUNTS = ['900001', '900002', '900003'];
 const SUBMITS = 8; // per session; sequence ids 1..8, of which 4 and 8 are throttled (result 8)
@@ -32,6 +33,8 @@ let sim: GatewaySim;
 let appliance: ApplianceProcess;
 let db: ReturnType<typeof tempDbPath>;
 let api: Client;
+let url: string;
+let token: string;
 let port: number;
 let socketPath: string;
 
@@ -88,8 +91,9 @@ beforeAll(async () => {
     TETHER_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
   });
   await untilListening(appliance);
-  const url = `http://127.0.0.1:${httpPort}`;
-  api = withBearer(url, await loginToken(url, 'admin', TEST_ADMIN_PASSWORD));
+  url = `http://127.0.0.1:${httpPort}`;
+  token = await loginToken(url, 'admin', TEST_ADMIN_PASSWORD);
+  api = withBearer(url, token);
   await waitFor(async () => {
     const res = await api.get('/api/v1/stats');
     return (
@@ -177,6 +181,25 @@ it('sums the inspection counts of both workers and keeps each account on one gat
   expect(stats.cmppAccounts.find((a: { account: string }) => a.account === '900009')).toMatchObject({
     connectStatus: { '3': 1 },
   });
+
+  // The console's live figures (SUBMIT/s, results, latency per gateway) come from the stream: the same sums.
+  const stream = await openEventStream(`${url}/api/v1/stats/stream`, { Authorization: `Bearer ${token}` });
+  try {
+    const event = await stream.next((e) => e.type === 'stats', 0, 5000);
+    const live = event.data as typeof stats;
+    expect(live.frontends.find((f: { name: string }) => f.name === 'fe').cmpp).toMatchObject({
+      up: { submit: total },
+      submitResults: fe.submitResults,
+      connectStatus: fe.connectStatus,
+      latency: { counts: fe.latency.counts },
+    });
+    const liveServers = live.backends.find((b: { name: string }) => b.name === 'b').servers;
+    expect(liveServers.map((s: { cmpp?: unknown }) => s.cmpp)).toEqual(
+      servers.map((s: { cmpp?: unknown }) => s.cmpp),
+    );
+  } finally {
+    stream.close();
+  }
 
   const metrics = (await api.get('/metrics').expect(200)).text.split('\n');
   for (const line of [
