@@ -138,6 +138,8 @@ export interface CmppAccountStats extends CmppStats {
   account: string;
   /** Version of the account's last CONNECT ('3.0', '2.0', ...). */
   version: string;
+  /** When that CONNECT was seen (epoch ms; 0: none): with worker processes, the latest row's version wins. */
+  lastConnectAt: number;
 }
 
 /** A server's states without its counters: what a view of the config shows with each server. */

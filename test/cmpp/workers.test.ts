@@ -5,7 +5,7 @@
 // shows its HAProxy status and text in the runtime socket's `show stat` and in REST.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeFrame } from '../../src/cmpp/codec.js';
+import { decodeFrame, encodeConnect } from '../../src/cmpp/codec.js';
 import { startGateway, type GatewaySim } from '../../src/sim/gateway.js';
 import { backendBody, serverBody } from '../control-plane/fixtures.js';
 import { tempDbPath } from '../helpers/app.js';
@@ -18,7 +18,7 @@ import {
   type ApplianceProcess,
   type CompiledApp,
 } from '../helpers/compiled-app.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
 import { appWithStoredRoute } from '../helpers/stored-route.js';
 import { send } from '../socket/cli.js';
 import { openEventStream } from '../stats/sse.js';
@@ -258,3 +258,49 @@ it('shows the login check as HAProxy does in show stat, show servers state and R
     check_desc: 'CMPP 3.0 login refused: status 3 (authentication failed)',
   });
 }, 30_000);
+
+it("shows an account's version as its last CONNECT's, whichever worker saw it", async () => {
+  const account = '900005';
+  const sps: Sp[] = [];
+  try {
+    // Two connections on each worker (the kernel spreads them; bounded: 24 sources).
+    const byWorker = new Map<string, Sp[]>();
+    for (
+      let i = 1;
+      i <= 24 && !(byWorker.size === 2 && [...byWorker.values()].every((l) => l.length >= 2));
+      i++
+    ) {
+      const sp = await Sp.connect(port, `127.0.12.${i}`);
+      sps.push(sp);
+      const local = sp.socket.localPort;
+      const id = await waitFor(async () => {
+        const listed: Listed[] = (await api.get('/api/v1/sessions').expect(200)).body;
+        return listed.find((s) => s.clientPort === local)?.id;
+      });
+      const worker = id.split(':')[0];
+      byWorker.set(worker, [...(byWorker.get(worker) ?? []), sp]);
+    }
+    const [p, q] = [...byWorker.values()];
+    expect(p.length >= 2 && q.length >= 1, 'two connections on one worker, one on the other').toBe(true);
+    const login = async (sp: Sp, version: '2.0' | '3.0') => {
+      sp.socket.write(encodeConnect({ sequenceId: 1, account, secret: 's', timestamp: 1205143000, version }));
+      await sp.next(1);
+      await sleep(5); // the next CONNECT is seen at a later millisecond
+    };
+    const shown = async () =>
+      (
+        (await api.get('/api/v1/stats').expect(200)).body.cmppAccounts as Array<{
+          account: string;
+          version: string;
+        }>
+      ).find((a) => a.account === account)?.version;
+    // Whichever order the pool merges the workers' rows in, one of these two would show the other worker's.
+    await login(p[0], '2.0');
+    await login(q[0], '3.0');
+    expect(await shown()).toBe('3.0');
+    await login(p[1], '2.0');
+    expect(await shown()).toBe('2.0');
+  } finally {
+    for (const sp of sps) sp.close();
+  }
+}, 60_000);

@@ -112,7 +112,10 @@ function run(events: Array<{ up: boolean; frames: Buffer[] }>, feeding: Feeding,
   });
   return {
     frontend: counted(frontend),
-    accounts: accounts.view(new Map()).map((row) => ({ ...row, latency: undefined })),
+    // lastConnectAt: the wall clock of each run's CONNECT.
+    accounts: accounts
+      .view(new Map())
+      .map((row) => ({ ...row, latency: undefined, lastConnectAt: undefined })),
     latencySamples,
     outstanding: ins.outstanding(),
   };

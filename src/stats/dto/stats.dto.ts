@@ -112,6 +112,8 @@ export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStat
   })
   account: string;
   @ApiProperty({ example: '3.0', description: "Version of the account's last CONNECT" }) version: string;
+  @ApiProperty({ description: 'Epoch ms of the last CONNECT naming the account (0: none)' })
+  lastConnectAt: number;
 }
 
 export class StatsQueryDto {
