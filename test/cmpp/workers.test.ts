@@ -1,8 +1,9 @@
 // Issue 11 points 2–4 on the pool path (docs/workers.md): the compiled appliance with TETHER_WORKERS=2, as an
 // operator runs it. SP sessions spread by the kernel over both workers; the inspection counts in GET /stats,
 // /metrics and /sessions are the sums over the workers; cmpp-account sends an account to one gateway whichever
-// worker accepted it, also with its CONNECT split over reads; the login check (run once, in the main process)
-// shows its HAProxy status and text in the runtime socket's `show stat` and in REST.
+// worker accepted it, also with its CONNECT split over reads, and the impact report counts clients by account;
+// an account's version is its last CONNECT's; the login check (run once, in the main process) shows its HAProxy
+// status, code and text in the runtime socket's `show stat` and in REST.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeFrame, encodeConnect } from '../../src/cmpp/codec.js';
@@ -146,6 +147,18 @@ it('sums the inspection counts of both workers and keeps each account on one gat
       expect(servers.size, `${account} on ${[...servers].join(', ')}`).toBe(1);
     }
     expect(mine.every((s) => s.cmppVersion === '3.0')).toBe(true);
+
+    // The impact report (a dry run) counts clients by account, whichever worker holds their sessions.
+    const config = (await api.get('/api/v1/config').expect(200)).body;
+    config.backends.find((b: { name: string }) => b.name === 'b').servers.shift(); // gw1 leaves
+    const validated = await api.post('/api/v1/config/validate').send(config);
+    expect(validated.status, JSON.stringify(validated.body)).toBe(200);
+    const accounts = new Set(listed.map((s) => s.account));
+    const moved = new Set(listed.filter((s) => s.server === 'gw1').map((s) => s.account));
+    expect(accounts.size).toBe(ACCOUNTS.length + 1);
+    expect(validated.body.impact.rehashed).toEqual([
+      { backend: 'b', clients: accounts.size, moved: moved.size, share: moved.size / accounts.size },
+    ]);
 
     for (const sp of sps.slice(0, -1)) {
       sp.socket.write(Buffer.concat(Array.from({ length: SUBMITS }, (_, i) => sp.submit(i + 1, '900001'))));
