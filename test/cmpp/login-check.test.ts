@@ -3,7 +3,14 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmppTimestamp } from '../../src/cmpp/auth.js';
-import { encodeActiveTest, encodeConnect, encodeConnectResp } from '../../src/cmpp/codec.js';
+import { FrameAssembler } from '../../src/cmpp/assembler.js';
+import {
+  encodeActiveTest,
+  encodeConnect,
+  encodeConnectResp,
+  encodeTerminateResp,
+} from '../../src/cmpp/codec.js';
+import { CommandId } from '../../src/cmpp/commands.js';
 import { cmppProbe } from '../../src/runtime/health/cmpp-probe.js';
 import type { CmppCheck } from '../../src/schema/snapshot.js';
 import { startGateway, type GatewaySim } from '../../src/sim/gateway.js';
@@ -189,6 +196,30 @@ describe('cmpp login check against peers that do not log in', () => {
       status: 'L7RSP',
       description: expect.stringContaining('malformed'),
     });
+  });
+
+  it('gives the slot back within milliseconds even to a gateway that never closes: TERMINATE, then its own close', async () => {
+    // A gateway that logs in, answers TERMINATE and keeps its side open, as some wait for the client to close.
+    // The slot is held from accept until the check's close reaches it; the bound is generous (the check's own
+    // fallback, destroying a lingering socket, is 1 s) and measured on the gateway's side, not the check's.
+    const held: number[] = [];
+    const port = await serve((socket) => {
+      const accepted = performance.now();
+      const frames = new FrameAssembler();
+      socket.on('data', (chunk: Buffer) =>
+        frames.push(chunk, (frame) => {
+          const command = frame.readUInt32BE(4);
+          const seq = frame.readUInt32BE(8);
+          if (command === CommandId.CONNECT)
+            socket.write(encodeConnectResp({ sequenceId: seq, status: 0, version: '3.0' }));
+          if (command === CommandId.TERMINATE) socket.write(encodeTerminateResp(seq));
+        }),
+      );
+      socket.on('end', () => held.push(performance.now() - accepted));
+    });
+    for (let i = 0; i < 3; i++) expect((await at(port)).status).toBe('L7OK');
+    await waitFor(() => held.length === 3, 5000, 'the check closed its side');
+    expect(Math.max(...held)).toBeLessThan(250);
   });
 
   it('answers an ACTIVE_TEST that comes before the login and waits for the CONNECT_RESP', async () => {
