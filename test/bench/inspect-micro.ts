@@ -47,17 +47,11 @@ const ups = chunks(WINDOWS, (sequenceId) =>
 const downs = chunks(WINDOWS, (sequenceId) =>
   encodeSubmitResp({ sequenceId, msgId: new Uint8Array(8), result: 0, version: '3.0' }),
 );
-{
-  // All windows in one ArrayBuffer: the relay's reads mostly share Node's 8 KB pool, and scan() keeps one DataView
-  // per ArrayBuffer it reads.
-  const all = Buffer.concat([...ups, ...downs]);
-  let at = 0;
-  for (const list of [ups, downs])
-    for (let i = 0; i < list.length; i++) {
-      list[i] = all.subarray(at, at + list[i].length);
-      at += list[i].length;
-    }
-}
+/**
+ * The relay reads every chunk into one static buffer (session.ts) and feeds inspection that buffer, so scan() keeps
+ * one DataView for it (cmpp-inspect.ts, viewOf). Each window is copied there before it is fed, as a read would be.
+ */
+const readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
 const SESSIONS = Number(process.env.BENCH_MICRO_SESSIONS) || 100;
 const frontend = new CmppCounters();
@@ -97,9 +91,15 @@ function run(n: number): number {
     const up = ups[i % WINDOWS];
     const down = downs[i % WINDOWS];
     const ins = sessions[i % SESSIONS];
-    for (let at = 0; at < up.length; at += upRead) ins.feedUp(up, at, upRead);
+    for (let at = 0; at < up.length; at += upRead) {
+      up.copy(readBuffer, 0, at, at + upRead);
+      ins.feedUp(readBuffer, 0, upRead);
+    }
     if (LATENCY_MS !== 0) age(ins.clientRequests.slots);
-    for (let at = 0; at < down.length; at += downRead) ins.feedDown(down, at, downRead);
+    for (let at = 0; at < down.length; at += downRead) {
+      down.copy(readBuffer, 0, at, at + downRead);
+      ins.feedDown(readBuffer, 0, downRead);
+    }
   }
   const used = process.cpuUsage(start);
   return ((used.user + used.system) * 1000) / (n * IN_FLIGHT);
