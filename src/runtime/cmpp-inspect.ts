@@ -55,11 +55,13 @@ const TABLE_SIZE = 64;
 const TABLE_MASK = TABLE_SIZE - 1;
 const TABLE_MAX_USED = 48;
 const EMPTY = -1;
-/** A slot's four numbers: key (at 0), count, send time, home slot. */
+/**
+ * A slot's numbers: key (at 0), count, send time; the fourth is unused, so a slot is 32 bytes (half a cache line).
+ * The home slot is not stored: homeOfKey() works it out again for the rare deletion that must shift entries.
+ */
 const SLOT = 4;
 const COUNT = 1;
 const SENT_AT = 2;
-const HOME = 3;
 /** addSlot(): the key was already outstanding; the table was full. */
 const REPEAT = -2;
 const UNTRACKED = -1;
@@ -73,11 +75,16 @@ function homeSlot(command: number, sequenceId: number): number {
   return (sequenceId + command) & TABLE_MASK;
 }
 
+/** homeSlot() of a stored key (command * 2^32 + unsigned Sequence_Id): `& TABLE_MASK` keeps the low bits. */
+function homeOfKey(key: number): number {
+  return homeSlot(Math.floor(key / 4294967296), key % 4294967296);
+}
+
 /**
  * Requests of one direction awaiting their answer, keyed by command and Sequence_Id, counted per key
  * (ids may repeat while in flight) with the send time of the oldest. Open addressing, linear probing,
  * backward-shift deletion: fixed memory, nothing allocated per request. One slot is four numbers side by
- * side in one array (key, count, send time, home slot), so a probe reads one cache line, not four arrays.
+ * side in one array (key, count, send time), so a probe reads one cache line, not three arrays.
  */
 export class OutstandingTable {
   // Not private: scan() below works on them directly (see there why).
@@ -113,7 +120,6 @@ export class OutstandingTable {
     slots[at] = key;
     slots[at + COUNT] = 1;
     slots[at + SENT_AT] = 0;
-    slots[at + HOME] = home;
     if (i !== home) this.displaced++;
     this.used++;
     this.total++;
@@ -185,7 +191,7 @@ export class OutstandingTable {
   remove(slot: number): void {
     const slots = this.slots;
     this.used--;
-    if (slots[slot * SLOT + HOME] !== slot) this.displaced--;
+    if (homeOfKey(slots[slot * SLOT]) !== slot) this.displaced--;
     if (this.displaced === 0) {
       // Every other entry sits in its home slot: none can need this one's place.
       slots[slot * SLOT] = EMPTY;
@@ -198,13 +204,13 @@ export class OutstandingTable {
       const from = j * SLOT;
       if (slots[from] === EMPTY) break;
       // An entry may fill the hole unless its home lies cyclically in (hole, j].
-      if (((j - slots[from + HOME]) & TABLE_MASK) >= ((j - hole) & TABLE_MASK)) {
+      const home = homeOfKey(slots[from]);
+      if (((j - home) & TABLE_MASK) >= ((j - hole) & TABLE_MASK)) {
         const to = hole * SLOT;
-        if (slots[from + HOME] === hole) this.displaced--;
+        if (home === hole) this.displaced--;
         slots[to] = slots[from];
         slots[to + COUNT] = slots[from + COUNT];
         slots[to + SENT_AT] = slots[from + SENT_AT];
-        slots[to + HOME] = slots[from + HOME];
         hole = j;
       }
     }
@@ -421,153 +427,235 @@ function viewOf(chunk: Buffer): DataView<ArrayBufferLike> {
   return chunkView;
 }
 
+/** LATENCY_BOUNDS_MS padded with Infinity to 32 entries, for latencyBucketBySearch(). */
+const BOUNDS_32 = new Float64Array(32).fill(Infinity);
+BOUNDS_32.set(LATENCY_BOUNDS_MS);
+if (LATENCY_BOUNDS_MS.length >= 32)
+  throw new Error('latencyBucketBySearch() searches at most 31 latency bounds');
+
 /**
- * LATENCY_BOUNDS_MS ending in Infinity: scan()'s bucket loop stops at it (latencyBucket's buckets) without a length
- * check per step, on a typed array (no array map and length to check).
+ * latencyBucket() by binary search, for scanAnswers(): the number of bounds below `ms` lies in [bucket, bucket + 2^n)
+ * after each step. Five comparisons for any latency, and no loop: a gateway's 1-100 ms took 4-15 steps of a linear
+ * search, and after a loop V8 checks every array of the caller's loop again. No latency exceeds the Infinity
+ * padding, so the search never goes past the last real bucket; NaN gives the first, as latencyBucket().
  */
-const BOUNDS_TO_INFINITY = Float64Array.from([...LATENCY_BOUNDS_MS, Infinity]);
+export function latencyBucketBySearch(ms: number): number {
+  const bounds = BOUNDS_32;
+  let bucket = ms > bounds[15] ? 16 : 0;
+  if (ms > bounds[bucket + 7]) bucket += 8;
+  if (ms > bounds[bucket + 3]) bucket += 4;
+  if (ms > bounds[bucket + 1]) bucket += 2;
+  if (ms > bounds[bucket]) bucket++;
+  return bucket;
+}
 
 /**
  * The relay's fast path: counts the whole frames of SUBMIT, DELIVER and ACTIVE_TEST and their answers (nearly
  * every frame of a busy session) from `pos`, a frame boundary, and returns where it stopped: `end`, or a frame it
  * leaves to the reader (cut by the read's end, another command, a length that isn't CMPP). It counts exactly what
- * onFrame() would, in one function: the table's probe, the result and the latency are written out here rather
- * than called, and the table's layout is written as literals (key, count, send time, home at 0..3 of each slot's
- * 4 numbers; 64 slots, 48 used at most): together three times fewer instructions per frame than the reader and onFrame
- * (test/bench/inspect-micro.ts, docs/cmpp-inspection.md "Cost"). test/runtime/cmpp-inspect-paths.test.ts holds it
- * to onFrame's counts.
+ * onFrame() would. A run of requests goes to scanRequests(), a run of answers to scanAnswers(): each a small loop
+ * with the table's probe, the result and the latency written out rather than called, and the table's layout as
+ * literals (key, count, send time at 0..2 of each slot's 4 numbers; 64 slots, 48 used at most). Two small
+ * loops, not one: in one loop V8 kept too few of its values in registers (docs/cmpp-inspection.md "Cost").
+ * test/runtime/cmpp-inspect-paths.test.ts holds it to onFrame's counts.
  */
 function scan(
   ins: CmppInspection,
   mine: OutstandingTable,
   theirs: OutstandingTable,
+  slotOffset: number,
+  chunk: Buffer,
+  posArg: number,
+  end: number,
+): number {
+  let pos = posArg;
+  // Big-endian words through a DataView: one bounds check per word, not one per byte.
+  const view = viewOf(chunk);
+  // The clock, read once here when the first frame is a SUBMIT or SUBMIT_RESP (the busy case), never in the loops.
+  // A later frame that needs a clock not read yet ends the loops and goes to the reader, whose stamp() or
+  // countLatency() reads it.
+  if (ins.now < 0 && end - pos >= 12 && (view.getInt32((pos + 4) | 0) & 0x7fffffff) === 4)
+    ins.now = performance.now();
+  for (;;) {
+    const from = pos;
+    pos = scanRequests(ins, mine, slotOffset, view, pos, end);
+    pos = scanAnswers(ins, theirs, slotOffset, view, chunk, pos, end);
+    if (pos === from || pos === end) return pos;
+  }
+}
+
+/**
+ * scan()'s loop over a run of requests (OutstandingTable.addSlot written out); stops at an answer. Counts go to
+ * locals and into the tally once at the end: an indexed add in the loop costs a dozen instructions (the array's
+ * checks, repeated every iteration), a local one.
+ */
+function scanRequests(
+  ins: CmppInspection,
+  table: OutstandingTable,
   slotOffsetArg: number,
+  view: DataView<ArrayBufferLike>,
+  posArg: number,
+  endArg: number,
+): number {
+  // Small integers as untagged locals: a tagged value is checked again at each use in the loop.
+  const slotOffset = slotOffsetArg | 0;
+  let pos = posArg | 0;
+  const end = endArg | 0;
+  const now = +ins.now;
+  let submits = 0;
+  let delivers = 0;
+  let activeTests = 0;
+  let untracked = 0;
+  // The table's state in locals, written back once at the end: field reads and writes in the loop would each
+  // carry a map check.
+  const slots = table.slots;
+  let used = table.used | 0;
+  let displaced = table.displaced | 0;
+  let total = table.total | 0;
+  for (;;) {
+    // A whole frame (12..4096 bytes, MAX_FRAME_LENGTH) within the chunk; signed: a length >= 2^31 is negative.
+    if (end - pos < 12) break;
+    const length = view.getInt32(pos);
+    if (length < 12 || length > 4096 || length > end - pos) break;
+    // SUBMIT (4), DELIVER (5) or ACTIVE_TEST (8); an answer (negative) ends the run.
+    const commandId = view.getInt32((pos + 4) | 0);
+    if (commandId === 4) {
+      // A SUBMIT needs this read's clock: not read yet (the chunk began with another command), the reader takes
+      // this frame and reads it.
+      if (now < 0) break;
+      submits++;
+    } else if (commandId === 5) delivers++;
+    else if (commandId === 8) activeTests++;
+    else break;
+    const sequenceId = view.getInt32((pos + 8) | 0);
+    const key = commandId * 4294967296 + (sequenceId >>> 0);
+    const home = (sequenceId + commandId) & 63;
+    let i = home;
+    let k = slots[i * 4];
+    while (k !== key && k !== -1) {
+      i = (i + 1) & 63;
+      k = slots[i * 4];
+    }
+    if (k === key) {
+      slots[i * 4 + 1]++;
+      total++;
+    } else if (used >= 48) untracked++;
+    else {
+      const at = i * 4;
+      slots[at] = key;
+      slots[at + 1] = 1;
+      // The send time: SUBMITs only (latency).
+      slots[at + 2] = commandId === 4 ? now : 0;
+      if (i !== home) displaced++;
+      used++;
+      total++;
+    }
+    pos = (pos + length) | 0;
+  }
+  table.used = used;
+  table.displaced = displaced;
+  table.total = total;
+  if (pos === posArg) return pos;
+  const tally = ins.tally;
+  tally[SLOT_BY_ID[CommandId.SUBMIT] + slotOffset] += submits;
+  tally[SLOT_BY_ID[CommandId.DELIVER] + slotOffset] += delivers;
+  tally[SLOT_BY_ID[CommandId.ACTIVE_TEST] + slotOffset] += activeTests;
+  tally[TALLY_UNTRACKED] += untracked;
+  return pos;
+}
+
+/**
+ * scanRequests()'s twin for a run of answers (OutstandingTable.find and release written out); stops at a request.
+ * Only the latency bucket is added to the tally in the loop (there are 27).
+ */
+function scanAnswers(
+  ins: CmppInspection,
+  table: OutstandingTable,
+  slotOffsetArg: number,
+  view: DataView<ArrayBufferLike>,
   chunk: Buffer,
   posArg: number,
   endArg: number,
 ): number {
-  // Small integers as untagged locals: a tagged parameter is checked again at each use in the loop.
   const slotOffset = slotOffsetArg | 0;
   let pos = posArg | 0;
   const end = endArg | 0;
+  const latencyAt = TALLY_LATENCY | 0;
+  const now = +ins.now;
   const tally = ins.tally;
-  // Module constants read once per call: in optimized code each read of one is a load and a check.
-  const untrackedAt = TALLY_UNTRACKED;
-  const okAt = TALLY_SUBMIT_OK;
-  const throttledAt = TALLY_SUBMIT_THROTTLED;
-  const otherAt = TALLY_SUBMIT_OTHER;
-  const latencyAt = TALLY_LATENCY;
-  const latencySumAt = TALLY_LATENCY_SUM;
-  const bounds = BOUNDS_TO_INFINITY;
-  const slotById = SLOT_BY_ID;
-  // Big-endian words through a DataView: one bounds check per word, not one per byte.
-  const view = viewOf(chunk);
-  // The tables' state and the clock in locals, written back once at the end: field reads and writes in the loop
-  // would each carry a map check.
-  const mineSlots = mine.slots;
-  let mineUsed = mine.used;
-  let mineDisplaced = mine.displaced;
-  let mineTotal = mine.total;
-  const theirSlots = theirs.slots;
-  let theirUsed = theirs.used;
-  let theirTotal = theirs.total;
-  // The clock, read here, before the loop, when the first frame is a SUBMIT or SUBMIT_RESP (the busy case), not
-  // in it: a call in the loop made V8 re-check every typed array after it and keep `now` boxed. A later frame that
-  // needs a clock not read yet ends the loop and goes to the reader, whose stamp()/countLatency() read it.
-  let now = ins.now;
-  if (now < 0 && end - pos >= 12 && (view.getInt32(pos + 4) & 0x7fffffff) === 4) now = performance.now();
-  while (end - pos >= 12) {
-    const total = view.getInt32(pos);
-    // Signed: a length >= 2^31 is negative. Whole frames only (12 = header, 4096 = MAX_FRAME_LENGTH).
-    if (total < 12 || total > 4096 || total > end - pos) break;
-    const commandId = view.getInt32(pos + 4);
+  let submitResps = 0;
+  let deliverResps = 0;
+  let activeTestResps = 0;
+  let ok = 0;
+  let throttled = 0;
+  let latencySum = 0;
+  const slots = table.slots;
+  let used = table.used | 0;
+  let displaced = table.displaced | 0;
+  let total = table.total | 0;
+  for (;;) {
+    // A whole frame (12..4096 bytes, MAX_FRAME_LENGTH) within the chunk; signed: a length >= 2^31 is negative.
+    if (end - pos < 12) break;
+    const length = view.getInt32(pos);
+    if (length < 12 || length > 4096 || length > end - pos) break;
+    // SUBMIT_RESP, DELIVER_RESP or ACTIVE_TEST_RESP (bit 31 set: negative); a request ends the run.
+    const commandId = view.getInt32((pos + 4) | 0);
     const request = commandId & 0x7fffffff;
-    // SUBMIT (4), DELIVER (5), ACTIVE_TEST (8), or their answers (bit 31 set).
-    if (request !== 4 && request !== 5 && request !== 8) break;
-    // A SUBMIT or SUBMIT_RESP needs this read's clock: not read yet (the chunk began with another command), the
-    // reader takes this frame and reads it; scan() goes on with the next.
+    if (commandId >= 0 || (request !== 4 && request !== 5 && request !== 8)) break;
+    // A SUBMIT_RESP needs this read's clock (see scanRequests).
     if (request === 4 && now < 0) break;
-    const sequenceId = view.getInt32(pos + 8);
-    tally[slotById[request | ((commandId >>> 23) & 0x100)] + slotOffset]++;
-    // The table's key and home slot (OutstandingTable: key, count, send time, home; 64 slots of 4 numbers).
+    const sequenceId = view.getInt32((pos + 8) | 0);
     const key = request * 4294967296 + (sequenceId >>> 0);
-    const home = (sequenceId + request) & 63;
-    if (commandId > 0) {
-      // A request: one more of its key (OutstandingTable.addSlot).
-      let i = home;
-      let k = mineSlots[i * 4];
-      while (k !== key && k !== -1) {
-        i = (i + 1) & 63;
-        k = mineSlots[i * 4];
-      }
-      if (k === key) mineSlots[i * 4 + 1]++;
-      else if (mineUsed >= 48) {
-        tally[untrackedAt]++;
-        pos += total;
-        continue;
-      } else {
-        const at = i * 4;
-        mineSlots[at] = key;
-        mineSlots[at + 1] = 1;
-        // The send time: SUBMITs only (latency), from this read's clock (read: checked above).
-        mineSlots[at + 2] = request === 4 ? now : 0;
-        mineSlots[at + 3] = home;
-        if (i !== home) mineDisplaced++;
-        mineUsed++;
-      }
-      mineTotal++;
-    } else {
-      // An answer: takes one request of its key (OutstandingTable.find + release).
-      let i = home;
-      let k = theirSlots[i * 4];
-      while (k !== key && k !== -1) {
-        i = (i + 1) & 63;
-        k = theirSlots[i * 4];
-      }
-      if (request === 4) {
-        // SUBMIT_RESP: the Result (as resultSlot()), and the latency from its SUBMIT's send time.
-        let result = otherAt;
-        if (total === 24) {
-          const code = view.getInt32(pos + 20);
-          result = code === 0 ? okAt : code === 8 ? throttledAt : result;
-        } else if (total === 21) {
-          const code = chunk[pos + 20];
-          result = code === 0 ? okAt : code === 8 ? throttledAt : result;
-        }
-        tally[result]++;
-        if (k === key) {
-          const ms = now - theirSlots[i * 4 + 2];
-          // The first bucket whose bound `ms` doesn't exceed; NaN: the first (as latencyBucket).
-          let bucket = 0;
-          while (ms > bounds[bucket]) bucket++;
-          tally[latencyAt + bucket]++;
-          tally[latencySumAt] += ms;
-        }
-      }
-      if (k === key) {
-        theirTotal--;
-        if (--theirSlots[i * 4 + 1] === 0) {
-          if (theirs.displaced === 0) {
-            // Nothing displaced: nothing can need this slot (OutstandingTable.remove's shortcut).
-            theirSlots[i * 4] = -1;
-            theirUsed--;
-          } else {
-            // Displaced entries may need shifting: the table's own remove(), on its own state.
-            theirs.used = theirUsed;
-            theirs.remove(i);
-            theirUsed = theirs.used;
-          }
+    let i = (sequenceId + request) & 63;
+    let k = slots[i * 4];
+    while (k !== key && k !== -1) {
+      i = (i + 1) & 63;
+      k = slots[i * 4];
+    }
+    // The request's send time, read before the release below may clear or move its slot.
+    const answered = k === key;
+    const sentAt = slots[i * 4 + 2];
+    if (answered) {
+      total--;
+      if (--slots[i * 4 + 1] === 0) {
+        if (displaced === 0) {
+          // Nothing displaced: nothing can need this slot (OutstandingTable.remove's shortcut).
+          slots[i * 4] = -1;
+          used--;
+        } else {
+          // Displaced entries may need shifting: the table's own remove(), on its own state.
+          table.used = used;
+          table.remove(i);
+          used = table.used;
+          displaced = table.displaced;
         }
       }
     }
-    pos += total;
+    if (request === 4) {
+      submitResps++;
+      // The Result (as resultSlot(): by length, 0, 8 or other), and the latency from its SUBMIT's send time.
+      const code = length === 24 ? view.getInt32((pos + 20) | 0) : length === 21 ? chunk[(pos + 20) | 0] : -1;
+      if (code === 0) ok++;
+      else if (code === 8) throttled++;
+      if (answered) {
+        const ms = now - sentAt;
+        tally[latencyAt + latencyBucketBySearch(ms)]++;
+        latencySum += ms;
+      }
+    } else if (request === 5) deliverResps++;
+    else activeTestResps++;
+    pos = (pos + length) | 0;
   }
-  mine.used = mineUsed;
-  mine.displaced = mineDisplaced;
-  mine.total = mineTotal;
-  theirs.used = theirUsed;
-  theirs.total = theirTotal;
-  ins.now = now;
+  table.used = used;
+  table.total = total;
+  if (pos === posArg) return pos;
+  tally[SLOT_BY_ID[0x104] + slotOffset] += submitResps;
+  tally[SLOT_BY_ID[0x105] + slotOffset] += deliverResps;
+  tally[SLOT_BY_ID[0x108] + slotOffset] += activeTestResps;
+  tally[TALLY_SUBMIT_OK] += ok;
+  tally[TALLY_SUBMIT_THROTTLED] += throttled;
+  tally[TALLY_SUBMIT_OTHER] += submitResps - ok - throttled;
+  tally[TALLY_LATENCY_SUM] += latencySum;
   return pos;
 }
 

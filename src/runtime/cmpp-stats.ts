@@ -120,8 +120,17 @@ export class CmppCounters {
    * or may have lost them (docs/cmpp-session-control.md).
    */
   ambiguous = 0;
-  /** Accounts only: the version byte of the last CONNECT (0: none seen). */
-  versionByte = 0;
+  /** Accounts only: the version byte of the last CONNECT (0: none seen) and when it was seen (epoch ms, 0: never). */
+  private lastVersionByte = 0;
+  lastConnectAt = 0;
+  get versionByte(): number {
+    return this.lastVersionByte;
+  }
+  /** Set per CONNECT naming the account (never per frame): stamps it, so worker processes' rows merge by recency. */
+  set versionByte(value: number) {
+    this.lastVersionByte = value;
+    this.lastConnectAt = Date.now();
+  }
   /** CONNECTs refused by Tether (login-gate.ts): at the account's cap, over a login rate. */
   refusedCap = 0;
   refusedRate = 0;
@@ -328,6 +337,7 @@ function accountRow(account: string, c: CmppCounters, outstanding: Outstanding):
   return {
     account,
     version: c.versionByte === 0 ? '' : formatVersionByte(c.versionByte),
+    lastConnectAt: c.lastConnectAt,
     ...cmppView(c, outstanding),
   };
 }

@@ -189,6 +189,7 @@ function serverStats(backend: BackendRuntime, server: ServerRuntime, live: Live,
     check_status: server.dnsError ? 'L4CON' : checker ? (result?.status ?? 'INI') : '',
     check_duration: result?.durationMs ?? -1,
     check_desc: server.dnsError ?? result?.description ?? '',
+    ...(result?.code !== undefined && !server.dnsError && checker && { check_code: result.code }),
     lastCheckAt: checker?.lastCheckAt ?? 0,
     oldestSessionAge: server.sessions.size > 0 && live.oldest > 0 ? now - live.oldest : 0,
   };

@@ -141,6 +141,8 @@ export interface CmppAccountStats extends CmppStats {
   account: string;
   /** Version of the account's last CONNECT ('3.0', '2.0', ...). */
   version: string;
+  /** When that CONNECT was seen (epoch ms; 0: none): with worker processes, the latest row's version wins. */
+  lastConnectAt: number;
 }
 
 /** A server's states without its counters: what a view of the config shows with each server. */
@@ -191,6 +193,8 @@ export interface ServerStats {
   check_status: CheckStatus | '';
   check_duration: number; // ms, -1 when unknown
   check_desc: string;
+  /** The last check's layer-7 code when its protocol has one (CMPP login: the CONNECT_RESP status), as HAProxy's. */
+  check_code?: number;
   lastCheckAt: number; // epoch ms, 0 when never
   /** Age in ms of this server's oldest live session (0 when none): drain progress. */
   oldestSessionAge: number;

@@ -540,6 +540,20 @@ function checkBackend(issues: Issues, at: string, backend: Loose, before: Backen
     issues.optional(`${at}.check.downinter`, RULES.check.downinter, check.downinter);
     checkSteps(issues, `${at}.check`, check);
     const cmpp = check.cmpp;
+    // A tcp or none check would ignore it (a PATCH of `check` without its type turns it into a tcp check):
+    // refused as new input; a config stored with it before this rule keeps loading.
+    const storedIgnored = before?.check.type === check.type && before?.check.cmpp !== undefined;
+    if (
+      cmpp !== undefined &&
+      typeof check.type === 'string' &&
+      check.type !== 'cmpp' &&
+      issues.strict(cmpp, storedIgnored ? cmpp : undefined)
+    )
+      issues.add(
+        'invalid',
+        `${at}.check.cmpp`,
+        `is used by a cmpp check only: check.type is ${shown(check.type)} (set type cmpp, or leave cmpp out)`,
+      );
     if (cmpp !== undefined) {
       if (!isObject(cmpp)) issues.add('invalid', `${at}.check.cmpp`, 'must be an object');
       else {

@@ -70,6 +70,8 @@ export interface NodeCounters {
   reportsSent: number;
   reportsAcked: number;
   activeTests: number;
+  /** ACTIVE_TEST_RESPs received: the gateway's own heartbeats (sent after `activeTestMs` idle) answered. */
+  activeTestsAnswered: number;
   /** TERMINATEs received from clients. */
   terminates: number;
   /** Times a client that didn't read its answers made the gateway stop reading from it. */
@@ -127,6 +129,7 @@ class GatewayNode {
       reportsSent: 0,
       reportsAcked: 0,
       activeTests: 0,
+      activeTestsAnswered: 0,
       terminates: 0,
       pausedReads: 0,
     };
@@ -255,6 +258,8 @@ class GatewayNode {
         send(conn, encodeActiveTestResp(frame.sequenceId));
         return;
       case 'ACTIVE_TEST_RESP':
+        this.counters.activeTestsAnswered++;
+        return;
       case 'SUBMIT_RESP':
       case 'TERMINATE_RESP':
         return;

@@ -176,6 +176,7 @@ function checkColumns(sv: ServerStats, settings: CheckSettings | undefined): Row
   return {
     ...tallies,
     check_status: status,
+    check_code: sv.check_code ?? '',
     check_duration: sv.check_duration >= 0 && status !== 'INI' ? sv.check_duration : '',
     check_desc: status ? CHECK_DESCRIPTIONS[status] : '',
     // HAProxy's last_chk is the probe's own text ("Connection refused"), empty after a plain pass.

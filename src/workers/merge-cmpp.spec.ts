@@ -71,6 +71,21 @@ describe('CMPP counters over workers', () => {
     // Two of the flood's names did not fit: the overflow row counts them.
     expect(row(OVERFLOW_ACCOUNT)?.connectStatus).toEqual({ 2: 2 });
   });
+
+  it("takes an account's version from the worker that saw its last CONNECT, in any order", () => {
+    const older = new CmppAccounts(10);
+    const newer = new CmppAccounts(10);
+    older.get('a').versionByte = 0x20;
+    newer.get('a').versionByte = 0x30;
+    const [o, n] = [older.view(new Map()), newer.view(new Map())];
+    o[0].lastConnectAt = 1000;
+    n[0].lastConnectAt = 2000;
+    for (const lists of [
+      [o, n],
+      [n, o],
+    ])
+      expect(mergeCmppAccounts(lists)![0]).toMatchObject({ version: '3.0', lastConnectAt: 2000 });
+  });
 });
 
 describe('mergeStats with CMPP figures', () => {

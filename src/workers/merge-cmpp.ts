@@ -70,7 +70,7 @@ export function mergeCmppAccounts(
     overflow =
       overflow === undefined
         ? { ...row, account: OVERFLOW_ACCOUNT }
-        : { ...sumCmpp(overflow, row), account: OVERFLOW_ACCOUNT, version: row.version };
+        : { ...sumCmpp(overflow, row), ...latest(overflow, row), account: OVERFLOW_ACCOUNT };
   };
   // Accounts a gateway let in first, as each worker's own table keeps them (cmpp-stats.ts): one worker's 10,000 names
   // no gateway let in must not push another worker's real accounts into the overflow row.
@@ -84,7 +84,7 @@ export function mergeCmppAccounts(
         }
         const seen = byAccount.get(row.account);
         if (seen !== undefined)
-          byAccount.set(row.account, { ...sumCmpp(seen, row), account: row.account, version: row.version });
+          byAccount.set(row.account, { ...sumCmpp(seen, row), ...latest(seen, row), account: row.account });
         else if (byAccount.size < ACCOUNTS_LIMIT) byAccount.set(row.account, row);
         else addOverflow(row);
       }
@@ -95,4 +95,13 @@ export function mergeCmppAccounts(
   );
   if (overflow !== undefined) rows.push(overflow);
   return rows;
+}
+
+/** The version of whichever row saw the later CONNECT (worker processes see an account's CONNECTs in turn). */
+function latest(
+  a: CmppAccountStats,
+  b: CmppAccountStats,
+): Pick<CmppAccountStats, 'version' | 'lastConnectAt'> {
+  const last = (b.lastConnectAt ?? 0) >= (a.lastConnectAt ?? 0) ? b : a;
+  return { version: last.version, lastConnectAt: last.lastConnectAt };
 }

@@ -16,9 +16,9 @@ describe('CMPP check secret', () => {
       .post('/api/v1/backends')
       .send({
         name: 'ismg',
-        // The CMPP check is not built yet (422); its credentials are stored and masked all the same.
+        // A CMPP login check (its server unchecked: nothing logs in); its credentials are stored and masked.
         check: {
-          type: 'tcp',
+          type: 'cmpp',
           inter: 60_000,
           cmpp: { sourceAddr: '901234', secret: SECRET, version: '2.0' },
         },

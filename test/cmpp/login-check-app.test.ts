@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RuntimeStats } from '../../src/runtime/types.js';
 import { startGateway, type GatewaySim } from '../../src/sim/gateway.js';
-import { startApp, type StartedApp } from '../helpers/app.js';
+import { startApp, tempDbPath, type StartedApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/net.js';
+import { readDatabase, writeDatabase } from '../helpers/sqlite.js';
 
 let t: StartedApp;
 let gateway: GatewaySim;
@@ -44,7 +45,7 @@ it('shows L7OK for a good login and L7STS with the status meaning for a refused 
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   await waitFor(async () => (await servers()).every((s) => s.check_status === 'L7OK'), 10_000, 'both L7OK');
   for (const s of await servers()) {
-    expect(s).toMatchObject({ health: 'UP', check_desc: 'CMPP 3.0 login ok (status 0)' });
+    expect(s).toMatchObject({ health: 'UP', check_code: 0, check_desc: 'CMPP 3.0 login ok (status 0)' });
   }
   // Every node saw real logins and the check's TERMINATE.
   for (const node of gateway.counters()) {
@@ -58,6 +59,7 @@ it('shows L7OK for a good login and L7STS with the status meaning for a refused 
   for (const s of await servers()) {
     expect(s).toMatchObject({
       check_status: 'L7STS',
+      check_code: 3,
       check_desc: 'CMPP 3.0 login refused: status 3 (authentication failed)',
     });
   }
@@ -97,4 +99,74 @@ it("takes the README tour's change as written: a plain backend patched to cmpp-a
     15_000,
     'tour servers L7OK',
   );
+});
+
+it('refuses check.cmpp on a check that is not cmpp, naming the field, and changes nothing', async () => {
+  const before = await t.request.get('/api/v1/backends/ismg').expect(200);
+  expect(before.body.check.type).toBe('cmpp');
+  // `check` is replaced whole by a PATCH: without its type it would silently become a tcp connect check.
+  for (const check of [
+    { cmpp: { sourceAddr: '901234', secret: 'right', version: '3.0' } },
+    { type: 'tcp', cmpp: { sourceAddr: '901234', secret: 'right', version: '3.0' } },
+    { type: 'none', cmpp: { sourceAddr: '901234', secret: '********', version: '3.0' } },
+  ]) {
+    const res = await t.request.patch('/api/v1/backends/ismg').send({ check });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({
+        field: 'check.cmpp',
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('is used by a cmpp check only'),
+      }),
+    ]);
+  }
+  const after = await t.request.get('/api/v1/backends/ismg').expect(200);
+  expect(after.body.check).toEqual(before.body.check);
+  expect(after.headers.etag).toBe(before.headers.etag);
+});
+
+it('still loads and keeps a backend stored with check.cmpp on a tcp check (before that was refused)', async () => {
+  const db = tempDbPath();
+  try {
+    let app = await startApp({ dbPath: db.dbPath });
+    await app.request
+      .post('/api/v1/backends')
+      .send({ ...body('right'), name: 'old' })
+      .expect(201);
+    await app.close();
+    // What a PATCH of check without its type stored until then: type tcp, the cmpp settings kept (in the head
+    // revision's snapshot and the backends table).
+    writeDatabase(db.dbPath, (sqlite) => {
+      const head = sqlite.prepare('SELECT id, snapshot FROM revisions ORDER BY id DESC LIMIT 1').get() as {
+        id: number;
+        snapshot: string;
+      };
+      const snapshot = JSON.parse(head.snapshot);
+      snapshot.backends[0].check.type = 'tcp';
+      sqlite.prepare('UPDATE revisions SET snapshot = ? WHERE id = ?').run(JSON.stringify(snapshot), head.id);
+      sqlite
+        .prepare('UPDATE backends SET "check" = ? WHERE name = \'old\'')
+        .run(JSON.stringify(snapshot.backends[0].check));
+    });
+    app = await startApp({ dbPath: db.dbPath });
+    try {
+      const config = (await app.request.get('/api/v1/config').expect(200)).body;
+      expect(config.backends[0].check).toMatchObject({ type: 'tcp', cmpp: { sourceAddr: '901234' } });
+      const put = await app.request.put('/api/v1/config').send(config);
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const patched = await app.request.patch('/api/v1/backends/old').send({ retries: 2 });
+      expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+      const stored = readDatabase(db.dbPath, (sqlite) =>
+        JSON.parse(
+          (sqlite.prepare('SELECT "check" FROM backends WHERE name = \'old\'').get() as { check: string })
+            .check,
+        ),
+      );
+      expect(stored).toMatchObject({ type: 'tcp', cmpp: { sourceAddr: '901234', secret: 'right' } });
+    } finally {
+      await app.close();
+    }
+  } finally {
+    db.cleanup();
+  }
 });

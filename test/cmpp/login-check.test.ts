@@ -3,7 +3,14 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmppTimestamp } from '../../src/cmpp/auth.js';
-import { encodeActiveTest, encodeConnect, encodeConnectResp } from '../../src/cmpp/codec.js';
+import { FrameAssembler } from '../../src/cmpp/assembler.js';
+import {
+  encodeActiveTest,
+  encodeConnect,
+  encodeConnectResp,
+  encodeTerminateResp,
+} from '../../src/cmpp/codec.js';
+import { CommandId } from '../../src/cmpp/commands.js';
 import { cmppProbe } from '../../src/runtime/health/cmpp-probe.js';
 import type { CmppCheck } from '../../src/schema/snapshot.js';
 import { startGateway, type GatewaySim } from '../../src/sim/gateway.js';
@@ -41,7 +48,12 @@ afterAll(async () => {
 describe('cmpp login check against a CMPP gateway', () => {
   it('status 0 is L7OK, verified AuthenticatorISMG, and the session is terminated and closed at once', async () => {
     const result = await probe(v3, login('900001', 'good-secret'));
-    expect(result).toMatchObject({ ok: true, status: 'L7OK', description: 'CMPP 3.0 login ok (status 0)' });
+    expect(result).toMatchObject({
+      ok: true,
+      status: 'L7OK',
+      description: 'CMPP 3.0 login ok (status 0)',
+      code: 0,
+    });
     // The check's TERMINATE reached the gateway and the slot is free again.
     await waitFor(() => v3.counters()[0].open === 0 && v3.counters()[0].terminates === 1, 5000);
     expect(v3.counters()[0].logins).toEqual({ 0: 1 });
@@ -55,18 +67,19 @@ describe('cmpp login check against a CMPP gateway', () => {
   });
 
   it('reports every refusal as L7STS with the status and its meaning', async () => {
-    const cases: [CmppCheck, string][] = [
-      [login('900001', 'wrong-secret'), 'status 3 (authentication failed)'],
-      [login('999999'), 'status 2 (illegal source address (account or IP not allowed))'],
-      [login('900002'), 'status 2 (illegal source address (account or IP not allowed))'],
-      [login('900004'), 'status 9 (other error)'],
+    const cases: [CmppCheck, string, number][] = [
+      [login('900001', 'wrong-secret'), 'status 3 (authentication failed)', 3],
+      [login('999999'), 'status 2 (illegal source address (account or IP not allowed))', 2],
+      [login('900002'), 'status 2 (illegal source address (account or IP not allowed))', 2],
+      [login('900004'), 'status 9 (other error)', 9],
     ];
-    for (const [check, text] of cases) {
+    for (const [check, text, code] of cases) {
       const result = await probe(v3, check);
       expect(result, check.sourceAddr).toMatchObject({
         ok: false,
         status: 'L7STS',
         description: `CMPP 3.0 login refused: ${text}`,
+        code,
       });
     }
   });
@@ -183,6 +196,30 @@ describe('cmpp login check against peers that do not log in', () => {
       status: 'L7RSP',
       description: expect.stringContaining('malformed'),
     });
+  });
+
+  it('gives the slot back within milliseconds even to a gateway that never closes: TERMINATE, then its own close', async () => {
+    // A gateway that logs in, answers TERMINATE and keeps its side open, as some wait for the client to close.
+    // The slot is held from accept until the check's close reaches it; the bound is generous (the check's own
+    // fallback, destroying a lingering socket, is 1 s) and measured on the gateway's side, not the check's.
+    const held: number[] = [];
+    const port = await serve((socket) => {
+      const accepted = performance.now();
+      const frames = new FrameAssembler();
+      socket.on('data', (chunk: Buffer) =>
+        frames.push(chunk, (frame) => {
+          const command = frame.readUInt32BE(4);
+          const seq = frame.readUInt32BE(8);
+          if (command === CommandId.CONNECT)
+            socket.write(encodeConnectResp({ sequenceId: seq, status: 0, version: '3.0' }));
+          if (command === CommandId.TERMINATE) socket.write(encodeTerminateResp(seq));
+        }),
+      );
+      socket.on('end', () => held.push(performance.now() - accepted));
+    });
+    for (let i = 0; i < 3; i++) expect((await at(port)).status).toBe('L7OK');
+    await waitFor(() => held.length === 3, 5000, 'the check closed its side');
+    expect(Math.max(...held)).toBeLessThan(250);
   });
 
   it('answers an ACTIVE_TEST that comes before the login and waits for the CONNECT_RESP', async () => {

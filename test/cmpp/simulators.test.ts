@@ -66,6 +66,20 @@ describe('gateway and SP simulators', () => {
     expect(sum(g, 'submits')).toBe(400 + s.counters().throttled);
   });
 
+  it('heartbeats both ways: each sends ACTIVE_TEST when idle and the other answers it', async () => {
+    // The gateway's: the SP is idle after its one SUBMIT and sends no heartbeat of its own for a minute.
+    const g = await gateway({ activeTestMs: 100 });
+    const s = sp(g.ports[0], { total: 1, heartbeatMs: 60_000 });
+    await waitFor(() => g.counters()[0].activeTestsAnswered >= 2, 5000, 'the SP answers the gateway');
+    expect(g.counters()[0].activeTests).toBe(0);
+    expect(s.counters()).toMatchObject({ acked: 1, connected: 1 });
+    // The SP's: the gateway never sends one.
+    const quiet = await gateway({ activeTestMs: 0 });
+    sp(quiet.ports[0], { total: 1, heartbeatMs: 100 });
+    await waitFor(() => quiet.counters()[0].activeTests >= 2, 5000, 'the gateway answers the SP');
+    expect(quiet.counters()[0].activeTestsAnswered).toBe(0);
+  });
+
   it('refuses connections past the account cap with status 5', async () => {
     const g = await gateway({ accounts: [{ account: '901234', secret: 's', maxConnections: 2 }] });
     const s = sp(g.ports[0], { connections: 3, total: 1, reconnectMs: 200 });

@@ -147,9 +147,9 @@ describe('rollback', () => {
 });
 
 describe('CMPP check secret', () => {
-  // The CMPP check itself is not built yet (422); its credentials are kept and masked all the same.
+  // A CMPP login check on a backend without servers: its credentials are kept and masked.
   const check = {
-    type: 'tcp',
+    type: 'cmpp',
     inter: 1000,
     cmpp: { sourceAddr: '900001', secret: 's3cr3t-value', version: '3.0' },
   };

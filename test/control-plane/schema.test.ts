@@ -271,7 +271,7 @@ describe('inputs that cannot work are refused (point 17)', () => {
 
   it('counts a CMPP sourceAddr in bytes', async () => {
     const check = (sourceAddr: string) => ({
-      check: { type: 'tcp', cmpp: { sourceAddr, secret: 'x', version: '3.0' } },
+      check: { type: 'cmpp', cmpp: { sourceAddr, secret: 'x', version: '3.0' } },
     });
     // Two CJK characters are 6 bytes; three are 9, over CMPP's 6-byte Octet String.
     expect(

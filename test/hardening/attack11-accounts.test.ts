@@ -14,6 +14,12 @@ import { backendBody, frontendBody, serverBody } from '../control-plane/fixtures
 const ODD = 'a"\\\n<';
 const REAL = new Set(['900001', '900002', ODD]);
 
+interface Row {
+  account: string;
+  up: { submit: number };
+  connectStatus: Record<string, number>;
+}
+
 // In one process, and with two worker processes (the flood and the real SPs may land in different workers: the
 // merged table must keep the real accounts too).
 describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
@@ -47,12 +53,6 @@ describe.each(['0', '2'])('TETHER_WORKERS=%s', (workers) => {
     await app?.close();
     await gateway?.close();
   });
-
-  interface Row {
-    account: string;
-    up: { submit: number };
-    connectStatus: Record<string, number>;
-  }
 
   async function accountRows(): Promise<Row[]> {
     return (await app.request.get('/api/v1/stats').expect(200)).body.cmppAccounts as Row[];

@@ -8,7 +8,11 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { encodeConnect } from '../../src/cmpp/codec.js';
 import { CommandId } from '../../src/cmpp/commands.js';
-import { CmppInspection, type InspectedSession } from '../../src/runtime/cmpp-inspect.js';
+import {
+  CmppInspection,
+  type InspectedSession,
+  latencyBucketBySearch,
+} from '../../src/runtime/cmpp-inspect.js';
 import {
   CmppAccounts,
   CmppCounters,
@@ -112,7 +116,10 @@ function run(events: Array<{ up: boolean; frames: Buffer[] }>, feeding: Feeding,
   });
   return {
     frontend: counted(frontend),
-    accounts: accounts.view(new Map()).map((row) => ({ ...row, latency: undefined })),
+    // lastConnectAt: the wall clock of each run's CONNECT.
+    accounts: accounts
+      .view(new Map())
+      .map((row) => ({ ...row, latency: undefined, lastConnectAt: undefined })),
     latencySamples,
     outstanding: ins.outstanding(),
   };
@@ -190,9 +197,9 @@ it('tracks at most 48 distinct ids one way, counting the rest as untracked, whic
 });
 
 it('puts each SUBMIT -> SUBMIT_RESP latency in the bucket latencyBucket() names, whichever way it counts', () => {
-  // Each SUBMIT's send time is set back by `ms` before its answer passes: the latency is `ms` plus the microseconds
-  // the feed takes, so each `ms` sits well inside its bucket (between two bounds, or past the last).
+  // One latency in each of 11 buckets, low to beyond the last bound.
   const latencies = [0.05, 0.2, 0.4, 1.5, 4, 12, 40, 400, 4000, 45_000, 120_000];
+  expect(new Set(latencies.map(latencyBucket)).size).toBe(latencies.length);
   const submit = (seq: number) => {
     const b = Buffer.alloc(30);
     b.writeUInt32BE(30, 0);
@@ -207,9 +214,6 @@ it('puts each SUBMIT -> SUBMIT_RESP latency in the bucket latencyBucket() names,
     b.writeUInt32BE(seq, 8);
     return b;
   };
-  const expected = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
-  for (const ms of latencies) expected[latencyBucket(ms)]++;
-  expect(expected.filter((n) => n > 0).length).toBe(latencies.length);
   // Whole reads (scan()) and byte by byte (the reader and onFrame).
   for (const byBytes of [false, true]) {
     const session: InspectedSession = {
@@ -229,10 +233,31 @@ it('puts each SUBMIT -> SUBMIT_RESP latency in the bucket latencyBucket() names,
       feed(true, submit(i + 1));
       const slot = ins.clientRequests.find(CommandId.SUBMIT & 0xff, i + 1);
       expect(slot).toBeGreaterThanOrEqual(0);
-      ins.clientRequests.setSentAt(slot, performance.now() - ms);
+      const before = Array.from(frontend.latency);
+      const sentAt = performance.now();
+      ins.clientRequests.setSentAt(slot, sentAt - ms);
       feed(false, resp(i + 1));
+      // The answer's clock was read between sentAt and now: the latency counted is ms plus at most that much
+      // (a pause of this machine may move a short one up a bucket, never down and never past it).
+      const slack = performance.now() - sentAt;
+      ins.fold();
+      const added = Array.from(frontend.latency, (n, b) => n - before[b]);
+      const bucket = added.indexOf(1);
+      expect(added.filter((n) => n !== 0)).toEqual([1]);
+      expect(bucket).toBeGreaterThanOrEqual(latencyBucket(ms));
+      expect(bucket).toBeLessThanOrEqual(latencyBucket(ms + slack));
     });
-    ins.fold();
-    expect(Array.from(frontend.latency)).toEqual(expected);
   }
+});
+
+it('finds the latency bucket by binary search exactly as latencyBucket() does', () => {
+  const edges = LATENCY_BOUNDS_MS.flatMap((b) => [b, b - 1e-9, b + 1e-9, b * (1 + Number.EPSILON)]);
+  for (const ms of [...edges, 0, -1, NaN, Infinity, -Infinity, 1e12, Number.MIN_VALUE])
+    expect(latencyBucketBySearch(ms), String(ms)).toBe(latencyBucket(ms));
+  fc.assert(
+    fc.property(fc.double({ min: -1, max: 200_000, noNaN: true }), (ms) => {
+      expect(latencyBucketBySearch(ms)).toBe(latencyBucket(ms));
+    }),
+    { numRuns: 2000 },
+  );
 });

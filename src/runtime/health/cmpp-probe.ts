@@ -91,12 +91,20 @@ export function cmppProbe(check: CmppCheck): Probe {
             false,
             'L7STS',
             `${answered} login refused: status ${frame.status} (${connectStatusMeaning(frame.status)})`,
+            undefined,
+            frame.status,
           );
           return;
         }
         const expected = authenticatorIsmg(0, sentAuthenticator as Buffer, secret, frame.layout);
         const note = expected.equals(frame.authenticator) ? '' : ', AuthenticatorISMG mismatch';
-        finish(true, 'L7OK', `${answered} login ok (status 0${note})`, encodeTerminate(TERMINATE_SEQUENCE));
+        finish(
+          true,
+          'L7OK',
+          `${answered} login ok (status 0${note})`,
+          encodeTerminate(TERMINATE_SEQUENCE),
+          0,
+        );
       };
 
       try {

@@ -12,6 +12,8 @@ export interface ProbeResult {
   durationMs: number;
   /** Short human text, e.g. "Connection refused". */
   description: string;
+  /** The layer-7 code of the answer, when the protocol has one (CMPP: the CONNECT_RESP status): HAProxy's check_code. */
+  code?: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export const ABANDONED = 'check abandoned';
 
 /** How a probe ends: once, with its result; `how` is the probe's own way to close (a flush, a goodbye frame). */
 export interface ProbeEnd<How> {
-  finish(ok: boolean, status: CheckStatus, description: string, how?: How): void;
+  finish(ok: boolean, status: CheckStatus, description: string, how?: How, code?: number): void;
   readonly settled: boolean;
 }
 
@@ -45,13 +47,18 @@ export function probeEnd<How = never>(
   let settled = false;
   const timer = setTimeout(onTimeout, Math.max(1, timeoutMs));
   timer.unref();
-  const finish = (ok: boolean, status: CheckStatus, description: string, how?: How) => {
+  const finish = (ok: boolean, status: CheckStatus, description: string, how?: How, code?: number) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
     abandon?.removeEventListener('abort', onAbandon);
     close(how);
-    resolve({ ok, status, description, durationMs: Math.round(performance.now() - started) });
+    const durationMs = Math.round(performance.now() - started);
+    resolve(
+      code === undefined
+        ? { ok, status, description, durationMs }
+        : { ok, status, description, durationMs, code },
+    );
   };
   const onAbandon = () => finish(false, 'SOCKERR', ABANDONED);
   if (abandon?.aborted) onAbandon();

@@ -114,6 +114,8 @@ export class CmppAccountStatsDto extends CmppStatsDto implements CmppAccountStat
   })
   account: string;
   @ApiProperty({ example: '3.0', description: "Version of the account's last CONNECT" }) version: string;
+  @ApiProperty({ description: 'Epoch ms of the last CONNECT naming the account (0: none)' })
+  lastConnectAt: number;
 }
 
 export class StatsQueryDto {
@@ -249,6 +251,12 @@ export class ServerStatsDto implements ServerStats {
   @ApiProperty({ enum: CHECK_STATUSES, example: 'L4OK' }) check_status: CheckStatus | '';
   @ApiProperty({ description: 'ms, -1 when unknown' }) check_duration: number;
   @ApiProperty({ example: 'Connection refused' }) check_desc: string;
+  @ApiPropertyOptional({
+    description:
+      "The last check's layer-7 code when its protocol has one: a CMPP login's CONNECT_RESP status",
+    example: 3,
+  })
+  check_code?: number;
   @ApiProperty({ description: 'Epoch ms of the last check, 0 when never' }) lastCheckAt: number;
   @ApiProperty({ description: "Age in ms of the server's oldest live session (drain progress)" })
   oldestSessionAge: number;
