@@ -602,8 +602,9 @@ function scanAnswers(
     const commandId = view.getInt32((pos + 4) | 0);
     const request = commandId & 0x7fffffff;
     if (commandId >= 0 || (request !== 4 && request !== 5 && request !== 8)) break;
-    // A SUBMIT_RESP needs this read's clock (see scanRequests).
-    if (request === 4 && now < 0) break;
+    // A gateway's SUBMIT_RESP (down) needs this read's clock (see scanRequests). A client's (up; an SP never sends
+    // one) is the reader's: it counts as a frame, not as the gateway's result or latency.
+    if (request === 4 && (now < 0 || slotOffset === 0)) break;
     const sequenceId = view.getInt32((pos + 8) | 0);
     const key = request * 4294967296 + (sequenceId >>> 0);
     let i = (sequenceId + request) & 63;
@@ -685,10 +686,12 @@ function onFrame(
   }
   const theirs = up ? ins.serverRequests : ins.clientRequests;
   const slot = theirs.find(commandId & 0xff, sequenceId);
-  if (commandId === SUBMIT_RESP) {
+  // Results, latency and login statuses are the gateway's answers (down). A client's SUBMIT_RESP or CONNECT_RESP
+  // (an SP never sends either) counts as a frame only: it must not make its gateway look throttled or logged in.
+  if (!up && commandId === SUBMIT_RESP) {
     tally[resultSlot(buf, bodyOffset, totalLength)]++;
     if (slot >= 0) ins.countLatency(theirs, slot);
-  } else if (commandId === CONNECT_RESP)
+  } else if (!up && commandId === CONNECT_RESP)
     connectResp(ins, readConnectRespStatus(buf, bodyOffset, totalLength));
   if (slot >= 0) theirs.release(slot);
 }
