@@ -320,9 +320,9 @@ export class CmppAccounts {
 const DROP_TRIES = 16;
 
 /**
- * A gateway let this account log in: a CONNECT_RESP status 0 seen, and none sent by the client itself. (The inspection
- * counts a CONNECT_RESP's status whichever way it goes, so a client could otherwise vouch for any name; a SUBMIT proves
- * nothing either, a client sends one after any CONNECT.) A real account, whatever names clients send.
+ * A gateway let this account log in: a CONNECT_RESP status 0 seen (inspection counts statuses from the server only),
+ * and none sent by the client itself (an SP never sends one: such a session is not trusted either). A SUBMIT proves
+ * nothing, a client sends one after any CONNECT. A real account, whatever names clients send.
  */
 export function gatewayLetIn(c: CmppCounters): boolean {
   return c.connectStatus[0] > 0 && c.up[CONNECT_RESP_SLOT] === 0;
