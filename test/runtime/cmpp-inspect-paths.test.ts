@@ -261,3 +261,47 @@ it('finds the latency bucket by binary search exactly as latencyBucket() does', 
     { numRuns: 2000 },
   );
 });
+
+it('counts each answer of one read under its own SUBMIT send time, however the send times interleave', () => {
+  // SUBMITs sent at different times, answered in one read in mixed order: the answers of a run with one send time
+  // share a bucket (scanAnswers), and a change of send time starts a new run. Latencies in the middle of wide
+  // buckets, so the milliseconds the test itself takes can't move one.
+  const ages = [12, 400, 12, 4000, 40, 400, 12, 12, 4000];
+  const frame = (command: number, length: number, seq: number) => {
+    const b = Buffer.alloc(length);
+    b.writeUInt32BE(length, 0);
+    b.writeUInt32BE(command, 4);
+    b.writeUInt32BE(seq, 8);
+    return b;
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const session: InspectedSession = {
+      inspection: null,
+      account: undefined,
+      server: null,
+      electAfterAccount() {},
+    };
+    const frontend = new CmppCounters();
+    const ins = new CmppInspection(session, frontend, new CmppAccounts(), false);
+    session.inspection = ins;
+    const submits = Buffer.concat(ages.map((_, i) => frame(CommandId.SUBMIT, 30, i + 1)));
+    ins.feedUp(submits, 0, submits.length);
+    const start = performance.now();
+    ages.forEach((ms, i) => {
+      const slot = ins.clientRequests.find(CommandId.SUBMIT & 0xff, i + 1);
+      ins.clientRequests.setSentAt(slot, start - ms);
+    });
+    const answers = Buffer.concat(ages.map((_, i) => frame(CommandId.SUBMIT_RESP, 24, i + 1)));
+    ins.feedDown(answers, 0, answers.length);
+    const slack = performance.now() - start;
+    ins.fold();
+    // A pause of this machine longer than a bucket's margin: try again.
+    if (ages.some((ms) => latencyBucket(ms) !== latencyBucket(ms + slack))) continue;
+    const expected = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+    for (const ms of ages) expected[latencyBucket(ms)]++;
+    expect(Array.from(frontend.latency)).toEqual(expected);
+    expect(frontend.latencySumMs).toBeGreaterThanOrEqual(ages.reduce((a, b) => a + b, 0));
+    return;
+  }
+  throw new Error('three attempts each paused longer than a latency bucket margin');
+});
