@@ -1,8 +1,12 @@
-// The cost of CMPP inspection (issue 11 point 7, docs/cmpp-inspection.md): two Tether processes, one with
+// The cost of CMPP inspection (issue 11 point 7, docs/cmpp-inspection.md): two Tether proxies, one with
 // `inspect: 'none'` and one with `inspect: 'cmpp'`, under the same SUBMIT load in interleaved rounds. Bar: the
-// inspecting proxy's CPU per message is at most 1.15 × the other's (16 in flight, the busy shape).
-// Knobs: BENCH_INSPECT=0 skips it; BENCH_INSPECT_ROUNDS (5; quick 2). With `--workers N` each of the two proxies
-// is N processes (workers.ts) and its CPU is summed over all of them.
+// inspecting proxy's CPU per message is at most 1.15 × the other's (16 in flight, the busy shape), measured "with
+// workers as the scale issue builds them": each proxy is as many worker processes as `TETHER_WORKERS=auto` starts
+// here for a config whose maxconn fits (the core count, at least 2; `--workers N` > 1 chooses N), its CPU summed
+// over them (workers.ts). The same comparison with one process each follows, for what a single process costs.
+// Knobs: BENCH_INSPECT=0 skips it; BENCH_INSPECT_ROUNDS (5; quick 2); BENCH_INSPECT_WORKERS (a comma list of
+// process counts, the first one judged; default "<workers>,1").
+import { availableParallelism } from 'node:os';
 import type { Snapshot } from '../../src/schema/snapshot.js';
 import type { CmppStats } from '../../src/runtime/types.js';
 import { freePort } from '../helpers/net.js';
@@ -16,9 +20,23 @@ type Inspect = 'none' | 'cmpp';
 const MODES: Inspect[] = ['none', 'cmpp'];
 export const INSPECT_BAR = 1.15;
 
+/** Process counts to compare at, the judged one first (see the header). */
+function inspectWorkers(): number[] {
+  const raw = process.env.BENCH_INSPECT_WORKERS;
+  if (raw !== undefined && raw !== '') {
+    const list = raw.split(',').map((v) => Number(v.trim()));
+    if (list.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
+      throw new Error(`BENCH_INSPECT_WORKERS must be a comma list of integers from 1 to 64, got ${raw}`);
+    return list;
+  }
+  const workers = settings.workers > 1 ? settings.workers : Math.max(2, availableParallelism());
+  return [workers, 1];
+}
+
 export const inspectSettings = {
   enabled: process.env.BENCH_INSPECT !== '0',
   rounds: Number(process.env.BENCH_INSPECT_ROUNDS) || (settings.quick ? 2 : 5),
+  workers: inspectWorkers(),
 };
 
 interface Shape {
@@ -37,6 +55,8 @@ export interface InspectRow {
 }
 
 export interface InspectComparison {
+  /** Processes per proxy (1: one process; more: a cluster primary's workers, CPU summed). */
+  workers: number;
   rounds: number;
   rows: InspectRow[];
   /** CPU per message inspect cmpp ÷ none at the busy shape (medians). */
@@ -48,11 +68,11 @@ export interface InspectComparison {
   measurements: LoadMeasurement[];
 }
 
-async function startTether(runtimeModule: string, backendPorts: number[], inspect: Inspect) {
+async function startTether(runtimeModule: string, backendPorts: number[], inspect: Inspect, workers: number) {
   const port = await freePort();
   const child = NodeChild.start(`tether inspect ${inspect}`, 'tether-proxy.ts', {
     nodeFlags: NODE_PROXY_FLAGS,
-    env: { BENCH_RUNTIME_MODULE: runtimeModule, BENCH_PROXY_WORKERS: String(settings.workers) },
+    env: { BENCH_RUNTIME_MODULE: runtimeModule, BENCH_PROXY_WORKERS: String(workers) },
   });
   // One process, or a cluster primary and its workers: CPU is summed over every pid.
   const pids = (await child.ready()).pids as number[];
@@ -80,20 +100,21 @@ export async function compareInspection(
   backendPorts: number[],
   runtimeModule: string,
   log: (line: string) => void,
+  workers: number,
 ): Promise<InspectComparison> {
   const shapes: Shape[] = [settings.busy, settings.light];
   const proxies = new Map<Inspect, Awaited<ReturnType<typeof startTether>>>();
   const measurements: Array<LoadMeasurement & { inspect: Inspect }> = [];
   let counted: InspectComparison['counted'] = null;
   try {
-    for (const mode of MODES) proxies.set(mode, await startTether(runtimeModule, backendPorts, mode));
+    for (const mode of MODES)
+      proxies.set(mode, await startTether(runtimeModule, backendPorts, mode, workers));
     const target = (mode: Inspect): Target => ({
       name: 'tether',
       ports: [proxies.get(mode)!.port],
       pids: proxies.get(mode)!.pids,
     });
-    const processes =
-      settings.workers === 1 ? 'one process each' : `${settings.workers} worker processes each`;
+    const processes = describeWorkers(workers);
     log(
       `\nCMPP inspection cost: inspect none vs cmpp (${processes}), ${inspectSettings.rounds} interleaved rounds`,
     );
@@ -141,6 +162,7 @@ export async function compareInspection(
   const inspected = busy('cmpp');
   const cpuRatio = none && inspected ? inspected / none : null;
   return {
+    workers,
     rounds: inspectSettings.rounds,
     rows,
     cpuRatio,
@@ -151,8 +173,13 @@ export async function compareInspection(
   };
 }
 
+function describeWorkers(workers: number): string {
+  return workers === 1 ? 'one process each' : `${workers} worker processes each`;
+}
+
 export function renderInspection(result: InspectComparison): string {
   const lines = [
+    `${describeWorkers(result.workers)}, ${result.rounds} interleaved rounds:`,
     '| inspect | load | messages/s (median; rounds) | proxy CPU µs/msg (median; rounds) |',
     '|---|---|---|---|',
   ];
