@@ -1,33 +1,15 @@
 // Issue 11, attacked from outside (session 7): hostile gateways against the `check.type: cmpp` login check, real
 // loopback sockets. Thousands of probes against a gateway that logs them in and then never closes, never reads or
 // never answers: each check settles within its timeout and, a second or so later, holds no socket.
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { encodeConnectResp } from '../../src/cmpp/codec.js';
 import { cmppProbe } from '../../src/runtime/health/cmpp-probe.js';
+import { rawGateways } from '../helpers/cmpp-peers.js';
 import { waitFor } from '../helpers/net.js';
 
-const servers: net.Server[] = [];
-const accepted: net.Socket[] = [];
-
-async function gateway(onConnection: (socket: net.Socket) => void): Promise<number> {
-  const server = net.createServer((socket) => {
-    accepted.push(socket);
-    socket.on('error', () => {});
-    onConnection(socket);
-  });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
-
-afterAll(() => {
-  for (const s of accepted) s.destroy();
-  for (const s of servers) s.close();
-});
+/** Hostile gateways, closed after the tests. */
+const { gateway } = rawGateways();
 
 const check = cmppProbe({ sourceAddr: '900001', secret: 'hostile-test', version: '3.0' });
 /**

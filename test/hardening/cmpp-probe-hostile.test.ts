@@ -1,32 +1,14 @@
 // The CMPP login check against hostile gateways (real loopback sockets): whatever the peer does, the check
 // settles within its timeout with a clear status, holds a bounded amount of memory and leaves no socket open.
-import { once } from 'node:events';
 import net from 'node:net';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { encodeActiveTest, encodeConnectResp } from '../../src/cmpp/codec.js';
 import { cmppProbe } from '../../src/runtime/health/cmpp-probe.js';
+import { rawGateways } from '../helpers/cmpp-peers.js';
 import { waitFor } from '../helpers/net.js';
 
-const servers: net.Server[] = [];
-/** The gateway's side of each connection, to see it closed. */
-const accepted: net.Socket[] = [];
-
-async function gateway(onConnection: (socket: net.Socket) => void): Promise<number> {
-  const server = net.createServer((socket) => {
-    accepted.push(socket);
-    socket.on('error', () => {});
-    onConnection(socket);
-  });
-  servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
-
-afterAll(() => {
-  for (const s of accepted) s.destroy();
-  for (const s of servers) s.close();
-});
+/** Hostile gateways; `accepted`: their sides of each connection, to see them closed. */
+const { gateway, accepted } = rawGateways();
 
 const check = cmppProbe({ sourceAddr: '900001', secret: 'hostile-test', version: '3.0' });
 const at = (port: number, timeoutMs: number) => check({ address: '127.0.0.1', port }, timeoutMs);

@@ -1,6 +1,8 @@
 // A small CMPP gateway and SP for tests of what the relay sees (inspection, account stickiness): real
 // sockets, frames from src/cmpp/codec.ts, every answer decided by the test.
+import { once } from 'node:events';
 import net, { type Socket } from 'node:net';
+import { afterAll } from 'vitest';
 import {
   encodeActiveTest,
   encodeActiveTestResp,
@@ -202,4 +204,34 @@ export class Sp {
 
 export function connectFrame(account: string, sequenceId = 1): Buffer {
   return encodeConnect({ sequenceId, account, secret: 'secret', timestamp: 1205143000, version: '3.0' });
+}
+
+/**
+ * Loopback servers that hand each accepted socket to the test as it is (a hostile gateway writes what it likes),
+ * all closed, with the sockets they accepted, after the calling file's tests. `accepted`: the gateways' sides.
+ */
+export function rawGateways(): {
+  gateway(onConnection: (socket: Socket) => void): Promise<number>;
+  accepted: Socket[];
+} {
+  const servers: net.Server[] = [];
+  const accepted: Socket[] = [];
+  afterAll(() => {
+    for (const s of accepted) s.destroy();
+    for (const s of servers) s.close();
+  });
+  return {
+    accepted,
+    async gateway(onConnection) {
+      const server = net.createServer((socket) => {
+        accepted.push(socket);
+        socket.on('error', () => {});
+        onConnection(socket);
+      });
+      servers.push(server);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return (server.address() as net.AddressInfo).port;
+    },
+  };
 }
