@@ -181,16 +181,29 @@ export async function loopBarrier(): Promise<void> {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A port that was free a moment ago (for processes that can't bind port 0, and for refused connections). */
+/** Ports freePort() handed out lately in this process (bounded): the kernel may offer one twice in a row. */
+const recentPorts: number[] = [];
+const RECENT_PORTS = 256;
+
+/**
+ * A port that was free a moment ago (for processes that can't bind port 0, and for refused connections), never
+ * one this process was handed among its last RECENT_PORTS: two calls for two listeners get two ports.
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: 0 }, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port: 0 }, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (recentPorts.includes(port)) continue;
+    recentPorts.push(port);
+    if (recentPorts.length > RECENT_PORTS) recentPorts.shift();
+    return port;
+  }
+  throw new Error('freePort: the kernel offered only recently handed-out ports in 20 tries');
 }
 
 /** Another socket holding 127.0.0.1:port, as another program would; close() frees it (once, however often called). */
