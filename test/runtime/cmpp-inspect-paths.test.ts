@@ -196,35 +196,38 @@ it('tracks at most 48 distinct ids one way, counting the rest as untracked, whic
   }
 });
 
+/** A new inspection of a frontend that inspects, past its election (the relay's busy case). */
+function inspection(): { ins: CmppInspection; frontend: CmppCounters } {
+  const session: InspectedSession = {
+    inspection: null,
+    account: undefined,
+    server: null,
+    electAfterAccount() {},
+  };
+  const frontend = new CmppCounters();
+  const ins = new CmppInspection(session, frontend, new CmppAccounts(), false);
+  session.inspection = ins;
+  return { ins, frontend };
+}
+
+/** A frame of `length` bytes (zeros after the header). */
+function zeroFrame(command: number, length: number, seq: number): Buffer {
+  const b = Buffer.alloc(length);
+  b.writeUInt32BE(length, 0);
+  b.writeUInt32BE(command, 4);
+  b.writeUInt32BE(seq, 8);
+  return b;
+}
+
 it('puts each SUBMIT -> SUBMIT_RESP latency in the bucket latencyBucket() names, whichever way it counts', () => {
   // One latency in each of 11 buckets, low to beyond the last bound.
   const latencies = [0.05, 0.2, 0.4, 1.5, 4, 12, 40, 400, 4000, 45_000, 120_000];
   expect(new Set(latencies.map(latencyBucket)).size).toBe(latencies.length);
-  const submit = (seq: number) => {
-    const b = Buffer.alloc(30);
-    b.writeUInt32BE(30, 0);
-    b.writeUInt32BE(CommandId.SUBMIT, 4);
-    b.writeUInt32BE(seq, 8);
-    return b;
-  };
-  const resp = (seq: number) => {
-    const b = Buffer.alloc(24);
-    b.writeUInt32BE(24, 0);
-    b.writeUInt32BE(CommandId.SUBMIT_RESP, 4);
-    b.writeUInt32BE(seq, 8);
-    return b;
-  };
+  const submit = (seq: number) => zeroFrame(CommandId.SUBMIT, 30, seq);
+  const resp = (seq: number) => zeroFrame(CommandId.SUBMIT_RESP, 24, seq);
   // Whole reads (scan()) and byte by byte (the reader and onFrame).
   for (const byBytes of [false, true]) {
-    const session: InspectedSession = {
-      inspection: null,
-      account: undefined,
-      server: null,
-      electAfterAccount() {},
-    };
-    const frontend = new CmppCounters();
-    const ins = new CmppInspection(session, frontend, new CmppAccounts(), false);
-    session.inspection = ins;
+    const { ins, frontend } = inspection();
     const feed = (up: boolean, bytes: Buffer) => {
       const reads = byBytes ? Array.from(bytes, (_, i) => bytes.subarray(i, i + 1)) : [bytes];
       for (const read of reads) (up ? ins.feedUp : ins.feedDown).call(ins, read, 0, read.length);
@@ -267,31 +270,16 @@ it('counts each answer of one read under its own SUBMIT send time, however the s
   // share a bucket (scanAnswers), and a change of send time starts a new run. Latencies in the middle of wide
   // buckets, so the milliseconds the test itself takes can't move one.
   const ages = [12, 400, 12, 4000, 40, 400, 12, 12, 4000];
-  const frame = (command: number, length: number, seq: number) => {
-    const b = Buffer.alloc(length);
-    b.writeUInt32BE(length, 0);
-    b.writeUInt32BE(command, 4);
-    b.writeUInt32BE(seq, 8);
-    return b;
-  };
   for (let attempt = 0; attempt < 3; attempt++) {
-    const session: InspectedSession = {
-      inspection: null,
-      account: undefined,
-      server: null,
-      electAfterAccount() {},
-    };
-    const frontend = new CmppCounters();
-    const ins = new CmppInspection(session, frontend, new CmppAccounts(), false);
-    session.inspection = ins;
-    const submits = Buffer.concat(ages.map((_, i) => frame(CommandId.SUBMIT, 30, i + 1)));
+    const { ins, frontend } = inspection();
+    const submits = Buffer.concat(ages.map((_, i) => zeroFrame(CommandId.SUBMIT, 30, i + 1)));
     ins.feedUp(submits, 0, submits.length);
     const start = performance.now();
     ages.forEach((ms, i) => {
       const slot = ins.clientRequests.find(CommandId.SUBMIT & 0xff, i + 1);
       ins.clientRequests.setSentAt(slot, start - ms);
     });
-    const answers = Buffer.concat(ages.map((_, i) => frame(CommandId.SUBMIT_RESP, 24, i + 1)));
+    const answers = Buffer.concat(ages.map((_, i) => zeroFrame(CommandId.SUBMIT_RESP, 24, i + 1)));
     ins.feedDown(answers, 0, answers.length);
     const slack = performance.now() - start;
     ins.fold();
