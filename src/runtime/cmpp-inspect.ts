@@ -325,11 +325,8 @@ export class CmppInspection {
   countLatency(table: OutstandingTable, slot: number): void {
     if (this.now < 0) this.now = performance.now();
     const ms = this.now - table.sentAt(slot);
-    // The first bucket whose upper bound `ms` doesn't exceed; loopback and LAN answers stop after a few.
-    let bucket = 0;
-    while (bucket < LATENCY_BOUNDS_MS.length && ms > LATENCY_BOUNDS_MS[bucket]) bucket++;
     const tally = this.tally;
-    tally[TALLY_LATENCY + bucket]++;
+    tally[TALLY_LATENCY + latencyBucketBySearch(ms)]++;
     tally[TALLY_LATENCY_SUM] += ms;
   }
 
